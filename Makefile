@@ -1,0 +1,163 @@
+# memscope build. Sources are discovered by directory, so adding a .c file
+# needs no edit here:
+#   format/*.c            -> libmsformat.a (internal; also inside libmemscope)
+#   recorder/lib/*.c      -> libmemscope.so / libmemscope.a (+ format)
+#   recorder/msrec/*.c recorder/snapshot/*.c -> bin/msrec
+#   analyze/*.c           -> libmsanalyze.a (internal)
+#   convert/common/*.c    -> linked into msconv and msdiff
+#   convert/msconv/*.c    -> bin/msconv
+#   convert/msdiff/*.c    -> bin/msdiff
+#   tests/unit/*.c        -> one test binary each (build/tests/NAME)
+#   tests/progs/*.c|*.cc  -> test programs run under the recorder
+# SAN=1 builds with ASan+UBSan (used by `make test` into build/asan).
+
+BUILD   ?= build
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+CXX     ?= c++
+SAN     ?=
+
+WARN    := -Wall -Wextra -Werror -Wno-error=unused-parameter
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -O2 -fPIC $(WARN) -Iformat -I$(BUILD)/include -Ianalyze -Iconvert/common -MMD -MP
+ifeq ($(SAN),1)
+CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDSAN := -fsanitize=address,undefined
+endif
+CFLAGS  ?=
+ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
+
+LIBS_FORMAT   := -lzstd -lxxhash
+LIBS_RECORDER := -lunwind -ldw -lelf -ldl -lpthread
+LIBS_TOOLS    := -lcjson -ldw -lelf -lm -lpthread
+
+FORMAT_SRCS   := $(wildcard format/*.c)
+LIB_SRCS      := $(wildcard recorder/lib/*.c)
+MSREC_SRCS    := $(wildcard recorder/msrec/*.c recorder/snapshot/*.c)
+ANALYZE_SRCS  := $(wildcard analyze/*.c)
+CONVCOM_SRCS  := $(wildcard convert/common/*.c)
+MSCONV_SRCS   := $(wildcard convert/msconv/*.c)
+MSDIFF_SRCS   := $(wildcard convert/msdiff/*.c)
+UNIT_SRCS     := $(wildcard tests/unit/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+FORMAT_OBJS  := $(call obj,$(FORMAT_SRCS))
+LIB_OBJS     := $(call obj,$(LIB_SRCS))
+MSREC_OBJS   := $(call obj,$(MSREC_SRCS))
+ANALYZE_OBJS := $(call obj,$(ANALYZE_SRCS))
+CONVCOM_OBJS := $(call obj,$(CONVCOM_SRCS))
+MSCONV_OBJS  := $(call obj,$(MSCONV_SRCS))
+MSDIFF_OBJS  := $(call obj,$(MSDIFF_SRCS))
+
+HEADER   := $(BUILD)/include/memscope.h
+LIBFMT   := $(BUILD)/lib/libmsformat.a
+LIBANA   := $(BUILD)/lib/libmsanalyze.a
+LIBSO    := $(BUILD)/lib/libmemscope.so
+LIBA     := $(BUILD)/lib/libmemscope.a
+BINS     := $(BUILD)/bin/msrec $(BUILD)/bin/msconv $(BUILD)/bin/msdiff
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all lib bins tests deps test test-fast asan demo bench fuzz install clean help
+all: $(HEADER) $(LIBSO) $(LIBA) $(BINS) $(BUILD)/lib/memscope.pc
+
+help:
+	@echo "make            build everything into $(BUILD)/"
+	@echo "make deps       install missing Debian packages (apt-get)"
+	@echo "make test       deps + build + all tests (+ ASan/UBSan build); ends with 'N passed, N failed'"
+	@echo "make demo       deps + build + record an example + write every report"
+	@echo "make bench      benchmarks against heaptrack, valgrind, smem"
+	@echo "make fuzz       libFuzzer targets (clang)"
+	@echo "make install PREFIX=/usr/local DESTDIR="
+
+$(HEADER): format/memscope.h
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+$(BUILD)/obj/%.o: %.c $(HEADER)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBFMT): $(FORMAT_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBANA): $(ANALYZE_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBSO): $(LIB_OBJS) $(FORMAT_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libmemscope.so -Wl,--version-script=recorder/exports.map $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_RECORDER)
+
+$(LIBA): $(LIB_OBJS) $(FORMAT_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/bin/msrec: $(MSREC_OBJS) $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
+
+$(BUILD)/bin/msconv: $(MSCONV_OBJS) $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
+
+$(BUILD)/bin/msdiff: $(MSDIFF_OBJS) $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
+
+$(BUILD)/lib/memscope.pc: Makefile
+	@mkdir -p $(dir $@)
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: memscope\nDescription: memscope heap recorder and .memscope format library\nVersion: 0.1.0\nLibs: -L$${libdir} -lmemscope\nLibs.private: -lzstd -lxxhash -lunwind -ldw -lelf -ldl -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
+
+# Unit tests: each tests/unit/NAME.c is a program linked with the format,
+# analyze and convert-common libraries.
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
+
+tests: all $(UNIT_BINS) $(BUILD)/bin/fuzz-replay
+
+# Plain driver replaying fuzz corpora (no libFuzzer needed).
+$(BUILD)/bin/fuzz-replay: $(BUILD)/obj/fuzz/replay_main.o $(BUILD)/obj/fuzz/fuzz_reader.o $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT)
+
+deps:
+	@sh tools/deps.sh
+
+# Full test run: deps, normal build, ASan+UBSan build, then every suite.
+test: deps
+	$(MAKE) tests
+	$(MAKE) BUILD=build/asan SAN=1 tests
+	@sh tests/run.sh
+
+# Tests without the deps step (developer loop).
+test-fast:
+	$(MAKE) tests
+	$(MAKE) BUILD=build/asan SAN=1 tests
+	@sh tests/run.sh
+
+demo: deps
+	$(MAKE) all
+	@sh tools/demo.sh
+
+bench: deps
+	$(MAKE) all
+	@sh bench/run.sh
+
+fuzz:
+	@sh fuzz/build.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 $(HEADER) $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(BUILD)/lib/memscope.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,44 @@
+/*
+ * msrec — the recording front end. Dispatches to its two subcommands:
+ * `msrec run` (heap recording of a command under libmemscope, run.c) and
+ * `msrec snapshot` (/proc snapshots of every process, recorder/snapshot/).
+ */
+#include <stdio.h>
+#include <string.h>
+#include "msrec.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: msrec run [-o FILE] [--unwind libunwind|fp] [--export json|html|both]\n"
+        "                 [--follow-children] -- CMD ARGS...\n"
+        "       msrec snapshot OUT [--pid PID] [--max-processes N] [--label TEXT]\n"
+        "                 [--interval SEC --count N] [--print]\n"
+        "       msrec --help | --version\n"
+        "\n"
+        "  run       record every heap allocation of CMD into a .memscope file\n"
+        "  snapshot  record a /proc memory snapshot of every process\n"
+        "Run `msrec run --help` or `msrec snapshot --help` for the options.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("msrec %s\n", MSREC_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "run"))
+        return msrec_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "snapshot"))
+        return msrec_snapshot(argc - 1, argv + 1);
+    fprintf(stderr, "msrec: unknown command '%s' (try msrec --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,19 @@
+#!/bin/sh
+# Installs the Debian packages memscope needs that are missing; quiet when
+# everything is there. Libraries: zstd, xxHash, libunwind, cJSON, libdw.
+# Tools for tests, demo and benchmarks: graphviz, valgrind, heaptrack, smem,
+# jemalloc, gperftools, chromium, clang (fuzzing), openssh (remote test).
+PKGS="build-essential pkg-config libzstd-dev libxxhash-dev libunwind-dev libcjson-dev libdw-dev libelf-dev
+graphviz valgrind heaptrack smem libjemalloc2 google-perftools chromium clang libclang-rt-14-dev
+python3 python3-lxml openssh-server openssh-client zstd procps"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing:$missing"
+SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || exit 1
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || {
+    echo "deps: apt-get install failed for:$missing" >&2; exit 1; }
