@@ -211,19 +211,19 @@ typedef struct ms_sample {            /* MS_REC_SAMPLE: periodic              */
     uint64_t heap_blocks;             /* blocks live                          */
 } ms_sample;
 
-typedef struct ms_mark {              /* MS_REC_MARK: named phase (ms_mark)   */
+typedef struct ms_mark_rec {            /* MS_REC_MARK: named phase (ms_mark)   */
     uint64_t time;
     uint64_t tid;
     ms_str name;
-} ms_mark;
+} ms_mark_rec;
 
-typedef struct ms_label {             /* MS_REC_LABEL: ms_label(ptr, ...)     */
+typedef struct ms_label_rec {            /* MS_REC_LABEL: ms_label(ptr, ...)     */
     uint64_t time;
     uint64_t tid;
     uint64_t addr;                    /* the block live at addr at time       */
     ms_str var_name;
     ms_str type_name;
-} ms_label;
+} ms_label_rec;
 
 typedef struct ms_sync {              /* MS_REC_SYNC: ordering barrier        */
     uint64_t time;                    /* every event with time < this one is
@@ -395,8 +395,8 @@ typedef struct ms_record {
         ms_thread thread;
         ms_thread_end thread_end;
         ms_sample sample;
-        ms_mark mark;
-        ms_label label;
+        ms_mark_rec mark;
+        ms_label_rec label;
         ms_sync sync;
         ms_end end;
         ms_live_blocks live_blocks;

@@ -5,7 +5,7 @@
 # jemalloc, gperftools, chromium, clang (fuzzing), openssh (remote test).
 PKGS="build-essential pkg-config libzstd-dev libxxhash-dev libunwind-dev libcjson-dev libdw-dev libelf-dev
 graphviz valgrind heaptrack smem libjemalloc2 google-perftools chromium clang libclang-rt-14-dev
-python3 python3-lxml openssh-server openssh-client zstd procps"
+python3 python3-lxml python3-zstandard python3-xxhash openssh-server openssh-client zstd procps"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
