@@ -1,0 +1,953 @@
+/* Leak classification at exit, as LeakSanitizer and memcheck do it.
+ *
+ * msr_leak_classify stops the other threads of the process, scans the roots
+ * for pointer-aligned words that point into live heap blocks, flood-fills
+ * through the blocks found, and labels every block REACHABLE (a chain of
+ * start pointers from a root), POSSIBLE (reached, but only through an
+ * interior pointer somewhere), INDIRECT (reached only from lost blocks) or
+ * DEFINITE (the leader of a lost group: nothing else lost points to it).
+ *
+ * Roots:
+ *  - the writable PT_LOAD segments of every module (dl_iterate_phdr), minus
+ *    the exclude ranges given by the recorder (its own tables) and minus the
+ *    writable segments of the shared object holding this code;
+ *  - each thread's registers (general registers from the signal frame, for
+ *    the calling thread from getcontext) and its stack from SP (x86-64: SP
+ *    minus the 128-byte red zone) to the stack top. A glibc thread's stack
+ *    block ends with its static TLS and thread descriptor (struct pthread,
+ *    which holds the DTV pointer and pthread_key values), so scanning up to
+ *    the page end above the thread pointer covers static TLS; dynamic TLS
+ *    blocks are malloc'd by glibc and are reached through the DTV;
+ *  - for a thread whose thread pointer is not in its stack (the main
+ *    thread: ld.so allocates its TLS in a separate anonymous mapping),
+ *    [lowest static TLS block (from its DTV), tp + 3 KiB), because that
+ *    mapping may have merged with unrelated anonymous memory;
+ *  - the static TLS block of the shared object holding this code (the
+ *    recorder's per-thread state) is cut out of every thread's range, and
+ *    no stack/TLS range may extend over a heap block (mappings merge).
+ * Other threads are stopped with a private real-time signal whose handler
+ * saves the signal context and SP and waits on a futex until released (1 s
+ * timeout on both sides). A thread that blocks the signal (SigBlk in
+ * /proc/self/task/TID/status) is not signaled and is scanned from the SP in
+ * /proc/self/task/TID/syscall when it sits in a system call; a zombie (main
+ * after pthread_exit) is skipped; threads named by msr_leak_ignore_thread
+ * are neither stopped nor scanned.
+ * Only ranges that /proc/self/maps shows readable are read ([vvar], device
+ * mappings and guard pages are skipped), so the scan never faults. No
+ * malloc, no stdio, no locks: all scratch memory comes from mmap. */
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <linux/futex.h>
+
+#include "inspect.h"
+
+#define ST_NONE   0u
+#define ST_REACH  MS_LEAK_REACHABLE
+#define ST_DEF    MS_LEAK_DEFINITE
+#define ST_IND    MS_LEAK_INDIRECT
+#define ST_POSS   MS_LEAK_POSSIBLE
+#define ST_IHIT   0x100u       /* interior pointer seen from root/reachable */
+
+#define MODE_REACH 0
+#define MODE_POSS  1
+#define MODE_LOST  2
+
+#define SLOT_SIGNALED 0
+#define SLOT_STOPPED  1
+#define SLOT_DONE     2
+#define SLOT_GONE     3
+#define SLOT_BLOCKED  4        /* our signal is blocked there: not sent */
+
+#define MAX_SLOTS   8192
+#define MAX_ROOTS   4096
+#define MAX_IGNORED 8
+#define MR_READ    1u
+#define MR_STACK   2u
+
+struct slot {
+    _Atomic int state;
+    int tid;
+    uint64_t sp, tp;
+    unsigned char regs[offsetof(ucontext_t, uc_sigmask)];
+};
+
+struct mrange { uint64_t lo, hi; uint32_t flags; };
+
+struct scan {
+    ms_live_block *b;
+    size_t n;
+    uint64_t min_addr, max_end;
+    uint64_t *excl;             /* sorted pairs */
+    size_t nexcl;
+    struct mrange *maps;
+    size_t nmaps, mapcap;
+    size_t *work;
+    size_t nwork;
+    size_t leader;
+    struct mrange roots[MAX_ROOTS];
+    size_t nroots;
+    uint64_t tls_static;        /* estimated static TLS bytes below tp */
+    uint64_t own_tls_off;       /* this DSO's static TLS block: tp - off */
+    uint64_t own_tls_size;      /* 0 = none / unknown */
+    int pid, self_tid;
+    _Atomic int release;
+    _Atomic size_t nslots;
+    struct slot *slots;
+    ucontext_t self_uc;
+    uint64_t self_sp, self_tp;
+    char dirbuf[32768];
+    char pathbuf[128];
+    char statbuf[8192];
+};
+
+static uint64_t hexnum(const char **pp, const char *end);
+
+/* The scan reads memory the program never handed out (global redzones,
+ * stack slots): keep sanitizers out of the functions that do. */
+#if defined(__clang__) || defined(__GNUC__)
+#define NO_SANITIZE __attribute__((no_sanitize_address, no_sanitize("undefined")))
+#else
+#define NO_SANITIZE
+#endif
+
+static struct scan *_Atomic g_scan;
+static _Atomic int g_in_handler;
+static _Atomic int g_ignored[MAX_IGNORED];
+
+void msr_leak_ignore_thread(int tid)
+{
+    for (int i = 0; i < MAX_IGNORED; i++) {
+        int z = 0;
+        if (atomic_load(&g_ignored[i]) == tid)
+            return;
+        if (atomic_compare_exchange_strong(&g_ignored[i], &z, tid))
+            return;
+    }
+}
+
+static int is_ignored(int tid)
+{
+    for (int i = 0; i < MAX_IGNORED; i++)
+        if (atomic_load(&g_ignored[i]) == tid)
+            return 1;
+    return 0;
+}
+
+static void *map_anon(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static long futex(_Atomic int *addr, int op, int val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, (int *)addr, op, val, ts, NULL, 0);
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t ctx_sp(const ucontext_t *uc)
+{
+#if defined(__x86_64__)
+    return (uint64_t)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+    return (uint64_t)uc->uc_mcontext.sp;
+#elif defined(__i386__)
+    return (uint64_t)uc->uc_mcontext.gregs[REG_ESP];
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+#if defined(__x86_64__)
+#define RED_ZONE 128u
+#else
+#define RED_ZONE 0u
+#endif
+
+/* ---- thread stop ------------------------------------------------------ */
+
+NO_SANITIZE static void stop_handler(int sig, siginfo_t *si, void *uctx)
+{
+    (void)sig;
+    int saved = errno;
+    atomic_fetch_add(&g_in_handler, 1);
+    struct scan *s = atomic_load(&g_scan);
+    if (s && si->si_code == SI_TKILL && si->si_pid == s->pid) {
+        int tid = (int)syscall(SYS_gettid);
+        size_t ns = atomic_load(&s->nslots);
+        struct slot *sl = NULL;
+        for (size_t i = 0; i < ns; i++)
+            if (s->slots[i].tid == tid) {
+                sl = &s->slots[i];
+                break;
+            }
+        if (sl && atomic_load(&sl->state) == SLOT_SIGNALED) {
+            const ucontext_t *uc = uctx;
+            memcpy(sl->regs, uc, sizeof sl->regs);
+            sl->sp = ctx_sp(uc);
+            if (!sl->sp)
+                sl->sp = (uint64_t)(uintptr_t)&tid;
+            sl->tp = (uint64_t)pthread_self();
+            atomic_store(&sl->state, SLOT_STOPPED);
+            futex(&sl->state, FUTEX_WAKE_PRIVATE, 1, NULL);
+            struct timespec ts = { 0, 20 * 1000 * 1000 };
+            for (int i = 0; i < 50 && !atomic_load(&s->release); i++)
+                futex(&s->release, FUTEX_WAIT_PRIVATE, 0, &ts);
+            atomic_store(&sl->state, SLOT_DONE);
+            futex(&sl->state, FUTEX_WAKE_PRIVATE, 1, NULL);
+        }
+    }
+    atomic_fetch_sub(&g_in_handler, 1);
+    errno = saved;
+}
+
+static int stop_sig;
+static struct sigaction stop_old;
+static int stop_installed;
+
+static int install_handler(void)
+{
+    if (stop_installed)
+        return stop_sig;
+    for (int sig = SIGRTMAX; sig > SIGRTMIN; sig--) {
+        struct sigaction old;
+        if (sigaction(sig, NULL, &old) != 0)
+            continue;
+        if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
+            continue;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = stop_handler;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigfillset(&sa.sa_mask);
+        if (sigaction(sig, &sa, NULL) != 0)
+            continue;
+        stop_sig = sig;
+        stop_old = old;
+        stop_installed = 1;
+        return sig;
+    }
+    return 0;
+}
+
+/* "/proc/self/task/TID/<leaf>" into s->pathbuf. */
+static const char *task_path(struct scan *s, int tid, const char *leaf)
+{
+    char *p = s->pathbuf;
+    const char *pre = "/proc/self/task/";
+    size_t n = strlen(pre);
+    memcpy(p, pre, n);
+    char digits[16];
+    int k = 0;
+    do {
+        digits[k++] = (char)('0' + tid % 10);
+        tid /= 10;
+    } while (tid && k < 15);
+    while (k)
+        p[n++] = digits[--k];
+    p[n++] = '/';
+    memcpy(p + n, leaf, strlen(leaf) + 1);
+    return p;
+}
+
+/* 1 when sig is in the SigBlk mask of thread tid, 2 when the thread is a
+ * zombie or dead (a signal would never be handled). */
+static int sig_blocked(struct scan *s, int tid, int sig)
+{
+    int fd = open(task_path(s, tid, "status"), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t r = read(fd, s->statbuf, sizeof s->statbuf - 1);
+    close(fd);
+    if (r <= 0)
+        return 0;
+    s->statbuf[r] = 0;
+    const char *st = strstr(s->statbuf, "State:");
+    if (st) {
+        st += 6;
+        while (*st == ' ' || *st == '\t')
+            st++;
+        if (*st == 'Z' || *st == 'X')
+            return 2;
+    }
+    const char *p = strstr(s->statbuf, "SigBlk:");
+    if (!p)
+        return 0;
+    p += 7;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    uint64_t mask = hexnum(&p, s->statbuf + r);
+    return sig >= 1 && sig <= 64 && ((mask >> (sig - 1)) & 1);
+}
+
+/* Signal every task not signaled yet; returns how many were signaled. */
+static size_t signal_new_tasks(struct scan *s, int sig)
+{
+    int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    size_t added = 0;
+    for (;;) {
+        long nr = syscall(SYS_getdents64, fd, s->dirbuf, sizeof s->dirbuf);
+        if (nr <= 0)
+            break;
+        for (long off = 0; off < nr;) {
+            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; }
+                *d = (void *)(s->dirbuf + off);
+            off += d->reclen;
+            int tid = 0;
+            for (const char *p = d->name; *p >= '0' && *p <= '9'; p++)
+                tid = tid * 10 + (*p - '0');
+            if (tid <= 0 || tid == s->self_tid || is_ignored(tid))
+                continue;
+            size_t ns = atomic_load(&s->nslots), i;
+            for (i = 0; i < ns && s->slots[i].tid != tid; i++)
+                ;
+            if (i < ns || ns >= MAX_SLOTS)
+                continue;
+            struct slot *sl = &s->slots[ns];
+            sl->tid = tid;
+            int blk = sig_blocked(s, tid, sig);
+            if (blk) {
+                atomic_store(&sl->state, blk == 2 ? SLOT_GONE : SLOT_BLOCKED);
+                atomic_store(&s->nslots, ns + 1);
+                continue;
+            }
+            atomic_store(&sl->state, SLOT_SIGNALED);
+            atomic_store(&s->nslots, ns + 1);
+            if (syscall(SYS_tgkill, s->pid, tid, sig) != 0)
+                atomic_store(&sl->state, SLOT_GONE);
+            else
+                added++;
+        }
+    }
+    close(fd);
+    return added;
+}
+
+static void wait_state_change(struct scan *s, int from, uint64_t deadline)
+{
+    size_t ns = atomic_load(&s->nslots);
+    for (size_t i = 0; i < ns; i++) {
+        struct slot *sl = &s->slots[i];
+        while (atomic_load(&sl->state) == from) {
+            uint64_t t = now_ns();
+            if (t >= deadline)
+                return;
+            struct timespec ts = { 0, 5 * 1000 * 1000 };
+            futex(&sl->state, FUTEX_WAIT_PRIVATE, from, &ts);
+        }
+    }
+}
+
+static void stop_threads(struct scan *s, int sig)
+{
+    uint64_t deadline = now_ns() + 1000000000u;
+    for (int round = 0; round < 4; round++) {
+        if (signal_new_tasks(s, sig) == 0)
+            break;
+        wait_state_change(s, SLOT_SIGNALED, deadline);
+    }
+}
+
+/* Returns 1 when every handler is finished and the scratch can go. */
+static int release_threads(struct scan *s)
+{
+    atomic_store(&s->release, 1);
+    futex(&s->release, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL);
+    wait_state_change(s, SLOT_STOPPED, now_ns() + 1000000000u);
+    int all_answered = 1;
+    size_t ns = atomic_load(&s->nslots);
+    for (size_t i = 0; i < ns; i++) {
+        int st = atomic_load(&s->slots[i].state);
+        if (st == SLOT_SIGNALED)
+            all_answered = 0;           /* signal may still be pending */
+        if (st == SLOT_STOPPED)
+            return 0;
+    }
+    atomic_store(&g_scan, NULL);
+    uint64_t deadline = now_ns() + 1000000000u;
+    while (atomic_load(&g_in_handler) != 0) {
+        if (now_ns() >= deadline)
+            return 0;
+        struct timespec ts = { 0, 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    if (all_answered && stop_installed) {
+        sigaction(stop_sig, &stop_old, NULL);
+        stop_installed = 0;
+    }
+    return 1;
+}
+
+/* ---- memory map ------------------------------------------------------- */
+
+static uint64_t hexnum(const char **pp, const char *end)
+{
+    uint64_t v = 0;
+    const char *p = *pp;
+    for (; p < end; p++) {
+        int d;
+        if (*p >= '0' && *p <= '9') d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f') d = *p - 'a' + 10;
+        else break;
+        v = v * 16 + (uint64_t)d;
+    }
+    *pp = p;
+    return v;
+}
+
+static int add_map(struct scan *s, uint64_t lo, uint64_t hi, uint32_t flags)
+{
+    if (s->nmaps == s->mapcap) {
+        size_t old = s->mapcap * sizeof(struct mrange);
+        void *np = s->maps ? mremap(s->maps, old, old * 2, MREMAP_MAYMOVE)
+                           : mmap(NULL, 4096 * sizeof(struct mrange), PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (np == MAP_FAILED)
+            return -1;
+        s->maps = np;
+        s->mapcap = s->mapcap ? s->mapcap * 2 : 4096;
+    }
+    s->maps[s->nmaps].lo = lo;
+    s->maps[s->nmaps].hi = hi;
+    s->maps[s->nmaps].flags = flags;
+    s->nmaps++;
+    return 0;
+}
+
+static void parse_line(struct scan *s, const char *p, const char *end)
+{
+    uint64_t lo = hexnum(&p, end);
+    if (p >= end || *p++ != '-')
+        return;
+    uint64_t hi = hexnum(&p, end);
+    if (p + 5 > end || *p++ != ' ')
+        return;
+    int readable = p[0] == 'r';
+    p += 4;
+    /* offset, dev, inode, then the path */
+    const char *dev = NULL;
+    for (int f = 0; f < 3; f++) {
+        while (p < end && *p == ' ')
+            p++;
+        if (f == 1)
+            dev = p;
+        while (p < end && *p != ' ')
+            p++;
+    }
+    while (p < end && *p == ' ')
+        p++;
+    size_t plen = (size_t)(end - p);
+    uint32_t flags = 0;
+    if (plen >= 6 && memcmp(p, "[vvar", 5) == 0)
+        readable = 0;
+    if (plen >= 10 && memcmp(p, "[vsyscall]", 10) == 0)
+        readable = 0;
+    if (plen >= 5 && memcmp(p, "/dev/", 5) == 0 && !(dev && memcmp(dev, "00:", 3) == 0))
+        readable = 0;                   /* device mapping (not /dev/zero, shm) */
+    if (plen == 7 && memcmp(p, "[stack]", 7) == 0)
+        flags |= MR_STACK;
+    if (readable)
+        flags |= MR_READ;
+    add_map(s, lo, hi, flags);
+}
+
+static void read_maps_from(struct scan *s, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    /* Line by line through dirbuf; a partial line is carried over. */
+    size_t have = 0;
+    for (;;) {
+        ssize_t r = read(fd, s->dirbuf + have, sizeof s->dirbuf - have);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        have += (size_t)r;
+        char *start = s->dirbuf, *end = s->dirbuf + have, *nl;
+        while ((nl = memchr(start, '\n', (size_t)(end - start))) != NULL) {
+            parse_line(s, start, nl);
+            start = nl + 1;
+        }
+        have = (size_t)(end - start);
+        memmove(s->dirbuf, start, have);
+        if (have == sizeof s->dirbuf)
+            have = 0;                   /* absurd line: drop it */
+    }
+    if (have)
+        parse_line(s, s->dirbuf, s->dirbuf + have);
+    close(fd);
+}
+
+static int read_maps(struct scan *s)
+{
+    read_maps_from(s, "/proc/self/maps");
+    /* empty once the main thread has exited (pthread_exit from main):
+     * then the calling thread's view */
+    if (!s->nmaps)
+        read_maps_from(s, "/proc/thread-self/maps");
+    return s->nmaps ? 0 : MS_EIO;
+}
+
+/* Index of the mapping containing a, or -1. */
+static long find_map(const struct scan *s, uint64_t a)
+{
+    size_t lo = 0, hi = s->nmaps;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->maps[mid].hi <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->nmaps && s->maps[lo].lo <= a ? (long)lo : -1;
+}
+
+/* ---- blocks ------------------------------------------------------------ */
+
+/* Index of the block containing a (start or interior), or -1. */
+static inline long find_block(const struct scan *s, uint64_t a)
+{
+    if (a < s->min_addr || a >= s->max_end)
+        return -1;
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {                   /* first block with addr > a */
+        size_t mid = (lo + hi) / 2;
+        if (s->b[mid].addr <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return -1;
+    const ms_live_block *bl = &s->b[lo - 1];
+    if (a == bl->addr || a - bl->addr < bl->size)
+        return (long)(lo - 1);
+    return -1;
+}
+
+static inline void push(struct scan *s, size_t i)
+{
+    s->work[s->nwork++] = i;
+}
+
+NO_SANITIZE static void scan_words(struct scan *s, uint64_t lo, uint64_t hi, int mode)
+{
+    lo = (lo + 7) & ~(uint64_t)7;
+    for (uint64_t a = lo; a + 8 <= hi; a += 8) {
+        uint64_t w = *(const volatile uint64_t *)(uintptr_t)a;
+        long j = find_block(s, w);
+        if (j < 0)
+            continue;
+        ms_live_block *bl = &s->b[j];
+        uint32_t st = bl->leak_class;
+        int start = w == bl->addr;
+        switch (mode) {
+        case MODE_REACH:
+            if (st == ST_REACH)
+                break;
+            if (start) {
+                bl->leak_class = ST_REACH;
+                push(s, (size_t)j);
+            } else {
+                bl->leak_class = st | ST_IHIT;
+            }
+            break;
+        case MODE_POSS:
+            if (st == ST_NONE || st == ST_IHIT) {
+                bl->leak_class = ST_POSS;
+                push(s, (size_t)j);
+            }
+            break;
+        default: /* MODE_LOST */
+            if ((size_t)j == s->leader)
+                break;
+            if (st == ST_NONE) {
+                bl->leak_class = ST_IND;
+                push(s, (size_t)j);
+            } else if (st == ST_DEF) {
+                bl->leak_class = ST_IND;    /* an earlier leader joins this group */
+            }
+            break;
+        }
+    }
+}
+
+/* Scan the readable parts of [lo, hi). */
+static void scan_readable(struct scan *s, uint64_t lo, uint64_t hi, int mode)
+{
+    while (lo < hi) {
+        long m = find_map(s, lo);
+        if (m < 0) {
+            /* skip to the next mapping */
+            size_t a = 0, b = s->nmaps;
+            while (a < b) {
+                size_t mid = (a + b) / 2;
+                if (s->maps[mid].lo <= lo) a = mid + 1; else b = mid;
+            }
+            if (a >= s->nmaps)
+                return;
+            lo = s->maps[a].lo;
+            continue;
+        }
+        uint64_t end = s->maps[m].hi < hi ? s->maps[m].hi : hi;
+        if (s->maps[m].flags & MR_READ)
+            scan_words(s, lo, end, mode);
+        lo = end;
+    }
+}
+
+/* Scan a root range: readable parts, minus the exclude ranges. */
+static void scan_root(struct scan *s, uint64_t lo, uint64_t hi)
+{
+    for (size_t i = 0; i < s->nexcl && lo < hi; i++) {
+        uint64_t elo = s->excl[2 * i], ehi = s->excl[2 * i + 1];
+        if (ehi <= lo)
+            continue;
+        if (elo >= hi)
+            break;
+        if (elo > lo)
+            scan_readable(s, lo, elo, MODE_REACH);
+        if (ehi > lo)
+            lo = ehi;
+    }
+    if (lo < hi)
+        scan_readable(s, lo, hi, MODE_REACH);
+}
+
+static void drain(struct scan *s, int mode)
+{
+    while (s->nwork) {
+        const ms_live_block *bl = &s->b[s->work[--s->nwork]];
+        scan_readable(s, bl->addr, bl->addr + bl->size, mode);
+    }
+}
+
+/* Narrow [*lo, *hi) around anchor so that it holds no heap block. */
+static void clamp_blocks(const struct scan *s, uint64_t anchor, uint64_t *lo, uint64_t *hi)
+{
+    size_t a = 0, b = s->n;
+    while (a < b) {
+        size_t mid = (a + b) / 2;
+        if (s->b[mid].addr < anchor) a = mid + 1; else b = mid;
+    }
+    if (a < s->n && s->b[a].addr < *hi)
+        *hi = s->b[a].addr;
+    if (a > 0) {
+        uint64_t e = s->b[a - 1].addr + s->b[a - 1].size;
+        if (s->b[a - 1].addr >= *lo || e > *lo)
+            *lo = e > anchor ? anchor : e;
+    }
+}
+
+static int readable(const struct scan *s, uint64_t a, uint64_t len)
+{
+    long m = find_map(s, a);
+    return m >= 0 && (s->maps[m].flags & MR_READ) && a + len <= s->maps[m].hi;
+}
+
+/* Lowest static TLS block of the thread whose thread pointer is tp, read
+ * from its DTV (glibc x86-64: tcbhead_t.dtv at tp + 8; dtv[-1] holds the
+ * length, entries are {val, to_free}); 0 when it cannot be read. */
+NO_SANITIZE static uint64_t static_tls_low(const struct scan *s, uint64_t tp)
+{
+#if defined(__x86_64__) && defined(__GLIBC__)
+    if (!readable(s, tp + 8, 8))
+        return 0;
+    uint64_t dtv = *(const uint64_t *)(uintptr_t)(tp + 8);
+    if (dtv < 16 || !readable(s, dtv - 16, 16))
+        return 0;
+    uint64_t len = *(const uint64_t *)(uintptr_t)(dtv - 16);
+    if (len > 65536)
+        return 0;
+    uint64_t low = tp;
+    for (uint64_t i = 1; i <= len; i++) {
+        uint64_t e = dtv + 16 * i;
+        if (!readable(s, e, 8))
+            break;
+        uint64_t val = *(const uint64_t *)(uintptr_t)e;
+        if (val < low && tp - val < (16u << 20))
+            low = val;
+    }
+    return low < tp ? low : 0;
+#else
+    (void)s;
+    (void)tp;
+    return 0;
+#endif
+}
+
+/* A root range of a thread, minus the static TLS block of the shared object
+ * holding this code (the recorder's per-thread state). */
+static void scan_thread_range(struct scan *s, uint64_t tp, uint64_t lo, uint64_t hi)
+{
+    if (s->own_tls_size && tp > s->own_tls_off) {
+        uint64_t hlo = tp - s->own_tls_off, hhi = hlo + s->own_tls_size;
+        if (hlo < hi && hhi > lo) {
+            if (lo < hlo)
+                scan_root(s, lo, hlo);
+            if (hhi < hi)
+                scan_root(s, hhi, hi);
+            return;
+        }
+    }
+    scan_root(s, lo, hi);
+}
+
+/* Stack from sp to its top, and the static TLS around tp. */
+static void scan_thread(struct scan *s, uint64_t sp, uint64_t tp, int redzone)
+{
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    long m = sp ? find_map(s, sp) : -1;
+    if (m >= 0) {
+        uint64_t lo = sp - (redzone ? RED_ZONE : 0), hi = s->maps[m].hi;
+        if (lo < s->maps[m].lo)
+            lo = s->maps[m].lo;
+        if (tp > sp && tp < hi) {
+            /* glibc: struct pthread (< 4 KiB) sits at the top of the stack
+             * block, so the block ends at the page boundary above tp */
+            uint64_t top = (tp + page) & ~(page - 1);
+            if (top < hi)
+                hi = top;
+        }
+        clamp_blocks(s, sp, &lo, &hi);
+        scan_thread_range(s, tp, lo, hi);
+    }
+    if (!tp)
+        return;
+    long t = find_map(s, tp);
+    if (t < 0 || t == m)
+        return;
+    /* Static TLS lies below tp (TLS variant II), struct pthread above it.
+     * The mapping may be merged with unrelated anonymous memory, so scan
+     * only [lowest static TLS block, tp + 3 KiB): the lowest block comes
+     * from the DTV, else from an estimate (PT_TLS sizes + glibc surplus). */
+    uint64_t lo = static_tls_low(s, tp), hi = s->maps[t].hi;
+    if (!lo)
+        lo = tp - (s->tls_static + 2048 < tp ? s->tls_static + 2048 : tp);
+    if (lo < s->maps[t].lo)
+        lo = s->maps[t].lo;
+    if (hi - tp > 3072)
+        hi = tp + 3072;
+    clamp_blocks(s, tp, &lo, &hi);
+    scan_thread_range(s, tp, lo, hi);
+}
+
+/* SP of a thread blocked in a system call, from /proc/self/task/TID/syscall. */
+static uint64_t syscall_sp(struct scan *s, int tid)
+{
+    int fd = open(task_path(s, tid, "syscall"), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    char buf[512];
+    ssize_t r = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (r <= 0)
+        return 0;
+    buf[r] = 0;
+    if (buf[0] < '0' || buf[0] > '9')
+        return 0;                       /* "running" or "-1 ..." */
+    /* nr a1..a6 sp pc */
+    const char *q = buf;
+    for (int f = 0; f < 7; f++) {
+        while (*q && *q != ' ')
+            q++;
+        while (*q == ' ')
+            q++;
+    }
+    if (q[0] != '0' || q[1] != 'x')
+        return 0;
+    q += 2;
+    return hexnum(&q, buf + r);
+}
+
+/* ---- roots from modules ----------------------------------------------- */
+
+static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct scan *s = arg;
+    (void)size;
+    int self = 0;
+    if (info->dlpi_name && info->dlpi_name[0]) {
+        uint64_t me = (uint64_t)(uintptr_t)&phdr_cb;
+        for (int i = 0; i < info->dlpi_phnum; i++) {
+            const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+            if (ph->p_type == PT_LOAD && me >= info->dlpi_addr + ph->p_vaddr &&
+                me < info->dlpi_addr + ph->p_vaddr + ph->p_memsz)
+                self = 1;
+        }
+    }
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_TLS)
+            s->tls_static += info->dlpi_phdr[i].p_memsz + info->dlpi_phdr[i].p_align;
+    if (self) {
+        /* Our static TLS block sits at the same offset from every thread's
+         * tp (x86-64: below it); dlpi_tls_data is the calling thread's. */
+        for (int i = 0; i < info->dlpi_phnum; i++)
+            if (info->dlpi_phdr[i].p_type == PT_TLS && info->dlpi_tls_data &&
+                s->self_tp > (uint64_t)(uintptr_t)info->dlpi_tls_data &&
+                s->self_tp - (uint64_t)(uintptr_t)info->dlpi_tls_data < (16u << 20)) {
+                s->own_tls_off = s->self_tp - (uint64_t)(uintptr_t)info->dlpi_tls_data;
+                s->own_tls_size = info->dlpi_phdr[i].p_memsz;
+            }
+        return 0;
+    }
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || s->nroots >= MAX_ROOTS)
+            continue;
+        s->roots[s->nroots].lo = info->dlpi_addr + ph->p_vaddr;
+        s->roots[s->nroots].hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+        s->nroots++;
+    }
+    return 0;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static int prepare(struct scan *s, ms_live_block *blocks, size_t n,
+                   const uint64_t *exclude, size_t nexclude)
+{
+    s->b = blocks;
+    s->n = n;
+    s->pid = getpid();
+    s->self_tid = (int)syscall(SYS_gettid);
+    for (size_t i = 0; i < n; i++) {
+        blocks[i].leak_class = ST_NONE;
+        if (i && blocks[i].addr <= blocks[i - 1].addr)
+            return MS_EINVAL;
+        uint64_t e = blocks[i].addr + (blocks[i].size ? blocks[i].size : 1);
+        if (e > s->max_end)
+            s->max_end = e;
+    }
+    s->min_addr = n ? blocks[0].addr : 0;
+    if (nexclude) {
+        s->excl = map_anon(nexclude * 2 * sizeof(uint64_t));
+        if (!s->excl)
+            return MS_ENOMEM;
+        for (size_t i = 0; i < nexclude; i++) {     /* insertion sort by start */
+            uint64_t lo = exclude[2 * i], hi = exclude[2 * i + 1];
+            size_t j = s->nexcl;
+            while (j > 0 && s->excl[2 * (j - 1)] > lo) {
+                s->excl[2 * j] = s->excl[2 * (j - 1)];
+                s->excl[2 * j + 1] = s->excl[2 * (j - 1) + 1];
+                j--;
+            }
+            s->excl[2 * j] = lo;
+            s->excl[2 * j + 1] = hi;
+            s->nexcl++;
+        }
+    }
+    s->work = map_anon((n ? n : 1) * sizeof(size_t));
+    s->slots = map_anon(MAX_SLOTS * sizeof(struct slot));
+    if (!s->work || !s->slots)
+        return MS_ENOMEM;
+    return 0;
+}
+
+static void scan_all(struct scan *s)
+{
+    for (size_t i = 0; i < s->nroots; i++)
+        scan_root(s, s->roots[i].lo, s->roots[i].hi);
+    /* the calling thread: registers saved by getcontext, then its stack */
+    scan_words(s, (uint64_t)(uintptr_t)&s->self_uc,
+               (uint64_t)(uintptr_t)&s->self_uc + offsetof(ucontext_t, uc_sigmask), MODE_REACH);
+    scan_thread(s, s->self_sp, s->self_tp, 0);
+    size_t ns = atomic_load(&s->nslots);
+    for (size_t i = 0; i < ns; i++) {
+        struct slot *sl = &s->slots[i];
+        int st = atomic_load(&sl->state);
+        if (st == SLOT_STOPPED) {
+            scan_words(s, (uint64_t)(uintptr_t)sl->regs,
+                       (uint64_t)(uintptr_t)sl->regs + sizeof sl->regs, MODE_REACH);
+            scan_thread(s, sl->sp, sl->tp, 1);
+        } else if (st == SLOT_SIGNALED || st == SLOT_BLOCKED) {
+            scan_thread(s, syscall_sp(s, sl->tid), 0, 1);
+        }
+    }
+    drain(s, MODE_REACH);
+
+    for (size_t i = 0; i < s->n; i++)
+        if (s->b[i].leak_class == ST_IHIT) {
+            s->b[i].leak_class = ST_POSS;
+            push(s, i);
+        }
+    drain(s, MODE_POSS);
+
+    for (size_t i = 0; i < s->n; i++)
+        if (s->b[i].leak_class == ST_NONE) {
+            s->b[i].leak_class = ST_DEF;
+            s->leader = i;
+            push(s, i);
+            drain(s, MODE_LOST);
+        }
+}
+
+int msr_leak_classify(ms_live_block *blocks, size_t n,
+                      const uint64_t *exclude, size_t nexclude)
+{
+    if (!blocks && n)
+        return MS_EINVAL;
+    struct scan *s = map_anon(sizeof *s);
+    if (!s)
+        return MS_ENOMEM;
+    getcontext(&s->self_uc);
+    s->self_sp = ctx_sp(&s->self_uc);
+    if (!s->self_sp)
+        s->self_sp = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+    s->self_tp = (uint64_t)pthread_self();
+
+    int rc = prepare(s, blocks, n, exclude, nexclude);
+    int keep_scratch = 0;
+    if (rc == 0 && n) {
+        dl_iterate_phdr(phdr_cb, s);    /* before stopping: takes the loader lock */
+        int sig = install_handler();
+        if (sig) {
+            atomic_store(&g_scan, s);
+            stop_threads(s, sig);
+        }
+        rc = read_maps(s);
+        if (rc == 0)
+            scan_all(s);
+        if (sig)
+            keep_scratch = !release_threads(s);
+        if (rc != 0)
+            for (size_t i = 0; i < n; i++)
+                blocks[i].leak_class = MS_LEAK_UNKNOWN;
+    } else if (rc != 0) {
+        for (size_t i = 0; i < n; i++)
+            blocks[i].leak_class = MS_LEAK_UNKNOWN;
+    }
+    if (s->excl)
+        munmap(s->excl, nexclude * 2 * sizeof(uint64_t));
+    if (s->work)
+        munmap(s->work, (n ? n : 1) * sizeof(size_t));
+    if (s->maps)
+        munmap(s->maps, s->mapcap * sizeof(struct mrange));
+    if (!keep_scratch) {
+        if (s->slots)
+            munmap(s->slots, MAX_SLOTS * sizeof(struct slot));
+        munmap(s, sizeof *s);
+    }
+    return rc;
+}

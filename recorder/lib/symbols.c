@@ -1,0 +1,309 @@
+/* Embedded symbols: turn the unique instruction pointers of a trace into
+ * SYMBOL records (function, file:line:column, the chain of inlined frames,
+ * demangled C++ names) so a .memscope file can be analyzed on a machine that
+ * does not have the traced binaries.
+ *
+ * It opens one libdwfl session on the live process (dwfl_linux_proc_report)
+ * and, for ips of modules already unloaded by dlclose, one offline session
+ * per such module from its file on disk. DWARF is used when the object or
+ * its separate debuginfo has it; otherwise the ELF symbol table gives the
+ * function name and the file stays "" with line 0. Called at exit with the
+ * recorder's reentrancy guard held, so libdw's mallocs pass through. */
+#include <dlfcn.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <dwarf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "inspect.h"
+
+#define SYM_MAX_FRAMES 64
+#define SYM_ARENA (256 * 1024)
+#define SYM_MAX_UNLOADED 32
+
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+struct sym_ctx {
+    Dwfl *live;
+    struct { uint64_t id; Dwfl *dwfl; } unl[SYM_MAX_UNLOADED];
+    int nunl;
+    demangle_fn demangle;
+    char *arena;               /* mmap'd SYM_ARENA bytes, reset per ip   */
+    size_t used;
+    char *to_free[SYM_MAX_FRAMES];
+    int nfree;
+};
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks live_cb = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .debuginfo_path = &debuginfo_path,
+};
+
+static const Dwfl_Callbacks file_cb = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+static Dwfl *open_live(void)
+{
+    Dwfl *d = dwfl_begin(&live_cb);
+    if (!d)
+        return NULL;
+    dwfl_report_begin(d);
+    /* /proc/PID/maps is unreadable once the main thread has exited; the
+     * calling thread's /proc/TID/maps always works. */
+    if (dwfl_linux_proc_report(d, getpid()) != 0) {
+        dwfl_report_begin(d);
+        if (dwfl_linux_proc_report(d, (pid_t)syscall(SYS_gettid)) != 0) {
+            dwfl_end(d);
+            return NULL;
+        }
+    }
+    dwfl_report_end(d, NULL, NULL);
+    return d;
+}
+
+static Dwfl *open_file(const char *path, uint64_t base)
+{
+    if (!path || path[0] != '/' || access(path, R_OK) != 0)
+        return NULL;
+    Dwfl *d = dwfl_begin(&file_cb);
+    if (!d)
+        return NULL;
+    dwfl_report_begin(d);
+    if (!dwfl_report_elf(d, path, path, -1, base, false)) {
+        dwfl_end(d);
+        return NULL;
+    }
+    dwfl_report_end(d, NULL, NULL);
+    return d;
+}
+
+/* Concatenate a, b and c into the per-ip arena; an empty string when the
+ * arena is full. */
+static ms_str arena_cat(struct sym_ctx *c, const char *a, const char *b, const char *d)
+{
+    size_t la = strlen(a), lb = strlen(b), ld = strlen(d);
+    ms_str s = { "", 0 };
+    if (c->used + la + lb + ld + 1 > SYM_ARENA)
+        return s;
+    char *p = c->arena + c->used;
+    memcpy(p, a, la);
+    memcpy(p + la, b, lb);
+    memcpy(p + la + lb, d, ld);
+    p[la + lb + ld] = 0;
+    c->used += la + lb + ld + 1;
+    s.ptr = p;
+    s.len = la + lb + ld;
+    return s;
+}
+
+static ms_str plain(const char *s)
+{
+    ms_str r = { s ? s : "", s ? strlen(s) : 0 };
+    return r;
+}
+
+static ms_str fn_name(struct sym_ctx *c, const char *name)
+{
+    if (!name)
+        return plain("");
+    if (name[0] == '_' && name[1] == 'Z' && c->demangle && c->nfree < SYM_MAX_FRAMES) {
+        int status = -1;
+        char *d = c->demangle(name, NULL, NULL, &status);
+        if (d && status == 0) {
+            c->to_free[c->nfree++] = d;
+            return plain(d);
+        }
+        free(d);
+    }
+    return plain(name);
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute a;
+    const char *s = NULL;
+    if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a))
+        s = dwarf_formstring(&a);
+    if (!s && dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a))
+        s = dwarf_formstring(&a);
+    if (!s && dwarf_attr_integrate(die, DW_AT_name, &a))
+        s = dwarf_formstring(&a);
+    return s;
+}
+
+/* Absolute file name: relative names are joined to the CU's comp_dir. */
+static ms_str file_name(struct sym_ctx *c, Dwarf_Die *cudie, const char *f)
+{
+    if (!f)
+        return plain("");
+    if (f[0] == '/' || !cudie)
+        return plain(f);
+    Dwarf_Attribute a;
+    const char *dir = NULL;
+    if (dwarf_attr(cudie, DW_AT_comp_dir, &a))
+        dir = dwarf_formstring(&a);
+    if (!dir || !dir[0])
+        return plain(f);
+    ms_str r = arena_cat(c, dir, dir[strlen(dir) - 1] == '/' ? "" : "/", f);
+    return r.len ? r : plain(f);
+}
+
+static int symbolize(struct sym_ctx *c, Dwfl_Module *mod, Dwarf_Addr addr,
+                     ms_frame *fr)
+{
+    int nf = 0;
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cudie = dwfl_module_addrdie(mod, addr, &bias);
+    const char *file = NULL;
+    int line = 0, col = 0;
+    Dwfl_Line *ln = dwfl_module_getsrc(mod, addr);
+    if (ln)
+        file = dwfl_lineinfo(ln, NULL, &line, &col, NULL, NULL);
+
+    if (cudie) {
+        Dwarf_Die *scopes = NULL;
+        int ns = dwarf_getscopes(cudie, addr - bias, &scopes);
+        if (ns > 0) {
+            Dwarf_Die first = scopes[0];
+            free(scopes);
+            scopes = NULL;
+            ns = dwarf_getscopes_die(&first, &scopes);
+        }
+        Dwarf_Files *files = NULL;
+        size_t nfiles = 0;
+        if (ns > 0 && dwarf_getsrcfiles(cudie, &files, &nfiles) != 0)
+            files = NULL;
+        ms_str cur_file = file_name(c, cudie, file);
+        uint32_t cur_line = line > 0 ? (uint32_t)line : 0;
+        uint32_t cur_col = col > 0 ? (uint32_t)col : 0;
+        for (int i = 0; i < ns && nf < SYM_MAX_FRAMES; i++) {
+            int tag = dwarf_tag(&scopes[i]);
+            if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+                continue;
+            fr[nf].function = fn_name(c, die_name(&scopes[i]));
+            fr[nf].file = cur_file;
+            fr[nf].line = cur_line;
+            fr[nf].column = cur_col;
+            nf++;
+            if (tag == DW_TAG_subprogram)
+                break;
+            /* The next (outer) frame is at the inlined call site. */
+            Dwarf_Attribute a;
+            Dwarf_Word v;
+            cur_file = plain("");
+            cur_line = cur_col = 0;
+            if (files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &v) == 0 &&
+                v < nfiles)
+                cur_file = file_name(c, cudie, dwarf_filesrc(files, v, NULL, NULL));
+            if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &v) == 0)
+                cur_line = (uint32_t)v;
+            if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_column, &a), &v) == 0)
+                cur_col = (uint32_t)v;
+        }
+        free(scopes);
+    }
+    if (nf == 0) {
+        /* No DWARF scope: the ELF symbol table name, line info if any. */
+        const char *sym = dwfl_module_addrname(mod, addr);
+        fr[0].function = fn_name(c, sym);
+        fr[0].file = file_name(c, cudie, file);
+        fr[0].line = line > 0 ? (uint32_t)line : 0;
+        fr[0].column = col > 0 ? (uint32_t)col : 0;
+        nf = 1;
+    }
+    return nf;
+}
+
+static Dwfl *dwfl_for_unloaded(struct sym_ctx *c, uint64_t id, const char *path,
+                               uint64_t base)
+{
+    for (int i = 0; i < c->nunl; i++)
+        if (c->unl[i].id == id)
+            return c->unl[i].dwfl;
+    if (c->nunl >= SYM_MAX_UNLOADED)
+        return NULL;
+    Dwfl *d = open_file(path, base);
+    c->unl[c->nunl].id = id;
+    c->unl[c->nunl].dwfl = d;
+    c->nunl++;
+    return d;
+}
+
+int msr_symbols_write_ex(ms_writer *w, const uint64_t *ips,
+                         const unsigned char *is_return, size_t n)
+{
+    if (!w || (!ips && n))
+        return MS_EINVAL;
+    struct sym_ctx *c = mmap(NULL, sizeof(*c) + SYM_ARENA, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (c == MAP_FAILED)
+        return MS_ENOMEM;
+    memset(c, 0, sizeof(*c));
+    c->arena = (char *)(c + 1);
+    c->demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+    c->live = open_live();
+    int rc = 0;
+    ms_frame frames[SYM_MAX_FRAMES];
+
+    for (size_t i = 0; i < n; i++) {
+        uint64_t ip = ips[i];
+        uint64_t addr = (is_return && !is_return[i]) || ip == 0 ? ip : ip - 1;
+        uint64_t id = 0, base = 0;
+        const char *path = NULL;
+        int alive = 1;
+        int known = msr_module_find(ip, &id, &base, &path, &alive);
+        Dwfl *d = c->live;
+        if (known && !alive)
+            d = dwfl_for_unloaded(c, id, path, base);
+        Dwfl_Module *mod = d ? dwfl_addrmodule(d, addr) : NULL;
+        if (!known && mod) {
+            Dwarf_Addr b = 0;
+            if (dwfl_module_getelf(mod, &b))
+                base = b;
+        }
+        c->used = 0;
+        c->nfree = 0;
+        uint32_t nf = 0;
+        if (mod)
+            nf = (uint32_t)symbolize(c, mod, addr, frames);
+
+        ms_record rec;
+        memset(&rec, 0, sizeof rec);
+        rec.type = MS_REC_SYMBOL;
+        rec.u.symbol.ip = ip;
+        rec.u.symbol.module_id = known ? id : 0;
+        rec.u.symbol.module_offset = (known || mod) ? ip - base : 0;
+        rec.u.symbol.nframes = nf;
+        rec.u.symbol.frames = frames;
+        int r = ms_writer_add(w, &rec);
+        for (int k = 0; k < c->nfree; k++)
+            free(c->to_free[k]);
+        if (r < 0) {
+            rc = r;
+            break;
+        }
+    }
+    for (int i = 0; i < c->nunl; i++)
+        if (c->unl[i].dwfl)
+            dwfl_end(c->unl[i].dwfl);
+    if (c->live)
+        dwfl_end(c->live);
+    munmap(c, sizeof(*c) + SYM_ARENA);
+    return rc;
+}
+
+int msr_symbols_write(ms_writer *w, const uint64_t *ips, size_t n)
+{
+    return msr_symbols_write_ex(w, ips, NULL, n);
+}
