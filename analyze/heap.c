@@ -1,0 +1,629 @@
+/*
+ * Heap replay: the models behind every heap report (contract and counting
+ * rules in heap.h). One pass over the records; events arrive merged by
+ * time from replay.c and update an open-addressing live table keyed by
+ * address, per-site and per-thread counters, and the running peak.
+ *
+ * Per-site bytes at the global peak are exact without a second pass: the
+ * peak "epoch" increases whenever a new maximum is reached, and a site
+ * saves its live bytes the first time it changes after the current epoch
+ * began; at the end a site touched in the last epoch reports the saved
+ * value, any other site its current value.
+ */
+#include "heap.h"
+#include "replay.h"
+#include <stdlib.h>
+#include <string.h>
+
+#define OP_LABEL 0xFE                  /* pseudo-event in the label stream  */
+
+/* ---- u64 -> u32 map (threads, sparse stack ids, leak classes) ---- */
+typedef struct u64map { uint64_t *k; uint32_t *v; size_t cap, n; } u64map;
+
+static inline uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33;
+    return x;
+}
+
+static uint32_t *map_get(const u64map *m, uint64_t k)
+{
+    if (!m->cap) return NULL;
+    size_t j = mix(k) & (m->cap - 1);
+    while (m->v[j]) {
+        if (m->k[j] == k) return &m->v[j];
+        j = (j + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+/* Callers store value+1 (0 marks an empty slot) and subtract 1 after map_get. */
+static int map_put(u64map *m, uint64_t k, uint32_t v1)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        uint64_t *nk = calloc(cap, sizeof *nk);
+        uint32_t *nv = calloc(cap, sizeof *nv);
+        if (!nk || !nv) { free(nk); free(nv); return MS_ENOMEM; }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->v[i]) continue;
+            size_t j = mix(m->k[i]) & (cap - 1);
+            while (nv[j]) j = (j + 1) & (cap - 1);
+            nk[j] = m->k[i]; nv[j] = m->v[i];
+        }
+        free(m->k); free(m->v);
+        m->k = nk; m->v = nv; m->cap = cap;
+    }
+    size_t j = mix(k) & (m->cap - 1);
+    while (m->v[j]) {
+        if (m->k[j] == k) { m->v[j] = v1; return 0; }
+        j = (j + 1) & (m->cap - 1);
+    }
+    m->k[j] = k; m->v[j] = v1; m->n++;
+    return 0;
+}
+
+static void map_free(u64map *m) { free(m->k); free(m->v); memset(m, 0, sizeof *m); }
+
+/* ---- live table ---- */
+typedef struct blk {
+    uint64_t addr;                    /* 0 = empty slot                     */
+    uint64_t size, t_alloc, seq, tseq;
+    uint32_t site, thr, label, align;
+    uint8_t op;
+} blk;
+
+typedef struct site_rec {
+    ms_heap_site pub;
+    uint64_t pk_bytes, pk_blocks, mod_epoch;
+} site_rec;
+
+typedef struct thr_rec {
+    ms_heap_thread pub;
+    uint64_t alloc_serial;            /* allocations made so far            */
+} thr_rec;
+
+typedef struct label_rec { char *var, *type; } label_rec;
+
+struct ms_heap {
+    ms_heap_opts opts;
+    ms_replay *rp;
+    int label_stream;
+    ms_symtab *sym;
+    ms_heap_summary sum;
+    ms_heap_info info;
+    char *exe;
+
+    blk *tab; size_t cap, n; unsigned shift;
+
+    site_rec *sites; size_t nsites, cap_sites;
+    uint32_t *site_of; size_t site_of_cap;        /* dense stack id -> site+1 */
+    u64map site_map;                               /* sparse stack ids        */
+
+    thr_rec *thr; size_t nthr, cap_thr;
+    u64map thr_map;
+    uint64_t last_tid; uint32_t last_thr; int have_last;
+    uint32_t *stream_thr; size_t stream_thr_cap;   /* replay stream -> thr+1 */
+    uint32_t cur_thr;                              /* thread of the event    */
+
+    label_rec *labels; size_t nlabels, cap_labels;
+    u64map leak_class;                             /* addr -> class+1         */
+
+    uint64_t live_bytes, live_blocks;
+    uint64_t epoch;
+    uint64_t seq;
+    uint64_t last_time;
+    int have_time, finished;
+    int err;
+};
+
+/* ---- live table (linear probing, backward-shift deletion) ---- */
+static inline size_t slot_of(const ms_heap *h, uint64_t addr)
+{
+    return (size_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> h->shift);
+}
+
+static int tab_grow(ms_heap *h)
+{
+    size_t cap = h->cap ? h->cap * 2 : 4096;
+    blk *t = calloc(cap, sizeof *t);
+    if (!t) return MS_ENOMEM;
+    blk *old = h->tab; size_t ocap = h->cap;
+    h->tab = t; h->cap = cap;
+    h->shift = 64 - (unsigned)__builtin_ctzll(cap);
+    for (size_t i = 0; i < ocap; i++) {
+        if (!old[i].addr) continue;
+        size_t j = slot_of(h, old[i].addr);
+        while (t[j].addr) j = (j + 1) & (cap - 1);
+        t[j] = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+static inline blk *tab_find(const ms_heap *h, uint64_t addr)
+{
+    if (!h->cap) return NULL;
+    size_t m = h->cap - 1, j = slot_of(h, addr);
+    for (;;) {
+        blk *b = &h->tab[j];
+        if (b->addr == addr) return b;
+        if (!b->addr) return NULL;
+        j = (j + 1) & m;
+    }
+}
+
+static inline void tab_remove(ms_heap *h, blk *b)
+{
+    size_t m = h->cap - 1, i = (size_t)(b - h->tab), j = i;
+    for (;;) {
+        j = (j + 1) & m;
+        if (!h->tab[j].addr) break;
+        size_t k = slot_of(h, h->tab[j].addr);
+        /* move j to i when its home k is not cyclically in (i, j] */
+        if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
+            h->tab[i] = h->tab[j];
+            i = j;
+        }
+    }
+    h->tab[i].addr = 0;
+    h->n--;
+}
+
+/* ---- sites and threads ---- */
+static long new_site(ms_heap *h, uint64_t stack)
+{
+    if (h->nsites == h->cap_sites) {
+        size_t cap = h->cap_sites ? h->cap_sites * 2 : 1024;
+        site_rec *s = realloc(h->sites, cap * sizeof *s);
+        if (!s) return MS_ENOMEM;
+        h->sites = s; h->cap_sites = cap;
+    }
+    memset(&h->sites[h->nsites], 0, sizeof h->sites[0]);
+    h->sites[h->nsites].pub.stack_id = stack;
+    return (long)h->nsites++;
+}
+
+static long site_index(ms_heap *h, uint64_t stack)
+{
+    if (stack < h->site_of_cap && h->site_of[stack]) return h->site_of[stack] - 1;
+    uint64_t lim = ms_symtab_max_node(h->sym) + 1;
+    if (stack < lim || stack < 65536) {
+        if (stack >= h->site_of_cap) {
+            size_t cap = h->site_of_cap ? h->site_of_cap : 4096;
+            while (cap <= stack) cap *= 2;
+            uint32_t *t = realloc(h->site_of, cap * sizeof *t);
+            if (!t) return MS_ENOMEM;
+            memset(t + h->site_of_cap, 0, (cap - h->site_of_cap) * sizeof *t);
+            h->site_of = t; h->site_of_cap = cap;
+        }
+        long s = new_site(h, stack);
+        if (s >= 0) h->site_of[stack] = (uint32_t)s + 1;
+        return s;
+    }
+    uint32_t *v = map_get(&h->site_map, stack);
+    if (v) return *v - 1;
+    long s = new_site(h, stack);
+    if (s >= 0 && map_put(&h->site_map, stack, (uint32_t)s + 1)) return MS_ENOMEM;
+    return s;
+}
+
+static long thread_index(ms_heap *h, uint64_t tid)
+{
+    if (h->have_last && h->last_tid == tid) return h->last_thr;
+    uint32_t *v = map_get(&h->thr_map, tid);
+    long t;
+    if (v) t = *v - 1;
+    else {
+        if (h->nthr == h->cap_thr) {
+            size_t cap = h->cap_thr ? h->cap_thr * 2 : 16;
+            thr_rec *n = realloc(h->thr, cap * sizeof *n);
+            if (!n) return MS_ENOMEM;
+            h->thr = n; h->cap_thr = cap;
+        }
+        memset(&h->thr[h->nthr], 0, sizeof h->thr[0]);
+        h->thr[h->nthr].pub.tid = tid;
+        h->thr[h->nthr].pub.name = "";
+        t = (long)h->nthr++;
+        if (map_put(&h->thr_map, tid, (uint32_t)t + 1)) return MS_ENOMEM;
+    }
+    h->last_tid = tid; h->last_thr = (uint32_t)t; h->have_last = 1;
+    return t;
+}
+
+static inline void site_touch(ms_heap *h, site_rec *s)
+{
+    if (s->mod_epoch != h->epoch) {
+        s->pk_bytes = s->pub.live_bytes;
+        s->pk_blocks = s->pub.live_blocks;
+        s->mod_epoch = h->epoch;
+    }
+}
+
+/* ---- replay ---- */
+static void report(ms_heap *h, const blk *b, int freed, uint64_t t_free, uint64_t free_tid,
+                   uint8_t free_op, int temporary, uint32_t leak_class)
+{
+    if (!h->opts.on_block) return;
+    ms_heap_block o;
+    o.addr = b->addr; o.size = b->size; o.t_alloc = b->t_alloc; o.t_free = t_free;
+    o.tid = h->thr[b->thr].pub.tid; o.free_tid = free_tid;
+    o.stack_id = h->sites[b->site].pub.stack_id; o.seq = b->seq; o.site = b->site;
+    o.align = b->align; o.leak_class = leak_class; o.op = b->op; o.freed = (uint8_t)freed;
+    o.temporary = (uint8_t)temporary; o.free_op = free_op;
+    o.var_name = b->label ? h->labels[b->label - 1].var : NULL;
+    o.type_name = b->label ? h->labels[b->label - 1].type : NULL;
+    h->opts.on_block(h->opts.ctx, &o);
+}
+
+/* Release live block b at event ev; counted unless `silent`. */
+static void do_free(ms_heap *h, blk *b, const ms_event *ev, int silent)
+{
+    site_rec *s = &h->sites[b->site];
+    thr_rec *t = &h->thr[b->thr];
+    int temp = t->alloc_serial == b->tseq;
+    site_touch(h, s);
+    s->pub.live_bytes -= b->size; s->pub.live_blocks--;
+    t->pub.live_bytes -= b->size; t->pub.live_blocks--;
+    h->live_bytes -= b->size; h->live_blocks--;
+    if (!silent) {
+        h->sum.total_deallocations++;
+        h->sum.total_deallocated_bytes += b->size;
+        s->pub.deallocations++;
+        h->thr[h->cur_thr].pub.deallocations++;
+        if (temp) {
+            h->sum.temporary_allocations++;
+            s->pub.temporary++;
+            t->pub.temporary++;
+        }
+    }
+    report(h, b, 1, ev->time, ev->tid, ev->op, temp && !silent, 0);
+    tab_remove(h, b);
+}
+
+static int do_alloc(ms_heap *h, const ms_event *ev, uint64_t addr, uint32_t thr)
+{
+    long si = site_index(h, ev->stack);
+    if (si < 0) return (int)si;
+    if ((h->n + 1) * 2 > h->cap && tab_grow(h)) return MS_ENOMEM;
+    blk *b;
+    for (;;) {                        /* one probe: the match or a free slot */
+        size_t m = h->cap - 1, j = slot_of(h, addr);
+        while (h->tab[j].addr && h->tab[j].addr != addr) j = (j + 1) & m;
+        b = &h->tab[j];
+        if (!b->addr) break;
+        h->sum.duplicate_allocs++;    /* a free we never saw                */
+        do_free(h, b, ev, 1);         /* moves entries: probe again         */
+    }
+    h->n++;
+    thr_rec *t = &h->thr[thr];
+    site_rec *s = &h->sites[si];
+    b->addr = addr; b->size = ev->size; b->t_alloc = ev->time; b->seq = h->seq++;
+    b->tseq = ++t->alloc_serial; b->site = (uint32_t)si; b->thr = thr; b->label = 0;
+    b->align = ev->align; b->op = ev->op;
+    site_touch(h, s);
+    s->pub.live_bytes += ev->size; s->pub.live_blocks++;
+    s->pub.allocations++; s->pub.allocated_bytes += ev->size;
+    if (ev->size > s->pub.max_size) s->pub.max_size = ev->size;
+    t->pub.live_bytes += ev->size; t->pub.live_blocks++;
+    t->pub.allocations++; t->pub.allocated_bytes += ev->size;
+    h->live_bytes += ev->size; h->live_blocks++;
+    h->sum.total_allocations++;
+    h->sum.total_allocated_bytes += ev->size;
+    return 0;
+}
+
+static int apply_label(ms_heap *h, const ms_event *ev)
+{
+    blk *b = tab_find(h, ev->addr);
+    if (!b || !ev->addr) { h->sum.unmatched_labels++; return 0; }
+    b->label = (uint32_t)ev->size + 1;
+    return 0;
+}
+
+static int deliver(void *ctx, const ms_event *ev, uint32_t stream)
+{
+    ms_heap *h = ctx;
+    if ((int)stream == h->label_stream) return apply_label(h, ev);
+    long ti;
+    if (stream < h->stream_thr_cap && h->stream_thr[stream]) ti = (long)h->stream_thr[stream] - 1;
+    else {
+        ti = thread_index(h, ev->tid);
+        if (ti < 0) return (int)ti;
+        if (stream >= h->stream_thr_cap) {
+            size_t cap = h->stream_thr_cap ? h->stream_thr_cap : 64;
+            while (cap <= stream) cap *= 2;
+            uint32_t *t = realloc(h->stream_thr, cap * sizeof *t);
+            if (!t) return MS_ENOMEM;
+            memset(t + h->stream_thr_cap, 0, (cap - h->stream_thr_cap) * sizeof *t);
+            h->stream_thr = t; h->stream_thr_cap = cap;
+        }
+        h->stream_thr[stream] = (uint32_t)ti + 1;
+    }
+    h->cur_thr = (uint32_t)ti;
+    thr_rec *t = &h->thr[ti];
+    if (!t->pub.events++) t->pub.first_time = ev->time;
+    t->pub.last_time = ev->time;
+    if (!h->have_time) { h->sum.first_time = ev->time; h->have_time = 1; }
+    if (ev->time > h->last_time) h->last_time = ev->time;
+    h->sum.events++;
+    int e = 0;
+    uint8_t op = ev->op;
+    if (MS_OP_IS_FREE(op)) {
+        if (ev->addr) {
+            blk *b = tab_find(h, ev->addr);
+            if (b) do_free(h, b, ev, 0);
+            else h->sum.unmatched_frees++;
+        }
+    } else if (MS_OP_IS_REALLOC(op)) {
+        h->sum.reallocs++;
+        if (ev->old_addr && (ev->addr || ev->size == 0)) {
+            blk *b = tab_find(h, ev->old_addr);
+            if (b) do_free(h, b, ev, 0);
+            else h->sum.unmatched_frees++;
+            if (!ev->addr) h->sum.realloc_frees++;
+            else if (ev->addr == ev->old_addr) h->sum.reallocs_in_place++;
+        }
+        if (ev->addr) e = do_alloc(h, ev, ev->addr, (uint32_t)ti);
+        else if (ev->size) { h->sum.failed_allocations++; t->pub.failed++; }
+    } else {
+        if (ev->addr) e = do_alloc(h, ev, ev->addr, (uint32_t)ti);
+        else { h->sum.failed_allocations++; t->pub.failed++; }
+    }
+    if (h->live_bytes > h->sum.peak_memory) {
+        h->sum.peak_memory = h->live_bytes;
+        h->sum.peak_blocks = h->live_blocks;
+        h->sum.peak_time = ev->time;
+        h->epoch++;
+    }
+    return e;
+}
+
+static int fits(void *ctx, const ms_event *ev)
+{
+    ms_heap *h = ctx;
+    if (ev->op == OP_LABEL) return tab_find(h, ev->addr) != NULL;
+    if (MS_OP_IS_FREE(ev->op)) return !ev->addr || tab_find(h, ev->addr) != NULL;
+    if (MS_OP_IS_REALLOC(ev->op)) {
+        if (ev->old_addr && (ev->addr || !ev->size) && !tab_find(h, ev->old_addr)) return 0;
+        return !ev->addr || ev->addr == ev->old_addr || !tab_find(h, ev->addr);
+    }
+    return !ev->addr || !tab_find(h, ev->addr);
+}
+
+int ms_heap_new(ms_heap **out, const ms_heap_opts *opts)
+{
+    *out = NULL;
+    ms_heap *h = calloc(1, sizeof *h);
+    if (!h) return MS_ENOMEM;
+    if (opts) h->opts = *opts;
+    h->info.clock_hz = 1000000000ull;
+    h->info.exe = "";
+    int e;
+    if ((e = ms_symtab_new(&h->sym)) || (e = ms_replay_new(&h->rp, deliver, fits, h)) ||
+        (e = tab_grow(h))) {
+        ms_heap_free(h);
+        return e;
+    }
+    h->label_stream = ms_replay_open_stream(h->rp);
+    if (h->label_stream < 0 || new_site(h, 0) < 0) { ms_heap_free(h); return MS_ENOMEM; }
+    h->site_of = calloc(4096, sizeof *h->site_of);
+    if (!h->site_of) { ms_heap_free(h); return MS_ENOMEM; }
+    h->site_of_cap = 4096;
+    h->site_of[0] = 1;
+    *out = h;
+    return 0;
+}
+
+void ms_heap_free(ms_heap *h)
+{
+    if (!h) return;
+    ms_replay_free(h->rp);
+    ms_symtab_free(h->sym);
+    for (size_t i = 0; i < h->nthr; i++)
+        if (h->thr[i].pub.name[0]) free((char *)h->thr[i].pub.name);
+    free(h->tab); free(h->sites); free(h->site_of); free(h->thr); free(h->stream_thr);
+    map_free(&h->site_map); map_free(&h->thr_map); map_free(&h->leak_class);
+    for (size_t i = 0; i < h->nlabels; i++) { free(h->labels[i].var); free(h->labels[i].type); }
+    free(h->labels);
+    free(h->exe);
+    free(h);
+}
+
+static char *dupstr(ms_str s)
+{
+    size_t n = s.ptr ? strnlen(s.ptr, s.len) : 0;
+    char *c = malloc(n + 1);
+    if (!c) return NULL;
+    if (n) memcpy(c, s.ptr, n);
+    c[n] = 0;
+    return c;
+}
+
+static int add_label(ms_heap *h, const ms_label_rec *l)
+{
+    if (h->nlabels == h->cap_labels) {
+        size_t cap = h->cap_labels ? h->cap_labels * 2 : 64;
+        label_rec *n = realloc(h->labels, cap * sizeof *n);
+        if (!n) return MS_ENOMEM;
+        h->labels = n; h->cap_labels = cap;
+    }
+    label_rec *r = &h->labels[h->nlabels];
+    r->var = dupstr(l->var_name);
+    r->type = dupstr(l->type_name);
+    if (!r->var || !r->type) { free(r->var); free(r->type); return MS_ENOMEM; }
+    h->sum.labels++;
+    ms_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.time = l->time; ev.tid = l->tid; ev.addr = l->addr; ev.op = OP_LABEL;
+    ev.size = h->nlabels++;
+    return ms_replay_push_stream(h->rp, h->label_stream, &ev);
+}
+
+int ms_heap_add(ms_heap *h, const ms_record *rec)
+{
+    if (h->err) return h->err;
+    if (h->finished) return MS_ESTATE;
+    int e = 0;
+    switch (rec->type) {
+    case MS_REC_EVENT:
+        e = ms_replay_push(h->rp, &rec->u.event);
+        break;
+    case MS_REC_SYNC:
+        e = ms_replay_sync(h->rp, rec->u.sync.time);
+        break;
+    case MS_REC_STACK: case MS_REC_SYMBOL: case MS_REC_MODULE: case MS_REC_MODULE_UNLOAD:
+        e = ms_symtab_add(h->sym, rec);
+        break;
+    case MS_REC_THREAD: {
+        long t = thread_index(h, rec->u.thread.tid);
+        if (t < 0) { e = (int)t; break; }
+        if (rec->u.thread.name.len) {
+            char *n = dupstr(rec->u.thread.name);
+            if (!n) { e = MS_ENOMEM; break; }
+            if (h->thr[t].pub.name[0]) free((char *)h->thr[t].pub.name);
+            h->thr[t].pub.name = n;
+        }
+        break;
+    }
+    case MS_REC_LABEL:
+        e = add_label(h, &rec->u.label);
+        break;
+    case MS_REC_META: {
+        const ms_meta *m = &rec->u.meta;
+        if (m->clock_hz) h->info.clock_hz = m->clock_hz;
+        h->info.start_wall_ns = m->start_wall_ns;
+        h->info.pid = m->pid;
+        h->info.mode = m->mode;
+        h->info.sample_rate = m->sample_rate;
+        free(h->exe);
+        if (!(h->exe = dupstr(m->exe))) { e = MS_ENOMEM; break; }
+        h->info.exe = h->exe;
+        h->info.has_meta = 1;
+        break;
+    }
+    case MS_REC_END:
+        h->info.end = rec->u.end;
+        h->info.has_end = 1;
+        break;
+    case MS_REC_LIVE_BLOCKS:
+        for (uint32_t i = 0; i < rec->u.live_blocks.count && !e; i++) {
+            const ms_live_block *b = &rec->u.live_blocks.blocks[i];
+            e = map_put(&h->leak_class, b->addr, b->leak_class + 1);
+        }
+        break;
+    default:
+        break;
+    }
+    if (e) h->err = e;
+    return e;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    uint64_t x = (*(blk *const *)a)->seq, y = (*(blk *const *)b)->seq;
+    return x < y ? -1 : x > y;
+}
+
+int ms_heap_finish(ms_heap *h)
+{
+    if (h->err) return h->err;
+    if (h->finished) return MS_ESTATE;
+    h->finished = 1;
+    int e = ms_replay_flush(h->rp);
+    if (e) return h->err = e;
+    ms_replay_stats rs;
+    ms_replay_get_stats(&rs, h->rp);
+    h->sum.late_events = rs.late;
+    h->sum.ties = rs.ties;
+    h->sum.max_buffered_events = rs.max_buffered;
+    uint64_t end = h->last_time;
+    if (h->info.has_end && h->info.end.time > end) end = h->info.end.time;
+    h->sum.end_time = end;
+    h->sum.active_allocations = h->sum.leaked_allocations = h->live_blocks;
+    h->sum.active_memory = h->sum.leaked_memory = h->live_bytes;
+    h->sum.threads = h->nthr;
+    h->sum.sites = h->nsites;
+    for (size_t i = 0; i < h->nsites; i++) {
+        site_rec *s = &h->sites[i];
+        if (s->mod_epoch == h->epoch) {
+            s->pub.peak_bytes = s->pk_bytes;
+            s->pub.peak_blocks = s->pk_blocks;
+        } else {
+            s->pub.peak_bytes = s->pub.live_bytes;
+            s->pub.peak_blocks = s->pub.live_blocks;
+        }
+    }
+    /* live blocks: leak classes and the callback, in allocation order */
+    blk **live = NULL;
+    if (h->n) {
+        live = malloc(h->n * sizeof *live);
+        if (!live) return h->err = MS_ENOMEM;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < h->cap; i++) if (h->tab[i].addr) live[k++] = &h->tab[i];
+    if (k > 1) qsort(live, k, sizeof *live, cmp_seq);
+    for (size_t i = 0; i < k; i++) {
+        const uint32_t *c = map_get(&h->leak_class, live[i]->addr);
+        uint32_t cls = c ? *c - 1 : MS_LEAK_UNKNOWN;
+        if (cls > MS_LEAK_LIBC) cls = MS_LEAK_UNKNOWN;
+        h->sum.leak_class_blocks[cls]++;
+        h->sum.leak_class_bytes[cls] += live[i]->size;
+        report(h, live[i], 0, end, 0, 0, 0, cls);
+    }
+    free(live);
+    return 0;
+}
+
+int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_heap_opts *opts)
+{
+    *out = NULL;
+    if (integ) memset(integ, 0, sizeof *integ);
+    ms_reader *r;
+    int e = ms_reader_open(&r, path);
+    if (e) return e;
+    ms_heap *h;
+    if ((e = ms_heap_new(&h, opts))) { ms_reader_close(r); return e; }
+    const ms_record *rec;
+    while ((e = ms_reader_next(r, &rec)) == 1)
+        if ((e = ms_heap_add(h, rec))) break;
+    if (e == 0) e = ms_heap_finish(h);
+    if (integ) ms_reader_integrity(r, integ);
+    ms_reader_close(r);
+    if (e) { ms_heap_free(h); return e; }
+    *out = h;
+    return 0;
+}
+
+const ms_heap_summary *ms_heap_get_summary(const ms_heap *h) { return &h->sum; }
+const ms_heap_info *ms_heap_get_info(const ms_heap *h) { return &h->info; }
+const ms_symtab *ms_heap_symtab(const ms_heap *h) { return h->sym; }
+size_t ms_heap_site_count(const ms_heap *h) { return h->nsites; }
+const ms_heap_site *ms_heap_site_at(const ms_heap *h, size_t i)
+{
+    return i < h->nsites ? &h->sites[i].pub : NULL;
+}
+
+long ms_heap_site_find(const ms_heap *h, uint64_t stack)
+{
+    if (stack < h->site_of_cap) return (long)h->site_of[stack] - 1;
+    const uint32_t *v = map_get(&h->site_map, stack);
+    return v ? (long)*v - 1 : -1;
+}
+
+size_t ms_heap_thread_count(const ms_heap *h) { return h->nthr; }
+const ms_heap_thread *ms_heap_thread_at(const ms_heap *h, size_t i)
+{
+    return i < h->nthr ? &h->thr[i].pub : NULL;
+}
+
+uint64_t ms_heap_ticks_ms(const ms_heap *h, uint64_t t)
+{
+    uint64_t hz = h->info.clock_hz ? h->info.clock_hz : 1;
+    return t / hz * 1000 + (t % hz) * 1000 / hz;
+}
+
+double ms_heap_ticks_sec(const ms_heap *h, uint64_t t)
+{
+    return (double)t / (double)(h->info.clock_hz ? h->info.clock_hz : 1);
+}

@@ -1,0 +1,152 @@
+/* Heap replay models: the one-pass analysis every heap view builds on.
+ *
+ * Feed the records of a heap trace in file order (ms_heap_add), or let
+ * ms_heap_load read a file; events are merged across threads by time
+ * (replay.h) and replayed against a live table address -> block. Memory is
+ * O(live blocks + unique stacks + threads + events between SYNC barriers),
+ * never O(events) for files with SYNC records.
+ *
+ * Results:
+ *   - ms_heap_summary: totals, peak, leaks, temporaries, anomalies;
+ *   - sites: one per unique stack id (site 0 = "no stack"), with counts,
+ *     bytes, bytes live at the global peak, bytes live at the end;
+ *   - threads;
+ *   - every block's life through the on_block callback (freed blocks when
+ *     they are freed, in replay order; blocks still live at the end, in
+ *     allocation order, from ms_heap_finish);
+ *   - the symbol table (symtab.h) for stacks and frames.
+ *
+ * Counting rules (also in spec-like words for reports):
+ *   - allocation = a successful alloc op or the new block of a realloc
+ *     (realloc(NULL, n) included); deallocation = a free op of a live block
+ *     or the old block released by a realloc (moved, or realloc(p, 0));
+ *   - failed allocation = an alloc with address 0 or a realloc with address
+ *     0 and size > 0 (the old block stays live);
+ *   - unmatched free = a free (or realloc old address) of an address that
+ *     is not live (allocated before recording, or a lost event);
+ *   - temporary (heaptrack's rule, per thread): a block freed before its
+ *     allocating thread made any other allocation (a realloc counts as an
+ *     allocation of its thread; its old block is freed first);
+ *   - peak = the largest live total after any event (a realloc is one
+ *     event: old and new are never counted together); peak time = the time
+ *     of the event that first reached it;
+ *   - leaked = still live at the end of the trace ("active" at the end);
+ *     LIVE_BLOCKS records, when present, add a leak class per block. */
+#ifndef MS_HEAP_H
+#define MS_HEAP_H
+#include <stddef.h>
+#include <stdint.h>
+#include "memscope.h"
+#include "symtab.h"
+
+typedef struct ms_heap ms_heap;
+
+/* One block's life, passed to on_block. Strings stay valid until
+ * ms_heap_free. */
+typedef struct ms_heap_block {
+    uint64_t addr, size;
+    uint64_t t_alloc;                 /* ticks                              */
+    uint64_t t_free;                  /* ticks; the end time when !freed    */
+    uint64_t tid;                     /* allocating thread                  */
+    uint64_t free_tid;                /* freeing thread; 0 when !freed      */
+    uint64_t stack_id;
+    uint64_t seq;                     /* allocation number, 0-based         */
+    uint32_t site;                    /* index for ms_heap_site_at          */
+    uint32_t align;
+    uint32_t leak_class;              /* MS_LEAK_*; live blocks only        */
+    uint8_t op;                       /* allocating op (enum ms_op)         */
+    uint8_t freed;                    /* 0 = live at the end (leaked)       */
+    uint8_t temporary;
+    uint8_t free_op;                  /* op that released it                */
+    const char *var_name, *type_name; /* from LABEL; NULL when unlabeled    */
+} ms_heap_block;
+
+typedef void (*ms_heap_block_fn)(void *ctx, const ms_heap_block *b);
+
+typedef struct ms_heap_opts {
+    ms_heap_block_fn on_block;        /* NULL = no per-block callback       */
+    void *ctx;
+} ms_heap_opts;
+
+typedef struct ms_heap_summary {
+    uint64_t total_allocations, total_deallocations;
+    uint64_t total_allocated_bytes, total_deallocated_bytes;
+    uint64_t peak_memory, peak_blocks, peak_time;      /* peak_time: ticks */
+    uint64_t active_allocations, active_memory;        /* live at the end  */
+    uint64_t leaked_allocations, leaked_memory;        /* == active        */
+    uint64_t leak_class_blocks[6], leak_class_bytes[6];/* by MS_LEAK_*     */
+    uint64_t temporary_allocations;
+    uint64_t failed_allocations;
+    uint64_t unmatched_frees;
+    uint64_t reallocs;                /* realloc/reallocarray events        */
+    uint64_t reallocs_in_place;       /* new address == old address         */
+    uint64_t realloc_frees;           /* realloc(p, 0)                      */
+    uint64_t duplicate_allocs;        /* alloc of an address already live   */
+    uint64_t events, late_events, ties;
+    uint64_t labels, unmatched_labels;
+    uint64_t first_time, end_time;    /* ticks; end = END time or last seen */
+    uint64_t threads;                 /* threads with events or THREAD rec. */
+    uint64_t sites;
+    uint64_t max_buffered_events;     /* merge buffer high-water mark       */
+} ms_heap_summary;
+
+typedef struct ms_heap_site {
+    uint64_t stack_id;                /* 0 = no stack                       */
+    uint64_t allocations, deallocations, allocated_bytes;
+    uint64_t temporary;
+    uint64_t peak_bytes, peak_blocks; /* live at the global peak            */
+    uint64_t live_bytes, live_blocks; /* live at the end = leaked           */
+    uint64_t max_size;                /* largest single block               */
+} ms_heap_site;
+
+typedef struct ms_heap_thread {
+    uint64_t tid;
+    const char *name;                 /* "" when unnamed                    */
+    uint64_t allocations, deallocations, allocated_bytes;
+    uint64_t temporary, failed;
+    uint64_t live_bytes, live_blocks; /* its blocks live at the end         */
+    uint64_t first_time, last_time;   /* its events, ticks                  */
+    uint64_t events;
+} ms_heap_thread;
+
+/* Trace facts from META and END. */
+typedef struct ms_heap_info {
+    uint64_t clock_hz;                /* 1e9 when META is missing           */
+    uint64_t start_wall_ns, pid;
+    uint32_t mode;
+    uint64_t sample_rate;
+    const char *exe;                  /* "" when unknown                    */
+    int has_meta, has_end;
+    ms_end end;                       /* valid when has_end                 */
+} ms_heap_info;
+
+int ms_heap_new(ms_heap **out, const ms_heap_opts *opts);
+void ms_heap_free(ms_heap *h);
+/* Feed one record in file order (events, SYNC, STACK/SYMBOL/MODULE,
+ * THREAD, LABEL, META, END, LIVE_BLOCKS; others are ignored). */
+int ms_heap_add(ms_heap *h, const ms_record *rec);
+/* End of input: deliver buffered events, report live blocks. Once. */
+int ms_heap_finish(ms_heap *h);
+
+/* Open PATH, feed every record, finish. *integ (may be NULL) gets the
+ * reader's integrity (damage is not an error: what could be read is
+ * modelled). Returns reader/open errors (MS_EIO, MS_ENOTMS, MS_EVERSION,
+ * MS_EUNSUPPORTED, ...) or MS_ENOMEM; on error *out is NULL. */
+int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_heap_opts *opts);
+
+const ms_heap_summary *ms_heap_get_summary(const ms_heap *h);
+const ms_heap_info *ms_heap_get_info(const ms_heap *h);
+const ms_symtab *ms_heap_symtab(const ms_heap *h);
+
+size_t ms_heap_site_count(const ms_heap *h);
+const ms_heap_site *ms_heap_site_at(const ms_heap *h, size_t i);
+/* Index of the site of stack_id, or -1. */
+long ms_heap_site_find(const ms_heap *h, uint64_t stack_id);
+
+size_t ms_heap_thread_count(const ms_heap *h);      /* in order first seen */
+const ms_heap_thread *ms_heap_thread_at(const ms_heap *h, size_t i);
+
+/* Ticks -> milliseconds / seconds with the trace clock. */
+uint64_t ms_heap_ticks_ms(const ms_heap *h, uint64_t ticks);
+double ms_heap_ticks_sec(const ms_heap *h, uint64_t ticks);
+#endif

@@ -1,0 +1,353 @@
+/*
+ * K-way merge of per-thread heap event streams (see replay.h for the
+ * ordering contract). Events are copied into one growable queue per stream;
+ * at a barrier the queues' ready prefixes (time < barrier) are merged with
+ * a binary heap keyed by (time, stream number). A stream keeps the floor
+ * while its next event is strictly older than every other head, so runs of
+ * one thread cost no heap operations; equal times go through the tie rule.
+ */
+#include "replay.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct stream {
+    uint64_t tid;
+    ms_event *ev;
+    size_t head, n, cap;
+    size_t ready;                     /* events [head, ready) deliverable   */
+} stream;
+
+struct ms_replay {
+    ms_replay_event_fn deliver;
+    ms_replay_fits_fn fits;
+    void *ctx;
+    stream *st; size_t nst, cap_st;
+    /* tid -> stream index (open addressing; slot value index+1) */
+    uint64_t *tkey; uint32_t *tval; size_t tcap;
+    uint64_t last_tid; size_t last_idx; int have_last;
+    uint32_t *heap; size_t nheap;     /* stream indices                     */
+    uint32_t *tied;
+    uint64_t barrier;                 /* last barrier time                  */
+    uint64_t buffered;
+    ms_replay_stats stats;
+};
+
+int ms_replay_new(ms_replay **out, ms_replay_event_fn deliver, ms_replay_fits_fn fits, void *ctx)
+{
+    ms_replay *r = calloc(1, sizeof *r);
+    if (!r) return *out = NULL, MS_ENOMEM;
+    r->deliver = deliver; r->fits = fits; r->ctx = ctx;
+    *out = r;
+    return 0;
+}
+
+void ms_replay_free(ms_replay *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->nst; i++) free(r->st[i].ev);
+    free(r->st); free(r->tkey); free(r->tval); free(r->heap); free(r->tied);
+    free(r);
+}
+
+static uint64_t hash_tid(uint64_t x)
+{
+    x ^= x >> 31; x *= 0x9e3779b97f4a7c15ull; x ^= x >> 29;
+    return x;
+}
+
+static int new_stream(ms_replay *r, uint64_t tid)
+{
+    if (r->nst >= UINT32_MAX - 1) return MS_ELIMIT;
+    if (r->nst == r->cap_st) {
+        size_t cap = r->cap_st ? r->cap_st * 2 : 16;
+        stream *s = realloc(r->st, cap * sizeof *s);
+        if (!s) return MS_ENOMEM;
+        r->st = s;
+        uint32_t *h = realloc(r->heap, cap * sizeof *h);
+        if (!h) return MS_ENOMEM;
+        r->heap = h;
+        uint32_t *t = realloc(r->tied, cap * sizeof *t);
+        if (!t) return MS_ENOMEM;
+        r->tied = t;
+        r->cap_st = cap;
+    }
+    memset(&r->st[r->nst], 0, sizeof r->st[0]);
+    r->st[r->nst].tid = tid;
+    r->stats.streams++;
+    return (int)r->nst++;
+}
+
+int ms_replay_open_stream(ms_replay *r)
+{
+    return new_stream(r, 0);
+}
+
+static int stream_of(ms_replay *r, uint64_t tid, size_t *idx)
+{
+    if (r->have_last && r->last_tid == tid) { *idx = r->last_idx; return 0; }
+    if ((r->stats.streams + 1) * 2 > r->tcap) {
+        size_t cap = r->tcap ? r->tcap * 2 : 64;
+        uint64_t *k = calloc(cap, sizeof *k);
+        uint32_t *v = calloc(cap, sizeof *v);
+        if (!k || !v) { free(k); free(v); return MS_ENOMEM; }
+        for (size_t i = 0; i < r->tcap; i++) {
+            if (!r->tval[i]) continue;
+            size_t j = hash_tid(r->tkey[i]) & (cap - 1);
+            while (v[j]) j = (j + 1) & (cap - 1);
+            k[j] = r->tkey[i]; v[j] = r->tval[i];
+        }
+        free(r->tkey); free(r->tval);
+        r->tkey = k; r->tval = v; r->tcap = cap;
+    }
+    size_t j = hash_tid(tid) & (r->tcap - 1);
+    while (r->tval[j]) {
+        if (r->tkey[j] == tid) goto found;
+        j = (j + 1) & (r->tcap - 1);
+    }
+    int s = new_stream(r, tid);
+    if (s < 0) return s;
+    r->tkey[j] = tid; r->tval[j] = (uint32_t)s + 1;
+found:
+    r->last_tid = tid; r->last_idx = r->tval[j] - 1; r->have_last = 1;
+    *idx = r->last_idx;
+    return 0;
+}
+
+static int push_to(ms_replay *r, stream *s, const ms_event *ev)
+{
+    if (s->n == s->cap) {
+        if (s->head > 0 && s->head * 2 >= s->n) {
+            /* reclaim the delivered prefix */
+            memmove(s->ev, s->ev + s->head, (s->n - s->head) * sizeof *s->ev);
+            s->n -= s->head; s->ready -= s->head; s->head = 0;
+        } else {
+            size_t cap = s->cap ? s->cap * 2 : 1024;
+            ms_event *e = realloc(s->ev, cap * sizeof *e);
+            if (!e) return MS_ENOMEM;
+            s->ev = e; s->cap = cap;
+        }
+    }
+    s->ev[s->n++] = *ev;
+    r->stats.pushed++;
+    if (r->stats.syncs && ev->time < r->barrier) r->stats.late++;
+    if (++r->buffered > r->stats.max_buffered) r->stats.max_buffered = r->buffered;
+    return 0;
+}
+
+int ms_replay_push(ms_replay *r, const ms_event *ev)
+{
+    size_t i;
+    int e = stream_of(r, ev->tid, &i);
+    if (e) return e;
+    return push_to(r, &r->st[i], ev);
+}
+
+int ms_replay_push_stream(ms_replay *r, int stream, const ms_event *ev)
+{
+    if (stream < 0 || (size_t)stream >= r->nst) return MS_EINVAL;
+    return push_to(r, &r->st[stream], ev);
+}
+
+/* heap order: (head time, stream index) */
+static inline int before(const ms_replay *r, uint32_t a, uint32_t b)
+{
+    uint64_t ta = r->st[a].ev[r->st[a].head].time, tb = r->st[b].ev[r->st[b].head].time;
+    return ta < tb || (ta == tb && a < b);
+}
+
+static void heap_push(ms_replay *r, uint32_t s)
+{
+    size_t i = r->nheap++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!before(r, s, r->heap[p])) break;
+        r->heap[i] = r->heap[p];
+        i = p;
+    }
+    r->heap[i] = s;
+}
+
+static uint32_t heap_pop(ms_replay *r)
+{
+    uint32_t top = r->heap[0];
+    uint32_t last = r->heap[--r->nheap];
+    size_t i = 0, n = r->nheap;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && before(r, r->heap[c + 1], r->heap[c])) c++;
+        if (!before(r, r->heap[c], last)) break;
+        r->heap[i] = r->heap[c];
+        i = c;
+    }
+    if (n) r->heap[i] = last;
+    return top;
+}
+
+static inline uint64_t head_time(const ms_replay *r, uint32_t s)
+{
+    return r->st[s].ev[r->st[s].head].time;
+}
+
+/* Deliver the head of stream s and advance. */
+static inline int take(ms_replay *r, uint32_t s)
+{
+    stream *st = &r->st[s];
+    const ms_event *ev = &st->ev[st->head++];
+    r->buffered--;
+    r->stats.delivered++;
+    return r->deliver(r->ctx, ev, s);
+}
+
+/* Few streams: a linear scan for the oldest and second-oldest head beats
+ * heap maintenance. act[] holds the streams with ready events. */
+static int merge_scan(ms_replay *r, uint32_t *act, size_t na)
+{
+    const ms_event *cur[16], *lim[16];
+    for (size_t i = 0; i < na; i++) {
+        stream *q = &r->st[act[i]];
+        cur[i] = q->ev + q->head;
+        lim[i] = q->ev + q->ready;
+    }
+    uint64_t taken = 0;
+    int e = 0;
+    while (na) {
+        size_t bi = 0;
+        uint64_t bt = cur[0]->time, st = UINT64_MAX;
+        for (size_t i = 1; i < na; i++) {
+            uint64_t t = cur[i]->time;
+            if (t < bt || (t == bt && act[i] < act[bi])) { st = bt; bt = t; bi = i; }
+            else if (t < st) st = t;
+        }
+        size_t pick = bi;
+        if (st == bt) {
+            /* tie: lowest-numbered fitting stream among those at bt */
+            if (r->fits) {
+                size_t best = SIZE_MAX;
+                for (size_t i = 0; i < na; i++) {
+                    if (cur[i]->time != bt) continue;
+                    if ((best == SIZE_MAX || act[i] < act[best]) && r->fits(r->ctx, cur[i])) best = i;
+                }
+                if (best != SIZE_MAX) pick = best;
+            }
+            r->stats.ties++;
+            taken++;
+            if ((e = r->deliver(r->ctx, cur[pick]++, act[pick])) < 0) break;
+        } else {
+            /* run: this stream stays strictly first until st */
+            uint32_t s = act[bi];
+            const ms_event *p = cur[bi], *l = lim[bi];
+            do {
+                taken++;
+                if ((e = r->deliver(r->ctx, p++, s)) < 0) break;
+            } while (p < l && p->time < st);
+            cur[bi] = p;
+            if (e < 0) break;
+        }
+        if (cur[pick] >= lim[pick]) {
+            r->st[act[pick]].head = r->st[act[pick]].ready;
+            --na;
+            act[pick] = act[na]; cur[pick] = cur[na]; lim[pick] = lim[na];
+        }
+    }
+    for (size_t i = 0; i < na; i++) r->st[act[i]].head = (size_t)(cur[i] - r->st[act[i]].ev);
+    r->buffered -= taken;
+    r->stats.delivered += taken;
+    return e;
+}
+
+static int merge(ms_replay *r, uint64_t limit, int all)
+{
+    r->nheap = 0;
+    size_t nready = 0; uint32_t only = 0;
+    for (size_t i = 0; i < r->nst; i++) {
+        stream *s = &r->st[i];
+        size_t k = s->head;
+        /* a thread's times do not decrease: when its newest event is
+         * older than the barrier, all of it is ready */
+        if (all || (s->n > k && s->ev[s->n - 1].time < limit)) k = s->n;
+        else while (k < s->n && s->ev[k].time < limit) k++;
+        s->ready = k;
+        if (k > s->head) { nready++; only = (uint32_t)i; }
+    }
+    int e = 0;
+    if (nready == 1) {                /* one stream: no merge needed        */
+        stream *s = &r->st[only];
+        while (s->head < s->ready)
+            if ((e = take(r, only)) < 0) return e;
+    } else if (nready > 1 && nready <= 16) {
+        size_t na = 0;
+        for (size_t i = 0; i < r->nst; i++)
+            if (r->st[i].ready > r->st[i].head) r->tied[na++] = (uint32_t)i;
+        if ((e = merge_scan(r, r->tied, na)) < 0) return e;
+    } else if (nready > 1) {
+        for (size_t i = 0; i < r->nst; i++)
+            if (r->st[i].ready > r->st[i].head) heap_push(r, (uint32_t)i);
+        while (r->nheap) {
+            uint32_t s = heap_pop(r);
+            if (r->nheap && head_time(r, r->heap[0]) == head_time(r, s)) {
+                /* tie: pick the first stream whose head fits the state */
+                uint64_t t = head_time(r, s);
+                size_t nt = 0;
+                r->tied[nt++] = s;
+                while (r->nheap && head_time(r, r->heap[0]) == t) r->tied[nt++] = heap_pop(r);
+                size_t pick = 0;
+                if (r->fits) {
+                    for (size_t i = 0; i < nt; i++) {
+                        const stream *q = &r->st[r->tied[i]];
+                        if (r->fits(r->ctx, &q->ev[q->head])) { pick = i; break; }
+                    }
+                }
+                r->stats.ties++;
+                s = r->tied[pick];
+                for (size_t i = 0; i < nt; i++) if (i != pick) heap_push(r, r->tied[i]);
+                if ((e = take(r, s)) < 0) return e;
+                if (r->st[s].head < r->st[s].ready) heap_push(r, s);
+                continue;
+            }
+            /* run: keep taking from s while it stays strictly first */
+            stream *st = &r->st[s];
+            for (;;) {
+                if ((e = take(r, s)) < 0) return e;
+                if (st->head >= st->ready) break;
+                if (r->nheap && st->ev[st->head].time >= head_time(r, r->heap[0])) {
+                    heap_push(r, s);
+                    break;
+                }
+            }
+        }
+    }
+    /* compact: drop delivered prefixes */
+    for (size_t i = 0; i < r->nst; i++) {
+        stream *s = &r->st[i];
+        if (s->head == s->n) s->head = s->n = 0;
+        else if (s->head > 0 && s->head * 2 >= s->n) {
+            memmove(s->ev, s->ev + s->head, (s->n - s->head) * sizeof *s->ev);
+            s->n -= s->head; s->head = 0;
+        }
+        s->ready = s->head;
+    }
+    return 0;
+}
+
+int ms_replay_sync(ms_replay *r, uint64_t t)
+{
+    r->stats.syncs++;
+    if (t > r->barrier) r->barrier = t;
+    return merge(r, t, 0);
+}
+
+int ms_replay_flush(ms_replay *r)
+{
+    return merge(r, 0, 1);
+}
+
+uint64_t ms_replay_stream_tid(const ms_replay *r, uint32_t stream)
+{
+    return stream < r->nst ? r->st[stream].tid : 0;
+}
+
+void ms_replay_get_stats(ms_replay_stats *out, const ms_replay *r)
+{
+    *out = r->stats;
+}

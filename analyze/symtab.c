@@ -1,0 +1,332 @@
+/*
+ * Symbol table for heap traces. The recorder defines stacks as (parent, ip)
+ * nodes, symbolizes each ip once (SYMBOL) and announces modules (MODULE);
+ * the reader hands those out with pointers that die at the next record, so
+ * this file copies what the reports need: nodes in a dense array indexed by
+ * id, symbols in an ip-keyed hash table, strings interned in an arena
+ * (function and file names repeat a lot). Memory is O(unique nodes +
+ * symbols + modules), independent of the number of events.
+ */
+#include "symtab.h"
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NODE_ID (1ull << 26)      /* ids beyond this are ignored        */
+
+typedef struct node { uint64_t parent, ip; } node;
+
+typedef struct sym {
+    uint64_t ip;                      /* 0 = empty slot                     */
+    uint64_t module_id, module_offset;
+    uint32_t nframes;
+    uint32_t first;                   /* index into frames                  */
+} sym;
+
+typedef struct arena_blk { struct arena_blk *next; size_t used, cap; char data[]; } arena_blk;
+
+struct ms_symtab {
+    node *nodes; uint8_t *defined; uint64_t nodes_cap, max_node;
+    sym *syms; size_t syms_cap, nsyms;          /* open addressing        */
+    ms_symtab_frame *frames; size_t nframes, frames_cap;
+    ms_symtab_module *mods; size_t nmods, mods_cap;
+    arena_blk *arena;
+    const char **strs; size_t strs_cap, nstrs;  /* intern set             */
+};
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ull;
+    x ^= x >> 33;
+    return x;
+}
+
+static void *arena_alloc(ms_symtab *s, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if (!s->arena || s->arena->cap - s->arena->used < n) {
+        size_t cap = n > 60000 ? n : 60000;
+        arena_blk *b = malloc(sizeof *b + cap);
+        if (!b) return NULL;
+        b->next = s->arena; b->used = 0; b->cap = cap;
+        s->arena = b;
+    }
+    void *p = s->arena->data + s->arena->used;
+    s->arena->used += n;
+    return p;
+}
+
+static uint64_t hash_bytes(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) { h ^= (unsigned char)p[i]; h *= 1099511628211ull; }
+    return mix64(h);
+}
+
+/* Intern a string (stops at an embedded NUL: names never contain one). */
+static const char *intern(ms_symtab *s, const char *p, size_t n)
+{
+    if (!p || !n) return "";
+    size_t z = strnlen(p, n);
+    n = z;
+    if ((s->nstrs + 1) * 2 > s->strs_cap) {
+        size_t cap = s->strs_cap ? s->strs_cap * 2 : 1024;
+        const char **t = calloc(cap, sizeof *t);
+        if (!t) return NULL;
+        for (size_t i = 0; i < s->strs_cap; i++) {
+            const char *q = s->strs[i];
+            if (!q) continue;
+            size_t j = hash_bytes(q, strlen(q)) & (cap - 1);
+            while (t[j]) j = (j + 1) & (cap - 1);
+            t[j] = q;
+        }
+        free(s->strs); s->strs = t; s->strs_cap = cap;
+    }
+    size_t j = hash_bytes(p, n) & (s->strs_cap - 1);
+    while (s->strs[j]) {
+        const char *q = s->strs[j];
+        if (strncmp(q, p, n) == 0 && q[n] == 0) return q;
+        j = (j + 1) & (s->strs_cap - 1);
+    }
+    char *c = arena_alloc(s, n + 1);
+    if (!c) return NULL;
+    memcpy(c, p, n); c[n] = 0;
+    s->strs[j] = c; s->nstrs++;
+    return c;
+}
+
+int ms_symtab_new(ms_symtab **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : MS_ENOMEM;
+}
+
+void ms_symtab_free(ms_symtab *s)
+{
+    if (!s) return;
+    free(s->nodes); free(s->defined); free(s->syms); free(s->frames); free(s->mods);
+    free(s->strs);
+    while (s->arena) { arena_blk *n = s->arena->next; free(s->arena); s->arena = n; }
+    free(s);
+}
+
+static int add_nodes(ms_symtab *s, const ms_stack *st)
+{
+    if (st->first_id == 0) return 0;
+    for (uint32_t i = 0; i < st->count; i++) {
+        uint64_t id = st->first_id + i;
+        if (id >= MAX_NODE_ID) break;
+        if (id >= s->nodes_cap) {
+            uint64_t cap = s->nodes_cap ? s->nodes_cap : 4096;
+            while (cap <= id) cap *= 2;
+            node *n = realloc(s->nodes, cap * sizeof *n);
+            if (!n) return MS_ENOMEM;
+            s->nodes = n;
+            uint8_t *d = realloc(s->defined, cap);
+            if (!d) return MS_ENOMEM;
+            memset(d + s->nodes_cap, 0, cap - s->nodes_cap);
+            s->defined = d;
+            s->nodes_cap = cap;
+        }
+        s->nodes[id].parent = st->nodes[i].parent;
+        s->nodes[id].ip = st->nodes[i].ip;
+        s->defined[id] = 1;
+        if (id > s->max_node) s->max_node = id;
+    }
+    return 0;
+}
+
+static sym *sym_find(const ms_symtab *s, uint64_t ip)
+{
+    if (!s->syms_cap || !ip) return NULL;
+    size_t j = mix64(ip) & (s->syms_cap - 1);
+    while (s->syms[j].ip) {
+        if (s->syms[j].ip == ip) return &s->syms[j];
+        j = (j + 1) & (s->syms_cap - 1);
+    }
+    return NULL;
+}
+
+static int add_symbol(ms_symtab *s, const ms_symbol *y)
+{
+    if (!y->ip) return 0;
+    if ((s->nsyms + 1) * 2 > s->syms_cap) {
+        size_t cap = s->syms_cap ? s->syms_cap * 2 : 1024;
+        sym *t = calloc(cap, sizeof *t);
+        if (!t) return MS_ENOMEM;
+        for (size_t i = 0; i < s->syms_cap; i++) {
+            if (!s->syms[i].ip) continue;
+            size_t j = mix64(s->syms[i].ip) & (cap - 1);
+            while (t[j].ip) j = (j + 1) & (cap - 1);
+            t[j] = s->syms[i];
+        }
+        free(s->syms); s->syms = t; s->syms_cap = cap;
+    }
+    sym *e = sym_find(s, y->ip);
+    if (!e) {
+        size_t j = mix64(y->ip) & (s->syms_cap - 1);
+        while (s->syms[j].ip) j = (j + 1) & (s->syms_cap - 1);
+        e = &s->syms[j];
+        s->nsyms++;
+    }
+    if (s->nframes + y->nframes > s->frames_cap) {
+        size_t cap = s->frames_cap ? s->frames_cap : 1024;
+        while (cap < s->nframes + y->nframes) cap *= 2;
+        ms_symtab_frame *f = realloc(s->frames, cap * sizeof *f);
+        if (!f) return MS_ENOMEM;
+        s->frames = f; s->frames_cap = cap;
+    }
+    e->ip = y->ip;
+    e->module_id = y->module_id;
+    e->module_offset = y->module_offset;
+    e->first = (uint32_t)s->nframes;
+    e->nframes = 0;
+    for (uint32_t i = 0; i < y->nframes; i++) {
+        ms_symtab_frame *f = &s->frames[s->nframes];
+        f->function = intern(s, y->frames[i].function.ptr, y->frames[i].function.len);
+        f->file = intern(s, y->frames[i].file.ptr, y->frames[i].file.len);
+        if (!f->function || !f->file) return MS_ENOMEM;
+        f->line = y->frames[i].line;
+        f->column = y->frames[i].column;
+        s->nframes++;
+        e->nframes++;
+    }
+    return 0;
+}
+
+static int add_module(ms_symtab *s, const ms_module *m)
+{
+    if (s->nmods == s->mods_cap) {
+        size_t cap = s->mods_cap ? s->mods_cap * 2 : 64;
+        ms_symtab_module *t = realloc(s->mods, cap * sizeof *t);
+        if (!t) return MS_ENOMEM;
+        s->mods = t; s->mods_cap = cap;
+    }
+    ms_symtab_module *d = &s->mods[s->nmods];
+    memset(d, 0, sizeof *d);
+    d->id = m->id;
+    d->path = intern(s, m->path.ptr, m->path.len);
+    if (!d->path) return MS_ENOMEM;
+    if (m->build_id.len) {
+        uint8_t *b = arena_alloc(s, m->build_id.len);
+        if (!b) return MS_ENOMEM;
+        memcpy(b, m->build_id.ptr, m->build_id.len);
+        d->build_id = b; d->build_id_len = m->build_id.len;
+    }
+    d->base = m->base;
+    d->lo = UINT64_MAX; d->hi = 0;
+    for (uint32_t i = 0; i < m->nsegments; i++) {
+        uint64_t lo = m->segments[i].vaddr + m->base, hi = lo + m->segments[i].size;
+        if (lo < d->lo) d->lo = lo;
+        if (hi > d->hi) d->hi = hi;
+    }
+    if (d->lo > d->hi) d->lo = d->hi = 0;
+    s->nmods++;
+    return 0;
+}
+
+int ms_symtab_add(ms_symtab *s, const ms_record *rec)
+{
+    switch (rec->type) {
+    case MS_REC_STACK: return add_nodes(s, &rec->u.stack);
+    case MS_REC_SYMBOL: return add_symbol(s, &rec->u.symbol);
+    case MS_REC_MODULE: return add_module(s, &rec->u.module);
+    case MS_REC_MODULE_UNLOAD:
+        for (size_t i = s->nmods; i-- > 0;)
+            if (s->mods[i].id == rec->u.module_unload.id) { s->mods[i].unloaded = 1; break; }
+        return 0;
+    default: return 0;
+    }
+}
+
+uint64_t ms_symtab_max_node(const ms_symtab *s) { return s->max_node; }
+
+int ms_symtab_node(uint64_t *parent, uint64_t *ip, const ms_symtab *s, uint64_t id)
+{
+    if (id == 0 || id >= s->nodes_cap || !s->defined[id]) return MS_EINVAL;
+    *parent = s->nodes[id].parent;
+    *ip = s->nodes[id].ip;
+    return 0;
+}
+
+size_t ms_symtab_stack(uint64_t *ips, size_t max, const ms_symtab *s, uint64_t id)
+{
+    size_t n = 0;
+    /* parents are < own id, so the walk ends; guard anyway */
+    while (id && id < s->nodes_cap && s->defined[id] && n < 100000) {
+        if (n < max) ips[n] = s->nodes[id].ip;
+        n++;
+        uint64_t p = s->nodes[id].parent;
+        if (p >= id) break;
+        id = p;
+    }
+    return n;
+}
+
+size_t ms_symtab_frames(const ms_symtab_frame **frames, const ms_symtab *s, uint64_t ip)
+{
+    const sym *e = sym_find(s, ip);
+    if (!e || !e->nframes) { *frames = NULL; return 0; }
+    *frames = &s->frames[e->first];
+    return e->nframes;
+}
+
+static const ms_symtab_module *module_by_id(const ms_symtab *s, uint64_t id)
+{
+    for (size_t i = s->nmods; i-- > 0;)
+        if (s->mods[i].id == id) return &s->mods[i];
+    return NULL;
+}
+
+const ms_symtab_module *ms_symtab_module_of(uint64_t *offset, const ms_symtab *s, uint64_t ip)
+{
+    const sym *e = sym_find(s, ip);
+    if (e && e->module_id) {
+        const ms_symtab_module *m = module_by_id(s, e->module_id);
+        if (m) { *offset = e->module_offset; return m; }
+    }
+    /* latest loaded module covering ip wins (a dlclose'd range may be reused) */
+    for (size_t i = s->nmods; i-- > 0;) {
+        const ms_symtab_module *m = &s->mods[i];
+        if (ip >= m->lo && ip < m->hi) { *offset = ip - m->base; return m; }
+    }
+    *offset = 0;
+    return NULL;
+}
+
+size_t ms_symtab_module_count(const ms_symtab *s) { return s->nmods; }
+const ms_symtab_module *ms_symtab_module_at(const ms_symtab *s, size_t i)
+{
+    return i < s->nmods ? &s->mods[i] : NULL;
+}
+
+static size_t clamp(int r, size_t n) { return r < 0 ? 0 : (size_t)r >= n ? n - 1 : (size_t)r; }
+
+size_t ms_symtab_frame_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip, size_t k)
+{
+    if (!n) return 0;
+    const ms_symtab_frame *f;
+    size_t nf = ms_symtab_frames(&f, s, ip);
+    if (k < nf && f[k].function[0]) {
+        if (f[k].file[0] && f[k].line)
+            return clamp(snprintf(buf, n, "%s (%s:%" PRIu32 ")", f[k].function, f[k].file, f[k].line), n);
+        if (f[k].file[0])
+            return clamp(snprintf(buf, n, "%s (%s)", f[k].function, f[k].file), n);
+        return clamp(snprintf(buf, n, "%s", f[k].function), n);
+    }
+    uint64_t off;
+    const ms_symtab_module *m = ms_symtab_module_of(&off, s, ip);
+    if (m && m->path[0]) {
+        const char *b = strrchr(m->path, '/');
+        return clamp(snprintf(buf, n, "%s+0x%" PRIx64, b ? b + 1 : m->path, off), n);
+    }
+    return clamp(snprintf(buf, n, "0x%" PRIx64, ip), n);
+}
+
+size_t ms_symtab_ip_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip)
+{
+    /* the innermost (possibly inlined) frame names the exact source line */
+    return ms_symtab_frame_name(buf, n, s, ip, 0);
+}

@@ -1,0 +1,68 @@
+/* Symbol table of a heap trace: stack nodes (STACK), symbolized ips
+ * (SYMBOL) and loaded modules (MODULE / MODULE_UNLOAD), fed in file order
+ * and queried by the heap models and the converters. Strings are copied
+ * (interned), so nothing points into the reader's buffers. */
+#ifndef MS_SYMTAB_H
+#define MS_SYMTAB_H
+#include <stddef.h>
+#include <stdint.h>
+#include "memscope.h"
+
+typedef struct ms_symtab ms_symtab;
+
+/* One source-level frame of an ip (inlined frames first). Strings are
+ * NUL-terminated, never NULL ("" when unknown). */
+typedef struct ms_symtab_frame {
+    const char *function;
+    const char *file;
+    uint32_t line, column;
+} ms_symtab_frame;
+
+typedef struct ms_symtab_module {
+    uint64_t id;
+    const char *path;                 /* "" when unknown                    */
+    const uint8_t *build_id;          /* raw bytes                          */
+    size_t build_id_len;
+    uint64_t base;
+    uint64_t lo, hi;                  /* runtime address range [lo, hi)     */
+    int unloaded;
+} ms_symtab_module;
+
+int ms_symtab_new(ms_symtab **out);
+void ms_symtab_free(ms_symtab *s);
+
+/* Feed one record; STACK, SYMBOL, MODULE and MODULE_UNLOAD are used, other
+ * types are ignored. Returns 0 or MS_ENOMEM. */
+int ms_symtab_add(ms_symtab *s, const ms_record *rec);
+
+/* Largest stack node id defined so far (0 = none). */
+uint64_t ms_symtab_max_node(const ms_symtab *s);
+
+/* Node id -> (parent, ip). Returns 0, or MS_EINVAL for an undefined id. */
+int ms_symtab_node(uint64_t *parent, uint64_t *ip, const ms_symtab *s, uint64_t id);
+
+/* Instruction pointers of stack id, innermost first. Stores at most max
+ * and returns the full depth (0 for stack 0 or an undefined id). Cycles
+ * and undefined parents end the walk. */
+size_t ms_symtab_stack(uint64_t *ips, size_t max, const ms_symtab *s, uint64_t stack_id);
+
+/* Symbolized frames of ip (innermost inlined first); returns their count,
+ * 0 when no SYMBOL record named ip. */
+size_t ms_symtab_frames(const ms_symtab_frame **frames, const ms_symtab *s, uint64_t ip);
+
+/* Module containing ip (from SYMBOL's module id, else by address range);
+ * NULL when unknown. *offset gets ip - base. */
+const ms_symtab_module *ms_symtab_module_of(uint64_t *offset, const ms_symtab *s, uint64_t ip);
+
+size_t ms_symtab_module_count(const ms_symtab *s);
+const ms_symtab_module *ms_symtab_module_at(const ms_symtab *s, size_t i);
+
+/* One-line name of ip (its innermost frame), for text output:
+ * "function (file:line)", "function", "libfoo.so+0x1a2b" or "0x7f12...".
+ * Always NUL-terminates buf (n > 0). Returns the length written. */
+size_t ms_symtab_ip_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip);
+
+/* Name for one frame of ip: same as above but for frames[k] (inlined
+ * frames); k >= count falls back to module+offset / hex. */
+size_t ms_symtab_frame_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip, size_t k);
+#endif

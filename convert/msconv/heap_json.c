@@ -1,0 +1,475 @@
+/*
+ * msconv --json for heap traces: the heap models of analyze/heap.h as one
+ * JSON document
+ *   {"summary": {...}, "allocations": [...], "sites": [...],
+ *    "threads": [...], "integrity": {...}}
+ * with bytes and milliseconds as integers. Allocations follow the
+ * AllocationInfo shape users know (ptr, size, thread_id, timestamp_alloc,
+ * timestamp_dealloc, lifetime_ms, is_leaked, var_name, type_name,
+ * stack_trace); lifetime_ms is never null: a block live at the end lives
+ * until the end of the trace. All allocations are listed when there are at
+ * most 10000, else the --top N largest (default 1000); --events lists every
+ * one, streamed from a second replay of the file so memory stays
+ * O(live blocks) instead of O(allocations). The document is written piece
+ * by piece, never built in memory.
+ */
+#include "views.h"
+#include "outfile.h"
+#include "heap.h"
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALL_LIMIT 10000
+
+typedef struct arec {
+    uint64_t addr, size, t_alloc, t_free, tid, seq;
+    uint32_t site, leak_class;
+    uint8_t op, freed, temporary;
+    const char *var, *type;
+} arec;
+
+typedef struct collect {
+    arec *v; size_t n, cap;
+    uint64_t total;
+    int topmode;
+    size_t top;
+    int oom;
+} collect;
+
+/* "worse" for the top-N min-heap: smaller, or as large but later */
+static int worse(const arec *a, const arec *b)
+{
+    return a->size < b->size || (a->size == b->size && a->seq > b->seq);
+}
+
+static void sift_down(arec *v, size_t n, size_t i)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n) return;
+        if (c + 1 < n && worse(&v[c + 1], &v[c])) c++;
+        if (!worse(&v[c], &v[i])) return;
+        arec t = v[c]; v[c] = v[i]; v[i] = t;
+        i = c;
+    }
+}
+
+static int cmp_top(const void *x, const void *y)
+{
+    const arec *a = x, *b = y;
+    if (a->size != b->size) return a->size > b->size ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int cmp_seq(const void *x, const void *y)
+{
+    const arec *a = x, *b = y;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static void to_arec(arec *r, const ms_heap_block *b)
+{
+    r->addr = b->addr; r->size = b->size; r->t_alloc = b->t_alloc; r->t_free = b->t_free;
+    r->tid = b->tid; r->seq = b->seq; r->site = b->site; r->leak_class = b->leak_class;
+    r->op = b->op; r->freed = b->freed; r->temporary = b->temporary;
+    r->var = b->var_name; r->type = b->type_name;
+}
+
+static void on_block_collect(void *ctx, const ms_heap_block *b)
+{
+    collect *c = ctx;
+    c->total++;
+    if (c->oom) return;
+    arec r;
+    to_arec(&r, b);
+    if (c->topmode) {
+        if (!c->top) return;
+        if (c->n < c->top) {
+            c->v[c->n++] = r;
+            if (c->n == c->top)
+                for (size_t i = c->n / 2; i-- > 0;) sift_down(c->v, c->n, i);
+        } else if (worse(&c->v[0], &r)) {
+            c->v[0] = r;
+            sift_down(c->v, c->n, 0);
+        }
+        return;
+    }
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        arec *v = realloc(c->v, cap * sizeof *v);
+        if (!v) { c->oom = 1; return; }
+        c->v = v; c->cap = cap;
+    }
+    c->v[c->n++] = r;
+    if (c->n > ALL_LIMIT) {
+        /* too many for "all": keep the top N by size from now on */
+        qsort(c->v, c->n, sizeof *c->v, cmp_top);
+        c->topmode = 1;
+        if (c->n > c->top) c->n = c->top;
+        if (c->n == c->top)
+            for (size_t i = c->n / 2; i-- > 0;) sift_down(c->v, c->n, i);
+    }
+}
+
+/* ---- writing ---- */
+typedef struct writer {
+    FILE *fp;
+    const ms_heap *h;           /* the model whose sites/symbols we name  */
+    char **site_trace;          /* cached JSON array text per site        */
+    size_t nsites;
+    int oom;
+    uint64_t written;
+} writer;
+
+static const char *leak_class_name(uint32_t c)
+{
+    switch (c) {
+    case MS_LEAK_REACHABLE: return "reachable";
+    case MS_LEAK_DEFINITE: return "definite";
+    case MS_LEAK_INDIRECT: return "indirect";
+    case MS_LEAK_POSSIBLE: return "possible";
+    case MS_LEAK_LIBC: return "libc";
+    default: return "unknown";
+    }
+}
+
+/* The stack of site i as a JSON array of frame names (innermost first,
+ * inlined frames expanded); cached. */
+static const char *site_trace(writer *w, uint32_t site)
+{
+    if (site < w->nsites && w->site_trace[site]) return w->site_trace[site];
+    const ms_heap_site *s = ms_heap_site_at(w->h, site);
+    const ms_symtab *sym = ms_heap_symtab(w->h);
+    size_t cap = 256, len = 0;
+    char *out = malloc(cap);
+    if (!out) { w->oom = 1; return "[]"; }
+    out[len++] = '[';
+    uint64_t ips[256];
+    size_t depth = s ? ms_symtab_stack(ips, 256, sym, s->stack_id) : 0;
+    if (depth > 256) depth = 256;
+    int first = 1;
+    for (size_t i = 0; i < depth; i++) {
+        const ms_symtab_frame *f;
+        size_t nf = ms_symtab_frames(&f, sym, ips[i]);
+        for (size_t k = 0; k < (nf ? nf : 1); k++) {
+            char name[1024];
+            size_t nl = ms_symtab_frame_name(name, sizeof name, sym, ips[i], k);
+            char *q = msconv_json_str_dup(name, nl);
+            if (!q) { w->oom = 1; continue; }
+            size_t ql = strlen(q);
+            while (len + ql + 4 > cap) {
+                cap *= 2;
+                char *t = realloc(out, cap);
+                if (!t) { free(q); free(out); w->oom = 1; return "[]"; }
+                out = t;
+            }
+            if (!first) out[len++] = ',';
+            memcpy(out + len, q, ql); len += ql;
+            first = 0;
+            free(q);
+        }
+    }
+    out[len++] = ']';
+    out[len] = 0;
+    if (site >= w->nsites) { free(out); return "[]"; }   /* cannot happen */
+    w->site_trace[site] = out;
+    return out;
+}
+
+static void put_opt_str(FILE *fp, const char *s)
+{
+    if (s) msconv_json_str(fp, s, strlen(s));
+    else fputs("null", fp);
+}
+
+static void write_alloc(writer *w, const arec *r, int comma)
+{
+    FILE *fp = w->fp;
+    const ms_heap *h = w->h;
+    uint64_t ta = ms_heap_ticks_ms(h, r->t_alloc), tf = ms_heap_ticks_ms(h, r->t_free);
+    fprintf(fp, "%s\n    {\"ptr\": %" PRIu64 ", \"size\": %" PRIu64 ", \"kind\": \"%s\", "
+            "\"thread_id\": %" PRIu64 ", \"timestamp_alloc\": %" PRIu64 ", \"timestamp_dealloc\": ",
+            comma ? "," : "", r->addr, r->size, ms_op_name(r->op), r->tid, ta);
+    if (r->freed) fprintf(fp, "%" PRIu64, tf);
+    else fputs("null", fp);
+    fprintf(fp, ", \"lifetime_ms\": %" PRIu64 ", \"is_leaked\": %s, \"is_temporary\": %s, ",
+            tf >= ta ? tf - ta : 0, r->freed ? "false" : "true", r->temporary ? "true" : "false");
+    fputs("\"leak_class\": ", fp);
+    if (r->freed) fputs("null", fp);
+    else fprintf(fp, "\"%s\"", leak_class_name(r->leak_class));
+    fputs(", \"var_name\": ", fp); put_opt_str(fp, r->var);
+    fputs(", \"type_name\": ", fp); put_opt_str(fp, r->type);
+    fprintf(fp, ", \"alloc_index\": %" PRIu64 ", \"site\": %" PRIu32 ", \"stack_trace\": %s}",
+            r->seq, r->site, site_trace(w, r->site));
+    w->written++;
+}
+
+static void on_block_stream(void *ctx, const ms_heap_block *b)
+{
+    writer *w = ctx;
+    arec r;
+    to_arec(&r, b);
+    write_alloc(w, &r, w->written > 0);
+}
+
+static void kv(FILE *fp, const char *k, uint64_t v, int comma)
+{
+    fprintf(fp, "    \"%s\": %" PRIu64 "%s\n", k, v, comma ? "," : "");
+}
+
+static void write_summary(FILE *fp, const ms_heap *h)
+{
+    const ms_heap_summary *s = ms_heap_get_summary(h);
+    const ms_heap_info *in = ms_heap_get_info(h);
+    fputs("  \"summary\": {\n", fp);
+    kv(fp, "total_allocations", s->total_allocations, 1);
+    kv(fp, "total_deallocations", s->total_deallocations, 1);
+    kv(fp, "total_allocated_bytes", s->total_allocated_bytes, 1);
+    kv(fp, "total_deallocated_bytes", s->total_deallocated_bytes, 1);
+    kv(fp, "peak_memory", s->peak_memory, 1);
+    kv(fp, "peak_allocations", s->peak_blocks, 1);
+    kv(fp, "peak_time_ms", ms_heap_ticks_ms(h, s->peak_time), 1);
+    kv(fp, "active_allocations", s->active_allocations, 1);
+    kv(fp, "active_memory", s->active_memory, 1);
+    kv(fp, "leaked_allocations", s->leaked_allocations, 1);
+    kv(fp, "leaked_memory", s->leaked_memory, 1);
+    fputs("    \"leaks_by_class\": {", fp);
+    for (uint32_t c = 0; c <= MS_LEAK_LIBC; c++)
+        fprintf(fp, "%s\"%s\": {\"allocations\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", c ? ", " : "",
+                leak_class_name(c), s->leak_class_blocks[c], s->leak_class_bytes[c]);
+    fputs("},\n", fp);
+    kv(fp, "temporary_allocations", s->temporary_allocations, 1);
+    kv(fp, "failed_allocations", s->failed_allocations, 1);
+    kv(fp, "unmatched_frees", s->unmatched_frees, 1);
+    kv(fp, "reallocs", s->reallocs, 1);
+    kv(fp, "reallocs_in_place", s->reallocs_in_place, 1);
+    kv(fp, "realloc_frees", s->realloc_frees, 1);
+    kv(fp, "duplicate_allocations", s->duplicate_allocs, 1);
+    kv(fp, "events", s->events, 1);
+    kv(fp, "dropped_events", in->has_end ? in->end.n_dropped : 0, 1);
+    kv(fp, "labels", s->labels, 1);
+    kv(fp, "unmatched_labels", s->unmatched_labels, 1);
+    kv(fp, "start_time_ms", ms_heap_ticks_ms(h, s->first_time), 1);
+    kv(fp, "end_time_ms", ms_heap_ticks_ms(h, s->end_time), 1);
+    kv(fp, "duration_ms", ms_heap_ticks_ms(h, s->end_time), 1);
+    kv(fp, "start_wall_ms", in->start_wall_ns / 1000000, 1);
+    kv(fp, "pid", in->pid, 1);
+    fputs("    \"exe\": ", fp);
+    msconv_json_str(fp, in->exe, strlen(in->exe));
+    fprintf(fp, ",\n    \"mode\": \"%s\",\n", in->mode == MS_MODE_SAMPLED ? "sampled" : "full");
+    kv(fp, "sample_rate", in->sample_rate, 1);
+    kv(fp, "clock_hz", in->clock_hz, 1);
+    kv(fp, "sites", s->sites, 1);
+    kv(fp, "threads", s->threads, 0);
+    fputs("  },\n", fp);
+}
+
+static int cmp_site(const void *x, const void *y, void *hp)
+{
+    const ms_heap *h = hp;
+    const ms_heap_site *a = ms_heap_site_at(h, *(const uint32_t *)x);
+    const ms_heap_site *b = ms_heap_site_at(h, *(const uint32_t *)y);
+    if (a->peak_bytes != b->peak_bytes) return a->peak_bytes > b->peak_bytes ? -1 : 1;
+    if (a->allocated_bytes != b->allocated_bytes) return a->allocated_bytes > b->allocated_bytes ? -1 : 1;
+    return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
+}
+
+static void write_frames(FILE *fp, const ms_heap *h, uint64_t stack_id)
+{
+    const ms_symtab *sym = ms_heap_symtab(h);
+    uint64_t ips[256];
+    size_t depth = ms_symtab_stack(ips, 256, sym, stack_id);
+    if (depth > 256) depth = 256;
+    fputs("[", fp);
+    int first = 1;
+    for (size_t i = 0; i < depth; i++) {
+        const ms_symtab_frame *f;
+        size_t nf = ms_symtab_frames(&f, sym, ips[i]);
+        uint64_t off;
+        const ms_symtab_module *m = ms_symtab_module_of(&off, sym, ips[i]);
+        for (size_t k = 0; k < (nf ? nf : 1); k++) {
+            fprintf(fp, "%s{\"ip\": \"0x%" PRIx64 "\"", first ? "" : ", ", ips[i]);
+            first = 0;
+            if (nf) {
+                fputs(", \"function\": ", fp);
+                msconv_json_str(fp, f[k].function, strlen(f[k].function));
+                fputs(", \"file\": ", fp);
+                msconv_json_str(fp, f[k].file, strlen(f[k].file));
+                fprintf(fp, ", \"line\": %" PRIu32, f[k].line);
+                fprintf(fp, ", \"inlined\": %s", k + 1 < nf ? "true" : "false");
+            }
+            if (m) {
+                fputs(", \"module\": ", fp);
+                msconv_json_str(fp, m->path, strlen(m->path));
+                fprintf(fp, ", \"module_offset\": \"0x%" PRIx64 "\"", off);
+            }
+            fputs("}", fp);
+        }
+    }
+    fputs("]", fp);
+}
+
+static int write_sites(FILE *fp, const ms_heap *h)
+{
+    size_t n = ms_heap_site_count(h);
+    uint32_t *ord = malloc((n ? n : 1) * sizeof *ord);
+    if (!ord) return MS_ENOMEM;
+    for (size_t i = 0; i < n; i++) ord[i] = (uint32_t)i;
+    qsort_r(ord, n, sizeof *ord, cmp_site, (void *)h);
+    fputs("  \"sites\": [", fp);
+    int first = 1;
+    for (size_t j = 0; j < n; j++) {
+        const ms_heap_site *s = ms_heap_site_at(h, ord[j]);
+        if (!s->allocations && ord[j] == 0) continue;     /* unused "no stack" site */
+        fprintf(fp, "%s\n    {\"site\": %" PRIu32 ", \"stack_id\": %" PRIu64 ", \"allocations\": %" PRIu64
+                ", \"deallocations\": %" PRIu64 ", \"allocated_bytes\": %" PRIu64
+                ", \"peak_bytes\": %" PRIu64 ", \"peak_allocations\": %" PRIu64
+                ", \"leaked_bytes\": %" PRIu64 ", \"leaked_allocations\": %" PRIu64
+                ", \"temporary_allocations\": %" PRIu64 ", \"max_size\": %" PRIu64 ", \"stack_trace\": ",
+                first ? "" : ",", ord[j], s->stack_id, s->allocations, s->deallocations,
+                s->allocated_bytes, s->peak_bytes, s->peak_blocks, s->live_bytes, s->live_blocks,
+                s->temporary, s->max_size);
+        write_frames(fp, h, s->stack_id);
+        fputs("}", fp);
+        first = 0;
+    }
+    fputs(first ? "],\n" : "\n  ],\n", fp);
+    free(ord);
+    return 0;
+}
+
+static void write_threads(FILE *fp, const ms_heap *h)
+{
+    size_t n = ms_heap_thread_count(h);
+    fputs("  \"threads\": [", fp);
+    for (size_t i = 0; i < n; i++) {
+        const ms_heap_thread *t = ms_heap_thread_at(h, i);
+        fprintf(fp, "%s\n    {\"thread_id\": %" PRIu64 ", \"name\": ", i ? "," : "", t->tid);
+        msconv_json_str(fp, t->name, strlen(t->name));
+        fprintf(fp, ", \"allocations\": %" PRIu64 ", \"deallocations\": %" PRIu64
+                ", \"allocated_bytes\": %" PRIu64 ", \"temporary_allocations\": %" PRIu64
+                ", \"failed_allocations\": %" PRIu64 ", \"leaked_allocations\": %" PRIu64
+                ", \"leaked_memory\": %" PRIu64 ", \"events\": %" PRIu64, t->allocations,
+                t->deallocations, t->allocated_bytes, t->temporary, t->failed, t->live_blocks,
+                t->live_bytes, t->events);
+        if (t->events)
+            fprintf(fp, ", \"first_ms\": %" PRIu64 ", \"last_ms\": %" PRIu64 "}",
+                    ms_heap_ticks_ms(h, t->first_time), ms_heap_ticks_ms(h, t->last_time));
+        else fputs(", \"first_ms\": null, \"last_ms\": null}", fp);
+    }
+    fputs(n ? "\n  ],\n" : "],\n", fp);
+}
+
+static void write_integrity(FILE *fp, const ms_heap *h, const ms_integrity *in)
+{
+    const ms_heap_summary *s = ms_heap_get_summary(h);
+    char msg[256];
+    const char *word;
+    msconv_verdict(msg, sizeof msg, &word, in);
+    fprintf(fp, "  \"integrity\": {\n    \"verdict\": \"%s\",\n    \"message\": ", word);
+    msconv_json_str(fp, msg, strlen(msg));
+    fputs(",\n", fp);
+    kv(fp, "chunks_ok", in->chunks_ok, 1);
+    kv(fp, "chunks_bad", in->chunks_bad, 1);
+    kv(fp, "chunks_skipped", in->chunks_skipped, 1);
+    kv(fp, "records_lost", in->records_lost, 1);
+    kv(fp, "bytes_lost", in->bytes_lost, 1);
+    kv(fp, "file_size", in->file_size, 1);
+    fprintf(fp, "    \"has_end\": %s,\n", in->has_end ? "true" : "false");
+    kv(fp, "late_events", s->late_events, 1);
+    kv(fp, "max_buffered_events", s->max_buffered_events, 0);
+    fputs("  }\n", fp);
+}
+
+static int load_error(const char *file, int e)
+{
+    msconv_error(file, "%s", msconv_reader_error(e));
+    return 1;
+}
+
+int msconv_heap_json(const msconv_args *a)
+{
+    collect c;
+    memset(&c, 0, sizeof c);
+    c.top = a->top < 0 ? 0 : (size_t)a->top;
+    if (c.top > ALL_LIMIT * 100) c.top = ALL_LIMIT * 100;
+    ms_heap_opts ho = { NULL, NULL };
+    if (!a->events) { ho.on_block = on_block_collect; ho.ctx = &c; }
+    if (!a->events && c.top) {
+        /* the top-N heap must hold N records without growing */
+        size_t need = c.top > ALL_LIMIT + 1 ? c.top : ALL_LIMIT + 1;
+        c.v = malloc(need * sizeof *c.v);
+        if (!c.v) return load_error(a->input, MS_ENOMEM);
+        c.cap = need;
+    }
+    ms_heap *h;
+    ms_integrity in;
+    errno = 0;
+    int e = ms_heap_load(&h, &in, a->input, &ho);
+    if (!e && c.oom) { ms_heap_free(h); e = MS_ENOMEM; }
+    if (e) { free(c.v); return load_error(a->input, e); }
+
+    ms_outfile out;
+    if (ms_outfile_open(&out, a->output) != 0) {
+        msconv_error(a->output, "%s", strerror(errno));
+        ms_heap_free(h); free(c.v);
+        return 1;
+    }
+    FILE *fp = out.fp;
+    writer w;
+    memset(&w, 0, sizeof w);
+    w.fp = fp; w.h = h;
+    w.nsites = ms_heap_site_count(h);
+    w.site_trace = calloc(w.nsites ? w.nsites : 1, sizeof *w.site_trace);
+    if (!w.site_trace) e = MS_ENOMEM;
+
+    if (!e) {
+        fputs("{\n  \"format\": \"memscope-heap\",\n  \"version\": 1,\n  \"file\": ", fp);
+        msconv_json_str(fp, a->input, strlen(a->input));
+        fputs(",\n", fp);
+        write_summary(fp, h);
+        const char *sel;
+        uint64_t total = ms_heap_get_summary(h)->total_allocations;
+        if (a->events) sel = "all";
+        else if (c.topmode) sel = "top_by_size";
+        else sel = "all";
+        fprintf(fp, "  \"allocations_selection\": \"%s\",\n", sel);
+        fprintf(fp, "  \"allocations_total\": %" PRIu64 ",\n", total);
+        fputs("  \"allocations\": [", fp);
+        if (a->events) {
+            ms_heap *h2;
+            ms_heap_opts o2 = { on_block_stream, &w };
+            ms_integrity in2;
+            e = ms_heap_load(&h2, &in2, a->input, &o2);
+            if (!e) ms_heap_free(h2);
+        } else {
+            qsort(c.v, c.n, sizeof *c.v, c.topmode ? cmp_top : cmp_seq);
+            for (size_t i = 0; i < c.n; i++) write_alloc(&w, &c.v[i], i > 0);
+        }
+        fputs(w.written ? "\n  ],\n" : "],\n", fp);
+        fprintf(fp, "  \"allocations_shown\": %" PRIu64 ",\n", w.written);
+    }
+    if (!e) e = write_sites(fp, h);
+    if (!e) {
+        write_threads(fp, h);
+        write_integrity(fp, h, &in);
+        fputs("}\n", fp);
+    }
+    if (!e && w.oom) e = MS_ENOMEM;
+    for (size_t i = 0; i < w.nsites && w.site_trace; i++) free(w.site_trace[i]);
+    free(w.site_trace);
+    free(c.v);
+    ms_heap_free(h);
+    if (e) {
+        ms_outfile_abort(&out);
+        return load_error(a->input, e);
+    }
+    if (ms_outfile_commit(&out) != 0) {
+        msconv_error(a->output ? a->output : "stdout", "%s", strerror(errno));
+        return 1;
+    }
+    msconv_warn_integrity(a->input, &in);
+    return 0;
+}

@@ -1,0 +1,47 @@
+/* Views of msconv that main.c dispatches to (one entry each in main.c's
+ * mode table), plus the small helpers they share: error lines, integrity
+ * verdicts, JSON string escaping. */
+#ifndef MSCONV_VIEWS_H
+#define MSCONV_VIEWS_H
+#include <stdint.h>
+#include <stdio.h>
+#include "memscope.h"
+
+/* Parsed command line handed to a view. */
+typedef struct msconv_args {
+    const char *input;
+    const char *output;           /* NULL or "-" = stdout                 */
+    int events;                   /* --events                             */
+    long top;                     /* --top N (default 1000)               */
+    const char *lang;             /* "en" or "zh"                         */
+    int argc; char **argv;        /* the original command line            */
+} msconv_args;
+
+/* A view returns the exit status (0 ok, 1 bad input/output, 2 usage) and
+ * prints its own one-line errors via msconv_error. */
+int msconv_info(const msconv_args *a);
+int msconv_dump(const msconv_args *a);
+int msconv_heap_json(const msconv_args *a);
+
+/* "msconv: WHAT: reason" on stderr (one line). */
+void msconv_error(const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Message for a failed ms_reader_open / ms_reader_next (uses the reader's
+ * detail when there is one). */
+const char *msconv_reader_error(int err);
+
+/* Integrity verdict: writes "complete", "truncated at offset N: ...",
+ * "corrupt chunk at offset N (...)" or "incomplete: no end-of-trace record
+ * (recorder killed?)" into buf; returns 0 for complete, 1 otherwise.
+ * *word gets "complete" / "truncated" / "corrupt" / "incomplete". */
+int msconv_verdict(char *buf, size_t n, const char **word, const ms_integrity *in);
+/* Print the verdict as a warning line on stderr when the file is damaged. */
+void msconv_warn_integrity(const char *file, const ms_integrity *in);
+
+/* Write s (len bytes, may hold NULs / invalid UTF-8) as a JSON string
+ * literal: NUL as \u0000, invalid UTF-8 bytes as \u00XX. */
+void msconv_json_str(FILE *fp, const char *s, size_t len);
+/* Same into a malloc'd NUL-terminated buffer (NULL on ENOMEM). */
+char *msconv_json_str_dup(const char *s, size_t len);
+#endif
