@@ -47,6 +47,9 @@ LIB_OBJS     := $(call obj,$(LIB_SRCS))
 MSREC_OBJS   := $(call obj,$(MSREC_SRCS))
 ANALYZE_OBJS := $(call obj,$(ANALYZE_SRCS))
 CONVCOM_OBJS := $(call obj,$(CONVCOM_SRCS))
+# templates/report.html embedded as a C array (convert/common/html.c).
+GEN_HTML     := $(BUILD)/gen/report_html.c
+CONVCOM_OBJS += $(BUILD)/obj/gen/report_html.o
 MSCONV_OBJS  := $(call obj,$(MSCONV_SRCS))
 MSDIFF_OBJS  := $(call obj,$(MSDIFF_SRCS))
 
@@ -75,6 +78,18 @@ $(HEADER): format/memscope.h
 	cp $< $@
 
 $(BUILD)/obj/%.o: %.c $(HEADER)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(GEN_HTML): templates/report.html
+	@mkdir -p $(dir $@)
+	{ echo '/* generated from templates/report.html: do not edit */'; \
+	  echo 'const unsigned char ms_report_html[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0x00 };'; \
+	  echo "const unsigned long ms_report_html_len = $$(wc -c < $<);"; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/report_html.o: $(GEN_HTML)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -118,8 +133,41 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT
 
 tests: all $(UNIT_BINS) $(BUILD)/bin/fuzz-replay
 
+# Recorder test programs (tests/progs): NAME.c / NAME.cc -> $(BUILD)/progs/NAME,
+# libplugin.c -> libplugin.so, and leaks.c linked with -lmemscope as
+# leaks_linked. Built without optimisation and with frame pointers so stacks
+# and symbol names are exact. Not built for SAN=1 (they run under the
+# normal libmemscope only).
+PROG_C    := $(filter-out tests/progs/libplugin.c,$(wildcard tests/progs/*.c))
+PROG_CC   := $(wildcard tests/progs/*.cc)
+PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(PROG_C)) \
+             $(patsubst tests/progs/%.cc,$(BUILD)/progs/%,$(PROG_CC)) \
+             $(BUILD)/progs/libplugin.so $(BUILD)/progs/leaks_linked
+PROG_FLAGS := -g -O0 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
+$(BUILD)/progs/%: tests/progs/%.c tests/progs/progs.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(PROG_FLAGS) -o $@ $< -ldl
+$(BUILD)/progs/%: tests/progs/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 $(PROG_FLAGS) -o $@ $<
+$(BUILD)/progs/libplugin.so: tests/progs/libplugin.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(PROG_FLAGS) -shared -fPIC -o $@ $<
+$(BUILD)/progs/leaks_linked: tests/progs/leaks.c tests/progs/progs.h $(LIBSO)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(PROG_FLAGS) -o $@ $< -L$(BUILD)/lib -Wl,--no-as-needed -lmemscope -Wl,-rpath,$(abspath $(BUILD)/lib)
+ifneq ($(SAN),1)
+tests: $(PROG_BINS)
+endif
+
 # Plain driver replaying fuzz corpora (no libFuzzer needed).
 $(BUILD)/bin/fuzz-replay: $(BUILD)/obj/fuzz/replay_main.o $(BUILD)/obj/fuzz/fuzz_reader.o $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT)
+
+# Golden-file generator, run by hand once per format version; it refuses to
+# overwrite (tests/golden/README.md).
+$(BUILD)/bin/make_golden: $(BUILD)/obj/tests/golden/make_golden.o $(LIBFMT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT)
 

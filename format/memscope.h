@@ -159,6 +159,11 @@ typedef struct ms_module {            /* MS_REC_MODULE                        */
     const ms_segment *segments;
 } ms_module;
 
+typedef struct ms_string {            /* MS_REC_STRING (reserved in v1.0)     */
+    uint64_t id;                      /* >= 1, never reused                   */
+    ms_str value;
+} ms_string;
+
 typedef struct ms_module_unload {     /* MS_REC_MODULE_UNLOAD (dlclose)       */
     uint64_t id;
     uint64_t time;
@@ -388,6 +393,7 @@ typedef struct ms_record {
     uint64_t chunk_seq;
     union {
         ms_meta meta;
+        ms_string string;
         ms_module module;
         ms_module_unload module_unload;
         ms_stack stack;
@@ -497,6 +503,12 @@ int ms_reader_open(ms_reader **out, const char *path);
 /* Same on a memory buffer (not copied; must outlive the reader). */
 int ms_reader_open_mem(ms_reader **out, const void *buf, size_t len);
 
+/* Detail of the last failed ms_reader_open / ms_reader_open_mem, or of the
+ * error that stopped ms_reader_next (e.g. which must-understand type was
+ * unknown), in the calling thread: e.g. "file format version 2.0 is newer
+ * than the supported version 1.x"; "" when there is none. Never NULL. */
+const char *ms_reader_open_error(void);
+
 /* Next record. Returns 1 and sets *rec, 0 at the end, or a negative error
  * that stops reading (MS_EIO, MS_ENOMEM, MS_EUNSUPPORTED). Truncation and
  * corrupt chunks are not returned here: the reader skips what it cannot
@@ -507,7 +519,9 @@ const ms_header_info *ms_reader_header(const ms_reader *r);
 void ms_reader_integrity(const ms_reader *r, ms_integrity *out);
 
 /* Called once per problem found (corrupt chunk, cut tail, unknown optional
- * chunk skipped), with the error code, file offset and an English message. */
+ * chunk skipped), with the error code, file offset and an English message.
+ * err is MS_ECORRUPT, MS_ETRUNC, or MS_OK for a notice that does not affect
+ * the verdict (an unknown optional chunk was skipped). */
 typedef void (*ms_problem_fn)(void *ctx, int err, uint64_t offset, const char *msg);
 void ms_reader_on_problem(ms_reader *r, ms_problem_fn fn, void *ctx);
 

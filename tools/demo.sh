@@ -25,13 +25,12 @@ echo "== msconv --info"
 "$MSCONV" "$OUT/example.memscope" --info || exit 1
 
 has() { "$MSCONV" --help 2>&1 | grep -q -- "$1"; }
-conv() { # option, output file, description
-    if has "$1"; then
-        if "$MSCONV" "$OUT/example.memscope" "$1" "$2" >/dev/null; then note "$3 $2"
-        else echo "demo: msconv $1 failed" >&2; exit 1; fi
-    else
-        note "$3 (not in this build: msconv has no $1 yet)"
-    fi
+conv() { # option, output file, description (--json takes -o OUT)
+    opt=$1; out=$2; what=$3
+    if ! has "$opt"; then note "$what (not in this build: msconv has no $opt yet)"; return; fi
+    case "$opt" in --json) set -- "$opt" -o "$out";; *) set -- "$opt" "$out";; esac
+    "$MSCONV" "$OUT/example.memscope" "$@" >/dev/null || { echo "demo: msconv $opt failed" >&2; exit 1; }
+    note "$what $out"
 }
 conv --json "$OUT/example.json"            "JSON:        "
 "$MSCONV" "$OUT/example.memscope" --dump -o "$OUT/example.dump.json" >/dev/null && note "record dump:  $OUT/example.dump.json"

@@ -2,10 +2,11 @@
 # Installs the Debian packages memscope needs that are missing; quiet when
 # everything is there. Libraries: zstd, xxHash, libunwind, cJSON, libdw.
 # Tools for tests, demo and benchmarks: graphviz, valgrind, heaptrack, smem,
-# jemalloc, gperftools, chromium, clang (fuzzing), openssh (remote test).
+# jemalloc, gperftools, chromium, clang (fuzzing), openssh (remote test),
+# time (/usr/bin/time: max RSS in bench/heap.sh).
 PKGS="build-essential pkg-config libzstd-dev libxxhash-dev libunwind-dev libcjson-dev libdw-dev libelf-dev
 graphviz valgrind heaptrack smem libjemalloc2 google-perftools chromium clang libclang-rt-14-dev
-python3 python3-lxml python3-zstandard python3-xxhash openssh-server openssh-client zstd procps"
+python3 python3-lxml python3-zstandard python3-xxhash openssh-server openssh-client zstd procps time"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -1,0 +1,116 @@
+/* Weighted call tree: the model behind the pprof table, the DOT call graph,
+ * the flame graph, the folded stacks and the dashboard's flame graph.
+ *
+ * Stacks are added root first as arrays of interned function ids, each with
+ * a vector of MS_CT_NMETRICS values (peak, leaked, allocated, count,
+ * temporary). Identical stacks merge into one tree path, so memory is
+ * O(unique stacks x depth), never O(events).
+ *
+ * Per function:
+ *   flat = values of stacks whose leaf frame is the function;
+ *   cum  = values of every stack containing the function, counted once per
+ *          stack even when the function appears several times (recursion).
+ * Per caller -> callee edge: values of the stacks containing that adjacent
+ * pair, once per stack.
+ *
+ * A function is (name, file), or (name, file, line) with lines = 1 at
+ * creation (pprof's -lines granularity); in function mode the line shown is
+ * the smallest non-zero line seen. */
+#ifndef MS_CALLTREE_H
+#define MS_CALLTREE_H
+#include <stddef.h>
+#include <stdint.h>
+
+enum ms_ct_metric {
+    MS_CT_PEAK = 0,       /* bytes live at the global peak                 */
+    MS_CT_LEAKED,         /* bytes live at the end                         */
+    MS_CT_ALLOCATED,      /* bytes allocated in total                      */
+    MS_CT_COUNT,          /* number of allocations                         */
+    MS_CT_TEMPORARY,      /* number of temporary allocations               */
+    MS_CT_NMETRICS
+};
+
+/* "peak", "leaked", "allocated", "count", "temporary"; NULL if out of range. */
+const char *ms_ct_metric_name(int metric);
+/* Metric from its name, or -1. */
+int ms_ct_metric_parse(const char *name);
+/* 1 if the metric counts bytes, 0 if it counts allocations. */
+int ms_ct_metric_is_bytes(int metric);
+
+typedef struct ms_calltree ms_calltree;
+
+/* Node 0 is the root (no function); ids are dense, 0..node_count-1. */
+#define MS_CT_ROOT 0u
+#define MS_CT_NONE UINT32_MAX
+
+typedef struct ms_ct_func {
+    const char *name;     /* never NULL                                    */
+    const char *file;     /* "" when unknown                               */
+    uint32_t line;        /* 0 when unknown                                */
+    uint64_t flat[MS_CT_NMETRICS];
+    uint64_t cum[MS_CT_NMETRICS];
+} ms_ct_func;
+
+typedef struct ms_ct_node {
+    uint32_t func;        /* MS_CT_NONE for the root                       */
+    uint32_t parent;      /* MS_CT_NONE for the root                       */
+    uint32_t first_child, next_sibling;   /* MS_CT_NONE when none          */
+    uint32_t depth;       /* root 0                                        */
+    uint32_t is_stack;    /* 1 if some added stack ends here               */
+    uint64_t total[MS_CT_NMETRICS];       /* this node and below           */
+    uint64_t self[MS_CT_NMETRICS];        /* stacks ending here            */
+} ms_ct_node;
+
+typedef struct ms_ct_edge {
+    uint32_t caller, callee;              /* function ids                  */
+    uint64_t value[MS_CT_NMETRICS];
+} ms_ct_edge;
+
+/* lines: 1 = a function is (name, file, line); 0 = (name, file). */
+int ms_calltree_new(ms_calltree **out, int lines);
+void ms_calltree_free(ms_calltree *t);
+
+/* Intern a function; *id gets its id. name NULL or "" becomes "??",
+ * file NULL becomes "". Returns 0 or MS_ENOMEM. */
+int ms_calltree_func_id(ms_calltree *t, uint32_t *id, const char *name, const char *file, uint32_t line);
+
+/* Add one stack: frames[0] is the outermost (root-most) function,
+ * frames[n-1] the leaf; values has MS_CT_NMETRICS entries. n == 0 adds the
+ * values to the root only (they count in the totals). Returns 0, MS_EINVAL
+ * (bad function id) or MS_ENOMEM. */
+int ms_calltree_add(ms_calltree *t, const uint32_t *frames, size_t n, const uint64_t *values);
+
+/* Sum of every added stack's values. */
+uint64_t ms_calltree_total(const ms_calltree *t, int metric);
+size_t ms_calltree_stack_count(const ms_calltree *t);   /* unique stacks     */
+
+size_t ms_calltree_func_count(const ms_calltree *t);
+const ms_ct_func *ms_calltree_func(const ms_calltree *t, uint32_t id);
+size_t ms_calltree_node_count(const ms_calltree *t);
+const ms_ct_node *ms_calltree_node(const ms_calltree *t, uint32_t id);
+
+/* Order every node's children by function name (then file, line), for
+ * deterministic drawing and folded output. Idempotent. */
+void ms_calltree_sort_children(ms_calltree *t);
+
+/* Function ids sorted by flat (by_cum = 0) or cum (by_cum = 1) of metric,
+ * descending; ties by the other value, then name. Functions whose flat and
+ * cum are both 0 for the metric are left out. Returns a malloc'd array
+ * (*n entries; free() it) or NULL (*n = 0) when empty or out of memory. */
+uint32_t *ms_calltree_sorted_funcs(const ms_calltree *t, int metric, int by_cum, size_t *n);
+
+/* Edges, unsorted; valid until the next add. */
+size_t ms_calltree_edge_count(const ms_calltree *t);
+const ms_ct_edge *ms_calltree_edge(const ms_calltree *t, size_t i);
+
+/* Folded stacks: calls fn once per node with a non-zero self value for
+ * metric, in depth-first order (children in their current order), with
+ * the frame names root first. names[] holds depth entries. A non-zero
+ * return from fn stops the walk and is returned. */
+typedef int (*ms_ct_folded_fn)(void *ctx, const char *const *names, size_t depth, uint64_t value);
+int ms_calltree_folded(const ms_calltree *t, int metric, ms_ct_folded_fn fn, void *ctx);
+
+/* Inverted tree: every stack added leaf first (callers under callees), same
+ * functions and ids. Returns 0 or MS_ENOMEM. */
+int ms_calltree_invert(ms_calltree **out, const ms_calltree *t);
+#endif

@@ -1,0 +1,356 @@
+/* One pass over a heap trace feeding the heap replay (heap.h) and
+ * collecting what the heap views need besides it (calltree_heap.h): the
+ * call tree of the sites' symbolized stacks, a bounded live-heap timeline,
+ * RSS samples, marks, histograms, the largest blocks, labels per site, and
+ * the maps / process memory at exit. Keeping this in analyze/ lets every
+ * converter (text, SVG, HTML, diff) read the same numbers. */
+#include <stdlib.h>
+#include <string.h>
+#include "memscope.h"
+#include "calltree_heap.h"
+#include "symtab.h"
+
+static char *dup_str(ms_str s)
+{
+    char *p = malloc(s.len + 1);
+    if (!p) return NULL;
+    if (s.len) memcpy(p, s.ptr, s.len);
+    p[s.len] = 0;
+    for (size_t i = 0; i < s.len; i++) if (!p[i]) p[i] = ' ';
+    return p;
+}
+
+void ms_hview_site_values(uint64_t out[MS_CT_NMETRICS], const ms_heap_site *s)
+{
+    out[MS_CT_PEAK] = s->peak_bytes;
+    out[MS_CT_LEAKED] = s->live_bytes;
+    out[MS_CT_ALLOCATED] = s->allocated_bytes;
+    out[MS_CT_COUNT] = s->allocations;
+    out[MS_CT_TEMPORARY] = s->temporary;
+}
+
+uint64_t ms_hview_life_floor_ns(size_t k)
+{
+    uint64_t f = 0;
+    if (k > 0) { f = 1000; for (size_t i = 1; i < k; i++) f *= 10; }
+    return f;
+}
+
+/* ---- timeline buckets --------------------------------------------------- */
+static void bucket_add(ms_hview *v, uint64_t t, int64_t d)
+{
+    while (t / v->bucket_ticks >= MS_HV_BUCKETS) {
+        for (size_t i = 0; i < MS_HV_BUCKETS / 2; i++) v->delta[i] = v->delta[2 * i] + v->delta[2 * i + 1];
+        memset(v->delta + MS_HV_BUCKETS / 2, 0, sizeof v->delta / 2);
+        v->bucket_ticks *= 2;
+    }
+    v->delta[t / v->bucket_ticks] += d;
+}
+
+size_t ms_hview_live_curve(const ms_hview *v, uint64_t *out)
+{
+    const ms_heap_summary *s = ms_heap_get_summary(v->heap);
+    uint64_t end = s->end_time;
+    size_t n = (size_t)(end / v->bucket_ticks) + 1;
+    if (n > MS_HV_BUCKETS) n = MS_HV_BUCKETS;
+    int64_t run = 0;
+    for (size_t i = 0; i < n; i++) {
+        run += v->delta[i];
+        out[i] = run > 0 ? (uint64_t)run : 0;
+    }
+    return n;
+}
+
+/* ---- per-block callback ------------------------------------------------- */
+static int grow_labels(ms_hview *v, size_t site)
+{
+    if (site < v->site_label_cap) return 0;
+    size_t nc = v->site_label_cap ? v->site_label_cap : 64;
+    while (nc <= site) nc *= 2;
+    const char **a = realloc(v->site_var, nc * sizeof *a);
+    if (a) v->site_var = a;
+    const char **b = realloc(v->site_type, nc * sizeof *b);
+    if (b) v->site_type = b;
+    if (!a || !b) return -1;
+    for (size_t i = v->site_label_cap; i < nc; i++) v->site_var[i] = v->site_type[i] = NULL;
+    v->site_label_cap = nc;
+    return 0;
+}
+
+static void on_block(void *ctx, const ms_heap_block *b)
+{
+    ms_hview *v = ctx;
+    size_t k = 0;
+    if (b->size) { k = 1; while (k < 64 && (b->size >> k) != 0) k++; }
+    v->size_count[k]++;
+    v->size_bytes[k] += b->size;
+    size_t lk = MS_HV_LIFE_BUCKETS;
+    if (b->freed) {
+        uint64_t hz = ms_heap_get_info(v->heap)->clock_hz;
+        uint64_t dt = b->t_free >= b->t_alloc ? b->t_free - b->t_alloc : 0;
+        double ns = hz ? (double)dt * 1e9 / (double)hz : (double)dt;
+        lk = 0;
+        while (lk + 1 < MS_HV_LIFE_BUCKETS && ns >= (double)ms_hview_life_floor_ns(lk + 1)) lk++;
+    }
+    v->life_count[lk]++;
+    v->life_bytes[lk] += b->size;
+
+    bucket_add(v, b->t_alloc, (int64_t)b->size);
+    if (b->freed) bucket_add(v, b->t_free, -(int64_t)b->size);
+
+    if (b->var_name || b->type_name) {
+        v->labeled_blocks++;
+        if (grow_labels(v, b->site) == 0) {
+            if (!v->site_var[b->site] && !v->site_type[b->site]) {
+                v->site_var[b->site] = b->var_name;
+                v->site_type[b->site] = b->type_name;
+            }
+        } else {
+            v->oom = 1;
+        }
+    }
+
+    /* Largest blocks, sorted descending (insertion into a short array). */
+    if (v->ntop == MS_HV_TOP_BLOCKS && b->size <= v->top[MS_HV_TOP_BLOCKS - 1].size) return;
+    size_t pos = v->ntop < MS_HV_TOP_BLOCKS ? v->ntop++ : MS_HV_TOP_BLOCKS - 1;
+    while (pos > 0 && v->top[pos - 1].size < b->size) { v->top[pos] = v->top[pos - 1]; pos--; }
+    ms_hv_block *t = &v->top[pos];
+    t->addr = b->addr; t->size = b->size; t->t_alloc = b->t_alloc; t->t_free = b->t_free;
+    t->tid = b->tid; t->site = b->site; t->freed = b->freed; t->temporary = b->temporary; t->op = b->op;
+    t->var_name = b->var_name; t->type_name = b->type_name;
+}
+
+/* ---- other records -------------------------------------------------------- */
+static int add_record(ms_hview *v, const ms_record *rec)
+{
+    switch (rec->type) {
+    case MS_REC_SAMPLE: {
+        if (v->nsamples == v->cap_samples) {
+            size_t nc = v->cap_samples ? v->cap_samples * 2 : 256;
+            ms_hv_sample *ns = realloc(v->samples, nc * sizeof *ns);
+            if (!ns) return MS_ENOMEM;
+            v->samples = ns; v->cap_samples = nc;
+        }
+        v->samples[v->nsamples++] = (ms_hv_sample){ rec->u.sample.time, rec->u.sample.rss, rec->u.sample.heap_live };
+        if (rec->u.sample.rss > v->peak_rss) v->peak_rss = rec->u.sample.rss;
+        break;
+    }
+    case MS_REC_MARK: {
+        if (v->nmarks == v->cap_marks) {
+            size_t nc = v->cap_marks ? v->cap_marks * 2 : 16;
+            ms_hv_mark *nm = realloc(v->marks, nc * sizeof *nm);
+            if (!nm) return MS_ENOMEM;
+            v->marks = nm; v->cap_marks = nc;
+        }
+        char *name = dup_str(rec->u.mark.name);
+        if (!name) return MS_ENOMEM;
+        v->marks[v->nmarks++] = (ms_hv_mark){ rec->u.mark.time, rec->u.mark.tid, name };
+        break;
+    }
+    case MS_REC_MAPS: {
+        /* Keep the last MAPS record (the at-exit one). */
+        for (size_t i = 0; i < v->nmaps; i++) free(v->maps[i].path);
+        free(v->maps);
+        v->maps = NULL; v->nmaps = 0;
+        const ms_maps *m = &rec->u.maps;
+        if (m->count) {
+            v->maps = calloc(m->count, sizeof *v->maps);
+            if (!v->maps) return MS_ENOMEM;
+        }
+        for (uint32_t i = 0; i < m->count; i++) {
+            const ms_map *s = &m->maps[i];
+            ms_hv_map *d = &v->maps[v->nmaps];
+            d->start = s->start; d->end = s->end; d->offset = s->offset; d->prot = s->prot;
+            d->rss = s->rss; d->pss = s->pss; d->anon = s->anon; d->swap = s->swap;
+            if (!(d->path = dup_str(s->path))) return MS_ENOMEM;
+            v->nmaps++;
+        }
+        v->has_maps = 1;
+        break;
+    }
+    case MS_REC_PROC_MEM:
+        v->proc = rec->u.proc_mem;
+        v->has_proc = 1;
+        if (rec->u.proc_mem.vm_hwm > v->peak_rss) v->peak_rss = rec->u.proc_mem.vm_hwm;
+        if (rec->u.proc_mem.vm_rss > v->peak_rss) v->peak_rss = rec->u.proc_mem.vm_rss;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* ---- call tree from the sites' stacks -------------------------------------- */
+typedef struct ipcache {
+    uint64_t *ips;
+    uint32_t *start, *count;      /* into funcs[]; count UINT32_MAX = empty */
+    size_t cap, n;
+    uint32_t *funcs;
+    size_t nfuncs, capfuncs;
+} ipcache;
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdULL; x ^= x >> 33;
+    return x;
+}
+
+static int cache_grow(ipcache *c)
+{
+    size_t nc = c->cap ? c->cap * 2 : 1024;
+    uint64_t *ni = malloc(nc * sizeof *ni);
+    uint32_t *ns = malloc(nc * sizeof *ns), *nn = malloc(nc * sizeof *nn);
+    if (!ni || !ns || !nn) { free(ni); free(ns); free(nn); return MS_ENOMEM; }
+    for (size_t i = 0; i < nc; i++) nn[i] = UINT32_MAX;
+    for (size_t i = 0; i < c->cap; i++) {
+        if (c->count[i] == UINT32_MAX) continue;
+        size_t s = mix(c->ips[i]) & (nc - 1);
+        while (nn[s] != UINT32_MAX) s = (s + 1) & (nc - 1);
+        ni[s] = c->ips[i]; ns[s] = c->start[i]; nn[s] = c->count[i];
+    }
+    free(c->ips); free(c->start); free(c->count);
+    c->ips = ni; c->start = ns; c->count = nn; c->cap = nc;
+    return 0;
+}
+
+static int push_func(ipcache *c, uint32_t f)
+{
+    if (c->nfuncs == c->capfuncs) {
+        size_t nc = c->capfuncs ? c->capfuncs * 2 : 1024;
+        uint32_t *nf = realloc(c->funcs, nc * sizeof *nf);
+        if (!nf) return MS_ENOMEM;
+        c->funcs = nf; c->capfuncs = nc;
+    }
+    c->funcs[c->nfuncs++] = f;
+    return 0;
+}
+
+/* Function ids of ip, outermost inlined frame first. */
+static int ip_funcs(ipcache *c, ms_calltree *t, const ms_symtab *sym, uint64_t ip, uint32_t *start, uint32_t *count)
+{
+    if ((c->n + 1) * 2 > c->cap && cache_grow(c)) return MS_ENOMEM;
+    size_t s = mix(ip) & (c->cap - 1);
+    while (c->count[s] != UINT32_MAX && c->ips[s] != ip) s = (s + 1) & (c->cap - 1);
+    if (c->count[s] != UINT32_MAX) { *start = c->start[s]; *count = c->count[s]; return 0; }
+    const ms_symtab_frame *fr;
+    size_t nf = ms_symtab_frames(&fr, sym, ip);
+    uint32_t st = (uint32_t)c->nfuncs, id;
+    int rc;
+    if (nf == 0) {
+        char name[256];
+        ms_symtab_frame_name(name, sizeof name, sym, ip, 0);
+        if ((rc = ms_calltree_func_id(t, &id, name, "", 0)) || (rc = push_func(c, id))) return rc;
+    } else {
+        for (size_t k = nf; k-- > 0;) {
+            if ((rc = ms_calltree_func_id(t, &id, fr[k].function[0] ? fr[k].function : NULL, fr[k].file, fr[k].line)))
+                return rc;
+            if ((rc = push_func(c, id))) return rc;
+        }
+    }
+    c->ips[s] = ip; c->start[s] = st; c->count[s] = (uint32_t)(c->nfuncs - st); c->n++;
+    *start = st; *count = c->count[s];
+    return 0;
+}
+
+static int build_tree(ms_hview *v)
+{
+    int rc = ms_calltree_new(&v->tree, 0);
+    if (rc) return rc;
+    const ms_symtab *sym = ms_heap_symtab(v->heap);
+    v->nsites = ms_heap_site_count(v->heap);
+    v->site_node = calloc(v->nsites ? v->nsites : 1, sizeof *v->site_node);
+    if (!v->site_node) return MS_ENOMEM;
+    ipcache c;
+    memset(&c, 0, sizeof c);
+    size_t ipcap = 256, fcap = 1024;
+    uint64_t *ips = malloc(ipcap * sizeof *ips);
+    uint32_t *frames = malloc(fcap * sizeof *frames);
+    uint32_t nostack;
+    if (!ips || !frames) rc = MS_ENOMEM;
+    if (!rc) rc = ms_calltree_func_id(v->tree, &nostack, "[no stack]", "", 0);
+    for (size_t i = 0; i < v->nsites && !rc; i++) {
+        const ms_heap_site *s = ms_heap_site_at(v->heap, i);
+        uint64_t vals[MS_CT_NMETRICS];
+        ms_hview_site_values(vals, s);
+        size_t depth = ms_symtab_stack(ips, ipcap, sym, s->stack_id);
+        if (depth > ipcap) {
+            uint64_t *ni = realloc(ips, depth * sizeof *ni);
+            if (!ni) { rc = MS_ENOMEM; break; }
+            ips = ni; ipcap = depth;
+            depth = ms_symtab_stack(ips, ipcap, sym, s->stack_id);
+        }
+        size_t n = 0;
+        if (depth == 0) frames[n++] = nostack;
+        for (size_t k = depth; k-- > 0 && !rc;) {          /* outermost first */
+            uint32_t st, cnt;
+            if ((rc = ip_funcs(&c, v->tree, sym, ips[k], &st, &cnt))) break;
+            if (n + cnt > fcap) {
+                size_t nc = (n + cnt) * 2;
+                uint32_t *nf = realloc(frames, nc * sizeof *nf);
+                if (!nf) { rc = MS_ENOMEM; break; }
+                frames = nf; fcap = nc;
+            }
+            memcpy(frames + n, c.funcs + st, cnt * sizeof *frames);
+            n += cnt;
+        }
+        if (rc) break;
+        rc = ms_calltree_add(v->tree, frames, n, vals);
+        if (rc) break;
+        /* Node of this stack: walk down the path again. */
+        uint32_t node = MS_CT_ROOT;
+        for (size_t k = 0; k < n; k++) {
+            uint32_t ch = ms_calltree_node(v->tree, node)->first_child;
+            while (ch != MS_CT_NONE && ms_calltree_node(v->tree, ch)->func != frames[k])
+                ch = ms_calltree_node(v->tree, ch)->next_sibling;
+            node = ch;
+            if (node == MS_CT_NONE) break;
+        }
+        v->site_node[i] = node == MS_CT_NONE ? MS_CT_ROOT : node;
+    }
+    free(ips); free(frames);
+    free(c.ips); free(c.start); free(c.count); free(c.funcs);
+    if (!rc) ms_calltree_sort_children(v->tree);
+    return rc;
+}
+
+int ms_hview_load(ms_hview **out, const char *path)
+{
+    *out = NULL;
+    ms_hview *v = calloc(1, sizeof *v);
+    if (!v) return MS_ENOMEM;
+    v->bucket_ticks = 1;
+    ms_reader *r;
+    int e = ms_reader_open(&r, path);
+    if (e) { free(v); return e; }
+    ms_heap_opts ho = { on_block, v };
+    if ((e = ms_heap_new(&v->heap, &ho))) { ms_reader_close(r); ms_hview_free(v); return e; }
+    const ms_record *rec;
+    while ((e = ms_reader_next(r, &rec)) == 1) {
+        if ((e = ms_heap_add(v->heap, rec))) break;
+        if ((e = add_record(v, rec))) break;
+    }
+    if (e == 0) e = ms_heap_finish(v->heap);
+    if (e == 0) bucket_add(v, ms_heap_get_summary(v->heap)->end_time, 0);   /* cover the whole trace */
+    ms_reader_integrity(r, &v->integ);
+    ms_reader_close(r);
+    if (e == 0 && v->oom) e = MS_ENOMEM;
+    if (e == 0) e = build_tree(v);
+    if (e) { ms_hview_free(v); return e; }
+    *out = v;
+    return 0;
+}
+
+void ms_hview_free(ms_hview *v)
+{
+    if (!v) return;
+    ms_calltree_free(v->tree);
+    ms_heap_free(v->heap);
+    free(v->site_node);
+    free(v->samples);
+    for (size_t i = 0; i < v->nmarks; i++) free(v->marks[i].name);
+    free(v->marks);
+    for (size_t i = 0; i < v->nmaps; i++) free(v->maps[i].path);
+    free(v->maps);
+    free(v->site_var); free(v->site_type);
+    free(v);
+}

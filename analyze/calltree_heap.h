@@ -1,0 +1,93 @@
+/* Heap trace -> the models behind msconv's heap views (text, leaks, flame
+ * graph, call graph, folded, HTML dashboard), in one pass over the file.
+ *
+ * The heap replay (heap.h) gets every record; this layer adds what the
+ * views need on top of it:
+ *   - the call tree (calltree.h) of the sites' symbolized stacks with the
+ *     five metrics (peak, leaked, allocated, count, temporary);
+ *   - a live-heap timeline from every block's life (exact deltas in at most
+ *     MS_HV_BUCKETS time buckets whose width doubles as the trace grows),
+ *     RSS from SAMPLE records, named marks;
+ *   - size and lifetime histograms, the largest blocks, the first
+ *     variable label (ms_label) seen per site;
+ *   - the last MAPS and PROC_MEM records (memory maps at exit, peak RSS).
+ * Memory is O(live blocks + unique stacks + samples), never O(events). */
+#ifndef MS_CALLTREE_HEAP_H
+#define MS_CALLTREE_HEAP_H
+#include <stddef.h>
+#include <stdint.h>
+#include "memscope.h"
+#include "heap.h"
+#include "calltree.h"
+
+#define MS_HV_BUCKETS 1024
+#define MS_HV_SIZE_BUCKETS 65      /* 0: size 0; k: [2^(k-1), 2^k)          */
+#define MS_HV_LIFE_BUCKETS 10      /* <1us <10us ... <10s, >=10s, (leaked)  */
+#define MS_HV_TOP_BLOCKS 50
+
+typedef struct ms_hv_sample { uint64_t time, rss, heap_live; } ms_hv_sample;
+typedef struct ms_hv_mark { uint64_t time, tid; char *name; } ms_hv_mark;
+typedef struct ms_hv_map {
+    uint64_t start, end, offset, rss, pss, anon, swap;
+    uint32_t prot;
+    char *path;
+} ms_hv_map;
+
+typedef struct ms_hv_block {               /* one of the largest blocks     */
+    uint64_t addr, size, t_alloc, t_free, tid;
+    uint32_t site;
+    uint8_t freed, temporary, op;
+    const char *var_name, *type_name;      /* NULL when unlabeled           */
+} ms_hv_block;
+
+typedef struct ms_hview {
+    ms_heap *heap;
+    ms_integrity integ;
+    ms_calltree *tree;                     /* function granularity          */
+    uint32_t *site_node;                   /* per heap site: its tree node  */
+    size_t nsites;
+    /* timeline */
+    uint64_t bucket_ticks;                 /* width of one bucket           */
+    int64_t delta[MS_HV_BUCKETS];          /* live-heap change per bucket   */
+    ms_hv_sample *samples;
+    size_t nsamples;
+    ms_hv_mark *marks;
+    size_t nmarks;
+    /* at exit */
+    ms_hv_map *maps;
+    size_t nmaps;
+    int has_maps, has_proc;
+    ms_proc_mem proc;                      /* last PROC_MEM                 */
+    uint64_t peak_rss;                     /* max of VmHWM and SAMPLE rss   */
+    /* histograms: [bucket] counts and bytes */
+    uint64_t size_count[MS_HV_SIZE_BUCKETS], size_bytes[MS_HV_SIZE_BUCKETS];
+    uint64_t life_count[MS_HV_LIFE_BUCKETS + 1], life_bytes[MS_HV_LIFE_BUCKETS + 1];   /* last = leaked */
+    ms_hv_block top[MS_HV_TOP_BLOCKS];     /* largest first                 */
+    size_t ntop;
+    const char **site_var, **site_type;    /* first label per site, or NULL */
+    size_t site_label_cap;
+    size_t labeled_blocks;
+    /* internal */
+    size_t cap_samples, cap_marks;
+    int oom;
+} ms_hview;
+
+/* Read PATH (a heap trace) and build everything. On failure returns a
+ * negative MS_E* code (the reader's ms_reader_open_error() has details for
+ * open errors) and *out is NULL. A damaged but readable file succeeds;
+ * check (*out)->integ. */
+int ms_hview_load(ms_hview **out, const char *path);
+void ms_hview_free(ms_hview *v);
+
+/* Live heap (bytes) at the end of each timeline bucket: fills out[0..n)
+ * (out has MS_HV_BUCKETS entries) and returns n, the buckets covering the
+ * trace up to its end time. Bucket i ends at tick (i + 1) * bucket_ticks. */
+size_t ms_hview_live_curve(const ms_hview *v, uint64_t *out);
+
+/* Values of one heap site in call-tree metric order (peak, leaked,
+ * allocated, count, temporary). */
+void ms_hview_site_values(uint64_t out[MS_CT_NMETRICS], const ms_heap_site *s);
+
+/* Lower bound (ns) of lifetime bucket k: 0, 1us, 10us, ..., 10s. */
+uint64_t ms_hview_life_floor_ns(size_t k);
+#endif

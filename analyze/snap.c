@@ -1,0 +1,332 @@
+/*
+ * Snapshot model: streams a .memscope snapshot file through the format
+ * reader and copies every snapshot (system facts, /proc/meminfo, processes
+ * with their libraries and permission sums) into one arena, so the
+ * converters (msconv views, msdiff) work on plain arrays. Also computes the
+ * totals of a snapshot (only PSS and USS add up across processes; RSS is
+ * summed for reference) and the growth of each process over a series.
+ */
+#include "snap.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- arena ---------------------------------------------------------------- */
+typedef struct ablock { struct ablock *next; size_t used, cap; unsigned char data[]; } ablock;
+typedef struct arena { ablock *head; } arena;
+
+static void *aalloc(arena *a, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    if (!a->head || a->head->cap - a->head->used < n) {
+        size_t cap = n > (1u << 20) ? n : (1u << 20);
+        ablock *b = malloc(sizeof *b + cap);
+        if (!b) return NULL;
+        b->next = a->head; b->used = 0; b->cap = cap;
+        a->head = b;
+    }
+    void *p = a->head->data + a->head->used;
+    a->head->used += n;
+    return p;
+}
+
+static void afree(arena *a)
+{
+    while (a && a->head) { ablock *b = a->head; a->head = b->next; free(b); }
+}
+
+static int acopy(arena *a, snap_str *dst, ms_str src)
+{
+    char *p = aalloc(a, src.len + 1);
+    if (!p) return -1;
+    if (src.len) memcpy(p, src.ptr, src.len);
+    p[src.len] = 0;
+    dst->p = p;
+    dst->n = src.len;
+    return 0;
+}
+
+/* ---- growable vectors ------------------------------------------------------ */
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap * 2 : 16;
+    while (c < need) c *= 2;
+    void *np = realloc(*p, c * elem);
+    if (!np) return -1;
+    *p = np;
+    *cap = c;
+    return 0;
+}
+
+static int cmp_lib(const void *a, const void *b)
+{
+    const snap_lib *x = a, *y = b;
+    return strcmp(x->path.p, y->path.p);
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+    const snap_proc *x = a, *y = b;
+    if (x->pid != y->pid) return x->pid < y->pid ? -1 : 1;
+    return (x->starttime > y->starttime) - (x->starttime < y->starttime);
+}
+
+int snap_file_kind(const char *path, char *err, size_t errlen)
+{
+    ms_reader *r = NULL;
+    int rc = ms_reader_open(&r, path);
+    if (rc) {
+        const char *d = ms_reader_open_error();
+        if (rc == MS_EIO) snprintf(err, errlen, "%s", strerror(errno));
+        else snprintf(err, errlen, "%s", *d ? d : ms_strerror(rc));
+        return rc;
+    }
+    int kind = (int)ms_reader_header(r)->kind;
+    ms_reader_close(r);
+    return kind;
+}
+
+int snap_file_load(const char *path, snap_file **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    ms_reader *r = NULL;
+    int rc = ms_reader_open(&r, path);
+    if (rc) {
+        const char *d = ms_reader_open_error();
+        if (rc == MS_EIO) snprintf(err, errlen, "%s", strerror(errno));
+        else snprintf(err, errlen, "%s", *d ? d : ms_strerror(rc));
+        return rc;
+    }
+    if (ms_reader_header(r)->kind != MS_KIND_SNAPSHOT) {
+        snprintf(err, errlen, "not a snapshot file (%s)",
+                 ms_reader_header(r)->kind == MS_KIND_HEAP ? "heap trace" : "unknown kind");
+        ms_reader_close(r);
+        return MS_EINVAL;
+    }
+    snap_file *f = calloc(1, sizeof *f);
+    arena *a = calloc(1, sizeof *a);
+    if (f) f->path = strdup(path);
+    if (!f || !a || !f->path) {
+        free(a); if (f) free(f->path); free(f); ms_reader_close(r);
+        snprintf(err, errlen, "out of memory");
+        return MS_ENOMEM;
+    }
+    f->arena = a;
+    size_t capsnaps = 0, capprocs = 0;
+    snap *cur = NULL;
+    const ms_record *rec;
+    int oom = 0;
+    while (!oom && (rc = ms_reader_next(r, &rec)) == 1) {
+        switch (rec->type) {
+        case MS_REC_SNAP_BEGIN: {
+            const ms_snap_begin *b = &rec->u.snap_begin;
+            if (cur) qsort(cur->procs, cur->nprocs, sizeof *cur->procs, cmp_proc);
+            if (grow((void **)&f->snaps, &capsnaps, f->nsnaps + 1, sizeof *f->snaps)) { oom = 1; break; }
+            cur = &f->snaps[f->nsnaps++];
+            memset(cur, 0, sizeof *cur);
+            capprocs = 0;
+            cur->index = b->index; cur->wall_ns = b->wall_ns; cur->page_size = b->page_size;
+            cur->uptime_ms = b->uptime_ms;
+            oom |= acopy(a, &cur->label, b->label) | acopy(a, &cur->hostname, b->hostname) |
+                   acopy(a, &cur->kernel, b->kernel) | acopy(a, &cur->os_release, b->os_release) |
+                   acopy(a, &cur->boot_id, b->boot_id);
+            cur->nmeminfo = b->nmeminfo;
+            cur->meminfo_keys = aalloc(a, (b->nmeminfo + 1) * sizeof *cur->meminfo_keys);
+            cur->meminfo_vals = aalloc(a, (b->nmeminfo + 1) * sizeof *cur->meminfo_vals);
+            if (!cur->meminfo_keys || !cur->meminfo_vals) { oom = 1; break; }
+            for (uint32_t i = 0; i < b->nmeminfo; i++) {
+                oom |= acopy(a, &cur->meminfo_keys[i], b->meminfo[i].key);
+                cur->meminfo_vals[i] = b->meminfo[i].value;
+            }
+            break;
+        }
+        case MS_REC_SNAP_PROC: {
+            if (!cur) break;   /* a proc before any BEGIN (damaged file): skip */
+            const ms_snap_proc *s = &rec->u.snap_proc;
+            if (grow((void **)&cur->procs, &capprocs, cur->nprocs + 1, sizeof *cur->procs)) { oom = 1; break; }
+            snap_proc *p = &cur->procs[cur->nprocs++];
+            memset(p, 0, sizeof *p);
+            p->pid = s->pid; p->ppid = s->ppid; p->starttime = s->starttime; p->uid = s->uid;
+            oom |= acopy(a, &p->name, s->name) | acopy(a, &p->cmdline, s->cmdline) |
+                   acopy(a, &p->exe, s->exe) | acopy(a, &p->user, s->user);
+            p->exe_size = s->exe_size;
+            p->kind = s->kind <= MS_PROC_USER ? s->kind : MS_PROC_USER;
+            p->state = s->state; p->read_status = s->read_status; p->threads = s->threads;
+            p->rss = s->rss; p->pss = s->pss; p->uss = s->uss; p->swap = s->swap;
+            p->swap_pss = s->swap_pss; p->shared_clean = s->shared_clean;
+            p->shared_dirty = s->shared_dirty; p->private_clean = s->private_clean;
+            p->private_dirty = s->private_dirty; p->pss_anon = s->pss_anon;
+            p->pss_file = s->pss_file; p->pss_shmem = s->pss_shmem; p->rss_anon = s->rss_anon;
+            p->rss_file = s->rss_file; p->rss_shmem = s->rss_shmem; p->vm_size = s->vm_size;
+            p->vm_hwm = s->vm_hwm; p->open_files = s->open_files;
+            p->nlibs = s->nlibs;
+            p->libs = aalloc(a, (s->nlibs + 1) * sizeof *p->libs);
+            p->nperms = s->nperms;
+            p->perms = aalloc(a, (s->nperms + 1) * sizeof *p->perms);
+            if (!p->libs || !p->perms) { oom = 1; break; }
+            for (uint32_t i = 0; i < s->nlibs; i++) {
+                oom |= acopy(a, &p->libs[i].path, s->libs[i].path);
+                p->libs[i].disk_size = s->libs[i].disk_size;
+                p->libs[i].mapped = s->libs[i].mapped;
+                p->libs[i].rss = s->libs[i].rss;
+                p->libs[i].pss = s->libs[i].pss;
+            }
+            if (!oom) qsort(p->libs, p->nlibs, sizeof *p->libs, cmp_lib);
+            for (uint32_t i = 0; i < s->nperms; i++) {
+                p->perms[i].prot = s->perms[i].prot;
+                p->perms[i].size = s->perms[i].size;
+                p->perms[i].rss = s->perms[i].rss;
+                p->perms[i].pss = s->perms[i].pss;
+            }
+            break;
+        }
+        case MS_REC_SNAP_END:
+            if (!cur) break;
+            cur->has_end = 1;
+            cur->end_wall_ns = rec->u.snap_end.wall_ns;
+            cur->n_vanished = rec->u.snap_end.n_vanished;
+            cur->n_denied = rec->u.snap_end.n_denied;
+            cur->n_omitted = rec->u.snap_end.n_omitted;
+            cur->omitted_pss = rec->u.snap_end.omitted_pss;
+            cur->omitted_rss = rec->u.snap_end.omitted_rss;
+            break;
+        case MS_REC_END:
+            f->has_end = 1;
+            break;
+        default:
+            break;
+        }
+    }
+    if (cur) qsort(cur->procs, cur->nprocs, sizeof *cur->procs, cmp_proc);
+    ms_reader_integrity(r, &f->integrity);
+    ms_reader_close(r);
+    if (oom || rc < 0) {
+        snprintf(err, errlen, "%s", oom ? "out of memory" : ms_strerror(rc));
+        snap_file_free(f);
+        return oom ? MS_ENOMEM : rc;
+    }
+    if (f->nsnaps == 0) {
+        snprintf(err, errlen, "%s", f->integrity.verdict ? "damaged file: no complete snapshot"
+                                                         : "no snapshot in file");
+        snap_file_free(f);
+        return MS_ECORRUPT;
+    }
+    *out = f;
+    return 0;
+}
+
+void snap_file_free(snap_file *f)
+{
+    if (!f) return;
+    for (size_t i = 0; i < f->nsnaps; i++) free(f->snaps[i].procs);
+    free(f->snaps);
+    afree(f->arena);
+    free(f->arena);
+    free(f->path);
+    free(f);
+}
+
+uint64_t snap_meminfo(const snap *s, const char *key)
+{
+    for (uint32_t i = 0; i < s->nmeminfo; i++)
+        if (!strcmp(s->meminfo_keys[i].p, key)) return s->meminfo_vals[i];
+    return 0;
+}
+
+const snap_proc *snap_find_pid(const snap *s, uint64_t pid)
+{
+    size_t lo = 0, hi = s->nprocs;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (s->procs[m].pid < pid) lo = m + 1; else hi = m;
+    }
+    return lo < s->nprocs && s->procs[lo].pid == pid ? &s->procs[lo] : NULL;
+}
+
+void snap_totals_of(const snap *s, snap_totals *t)
+{
+    memset(t, 0, sizeof *t);
+    t->nprocs = s->nprocs;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const snap_proc *p = &s->procs[i];
+        t->by_kind[p->kind]++;
+        t->pss += p->pss; t->uss += p->uss; t->rss += p->rss; t->swap += p->swap;
+        t->swap_pss += p->swap_pss; t->pss_shmem += p->pss_shmem; t->rss_shmem += p->rss_shmem;
+        t->pss_anon += p->pss_anon; t->pss_file += p->pss_file;
+        t->pss_kind[p->kind] += p->pss;
+        if (p->open_files > 0) t->open_files += (uint64_t)p->open_files;
+        if (p->read_status & MS_READ_VANISHED) t->n_vanished++;
+        if (p->read_status & MS_READ_ZOMBIE) t->n_zombie++;
+        if (p->read_status & SNAP_DENIED_BITS) t->n_denied++;
+        if (p->read_status & MS_READ_NO_ROLLUP) t->n_no_rollup++;
+        if (!(p->read_status & ~(uint32_t)MS_READ_NO_ROLLUP)) t->n_full++;
+    }
+    t->n_omitted = s->n_omitted;
+    t->omitted_pss = s->omitted_pss;
+    t->omitted_rss = s->omitted_rss;
+}
+
+static int cmp_growth(const void *a, const void *b)
+{
+    const snap_growth *x = a, *y = b;
+    if (x->pss_mb_per_hour != y->pss_mb_per_hour) return x->pss_mb_per_hour < y->pss_mb_per_hour ? 1 : -1;
+    return (x->last->pid > y->last->pid) - (x->last->pid < y->last->pid);
+}
+
+int snap_series_build(const snap_file *f, snap_series *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!f->nsnaps) return 0;
+    const snap *first = &f->snaps[0], *last = &f->snaps[f->nsnaps - 1];
+    out->span_ns = last->wall_ns > first->wall_ns ? last->wall_ns - first->wall_ns : 0;
+    snap_totals t0, t1;
+    snap_totals_of(first, &t0);
+    snap_totals_of(last, &t1);
+    out->d_total_pss = (int64_t)t1.pss - (int64_t)t0.pss;
+    double hours = (double)out->span_ns / 3.6e12;
+    if (hours > 0) out->total_mb_per_hour = (double)out->d_total_pss / 1048576.0 / hours;
+    out->g = calloc(last->nprocs ? last->nprocs : 1, sizeof *out->g);
+    if (!out->g) return MS_ENOMEM;
+    /* every process of the last snapshot, traced back to the first snapshot
+     * that holds the same (pid, starttime) */
+    for (size_t i = 0; i < last->nprocs; i++) {
+        const snap_proc *p = &last->procs[i];
+        if (p->read_status & MS_READ_VANISHED) continue;
+        snap_growth *g = &out->g[out->n++];
+        g->last = p;
+        g->last_ns = last->wall_ns;
+        g->first = p;
+        g->first_ns = last->wall_ns;
+        g->seen = 0;
+        for (size_t k = 0; k < f->nsnaps; k++) {
+            const snap_proc *q = snap_find_pid(&f->snaps[k], p->pid);
+            if (!q || q->starttime != p->starttime || (q->read_status & MS_READ_VANISHED)) continue;
+            if (!g->seen) { g->first = q; g->first_ns = f->snaps[k].wall_ns; }
+            g->seen++;
+        }
+        g->d_pss = (int64_t)p->pss - (int64_t)g->first->pss;
+        g->d_rss = (int64_t)p->rss - (int64_t)g->first->rss;
+        g->d_uss = (int64_t)p->uss - (int64_t)g->first->uss;
+        double h = (double)(g->last_ns - g->first_ns) / 3.6e12;
+        g->pss_mb_per_hour = h > 0 ? (double)g->d_pss / 1048576.0 / h : 0;
+    }
+    qsort(out->g, out->n, sizeof *out->g, cmp_growth);
+    return 0;
+}
+
+void snap_series_free(snap_series *s)
+{
+    free(s->g);
+    memset(s, 0, sizeof *s);
+}
+
+void snap_perm_str(uint32_t prot, char out[5])
+{
+    out[0] = prot & 1 ? 'r' : '-';
+    out[1] = prot & 2 ? 'w' : '-';
+    out[2] = prot & 4 ? 'x' : '-';
+    out[3] = prot & 8 ? 's' : 'p';
+    out[4] = 0;
+}

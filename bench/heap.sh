@@ -1,0 +1,194 @@
+#!/bin/sh
+# Heap recorder benchmark (run by `make bench` through bench/run.sh).
+#
+# Builds the workloads of bench/heap/ (-O2, frame pointers) and runs each,
+# side by side in one run, uninstrumented, under memscope (fp and libunwind
+# unwinding, LD_PRELOAD), heaptrack (`heaptrack -o FILE`) and valgrind massif
+# (at 1/20 of the work; its ratio is extrapolated x20 and marked so).
+# Prints one table row per (workload, tool): wall seconds, ratio to the
+# uninstrumented run, trace bytes per heap event (memscope: file size;
+# heaptrack: its .zst), and the tool's extra RSS (max RSS of the largest
+# process, /usr/bin/time %M, minus the uninstrumented max RSS). Then one line
+# per target of the recorder issue: MET or MISSED with the numbers.
+#
+# Environment: BENCH_SCALE (default 1; e.g. 0.1 while developing),
+# BENCH_TOOLS (default "none fp libunwind heaptrack massif"),
+# BENCH_WORKLOADS (default "pairs1 pairs2 live grow"), BENCH_RESULTS=FILE
+# (also write the table there as Markdown).
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+LIB=$BUILD/lib/libmemscope.so
+BIN=$BUILD/bench
+SCALE=${BENCH_SCALE:-1}
+TOOLS=${BENCH_TOOLS:-none fp libunwind heaptrack massif}
+WORKLOADS=${BENCH_WORKLOADS:-pairs1 pairs2 live grow}
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/msbench.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+mkdir -p "$BIN"
+for w in pairs live grow; do
+    if [ ! -x "$BIN/$w" ] || [ "bench/heap/$w.c" -nt "$BIN/$w" ] || [ bench/heap/common.h -nt "$BIN/$w" ]; then
+        ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -g -fno-omit-frame-pointer -Wall -Wextra -Werror -pthread \
+            -o "$BIN/$w" "bench/heap/$w.c" || { echo "heap.sh: cannot build bench/heap/$w.c" >&2; exit 1; }
+    fi
+done
+TIME=/usr/bin/time
+[ -x "$TIME" ] || { echo "heap.sh: /usr/bin/time missing (Debian package 'time'; make deps)" >&2; exit 1; }
+
+scaled() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%d", n * s }'; }
+cmd_of() { # workload scale -> command line
+    case $1 in
+    pairs1) echo "$BIN/pairs $(scaled 10000000 "$2") 1" ;;
+    pairs2) echo "$BIN/pairs $(scaled 10000000 "$2") 2" ;;
+    live)   echo "$BIN/live $(scaled 1000000 "$2")" ;;
+    grow)   echo "$BIN/grow $(scaled 4000000 "$2")" ;;
+    esac
+}
+desc_of() {
+    case $1 in
+    pairs1) echo "malloc/free pairs, depth ~10, 1 thread" ;;
+    pairs2) echo "malloc/free pairs, depth ~10, 2 threads" ;;
+    live)   echo "1M live blocks freed in random order" ;;
+    grow)   echo "realloc growth (16 buffers x 12 steps)" ;;
+    esac
+}
+
+now_ns() { date +%s%N; }
+# run TAG CMD... : runs with /usr/bin/time; sets WALL (s), RSS (KiB), EVENTS, OK
+run() {
+    tag=$1; shift
+    t0=$(now_ns)
+    "$TIME" -f '%M' -o "$TMP/$tag.time" "$@" > "$TMP/$tag.out" 2> "$TMP/$tag.err" < /dev/null
+    rc=$?
+    t1=$(now_ns)
+    WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    RSS=$(grep -E '^[0-9]+$' "$TMP/$tag.time" | tail -1)
+    EVENTS=$(sed -n 's/^EVENTS //p' "$TMP/$tag.out" | tail -1)
+    OK=1; [ $rc -eq 0 ] && [ -n "$EVENTS" ] || OK=0
+}
+# best of N uninstrumented runs (short and noisy)
+run_best() {
+    tag=$1; n=$2; shift 2
+    best=""; bestrss=""
+    i=0
+    while [ $i -lt "$n" ]; do
+        run "$tag" "$@"
+        if [ -z "$best" ] || awk -v a="$WALL" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$WALL; fi
+        if [ -z "$bestrss" ] || [ "${RSS:-0}" -lt "$bestrss" ]; then bestrss=$RSS; fi
+        i=$((i + 1))
+    done
+    WALL=$best; RSS=$bestrss
+}
+
+ROWS=$TMP/rows
+: > "$ROWS"
+row() { # workload tool wall ratio bpe xrss note
+    printf '%s|%s|%s|%s|%s|%s|%s\n' "$@" >> "$ROWS"
+    printf '%-8s %-20s %8s %9s %9s %10s  %s\n' "$@"
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b; else print "-" }'; }
+mib() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a - b) / 1024 }'; }
+bpe() { awk -v s="$1" -v e="$2" 'BEGIN { if (e > 0) printf "%.2f", s / e; else print "-" }'; }
+fsize() { [ -f "$1" ] && stat -c %s "$1" || echo 0; }
+
+echo "heap recorder benchmark: $(nproc) cores, $(uname -r), scale $SCALE, $(date -u +%Y-%m-%dT%H:%MZ)"
+printf '%-8s %-20s %8s %9s %9s %10s  %s\n' workload tool "wall s" ratio "B/event" "xRSS MiB" note
+for w in $WORKLOADS; do
+    cmd=$(cmd_of "$w" "$SCALE")
+    echo "# $w: $(desc_of "$w"): $cmd"
+    # shellcheck disable=SC2086
+    run_best "$w.none" 3 $cmd
+    if [ "$OK" != 1 ]; then echo "heap.sh: $w failed: $(head -3 "$TMP/$w.none.err")" >&2; continue; fi
+    base=$WALL; baserss=$RSS; ev=$EVENTS
+    eval "BASE_$w=$base; EV_$w=$ev"
+    for tool in $TOOLS; do
+        case $tool in
+        none)
+            row "$w" uninstrumented "$base" 1.0x - 0.0 "$ev events, max RSS $((baserss / 1024)) MiB" ;;
+        fp|libunwind)
+            if [ ! -f "$LIB" ]; then row "$w" "memscope $tool" - - - - "not built ($LIB)"; continue; fi
+            f=$TMP/$w.$tool.memscope; rm -f "$f"
+            # shellcheck disable=SC2086
+            run "$w.$tool" env LD_PRELOAD="$LIB" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_QUIET=1 \
+                MEMSCOPE_UNWIND=$tool MEMSCOPE_EXPORT_PATH="$f" $cmd
+            note=""; [ "$OK" = 1 ] || note="FAILED: $(head -c 200 "$TMP/$w.$tool.err" | tr '\n' ' ')"
+            [ -s "$f" ] || note="$note no trace file"
+            b=$(bpe "$(fsize "$f")" "$ev"); r=$(ratio "$WALL" "$base"); x=$(mib "$RSS" "$baserss")
+            row "$w" "memscope $tool" "$WALL" "$r" "$b" "$x" "$note"
+            eval "W_${w}_$tool=$WALL; B_${w}_$tool=$b; X_${w}_$tool=$x" ;;
+        heaptrack)
+            command -v heaptrack > /dev/null || { row "$w" heaptrack - - - - "not installed"; continue; }
+            # shellcheck disable=SC2086
+            mkdir -p "$TMP/ht"
+            run "$w.ht" heaptrack -o "$TMP/ht/$w" $cmd
+            zf=$(ls "$TMP/ht/$w".* 2>/dev/null | head -1)
+            note=""; [ "$OK" = 1 ] || note="FAILED"
+            b=$(bpe "$(fsize "$zf")" "$ev"); r=$(ratio "$WALL" "$base"); x=$(mib "$RSS" "$baserss")
+            row "$w" heaptrack "$WALL" "$r" "$b" "$x" "$note${zf:+trace .${zf##*.}}"
+            eval "W_${w}_heaptrack=$WALL" ;;
+        massif)
+            command -v valgrind > /dev/null || { row "$w" massif - - - - "not installed"; continue; }
+            small=$(awk -v s="$SCALE" 'BEGIN { print s / 20 }')
+            scmd=$(cmd_of "$w" "$small")
+            # shellcheck disable=SC2086
+            run_best "$w.none20" 1 $scmd
+            rss20=$RSS
+            # shellcheck disable=SC2086
+            run "$w.massif" valgrind --tool=massif --massif-out-file="$TMP/$w.massif" $scmd
+            note="1/20 of the work; ratio = wall x20 / uninstrumented (extrapolated)"
+            [ "$OK" = 1 ] || note="FAILED $note"
+            r=$(awk -v a="$WALL" -v b="$base" 'BEGIN { printf "~%.0fx", a * 20 / b }')
+            row "$w" "massif (1/20)" "$WALL" "$r" - "$(mib "$RSS" "$rss20")" "$note" ;;
+        esac
+    done
+done
+
+# ---- targets
+echo
+echo "targets (recorder issue):"
+val() { eval "echo \${$1:-}"; }
+target() { # name ok(1/0/"") text
+    if [ -z "$2" ]; then printf '  %-44s n/a    %s\n' "$1" "$3"
+    elif [ "$2" = 1 ]; then printf '  %-44s MET    %s\n' "$1" "$3"
+    else printf '  %-44s MISSED %s\n' "$1" "$3"; fi
+}
+cmp_le() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || a == "-") exit 2; exit !(a + 0 <= b + 0) }'; r=$?; [ $r = 2 ] && echo "" || { [ $r = 0 ] && echo 1 || echo 0; }; }
+for spec in "pairs1 4" "pairs2 5"; do
+    set -- $spec
+    wf=$(val "W_$1_fp"); b=$(val "BASE_$1")
+    if [ -n "$wf" ]; then
+        rr=$(awk -v a="$wf" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
+        target "fp <= ${2}x uninstrumented ($1)" "$(cmp_le "$rr" "$2")" "${rr}x (${wf} s vs ${b} s)"
+    else target "fp <= ${2}x uninstrumented ($1)" "" "not measured"; fi
+done
+for w in $WORKLOADS; do
+    wl=$(val "W_${w}_libunwind"); wh=$(val "W_${w}_heaptrack")
+    if [ -n "$wl" ] && [ -n "$wh" ]; then
+        sp=$(awk -v a="$wh" -v b="$wl" 'BEGIN { printf "%.1f", a / b }')
+        target "libunwind >= 5x faster than heaptrack ($w)" "$(awk -v s="$sp" 'BEGIN { print (s >= 5) ? 1 : 0 }')" \
+            "${sp}x (${wl} s vs ${wh} s)"
+    fi
+done
+for w in $WORKLOADS; do
+    for t in libunwind fp; do
+        b=$(val "B_${w}_$t")
+        [ -n "$b" ] && target "<= 0.8 bytes/event ($w, $t)" "$(cmp_le "$b" 0.8)" "$b bytes/event"
+    done
+done
+for w in $WORKLOADS; do
+    for t in libunwind fp; do
+        x=$(val "X_${w}_$t")
+        [ -n "$x" ] && target "extra RSS <= 32 MiB ($w, $t)" "$(cmp_le "$x" 32)" "$x MiB"
+    done
+done
+
+if [ -n "${BENCH_RESULTS:-}" ]; then
+    {
+        echo "| workload | tool | wall s | vs uninstrumented | trace bytes/event | extra RSS MiB | note |"
+        echo "|---|---|---:|---:|---:|---:|---|"
+        awk -F'|' '{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n" }' "$ROWS"
+    } > "$BENCH_RESULTS"
+    echo "table written to $BENCH_RESULTS"
+fi

@@ -1,0 +1,23 @@
+/* The offline HTML dashboard: templates/report.html, embedded into the
+ * binary at build time (build/gen/report_html.c), written with its data
+ * placeholder replaced by a JSON blob. The page needs no network and no
+ * other file; the JSON goes inside <script type="application/json">, so
+ * writers must produce it with ms_json_string (html_esc.h), which escapes
+ * "</" so trace strings cannot end the script element. */
+#ifndef MS_HTML_H
+#define MS_HTML_H
+#include <stdio.h>
+
+/* Writes the JSON value of the page's data (an object with at least
+ * "kind": "heap" or "snapshot" and "lang": "zh" or "en"). Returns 0, or
+ * non-zero to fail the report. */
+typedef int (*ms_html_data_fn)(FILE *fp, void *ctx);
+
+/* Write the dashboard: the template with @@MEMSCOPE_TITLE@@ replaced by
+ * the escaped title and @@MEMSCOPE_DATA@@ by data's JSON. Returns 0, or -1
+ * on a write error or when data fails. */
+int ms_html_write(FILE *fp, const char *title, ms_html_data_fn data, void *ctx);
+
+/* The embedded template (for tests). */
+const char *ms_html_template(size_t *len);
+#endif

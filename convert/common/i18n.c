@@ -1,0 +1,48 @@
+/*
+ * Language selection and the words several reports share (see i18n.h).
+ * Report-specific texts live with their renderer as ms_msg pairs, so a new
+ * converter adds its strings without touching a central table.
+ */
+#include "i18n.h"
+#include "memscope.h"
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+int ms_lang_parse(const char *s, ms_lang *out)
+{
+    if (!s) return -1;
+    if (!strncasecmp(s, "zh", 2) || !strcasecmp(s, "cn") || !strcasecmp(s, "chinese")) { *out = MS_LANG_ZH; return 0; }
+    if (!strncasecmp(s, "en", 2) || !strcasecmp(s, "english")) { *out = MS_LANG_EN; return 0; }
+    return -1;
+}
+
+static const ms_msg kinds_pl[3] = {
+    {"内核进程", "Kernel processes"}, {"系统进程", "System processes"}, {"用户进程", "User processes"}};
+static const ms_msg kinds[3] = {{"内核", "kernel"}, {"系统", "system"}, {"用户", "user"}};
+
+const char *ms_i18n_kind_plural(ms_lang l, uint32_t k) { return MS_T(l, kinds_pl[k > 2 ? 2 : k]); }
+const char *ms_i18n_kind(ms_lang l, uint32_t k) { return MS_T(l, kinds[k > 2 ? 2 : k]); }
+
+const char *ms_i18n_read_status(ms_lang l, uint32_t bits, char *buf, unsigned cap)
+{
+    static const struct { uint32_t bit; ms_msg m; } names[] = {
+        {MS_READ_VANISHED, {"扫描中退出", "exited during the scan"}},
+        {MS_READ_ZOMBIE, {"僵尸进程", "zombie"}},
+        {MS_READ_DENIED_SMAPS, {"无权限读取 smaps", "smaps: permission denied"}},
+        {MS_READ_DENIED_MAPS, {"无权限读取 maps", "maps: permission denied"}},
+        {MS_READ_DENIED_FD, {"无权限读取 fd", "fd: permission denied"}},
+        {MS_READ_DENIED_EXE, {"无权限读取 exe", "exe: permission denied"}},
+        {MS_READ_NO_ROLLUP, {"无 smaps_rollup（已汇总 smaps）", "no smaps_rollup (smaps summed)"}},
+    };
+    buf[0] = 0;
+    if (!bits) { snprintf(buf, cap, "%s", l == MS_LANG_EN ? "complete" : "完整"); return buf; }
+    size_t len = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        if (!(bits & names[i].bit)) continue;
+        int w = snprintf(buf + len, cap - len, "%s%s", len ? ", " : "", MS_T(l, names[i].m));
+        if (w < 0 || (size_t)w >= cap - len) break;
+        len += (size_t)w;
+    }
+    return buf;
+}

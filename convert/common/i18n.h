@@ -1,0 +1,24 @@
+/* Report languages. Reports are Chinese by default, English with
+ * `--lang en`. A converter keeps its texts as ms_msg pairs next to the code
+ * that prints them and picks one with MS_T(lang, msg); common words used by
+ * several reports (process kinds, read status) are here. */
+#ifndef MS_I18N_H
+#define MS_I18N_H
+#include <stdint.h>
+
+typedef enum ms_lang { MS_LANG_ZH = 0, MS_LANG_EN = 1 } ms_lang;
+
+typedef struct ms_msg { const char *zh, *en; } ms_msg;
+#define MS_T(lang, m) ((lang) == MS_LANG_EN ? (m).en : (m).zh)
+
+/* "zh", "zh_CN", "zh-CN", "cn", "chinese" -> ZH; "en", "en_US", "english"
+ * -> EN. Returns 0 or -1. */
+int ms_lang_parse(const char *s, ms_lang *out);
+
+/* Process kinds (MS_PROC_KERNEL/SYSTEM/USER): "内核进程" / "kernel processes". */
+const char *ms_i18n_kind_plural(ms_lang l, uint32_t kind);
+/* Singular short form: "内核" / "kernel". */
+const char *ms_i18n_kind(ms_lang l, uint32_t kind);
+/* Read status bits as words joined by ", " into buf: "已退出, 无权限读取 smaps". */
+const char *ms_i18n_read_status(ms_lang l, uint32_t bits, char *buf, unsigned cap);
+#endif

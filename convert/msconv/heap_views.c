@@ -1,0 +1,392 @@
+/* msconv's call-tree views of heap traces (heap_views.h): --text, --leaks,
+ * --svg, --flamegraph, --folded. Each loads the trace once into the heap
+ * view model (analyze/calltree_heap.h), then hands the call tree to a
+ * renderer in convert/common (pprof_text, dot, flame). Output goes through
+ * ms_outfile so a failure never leaves a half-written report. The HTML
+ * dashboard's data blob is in heap_views_html.c. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "memscope.h"
+#include "heap_views.h"
+#include "heap_views_int.h"
+#include "calltree_heap.h"
+#include "pprof_text.h"
+#include "flame.h"
+#include "dot.h"
+#include "outfile.h"
+#include "fmt.h"
+#include "i18n.h"
+
+/* ---- options -------------------------------------------------------------- */
+int hv_parse_opts(hv_opts *o, const msconv_args *a)
+{
+    memset(o, 0, sizeof *o);
+    o->metric = MS_CT_PEAK;
+    ms_lang l = MS_LANG_ZH;
+    if (a->lang && ms_lang_parse(a->lang, &l) != 0) l = MS_LANG_ZH;
+    o->en = l == MS_LANG_EN;
+    for (int i = 1; i < a->argc; i++) {
+        const char *arg = a->argv[i], *val = NULL;
+        if (!strcmp(arg, "--")) break;
+        if (!strcmp(arg, "--inverted")) { o->inverted = 1; continue; }
+        int is_metric = !strncmp(arg, "--metric", 8) && (arg[8] == 0 || arg[8] == '=');
+        int is_nc = !strncmp(arg, "--nodecount", 11) && (arg[11] == 0 || arg[11] == '=');
+        if (!is_metric && !is_nc) continue;
+        const char *eq = strchr(arg, '=');
+        if (eq) val = eq + 1;
+        else if (i + 1 < a->argc) val = a->argv[++i];
+        else {
+            fprintf(stderr, "msconv: usage: %s needs a value (see msconv --help)\n", arg);
+            return 2;
+        }
+        if (is_metric) {
+            o->metric = ms_ct_metric_parse(val);
+            if (o->metric < 0) {
+                fprintf(stderr, "msconv: usage: --metric must be peak, leaked, allocated, count or temporary, not '%s'"
+                                " (see msconv --help)\n", val);
+                return 2;
+            }
+        } else {
+            char *end;
+            errno = 0;
+            long n = strtol(val, &end, 10);
+            if (errno || *end || end == val || n < 0) {
+                fprintf(stderr, "msconv: usage: --nodecount needs a number >= 0, not '%s' (see msconv --help)\n", val);
+                return 2;
+            }
+            o->nodecount = (size_t)n;
+        }
+    }
+    return 0;
+}
+
+int hv_load(ms_hview **v, const msconv_args *a)
+{
+    errno = 0;
+    int e = ms_hview_load(v, a->input);
+    if (e) {
+        msconv_error(a->input, "%s", msconv_reader_error(e));
+        return 1;
+    }
+    msconv_warn_integrity(a->input, &(*v)->integ);
+    return 0;
+}
+
+int hv_open(ms_outfile *o, const char *input, const char *path)
+{
+    if (ms_outfile_open(o, path) != 0) {
+        msconv_error(path && strcmp(path, "-") ? path : input, "%s", strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+int hv_commit(ms_outfile *o, const char *input, const char *path, int write_failed)
+{
+    if (write_failed) {
+        int err = o->fp && ferror(o->fp) ? errno : 0;
+        ms_outfile_abort(o);
+        msconv_error(path && strcmp(path, "-") ? path : input, "write failed%s%s", err ? ": " : "",
+                     err ? strerror(err) : "");
+        return 1;
+    }
+    if (ms_outfile_commit(o) != 0) {
+        msconv_error(path && strcmp(path, "-") ? path : input, "%s", strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
+/* "prog (pid N)" for titles. */
+static void trace_title(char *buf, size_t n, const ms_hview *v)
+{
+    const ms_heap_info *in = ms_heap_get_info(v->heap);
+    const char *exe = in->exe && *in->exe ? in->exe : "?";
+    snprintf(buf, n, "%s (pid %llu)", exe, (unsigned long long)in->pid);
+}
+
+/* ---- --text ------------------------------------------------------------------ */
+static void text_summary(FILE *fp, const ms_hview *v, int en)
+{
+    const ms_heap_summary *s = ms_heap_get_summary(v->heap);
+    double dur = ms_heap_ticks_sec(v->heap, s->end_time > s->first_time ? s->end_time : 0);
+    double rate = dur > 0 ? (double)s->total_allocations / dur : 0;
+    double tpct = s->total_allocations ? 100.0 * (double)s->temporary_allocations / (double)s->total_allocations : 0;
+    fputc('\n', fp);
+    if (en) {
+        fprintf(fp, "total runtime: %.3f s\n", dur);
+        fprintf(fp, "calls to allocation functions: %s (%.0f/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
+        fprintf(fp, "temporary memory allocations: %s (%.2f%%)\n", ms_fmt_count(MS_FBUF, s->temporary_allocations), tpct);
+        fprintf(fp, "peak heap memory consumption: %s at %.3f s\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
+                ms_heap_ticks_sec(v->heap, s->peak_time));
+        if (v->peak_rss) fprintf(fp, "peak RSS (including memscope overhead): %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
+        fprintf(fp, "total memory leaked: %s in %s blocks\n", ms_fmt_bytes(MS_FBUF, s->leaked_memory),
+                ms_fmt_count(MS_FBUF, s->leaked_allocations));
+    } else {
+        fprintf(fp, "总运行时间: %.3f 秒\n", dur);
+        fprintf(fp, "分配函数调用: %s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
+        fprintf(fp, "临时分配: %s 次（%.2f%%）\n", ms_fmt_count(MS_FBUF, s->temporary_allocations), tpct);
+        fprintf(fp, "堆内存峰值: %s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
+                ms_heap_ticks_sec(v->heap, s->peak_time));
+        if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）: %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
+        fprintf(fp, "泄漏总量: %s，%s 个内存块\n", ms_fmt_bytes(MS_FBUF, s->leaked_memory),
+                ms_fmt_count(MS_FBUF, s->leaked_allocations));
+    }
+}
+
+int msconv_heap_text(const msconv_args *a)
+{
+    hv_opts o;
+    int rc = hv_parse_opts(&o, a);
+    if (rc) return rc;
+    ms_hview *v;
+    if (hv_load(&v, a)) return 1;
+    ms_outfile out;
+    if (hv_open(&out, a->input, a->output)) { ms_hview_free(v); return 1; }
+    char title[600], type[700];
+    trace_title(title, sizeof title, v);
+    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s" : "文件: %s\n类型: %s", title, ms_ct_metric_name(o.metric));
+    ms_pprof_opts po = { .metric = o.metric, .nodecount = o.nodecount, .lang_en = o.en, .type_line = type };
+    int bad = ms_pprof_text(out.fp, v->tree, &po);
+    text_summary(out.fp, v, o.en);
+    rc = hv_commit(&out, a->input, a->output, bad || ferror(out.fp));
+    ms_hview_free(v);
+    return rc;
+}
+
+/* ---- --leaks ------------------------------------------------------------------ */
+void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *indent)
+{
+    const ms_symtab *sym = ms_heap_symtab(v->heap);
+    uint64_t ips[256];
+    size_t depth = ms_symtab_stack(ips, 256, sym, stack_id), shown = depth < 256 ? depth : 256, no = 0;
+    for (size_t i = 0; i < shown; i++) {
+        const ms_symtab_frame *fr;
+        size_t nf = ms_symtab_frames(&fr, sym, ips[i]);
+        char name[512];
+        if (nf == 0) {
+            ms_symtab_frame_name(name, sizeof name, sym, ips[i], 0);
+            fprintf(fp, "%s#%zu %s\n", indent, no++, name);
+            continue;
+        }
+        for (size_t k = 0; k < nf; k++) {
+            fprintf(fp, "%s#%zu %s", indent, no++, fr[k].function[0] ? fr[k].function : "??");
+            if (fr[k].file[0]) {
+                if (fr[k].line) fprintf(fp, " (%s:%u)", fr[k].file, fr[k].line);
+                else fprintf(fp, " (%s)", fr[k].file);
+            }
+            fputs(k + 1 < nf ? " [inlined]\n" : "\n", fp);
+        }
+    }
+    if (depth > shown) fprintf(fp, "%s... %zu more frames\n", indent, depth - shown);
+    if (depth == 0) fprintf(fp, "%s(no stack)\n", indent);
+}
+
+static const ms_hview *sort_v;
+static int leak_cmp(const void *pa, const void *pb)
+{
+    const ms_heap_site *a = ms_heap_site_at(sort_v->heap, *(const size_t *)pa);
+    const ms_heap_site *b = ms_heap_site_at(sort_v->heap, *(const size_t *)pb);
+    if (a->live_bytes != b->live_bytes) return a->live_bytes > b->live_bytes ? -1 : 1;
+    if (a->live_blocks != b->live_blocks) return a->live_blocks > b->live_blocks ? -1 : 1;
+    return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
+size_t *hv_leak_sites(const ms_hview *v, size_t *n)
+{
+    size_t ns = ms_heap_site_count(v->heap), k = 0;
+    size_t *idx = malloc((ns ? ns : 1) * sizeof *idx);
+    if (!idx) { *n = 0; return NULL; }
+    for (size_t i = 0; i < ns; i++)
+        if (ms_heap_site_at(v->heap, i)->live_blocks) idx[k++] = i;
+    sort_v = v;
+    qsort(idx, k, sizeof *idx, leak_cmp);
+    *n = k;
+    return idx;
+}
+
+int msconv_heap_leaks(const msconv_args *a)
+{
+    hv_opts o;
+    int rc = hv_parse_opts(&o, a);
+    if (rc) return rc;
+    ms_hview *v;
+    if (hv_load(&v, a)) return 1;
+    size_t n;
+    size_t *idx = hv_leak_sites(v, &n);
+    if (!idx) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
+    ms_outfile out;
+    if (hv_open(&out, a->input, a->output)) { free(idx); ms_hview_free(v); return 1; }
+    const ms_heap_summary *s = ms_heap_get_summary(v->heap);
+    FILE *fp = out.fp;
+    char title[600];
+    trace_title(title, sizeof title, v);
+    if (o.en)
+        fprintf(fp, "File: %s\nLeaked: %s in %s blocks from %zu allocation sites (still live at the end of the trace)\n",
+                title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
+    else
+        fprintf(fp, "文件: %s\n泄漏: %s，%s 个内存块，来自 %zu 个分配点（追踪结束时仍未释放）\n",
+                title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
+    static const ms_msg classes[6] = {
+        { "未分类", "unclassified" }, { "仍可达", "still reachable" }, { "确定泄漏", "definitely lost" },
+        { "间接泄漏", "indirectly lost" }, { "可能泄漏", "possibly lost" }, { "libc 内部", "libc internal" } };
+    int any_class = 0;
+    for (int c = 1; c < 6; c++) any_class |= s->leak_class_blocks[c] != 0;
+    if (any_class) {
+        for (int c = 0; c < 6; c++)
+            if (s->leak_class_blocks[c])
+                fprintf(fp, "  %s: %s, %s %s\n", MS_T(o.en, classes[c]), ms_fmt_bytes(MS_FBUF, s->leak_class_bytes[c]),
+                        ms_fmt_count(MS_FBUF, s->leak_class_blocks[c]), o.en ? "blocks" : "个块");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const ms_heap_site *st = ms_heap_site_at(v->heap, idx[i]);
+        char pct[32];
+        snprintf(pct, sizeof pct, "%.2f%%", s->leaked_memory ? 100.0 * (double)st->live_bytes / (double)s->leaked_memory : 0);
+        fputc('\n', fp);
+        if (o.en)
+            fprintf(fp, "%s leaked in %s blocks (%s bytes, %s of leaks), %s allocations at this site\n",
+                    ms_fmt_bytes(MS_FBUF, st->live_bytes), ms_fmt_count(MS_FBUF, st->live_blocks),
+                    ms_fmt_count(MS_FBUF, st->live_bytes), pct, ms_fmt_count(MS_FBUF, st->allocations));
+        else
+            fprintf(fp, "泄漏 %s，%s 个块（%s 字节，占泄漏的 %s），该分配点共分配 %s 次\n",
+                    ms_fmt_bytes(MS_FBUF, st->live_bytes), ms_fmt_count(MS_FBUF, st->live_blocks),
+                    ms_fmt_count(MS_FBUF, st->live_bytes), pct, ms_fmt_count(MS_FBUF, st->allocations));
+        if (v->site_var && idx[i] < v->site_label_cap && (v->site_var[idx[i]] || v->site_type[idx[i]]))
+            fprintf(fp, "  %s %s%s%s\n", o.en ? "variable:" : "变量:", v->site_var[idx[i]] ? v->site_var[idx[i]] : "?",
+                    v->site_type[idx[i]] ? " : " : "", v->site_type[idx[i]] ? v->site_type[idx[i]] : "");
+        hv_print_stack(fp, v, st->stack_id, "  ");
+    }
+    if (n == 0) fputs(o.en ? "\nNo leaks.\n" : "\n没有泄漏。\n", fp);
+    free(idx);
+    rc = hv_commit(&out, a->input, a->output, ferror(fp));
+    ms_hview_free(v);
+    return rc;
+}
+
+/* ---- --flamegraph / --folded ------------------------------------------------------ */
+static int tree_for(ms_calltree **owned, const ms_calltree **t, const ms_hview *v, int inverted)
+{
+    *owned = NULL;
+    *t = v->tree;
+    if (!inverted) return 0;
+    if (ms_calltree_invert(owned, v->tree)) return -1;
+    ms_calltree_sort_children(*owned);
+    *t = *owned;
+    return 0;
+}
+
+static int need_output(const msconv_args *a, const char *mode)
+{
+    if (a->output) return 0;
+    fprintf(stderr, "msconv: usage: %s needs an output file (%s OUT or -o OUT; '-' for stdout) (see msconv --help)\n",
+            mode, mode);
+    return 2;
+}
+
+int msconv_heap_flamegraph(const msconv_args *a)
+{
+    hv_opts o;
+    int rc = hv_parse_opts(&o, a);
+    if (rc || (rc = need_output(a, "--flamegraph"))) return rc;
+    ms_hview *v;
+    if (hv_load(&v, a)) return 1;
+    ms_calltree *inv;
+    const ms_calltree *t;
+    if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
+    ms_outfile out;
+    if (hv_open(&out, a->input, a->output)) { ms_calltree_free(inv); ms_hview_free(v); return 1; }
+    char sub[800], title[600], num[64];
+    trace_title(title, sizeof title, v);
+    uint64_t total = ms_calltree_total(t, o.metric);
+    if (ms_ct_metric_is_bytes(o.metric)) ms_fmt_bytes(num, total);
+    else ms_fmt_count(num, total);
+    snprintf(sub, sizeof sub, "%s — %s %s%s", title, ms_flame_metric_label(o.metric, o.en), num,
+             o.inverted ? (o.en ? " (inverted: allocating functions at the top)" : "（倒置：分配函数在上）") : "");
+    ms_flame_opts fo = { .metric = o.metric, .icicle = o.inverted, .lang_en = o.en, .subtitle = sub };
+    int bad = ms_flame_svg(out.fp, t, &fo);
+    rc = hv_commit(&out, a->input, a->output, bad);
+    ms_calltree_free(inv);
+    ms_hview_free(v);
+    return rc;
+}
+
+int msconv_heap_folded(const msconv_args *a)
+{
+    hv_opts o;
+    int rc = hv_parse_opts(&o, a);
+    if (rc || (rc = need_output(a, "--folded"))) return rc;
+    ms_hview *v;
+    if (hv_load(&v, a)) return 1;
+    ms_calltree *inv;
+    const ms_calltree *t;
+    if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
+    ms_outfile out;
+    if (hv_open(&out, a->input, a->output)) { ms_calltree_free(inv); ms_hview_free(v); return 1; }
+    int bad = ms_folded_write(out.fp, t, o.metric);
+    rc = hv_commit(&out, a->input, a->output, bad);
+    ms_calltree_free(inv);
+    ms_hview_free(v);
+    return rc;
+}
+
+/* ---- --svg (call graph) ------------------------------------------------------------ */
+static int ends_with(const char *s, const char *suf)
+{
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+int msconv_heap_svg(const msconv_args *a)
+{
+    hv_opts o;
+    int rc = hv_parse_opts(&o, a);
+    if (rc || (rc = need_output(a, "--svg"))) return rc;
+    ms_hview *v;
+    if (hv_load(&v, a)) return 1;
+    char *dot = NULL;
+    size_t len = 0;
+    FILE *mf = open_memstream(&dot, &len);
+    char title[600];
+    trace_title(title, sizeof title, v);
+    ms_dot_opts dopt = { .metric = o.metric, .lang_en = o.en, .title = title };
+    ms_dot_stats st;
+    int bad = !mf || ms_dot_write(mf, v->tree, &dopt, &st) != 0;
+    if (mf) fclose(mf);
+    ms_hview_free(v);
+    if (bad) { free(dot); msconv_error(a->input, "%s", strerror(ENOMEM)); return 1; }
+
+    const char *path = a->output;
+    int to_dot = ends_with(path, ".dot");
+    char *dotpath = NULL;
+    if (!to_dot && !ms_dot_find()) {
+        size_t n = strlen(path);
+        dotpath = malloc(n + 5);
+        if (!dotpath) { free(dot); msconv_error(a->input, "%s", strerror(ENOMEM)); return 1; }
+        if (strcmp(path, "-") == 0) strcpy(dotpath, "-");
+        else if (ends_with(path, ".svg")) { memcpy(dotpath, path, n - 4); strcpy(dotpath + n - 4, ".dot"); }
+        else { memcpy(dotpath, path, n); strcpy(dotpath + n, ".dot"); }
+        to_dot = 1;
+        path = dotpath;
+        msconv_error(a->output, o.en ? "Graphviz 'dot' is not installed; wrote the call graph as DOT to %s instead "
+                                       "(render it with: dot -Tsvg %s -o %s)"
+                                     : "未安装 Graphviz 的 dot 命令，已改为写出 DOT 文件 %s（可用 dot -Tsvg %s -o %s 生成 SVG）",
+                     path, path, a->output);
+    }
+    ms_outfile out;
+    if (hv_open(&out, a->input, path)) { free(dot); free(dotpath); return 1; }
+    char err[600] = "";
+    if (to_dot) {
+        bad = fwrite(dot, 1, len, out.fp) != len;
+        rc = hv_commit(&out, a->input, path, bad);
+    } else if (ms_dot_svg(dot, len, out.fp, err, sizeof err) != 0) {
+        ms_outfile_abort(&out);
+        msconv_error(path, "%s", err);
+        rc = 1;
+    } else {
+        rc = hv_commit(&out, a->input, path, 0);
+    }
+    free(dot);
+    free(dotpath);
+    return rc;
+}

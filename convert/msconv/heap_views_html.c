@@ -1,0 +1,431 @@
+/* msconv --html for heap traces: writes the dashboard (convert/common/
+ * html.c) with a JSON data blob built from the heap view model. The blob
+ * is aggregated and bounded, never per event: the call tree pruned to
+ * nodes carrying >= 0.01% of some metric, at most HV_MAX_SITES sites (the
+ * heaviest by any metric, all leaking sites first), the timeline in at
+ * most MS_HV_BUCKETS points, histograms, the largest blocks, threads and
+ * the maps at exit. Every trace string goes through ms_json_string. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "memscope.h"
+#include "heap_views.h"
+#include "heap_views_int.h"
+#include "html.h"
+#include "html_esc.h"
+#include "fmt.h"
+
+#define HV_MAX_SITES 5000
+#define HV_MAX_SAMPLES 2000
+#define HV_STACK_MAX 128
+
+typedef struct hctx {
+    const ms_hview *v;
+    int en;
+    ms_calltree *frames;          /* interner for exact (name, file, line) */
+} hctx;
+
+static void jkey(FILE *fp, const char *k) { fprintf(fp, "\"%s\":", k); }
+static void ju(FILE *fp, const char *k, uint64_t x) { fprintf(fp, "\"%s\":%llu", k, (unsigned long long)x); }
+
+static uint64_t ns_of(const ms_hview *v, uint64_t ticks)
+{
+    return (uint64_t)(ms_heap_ticks_sec(v->heap, ticks) * 1e9 + 0.5);
+}
+
+/* Site order for the table: heaviest share of any metric first. */
+static const ms_hview *rank_v;
+static double site_score(size_t i)
+{
+    const ms_heap_site *s = ms_heap_site_at(rank_v->heap, i);
+    uint64_t vals[MS_CT_NMETRICS];
+    ms_hview_site_values(vals, s);
+    double best = 0;
+    for (int m = 0; m < MS_CT_NMETRICS; m++) {
+        uint64_t tot = ms_calltree_total(rank_v->tree, m);
+        double sc = tot ? (double)vals[m] / (double)tot : 0;
+        if (m == MS_CT_LEAKED && vals[m]) sc += 1.0;          /* leaks first */
+        if (sc > best) best = sc;
+    }
+    return best;
+}
+static int site_rank_cmp(const void *pa, const void *pb)
+{
+    double a = site_score(*(const size_t *)pa), b = site_score(*(const size_t *)pb);
+    if (a != b) return a > b ? -1 : 1;
+    return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
+}
+
+static int write_stack(FILE *fp, hctx *c, uint64_t stack_id)
+{
+    const ms_symtab *sym = ms_heap_symtab(c->v->heap);
+    uint64_t ips[HV_STACK_MAX];
+    size_t depth = ms_symtab_stack(ips, HV_STACK_MAX, sym, stack_id);
+    if (depth > HV_STACK_MAX) depth = HV_STACK_MAX;
+    fputc('[', fp);
+    int first = 1;
+    for (size_t i = 0; i < depth; i++) {
+        const ms_symtab_frame *fr;
+        size_t nf = ms_symtab_frames(&fr, sym, ips[i]);
+        uint32_t id;
+        if (nf == 0) {
+            char name[256];
+            ms_symtab_frame_name(name, sizeof name, sym, ips[i], 0);
+            if (ms_calltree_func_id(c->frames, &id, name, "", 0)) return -1;
+            fprintf(fp, "%s%u", first ? "" : ",", id);
+            first = 0;
+            continue;
+        }
+        for (size_t k = 0; k < nf; k++) {
+            if (ms_calltree_func_id(c->frames, &id, fr[k].function[0] ? fr[k].function : NULL, fr[k].file, fr[k].line))
+                return -1;
+            fprintf(fp, "%s%u", first ? "" : ",", id);
+            first = 0;
+        }
+    }
+    fputc(']', fp);
+    return 0;
+}
+
+static void write_summary(FILE *fp, const ms_hview *v)
+{
+    const ms_heap_summary *s = ms_heap_get_summary(v->heap);
+    fputs("\"summary\":{", fp);
+    ju(fp, "allocations", s->total_allocations); fputc(',', fp);
+    ju(fp, "deallocations", s->total_deallocations); fputc(',', fp);
+    ju(fp, "allocated_bytes", s->total_allocated_bytes); fputc(',', fp);
+    ju(fp, "peak", s->peak_memory); fputc(',', fp);
+    ju(fp, "peak_blocks", s->peak_blocks); fputc(',', fp);
+    ju(fp, "peak_time_ns", ns_of(v, s->peak_time)); fputc(',', fp);
+    ju(fp, "leaked", s->leaked_memory); fputc(',', fp);
+    ju(fp, "leaked_blocks", s->leaked_allocations); fputc(',', fp);
+    ju(fp, "temporary", s->temporary_allocations); fputc(',', fp);
+    ju(fp, "failed", s->failed_allocations); fputc(',', fp);
+    ju(fp, "unmatched_frees", s->unmatched_frees); fputc(',', fp);
+    ju(fp, "reallocs", s->reallocs); fputc(',', fp);
+    ju(fp, "threads", s->threads); fputc(',', fp);
+    ju(fp, "sites", s->sites); fputc(',', fp);
+    ju(fp, "events", s->events); fputc(',', fp);
+    ju(fp, "labels", s->labels); fputc(',', fp);
+    ju(fp, "first_ns", ns_of(v, s->first_time)); fputc(',', fp);
+    ju(fp, "end_ns", ns_of(v, s->end_time)); fputc(',', fp);
+    ju(fp, "duration_ns", ns_of(v, s->end_time > s->first_time ? s->end_time : 0)); fputc(',', fp);
+    ju(fp, "peak_rss", v->peak_rss); fputc(',', fp);
+    /* heap vs RSS at exit: anonymous + [heap] resident memory from the maps,
+     * or RssAnon from PROC_MEM, against the live heap at the end. */
+    uint64_t rss_end = v->has_proc ? v->proc.vm_rss : 0, anon_end = v->has_proc ? v->proc.rss_anon : 0;
+    if (!anon_end && v->has_maps)
+        for (size_t i = 0; i < v->nmaps; i++) anon_end += v->maps[i].anon;
+    ju(fp, "rss_end", rss_end); fputc(',', fp);
+    ju(fp, "rss_anon_end", anon_end); fputc(',', fp);
+    ju(fp, "heap_end", s->active_memory); fputc(',', fp);
+    ju(fp, "unaccounted", anon_end > s->active_memory ? anon_end - s->active_memory : 0); fputc(',', fp);
+    fputs("\"leak_classes\":[", fp);
+    for (int i = 0; i < 6; i++)
+        fprintf(fp, "%s[%llu,%llu]", i ? "," : "", (unsigned long long)s->leak_class_blocks[i],
+                (unsigned long long)s->leak_class_bytes[i]);
+    fputs("]}", fp);
+}
+
+static void write_meta(FILE *fp, const ms_hview *v, const char *input)
+{
+    const ms_heap_info *in = ms_heap_get_info(v->heap);
+    fputs("\"meta\":{\"file\":", fp);
+    ms_json_string(fp, input);
+    fputs(",\"exe\":", fp);
+    ms_json_string(fp, in->exe ? in->exe : "");
+    fputc(',', fp);
+    ju(fp, "pid", in->pid); fputc(',', fp);
+    ju(fp, "clock_hz", in->clock_hz); fputc(',', fp);
+    ju(fp, "start_wall_ns", in->start_wall_ns); fputc(',', fp);
+    fputs("\"start\":", fp);
+    ms_json_string(fp, in->start_wall_ns ? ms_fmt_time(MS_FBUF, in->start_wall_ns) : "");
+    fprintf(fp, ",\"mode\":\"%s\",", in->mode == MS_MODE_SAMPLED ? "sampled" : "full");
+    ju(fp, "sample_rate", in->sample_rate); fputc(',', fp);
+    char verdict[256];
+    const char *word;
+    msconv_verdict(verdict, sizeof verdict, &word, &v->integ);
+    fprintf(fp, "\"integrity\":\"%s\",\"integrity_detail\":", word);
+    ms_json_string(fp, verdict);
+    fprintf(fp, ",\"end_reason\":%d,\"end_detail\":%lld,\"version\":\"%s\"}", in->has_end ? (int)in->end.reason : -1,
+            in->has_end ? (long long)in->end.detail : 0LL, MS_VERSION_STRING);
+}
+
+static void write_timeline(FILE *fp, const ms_hview *v)
+{
+    uint64_t *live = malloc(MS_HV_BUCKETS * sizeof *live);
+    size_t n = live ? ms_hview_live_curve(v, live) : 0;
+    fputs("\"timeline\":{\"bucket_ns\":", fp);
+    fprintf(fp, "%llu,\"t_ns\":[", (unsigned long long)ns_of(v, v->bucket_ticks));
+    for (size_t i = 0; i < n; i++) fprintf(fp, "%s%llu", i ? "," : "", (unsigned long long)ns_of(v, (i + 1) * v->bucket_ticks));
+    fputs("],\"live\":[", fp);
+    for (size_t i = 0; i < n; i++) fprintf(fp, "%s%llu", i ? "," : "", (unsigned long long)live[i]);
+    free(live);
+    /* RSS samples, thinned to at most HV_MAX_SAMPLES (max per group). */
+    size_t step = v->nsamples > HV_MAX_SAMPLES ? (v->nsamples + HV_MAX_SAMPLES - 1) / HV_MAX_SAMPLES : 1;
+    fputs("],\"rss\":[", fp);
+    for (size_t i = 0, k = 0; i < v->nsamples; i += step, k++) {
+        uint64_t mx = 0, hl = 0;
+        for (size_t j = i; j < i + step && j < v->nsamples; j++) {
+            if (v->samples[j].rss > mx) mx = v->samples[j].rss;
+            if (v->samples[j].heap_live > hl) hl = v->samples[j].heap_live;
+        }
+        fprintf(fp, "%s[%llu,%llu,%llu]", k ? "," : "", (unsigned long long)ns_of(v, v->samples[i].time),
+                (unsigned long long)mx, (unsigned long long)hl);
+    }
+    fputs("],\"marks\":[", fp);
+    for (size_t i = 0; i < v->nmarks && i < 1000; i++) {
+        fprintf(fp, "%s{\"t_ns\":%llu,\"tid\":%llu,\"name\":", i ? "," : "", (unsigned long long)ns_of(v, v->marks[i].time),
+                (unsigned long long)v->marks[i].tid);
+        ms_json_string(fp, v->marks[i].name);
+        fputc('}', fp);
+    }
+    fputs("]}", fp);
+}
+
+/* Pruned call tree in pre-order: [func, parent, peak, leaked, allocated,
+ * count, temporary]; funcs renumbered to those used. */
+static int write_tree(FILE *fp, const ms_hview *v, int32_t **node_out)
+{
+    const ms_calltree *t = v->tree;
+    size_t nn = ms_calltree_node_count(t), nf = ms_calltree_func_count(t);
+    int32_t *out_idx = malloc(nn * sizeof *out_idx);
+    int32_t *fmap = malloc((nf ? nf : 1) * sizeof *fmap);
+    uint32_t *order = malloc(nn * sizeof *order), *fused = malloc((nf ? nf : 1) * sizeof *fused);
+    if (!out_idx || !fmap || !order || !fused) { free(out_idx); free(fmap); free(order); free(fused); return -1; }
+    for (size_t i = 0; i < nn; i++) out_idx[i] = -1;
+    for (size_t i = 0; i < nf; i++) fmap[i] = -1;
+    uint64_t tot[MS_CT_NMETRICS];
+    for (int m = 0; m < MS_CT_NMETRICS; m++) tot[m] = ms_calltree_total(t, m);
+    /* pre-order walk */
+    size_t no = 0, nfu = 0;
+    uint32_t cur = MS_CT_ROOT;
+    while (cur != MS_CT_NONE) {
+        const ms_ct_node *nd = ms_calltree_node(t, cur);
+        int keep = cur == MS_CT_ROOT;
+        for (int m = 0; m < MS_CT_NMETRICS && !keep; m++)
+            keep = tot[m] && nd->total[m] && nd->total[m] * 10000 >= tot[m];
+        if (keep) {
+            out_idx[cur] = (int32_t)no;
+            order[no++] = cur;
+            if (cur != MS_CT_ROOT && fmap[nd->func] < 0) { fmap[nd->func] = (int32_t)nfu; fused[nfu++] = nd->func; }
+        }
+        if (keep && nd->first_child != MS_CT_NONE) { cur = nd->first_child; continue; }
+        while (cur != MS_CT_ROOT && ms_calltree_node(t, cur)->next_sibling == MS_CT_NONE) cur = ms_calltree_node(t, cur)->parent;
+        cur = cur == MS_CT_ROOT ? MS_CT_NONE : ms_calltree_node(t, cur)->next_sibling;
+    }
+    fputs("\"funcs\":[", fp);
+    for (size_t i = 0; i < nfu; i++) {
+        const ms_ct_func *f = ms_calltree_func(t, fused[i]);
+        fputs(i ? ",[" : "[", fp);
+        ms_json_string(fp, f->name);
+        fputc(',', fp);
+        ms_json_string(fp, f->file);
+        fprintf(fp, ",%u]", f->line);
+    }
+    fputs("],\"tree\":[", fp);
+    for (size_t i = 0; i < no; i++) {
+        const ms_ct_node *nd = ms_calltree_node(t, order[i]);
+        fprintf(fp, "%s[%d,%d", i ? "," : "", order[i] == MS_CT_ROOT ? -1 : fmap[nd->func],
+                nd->parent == MS_CT_NONE ? -1 : out_idx[nd->parent]);
+        for (int m = 0; m < MS_CT_NMETRICS; m++) fprintf(fp, ",%llu", (unsigned long long)nd->total[m]);
+        fputc(']', fp);
+    }
+    fputs("]", fp);
+    free(fmap); free(order); free(fused);
+    *node_out = out_idx;
+    return 0;
+}
+
+static const char *lbl(const char *const *arr, size_t cap, size_t i)
+{
+    return arr && i < cap ? arr[i] : NULL;
+}
+
+static int write_sites(FILE *fp, hctx *c, const int32_t *node_idx)
+{
+    const ms_hview *v = c->v;
+    size_t ns = ms_heap_site_count(v->heap);
+    size_t *idx = malloc((ns ? ns : 1) * sizeof *idx);
+    if (!idx) return -1;
+    for (size_t i = 0; i < ns; i++) idx[i] = i;
+    rank_v = v;
+    qsort(idx, ns, sizeof *idx, site_rank_cmp);
+    size_t n = ns < HV_MAX_SITES ? ns : HV_MAX_SITES;
+    fprintf(fp, "\"sites_total\":%zu,\"sites\":[", ns);
+    for (size_t k = 0; k < n; k++) {
+        size_t i = idx[k];
+        const ms_heap_site *s = ms_heap_site_at(v->heap, i);
+        fprintf(fp, "%s{\"id\":%zu,\"node\":%d,", k ? "," : "", i, node_idx[v->site_node[i]]);
+        ju(fp, "peak", s->peak_bytes); fputc(',', fp);
+        ju(fp, "peak_blocks", s->peak_blocks); fputc(',', fp);
+        ju(fp, "leaked", s->live_bytes); fputc(',', fp);
+        ju(fp, "leaked_blocks", s->live_blocks); fputc(',', fp);
+        ju(fp, "allocated", s->allocated_bytes); fputc(',', fp);
+        ju(fp, "count", s->allocations); fputc(',', fp);
+        ju(fp, "frees", s->deallocations); fputc(',', fp);
+        ju(fp, "temporary", s->temporary); fputc(',', fp);
+        ju(fp, "max", s->max_size); fputc(',', fp);
+        const char *var = lbl(v->site_var, v->site_label_cap, i), *type = lbl(v->site_type, v->site_label_cap, i);
+        fputs("\"var\":", fp);
+        if (var) ms_json_string(fp, var); else fputs("null", fp);
+        fputs(",\"type\":", fp);
+        if (type) ms_json_string(fp, type); else fputs("null", fp);
+        fputs(",\"stack\":", fp);
+        if (write_stack(fp, c, s->stack_id)) { free(idx); return -1; }
+        fputc('}', fp);
+    }
+    fputs("]", fp);
+    free(idx);
+    return 0;
+}
+
+static void write_threads(FILE *fp, const ms_hview *v)
+{
+    size_t n = ms_heap_thread_count(v->heap);
+    fputs("\"threads\":[", fp);
+    for (size_t i = 0; i < n && i < 10000; i++) {
+        const ms_heap_thread *t = ms_heap_thread_at(v->heap, i);
+        fprintf(fp, "%s{\"tid\":%llu,\"name\":", i ? "," : "", (unsigned long long)t->tid);
+        ms_json_string(fp, t->name ? t->name : "");
+        fputc(',', fp);
+        ju(fp, "allocations", t->allocations); fputc(',', fp);
+        ju(fp, "deallocations", t->deallocations); fputc(',', fp);
+        ju(fp, "allocated", t->allocated_bytes); fputc(',', fp);
+        ju(fp, "temporary", t->temporary); fputc(',', fp);
+        ju(fp, "leaked", t->live_bytes); fputc(',', fp);
+        ju(fp, "leaked_blocks", t->live_blocks); fputc(',', fp);
+        ju(fp, "first_ns", ns_of(v, t->first_time)); fputc(',', fp);
+        ju(fp, "last_ns", ns_of(v, t->last_time));
+        fputc('}', fp);
+    }
+    fputs("]", fp);
+}
+
+static void write_hist(FILE *fp, const ms_hview *v)
+{
+    fputs("\"hist\":{\"size\":[", fp);
+    int first = 1;
+    for (size_t k = 0; k < MS_HV_SIZE_BUCKETS; k++) {
+        if (!v->size_count[k]) continue;
+        uint64_t lo = k == 0 ? 0 : 1ULL << (k - 1);
+        fprintf(fp, "%s[%llu,%llu,%llu]", first ? "" : ",", (unsigned long long)lo, (unsigned long long)v->size_count[k],
+                (unsigned long long)v->size_bytes[k]);
+        first = 0;
+    }
+    fputs("],\"life\":[", fp);
+    for (size_t k = 0; k <= MS_HV_LIFE_BUCKETS; k++)
+        fprintf(fp, "%s[%lld,%llu,%llu]", k ? "," : "", k == MS_HV_LIFE_BUCKETS ? -1LL : (long long)ms_hview_life_floor_ns(k),
+                (unsigned long long)v->life_count[k], (unsigned long long)v->life_bytes[k]);
+    fputs("]}", fp);
+}
+
+static void write_blocks(FILE *fp, const ms_hview *v)
+{
+    fputs("\"blocks\":[", fp);
+    for (size_t i = 0; i < v->ntop; i++) {
+        const ms_hv_block *b = &v->top[i];
+        fprintf(fp, "%s{\"addr\":\"0x%llx\",", i ? "," : "", (unsigned long long)b->addr);
+        ju(fp, "size", b->size); fputc(',', fp);
+        ju(fp, "site", b->site); fputc(',', fp);
+        ju(fp, "tid", b->tid); fputc(',', fp);
+        ju(fp, "t_alloc_ns", ns_of(v, b->t_alloc)); fputc(',', fp);
+        ju(fp, "t_free_ns", ns_of(v, b->t_free)); fputc(',', fp);
+        fprintf(fp, "\"freed\":%d,\"temporary\":%d,\"op\":\"%s\",\"var\":", b->freed, b->temporary, ms_op_name(b->op));
+        if (b->var_name) ms_json_string(fp, b->var_name); else fputs("null", fp);
+        fputs(",\"type\":", fp);
+        if (b->type_name) ms_json_string(fp, b->type_name); else fputs("null", fp);
+        fputc('}', fp);
+    }
+    fputs("]", fp);
+}
+
+static void write_maps(FILE *fp, const ms_hview *v)
+{
+    fputs("\"maps\":[", fp);
+    for (size_t i = 0; i < v->nmaps && i < 20000; i++) {
+        const ms_hv_map *m = &v->maps[i];
+        char perm[5] = { m->prot & 1 ? 'r' : '-', m->prot & 2 ? 'w' : '-', m->prot & 4 ? 'x' : '-', m->prot & 8 ? 's' : 'p', 0 };
+        fprintf(fp, "%s{\"start\":\"0x%llx\",\"size\":%llu,\"perm\":\"%s\",\"path\":", i ? "," : "",
+                (unsigned long long)m->start, (unsigned long long)(m->end - m->start), perm);
+        ms_json_string(fp, m->path);
+        fputc(',', fp);
+        ju(fp, "rss", m->rss); fputc(',', fp);
+        ju(fp, "pss", m->pss); fputc(',', fp);
+        ju(fp, "anon", m->anon); fputc(',', fp);
+        ju(fp, "swap", m->swap);
+        fputc('}', fp);
+    }
+    fprintf(fp, "],\"has_maps\":%s", v->has_maps ? "true" : "false");
+}
+
+typedef struct hjob { hctx c; const char *input; } hjob;
+
+static int heap_json(FILE *fp, void *ctx)
+{
+    hjob *j = ctx;
+    hctx *c = &j->c;
+    const ms_hview *v = c->v;
+    fprintf(fp, "{\"kind\":\"heap\",\"lang\":\"%s\",", c->en ? "en" : "zh");
+    jkey(fp, "metrics");
+    fputs("[\"peak\",\"leaked\",\"allocated\",\"count\",\"temporary\"],", fp);
+    write_meta(fp, v, j->input);
+    fputc(',', fp);
+    write_summary(fp, v);
+    fputc(',', fp);
+    write_timeline(fp, v);
+    fputc(',', fp);
+    int32_t *node_idx = NULL;
+    if (write_tree(fp, v, &node_idx)) return -1;
+    fputc(',', fp);
+    int rc = write_sites(fp, c, node_idx);
+    free(node_idx);
+    if (rc) return -1;
+    /* exact frames referenced by the sites' stacks */
+    fputs(",\"frames\":[", fp);
+    size_t nf = ms_calltree_func_count(c->frames);
+    for (size_t i = 0; i < nf; i++) {
+        const ms_ct_func *f = ms_calltree_func(c->frames, (uint32_t)i);
+        fputs(i ? ",[" : "[", fp);
+        ms_json_string(fp, f->name);
+        fputc(',', fp);
+        ms_json_string(fp, f->file);
+        fprintf(fp, ",%u]", f->line);
+    }
+    fputs("],", fp);
+    write_threads(fp, v);
+    fputc(',', fp);
+    write_hist(fp, v);
+    fputc(',', fp);
+    write_blocks(fp, v);
+    fputc(',', fp);
+    write_maps(fp, v);
+    fputs("}", fp);
+    return ferror(fp) ? -1 : 0;
+}
+
+int msconv_heap_html(const msconv_args *a)
+{
+    hv_opts o;
+    int rc = hv_parse_opts(&o, a);
+    if (rc) return rc;
+    if (!a->output) {
+        fprintf(stderr, "msconv: usage: --html needs an output file (--html OUT; '-' for stdout) (see msconv --help)\n");
+        return 2;
+    }
+    ms_hview *v;
+    if (hv_load(&v, a)) return 1;
+    hjob j = { { v, o.en, NULL }, a->input };
+    if (ms_calltree_new(&j.c.frames, 1)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
+    ms_outfile out;
+    if (hv_open(&out, a->input, a->output)) { ms_calltree_free(j.c.frames); ms_hview_free(v); return 1; }
+    const ms_heap_info *in = ms_heap_get_info(v->heap);
+    char title[600];
+    const char *exe = in->exe && *in->exe ? in->exe : a->input, *base = strrchr(exe, '/');
+    snprintf(title, sizeof title, "memscope: %s", base ? base + 1 : exe);
+    int bad = ms_html_write(out.fp, title, heap_json, &j);
+    rc = hv_commit(&out, a->input, a->output, bad);
+    ms_calltree_free(j.c.frames);
+    ms_hview_free(v);
+    return rc;
+}

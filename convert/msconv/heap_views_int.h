@@ -1,0 +1,30 @@
+/* Helpers shared by heap_views.c and heap_views_html.c (not used
+ * elsewhere): option parsing for the call-tree views, loading with
+ * one-line errors, atomic output open/commit, leak site order, stacks. */
+#ifndef MSCONV_HEAP_VIEWS_INT_H
+#define MSCONV_HEAP_VIEWS_INT_H
+#include <stdio.h>
+#include "views.h"
+#include "calltree_heap.h"
+#include "outfile.h"
+
+typedef struct hv_opts {
+    int metric;           /* MS_CT_*, default peak            */
+    size_t nodecount;     /* 0 = all                          */
+    int inverted;
+    int en;               /* --lang en                        */
+} hv_opts;
+
+/* 0, or 2 after printing a usage error. */
+int hv_parse_opts(hv_opts *o, const msconv_args *a);
+/* 0, or 1 after printing "msconv: FILE: reason". */
+int hv_load(ms_hview **v, const msconv_args *a);
+int hv_open(ms_outfile *o, const char *input, const char *path);
+/* Commit (or abort when write_failed); 0 or 1 after an error line. */
+int hv_commit(ms_outfile *o, const char *input, const char *path, int write_failed);
+/* Indexes of sites with live blocks, most leaked bytes first (malloc'd). */
+size_t *hv_leak_sites(const ms_hview *v, size_t *n);
+/* Symbolized stack, innermost first, one "#N function (file:line)" line
+ * per frame (inlined frames included). */
+void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *indent);
+#endif

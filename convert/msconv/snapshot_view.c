@@ -1,0 +1,532 @@
+/*
+ * msconv views of snapshot files (msconv's main hands every snapshot-file
+ * invocation here except --info/--dump):
+ *   --text (default)  top processes by PSS, totals, read-status summary; for
+ *                     a series also the per-process growth rate (MB/hour)
+ *                     and the fastest growers;
+ *   --pid PID         one process like seed 000's `--pid` output: name, exe,
+ *                     exe size, PSS, RSS, shared, open files, libraries;
+ *   --json            seed 000-style JSON of every snapshot and process, all
+ *                     sizes in bytes (plus the growth table for a series).
+ * Reports are Chinese by default, English with --lang en; every output file
+ * goes through ms_outfile (atomic).
+ */
+#include "msconv.h"
+#include "snap.h"
+#include "fmt.h"
+#include "i18n.h"
+#include "outfile.h"
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define B(x) ms_fmt_bytes(MS_FBUF, (x))
+#define SB(x) ms_fmt_sbytes(MS_FBUF, (x))
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: msconv SNAPSHOT.memscope [--text | --json | --html] [options]\n"
+        "\n"
+        "views of a snapshot file written by `msrec snapshot`:\n"
+        "  --text            top processes, totals, read status (default); for a\n"
+        "                    series also the growth rate per process (MB/hour)\n"
+        "  --json            every snapshot and process as JSON, sizes in bytes\n"
+        "  --pid PID         one process: exe, sizes, open files, libraries\n"
+        "options:\n"
+        "  --snapshot N      use snapshot N of a series (0-based; default: last)\n"
+        "  --top N           rows of the process table (default 20, 0 = all)\n"
+        "  --lang zh|en      report language (default zh)\n"
+        "  -o FILE           write to FILE instead of stdout\n"
+        "  --help            this text\n");
+}
+
+/* Printable copy for a terminal line: control bytes become '?', NULs
+ * become spaces, invalid UTF-8 becomes U+FFFD; at most max chars. */
+static char *tclean(snap_str s, size_t max)
+{
+    char *c = ms_utf8_clean(s.p, s.n, ' ');
+    if (!c) return NULL;
+    size_t chars = 0;
+    for (unsigned char *p = (unsigned char *)c; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) *p = '?';
+        if ((*p & 0xC0) != 0x80 && ++chars > max && max) {
+            strcpy((char *)p, "…");
+            break;
+        }
+    }
+    return c;
+}
+
+static const ms_msg M_SNAP = {"快照", "Snapshot"}, M_HOST = {"主机", "host"}, M_KERNEL = {"内核", "kernel"},
+    M_OS = {"系统", "OS"}, M_TIME = {"时间", "time"}, M_PROCS = {"进程", "Processes"},
+    M_MEM = {"内存", "Memory"}, M_RSS_NOTE = {"RSS 累加（共享页重复计算）", "RSS summed (shared pages counted repeatedly)"},
+    M_TOP = {"PSS 最高的进程", "Top processes by PSS"}, M_REST = {"其余", "other"},
+    M_READ = {"读取状态", "Read status"}, M_FULL = {"完整", "complete"},
+    M_VAN = {"扫描中退出", "exited during the scan"}, M_ZOMBIE = {"僵尸进程", "zombies"},
+    M_DENIED = {"权限不足（以 root 运行 msrec snapshot 可读取）", "permission denied (run msrec snapshot as root to read them)"},
+    M_OMIT = {"未记录（--max-processes）", "not recorded (--max-processes)"},
+    M_SERIES = {"快照序列", "Snapshot series"}, M_GROWTH = {"增长最快的进程", "Fastest growing processes"},
+    M_RATE = {"MB/小时", "MB/hour"}, M_TOTAL_RATE = {"总 PSS 增长率", "Total PSS growth rate"},
+    M_NAME = {"名称", "name"}, M_USER = {"用户", "user"}, M_KIND = {"类型", "kind"}, M_FILES = {"文件数", "files"};
+
+static void print_totals(FILE *f, ms_lang L, const snap *s, size_t idx, size_t n)
+{
+    snap_totals t;
+    snap_totals_of(s, &t);
+    char *label = tclean(s->label, 80), *host = tclean(s->hostname, 80);
+    fprintf(f, "%s: %s (%zu/%zu)  %s %s  %s %s  %s %s\n", MS_T(L, M_SNAP), label ? label : "", idx + 1, n,
+            MS_T(L, M_HOST), host ? host : "", MS_T(L, M_KERNEL), s->kernel.p, MS_T(L, M_TIME),
+            ms_fmt_time(MS_FBUF, s->wall_ns));
+    free(label); free(host);
+    if (s->os_release.n) fprintf(f, "%s: %s\n", MS_T(L, M_OS), s->os_release.p);
+    fprintf(f, "%s: %llu (%s %llu, %s %llu, %s %llu)\n", MS_T(L, M_PROCS),
+            (unsigned long long)(t.nprocs + t.n_omitted),
+            ms_i18n_kind(L, 0), (unsigned long long)t.by_kind[0], ms_i18n_kind(L, 1),
+            (unsigned long long)t.by_kind[1], ms_i18n_kind(L, 2), (unsigned long long)t.by_kind[2]);
+    fprintf(f, "%s: PSS %s  USS %s  Swap %s  %s %s\n", MS_T(L, M_MEM), B(t.pss + t.omitted_pss), B(t.uss),
+            B(t.swap), MS_T(L, M_RSS_NOTE), B(t.rss + t.omitted_rss));
+    fprintf(f, "/proc/meminfo: MemTotal %s  MemAvailable %s  Shmem %s  SwapTotal %s  SwapFree %s\n",
+            B(snap_meminfo(s, "MemTotal")), B(snap_meminfo(s, "MemAvailable")), B(snap_meminfo(s, "Shmem")),
+            B(snap_meminfo(s, "SwapTotal")), B(snap_meminfo(s, "SwapFree")));
+}
+
+static void print_read_status(FILE *f, ms_lang L, const snap *s)
+{
+    snap_totals t;
+    snap_totals_of(s, &t);
+    fprintf(f, "%s: %s %llu", MS_T(L, M_READ), MS_T(L, M_FULL), (unsigned long long)t.n_full);
+    fprintf(f, ", %s %llu", MS_T(L, M_VAN), (unsigned long long)t.n_vanished);
+    fprintf(f, ", %s %llu", MS_T(L, M_ZOMBIE), (unsigned long long)t.n_zombie);
+    fprintf(f, ", %s %llu", MS_T(L, M_DENIED), (unsigned long long)t.n_denied);
+    if (t.n_omitted) fprintf(f, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)t.n_omitted);
+    fputc('\n', f);
+}
+
+static int cmp_pss_ptr(const void *x, const void *y)
+{
+    const snap_proc *a = *(const snap_proc *const *)x, *b = *(const snap_proc *const *)y;
+    if (a->pss != b->pss) return a->pss < b->pss ? 1 : -1;
+    if (a->rss != b->rss) return a->rss < b->rss ? 1 : -1;
+    return (a->pid > b->pid) - (a->pid < b->pid);
+}
+
+static int print_table(FILE *f, ms_lang L, const snap *s, long top)
+{
+    const snap_proc **v = malloc((s->nprocs + 1) * sizeof *v);
+    if (!v) return -1;
+    for (size_t i = 0; i < s->nprocs; i++) v[i] = &s->procs[i];
+    qsort(v, s->nprocs, sizeof *v, cmp_pss_ptr);
+    size_t n = top > 0 && (size_t)top < s->nprocs ? (size_t)top : s->nprocs;
+    fprintf(f, "\n%s (%zu/%zu):\n", MS_T(L, M_TOP), n, s->nprocs);
+    fprintf(f, "%8s  %-6s %-10s %10s %10s %10s %10s %6s  %s\n", "PID", MS_T(L, M_KIND), MS_T(L, M_USER),
+            "PSS", "USS", "RSS", "Swap", MS_T(L, M_FILES), MS_T(L, M_NAME));
+    uint64_t rest_pss = 0, rest_rss = 0;
+    for (size_t i = 0; i < s->nprocs; i++) {
+        const snap_proc *p = v[i];
+        if (i >= n) { rest_pss += p->pss; rest_rss += p->rss; continue; }
+        char *name = tclean(p->name, 40), *user = tclean(p->user, 10);
+        char files[24];
+        if (p->open_files >= 0) snprintf(files, sizeof files, "%lld", (long long)p->open_files);
+        else strcpy(files, "?");
+        fprintf(f, "%8llu  %-6s %-10s %10s %10s %10s %10s %6s  %s%s\n", (unsigned long long)p->pid,
+                ms_i18n_kind(L, p->kind), user ? user : "", B(p->pss), B(p->uss), B(p->rss), B(p->swap), files,
+                name ? name : "", p->read_status & ~(uint32_t)MS_READ_NO_ROLLUP ? " *" : "");
+        free(name); free(user);
+    }
+    if (n < s->nprocs)
+        fprintf(f, "%s %zu: PSS %s, RSS %s\n", MS_T(L, M_REST), s->nprocs - n, B(rest_pss), B(rest_rss));
+    if (s->n_omitted)
+        fprintf(f, "%s %llu: PSS %s, RSS %s\n", MS_T(L, M_OMIT), (unsigned long long)s->n_omitted,
+                B(s->omitted_pss), B(s->omitted_rss));
+    free(v);
+    return 0;
+}
+
+static int view_text(FILE *f, ms_lang L, const snap_file *sf, size_t idx, long top)
+{
+    if (sf->nsnaps > 1) {
+        fprintf(f, "%s: %zu\n", MS_T(L, M_SERIES), sf->nsnaps);
+        fprintf(f, "%4s  %-23s %8s %12s %12s\n", "#", MS_T(L, M_TIME), MS_T(L, M_PROCS), "PSS", "ΔPSS");
+        uint64_t prev = 0;
+        for (size_t i = 0; i < sf->nsnaps; i++) {
+            snap_totals t;
+            snap_totals_of(&sf->snaps[i], &t);
+            uint64_t pss = t.pss + t.omitted_pss;
+            fprintf(f, "%4zu  %-23s %8llu %12s %12s\n", i, ms_fmt_time(MS_FBUF, sf->snaps[i].wall_ns),
+                    (unsigned long long)(t.nprocs + t.n_omitted), B(pss), i ? SB((int64_t)pss - (int64_t)prev) : "");
+            prev = pss;
+        }
+        snap_series g;
+        if (snap_series_build(sf, &g)) return -1;
+        fprintf(f, "%s: %+.2f %s (%s)\n", MS_T(L, M_TOTAL_RATE), g.total_mb_per_hour, MS_T(L, M_RATE),
+                ms_fmt_duration(MS_FBUF, g.span_ns));
+        fprintf(f, "\n%s (%s):\n", MS_T(L, M_GROWTH), MS_T(L, M_RATE));
+        fprintf(f, "%8s %12s %12s %12s %12s  %s\n", "PID", MS_T(L, M_RATE), "PSS0", "PSS1", "ΔPSS", MS_T(L, M_NAME));
+        size_t shown = 0;
+        for (size_t i = 0; i < g.n && shown < 10; i++) {
+            const snap_growth *x = &g.g[i];
+            if (x->seen < 2) continue;
+            char *name = tclean(x->last->name, 40);
+            fprintf(f, "%8llu %12.2f %12s %12s %12s  %s\n", (unsigned long long)x->last->pid, x->pss_mb_per_hour,
+                    B(x->first->pss), B(x->last->pss), SB(x->d_pss), name ? name : "");
+            free(name);
+            shown++;
+        }
+        snap_series_free(&g);
+        fputc('\n', f);
+    }
+    const snap *s = &sf->snaps[idx];
+    print_totals(f, L, s, idx, sf->nsnaps);
+    if (print_table(f, L, s, top)) return -1;
+    print_read_status(f, L, s);
+    return 0;
+}
+
+static const ms_msg M_PINFO = {"进程信息", "Process"}, M_CMD = {"命令行", "Command line"},
+    M_EXE = {"可执行文件", "Executable"}, M_EXESZ = {"可执行文件大小", "Executable size"},
+    M_SHARED = {"共享", "Shared"}, M_CLEAN = {"干净", "clean"}, M_DIRTY = {"脏", "dirty"},
+    M_SHMEM = {"共享内存（shmem）", "Shared memory (shmem)"}, M_OPEN = {"打开文件数", "Open files"},
+    M_THREADS = {"线程数", "Threads"}, M_LIBS = {"动态库与映射文件", "Libraries and mapped files"},
+    M_PERMS = {"按权限的映射", "Mappings by permission"},
+    M_MAPPED = {"映射", "mapped"}, M_UNKNOWN = {"未知", "unknown"}, M_PPID = {"父进程", "Parent"};
+
+static int cmp_lib_pss(const void *x, const void *y)
+{
+    const snap_lib *a = x, *b = y;
+    if (a->pss != b->pss) return a->pss < b->pss ? 1 : -1;
+    if (a->disk_size != b->disk_size) return a->disk_size < b->disk_size ? 1 : -1;
+    return strcmp(a->path.p, b->path.p);
+}
+
+static int view_pid(FILE *f, ms_lang L, const snap *s, const snap_proc *p)
+{
+    char rs[256];
+    char *name = tclean(p->name, 0), *cmd = tclean(p->cmdline, 300), *exe = tclean(p->exe, 0),
+         *user = tclean(p->user, 0);
+    fprintf(f, "%s (PID: %llu)\n", MS_T(L, M_PINFO), (unsigned long long)p->pid);
+    fprintf(f, "%s: %s\n", MS_T(L, M_NAME), name ? name : "");
+    fprintf(f, "%s: %s\n", MS_T(L, M_CMD), cmd ? cmd : "");
+    fprintf(f, "%s: \"%s\"\n", MS_T(L, M_EXE), exe ? exe : "");
+    fprintf(f, "%s: %s\n", MS_T(L, M_EXESZ), p->exe_size ? B(p->exe_size) : MS_T(L, M_UNKNOWN));
+    fprintf(f, "%s: %s (uid %llu, %s)\n", MS_T(L, M_USER), user ? user : "", (unsigned long long)p->uid,
+            ms_i18n_kind_plural(L, p->kind));
+    fprintf(f, "%s: %llu\n", MS_T(L, M_PPID), (unsigned long long)p->ppid);
+    fprintf(f, "PSS: %s\n", B(p->pss));
+    fprintf(f, "RSS: %s\n", B(p->rss));
+    fprintf(f, "USS: %s\n", B(p->uss));
+    fprintf(f, "%s: %s (%s %s, %s %s)\n", MS_T(L, M_SHARED), B(p->shared_clean + p->shared_dirty),
+            MS_T(L, M_CLEAN), B(p->shared_clean), MS_T(L, M_DIRTY), B(p->shared_dirty));
+    fprintf(f, "%s: PSS %s, RSS %s\n", MS_T(L, M_SHMEM), B(p->pss_shmem), B(p->rss_shmem));
+    fprintf(f, "Swap: %s (SwapPss %s)\n", B(p->swap), B(p->swap_pss));
+    if (p->open_files >= 0) fprintf(f, "%s: %lld\n", MS_T(L, M_OPEN), (long long)p->open_files);
+    else fprintf(f, "%s: %s\n", MS_T(L, M_OPEN), MS_T(L, M_UNKNOWN));
+    fprintf(f, "%s: %llu\n", MS_T(L, M_THREADS), (unsigned long long)p->threads);
+    fprintf(f, "%s: %s\n", MS_T(L, M_READ), ms_i18n_read_status(L, p->read_status, rs, sizeof rs));
+    free(name); free(cmd); free(exe); free(user);
+    (void)s;
+    snap_lib *libs = malloc((p->nlibs + 1) * sizeof *libs);
+    if (!libs) return -1;
+    memcpy(libs, p->libs, p->nlibs * sizeof *libs);
+    qsort(libs, p->nlibs, sizeof *libs, cmp_lib_pss);
+    fprintf(f, "\n%s (%u):\n", MS_T(L, M_LIBS), p->nlibs);
+    for (uint32_t i = 0; i < p->nlibs; i++) {
+        char *path = tclean(libs[i].path, 0);
+        fprintf(f, "- \"%s\" (%s)  %s %s  RSS %s  PSS %s\n", path ? path : "",
+                libs[i].disk_size ? B(libs[i].disk_size) : MS_T(L, M_UNKNOWN), MS_T(L, M_MAPPED),
+                B(libs[i].mapped), B(libs[i].rss), B(libs[i].pss));
+        free(path);
+    }
+    free(libs);
+    if (p->nperms) {
+        fprintf(f, "\n%s:\n", MS_T(L, M_PERMS));
+        fprintf(f, "  %-6s %12s %12s %12s\n", "perm", "size", "RSS", "PSS");
+        for (uint32_t i = 0; i < p->nperms; i++) {
+            char ps[5];
+            snap_perm_str(p->perms[i].prot, ps);
+            fprintf(f, "  %-6s %12s %12s %12s\n", ps, B(p->perms[i].size), B(p->perms[i].rss), B(p->perms[i].pss));
+        }
+    }
+    return 0;
+}
+
+/* ---- JSON ----------------------------------------------------------------- */
+
+static cJSON *jstr(snap_str s)
+{
+    char *c = ms_utf8_clean(s.p, s.n, ' ');
+    cJSON *j = cJSON_CreateString(c ? c : "");
+    free(c);
+    return j;
+}
+
+static void jnum(cJSON *o, const char *k, uint64_t v) { cJSON_AddItemToObject(o, k, cJSON_CreateNumber((double)v)); }
+
+static cJSON *jcmdline(snap_str s)
+{
+    cJSON *a = cJSON_CreateArray();
+    const char *c = s.p, *end = s.p + s.n;
+    while (a && c < end) {
+        const char *z = memchr(c, 0, (size_t)(end - c));
+        if (!z) z = end;
+        snap_str arg = { c, (size_t)(z - c) };
+        cJSON_AddItemToArray(a, jstr(arg));
+        c = z + 1;
+    }
+    return a;
+}
+
+static const char *kind_word(uint32_t k) { return k == MS_PROC_KERNEL ? "kernel" : k == MS_PROC_SYSTEM ? "system" : "user"; }
+
+static cJSON *jread_status(uint32_t rs)
+{
+    static const struct { uint32_t bit; const char *w; } names[] = {
+        {MS_READ_VANISHED, "vanished"}, {MS_READ_ZOMBIE, "zombie"}, {MS_READ_DENIED_SMAPS, "denied_smaps"},
+        {MS_READ_DENIED_MAPS, "denied_maps"}, {MS_READ_DENIED_FD, "denied_fd"}, {MS_READ_DENIED_EXE, "denied_exe"},
+        {MS_READ_NO_ROLLUP, "no_smaps_rollup"}};
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < sizeof names / sizeof *names; i++)
+        if (rs & names[i].bit) cJSON_AddItemToArray(a, cJSON_CreateString(names[i].w));
+    return a;
+}
+
+static cJSON *jproc(const snap_proc *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    jnum(o, "pid", p->pid); jnum(o, "ppid", p->ppid); jnum(o, "starttime", p->starttime);
+    cJSON_AddItemToObject(o, "name", jstr(p->name));
+    cJSON_AddItemToObject(o, "cmdline", jcmdline(p->cmdline));
+    cJSON_AddItemToObject(o, "exe", jstr(p->exe));
+    jnum(o, "exe_size", p->exe_size);
+    jnum(o, "uid", p->uid);
+    cJSON_AddItemToObject(o, "user", jstr(p->user));
+    cJSON_AddStringToObject(o, "kind", kind_word(p->kind));
+    char st[2] = { (char)(p->state >= 0x20 && p->state < 0x7f ? p->state : '?'), 0 };
+    cJSON_AddStringToObject(o, "state", st);
+    cJSON_AddItemToObject(o, "read_status", jread_status(p->read_status));
+    jnum(o, "threads", p->threads);
+    jnum(o, "rss", p->rss); jnum(o, "pss", p->pss); jnum(o, "uss", p->uss);
+    jnum(o, "swap", p->swap); jnum(o, "swap_pss", p->swap_pss);
+    jnum(o, "shared_clean", p->shared_clean); jnum(o, "shared_dirty", p->shared_dirty);
+    jnum(o, "private_clean", p->private_clean); jnum(o, "private_dirty", p->private_dirty);
+    jnum(o, "pss_anon", p->pss_anon); jnum(o, "pss_file", p->pss_file); jnum(o, "pss_shmem", p->pss_shmem);
+    jnum(o, "rss_anon", p->rss_anon); jnum(o, "rss_file", p->rss_file); jnum(o, "rss_shmem", p->rss_shmem);
+    jnum(o, "vm_size", p->vm_size); jnum(o, "vm_hwm", p->vm_hwm);
+    if (p->open_files >= 0) jnum(o, "open_files", (uint64_t)p->open_files);
+    else cJSON_AddNullToObject(o, "open_files");
+    cJSON *libs = cJSON_AddArrayToObject(o, "libraries");
+    for (uint32_t i = 0; libs && i < p->nlibs; i++) {
+        cJSON *l = cJSON_CreateObject();
+        cJSON_AddItemToObject(l, "path", jstr(p->libs[i].path));
+        jnum(l, "disk_size", p->libs[i].disk_size); jnum(l, "mapped", p->libs[i].mapped);
+        jnum(l, "rss", p->libs[i].rss); jnum(l, "pss", p->libs[i].pss);
+        cJSON_AddItemToArray(libs, l);
+    }
+    cJSON *perms = cJSON_AddArrayToObject(o, "mappings_by_permission");
+    for (uint32_t i = 0; perms && i < p->nperms; i++) {
+        cJSON *l = cJSON_CreateObject();
+        char ps[5];
+        snap_perm_str(p->perms[i].prot, ps);
+        cJSON_AddStringToObject(l, "perm", ps);
+        jnum(l, "size", p->perms[i].size); jnum(l, "rss", p->perms[i].rss); jnum(l, "pss", p->perms[i].pss);
+        cJSON_AddItemToArray(perms, l);
+    }
+    return o;
+}
+
+static cJSON *jsnap(const snap *s, long only_pid)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o) return NULL;
+    jnum(o, "index", s->index);
+    cJSON_AddItemToObject(o, "label", jstr(s->label));
+    cJSON_AddStringToObject(o, "time", ms_fmt_time_iso(MS_FBUF, s->wall_ns));
+    jnum(o, "wall_ns", s->wall_ns);
+    cJSON_AddItemToObject(o, "hostname", jstr(s->hostname));
+    cJSON_AddItemToObject(o, "kernel", jstr(s->kernel));
+    cJSON_AddItemToObject(o, "os_release", jstr(s->os_release));
+    cJSON_AddItemToObject(o, "boot_id", jstr(s->boot_id));
+    jnum(o, "page_size", s->page_size);
+    jnum(o, "uptime_ms", s->uptime_ms);
+    cJSON *mi = cJSON_AddObjectToObject(o, "meminfo");
+    for (uint32_t i = 0; mi && i < s->nmeminfo; i++) jnum(mi, s->meminfo_keys[i].p, s->meminfo_vals[i]);
+    snap_totals t;
+    snap_totals_of(s, &t);
+    cJSON *tot = cJSON_AddObjectToObject(o, "totals");
+    if (tot) {
+        jnum(tot, "processes", t.nprocs); jnum(tot, "kernel_processes", t.by_kind[0]);
+        jnum(tot, "system_processes", t.by_kind[1]); jnum(tot, "user_processes", t.by_kind[2]);
+        jnum(tot, "pss", t.pss); jnum(tot, "uss", t.uss); jnum(tot, "rss_summed", t.rss);
+        jnum(tot, "swap", t.swap); jnum(tot, "swap_pss", t.swap_pss); jnum(tot, "pss_shmem", t.pss_shmem);
+        jnum(tot, "open_files", t.open_files);
+        jnum(tot, "omitted_processes", t.n_omitted); jnum(tot, "omitted_pss", t.omitted_pss);
+        jnum(tot, "omitted_rss", t.omitted_rss);
+    }
+    cJSON *rs = cJSON_AddObjectToObject(o, "read_status");
+    if (rs) {
+        jnum(rs, "complete", t.n_full); jnum(rs, "vanished", t.n_vanished); jnum(rs, "zombie", t.n_zombie);
+        jnum(rs, "denied", t.n_denied); jnum(rs, "no_smaps_rollup", t.n_no_rollup);
+    }
+    cJSON *procs = cJSON_AddArrayToObject(o, "processes");
+    for (size_t i = 0; procs && i < s->nprocs; i++)
+        if (only_pid <= 0 || s->procs[i].pid == (uint64_t)only_pid)
+            cJSON_AddItemToArray(procs, jproc(&s->procs[i]));
+    return o;
+}
+
+static char *json_of(const snap_file *sf, long only_pid, long only_snap)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (!root) return NULL;
+    cJSON_AddStringToObject(root, "format", "memscope-snapshot");
+    cJSON_AddStringToObject(root, "version", MS_VERSION_STRING);
+    cJSON_AddStringToObject(root, "units", "bytes");
+    cJSON *arr = cJSON_AddArrayToObject(root, "snapshots");
+    for (size_t i = 0; arr && i < sf->nsnaps; i++)
+        if (only_snap < 0 || (size_t)only_snap == i) cJSON_AddItemToArray(arr, jsnap(&sf->snaps[i], only_pid));
+    if (sf->nsnaps > 1 && only_snap < 0) {
+        snap_series g;
+        if (snap_series_build(sf, &g) == 0) {
+            cJSON *gr = cJSON_AddObjectToObject(root, "growth");
+            jnum(gr, "span_ns", g.span_ns);
+            cJSON_AddNumberToObject(gr, "total_pss_delta", (double)g.d_total_pss);
+            cJSON_AddNumberToObject(gr, "total_pss_mb_per_hour", g.total_mb_per_hour);
+            cJSON *pa = cJSON_AddArrayToObject(gr, "processes");
+            for (size_t i = 0; pa && i < g.n; i++) {
+                const snap_growth *x = &g.g[i];
+                if (only_pid > 0 && x->last->pid != (uint64_t)only_pid) continue;
+                cJSON *o = cJSON_CreateObject();
+                jnum(o, "pid", x->last->pid);
+                cJSON_AddItemToObject(o, "name", jstr(x->last->name));
+                jnum(o, "snapshots_seen", x->seen);
+                jnum(o, "pss_first", x->first->pss); jnum(o, "pss_last", x->last->pss);
+                cJSON_AddNumberToObject(o, "pss_delta", (double)x->d_pss);
+                cJSON_AddNumberToObject(o, "rss_delta", (double)x->d_rss);
+                cJSON_AddNumberToObject(o, "uss_delta", (double)x->d_uss);
+                cJSON_AddNumberToObject(o, "pss_mb_per_hour", x->pss_mb_per_hour);
+                cJSON_AddItemToArray(pa, o);
+            }
+            snap_series_free(&g);
+        }
+    }
+    ms_integrity *in = (ms_integrity *)&sf->integrity;
+    cJSON *ig = cJSON_AddObjectToObject(root, "integrity");
+    if (ig) {
+        cJSON_AddStringToObject(ig, "verdict", in->verdict == MS_OK ? "ok" : ms_strerror(in->verdict));
+        cJSON_AddBoolToObject(ig, "complete", sf->has_end);
+    }
+    char *out = cJSON_PrintBuffered(root, 1 << 16, 1);
+    cJSON_Delete(root);
+    return out;
+}
+
+/* ---- entry ------------------------------------------------------------------ */
+
+static int parse_num(const char *s, long min, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min) return -1;
+    *out = v;
+    return 0;
+}
+
+int msconv_snapshot(int argc, char **argv)
+{
+    const char *file = NULL, *out = NULL, *lang_s = NULL;
+    int view = 't';
+    long pid = 0, top = 20, idx = -1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
+        else if (!strcmp(a, "--text")) view = 't';
+        else if (!strcmp(a, "--json")) view = 'j';
+        else if (!strcmp(a, "--html")) view = 'h';
+        else if (!strcmp(a, "--pid") || !strcmp(a, "--top") || !strcmp(a, "--snapshot") ||
+                 !strcmp(a, "--lang") || !strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (!v) { fprintf(stderr, "msconv: %s needs a value\n", a); return 2; }
+            i++;
+            int bad = 0;
+            if (!strcmp(a, "--pid")) bad = parse_num(v, 1, &pid);
+            else if (!strcmp(a, "--top")) bad = parse_num(v, 0, &top);
+            else if (!strcmp(a, "--snapshot")) bad = parse_num(v, 0, &idx);
+            else if (!strcmp(a, "--lang")) lang_s = v;
+            else out = v;
+            if (bad) { fprintf(stderr, "msconv: %s: invalid value '%s'\n", a, v); return 2; }
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "msconv: unknown option '%s' for a snapshot file (try msconv --help)\n", a);
+            return 2;
+        } else if (!file) file = a;
+        else { fprintf(stderr, "msconv: more than one input file ('%s')\n", a); return 2; }
+    }
+    if (!file) { usage(stderr); return 2; }
+    ms_lang L = MS_LANG_ZH;
+    if (lang_s && ms_lang_parse(lang_s, &L)) {
+        fprintf(stderr, "msconv: --lang: expected zh or en, got '%s'\n", lang_s);
+        return 2;
+    }
+    if (view == 'h') {
+        fprintf(stderr, "msconv: %s: --html for snapshots not built yet\n", file);
+        return 1;
+    }
+    char err[256];
+    snap_file *sf = NULL;
+    if (snap_file_load(file, &sf, err, sizeof err)) {
+        fprintf(stderr, "msconv: %s: %s\n", file, err);
+        return 1;
+    }
+    if (idx >= 0 && (size_t)idx >= sf->nsnaps) {
+        fprintf(stderr, "msconv: %s: --snapshot %ld: the file has %zu snapshot%s\n", file, idx, sf->nsnaps,
+                sf->nsnaps == 1 ? "" : "s");
+        snap_file_free(sf);
+        return 1;
+    }
+    if (sf->integrity.verdict != MS_OK)
+        fprintf(stderr, "msconv: %s: warning: damaged file (%s), showing what could be read\n", file,
+                ms_strerror(sf->integrity.verdict));
+    size_t use = idx >= 0 ? (size_t)idx : sf->nsnaps - 1;
+    const snap_proc *p = NULL;
+    if (pid > 0) {
+        /* the chosen snapshot, else the last one holding the process */
+        p = snap_find_pid(&sf->snaps[use], (uint64_t)pid);
+        for (size_t k = sf->nsnaps; !p && idx < 0 && k-- > 0; ) {
+            p = snap_find_pid(&sf->snaps[k], (uint64_t)pid);
+            if (p) use = k;
+        }
+        if (!p) {
+            fprintf(stderr, "msconv: %s: process %ld is not in the snapshot\n", file, pid);
+            snap_file_free(sf);
+            return 1;
+        }
+    }
+    ms_outfile of;
+    if (ms_outfile_open(&of, out)) {
+        fprintf(stderr, "msconv: %s: %s\n", out, strerror(errno));
+        snap_file_free(sf);
+        return 1;
+    }
+    int rc = 0;
+    if (view == 'j') {
+        char *js = json_of(sf, pid, idx);
+        if (!js) rc = -1;
+        else { fputs(js, of.fp); fputc('\n', of.fp); free(js); }
+    } else if (p) {
+        rc = view_pid(of.fp, L, &sf->snaps[use], p);
+    } else {
+        rc = view_text(of.fp, L, sf, use, top);
+    }
+    if (rc) {
+        ms_outfile_abort(&of);
+        fprintf(stderr, "msconv: %s: out of memory\n", file);
+    } else if (ms_outfile_commit(&of)) {
+        fprintf(stderr, "msconv: %s: %s\n", out ? out : "stdout", strerror(errno));
+        rc = -1;
+    }
+    snap_file_free(sf);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,27 @@
+/* Internal interface of msdiff: main.c parses the command line, resolves
+ * the two inputs (files, or directories holding one .memscope each) and
+ * dispatches on their file kind to one diff implementation. */
+#ifndef MSDIFF_H
+#define MSDIFF_H
+#include <stdint.h>
+#include <stdio.h>
+#include "i18n.h"
+
+typedef struct msdiff_args {
+    const char *a, *b;            /* resolved input files              */
+    const char *b_dir;            /* B was a directory: default output dir; else NULL */
+    int want_md, want_json;       /* outputs requested                 */
+    const char *md_out, *json_out;/* NULL = default path, "-" = stdout */
+    ms_lang lang;
+    uint64_t threshold;           /* bytes                             */
+    int match;                    /* SD_RULE_AUTO / PID / KEY          */
+} msdiff_args;
+
+/* Diff of two snapshot files (snapshot_diff.c). Returns the exit status. */
+int msdiff_snapshot(const msdiff_args *a);
+
+/* Renderers of the snapshot diff model (snapshot_md.c, snapshot_json.c). */
+struct snap_diff;
+int msdiff_snapshot_md(FILE *f, const struct snap_diff *d, const msdiff_args *a);
+int msdiff_snapshot_json(FILE *f, const struct snap_diff *d, const msdiff_args *a);
+#endif

@@ -1,0 +1,381 @@
+/*
+ * writer.c — the .memscope writer (ms_writer_*).
+ *
+ * Builds the 24-byte file header and then appends chunks: RECORDS chunks
+ * of length-prefixed records (filled by ms_writer_add, closed at
+ * chunk_bytes) and EVENTS chunks holding one thread's heap events as seven
+ * varint columns (ms_writer_events). Each chunk is an independent zstd
+ * frame (or raw when compression does not help or is switched off) behind
+ * a 48-byte checksummed envelope, written with one writev loop, so a writer
+ * that dies leaves a file whose complete chunks are all readable.
+ *
+ * The heap recorder calls this from its writer thread and from crash
+ * handlers, so: every allocation (zstd's included) goes through the
+ * caller's alloc_fn/free_fn, buffers are reused between chunks, and there
+ * is no stdio, locale or errno-clobbering library call on the write path.
+ */
+#define ZSTD_STATIC_LINKING_ONLY
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <zstd.h>
+#include "format_internal.h"
+
+struct ms_writer {
+    int fd, close_fd, err, raw, level, by_path;
+    char *path;
+    uint64_t offset;
+    uint32_t seq;
+    size_t chunk_bytes;
+    void *(*alloc_fn)(size_t);
+    void (*free_fn)(void *);
+    /* pending RECORDS chunk */
+    msf_buf rec, body;
+    uint32_t rec_count;
+    int rec_timed;
+    uint64_t rec_t_first, rec_t_last;
+    /* EVENTS scratch */
+    msf_buf col[MSF_NCOLS];
+    msf_buf payload;
+    /* compression */
+    msf_buf zbuf;
+    ZSTD_CCtx *cctx;
+    int cctx_failed;
+};
+
+static void *w_alloc(ms_writer *w, size_t n) { return w->alloc_fn(n); }
+static void w_free(ms_writer *w, void *p) { if (p) w->free_fn(p); }
+
+static void *zalloc_hook(void *opaque, size_t n) { return ((ms_writer *)opaque)->alloc_fn(n); }
+static void zfree_hook(void *opaque, void *p) { if (p) ((ms_writer *)opaque)->free_fn(p); }
+
+static void init_buf(ms_writer *w, msf_buf *b)
+{
+    memset(b, 0, sizeof *b);
+    b->alloc_fn = w->alloc_fn;
+    b->free_fn = w->free_fn;
+}
+
+/* write all iov bytes, retrying on EINTR and short writes */
+static int write_all(ms_writer *w, struct iovec *iov, int iovcnt)
+{
+    while (iovcnt > 0) {
+        ssize_t n = writev(w->fd, iov, iovcnt);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            w->err = MS_EIO;
+            return MS_EIO;
+        }
+        if (n == 0) { errno = EIO; w->err = MS_EIO; return MS_EIO; }
+        w->offset += (uint64_t)n;
+        size_t left = (size_t)n;
+        while (iovcnt > 0 && left >= iov->iov_len) { left -= iov->iov_len; iov++; iovcnt--; }
+        if (iovcnt > 0) {
+            iov->iov_base = (char *)iov->iov_base + left;
+            iov->iov_len -= left;
+        }
+    }
+    return 0;
+}
+
+/* Compress (unless raw) and write one chunk. */
+static int write_chunk(ms_writer *w, unsigned type, uint32_t count, uint64_t t_first,
+                       uint64_t t_last, const unsigned char *raw, size_t raw_len)
+{
+    if (raw_len > MSF_CHUNK_MAX) return MS_ELIMIT;
+    const unsigned char *stored = raw;
+    size_t stored_len = raw_len;
+    unsigned flags = 0;
+    if (!w->raw && raw_len > 0) {
+        if (!w->cctx && !w->cctx_failed) {
+            ZSTD_customMem cm = { zalloc_hook, zfree_hook, w };
+            w->cctx = ZSTD_createCCtx_advanced(cm);
+            if (!w->cctx) w->cctx_failed = 1;
+        }
+        size_t bound = ZSTD_compressBound(raw_len);
+        if (w->cctx && (w->zbuf.cap >= bound || msf_buf_reserve(&w->zbuf, bound) == 0)) {
+            size_t z = ZSTD_compressCCtx(w->cctx, w->zbuf.p, w->zbuf.cap, raw, raw_len, w->level);
+            if (!ZSTD_isError(z) && z < raw_len) {
+                stored = w->zbuf.p;
+                stored_len = z;
+                flags |= MSF_CF_ZSTD;
+            }
+        }
+        w->zbuf.err = 0;
+    }
+    unsigned char env[MSF_ENV_LEN];
+    msf_put32(env + 0, MSF_SYNC);
+    env[4] = (unsigned char)type;
+    env[5] = (unsigned char)flags;
+    msf_put16(env + 6, MSF_ENV_LEN);
+    msf_put32(env + 8, w->seq);
+    msf_put32(env + 12, count);
+    msf_put32(env + 16, (uint32_t)raw_len);
+    msf_put32(env + 20, (uint32_t)stored_len);
+    msf_put64(env + 24, t_first);
+    msf_put64(env + 32, t_last);
+    msf_put32(env + 40, msf_check32(stored, stored_len));
+    msf_put32(env + 44, msf_check32(env, 44));
+    struct iovec iov[2] = { { env, MSF_ENV_LEN }, { (void *)stored, stored_len } };
+    int rc = write_all(w, iov, stored_len ? 2 : 1);
+    if (rc) return rc;
+    w->seq++;
+    return 0;
+}
+
+static void free_writer(ms_writer *w)
+{
+    msf_buf_free(&w->rec);
+    msf_buf_free(&w->body);
+    for (int i = 0; i < MSF_NCOLS; i++) msf_buf_free(&w->col[i]);
+    msf_buf_free(&w->payload);
+    msf_buf_free(&w->zbuf);
+    if (w->cctx) ZSTD_freeCCtx(w->cctx);
+    w_free(w, w->path);
+    void (*f)(void *) = w->free_fn;
+    f(w);
+}
+
+static void *default_alloc(size_t n) { return malloc(n); }
+static void default_free(void *p) { free(p); }
+
+static int make_writer(ms_writer **out, int fd, int close_fd, const ms_writer_opts *opts)
+{
+    void *(*af)(size_t) = opts->alloc_fn ? opts->alloc_fn : default_alloc;
+    void (*ff)(void *) = opts->free_fn ? opts->free_fn : default_free;
+    if ((opts->alloc_fn == NULL) != (opts->free_fn == NULL)) return MS_EINVAL;
+    ms_writer *w = af(sizeof *w);
+    if (!w) return MS_ENOMEM;
+    memset(w, 0, sizeof *w);
+    w->alloc_fn = af;
+    w->free_fn = ff;
+    w->fd = fd;
+    w->close_fd = close_fd;
+    w->level = opts->level ? opts->level : MSF_DEFAULT_LEVEL;
+    w->chunk_bytes = opts->chunk_bytes ? opts->chunk_bytes : MSF_DEFAULT_CHUNK;
+    if (w->chunk_bytes > MSF_CHUNK_MAX) w->chunk_bytes = MSF_CHUNK_MAX;
+    init_buf(w, &w->rec);
+    init_buf(w, &w->body);
+    for (int i = 0; i < MSF_NCOLS; i++) init_buf(w, &w->col[i]);
+    init_buf(w, &w->payload);
+    init_buf(w, &w->zbuf);
+
+    unsigned char h[MSF_FILE_HDR_LEN];
+    memcpy(h, MSF_MAGIC, MSF_MAGIC_LEN);
+    msf_put16(h + 8, MS_FORMAT_MAJOR);
+    msf_put16(h + 10, MS_FORMAT_MINOR);
+    msf_put32(h + 12, 0);
+    msf_put16(h + 16, (uint16_t)opts->kind);
+    msf_put16(h + 18, MSF_FILE_HDR_LEN);
+    msf_put32(h + 20, msf_check32(h, 20));
+    struct iovec iov = { h, sizeof h };
+    int rc = write_all(w, &iov, 1);
+    if (rc) { w->close_fd = 0; free_writer(w); return rc; }
+    *out = w;
+    return 0;
+}
+
+int ms_writer_fdopen(ms_writer **out, int fd, int close_fd, const ms_writer_opts *opts)
+{
+    if (!out) return MS_EINVAL;
+    *out = NULL;
+    if (!opts || fd < 0 || opts->kind == 0 || opts->kind > 0xFFFF) return MS_EINVAL;
+    return make_writer(out, fd, close_fd, opts);
+}
+
+int ms_writer_open(ms_writer **out, const char *path, const ms_writer_opts *opts)
+{
+    if (!out) return MS_EINVAL;
+    *out = NULL;
+    if (!opts || !path || opts->kind == 0 || opts->kind > 0xFFFF) return MS_EINVAL;
+    if ((opts->alloc_fn == NULL) != (opts->free_fn == NULL)) return MS_EINVAL;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) return (errno == EEXIST || errno == ELOOP) ? MS_EEXIST : MS_EIO;
+    ms_writer *w = NULL;
+    int rc = make_writer(&w, fd, 1, opts);
+    if (rc) {
+        int e = errno;
+        close(fd);
+        unlink(path);
+        errno = e;
+        return rc;
+    }
+    size_t n = strlen(path);
+    w->path = w_alloc(w, n + 1);
+    if (!w->path) {
+        close(fd);
+        unlink(path);
+        w->close_fd = 0;
+        free_writer(w);
+        return MS_ENOMEM;
+    }
+    memcpy(w->path, path, n + 1);
+    w->by_path = 1;
+    *out = w;
+    return 0;
+}
+
+int ms_writer_flush(ms_writer *w)
+{
+    if (!w) return MS_EINVAL;
+    if (w->err) return w->err;
+    if (w->rec.len == 0 && w->rec_count == 0) return 0;
+    int rc = write_chunk(w, MS_CHUNK_RECORDS, w->rec_count,
+                         w->rec_timed ? w->rec_t_first : 0, w->rec_timed ? w->rec_t_last : 0,
+                         w->rec.p, w->rec.len);
+    if (rc) return rc;
+    w->rec.len = 0;
+    w->rec_count = 0;
+    w->rec_timed = 0;
+    w->rec_t_first = w->rec_t_last = 0;
+    return 0;
+}
+
+int ms_writer_add(ms_writer *w, const ms_record *rec)
+{
+    if (!w || !rec) return MS_EINVAL;
+    if (w->err) return w->err;
+    if (!msf_rec_known(rec->type)) return MS_EINVAL;
+    w->body.len = 0;
+    w->body.err = 0;
+    int rc = msf_rec_encode(&w->body, rec);
+    if (rc) { w->body.err = 0; return rc; }
+    size_t need = w->body.len + 20;
+    if (need > MSF_CHUNK_MAX) return MS_ELIMIT;
+    if (w->rec.len + need > MSF_CHUNK_MAX || w->rec_count == UINT32_MAX) {
+        rc = ms_writer_flush(w);
+        if (rc) return rc;
+    }
+    size_t old = w->rec.len;
+    msf_buf_uv(&w->rec, rec->type);
+    msf_buf_uv(&w->rec, w->body.len);
+    msf_buf_bytes(&w->rec, w->body.p, w->body.len);
+    if (w->rec.err) {
+        rc = w->rec.err;
+        w->rec.err = 0;
+        w->rec.len = old;
+        return rc;
+    }
+    w->rec_count++;
+    uint64_t t;
+    if (msf_rec_time(rec, &t)) {
+        if (!w->rec_timed) w->rec_t_first = t;
+        w->rec_t_last = t;
+        w->rec_timed = 1;
+    }
+    if (w->rec.len >= w->chunk_bytes) return ms_writer_flush(w);
+    return 0;
+}
+
+static int op_known(unsigned op)
+{
+    return op <= MS_OP_DELETE_ARRAY || (op >= MS_OP_MALLOC && op <= MS_OP_NEW_ARRAY);
+}
+
+/* One EVENTS chunk of n <= MSF_EVENTS_MAX events. */
+static int events_chunk(ms_writer *w, uint64_t tid, const ms_event *ev, size_t n)
+{
+    /* shift: largest <= 4 such that every stored address has zero low bits */
+    uint64_t bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!op_known(ev[i].op)) return MS_EINVAL;
+        bits |= ev[i].addr;
+        if (MS_OP_IS_REALLOC(ev[i].op)) bits |= ev[i].old_addr;
+    }
+    unsigned shift = 0;
+    while (shift < MSF_SHIFT_WRITE_MAX && !(bits & ((uint64_t)1 << shift))) shift++;
+
+    for (int c = 0; c < MSF_NCOLS; c++) {
+        w->col[c].len = 0;
+        w->col[c].err = 0;
+        if (msf_buf_reserve(&w->col[c], c == 0 ? n : n * 10)) { w->col[c].err = 0; return MS_ENOMEM; }
+    }
+    unsigned char *o = w->col[0].p, *tp = w->col[1].p, *ap = w->col[2].p, *sp = w->col[3].p,
+                  *kp = w->col[4].p, *lp = w->col[5].p, *rp = w->col[6].p;
+    uint64_t pt = ev[0].time, pa = 0;
+    for (size_t i = 0; i < n; i++) {
+        const ms_event *e = &ev[i];
+        unsigned op = e->op;
+        *o++ = (unsigned char)op;
+        tp += msf_put_uv(tp, e->time - pt);
+        pt = e->time;
+        uint64_t a = e->addr >> shift;
+        ap += msf_put_uv(ap, msf_zz((int64_t)(a - pa)));
+        pa = a;
+        if (!MS_OP_IS_FREE(op)) {
+            sp += msf_put_uv(sp, e->size);
+            kp += msf_put_uv(kp, e->stack);
+            if (MS_OP_HAS_ALIGN(op)) lp += msf_put_uv(lp, e->align);
+            if (MS_OP_IS_REALLOC(op))
+                rp += msf_put_uv(rp, msf_zz((int64_t)((e->old_addr >> shift) - a)));
+        }
+    }
+    w->col[0].len = (size_t)(o - w->col[0].p);
+    w->col[1].len = (size_t)(tp - w->col[1].p);
+    w->col[2].len = (size_t)(ap - w->col[2].p);
+    w->col[3].len = (size_t)(sp - w->col[3].p);
+    w->col[4].len = (size_t)(kp - w->col[4].p);
+    w->col[5].len = (size_t)(lp - w->col[5].p);
+    w->col[6].len = (size_t)(rp - w->col[6].p);
+
+    msf_buf *pl = &w->payload;
+    pl->len = 0;
+    pl->err = 0;
+    msf_buf_uv(pl, tid);
+    msf_buf_uv(pl, n);
+    msf_buf_uv(pl, ev[0].time);
+    msf_buf_uv(pl, shift);
+    for (int c = 0; c < MSF_NCOLS; c++) {
+        msf_buf_uv(pl, w->col[c].len);
+        msf_buf_bytes(pl, w->col[c].p, w->col[c].len);
+    }
+    if (pl->err) { pl->err = 0; return MS_ENOMEM; }
+    return write_chunk(w, MS_CHUNK_EVENTS, (uint32_t)n, ev[0].time, ev[n - 1].time, pl->p, pl->len);
+}
+
+int ms_writer_events(ms_writer *w, uint64_t tid, const ms_event *ev, size_t n)
+{
+    if (!w || (n && !ev)) return MS_EINVAL;
+    if (w->err) return w->err;
+    for (size_t i = 0; i < n; i++)
+        if (!op_known(ev[i].op)) return MS_EINVAL;
+    int rc = ms_writer_flush(w);
+    if (rc) return rc;
+    while (n > 0) {
+        size_t k = n < MSF_EVENTS_MAX ? n : MSF_EVENTS_MAX;
+        rc = events_chunk(w, tid, ev, k);
+        if (rc) return rc;
+        ev += k;
+        n -= k;
+    }
+    return 0;
+}
+
+void ms_writer_set_raw(ms_writer *w, int raw)
+{
+    if (w) w->raw = raw != 0;
+}
+
+int ms_writer_close(ms_writer *w)
+{
+    if (!w) return MS_EINVAL;
+    int rc = ms_writer_flush(w);
+    if (w->close_fd && close(w->fd) != 0 && rc == 0) rc = MS_EIO;
+    free_writer(w);
+    return rc;
+}
+
+void ms_writer_abort(ms_writer *w)
+{
+    if (!w) return;
+    if (w->close_fd) close(w->fd);
+    if (w->by_path && w->path) unlink(w->path);
+    free_writer(w);
+}
+
+uint64_t ms_writer_offset(const ms_writer *w)
+{
+    return w ? w->offset : 0;
+}

@@ -1,0 +1,188 @@
+/*
+ * arena.c — the recorder's private memory, and a small owner-aware lock.
+ *
+ * Everything libmemscope owns (thread rings, stack tables, the live table,
+ * the format writer's buffers) comes from one large MAP_NORESERVE mapping
+ * carved with power-of-two size classes. Why: the recorder must never call
+ * the application's malloc (reentrancy, signal handlers, a corrupt heap at
+ * crash time), its memory must be one address range the leak scanner can
+ * exclude, and untouched reservations cost no RSS. Big freed blocks are
+ * returned to the kernel with MADV_DONTNEED. When the lock is held by the
+ * calling thread itself (a signal interrupted the arena), requests fall back
+ * to a direct mmap so the crash path never deadlocks.
+ */
+#include "recorder_internal.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#define HDR 16u
+#define MIN_SHIFT 5
+#define MAX_SHIFT 40
+#define DIRECT_CLASS 0xFFu
+#define BIG_BYTES (64u * 1024u)
+
+struct hdr { uint32_t cls; uint32_t magic; uint64_t size; };
+#define MAGIC 0x6d73726fu
+
+static char *region, *bump, *region_end;
+static void *free_lists[MAX_SHIFT + 1];
+static msr_lock arena_lock;
+
+int msr_gettid(void) { return (int)syscall(SYS_gettid); }
+
+void msr_lock_take(msr_lock *l)
+{
+    int me = msr_gettid(), zero = 0, spins = 0;
+    while (!atomic_compare_exchange_weak_explicit(&l->owner, &zero, me,
+                                                   memory_order_acquire,
+                                                   memory_order_relaxed)) {
+        zero = 0;
+        if (++spins > 64) {
+            struct timespec ts = {0, 50000};
+            nanosleep(&ts, NULL);
+        } else {
+            sched_yield();
+        }
+    }
+}
+
+int msr_lock_try_for(msr_lock *l, uint64_t ms)
+{
+    int me = msr_gettid(), zero = 0;
+    uint64_t deadline = msr_mono_ns() + ms * 1000000ull;
+    for (;;) {
+        if (atomic_compare_exchange_strong_explicit(&l->owner, &zero, me,
+                                                    memory_order_acquire,
+                                                    memory_order_relaxed))
+            return 1;
+        if (zero == me) return -1;
+        zero = 0;
+        if (msr_mono_ns() > deadline) return 0;
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void msr_lock_release(msr_lock *l)
+{
+    atomic_store_explicit(&l->owner, 0, memory_order_release);
+}
+
+static int reserve(void)
+{
+    static const size_t sizes[] = {(size_t)64 << 30, (size_t)8 << 30, (size_t)1 << 30,
+                                   (size_t)256 << 20};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        void *p = mmap(NULL, sizes[i], PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p != MAP_FAILED) {
+            region = bump = p;
+            region_end = region + sizes[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static unsigned class_of(size_t n)
+{
+    size_t need = n + HDR;
+    unsigned s = MIN_SHIFT;
+    while (((size_t)1 << s) < need) s++;
+    return s;
+}
+
+static void *direct_alloc(size_t n)
+{
+    size_t len = (n + HDR + 4095) & ~(size_t)4095;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return NULL;
+    struct hdr *h = p;
+    h->cls = DIRECT_CLASS;
+    h->magic = MAGIC;
+    h->size = len;
+    return (char *)p + HDR;
+}
+
+void *msr_alloc(size_t n)
+{
+    if (n > ((size_t)1 << (MAX_SHIFT - 1))) return NULL;
+    unsigned c = class_of(n);
+    size_t sz = (size_t)1 << c;
+    int r = msr_lock_try_for(&arena_lock, 5000);
+    if (r != 1) return direct_alloc(n);
+    if (!region && reserve() != 0) {
+        msr_lock_release(&arena_lock);
+        return direct_alloc(n);
+    }
+    char *p = free_lists[c];
+    int fresh = 0;
+    if (p) {
+        free_lists[c] = *(void **)(p + HDR);
+    } else {
+        /* align big blocks to their size class (max 2 MiB) for THP-friendliness */
+        size_t al = sz < 4096 ? 16 : (sz < ((size_t)2 << 20) ? 4096 : ((size_t)2 << 20));
+        char *q = (char *)(((uintptr_t)bump + al - 1) & ~(uintptr_t)(al - 1));
+        if (q + sz > region_end) {
+            msr_lock_release(&arena_lock);
+            return direct_alloc(n);
+        }
+        p = q;
+        bump = q + sz;
+        fresh = 1;
+    }
+    msr_lock_release(&arena_lock);
+    struct hdr *h = (struct hdr *)p;
+    h->cls = c;
+    h->magic = MAGIC;
+    h->size = sz;
+    if (!fresh) {
+        if (sz < BIG_BYTES) memset(p + HDR, 0, sz - HDR);
+        else { /* past the kept first page the block was DONTNEED'd (zero) */
+            uintptr_t from = ((uintptr_t)p + 4096 + 4095) & ~(uintptr_t)4095;
+            memset(p + HDR, 0, from - (uintptr_t)p - HDR);
+        }
+    }
+    return p + HDR;
+}
+
+void msr_free(void *ptr)
+{
+    if (!ptr) return;
+    char *p = (char *)ptr - HDR;
+    struct hdr *h = (struct hdr *)p;
+    if (h->magic != MAGIC) return;
+    if (h->cls == DIRECT_CLASS) {
+        munmap(p, h->size);
+        return;
+    }
+    unsigned c = h->cls;
+    size_t sz = (size_t)1 << c;
+    if (sz >= BIG_BYTES) {
+        /* keep the first page (header + free-list link), drop the rest */
+        uintptr_t from = ((uintptr_t)p + 4096 + 4095) & ~(uintptr_t)4095;
+        uintptr_t to = ((uintptr_t)p + sz) & ~(uintptr_t)4095;
+        if (to > from) madvise((void *)from, to - from, MADV_DONTNEED);
+    }
+    int r = msr_lock_try_for(&arena_lock, 5000);
+    if (r != 1) return; /* leak rather than deadlock */
+    *(void **)ptr = free_lists[c];
+    free_lists[c] = p;
+    msr_lock_release(&arena_lock);
+}
+
+void msr_arena_range(uint64_t *start, uint64_t *end)
+{
+    *start = (uint64_t)(uintptr_t)region;
+    *end = (uint64_t)(uintptr_t)region_end;
+}
+
+void msr_arena_atfork_prepare(void) { msr_lock_take(&arena_lock); }
+void msr_arena_atfork_parent(void) { msr_lock_release(&arena_lock); }
+void msr_arena_atfork_child(void) { atomic_store(&arena_lock.owner, 0); }

@@ -1,0 +1,634 @@
+/*
+ * control.c — lifecycle of libmemscope: start, settings, clock, META,
+ * signals, fork, _exit, dlclose, reports at exit and the link-in API.
+ *
+ * The constructor decides whether this process records (MEMSCOPE_AUTO_EXPORT
+ * =1 and not an exec'd descendant of a recorded process), reads the
+ * settings, creates the output file (never clobbering, never following a
+ * symlink), installs handlers for the fatal signals, registers fork handlers
+ * and an on_exit handler (registered from a preload constructor it runs
+ * after every other exit handler and destructor, and it gets the exit
+ * status), and starts the writer thread. Fatal signals: the app's own
+ * handlers are remembered (sigaction/signal are interposed) and still run;
+ * when the effective action is the default one, the trace is finished (raw,
+ * no compression, no malloc) and the signal is re-raised with SIG_DFL so the
+ * exit status and core dump are unchanged.
+ */
+#include "recorder_internal.h"
+#include "inspect.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+
+struct msr_settings msr_cfg;
+int msr_use_tsc;
+uint64_t msr_tsc0, msr_mono0_ns, msr_wall0_ns;
+pid_t msr_pid;
+
+extern char **environ;
+extern int __sigaction(int, const struct sigaction *, struct sigaction *);
+
+/* ------------------------------------------------------------------------ */
+/* Messages                                                                 */
+/* ------------------------------------------------------------------------ */
+void msr_say(const char *a, const char *b, const char *c)
+{
+    char buf[2300];
+    size_t n = 0;
+    const char *parts[] = {"memscope: ", a, b, c, "\n"};
+    for (size_t i = 0; i < 5; i++) {
+        size_t l = strlen(parts[i]);
+        if (n + l >= sizeof buf) l = sizeof buf - 1 - n;
+        memcpy(buf + n, parts[i], l);
+        n += l;
+    }
+    ssize_t r = write(2, buf, n);
+    (void)r;
+}
+
+static void bad_value(const char *name, const char *val)
+{
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s=%.200s, using default", name, val);
+    msr_say("bad ", tmp, "");
+}
+
+/* ------------------------------------------------------------------------ */
+/* Clock                                                                    */
+/* ------------------------------------------------------------------------ */
+uint64_t msr_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t rdtsc_abs(void)
+{
+    uint32_t lo, hi, aux;
+    __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static uint64_t clock_hz_cached;
+
+static void clock_zero(void)
+{
+    uint64_t a = msr_mono_ns();
+    uint64_t t = msr_use_tsc ? rdtsc_abs() : 0;
+    uint64_t b = msr_mono_ns();
+    uint64_t w = wall_ns();
+    uint64_t c = msr_mono_ns();
+    msr_mono0_ns = a + (b - a) / 2;
+    msr_tsc0 = t;
+    msr_wall0_ns = w - (c - msr_mono0_ns);
+}
+
+void msr_clock_init(void)
+{
+    const char *v = getenv("MEMSCOPE_CLOCK");
+    int tsc = 0;
+    char cs[32] = {0};
+    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
+                  O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t r = read(fd, cs, sizeof cs - 1);
+        (void)r;
+        close(fd);
+    }
+    tsc = strncmp(cs, "tsc", 3) == 0;
+    if (v && *v) {
+        if (!strcmp(v, "tsc")) tsc = 1;
+        else if (!strcmp(v, "mono")) tsc = 0;
+        else bad_value("MEMSCOPE_CLOCK", v);
+    }
+    msr_use_tsc = tsc;
+    clock_zero();
+}
+
+uint64_t msr_clock_hz(void)
+{
+    if (clock_hz_cached) return clock_hz_cached;
+    if (!msr_use_tsc) return clock_hz_cached = 1000000000ull;
+    uint64_t el = msr_mono_ns() - msr_mono0_ns;
+    if (el < 20000000ull) {
+        uint64_t rest = 20000000ull - el;
+        struct timespec ts = {0, (long)rest};
+        nanosleep(&ts, NULL);
+    }
+    uint64_t a = msr_mono_ns();
+    uint64_t t = rdtsc_abs();
+    uint64_t b = msr_mono_ns();
+    uint64_t ns = a + (b - a) / 2 - msr_mono0_ns;
+    if (ns == 0) ns = 1;
+    unsigned __int128 hz = (unsigned __int128)(t - msr_tsc0) * 1000000000u / ns;
+    clock_hz_cached = hz ? (uint64_t)hz : 1;
+    return clock_hz_cached;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Settings and the output file                                             */
+/* ------------------------------------------------------------------------ */
+static char exe_path[1024];
+
+static const char *exe_name(void)
+{
+    const char *s = strrchr(exe_path, '/');
+    return s ? s + 1 : (exe_path[0] ? exe_path : "app");
+}
+
+static int flag_env(const char *name, int def)
+{
+    const char *v = getenv(name);
+    if (!v || !*v) return def;
+    if (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true")) return 1;
+    if (!strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "false")) return 0;
+    bad_value(name, v);
+    return def;
+}
+
+static void read_settings(void)
+{
+    const char *v;
+    msr_cfg.unwind = MSR_UNW_LIBUNWIND;
+    if ((v = getenv("MEMSCOPE_UNWIND")) && *v) {
+        if (!strcmp(v, "libunwind")) msr_cfg.unwind = MSR_UNW_LIBUNWIND;
+        else if (!strcmp(v, "fp")) msr_cfg.unwind = MSR_UNW_FP;
+        else if (!strcmp(v, "none")) msr_cfg.unwind = MSR_UNW_NONE;
+        else bad_value("MEMSCOPE_UNWIND", v);
+    }
+    msr_cfg.max_depth = 64;
+    if ((v = getenv("MEMSCOPE_MAX_DEPTH")) && *v) {
+        char *end;
+        long d = strtol(v, &end, 10);
+        if (*end || d < 1 || d > 256) bad_value("MEMSCOPE_MAX_DEPTH", v);
+        else msr_cfg.max_depth = (int)d;
+    }
+    msr_cfg.quiet = flag_env("MEMSCOPE_QUIET", 0);
+    msr_cfg.follow_fork = flag_env("MEMSCOPE_FOLLOW_FORK", 0);
+    if ((v = getenv("MEMSCOPE_EXPORT_FORMAT")) && *v) {
+        if (!strcmp(v, "json")) msr_cfg.export_json = 1;
+        else if (!strcmp(v, "html")) msr_cfg.export_html = 1;
+        else if (!strcmp(v, "both")) msr_cfg.export_json = msr_cfg.export_html = 1;
+        else if (strcmp(v, "none") != 0) bad_value("MEMSCOPE_EXPORT_FORMAT", v);
+    }
+    v = getenv("MEMSCOPE_EXPORT_PATH");
+    snprintf(msr_cfg.path_template, sizeof msr_cfg.path_template, "%s",
+             (v && *v) ? v : "./%e.%p.memscope");
+    v = getenv("MEMSCOPE_LABEL");
+    snprintf(msr_cfg.label, sizeof msr_cfg.label, "%s", v ? v : "");
+}
+
+static void expand_path(pid_t pid, int child)
+{
+    const char *t = msr_cfg.path_template;
+    char *o = msr_cfg.path, *end = msr_cfg.path + sizeof msr_cfg.path - 1;
+    int had_p = 0;
+    char num[24];
+    snprintf(num, sizeof num, "%d", (int)pid);
+    for (; *t && o < end; t++) {
+        const char *ins = NULL;
+        if (t[0] == '%' && t[1] == 'p') ins = num, had_p = 1;
+        else if (t[0] == '%' && t[1] == 'e') ins = exe_name();
+        else if (t[0] == '%' && t[1] == '%') ins = "%";
+        if (ins) {
+            t++;
+            while (*ins && o < end) *o++ = *ins++;
+        } else {
+            *o++ = *t;
+        }
+    }
+    *o = 0;
+    if (child && !had_p) {
+        /* a fork child needs its own file: insert .<pid> */
+        size_t len = strlen(msr_cfg.path);
+        const char *ext = ".memscope";
+        size_t el = strlen(ext);
+        char tail[16] = "";
+        if (len > el && !strcmp(msr_cfg.path + len - el, ext)) {
+            memcpy(tail, ext, el + 1);
+            msr_cfg.path[len - el] = 0;
+        }
+        size_t cur = strlen(msr_cfg.path);
+        snprintf(msr_cfg.path + cur, sizeof msr_cfg.path - cur, ".%s%s", num, tail);
+    }
+}
+
+int msr_open_output(pid_t pid, int child)
+{
+    expand_path(pid, child);
+    ms_writer_opts o;
+    memset(&o, 0, sizeof o);
+    o.kind = MS_KIND_HEAP;
+    o.level = 1;              /* the writer thread must keep up; ratio is ample */
+    o.alloc_fn = msr_alloc;
+    o.free_fn = msr_free;
+    ms_writer *w = NULL;
+    int r = ms_writer_open(&w, msr_cfg.path, &o);
+    if (r == MS_EEXIST) {
+        msr_say(msr_cfg.path, " exists, not recording", "");
+        return -1;
+    }
+    if (r != MS_OK) {
+        char why[160];
+        snprintf(why, sizeof why, ": %s, not recording",
+                 r == MS_EIO ? strerror(errno) : ms_strerror(r));
+        msr_say("cannot create ", msr_cfg.path, why);
+        return -1;
+    }
+    msr_writer = w;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* META                                                                     */
+/* ------------------------------------------------------------------------ */
+static ms_str s_of(const char *s) { ms_str r = {s, s ? strlen(s) : 0}; return r; }
+
+void msr_write_meta(void)
+{
+    static char cmdline[65536], boot_id[64];
+    struct utsname u;
+    memset(&u, 0, sizeof u);
+    uname(&u);
+    size_t cl = 0;
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t r;
+        while (cl < sizeof cmdline && (r = read(fd, cmdline + cl, sizeof cmdline - cl)) > 0)
+            cl += (size_t)r;
+        close(fd);
+    }
+    while (cl > 0 && cmdline[cl - 1] == 0) cl--;
+    boot_id[0] = 0;
+    fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t r = read(fd, boot_id, sizeof boot_id - 1);
+        if (r < 0) r = 0;
+        boot_id[r] = 0;
+        char *nl = strchr(boot_id, '\n');
+        if (nl) *nl = 0;
+        close(fd);
+    }
+    ms_record r;
+    memset(&r, 0, sizeof r);
+    r.type = MS_REC_META;
+    ms_meta *m = &r.u.meta;
+    m->recorder_version = s_of(MS_VERSION_STRING);
+    m->mode = MS_MODE_FULL;
+    m->pid = (uint64_t)getpid();
+    m->ppid = (uint64_t)getppid();
+    m->exe = s_of(exe_path);
+    m->cmdline.ptr = cmdline;
+    m->cmdline.len = cl;
+    m->hostname = s_of(u.nodename);
+    m->kernel = s_of(u.release);
+    m->page_size = (uint64_t)sysconf(_SC_PAGESIZE);
+    m->clock_hz = msr_clock_hz();
+    m->start_wall_ns = msr_wall0_ns;
+    m->unwinder = s_of(msr_cfg.unwind == MSR_UNW_FP ? "fp"
+                       : msr_cfg.unwind == MSR_UNW_NONE ? "none" : "libunwind");
+    m->max_depth = msr_cfg.unwind == MSR_UNW_NONE ? 0 : (uint32_t)msr_cfg.max_depth;
+    m->label = s_of(msr_cfg.label);
+    m->boot_id = s_of(boot_id);
+    ms_writer_add(msr_writer, &r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Signals                                                                  */
+/* ------------------------------------------------------------------------ */
+#define NSIG_MAX 65
+static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT};
+static struct sigaction app_act[NSIG_MAX];
+static unsigned char managed[NSIG_MAX];
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+    int saved = errno;
+    struct sigaction a = app_act[sig];
+    if (a.sa_handler != SIG_DFL && a.sa_handler != SIG_IGN) {
+        if (a.sa_flags & SA_RESETHAND) {
+            app_act[sig].sa_handler = SIG_DFL;
+            app_act[sig].sa_flags &= ~SA_SIGINFO;
+        }
+        errno = saved;
+        if (a.sa_flags & SA_SIGINFO) a.sa_sigaction(sig, si, uc);
+        else a.sa_handler(sig);
+        return;
+    }
+    int hw = si && si->si_code > 0 &&
+             (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL);
+    if (a.sa_handler == SIG_IGN && !hw) {
+        errno = saved;
+        return;
+    }
+    int mode = atomic_load(&msr_mode);
+    if ((mode == MSR_REC || mode == MSR_FINISHING) && getpid() == msr_pid)
+        msr_finish(MS_END_SIGNAL, sig, 1);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    __sigaction(sig, &dfl, NULL);
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, sig);
+    syscall(SYS_tgkill, getpid(), msr_gettid(), sig);
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+    errno = saved;
+}
+
+static void install_signals(void)
+{
+    for (size_t i = 0; i < sizeof fatal_sigs / sizeof fatal_sigs[0]; i++) {
+        int sig = fatal_sigs[i];
+        struct sigaction old;
+        if (__sigaction(sig, NULL, &old) != 0) continue;
+        app_act[sig] = old;
+        managed[sig] = 1;
+        if (old.sa_handler == SIG_IGN) continue;
+        struct sigaction ours;
+        memset(&ours, 0, sizeof ours);
+        if (old.sa_handler != SIG_DFL) {
+            ours = old;
+            ours.sa_flags &= ~SA_RESETHAND;
+        } else {
+            sigemptyset(&ours.sa_mask);
+            ours.sa_flags = SA_RESTART | SA_ONSTACK;
+        }
+        ours.sa_sigaction = on_signal;
+        ours.sa_flags |= SA_SIGINFO;
+        __sigaction(sig, &ours, NULL);
+    }
+}
+
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (sig <= 0 || sig >= NSIG_MAX || !managed[sig]) return __sigaction(sig, act, old);
+    struct sigaction prev = app_act[sig];
+    if (act) {
+        int r;
+        if (act->sa_handler == SIG_IGN) {
+            r = __sigaction(sig, act, NULL);
+        } else {
+            struct sigaction ours = *act;
+            ours.sa_sigaction = on_signal;
+            ours.sa_flags = (act->sa_flags | SA_SIGINFO) & ~SA_RESETHAND;
+            r = __sigaction(sig, &ours, NULL);
+        }
+        if (r != 0) return r;
+        app_act[sig] = *act;
+    }
+    if (old) *old = prev;
+    return 0;
+}
+
+sighandler_t signal(int sig, sighandler_t h)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sigemptyset(&sa.sa_mask);
+    if (sig > 0 && sig < NSIG_MAX) sigaddset(&sa.sa_mask, sig);
+    sa.sa_flags = SA_RESTART;
+    if (sigaction(sig, &sa, &old) < 0) return SIG_ERR;
+    return old.sa_handler;
+}
+
+/* ------------------------------------------------------------------------ */
+/* fork, exit, _exit, dlclose                                               */
+/* ------------------------------------------------------------------------ */
+static int fork_locked, fork_saved_guard;
+
+static void fork_prepare(void)
+{
+    if (atomic_load(&msr_mode) != MSR_REC) return;
+    fork_saved_guard = msr_tls.guard;
+    msr_tls.guard = 1;
+    msr_lock_take(&msr_writer_lock);
+    msr_lock_take(&msr_stack_lock);
+    msr_arena_atfork_prepare();
+    fork_locked = 1;
+}
+
+static void fork_parent(void)
+{
+    if (!fork_locked) return;
+    fork_locked = 0;
+    msr_arena_atfork_parent();
+    msr_lock_release(&msr_stack_lock);
+    msr_lock_release(&msr_writer_lock);
+    msr_tls.guard = fork_saved_guard;
+}
+
+extern void msr_modules_reset(void) __attribute__((weak));
+
+static void fork_child(void)
+{
+    if (!fork_locked) return;
+    fork_locked = 0;
+    msr_arena_atfork_child();
+    msr_stacks_atfork_child();
+    if (!msr_cfg.follow_fork) {
+        atomic_store(&msr_mode, MSR_OFF);
+        msr_drain_atfork_child(0);
+        msr_tls.guard = fork_saved_guard;
+        return;
+    }
+    msr_drain_atfork_child(1);
+    msr_writer = NULL;          /* the parent's writer is not ours to touch */
+    msr_pid = getpid();
+    clock_zero();
+    if (msr_modules_reset) msr_modules_reset();
+    msr_meta_written = 0;
+    /* msr_open_output inserts the pid when the template has no %p */
+    int r = msr_open_output(msr_pid, 1);
+    if (r != 0) {
+        msr_writer = NULL;
+        atomic_store(&msr_mode, MSR_OFF);
+    } else if (msr_drain_start() != 0) {
+        atomic_store(&msr_mode, MSR_OFF);
+    }
+    msr_tls.guard = fork_saved_guard;
+}
+
+static void on_exit_cb(int status, void *arg)
+{
+    (void)arg;
+    if (atomic_load(&msr_mode) == MSR_REC && getpid() == msr_pid)
+        msr_finish(MS_END_EXIT, status, 0);
+}
+
+void _exit(int status)
+{
+    if (atomic_load(&msr_mode) == MSR_REC && getpid() == msr_pid)
+        msr_finish(MS_END_UEXIT, status, 0);
+    for (;;) syscall(SYS_exit_group, status);
+}
+
+void _Exit(int status)
+{
+    if (atomic_load(&msr_mode) == MSR_REC && getpid() == msr_pid)
+        msr_finish(MS_END_UEXIT, status, 0);
+    for (;;) syscall(SYS_exit_group, status);
+}
+
+int dlclose(void *h)
+{
+    static int (*real)(void *);
+    if (!real) real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    if (!real) return -1;
+    if (atomic_load(&msr_mode) == MSR_REC && !msr_tls.guard) {
+        /* make sure the module about to go has its MODULE record */
+        msr_tls.guard = 1;
+        msr_lock_take(&msr_writer_lock);
+        if (msr_writer && msr_meta_written) msr_modules_sync(msr_writer, msr_now());
+        msr_lock_release(&msr_writer_lock);
+        msr_tls.guard = 0;
+        int r = real(h);
+        atomic_store(&msr_modules_dirty, 1);
+        return r;
+    }
+    return real(h);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reports at exit (MEMSCOPE_EXPORT_FORMAT)                                 */
+/* ------------------------------------------------------------------------ */
+static int run_msconv(const char *fmt_opt, const char *out)
+{
+    char prog[1200];
+    Dl_info di;
+    int found = 0;
+    if (dladdr((void *)run_msconv, &di) && di.dli_fname && strchr(di.dli_fname, '/')) {
+        snprintf(prog, sizeof prog, "%s", di.dli_fname);
+        char *sl = strrchr(prog, '/');
+        *sl = 0;
+        size_t l = strlen(prog);
+        snprintf(prog + l, sizeof prog - l, "/../bin/msconv");
+        found = access(prog, X_OK) == 0;
+    }
+    if (!found) snprintf(prog, sizeof prog, "msconv");
+    size_t ne = 0;
+    while (environ && environ[ne]) ne++;
+    char **envp = msr_alloc((ne + 2) * sizeof *envp);
+    if (!envp) return -1;
+    size_t k = 0;
+    for (size_t i = 0; i < ne; i++) {
+        if (!strncmp(environ[i], "LD_PRELOAD=", 11) ||
+            !strncmp(environ[i], "MEMSCOPE_AUTO_EXPORT=", 21))
+            continue;
+        envp[k++] = environ[i];
+    }
+    envp[k++] = "MEMSCOPE_AUTO_EXPORT=0";
+    envp[k] = NULL;
+    char *argv[] = {"msconv", msr_cfg.path, (char *)fmt_opt, "-o", (char *)out, NULL};
+    pid_t pid;
+    int r = found ? posix_spawn(&pid, prog, NULL, NULL, argv, envp)
+                  : posix_spawnp(&pid, prog, NULL, NULL, argv, envp);
+    msr_free(envp);
+    if (r != 0) return -1;
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+void msr_export_reports(void)
+{
+    const char *fmts[2][2] = {{"--json", ".json"}, {"--html", ".html"}};
+    int want[2] = {msr_cfg.export_json, msr_cfg.export_html};
+    for (int i = 0; i < 2; i++) {
+        if (!want[i]) continue;
+        char out[1100];
+        snprintf(out, sizeof out, "%s%s", msr_cfg.path, fmts[i][1]);
+        if (run_msconv(fmts[i][0], out) == 0) {
+            if (!msr_cfg.quiet) msr_say("wrote ", out, "");
+        } else {
+            msr_say("msconv ", fmts[i][0], " failed, no report written");
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Constructor                                                              */
+/* ------------------------------------------------------------------------ */
+__attribute__((constructor)) static void msr_init(void)
+{
+    msr_tls.guard = 1;
+    if (!flag_env("MEMSCOPE_AUTO_EXPORT", 0)) goto out;
+    msr_pid = getpid();
+    const char *ap = getenv("MEMSCOPE_ACTIVE_PID");
+    if (ap && *ap && atol(ap) != (long)msr_pid && !flag_env("MEMSCOPE_FOLLOW_EXEC", 0))
+        goto out;   /* exec'd descendant of a recorded process */
+    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = 0;
+    read_settings();
+    msr_clock_init();
+    msr_use_membarrier =
+        syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+    if (msr_stacks_init() != 0) {
+        msr_say("out of memory, not recording", "", "");
+        goto out;
+    }
+    if (msr_open_output(msr_pid, 0) != 0) goto out;
+    char pidbuf[24];
+    snprintf(pidbuf, sizeof pidbuf, "%d", (int)msr_pid);
+    setenv("MEMSCOPE_ACTIVE_PID", pidbuf, 1);
+    install_signals();
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    on_exit(on_exit_cb, NULL);
+    atomic_store(&msr_mode, MSR_REC);
+    if (msr_drain_start() != 0) {
+        atomic_store(&msr_mode, MSR_OFF);
+        ms_writer_abort(msr_writer);
+        msr_writer = NULL;
+        msr_say("cannot start the writer thread, not recording", "", "");
+    }
+out:
+    msr_tls.guard = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Link-in API                                                              */
+/* ------------------------------------------------------------------------ */
+void ms_label(const void *ptr, const char *var_name, const char *type_name)
+{
+    if (atomic_load(&msr_mode) != MSR_REC || !ptr) return;
+    int g = msr_tls.guard;
+    msr_tls.guard = 1;
+    msr_queue_label(ptr, var_name, type_name);
+    msr_tls.guard = g;
+}
+
+void ms_mark(const char *name)
+{
+    if (atomic_load(&msr_mode) != MSR_REC) return;
+    int g = msr_tls.guard;
+    msr_tls.guard = 1;
+    msr_queue_mark(name);
+    msr_tls.guard = g;
+}
+
+void ms_pause(void) { atomic_store(&msr_paused, 1); }
+void ms_resume(void) { atomic_store(&msr_paused, 0); }
+int ms_recording(void) { return atomic_load(&msr_mode) == MSR_REC; }

@@ -1,0 +1,877 @@
+/*
+ * drain.c — the background writer thread of libmemscope and trace finishing.
+ *
+ * Application threads only store events into their own rings. This thread
+ * wakes when a ring is half full or every 25 ms and runs an "epoch" under
+ * the writer lock: it reads its clock (barrier time T), forces a memory
+ * barrier on every running thread (membarrier(2) PRIVATE_EXPEDITED; without
+ * it the app threads use a locked exchange instead), waits for threads that
+ * are between timestamp and publish, and then knows that every event with
+ * time < T is in some ring. It writes the new STACK nodes, THREAD records,
+ * each thread's events with time < T (ms_writer_events, column chunks), and
+ * replays them merged by time into the live table (address -> size), which
+ * gives SAMPLE's live bytes and the LIVE_BLOCKS at exit. Every 50 ms it adds
+ * SAMPLE and SYNC{T} and flushes, so a kill -9 loses at most ~50 ms.
+ * msr_finish (exit, _exit, fatal signal) stops the thread and does a last
+ * epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes),
+ * SYMBOLs and END; on the crash path the writer goes raw (no zstd).
+ */
+#include "recorder_internal.h"
+#include "inspect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <sys/syscall.h>
+
+ms_writer *msr_writer;
+msr_lock msr_writer_lock;
+_Atomic int msr_modules_dirty;
+
+static pthread_t writer_thr;
+static int writer_running;
+static _Atomic int writer_stop;
+static uint64_t nodes_written;
+int msr_meta_written;
+static uint64_t last_sync_ns, last_names_ns;
+static unsigned long long dl_adds = ~0ull, dl_subs = ~0ull;
+
+static struct {
+    uint64_t n_events, n_allocs, n_frees, alloc_bytes, n_dropped;
+} st;
+
+/* ------------------------------------------------------------------------ */
+/* Live table: open addressing on the block address                          */
+/* ------------------------------------------------------------------------ */
+static uint64_t *lt_key, *lt_size;
+static size_t lt_cap, lt_used;
+static uint64_t lt_bytes;
+
+static inline size_t lt_slot(uint64_t a, size_t cap)
+{
+    return (size_t)(((a >> 4) * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+}
+
+static int lt_grow(void)
+{
+    size_t ncap = lt_cap ? lt_cap * 2 : (1u << 16);
+    uint64_t *nk = msr_alloc(ncap * 8), *ns = msr_alloc(ncap * 8);
+    if (!nk || !ns) {
+        msr_free(nk);
+        msr_free(ns);
+        return -1;
+    }
+    for (size_t i = 0; i < lt_cap; i++) {
+        if (!lt_key[i]) continue;
+        size_t j = lt_slot(lt_key[i], ncap);
+        while (nk[j]) j = (j + 1) & (ncap - 1);
+        nk[j] = lt_key[i];
+        ns[j] = lt_size[i];
+    }
+    msr_free(lt_key);
+    msr_free(lt_size);
+    lt_key = nk;
+    lt_size = ns;
+    lt_cap = ncap;
+    return 0;
+}
+
+static void lt_insert(uint64_t a, uint64_t size)
+{
+    if ((lt_used + 1) * 10 > lt_cap * 7 && lt_grow() != 0) return;
+    size_t j = lt_slot(a, lt_cap);
+    while (lt_key[j]) {
+        if (lt_key[j] == a) {
+            lt_bytes -= lt_size[j];
+            lt_size[j] = size;
+            lt_bytes += size;
+            return;
+        }
+        j = (j + 1) & (lt_cap - 1);
+    }
+    lt_key[j] = a;
+    lt_size[j] = size;
+    lt_used++;
+    lt_bytes += size;
+}
+
+static void lt_remove(uint64_t a)
+{
+    if (!lt_cap) return;
+    size_t j = lt_slot(a, lt_cap);
+    while (lt_key[j] != a) {
+        if (!lt_key[j]) return;
+        j = (j + 1) & (lt_cap - 1);
+    }
+    lt_bytes -= lt_size[j];
+    lt_used--;
+    /* backward-shift deletion */
+    size_t i = j;
+    for (;;) {
+        lt_key[i] = 0;
+        size_t k = i;
+        for (;;) {
+            k = (k + 1) & (lt_cap - 1);
+            if (!lt_key[k]) return;
+            size_t home = lt_slot(lt_key[k], lt_cap);
+            /* can the entry at k move to i? yes unless home is in (i, k] */
+            if (i <= k ? (home <= i || home > k) : (home <= i && home > k)) break;
+        }
+        lt_key[i] = lt_key[k];
+        lt_size[i] = lt_size[k];
+        i = k;
+    }
+}
+
+static void replay(const ms_event *e)
+{
+    st.n_events++;
+    uint8_t op = e->op;
+    if (MS_OP_IS_FREE(op)) {
+        if (e->addr) {
+            st.n_frees++;
+            lt_remove(e->addr);
+        }
+    } else if (MS_OP_IS_REALLOC(op)) {
+        if (e->addr == 0 && e->size > 0) return; /* failed: old stays live */
+        if (e->old_addr) {
+            st.n_frees++;
+            lt_remove(e->old_addr);
+        }
+        if (e->addr) {
+            st.n_allocs++;
+            st.alloc_bytes += e->size;
+            lt_insert(e->addr, e->size);
+        }
+    } else if (e->addr) {
+        st.n_allocs++;
+        st.alloc_bytes += e->size;
+        lt_insert(e->addr, e->size);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Marks and labels queued by application threads                          */
+/* ------------------------------------------------------------------------ */
+struct qent {
+    struct qent *next;
+    uint32_t type;
+    uint64_t time, tid, addr;
+    char *a, *b;
+};
+static msr_lock q_lock;
+static struct qent *q_head, *q_tail;
+
+static char *dupstr(const char *s)
+{
+    if (!s) s = "";
+    size_t n = strlen(s);
+    if (n > 4096) n = 4096;
+    char *d = msr_alloc(n + 1);
+    if (d) memcpy(d, s, n);
+    return d;
+}
+
+static void queue(uint32_t type, uint64_t addr, const char *a, const char *b)
+{
+    struct qent *q = msr_alloc(sizeof *q);
+    if (!q) return;
+    q->type = type;
+    q->tid = (uint64_t)msr_gettid();
+    q->addr = addr;
+    q->a = dupstr(a);
+    q->b = dupstr(b);
+    msr_lock_take(&q_lock);
+    q->time = msr_now();
+    if (q_tail) q_tail->next = q;
+    else q_head = q;
+    q_tail = q;
+    msr_lock_release(&q_lock);
+}
+
+void msr_queue_mark(const char *name) { queue(MS_REC_MARK, 0, name, NULL); }
+void msr_queue_label(const void *p, const char *var, const char *type)
+{
+    queue(MS_REC_LABEL, (uint64_t)(uintptr_t)p, var, type);
+}
+
+static ms_str mkstr(const char *s) { ms_str r = {s, s ? strlen(s) : 0}; return r; }
+
+static void write_queue(uint64_t T)
+{
+    for (;;) {
+        msr_lock_take(&q_lock);
+        struct qent *q = q_head;
+        if (!q || q->time >= T) {
+            msr_lock_release(&q_lock);
+            return;
+        }
+        q_head = q->next;
+        if (!q_head) q_tail = NULL;
+        msr_lock_release(&q_lock);
+        ms_record r;
+        memset(&r, 0, sizeof r);
+        r.type = q->type;
+        if (q->type == MS_REC_MARK) {
+            r.u.mark.time = q->time;
+            r.u.mark.tid = q->tid;
+            r.u.mark.name = mkstr(q->a);
+        } else {
+            r.u.label.time = q->time;
+            r.u.label.tid = q->tid;
+            r.u.label.addr = q->addr;
+            r.u.label.var_name = mkstr(q->a);
+            r.u.label.type_name = mkstr(q->b);
+        }
+        ms_writer_add(msr_writer, &r);
+        msr_free(q->a);
+        msr_free(q->b);
+        msr_free(q);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                            */
+/* ------------------------------------------------------------------------ */
+static ssize_t read_small(const char *path, char *buf, size_t cap)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = 0;
+    while ((size_t)n < cap) {
+        ssize_t r = read(fd, buf + n, cap - (size_t)n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        n += r;
+    }
+    close(fd);
+    return n;
+}
+
+static uint64_t read_rss(void)
+{
+    char buf[128];
+    ssize_t n = read_small("/proc/self/statm", buf, sizeof buf - 1);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    const char *p = buf;
+    while (*p && *p != ' ') p++;
+    while (*p == ' ') p++;
+    uint64_t v = 0;
+    while (*p >= '0' && *p <= '9') v = v * 10 + (uint64_t)(*p++ - '0');
+    return v * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void thread_name(uint64_t tid, char *out, size_t cap)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%llu/comm", (unsigned long long)tid);
+    ssize_t n = read_small(path, out, cap - 1);
+    if (n < 0) n = 0;
+    while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == 0)) n--;
+    out[n] = 0;
+}
+
+static int dl_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    unsigned long long *v = arg;
+    v[0] = info->dlpi_adds;
+    v[1] = info->dlpi_subs;
+    return 1;
+}
+
+static void write_sample(uint64_t T)
+{
+    ms_record r;
+    memset(&r, 0, sizeof r);
+    r.type = MS_REC_SAMPLE;
+    r.u.sample.time = T;
+    r.u.sample.rss = read_rss();
+    r.u.sample.heap_live = lt_bytes;
+    r.u.sample.heap_blocks = lt_used;
+    ms_writer_add(msr_writer, &r);
+}
+
+static void write_sync(uint64_t T)
+{
+    ms_record r;
+    memset(&r, 0, sizeof r);
+    r.type = MS_REC_SYNC;
+    r.u.sync.time = T;
+    ms_writer_add(msr_writer, &r);
+}
+
+static void write_nodes(void)
+{
+    uint64_t count = atomic_load_explicit(&msr_nodes_count, memory_order_acquire);
+    while (nodes_written < count) {
+        uint64_t k = count - nodes_written;
+        if (k > 8192) k = 8192;
+        ms_record r;
+        memset(&r, 0, sizeof r);
+        r.type = MS_REC_STACK;
+        r.u.stack.first_id = nodes_written + 1;
+        r.u.stack.count = (uint32_t)k;
+        r.u.stack.nodes = msr_nodes + nodes_written;
+        if (ms_writer_add(msr_writer, &r) < 0) return;
+        nodes_written += k;
+    }
+}
+
+static void write_thread(msr_thread *t, uint64_t time)
+{
+    ms_record r;
+    memset(&r, 0, sizeof r);
+    r.type = MS_REC_THREAD;
+    r.u.thread.tid = t->tid;
+    r.u.thread.time = time;
+    r.u.thread.name = mkstr(t->name);
+    ms_writer_add(msr_writer, &r);
+}
+
+static void write_thread_end(msr_thread *t, uint64_t time)
+{
+    ms_record r;
+    memset(&r, 0, sizeof r);
+    r.type = MS_REC_THREAD_END;
+    r.u.thread_end.tid = t->tid;
+    r.u.thread_end.time = time;
+    ms_writer_add(msr_writer, &r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Epoch                                                                    */
+/* ------------------------------------------------------------------------ */
+
+/* Merge heap for replay in time order across threads. */
+struct cur { msr_thread *t; uint64_t i, end; };
+
+static inline uint64_t cur_time(const struct cur *c)
+{
+    return c->t->ring[c->i & (MSR_RING_CAP - 1)].time;
+}
+
+static void heap_down(struct cur *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && cur_time(&h[l]) < cur_time(&h[m])) m = l;
+        if (r < n && cur_time(&h[r]) < cur_time(&h[m])) m = r;
+        if (m == i) return;
+        struct cur tmp = h[i];
+        h[i] = h[m];
+        h[m] = tmp;
+        i = m;
+    }
+}
+
+static struct cur *curs;
+static size_t curs_cap;
+
+/* An alloc immediately followed, in the same thread, by the free of that
+ * block cancels out in the live table whatever other threads did meanwhile
+ * (nobody else can touch a live block): count it, skip the table. */
+static inline int pair_cancels(const ms_event *a, const ms_event *b)
+{
+    return !MS_OP_IS_FREE(a->op) && !MS_OP_IS_REALLOC(a->op) && a->addr &&
+           MS_OP_IS_FREE(b->op) && b->addr == a->addr;
+}
+
+static void replay_merged(size_t n)
+{
+    if (n == 1) {
+        msr_thread *t = curs[0].t;
+        uint64_t i = curs[0].i, end = curs[0].end;
+        while (i < end) {
+            const ms_event *e = &t->ring[i & (MSR_RING_CAP - 1)];
+            if (i + 1 < end) {
+                const ms_event *f = &t->ring[(i + 1) & (MSR_RING_CAP - 1)];
+                if (pair_cancels(e, f)) {
+                    st.n_events += 2;
+                    st.n_allocs++;
+                    st.n_frees++;
+                    st.alloc_bytes += e->size;
+                    i += 2;
+                    continue;
+                }
+            }
+            replay(e);
+            i++;
+        }
+        return;
+    }
+    for (size_t i = n / 2; i-- > 0;) heap_down(curs, n, i);
+    while (n > 0) {
+        struct cur *c = &curs[0];
+        const ms_event *e = &c->t->ring[c->i & (MSR_RING_CAP - 1)];
+        if (c->i + 1 < c->end &&
+            pair_cancels(e, &c->t->ring[(c->i + 1) & (MSR_RING_CAP - 1)])) {
+            st.n_events += 2;
+            st.n_allocs++;
+            st.n_frees++;
+            st.alloc_bytes += e->size;
+            c->i += 2;
+        } else {
+            replay(e);
+            c->i++;
+        }
+        if (c->i == c->end) curs[0] = curs[--n];
+        heap_down(curs, n, 0);
+    }
+}
+
+static void write_events(msr_thread *t, uint64_t from, uint64_t to)
+{
+    while (from < to) {
+        uint64_t off = from & (MSR_RING_CAP - 1);
+        uint64_t k = to - from;
+        if (k > MSR_RING_CAP - off) k = MSR_RING_CAP - off;
+        ms_writer_events(msr_writer, t->tid, &t->ring[off], (size_t)k);
+        from += k;
+    }
+}
+
+enum { EP_NORMAL = 0, EP_FINAL = 1, EP_CRASH = 2 };
+
+static void epoch(int kind, int timer)
+{
+    int me = msr_gettid();
+    uint64_t T = msr_now();
+    if (kind != EP_NORMAL) T = UINT64_MAX;
+    if (msr_use_membarrier)
+        syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
+    else
+        atomic_thread_fence(memory_order_seq_cst);
+
+    msr_thread *head = atomic_load_explicit(&msr_threads, memory_order_acquire);
+    size_t nthreads = 0;
+    pid_t pid = getpid();
+    for (msr_thread *t = head; t; t = t->next) {
+        nthreads++;
+        if (timer && !t->dead && syscall(SYS_tgkill, pid, (pid_t)t->tid, 0) != 0 &&
+            errno == ESRCH)
+            t->dead = 1;
+    }
+    if (nthreads > curs_cap) {
+        size_t nc = nthreads * 2 + 16;
+        struct cur *c = msr_alloc(nc * sizeof *c);
+        if (c) {
+            msr_free(curs);
+            curs = c;
+            curs_cap = nc;
+        }
+    }
+    size_t ncur = 0;
+    for (msr_thread *t = head; t; t = t->next) {
+        if (!(kind == EP_CRASH && (int)t->tid == me)) {
+            uint64_t deadline = kind == EP_CRASH ? msr_mono_ns() + 200000000ull : 0;
+            int spins = 0;
+            while (atomic_load_explicit(&t->busy, memory_order_acquire)) {
+                if (deadline && msr_mono_ns() > deadline) break;
+                if (++spins > 100) {
+                    struct timespec ts = {0, 20000};
+                    nanosleep(&ts, NULL);
+                }
+            }
+        }
+        uint64_t np = atomic_load_explicit(&t->n, memory_order_acquire);
+        uint64_t c = atomic_load_explicit(&t->consumed, memory_order_relaxed);
+        uint64_t e = np;
+        while (e > c && t->ring[(e - 1) & (MSR_RING_CAP - 1)].time >= T) e--;
+        t->batch_end = e;
+        if (e > c && ncur < curs_cap) {
+            curs[ncur].t = t;
+            curs[ncur].i = c;
+            curs[ncur].end = e;
+            ncur++;
+        }
+    }
+
+    uint64_t now = kind == EP_NORMAL ? T : msr_now();
+    if (!msr_meta_written) {
+        msr_write_meta();
+        msr_meta_written = 1;
+        msr_modules_sync(msr_writer, now);
+        msr_modules_dirty = 0;
+    } else if (timer || kind != EP_NORMAL || msr_modules_dirty) {
+        unsigned long long v[2] = {0, 0};
+        dl_iterate_phdr(dl_cb, v);
+        if (v[0] != dl_adds || v[1] != dl_subs || msr_modules_dirty) {
+            dl_adds = v[0];
+            dl_subs = v[1];
+            msr_modules_dirty = 0;
+            msr_modules_sync(msr_writer, now);
+        }
+    }
+    write_nodes();
+
+    int names = timer && (msr_mono_ns() - last_names_ns > 1000000000ull);
+    if (names) last_names_ns = msr_mono_ns();
+    for (msr_thread *t = head; t; t = t->next) {
+        if (!t->announced) {
+            char nm[sizeof t->name];
+            thread_name(t->tid, nm, sizeof nm);
+            if (nm[0]) memcpy(t->name, nm, sizeof nm);
+            write_thread(t, now);
+            t->announced = 1;
+        } else if (names || t->dead || kind == EP_FINAL) {
+            char nm[sizeof t->name];
+            thread_name(t->tid, nm, sizeof nm);
+            if (nm[0] && strcmp(nm, t->name) != 0) {
+                memcpy(t->name, nm, sizeof nm);
+                write_thread(t, now);
+            }
+        }
+    }
+    for (msr_thread *t = head; t; t = t->next) {
+        uint64_t c = atomic_load_explicit(&t->consumed, memory_order_relaxed);
+        if (t->batch_end > c) write_events(t, c, t->batch_end);
+    }
+    replay_merged(ncur);
+    for (msr_thread *t = head; t; t = t->next) {
+        atomic_store_explicit(&t->consumed, t->batch_end, memory_order_release);
+        t->wake_sent = 0;
+    }
+    write_queue(T);
+
+    /* retire dead threads that are fully drained */
+    if (kind == EP_NORMAL) {
+        msr_thread *prev = NULL, *t = atomic_load_explicit(&msr_threads, memory_order_acquire);
+        while (t) {
+            msr_thread *next = t->next;
+            if (t->dead && atomic_load(&t->consumed) == atomic_load(&t->n)) {
+                write_thread_end(t, now);
+                st.n_dropped += t->n_dropped;
+                int unlinked = 0;
+                if (!prev) {
+                    msr_thread *exp = t;
+                    unlinked = atomic_compare_exchange_strong(&msr_threads, &exp, next);
+                    if (!unlinked) {
+                        /* new threads were pushed in front: find our predecessor */
+                        for (msr_thread *p = atomic_load(&msr_threads); p; p = p->next)
+                            if (p->next == t) {
+                                p->next = next;
+                                unlinked = 1;
+                                break;
+                            }
+                    }
+                } else {
+                    prev->next = next;
+                    unlinked = 1;
+                }
+                if (unlinked) {
+                    msr_free(t->ring);
+                    msr_free(t->cache);
+                    msr_free(t->memo);
+                    msr_free(t);
+                    t = next;
+                    continue;
+                }
+            }
+            prev = t;
+            t = next;
+        }
+    }
+
+    if (timer || kind != EP_NORMAL) {
+        uint64_t ts = kind == EP_NORMAL ? T : now;
+        write_sample(ts);
+        write_sync(ts);
+        ms_writer_flush(msr_writer);
+        last_sync_ns = msr_mono_ns();
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Writer thread                                                            */
+/* ------------------------------------------------------------------------ */
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    msr_tls.guard = 1;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    while (!atomic_load(&writer_stop)) {
+        uint32_t w = atomic_load(&msr_wake_word);
+        struct timespec ts = {0, 25000000};
+        syscall(SYS_futex, &msr_wake_word, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
+        if (atomic_load(&writer_stop)) break;
+        msr_lock_take(&msr_writer_lock);
+        if (atomic_load(&msr_mode) == MSR_REC && msr_writer) {
+            int timer = msr_mono_ns() - last_sync_ns >= 50000000ull;
+            epoch(EP_NORMAL, timer);
+        }
+        msr_lock_release(&msr_writer_lock);
+    }
+    return NULL;
+}
+
+int msr_drain_start(void)
+{
+    atomic_store(&writer_stop, 0);
+    last_sync_ns = msr_mono_ns();
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 256 * 1024);
+    int r = pthread_create(&writer_thr, &a, writer_main, NULL);
+    pthread_attr_destroy(&a);
+    writer_running = r == 0;
+    return r == 0 ? 0 : -1;
+}
+
+/* In a fork child: forget the parent's threads and pending events. */
+void msr_drain_atfork_child(int follow)
+{
+    atomic_store(&msr_writer_lock.owner, 0);
+    atomic_store(&q_lock.owner, 0);
+    writer_running = 0;
+    msr_thread *me = msr_tls.t;
+    msr_thread *t = atomic_load(&msr_threads);
+    while (t) {
+        msr_thread *next = t->next;
+        if (t != me && follow) {
+            msr_free(t->ring);
+            msr_free(t->cache);
+            msr_free(t->memo);
+            msr_free(t);
+        }
+        t = next;
+    }
+    if (me) {
+        me->next = NULL;
+        atomic_store(&me->consumed, atomic_load(&me->n));
+        atomic_store(&me->busy, 0);
+        me->announced = 0;
+        me->dead = 0;
+        me->tid = (uint64_t)msr_gettid();
+        me->wake_sent = 0;
+        me->n_dropped = 0;
+    }
+    atomic_store(&msr_threads, me);
+    q_head = q_tail = NULL;
+    if (!follow) return;
+    nodes_written = 0;
+    msr_meta_written = 0;
+    memset(&st, 0, sizeof st);
+    if (lt_cap) {
+        memset(lt_key, 0, lt_cap * 8);
+        memset(lt_size, 0, lt_cap * 8);
+    }
+    lt_used = 0;
+    lt_bytes = 0;
+    dl_adds = dl_subs = ~0ull;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Finishing                                                                */
+/* ------------------------------------------------------------------------ */
+static void sort_blocks(ms_live_block *b, size_t n)
+{
+    /* heapsort: no recursion, no allocation */
+    for (size_t i = n / 2; i-- > 0;) {
+        size_t k = i;
+        for (;;) {
+            size_t l = 2 * k + 1, m = k;
+            if (l < n && b[l].addr > b[m].addr) m = l;
+            if (l + 1 < n && b[l + 1].addr > b[m].addr) m = l + 1;
+            if (m == k) break;
+            ms_live_block t = b[k]; b[k] = b[m]; b[m] = t;
+            k = m;
+        }
+    }
+    for (size_t end = n; end-- > 1;) {
+        ms_live_block t = b[0]; b[0] = b[end]; b[end] = t;
+        size_t k = 0;
+        for (;;) {
+            size_t l = 2 * k + 1, m = k;
+            if (l < end && b[l].addr > b[m].addr) m = l;
+            if (l + 1 < end && b[l + 1].addr > b[m].addr) m = l + 1;
+            if (m == k) break;
+            ms_live_block x = b[k]; b[k] = b[m]; b[m] = x;
+            k = m;
+        }
+    }
+}
+
+static void sort_u64(uint64_t *v, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;) {
+        size_t k = i;
+        for (;;) {
+            size_t l = 2 * k + 1, m = k;
+            if (l < n && v[l] > v[m]) m = l;
+            if (l + 1 < n && v[l + 1] > v[m]) m = l + 1;
+            if (m == k) break;
+            uint64_t t = v[k]; v[k] = v[m]; v[m] = t;
+            k = m;
+        }
+    }
+    for (size_t end = n; end-- > 1;) {
+        uint64_t t = v[0]; v[0] = v[end]; v[end] = t;
+        size_t k = 0;
+        for (;;) {
+            size_t l = 2 * k + 1, m = k;
+            if (l < end && v[l] > v[m]) m = l;
+            if (l + 1 < end && v[l + 1] > v[m]) m = l + 1;
+            if (m == k) break;
+            uint64_t x = v[k]; v[k] = v[m]; v[m] = x;
+            k = m;
+        }
+    }
+}
+
+static void write_live_blocks(uint64_t time)
+{
+    size_t n = lt_used;
+    ms_live_block *b = msr_alloc((n ? n : 1) * sizeof *b);
+    if (!b) return;
+    size_t k = 0;
+    for (size_t i = 0; i < lt_cap && k < n; i++) {
+        if (!lt_key[i]) continue;
+        b[k].addr = lt_key[i];
+        b[k].size = lt_size[i];
+        b[k].leak_class = MS_LEAK_UNKNOWN;
+        k++;
+    }
+    sort_blocks(b, k);
+    uint64_t ex[2];
+    msr_arena_range(&ex[0], &ex[1]);
+    if (k) msr_leak_classify(b, k, ex, 1);
+    for (size_t off = 0; off < k;) {
+        size_t m = k - off;
+        if (m > 16384) m = 16384;
+        ms_record r;
+        memset(&r, 0, sizeof r);
+        r.type = MS_REC_LIVE_BLOCKS;
+        r.u.live_blocks.time = time;
+        r.u.live_blocks.count = (uint32_t)m;
+        r.u.live_blocks.blocks = b + off;
+        ms_writer_add(msr_writer, &r);
+        off += m;
+    }
+    msr_free(b);
+}
+
+static void write_symbols(void)
+{
+    uint64_t count = atomic_load_explicit(&msr_nodes_count, memory_order_acquire);
+    if (!count) return;
+    uint64_t *ips = msr_alloc(count * sizeof *ips);
+    if (!ips) return;
+    for (uint64_t i = 0; i < count; i++) ips[i] = msr_nodes[i].ip;
+    sort_u64(ips, count);
+    size_t u = 0;
+    for (uint64_t i = 0; i < count; i++)
+        if (u == 0 || ips[u - 1] != ips[i]) ips[u++] = ips[i];
+    msr_symbols_write(msr_writer, ips, u);
+    msr_free(ips);
+}
+
+static void fmt_u64(char *out, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) *out++ = tmp[--n];
+    *out = 0;
+}
+
+void msr_finish(uint32_t reason, int64_t detail, int crash)
+{
+    int expected = MSR_REC;
+    if (!atomic_compare_exchange_strong(&msr_mode, &expected, MSR_FINISHING)) {
+        /* someone else is finishing: let them complete before we go on */
+        if (expected == MSR_FINISHING) {
+            uint64_t deadline = msr_mono_ns() + 10000000000ull;
+            while (atomic_load(&msr_mode) == MSR_FINISHING && msr_mono_ns() < deadline) {
+                struct timespec ts = {0, 1000000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        return;
+    }
+    int saved_guard = msr_tls.guard;
+    msr_tls.guard = 1;
+    atomic_store(&writer_stop, 1);
+    msr_wake_writer();
+    if (!crash && writer_running && !pthread_equal(pthread_self(), writer_thr)) {
+        pthread_join(writer_thr, NULL);
+        writer_running = 0;
+    }
+    int got = msr_lock_try_for(&msr_writer_lock, crash ? 3000 : 60000);
+    if (got != 1 || !msr_writer) {
+        atomic_store(&msr_mode, MSR_DONE);
+        msr_tls.guard = saved_guard;
+        return;
+    }
+    if (crash) ms_writer_set_raw(msr_writer, 1);
+    epoch(crash ? EP_CRASH : EP_FINAL, 1);
+    uint64_t now = msr_now();
+    for (msr_thread *t = atomic_load(&msr_threads); t; t = t->next) {
+        write_thread_end(t, now);
+        st.n_dropped += t->n_dropped;
+    }
+    if (!crash) {
+        msr_procmaps_write(msr_writer, now);
+        write_live_blocks(now);
+        write_symbols();
+    }
+    ms_record r;
+    memset(&r, 0, sizeof r);
+    r.type = MS_REC_END;
+    r.u.end.time = msr_now();
+    r.u.end.reason = reason;
+    r.u.end.detail = detail;
+    r.u.end.n_events = st.n_events;
+    r.u.end.n_allocs = st.n_allocs;
+    r.u.end.n_frees = st.n_frees;
+    r.u.end.alloc_bytes = st.alloc_bytes;
+    r.u.end.n_dropped = st.n_dropped;
+    ms_writer_add(msr_writer, &r);
+    uint64_t bytes;
+    if (crash) {
+        ms_writer_flush(msr_writer);
+        bytes = ms_writer_offset(msr_writer);
+    } else {
+        ms_writer_flush(msr_writer);
+        bytes = ms_writer_offset(msr_writer);
+        ms_writer_close(msr_writer);
+        msr_writer = NULL;
+    }
+    if (!msr_cfg.quiet) {
+        char ev[24], mb[24], frac[4];
+        fmt_u64(ev, st.n_events);
+        fmt_u64(mb, bytes / 1000000);
+        uint64_t f = (bytes % 1000000) / 10000;
+        frac[0] = (char)('0' + f / 10);
+        frac[1] = (char)('0' + f % 10);
+        frac[2] = 0;
+        char msg[128];
+        char *o = msg;
+        const char *parts[] = {" (", ev, " events, ", mb, ".", frac, " MB)"};
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+            size_t l = strlen(parts[i]);
+            memcpy(o, parts[i], l);
+            o += l;
+        }
+        *o = 0;
+        msr_say("wrote ", msr_cfg.path, msg);
+    }
+    atomic_store(&msr_mode, MSR_DONE);
+    msr_lock_release(&msr_writer_lock);
+    if (!crash) msr_export_reports();
+    msr_tls.guard = saved_guard;
+}

@@ -1,0 +1,347 @@
+/*
+ * msrec run — record every heap allocation of a command.
+ *
+ * Runs CMD with libmemscope injected: finds libmemscope.so next to this
+ * binary (../lib/libmemscope.so relative to /proc/self/exe), prepends it to
+ * LD_PRELOAD and sets the MEMSCOPE_* variables the library reads. Only the
+ * command itself records: MEMSCOPE_ACTIVE_PID names its pid (overriding one
+ * inherited from an outer recording), and the library stays passive in
+ * exec'd descendants unless --follow-children set MEMSCOPE_FOLLOW_EXEC=1.
+ * stdin/stdout/stderr pass through, SIGINT,
+ * SIGTERM, SIGHUP and SIGQUIT sent to msrec are forwarded to the command,
+ * and msrec exits with the command's status (128+signal if it was killed),
+ * so a script cannot tell msrec run apart from running CMD directly.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "msrec.h"
+
+static volatile sig_atomic_t child_pid;
+
+static void run_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: msrec run [-o FILE] [--unwind libunwind|fp] [--export json|html|both]\n"
+        "                 [--follow-children] [--quiet] -- CMD ARGS...\n"
+        "\n"
+        "Runs CMD with libmemscope preloaded and records every heap allocation.\n"
+        "  -o, --output FILE    trace file (default ./CMD.PID.memscope); %%p = pid,\n"
+        "                       %%e = executable name\n"
+        "  --unwind MODE        libunwind (default, exact) or fp (frame pointers, fast)\n"
+        "  --export FMT         also write json, html or both reports next to the trace\n"
+        "  --follow-children    also record exec'd child processes (one file each;\n"
+        "                       the default path then contains %%p)\n"
+        "  -q, --quiet          no message from the recorder at exit\n"
+        "  -h, --help           this help\n"
+        "stdin/stdout/stderr pass through; msrec exits with CMD's status, or\n"
+        "128+N when CMD was killed by signal N. The library is found at\n"
+        "../lib/libmemscope.so next to msrec, or at $MEMSCOPE_LIB.\n");
+}
+
+/* Forward signals that were sent to msrec (kill, systemd, a parent shell).
+ * Terminal-generated signals (si_code SI_KERNEL) already reach the whole
+ * foreground process group, so forwarding them would deliver them twice. */
+static void forward(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    pid_t c = (pid_t)child_pid;
+    if (c <= 0)
+        return;
+    if (si && si->si_code > 0)          /* kernel-generated (tty, ...) */
+        return;
+    if (si && si->si_pid == c)          /* the child signalled us */
+        return;
+    kill(c, sig);
+}
+
+/* Absolute path of libmemscope.so: $MEMSCOPE_LIB if set, else
+ * <dir of /proc/self/exe>/../lib/libmemscope.so. */
+static int find_library(char *out, size_t outsz)
+{
+    const char *env = getenv("MEMSCOPE_LIB");
+    char buf[PATH_MAX];
+    if (env && *env) {
+        if (!realpath(env, out) || access(out, R_OK) != 0) {
+            fprintf(stderr, "msrec: MEMSCOPE_LIB=%s: %s\n", env, strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0) {
+        fprintf(stderr, "msrec: cannot read /proc/self/exe: %s\n", strerror(errno));
+        return -1;
+    }
+    buf[n] = 0;
+    char *slash = strrchr(buf, '/');
+    if (slash)
+        *slash = 0;
+    char cand[PATH_MAX + 32];
+    snprintf(cand, sizeof cand, "%s/../lib/libmemscope.so", buf);
+    if (!realpath(cand, out) || access(out, R_OK) != 0) {
+        fprintf(stderr, "msrec: cannot find libmemscope.so (looked for %s)\n", cand);
+        return -1;
+    }
+    (void)outsz;
+    return 0;
+}
+
+/* Does the colon/space separated list contain item? */
+static int list_has(const char *list, const char *item)
+{
+    size_t n = strlen(item);
+    const char *p = list;
+    while (p && *p) {
+        while (*p == ':' || *p == ' ')
+            p++;
+        const char *e = p;
+        while (*e && *e != ':' && *e != ' ')
+            e++;
+        if ((size_t)(e - p) == n && !strncmp(p, item, n))
+            return 1;
+        p = e;
+    }
+    return 0;
+}
+
+/* Append src to dst (size cap), replacing every "%p" by pid. */
+static int expand_pid(char *dst, size_t cap, const char *src, long pid)
+{
+    size_t o = 0;
+    for (const char *s = src; *s; s++) {
+        char tmp[32];
+        const char *piece = tmp;
+        size_t len;
+        if (s[0] == '%' && s[1] == 'p') {
+            len = (size_t)snprintf(tmp, sizeof tmp, "%ld", pid);
+            s++;
+        } else {
+            tmp[0] = *s;
+            len = 1;
+        }
+        if (o + len >= cap)
+            return -1;
+        memcpy(dst + o, piece, len);
+        o += len;
+    }
+    dst[o] = 0;
+    return 0;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+int msrec_run(int argc, char **argv)
+{
+    const char *output = NULL, *unwind = NULL, *export_fmt = NULL;
+    int follow = 0, quiet = 0;
+    int i = 1;
+
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (!strcmp(a, "--")) {
+            i++;
+            break;
+        }
+        if (a[0] != '-' || !a[1])
+            break;                           /* first word of CMD */
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            run_usage(stdout);
+            return 0;
+        }
+        if (!strcmp(a, "--follow-children")) { follow = 1; continue; }
+        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { quiet = 1; continue; }
+        /* options with a value: "--opt V", "--opt=V", "-oV" */
+        const char *names[] = { "-o", "--output", "--unwind", "--export" };
+        int which = -1;
+        for (int k = 0; k < 4; k++) {
+            size_t n = strlen(names[k]);
+            if (!strcmp(a, names[k])) {
+                if (i + 1 >= argc) {
+                    fprintf(stderr, "msrec: %s needs a value\n", names[k]);
+                    return 2;
+                }
+                which = k;
+                val = argv[++i];
+                break;
+            }
+            if (!strncmp(a, names[k], n) && (a[n] == '=' || (k == 0 && a[n]))) {
+                which = k;
+                val = a + n + (a[n] == '=');
+                break;
+            }
+        }
+        if (which < 0) {
+            fprintf(stderr, "msrec: unknown option '%s' (try msrec run --help)\n", a);
+            return 2;
+        }
+        if (!*val) {
+            fprintf(stderr, "msrec: %s needs a value\n", names[which]);
+            return 2;
+        }
+        if (which <= 1)
+            output = val;
+        else if (which == 2) {
+            if (strcmp(val, "libunwind") && strcmp(val, "fp")) {
+                fprintf(stderr, "msrec: --unwind: expected libunwind or fp, got '%s'\n", val);
+                return 2;
+            }
+            unwind = val;
+        } else {
+            if (strcmp(val, "json") && strcmp(val, "html") && strcmp(val, "both")) {
+                fprintf(stderr, "msrec: --export: expected json, html or both, got '%s'\n", val);
+                return 2;
+            }
+            export_fmt = val;
+        }
+    }
+    if (i >= argc) {
+        fprintf(stderr, "msrec: run: no command given (usage: msrec run [OPTIONS] -- CMD ARGS...)\n");
+        return 2;
+    }
+    char **cmd = argv + i;
+
+    char lib[PATH_MAX];
+    if (find_library(lib, sizeof lib) < 0)
+        return 2;
+
+    /* Output path template, made absolute so a command that chdir()s still
+     * writes where the user asked. %p is expanded in the child. */
+    char tmpl[PATH_MAX];
+    const char *rel = output;
+    char defbuf[PATH_MAX];
+    if (!rel) {
+        snprintf(defbuf, sizeof defbuf, "./%s.%%p.memscope", base_name(cmd[0]));
+        rel = defbuf;
+    }
+    if (rel[0] == '/') {
+        if (strlen(rel) >= sizeof tmpl) {
+            fprintf(stderr, "msrec: output path too long\n");
+            return 2;
+        }
+        strcpy(tmpl, rel);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd)) {
+            fprintf(stderr, "msrec: getcwd: %s\n", strerror(errno));
+            return 2;
+        }
+        const char *r = rel;
+        while (r[0] == '.' && r[1] == '/')
+            r += 2;
+        if ((size_t)snprintf(tmpl, sizeof tmpl, "%s/%s", cwd, r) >= sizeof tmpl) {
+            fprintf(stderr, "msrec: output path too long\n");
+            return 2;
+        }
+    }
+
+    /* Install forwarding before fork so no signal is lost in between. */
+    struct sigaction sa, old[4];
+    const int fwd[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = forward;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (int k = 0; k < 4; k++)
+        sigaction(fwd[k], &sa, &old[k]);
+
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "msrec: fork: %s\n", strerror(errno));
+        return 2;
+    }
+    if (pid == 0) {
+        /* Child: restore dispositions msrec found, then set the environment. */
+        for (int k = 0; k < 4; k++)
+            sigaction(fwd[k], &old[k], NULL);
+        long me = (long)getpid();
+        char path[PATH_MAX], num[32];
+        const char *pre = getenv("LD_PRELOAD");
+        size_t plen = strlen(lib) + (pre ? strlen(pre) : 0) + 2;
+        char *preload = malloc(plen);
+        if (!preload)
+            _exit(127);
+        if (pre && *pre && !list_has(pre, lib))
+            snprintf(preload, plen, "%s:%s", lib, pre);
+        else if (pre && *pre)
+            snprintf(preload, plen, "%s", pre);
+        else
+            snprintf(preload, plen, "%s", lib);
+        if (follow)                       /* every process expands %p itself */
+            snprintf(path, sizeof path, "%s", tmpl);
+        else if (expand_pid(path, sizeof path, tmpl, me) < 0) {
+            fprintf(stderr, "msrec: output path too long\n");
+            _exit(127);
+        }
+        snprintf(num, sizeof num, "%ld", me);
+        setenv("LD_PRELOAD", preload, 1);
+        setenv("MEMSCOPE_AUTO_EXPORT", "1", 1);
+        setenv("MEMSCOPE_EXPORT_PATH", path, 1);
+        setenv("MEMSCOPE_ACTIVE_PID", num, 1);
+        if (follow)
+            setenv("MEMSCOPE_FOLLOW_EXEC", "1", 1);
+        else
+            unsetenv("MEMSCOPE_FOLLOW_EXEC");
+        if (unwind)
+            setenv("MEMSCOPE_UNWIND", unwind, 1);
+        if (export_fmt)
+            setenv("MEMSCOPE_EXPORT_FORMAT", export_fmt, 1);
+        if (quiet)
+            setenv("MEMSCOPE_QUIET", "1", 1);
+        execvp(cmd[0], cmd);
+        int e = errno;
+        if (e == ENOENT && !strchr(cmd[0], '/'))
+            fprintf(stderr, "msrec: %s: command not found\n", cmd[0]);
+        else
+            fprintf(stderr, "msrec: %s: %s\n", cmd[0], strerror(e));
+        _exit(e == ENOENT ? 127 : 126);
+    }
+
+    child_pid = pid;
+    int status = 0;
+    for (;;) {
+        pid_t r = waitpid(pid, &status, 0);
+        if (r == pid)
+            break;
+        if (r < 0 && errno != EINTR) {
+            fprintf(stderr, "msrec: waitpid: %s\n", strerror(errno));
+            return 2;
+        }
+    }
+    child_pid = 0;
+    for (int k = 0; k < 4; k++)
+        sigaction(fwd[k], &old[k], NULL);
+
+    int rc;
+    if (WIFEXITED(status))
+        rc = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        rc = 128 + WTERMSIG(status);
+    else
+        rc = 2;
+
+    /* Warn when the command could not be traced at all (statically linked,
+     * setuid, or it replaced its environment). Only for a plain path. */
+    if (!quiet && !follow && rc != 127 && rc != 126) {
+        char path[PATH_MAX];
+        struct stat st;
+        if (expand_pid(path, sizeof path, tmpl, (long)pid) == 0 && !strchr(path, '%') &&
+            stat(path, &st) != 0)
+            fprintf(stderr, "msrec: warning: no trace was written to %s "
+                    "(statically linked or setuid command?)\n", path);
+    }
+    return rc;
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Query `msconv FILE --json` output for the recorder tests (stdlib only).
+
+  msjson.py sum JSON                       summary scalars as key=value lines
+  msjson.py count JSON [k=v ...]           allocations matching all filters
+  msjson.py frames JSON [k=v ...]          function names of the first match's stack
+  msjson.py field JSON KEY [k=v ...]       KEY of the first matching allocation
+  msjson.py maxdepth JSON [k=v ...]        longest stack_trace among matches
+
+Filters compare str(allocation[k]) == v; size=N, kind=malloc, is_leaked=true.
+Stack frames may be strings or objects with a function/name/symbol key.
+"""
+import json, sys
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+def norm(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    return str(v)
+
+def matches(a, filters):
+    for k, v in filters:
+        if norm(a.get(k)) != v:
+            return False
+    return True
+
+def frame_name(fr):
+    if isinstance(fr, str):
+        return fr
+    if isinstance(fr, dict):
+        for k in ("function", "func", "name", "symbol"):
+            if fr.get(k):
+                return str(fr[k])
+        return "?"
+    return str(fr)
+
+def main():
+    cmd, path = sys.argv[1], sys.argv[2]
+    rest = sys.argv[3:]
+    key = None
+    if cmd == "field":
+        key, rest = rest[0], rest[1:]
+    filters = [tuple(r.split("=", 1)) for r in rest]
+    d = load(path)
+    if cmd == "sum":
+        for k, v in d.get("summary", {}).items():
+            if not isinstance(v, (dict, list)):
+                print("%s=%s" % (k, norm(v)))
+        return
+    allocs = [a for a in d.get("allocations", []) if matches(a, filters)]
+    if cmd == "count":
+        print(len(allocs))
+    elif cmd == "frames":
+        if allocs:
+            for fr in allocs[0].get("stack_trace") or []:
+                print(frame_name(fr))
+    elif cmd == "field":
+        print(norm(allocs[0].get(key)) if allocs else "")
+    elif cmd == "maxdepth":
+        print(max([len(a.get("stack_trace") or []) for a in allocs] or [0]))
+    else:
+        sys.exit("msjson.py: unknown command " + cmd)
+
+main()

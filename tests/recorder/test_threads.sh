@@ -1,0 +1,47 @@
+#!/bin/sh
+# Recorder: 4 threads (2 producers, 2 consumers, tests/progs/threads.c) where
+# every block is freed by another thread than the one that allocated it.
+# Totals equal valgrind's exactly (40000 own blocks + glibc's per-thread DTV
+# callocs), the blocks still live at exit are the same, the trace names 5
+# threads, and the producers' blocks are attributed to producer_alloc.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/common.sh"
+T=threads
+require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/threads"
+P=$PROGS/threads
+
+record plain threads.plain - -- "$P"
+vg threads -- "$P"
+for mode in preload fp; do
+    n=threads/$mode
+    if [ $mode = fp ]; then export MEMSCOPE_UNWIND=fp; else unset MEMSCOPE_UNWIND; fi
+    record preload threads.$mode "$TMP/threads.$mode.memscope" -- "$P"
+    unset MEMSCOPE_UNWIND
+    check $n/exit-status 0 "$RC"
+    check_same_output $n threads.$mode threads.plain
+    check_trace $n "$OUTFILE" || continue
+    j=$OUTFILE.json
+    # Counts are exact. Bytes: the 4 blocks live at exit are glibc's DTVs
+    # (one calloc per pthread_create); their size grows with the number of
+    # TLS modules, and libmemscope's own TLS adds entries, so they are a
+    # little larger under the recorder than under valgrind. Everything freed
+    # is the program's own: allocated - live == the program's bytes exactly.
+    check $n/total_allocations "$VG_ALLOCS" "$(sumval "$j" total_allocations)"
+    check $n/total_deallocations "$VG_FREES" "$(sumval "$j" total_deallocations)"
+    check $n/active_allocations "$VG_INUSE_BLOCKS" "$(sumval "$j" active_allocations)"
+    check $n/freed-bytes-equal-own-bytes "$(truth threads bytes)" \
+        $(( $(sumval "$j" total_allocated_bytes) - $(sumval "$j" active_memory) ))
+    check $n/dtv-delta "$(( $(sumval "$j" total_allocated_bytes) - VG_BYTES ))" \
+        "$(( $(sumval "$j" active_memory) - VG_INUSE_BYTES ))"
+    check $n/threads 5 "$(sumval "$j" threads)"
+    check_count $n/own-blocks "$j" 0 is_leaked=true size=16
+    check_frame $n/stack-producer_alloc "$j" producer_alloc size=16
+    check_frame $n/stack-producer "$j" producer size=24
+    # cross-thread frees replayed: every 16-byte block (k % 64 == 0: 313 per
+    # producer) is matched with its free in a consumer thread
+    check_count $n/cross-thread-freed "$j" 626 size=16 is_leaked=false
+    check $n/producer-threads-allocate "2" "$($MSJSON count "$j" size=16 | tr -d ' ' >/dev/null; python3 -c '
+import json,sys; d=json.load(open(sys.argv[1]))
+print(len({a["thread_id"] for a in d["allocations"] if a["size"]==16}))' "$j")"
+done
+rm -rf "$TMP"
