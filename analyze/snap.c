@@ -284,7 +284,7 @@ int snap_series_build(const snap_file *f, snap_series *out)
     snap_totals t0, t1;
     snap_totals_of(first, &t0);
     snap_totals_of(last, &t1);
-    out->d_total_pss = (int64_t)t1.pss - (int64_t)t0.pss;
+    out->d_total_pss = (int64_t)(t1.pss + t1.omitted_pss) - (int64_t)(t0.pss + t0.omitted_pss);
     double hours = (double)out->span_ns / 3.6e12;
     if (hours > 0) out->total_mb_per_hour = (double)out->d_total_pss / 1048576.0 / hours;
     out->g = calloc(last->nprocs ? last->nprocs : 1, sizeof *out->g);

@@ -56,24 +56,32 @@ sleep 1
 NPROC=$(ls -d /proc/[0-9]* 2>/dev/null | wc -l)
 NMAPS=$(cat /proc/[0-9]*/maps 2>/dev/null | wc -l)
 
-now() { date +%s%N; }
-# best NAME CMD...: best wall time in ns over RUNS runs
+# best N CMD...: best wall time in ns over N runs (python3 perf_counter around
+# each child process; no shell timing overhead)
 best() {
-    b=""
-    r=0; while [ $r -lt "$RUNS" ]; do
-        rm -f "$T/s.memscope"
-        s=$(now); "$@" >/dev/null 2>&1; e=$(now)
-        t=$((e - s)); { [ -z "$b" ] || [ $t -lt $b ]; } && b=$t
-        r=$((r+1))
-    done
-    echo "$b"
+    n=$1; shift
+    python3 - "$T/s.memscope" "$n" "$@" <<'PY'
+import os, subprocess, sys, time
+out, n, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+b = None
+for _ in range(n):
+    try: os.unlink(out)
+    except FileNotFoundError: pass
+    t = time.perf_counter()
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t = time.perf_counter() - t
+    if r.returncode != 0:
+        sys.exit("bench/snapshot.sh: %s failed: %s" % (" ".join(cmd), r.stderr.decode(errors="replace").strip()))
+    b = t if b is None or t < b else b
+print(int(b * 1e9))
+PY
 }
-base=$(best "$T/baseline")
-full=$(best "$B/msrec" snapshot "$T/s.memscope")
-libmem=$(best "$B/msrec" snapshot "$T/s.memscope" --lib-memory)
-nolib=$(best "$B/msrec" snapshot "$T/s.memscope" --no-libs)
+base=$(best "$RUNS" "$T/baseline")
+full=$(best "$RUNS" "$B/msrec" snapshot "$T/s.memscope")
+libmem=$(best "$RUNS" "$B/msrec" snapshot "$T/s.memscope" --lib-memory)
+nolib=$(best "$RUNS" "$B/msrec" snapshot "$T/s.memscope" --no-libs)
 if command -v smem >/dev/null; then
-    R0=$RUNS; RUNS=3; smem_t=$(best smem -t); RUNS=$R0
+    smem_t=$(best 3 smem -t)
 else smem_t=""; fi
 
 ms() { awk -v n="$1" 'BEGIN { printf "%.1f ms", n / 1e6 }'; }

@@ -24,7 +24,7 @@ usage: memscope-remote.sh HOST... -o DIR [options]
   -F FILE              ssh config file
   --msrec PATH         msrec binary to copy (default: the one of this tree, or
                        msrec in PATH); it must run on the hosts (same
-                       architecture and libraries: zstd, xxhash, cjson, libdw)
+                       architecture; needs libzstd and libxxhash there)
   --msdiff PATH        msdiff used for --diff (default: beside msrec)
   --help               this text
 

@@ -70,7 +70,7 @@ static const ms_msg M_SNAP = {"快照", "Snapshot"}, M_HOST = {"主机", "host"}
     M_DENIED = {"权限不足（以 root 运行 msrec snapshot 可读取）", "permission denied (run msrec snapshot as root to read them)"},
     M_OMIT = {"未记录（--max-processes）", "not recorded (--max-processes)"},
     M_SERIES = {"快照序列", "Snapshot series"}, M_GROWTH = {"增长最快的进程", "Fastest growing processes"},
-    M_RATE = {"MB/小时", "MB/hour"}, M_TOTAL_RATE = {"总 PSS 增长率", "Total PSS growth rate"},
+    M_RATE = {"MB/小时", "MB/hour"}, M_NOGROW = {"没有进程增长。", "No process grew."}, M_TOTAL_RATE = {"总 PSS 增长率", "Total PSS growth rate"},
     M_NAME = {"名称", "name"}, M_USER = {"用户", "user"}, M_KIND = {"类型", "kind"}, M_FILES = {"文件数", "files"};
 
 static void print_totals(FILE *f, ms_lang L, const snap *s, size_t idx, size_t n)
@@ -169,13 +169,14 @@ static int view_text(FILE *f, ms_lang L, const snap_file *sf, size_t idx, long t
         size_t shown = 0;
         for (size_t i = 0; i < g.n && shown < 10; i++) {
             const snap_growth *x = &g.g[i];
-            if (x->seen < 2) continue;
+            if (x->seen < 2 || x->d_pss <= 0) continue;
             char *name = tclean(x->last->name, 40);
             fprintf(f, "%8llu %12.2f %12s %12s %12s  %s\n", (unsigned long long)x->last->pid, x->pss_mb_per_hour,
                     B(x->first->pss), B(x->last->pss), SB(x->d_pss), name ? name : "");
             free(name);
             shown++;
         }
+        if (!shown) fprintf(f, "%s\n", MS_T(L, M_NOGROW));
         snap_series_free(&g);
         fputc('\n', f);
     }
@@ -345,7 +346,7 @@ static cJSON *jsnap(const snap *s, long only_pid)
     jnum(o, "index", s->index);
     cJSON_AddItemToObject(o, "label", jstr(s->label));
     cJSON_AddStringToObject(o, "time", ms_fmt_time_iso(MS_FBUF, s->wall_ns));
-    jnum(o, "wall_ns", s->wall_ns);
+    jnum(o, "wall_ms", s->wall_ns / 1000000);
     cJSON_AddItemToObject(o, "hostname", jstr(s->hostname));
     cJSON_AddItemToObject(o, "kernel", jstr(s->kernel));
     cJSON_AddItemToObject(o, "os_release", jstr(s->os_release));
@@ -392,7 +393,7 @@ static char *json_of(const snap_file *sf, long only_pid, long only_snap)
         snap_series g;
         if (snap_series_build(sf, &g) == 0) {
             cJSON *gr = cJSON_AddObjectToObject(root, "growth");
-            jnum(gr, "span_ns", g.span_ns);
+            jnum(gr, "span_ms", g.span_ns / 1000000);
             cJSON_AddNumberToObject(gr, "total_pss_delta", (double)g.d_total_pss);
             cJSON_AddNumberToObject(gr, "total_pss_mb_per_hour", g.total_mb_per_hour);
             cJSON *pa = cJSON_AddArrayToObject(gr, "processes");

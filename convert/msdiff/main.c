@@ -75,7 +75,7 @@ static int resolve_input(const char *in, char *out, size_t cap, int *is_dir)
 typedef int (*diff_fn)(const msdiff_args *);
 static const struct { uint32_t kind; diff_fn fn; } diffs[] = {
     { MS_KIND_SNAPSHOT, msdiff_snapshot },
-    /* { MS_KIND_HEAP, msdiff_heap }, */
+    { MS_KIND_HEAP, msdiff_heap },
 };
 
 int main(int argc, char **argv)

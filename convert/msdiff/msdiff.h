@@ -19,6 +19,8 @@ typedef struct msdiff_args {
 
 /* Diff of two snapshot files (snapshot_diff.c). Returns the exit status. */
 int msdiff_snapshot(const msdiff_args *a);
+/* Diff of two heap traces (heap_diff.c). Returns the exit status. */
+int msdiff_heap(const msdiff_args *a);
 
 /* Renderers of the snapshot diff model (snapshot_md.c, snapshot_json.c). */
 struct snap_diff;

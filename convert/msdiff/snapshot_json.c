@@ -110,7 +110,7 @@ static cJSON *snapinfo(const snap *s, const snap_totals *t, const char *file)
     cJSON_AddStringToObject(o, "file", file);
     cJSON_AddItemToObject(o, "label", jstr(s->label));
     cJSON_AddStringToObject(o, "time", ms_fmt_time_iso(MS_FBUF, s->wall_ns));
-    U(o, "wall_ns", s->wall_ns);
+    U(o, "wall_ms", s->wall_ns / 1000000);
     cJSON_AddItemToObject(o, "hostname", jstr(s->hostname));
     cJSON_AddItemToObject(o, "kernel", jstr(s->kernel));
     cJSON_AddItemToObject(o, "os_release", jstr(s->os_release));

@@ -23,7 +23,7 @@
 static const ms_msg
     M_TITLE = {"内存差异分析报告", "Memory diff report"},
     M_SUMMARY = {"摘要", "Summary"},
-    M_SUM_FMT1 = {"新增 %zu 个进程，删除 %zu 个，增长 %zu 个，减少 %zu 个", "%zu processes added, %zu removed, %zu grew, %zu shrank"},
+    M_SUM_FMT1 = {"新增 %zu 个进程，删除 %zu 个，增长 %zu 个，减少 %zu 个", "added %zu processes, removed %zu, %zu grew, %zu shrank"},
     M_SUM_NET = {"；进程 PSS 合计净变化 %s（%s）", "; net change of process PSS %s (%s)"},
     M_CAUSES = {"主要原因", "Biggest causes"},
     M_NOCAUSE = {"没有超过阈值的变化。", "No change above the threshold."},
@@ -89,7 +89,7 @@ static const ms_msg
     M_D_FILES = {"打开文件数", "open files"}, M_D_SHMEM = {"共享内存 PSS", "shared memory PSS"},
     M_D_INST = {"实例数", "instances"},
     M_PSS_B = {"PSS 之前", "PSS before"}, M_PSS_A = {"PSS 之后", "PSS after"},
-    M_SEP = {"；", "; "}, M_COMMA = {"，", ", "};
+    M_SEP = {"；", "; "}, M_COMMA = {"，", ", "}, M_LP = {"（", " ("}, M_RP = {"）", ")"};
 
 static void md(FILE *f, snap_str s) { ms_md_text(f, s.p, s.n, 0); }
 
@@ -119,16 +119,18 @@ static void cause_line(FILE *f, ms_lang L, const sd_cause *c)
                         : c->type == SD_CAUSE_GREW ? &M_C_GREW : &M_C_SHRANK;
         fprintf(f, "%s **", MS_T(L, *m));
         md(f, c->entry->name);
-        fprintf(f, "**（PID ");
+        fprintf(f, "**%sPID ", MS_T(L, M_LP));
         pid_cell(f, c->entry);
-        fprintf(f, "%s%s）: PSS %s\n", MS_T(L, M_COMMA), ms_i18n_kind_plural(L, c->entry->kind), SB(c->delta));
+        fprintf(f, "%s%s%s: PSS %s\n", MS_T(L, M_COMMA),
+                L == MS_LANG_EN ? ms_i18n_kind(L, c->entry->kind) : ms_i18n_kind_plural(L, c->entry->kind),
+                MS_T(L, M_RP), SB(c->delta));
         break;
     }
     case SD_CAUSE_LIB:
         fprintf(f, "%s ", MS_T(L, M_C_LIB));
         md(f, c->lib->path);
-        fprintf(f, "（%s %llu→%llu）: PSS %s\n", MS_T(L, M_LIBPROCS), (unsigned long long)c->lib->procs_a,
-                (unsigned long long)c->lib->procs_b, SB(c->delta));
+        fprintf(f, "%s%s %llu→%llu%s: PSS %s\n", MS_T(L, M_LP), MS_T(L, M_LIBPROCS), (unsigned long long)c->lib->procs_a,
+                (unsigned long long)c->lib->procs_b, MS_T(L, M_RP), SB(c->delta));
         break;
     case SD_CAUSE_SHMEM:
         fprintf(f, "%s: %s\n", MS_T(L, M_C_SHMEM), SB(c->delta));

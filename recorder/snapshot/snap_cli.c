@@ -149,6 +149,12 @@ static int write_one(ms_writer *w, sn_scanner *sc, uint64_t index, const char *l
         rec.u.snap_proc = procs[i].r;
         rec.u.snap_proc.snap_index = index;
         rc = ms_writer_add(w, &rec);
+        if (rc == MS_ELIMIT) {
+            /* a record over the format's 64 MiB limit (tens of thousands of
+             * mapped files): keep the process, drop its library list */
+            rec.u.snap_proc.nlibs = 0;
+            rc = ms_writer_add(w, &rec);
+        }
     }
     for (size_t i = 0; i < n; i++) sn_proc_free(&procs[i]);
     free(procs);
@@ -346,7 +352,13 @@ int msrec_snapshot(int argc, char **argv)
         if (write_one(w, sc, (uint64_t)i, label, maxp, &st, &why)) break;
         done++;
         tot.written += st.written;
-        if (pid > 0 && st.written == 1 && st.vanished) { why = "the process exited"; break; }
+        if (pid > 0 && st.written == 1 && st.vanished) {
+            /* the one process is gone: an error for a single snapshot; a
+             * series keeps the snapshots taken before it exited */
+            if (done == 1) why = "the process exited during the snapshot";
+            else fprintf(stderr, "msrec: process %ld exited; series stopped after %ld snapshots\n", pid, done - 1);
+            break;
+        }
         if (g_stop) break;
     }
     sn_scanner_free(sc);

@@ -44,11 +44,14 @@ void sn_buf_free(sn_buf *b)
 int sn_read_at(int dirfd, const char *name, sn_buf *b)
 {
     b->n = 0;
+    int single = (dirfd != AT_FDCWD || !strncmp(name, "/proc/", 6)) &&
+                 strcmp(name, "maps") && strcmp(name, "smaps");
     int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -errno;
     for (;;) {
         if (sn_buf_reserve(b, b->n + 65536 + 1)) { close(fd); return -ENOMEM; }
-        ssize_t r = read(fd, b->p + b->n, b->cap - b->n - 1);
+        size_t want = b->cap - b->n - 1;
+        ssize_t r = read(fd, b->p + b->n, want);
         if (r < 0) {
             if (errno == EINTR) continue;
             int e = errno;
@@ -58,6 +61,11 @@ int sn_read_at(int dirfd, const char *name, sn_buf *b)
         }
         if (r == 0) break;
         b->n += (size_t)r;
+        /* single-record /proc files (stat, status, cmdline, smaps_rollup,
+         * meminfo: one show into a buffer grown to fit) return everything
+         * in one read, so a short read is the end: skip the read() for EOF.
+         * maps and smaps return one seq_file page per read: read to EOF. */
+        if ((size_t)r < want && single) break;
     }
     close(fd);
     b->p[b->n] = 0;
@@ -74,7 +82,9 @@ struct sn_scanner {
     size_ent *sizes; size_t nsizes, capsizes;   /* open addressing, pow2 */
     user_ent *users; size_t nusers;
     dev_t root_dev; ino_t root_ino;
-    sn_buf b1, b2, big;
+    sn_buf b1, b2, big, passwd;
+    int passwd_read;
+    int test_no_rollup;     /* MSREC_TEST_NO_ROLLUP: act as on kernels < 4.14 */
 };
 
 static uint64_t hash_str(const char *s, size_t n)
@@ -89,6 +99,7 @@ sn_scanner *sn_scanner_new(const sn_opts *o)
     sn_scanner *s = calloc(1, sizeof *s);
     if (!s) return NULL;
     s->o = *o;
+    s->test_no_rollup = getenv("MSREC_TEST_NO_ROLLUP") != NULL;
     struct stat st;
     if (stat("/", &st) == 0) { s->root_dev = st.st_dev; s->root_ino = st.st_ino; }
     return s;
@@ -101,7 +112,7 @@ void sn_scanner_free(sn_scanner *s)
     free(s->sizes);
     for (size_t i = 0; i < s->nusers; i++) free(s->users[i].name);
     free(s->users);
-    sn_buf_free(&s->b1); sn_buf_free(&s->b2); sn_buf_free(&s->big);
+    sn_buf_free(&s->b1); sn_buf_free(&s->b2); sn_buf_free(&s->big); sn_buf_free(&s->passwd);
     free(s);
 }
 
@@ -140,6 +151,33 @@ static int64_t cached_size(sn_scanner *s, const char *path, size_t n)
     return size;
 }
 
+static uint64_t parse_u64(const char **pp);
+
+/* Name of uid from /etc/passwd (read once: no NSS module loading for the
+ * common case), else getpwuid (LDAP etc.), else the number. */
+static const char *passwd_name(sn_scanner *s, uint64_t uid, char *out, size_t cap)
+{
+    if (!s->passwd_read) {
+        s->passwd_read = 1;
+        if (sn_read_at(AT_FDCWD, "/etc/passwd", &s->passwd)) s->passwd.n = 0;
+    }
+    for (const char *l = s->passwd.n ? s->passwd.p : ""; *l; ) {
+        const char *nl = strchr(l, '\n');
+        const char *c1 = strchr(l, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (c2 && (!nl || c2 < nl) && c1 - l > 0) {
+            const char *q = c2 + 1;
+            if (*q >= '0' && *q <= '9' && parse_u64(&q) == uid && *q == ':' && (size_t)(c1 - l) < cap) {
+                memcpy(out, l, (size_t)(c1 - l));
+                out[c1 - l] = 0;
+                return out;
+            }
+        }
+        if (!nl) break;
+        l = nl + 1;
+    }
+    return NULL;
+}
+
 static const char *user_name(sn_scanner *s, uint64_t uid)
 {
     for (size_t i = 0; i < s->nusers; i++)
@@ -147,6 +185,15 @@ static const char *user_name(sn_scanner *s, uint64_t uid)
     user_ent *nu = realloc(s->users, (s->nusers + 1) * sizeof *nu);
     if (!nu) return "";
     s->users = nu;
+    char pbuf[256];
+    const char *pn = passwd_name(s, uid, pbuf, sizeof pbuf);
+    if (pn) {
+        char *name = strdup(pn);
+        if (!name) return "";
+        s->users[s->nusers].uid = uid;
+        s->users[s->nusers].name = name;
+        return s->users[s->nusers++].name;
+    }
     struct passwd *pw = getpwuid((uid_t)uid);
     char tmp[32];
     if (!pw) snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)uid);
@@ -410,10 +457,7 @@ static int parse_smaps(sn_scanner *s, sn_proc *p, int dirfd, int same_root, cons
     p->r.nperms = nperms;
     p->r.perms = p->perms;
     p->r.libs = p->libs;
-    if (sum_totals) {
-        acc_to_rec(&tot, &p->r);
-        if (!p->r.pss_anon && !p->r.pss_file && tot.anon) p->r.pss_anon = 0; /* unknown on old kernels */
-    }
+    if (sum_totals) acc_to_rec(&tot, &p->r);   /* Pss_Anon/File/Shmem: rollup only, stay 0 */
     return 0;
 }
 
@@ -471,20 +515,27 @@ int sn_scan_pid(sn_scanner *s, long pid, sn_proc *p)
         p->r.read_status = MS_READ_VANISHED;
         return -1;
     }
-    uid = UINT64_MAX;
-    if (sn_read_at(dirfd, "status", &s->b1) == 0) parse_status(p, s->b1.p, &kthread, &uid);
-    else p->r.read_status |= MS_READ_VANISHED;
+    if (p->r.state == 'Z' || p->r.state == 'X') p->r.read_status |= MS_READ_ZOMBIE;
+    /* kernel threads (PF_KTHREAD in stat): root, no memory, no cmdline */
+    int is_kernel = (flags & PF_KTHREAD) != 0;
+    uid = is_kernel ? 0 : UINT64_MAX;
+    if (!is_kernel) {
+        if (sn_read_at(dirfd, "status", &s->b1) == 0) parse_status(p, s->b1.p, &kthread, &uid);
+        else p->r.read_status |= MS_READ_VANISHED;
+        if (kthread == 1) is_kernel = 1;
+    }
     struct stat dst;
     if (uid == UINT64_MAX) uid = fstat(dirfd, &dst) == 0 ? dst.st_uid : 0;
     p->r.uid = uid;
     p->r.user.ptr = user_name(s, uid);
     p->r.user.len = strlen(p->r.user.ptr);
-    if (p->r.state == 'Z' || p->r.state == 'X') p->r.read_status |= MS_READ_ZOMBIE;
 
     /* cmdline */
-    rc = sn_read_at(dirfd, "cmdline", &s->b1);
+    rc = is_kernel ? 0 : sn_read_at(dirfd, "cmdline", &s->b1);
+    if (is_kernel) s->b1.n = 0;
     if (rc == 0 && s->b1.n) {
         size_t n = s->b1.n;
+        if (n > (256u << 10)) n = 256u << 10;   /* keep records small */
         while (n && s->b1.p[n - 1] == 0) n--;
         p->cmdline = malloc(n + 1);
         if (p->cmdline) {
@@ -495,7 +546,6 @@ int sn_scan_pid(sn_scanner *s, long pid, sn_proc *p)
         }
     } else if (is_err_gone(rc)) p->r.read_status |= MS_READ_VANISHED;
 
-    int is_kernel = kthread == 1 || (flags & PF_KTHREAD);
     if (!is_kernel && !(p->r.read_status & (MS_READ_ZOMBIE | MS_READ_VANISHED))) {
         char lbuf[4200];
         ssize_t ln = readlinkat(dirfd, "exe", lbuf, sizeof lbuf - 1);
@@ -517,7 +567,7 @@ int sn_scan_pid(sn_scanner *s, long pid, sn_proc *p)
         else if (rc == 0) p->r.open_files = nf;
 
         mem_acc a = {0};
-        rc = sn_read_at(dirfd, "smaps_rollup", &s->b2);
+        rc = s->test_no_rollup ? -ENOENT : sn_read_at(dirfd, "smaps_rollup", &s->b2);
         int no_rollup = 0;
         if (rc == 0 && s->b2.n) {
             parse_rollup(s->b2.p, &a);
@@ -553,7 +603,7 @@ int sn_scan_pid(sn_scanner *s, long pid, sn_proc *p)
             else if (is_err_gone(rc)) p->r.read_status |= MS_READ_VANISHED;
         }
     }
-    p->r.kind = (uint32_t)classify(p, kthread, flags);
+    p->r.kind = (uint32_t)classify(p, is_kernel, flags);
     p->r.libs = p->libs;
     p->r.perms = p->perms;
     close(dirfd);

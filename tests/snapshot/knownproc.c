@@ -4,6 +4,8 @@
  *   --files N      keep N extra files open (/dev/null)
  *   --map FILE     map FILE read-only and touch every page (a "library")
  *   --dlopen LIB   dlopen LIB (a real shared library)
+ *   --many N       with the next --map: also map N single pages of the file
+ *                  (every other page, so N separate mappings)
  *   --name NAME    set the process name (prctl PR_SET_NAME)
  *   --grow MB      every 200 ms allocate and touch MB MiB more
  *   --ready FILE   create FILE when set up
@@ -38,7 +40,7 @@ static void touch_alloc(size_t mb)
 int main(int argc, char **argv)
 {
     const char *ready = NULL;
-    long grow = 0;
+    long grow = 0, many = 0;
     signal(SIGUSR1, on_usr1);
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
             if (fd < 0 || fstat(fd, &st)) return 5;
             volatile const char *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
             if (m == MAP_FAILED) return 6;
+            for (long k = 0; k < many && (k * 2 + 1) * 4096 <= st.st_size; k++)
+                if (mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, (off_t)k * 8192) == MAP_FAILED) return 6;
             close(fd);
             unsigned s = 0;
             for (off_t k = 0; k < st.st_size; k += 4096) s += (unsigned)m[k];
@@ -57,6 +61,7 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--dlopen")) { if (!dlopen(v, RTLD_NOW)) return 7; }
         else if (!strcmp(a, "--name")) prctl(PR_SET_NAME, v, 0, 0, 0);
         else if (!strcmp(a, "--grow")) grow = atol(v);
+        else if (!strcmp(a, "--many")) many = atol(v);
         else if (!strcmp(a, "--ready")) ready = v;
     }
     if (ready) { int fd = open(ready, O_WRONLY | O_CREAT, 0644); if (fd >= 0) close(fd); }

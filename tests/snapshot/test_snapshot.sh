@@ -17,22 +17,35 @@ kb() { awk -v k="$2:" '$1 == k { print $2 * 1024 }' "/proc/$1/smaps_rollup"; }
 
 ./kp --alloc 16 --ready s.ok & S=$!; PIDS="$PIDS $S"
 ./kp --alloc 24 --ready r.ok & R=$!; PIDS="$PIDS $R"
-waitfor s.ok; waitfor r.ok
+./kp --alloc 12 --ready p.ok & P=$!; PIDS="$PIDS $P"
+waitfor s.ok; waitfor r.ok; waitfor p.ok
 "$MSREC" snapshot "$TMP/升级前" 2> before.err
 check snapshot_dir_mode_exit 0 $?
 [ -f "$TMP/升级前/升级前.memscope" ] && pass snapshot_dir_mode_file || fail snapshot_dir_mode_file "no 升级前/升级前.memscope"
 grep -q "wrote" before.err && pass snapshot_reports_written || fail snapshot_reports_written "$(cat before.err)"
 
 HOSTILE=$(printf 'h|`<x>\ny')
-./kp --alloc 48 --files 40 --map "$TMP/blob.bin" --name "$HOSTILE" --ready a.ok & A=$!; PIDS="$PIDS $A"
+./kp --alloc 48 --files 40 --many 300 --map "$TMP/blob.bin" --name "$HOSTILE" --ready a.ok & A=$!; PIDS="$PIDS $A"
 waitfor a.ok
 kill -USR1 "$S"; kill "$R"; wait "$R" 2>/dev/null
+# "restart after an upgrade": same command line, new pid
+kill "$P"; wait "$P" 2>/dev/null; rm -f p.ok
+./kp --alloc 12 --ready p.ok & P2=$!; PIDS="$PIDS $P2"
+waitfor p.ok
 sleep 0.3
 "$MSREC" snapshot "$TMP/升级后" --lib-memory 2> after.err
 check snapshot_after_exit 0 $?
 # what /proc says, read independently right after the snapshot
 A_PSS=$(kb "$A" Pss); A_RSS=$(kb "$A" Rss); S_PSS=$(kb "$S" Pss)
 A_FD=$(ls "/proc/$A/fd" | wc -l)
+A_BLOB_MAPPED=$(python3 -c '
+import sys
+s = 0
+for l in open("/proc/%s/maps" % sys.argv[1]):
+    f = l.split()
+    if len(f) >= 6 and f[5] == sys.argv[2]:
+        a, b = f[0].split("-"); s += int(b, 16) - int(a, 16)
+print(s)' "$A" "$TMP/blob.bin")
 A_BLOB_RSS=$(awk -v f="$TMP/blob.bin" '$0 ~ /^[0-9a-f]+-/ { cur = ($6 == f) } cur && $1 == "Rss:" { s += $2 } END { print s * 1024 }' "/proc/$A/smaps")
 
 "$MSDIFF" "$TMP/升级前" "$TMP/升级后" --threshold 512K 2> diff.err
@@ -74,15 +87,17 @@ ok("json_match_rule_same_boot", d["match_rule"] == "pid_starttime" and d["same_b
 ok("json_summary_counts", d["summary"]["added"] >= 1 and d["summary"]["removed"] >= 1 and d["summary"]["grew"] >= 1, str(d["summary"]))
 t = d["totals"]["pss"]
 ok("json_totals_exact_bytes", t["delta"] == t["after"] - t["before"] and isinstance(t["before"], int), str(t))
-ok("json_cause_top_is_new_process", d["causes"] and d["causes"][0]["type"] == "process_added", str(d["causes"][:1]))
+# (other processes of this machine may change more meanwhile: only require it among the causes)
+ok("json_causes_name_new_process", any(c["type"] == "process_added" and c.get("pid") == A for c in d["causes"]), str(d["causes"]))
+ok("json_causes_name_grown_process", any(c["type"] == "process_grew" and c.get("pid") == S for c in d["causes"]) or len(d["causes"]) == 5, str(d["causes"]))
 EOF
 
 # the mapped file: size on disk and RSS, from the snapshot vs stat/smaps
 "$MSCONV" "$TMP/升级后/升级后.memscope" --json -o snap.json
 check msconv_json_exit 0 $?
-python3 - snap.json "$A" "$TMP/blob.bin" "$A_BLOB_RSS" <<'EOF'
+python3 - snap.json "$A" "$TMP/blob.bin" "$A_BLOB_RSS" "$A_BLOB_MAPPED" <<'EOF'
 import json, os, sys
-d = json.load(open(sys.argv[1])); A = int(sys.argv[2]); blob = sys.argv[3]; brss = int(sys.argv[4])
+d = json.load(open(sys.argv[1])); A = int(sys.argv[2]); blob = sys.argv[3]; brss = int(sys.argv[4]); bmap = int(sys.argv[5])
 procs = d["snapshots"][0]["processes"]
 p = [x for x in procs if x["pid"] == A]
 def ok(name, cond, why=""):
@@ -95,6 +110,8 @@ if p:
     if blob in libs:
         ok("snapshot_lib_disk_size", libs[blob]["disk_size"] == os.path.getsize(blob), str(libs[blob]))
         ok("snapshot_lib_rss_matches_smaps", libs[blob]["rss"] == brss, "%d vs %d" % (libs[blob]["rss"], brss))
+        ok("snapshot_lib_301_mappings_summed", libs[blob]["mapped"] == bmap and bmap == (8 << 20) + 300 * 4096,
+           "%d vs %d" % (libs[blob]["mapped"], bmap))
     ok("snapshot_libc_listed", any("libc.so" in k for k in libs))
     ok("snapshot_uss_is_private_sum", p["uss"] == p["private_clean"] + p["private_dirty"])
     ok("snapshot_perms_sum_to_rss", abs(sum(x["rss"] for x in p["mappings_by_permission"]) - p["rss"]) <= 64 << 10,
@@ -106,6 +123,15 @@ ok("snapshot_label_default_dir_name", s["label"] == "升级后", s["label"])
 kinds = {x["kind"] for x in procs}
 ok("snapshot_kernel_threads_classified", "kernel" in kinds or not os.path.exists("/proc/2/status"), str(kinds))
 EOF
+
+# kernels without smaps_rollup (< 4.14): totals summed from smaps
+MSREC_TEST_NO_ROLLUP=1 "$MSREC" snapshot norollup.memscope --pid "$A" 2>/dev/null
+A_PSS2=$(kb "$A" Pss); A_RSS2=$(kb "$A" Rss); A_NV=$(grep -c '^[0-9a-f]*-' "/proc/$A/smaps")
+"$MSCONV" norollup.memscope --json | python3 -c "
+import json, sys
+p = json.load(sys.stdin)['snapshots'][0]['processes'][0]
+ok = 'no_smaps_rollup' in p['read_status'] and p['rss'] == $A_RSS2 and abs(p['pss'] - $A_PSS2) <= 1024 * $A_NV
+print('PASS: no_rollup_smaps_summed' if ok else 'FAIL: no_rollup_smaps_summed: %s %d %d' % (p['read_status'], p['pss'], $A_PSS2))"
 
 # Markdown: sections, names, escaping, tables intact
 for h in "## 总体分析" "## 新增进程" "## 已删除进程" "## 发生变化的进程" "### 系统配置变化" "### 共享内存变化" "**摘要**" "**主要原因**" "进程匹配规则"; do
@@ -129,6 +155,36 @@ EOF
 awk '/^## 新增进程/{s=1} /^## 已删除进程/{s=0} s' "$MD" | grep -q "| $A |" && pass md_new_process_in_added || fail md_new_process_in_added "pid $A"
 awk '/^## 已删除进程/{s=1} /^## 发生变化的进程/{s=0} s' "$MD" | grep -q "| $R |" && pass md_stopped_process_in_removed || fail md_stopped_process_in_removed "pid $R"
 awk '/^## 发生变化的进程/{s=1} s' "$MD" | grep -q "| kp | $S | .*+32.0 MB" && pass md_grown_process_in_changed || fail md_grown_process_in_changed "pid $S"
+
+# default snapshot (before): libraries from maps with size on disk
+"$MSCONV" "$TMP/升级前/升级前.memscope" --json | python3 -c "
+import json, os, sys
+ps = json.load(sys.stdin)['snapshots'][0]['processes']
+p = [x for x in ps if x['pid'] == $S][0]
+libc = [l for l in p['libraries'] if 'libc.so' in l['path']]
+ok = libc and libc[0]['disk_size'] == os.stat(libc[0]['path']).st_size and libc[0]['mapped'] > 0
+print('PASS: default_snapshot_libs_from_maps' if ok else 'FAIL: default_snapshot_libs_from_maps: %s' % libc)"
+
+# matching by pid vs by (exe, cmdline, user): the restarted process
+"$MSDIFF" "$TMP/升级前" "$TMP/升级后" --json pid.json --threshold 0 2>/dev/null
+"$MSDIFF" "$TMP/升级前" "$TMP/升级后" --json key.json --md key.md --match key --threshold 0 2>/dev/null
+python3 - pid.json key.json "$P" "$P2" <<'EOF2'
+import json, sys
+pj, kj = (json.load(open(f)) for f in sys.argv[1:3]); P, P2 = int(sys.argv[3]), int(sys.argv[4])
+def where(d, pid):
+    out = []
+    for sec in ("added", "removed", "changed"):
+        for kind in ("kernel", "system", "user"):
+            for e in d[sec][kind]["processes"]:
+                for side in ("before", "after"):
+                    if e[side] and e[side]["pid"] == pid: out.append(sec)
+    return out
+def ok(name, cond, why=""): print(("PASS: " + name) if cond else ("FAIL: %s: %s" % (name, why)))
+ok("match_pid_restart_is_removed_and_added", where(pj, P) == ["removed"] and where(pj, P2) == ["added"], "%s %s" % (where(pj, P), where(pj, P2)))
+ok("match_key_rule_named", kj["match_rule"] == "exe_cmdline_user")
+ok("match_key_restart_is_matched", "added" not in where(kj, P2) and "removed" not in where(kj, P), "%s %s" % (where(kj, P), where(kj, P2)))
+EOF2
+grep -q "按 (可执行文件, 规范化命令行, 用户) 匹配进程" key.md && pass md_states_key_rule || fail md_states_key_rule "rule not stated"
 
 # English report, explicit outputs
 "$MSDIFF" "$TMP/升级前/升级前.memscope" "$TMP/升级后/升级后.memscope" --md en.md --json en.json --lang en --threshold 0 2>/dev/null

@@ -1,0 +1,114 @@
+/*
+ * Heap trace diff driver of msdiff: replays both heap traces (analyze/heap),
+ * matches their sites by symbolized stack (analyze/heapdiff) and writes the
+ * requested reports the same way as the snapshot diff: default names
+ * diff_report_中文.md / diff_report_en.md / diff_report.json in B's directory
+ * (or the current one), and every output committed atomically only when all
+ * of them were written completely.
+ */
+#include "heap_diff.h"
+#include "outfile.h"
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int msdiff_heap_shown(const ms_hd_entry *e, uint64_t threshold)
+{
+    if (!threshold) return 1;
+    uint64_t m;
+    if (e->status == MS_HD_NEW || e->status == MS_HD_VANISHED) {
+        const ms_hd_side *s = e->status == MS_HD_NEW ? &e->b : &e->a;
+        m = s->peak_bytes;
+        if (s->leaked_bytes > m) m = s->leaked_bytes;
+        if (s->allocated_bytes > m) m = s->allocated_bytes;
+    } else {
+        const int64_t v[3] = {e->d_peak, e->d_leaked, e->d_allocated};
+        m = 0;
+        for (int k = 0; k < 3; k++) {
+            uint64_t x = v[k] < 0 ? (uint64_t)0 - (uint64_t)v[k] : (uint64_t)v[k];
+            if (x > m) m = x;
+        }
+    }
+    return m >= threshold;
+}
+
+static int load(const char *path, ms_heap **h)
+{
+    ms_integrity in;
+    errno = 0;
+    int e = ms_heap_load(h, &in, path, NULL);
+    if (e) {
+        const char *d = ms_reader_open_error();
+        fprintf(stderr, "msdiff: %s: %s\n", path,
+                d && d[0] ? d : e == MS_EIO && errno ? strerror(errno) : ms_strerror(e));
+        return -1;
+    }
+    if (in.verdict != MS_OK)
+        fprintf(stderr, "msdiff: %s: warning: damaged file (%s), using what could be read\n", path, ms_strerror(in.verdict));
+    return 0;
+}
+
+static void default_path(char *buf, size_t cap, const msdiff_args *a, const char *name)
+{
+    if (a->b_dir) snprintf(buf, cap, "%s/%s", a->b_dir, name);
+    else snprintf(buf, cap, "%s", name);
+}
+
+int msdiff_heap(const msdiff_args *a)
+{
+    ms_heap *ha = NULL, *hb = NULL;
+    if (load(a->a, &ha)) return 1;
+    if (load(a->b, &hb)) { ms_heap_free(ha); return 1; }
+    ms_heapdiff d;
+    if (ms_heapdiff_build(ha, hb, &d)) {
+        fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_strerror(MS_ENOMEM));
+        ms_heap_free(ha); ms_heap_free(hb);
+        return 1;
+    }
+    msdiff_heap_ctx c = { a, ha, hb, &d };
+    char mdp[PATH_MAX + 64], jsp[PATH_MAX + 64];
+    const char *mdpath = a->md_out, *jspath = a->json_out;
+    if (a->want_md && !mdpath) {
+        default_path(mdp, sizeof mdp, a, a->lang == MS_LANG_EN ? "diff_report_en.md" : "diff_report_中文.md");
+        mdpath = mdp;
+    }
+    if (a->want_json && !jspath) { default_path(jsp, sizeof jsp, a, "diff_report.json"); jspath = jsp; }
+    ms_outfile om, oj;
+    memset(&om, 0, sizeof om);
+    memset(&oj, 0, sizeof oj);
+    int status = 0;
+    if (a->want_md && ms_outfile_open(&om, mdpath)) {
+        fprintf(stderr, "msdiff: %s: %s\n", mdpath, strerror(errno));
+        status = 1;
+    } else if (a->want_json && ms_outfile_open(&oj, jspath)) {
+        fprintf(stderr, "msdiff: %s: %s\n", jspath, strerror(errno));
+        if (a->want_md) ms_outfile_abort(&om);
+        status = 1;
+    }
+    if (!status) {
+        int bad = (a->want_md && msdiff_heap_md(om.fp, &c)) || (a->want_json && msdiff_heap_json(oj.fp, &c));
+        if (bad) {
+            fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_strerror(MS_ENOMEM));
+            if (a->want_md) ms_outfile_abort(&om);
+            if (a->want_json) ms_outfile_abort(&oj);
+            status = 1;
+        } else if (a->want_md && ms_outfile_commit(&om)) {
+            fprintf(stderr, "msdiff: %s: %s\n", mdpath, strerror(errno));
+            if (a->want_json) ms_outfile_abort(&oj);
+            status = 1;
+        } else if (a->want_json && ms_outfile_commit(&oj)) {
+            fprintf(stderr, "msdiff: %s: %s\n", jspath, strerror(errno));
+            status = 1;
+        }
+        if (!status) {
+            if (a->want_md && strcmp(mdpath, "-")) fprintf(stderr, "msdiff: wrote %s\n", mdpath);
+            if (a->want_json && strcmp(jspath, "-")) fprintf(stderr, "msdiff: wrote %s\n", jspath);
+        }
+    }
+    ms_heapdiff_free(&d);
+    ms_heap_free(ha);
+    ms_heap_free(hb);
+    return status;
+}
