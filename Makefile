@@ -131,7 +131,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
 
-tests: all $(UNIT_BINS) $(BUILD)/bin/fuzz-replay
+tests: all $(UNIT_BINS) $(BUILD)/bin/fuzz-replay $(BUILD)/bin/make_golden
 
 # Recorder test programs (tests/progs): NAME.c / NAME.cc -> $(BUILD)/progs/NAME,
 # libplugin.c -> libplugin.so, and leaks.c linked with -lmemscope as

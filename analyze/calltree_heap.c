@@ -4,6 +4,7 @@
  * RSS samples, marks, histograms, the largest blocks, labels per site, and
  * the maps / process memory at exit. Keeping this in analyze/ lets every
  * converter (text, SVG, HTML, diff) read the same numbers. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "memscope.h"
@@ -61,6 +62,58 @@ size_t ms_hview_live_curve(const ms_hview *v, uint64_t *out)
     return n;
 }
 
+/* ---- per-site coarse timeline ------------------------------------------- */
+static void moment_add(ms_hview *v, size_t site, uint64_t t, int64_t d)
+{
+    while (t / v->moment_ticks >= MS_HV_MOMENTS) {
+        for (size_t r = 0; r < v->moment_rows; r++) {
+            int64_t *row = v->site_moments + r * MS_HV_MOMENTS;
+            for (size_t i = 0; i < MS_HV_MOMENTS / 2; i++) row[i] = row[2 * i] + row[2 * i + 1];
+            memset(row + MS_HV_MOMENTS / 2, 0, MS_HV_MOMENTS / 2 * sizeof *row);
+        }
+        v->moment_ticks *= 2;
+    }
+    if (site == SIZE_MAX) return;
+    if (site >= v->moment_rows) {
+        if (site >= MS_HV_MOMENT_SITES) { v->moments_capped = 1; return; }
+        size_t nr = v->moment_rows ? v->moment_rows : 64;
+        while (nr <= site) nr *= 2;
+        if (nr > MS_HV_MOMENT_SITES) nr = MS_HV_MOMENT_SITES;
+        int64_t *nm = realloc(v->site_moments, nr * MS_HV_MOMENTS * sizeof *nm);
+        if (!nm) { v->oom = 1; return; }
+        memset(nm + v->moment_rows * MS_HV_MOMENTS, 0, (nr - v->moment_rows) * MS_HV_MOMENTS * sizeof *nm);
+        v->site_moments = nm;
+        v->moment_rows = nr;
+    }
+    v->site_moments[site * MS_HV_MOMENTS + t / v->moment_ticks] += d;
+}
+
+size_t ms_hview_moments(const ms_hview *v, size_t topn, uint32_t *sites, uint64_t *bytes, size_t *n)
+{
+    uint64_t end = ms_heap_get_summary(v->heap)->end_time;
+    size_t nm = (size_t)(end / v->moment_ticks) + 1;
+    if (nm > MS_HV_MOMENTS) nm = MS_HV_MOMENTS;
+    for (size_t k = 0; k < nm; k++) n[k] = 0;
+    if (topn == 0) return nm;
+    for (size_t r = 0; r < v->moment_rows; r++) {
+        const int64_t *row = v->site_moments + r * MS_HV_MOMENTS;
+        int64_t run = 0;
+        for (size_t k = 0; k < nm; k++) {
+            run += row[k];
+            if (run <= 0) continue;
+            uint64_t b = (uint64_t)run;
+            uint32_t *ss = sites + k * topn;
+            uint64_t *bb = bytes + k * topn;
+            if (n[k] == topn && b <= bb[topn - 1]) continue;
+            size_t pos = n[k] < topn ? n[k]++ : topn - 1;
+            while (pos > 0 && bb[pos - 1] < b) { ss[pos] = ss[pos - 1]; bb[pos] = bb[pos - 1]; pos--; }
+            ss[pos] = (uint32_t)r;
+            bb[pos] = b;
+        }
+    }
+    return nm;
+}
+
 /* ---- per-block callback ------------------------------------------------- */
 static int grow_labels(ms_hview *v, size_t site)
 {
@@ -77,9 +130,39 @@ static int grow_labels(ms_hview *v, size_t site)
     return 0;
 }
 
+static ms_hv_site_x *site_x(ms_hview *v, size_t site)
+{
+    if (site >= v->site_x_cap) {
+        size_t nc = v->site_x_cap ? v->site_x_cap : 64;
+        while (nc <= site) nc *= 2;
+        ms_hv_site_x *n = realloc(v->site_x, nc * sizeof *n);
+        if (!n) return NULL;
+        for (size_t i = v->site_x_cap; i < nc; i++) {
+            memset(&n[i], 0, sizeof n[i]);
+            n[i].min_size = UINT64_MAX;
+        }
+        v->site_x = n;
+        v->site_x_cap = nc;
+    }
+    return &v->site_x[site];
+}
+
 static void on_block(void *ctx, const ms_heap_block *b)
 {
     ms_hview *v = ctx;
+    ms_hv_site_x *sx = site_x(v, b->site);
+    if (!sx) { v->oom = 1; return; }
+    if (b->size < sx->min_size) sx->min_size = b->size;
+    if (b->freed) {
+        uint64_t life = b->t_free >= b->t_alloc ? b->t_free - b->t_alloc : 0;
+        sx->freed++;
+        sx->life_sum += life;
+        if (life > sx->life_max) sx->life_max = life;
+    } else {
+        uint32_t c = b->leak_class < 6 ? b->leak_class : MS_LEAK_UNKNOWN;
+        sx->leak_blocks[c]++;
+        sx->leak_bytes[c] += b->size;
+    }
     size_t k = 0;
     if (b->size) { k = 1; while (k < 64 && (b->size >> k) != 0) k++; }
     v->size_count[k]++;
@@ -97,6 +180,8 @@ static void on_block(void *ctx, const ms_heap_block *b)
 
     bucket_add(v, b->t_alloc, (int64_t)b->size);
     if (b->freed) bucket_add(v, b->t_free, -(int64_t)b->size);
+    moment_add(v, b->site, b->t_alloc, (int64_t)b->size);
+    if (b->freed) moment_add(v, b->site, b->t_free, -(int64_t)b->size);
 
     if (b->var_name || b->type_name) {
         v->labeled_blocks++;
@@ -270,6 +355,8 @@ static int build_tree(ms_hview *v)
     if (!rc) rc = ms_calltree_func_id(v->tree, &nostack, "[no stack]", "", 0);
     for (size_t i = 0; i < v->nsites && !rc; i++) {
         const ms_heap_site *s = ms_heap_site_at(v->heap, i);
+        v->site_node[i] = MS_CT_ROOT;
+        if (s->allocations == 0 && s->live_blocks == 0) continue;     /* e.g. site 0 unused */
         uint64_t vals[MS_CT_NMETRICS];
         ms_hview_site_values(vals, s);
         size_t depth = ms_symtab_stack(ips, ipcap, sym, s->stack_id);
@@ -319,6 +406,7 @@ int ms_hview_load(ms_hview **out, const char *path)
     ms_hview *v = calloc(1, sizeof *v);
     if (!v) return MS_ENOMEM;
     v->bucket_ticks = 1;
+    v->moment_ticks = 1;
     ms_reader *r;
     int e = ms_reader_open(&r, path);
     if (e) { free(v); return e; }
@@ -330,7 +418,10 @@ int ms_hview_load(ms_hview **out, const char *path)
         if ((e = add_record(v, rec))) break;
     }
     if (e == 0) e = ms_heap_finish(v->heap);
-    if (e == 0) bucket_add(v, ms_heap_get_summary(v->heap)->end_time, 0);   /* cover the whole trace */
+    if (e == 0) {                                   /* cover the whole trace */
+        bucket_add(v, ms_heap_get_summary(v->heap)->end_time, 0);
+        moment_add(v, SIZE_MAX, ms_heap_get_summary(v->heap)->end_time, 0);
+    }
     ms_reader_integrity(r, &v->integ);
     ms_reader_close(r);
     if (e == 0 && v->oom) e = MS_ENOMEM;
@@ -352,5 +443,7 @@ void ms_hview_free(ms_hview *v)
     for (size_t i = 0; i < v->nmaps; i++) free(v->maps[i].path);
     free(v->maps);
     free(v->site_var); free(v->site_type);
+    free(v->site_moments);
+    free(v->site_x);
     free(v);
 }

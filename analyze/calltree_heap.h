@@ -24,6 +24,8 @@
 #define MS_HV_SIZE_BUCKETS 65      /* 0: size 0; k: [2^(k-1), 2^k)          */
 #define MS_HV_LIFE_BUCKETS 10      /* <1us <10us ... <10s, >=10s, (leaked)  */
 #define MS_HV_TOP_BLOCKS 50
+#define MS_HV_MOMENTS 48           /* coarse time buckets for per-site live */
+#define MS_HV_MOMENT_SITES 65536   /* sites tracked per moment, at most     */
 
 typedef struct ms_hv_sample { uint64_t time, rss, heap_live; } ms_hv_sample;
 typedef struct ms_hv_mark { uint64_t time, tid; char *name; } ms_hv_mark;
@@ -39,6 +41,13 @@ typedef struct ms_hv_block {               /* one of the largest blocks     */
     uint8_t freed, temporary, op;
     const char *var_name, *type_name;      /* NULL when unlabeled           */
 } ms_hv_block;
+
+typedef struct ms_hv_site_x {             /* per-site block lives          */
+    uint64_t freed;                        /* blocks freed                  */
+    uint64_t life_sum, life_max;           /* ticks, over freed blocks      */
+    uint64_t min_size;                     /* smallest block (UINT64_MAX: none) */
+    uint64_t leak_blocks[6], leak_bytes[6];/* live at the end, by MS_LEAK_* */
+} ms_hv_site_x;
 
 typedef struct ms_hview {
     ms_heap *heap;
@@ -66,7 +75,15 @@ typedef struct ms_hview {
     size_t ntop;
     const char **site_var, **site_type;    /* first label per site, or NULL */
     size_t site_label_cap;
+    ms_hv_site_x *site_x;                  /* per heap site, site_x_cap rows */
+    size_t site_x_cap;
     size_t labeled_blocks;
+    /* per-site live bytes over MS_HV_MOMENTS coarse buckets (deltas,
+     * site-major), for "which sites were live at time t" */
+    uint64_t moment_ticks;
+    int64_t *site_moments;
+    size_t moment_rows;
+    int moments_capped;                    /* sites beyond the cap ignored  */
     /* internal */
     size_t cap_samples, cap_marks;
     int oom;
@@ -83,6 +100,14 @@ void ms_hview_free(ms_hview *v);
  * (out has MS_HV_BUCKETS entries) and returns n, the buckets covering the
  * trace up to its end time. Bucket i ends at tick (i + 1) * bucket_ticks. */
 size_t ms_hview_live_curve(const ms_hview *v, uint64_t *out);
+
+/* Largest live sites at the end of each coarse bucket: for moment k
+ * (0 <= k < returned count; bucket k ends at tick (k + 1) * moment_ticks)
+ * stores up to topn (site, bytes) pairs, most bytes first, at
+ * sites[k * topn + i] / bytes[k * topn + i] and their number in n[k].
+ * Arrays hold MS_HV_MOMENTS * topn (sites, bytes) and MS_HV_MOMENTS (n).
+ * Returns the number of moments covering the trace, or 0 on ENOMEM. */
+size_t ms_hview_moments(const ms_hview *v, size_t topn, uint32_t *sites, uint64_t *bytes, size_t *n);
 
 /* Values of one heap site in call-tree metric order (peak, leaked,
  * allocated, count, temporary). */

@@ -8,9 +8,20 @@
 #define MS_HTML_H
 #include <stdio.h>
 
-/* Writes the JSON value of the page's data (an object with at least
- * "kind": "heap" or "snapshot" and "lang": "zh" or "en"). Returns 0, or
- * non-zero to fail the report. */
+/* Writes the JSON value of the page's data: an object with "kind" and
+ * "lang" ("zh" or "en": the page's initial language; the page has a
+ * 中文/English switch). "kind": "heap" is msconv's heap dashboard
+ * (convert/msconv/heap_views_html.c). Any other kind (e.g. "snapshot")
+ * gets the generic panels:
+ *   "title": optional header text,
+ *   "meta": {"file", "exe", "pid"} optional, shown in the header,
+ *   "cards": [{"id", "label", "value", "raw", "sub"}] overview cards
+ *            (raw = the exact number, put in data-v for tests),
+ *   "tables": [{"id", "title", "note", "columns": [{"key", "label",
+ *            "type": "bytes"|"count"|"text"}], "rows": [{key: value}]}]
+ *            sortable tables (click a header);
+ * every label/title/note/sub/value may be a string or {"zh": .., "en": ..}.
+ * Write strings with ms_json_string. Returns 0, or non-zero to fail. */
 typedef int (*ms_html_data_fn)(FILE *fp, void *ctx);
 
 /* Write the dashboard: the template with @@MEMSCOPE_TITLE@@ replaced by

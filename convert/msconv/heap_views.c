@@ -23,8 +23,15 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
 {
     memset(o, 0, sizeof *o);
     o->metric = MS_CT_PEAK;
+    /* Reports are Chinese unless --lang says otherwise (read from argv so
+     * the default does not depend on main.c's). */
     ms_lang l = MS_LANG_ZH;
-    if (a->lang && ms_lang_parse(a->lang, &l) != 0) l = MS_LANG_ZH;
+    for (int i = 1; i < a->argc; i++) {
+        const char *arg = a->argv[i];
+        if (!strcmp(arg, "--")) break;
+        if (!strcmp(arg, "--lang") && i + 1 < a->argc) ms_lang_parse(a->argv[i + 1], &l);
+        else if (!strncmp(arg, "--lang=", 7)) ms_lang_parse(arg + 7, &l);
+    }
     o->en = l == MS_LANG_EN;
     for (int i = 1; i < a->argc; i++) {
         const char *arg = a->argv[i], *val = NULL;
@@ -98,6 +105,8 @@ int hv_commit(ms_outfile *o, const char *input, const char *path, int write_fail
     return 0;
 }
 
+static const char *plural(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
+
 /* "prog (pid N)" for titles. */
 static void trace_title(char *buf, size_t n, const ms_hview *v)
 {
@@ -121,8 +130,8 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
         fprintf(fp, "peak heap memory consumption: %s at %.3f s\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "peak RSS (including memscope overhead): %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
-        fprintf(fp, "total memory leaked: %s in %s blocks\n", ms_fmt_bytes(MS_FBUF, s->leaked_memory),
-                ms_fmt_count(MS_FBUF, s->leaked_allocations));
+        fprintf(fp, "total memory leaked: %s in %s %s\n", ms_fmt_bytes(MS_FBUF, s->leaked_memory),
+                ms_fmt_count(MS_FBUF, s->leaked_allocations), plural(s->leaked_allocations, "block", "blocks"));
     } else {
         fprintf(fp, "总运行时间: %.3f 秒\n", dur);
         fprintf(fp, "分配函数调用: %s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
@@ -223,8 +232,9 @@ int msconv_heap_leaks(const msconv_args *a)
     char title[600];
     trace_title(title, sizeof title, v);
     if (o.en)
-        fprintf(fp, "File: %s\nLeaked: %s in %s blocks from %zu allocation sites (still live at the end of the trace)\n",
-                title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
+        fprintf(fp, "File: %s\nLeaked: %s in %s %s from %zu allocation %s (still live at the end of the trace)\n",
+                title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations),
+                plural(s->leaked_allocations, "block", "blocks"), n, plural(n, "site", "sites"));
     else
         fprintf(fp, "文件: %s\n泄漏: %s，%s 个内存块，来自 %zu 个分配点（追踪结束时仍未释放）\n",
                 title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
@@ -237,7 +247,8 @@ int msconv_heap_leaks(const msconv_args *a)
         for (int c = 0; c < 6; c++)
             if (s->leak_class_blocks[c])
                 fprintf(fp, "  %s: %s, %s %s\n", MS_T(o.en, classes[c]), ms_fmt_bytes(MS_FBUF, s->leak_class_bytes[c]),
-                        ms_fmt_count(MS_FBUF, s->leak_class_blocks[c]), o.en ? "blocks" : "个块");
+                        ms_fmt_count(MS_FBUF, s->leak_class_blocks[c]),
+                        o.en ? plural(s->leak_class_blocks[c], "block", "blocks") : "个块");
     }
     for (size_t i = 0; i < n; i++) {
         const ms_heap_site *st = ms_heap_site_at(v->heap, idx[i]);
@@ -245,13 +256,25 @@ int msconv_heap_leaks(const msconv_args *a)
         snprintf(pct, sizeof pct, "%.2f%%", s->leaked_memory ? 100.0 * (double)st->live_bytes / (double)s->leaked_memory : 0);
         fputc('\n', fp);
         if (o.en)
-            fprintf(fp, "%s leaked in %s blocks (%s bytes, %s of leaks), %s allocations at this site\n",
+            fprintf(fp, "%s leaked in %s %s (%s bytes, %s of leaks), %s %s at this site\n",
                     ms_fmt_bytes(MS_FBUF, st->live_bytes), ms_fmt_count(MS_FBUF, st->live_blocks),
-                    ms_fmt_count(MS_FBUF, st->live_bytes), pct, ms_fmt_count(MS_FBUF, st->allocations));
+                    plural(st->live_blocks, "block", "blocks"), ms_fmt_count(MS_FBUF, st->live_bytes), pct,
+                    ms_fmt_count(MS_FBUF, st->allocations), plural(st->allocations, "allocation", "allocations"));
         else
             fprintf(fp, "泄漏 %s，%s 个块（%s 字节，占泄漏的 %s），该分配点共分配 %s 次\n",
                     ms_fmt_bytes(MS_FBUF, st->live_bytes), ms_fmt_count(MS_FBUF, st->live_blocks),
                     ms_fmt_count(MS_FBUF, st->live_bytes), pct, ms_fmt_count(MS_FBUF, st->allocations));
+        if (any_class && idx[i] < v->site_x_cap) {
+            const ms_hv_site_x *x = &v->site_x[idx[i]];
+            fputs(o.en ? "  leak class:" : "  泄漏类别:", fp);
+            for (int c = 0, first = 1; c < 6; c++) {
+                if (!x->leak_blocks[c]) continue;
+                fprintf(fp, "%s %s %s (%s)", first ? "" : ",", MS_T(o.en, classes[c]), ms_fmt_bytes(MS_FBUF, x->leak_bytes[c]),
+                        ms_fmt_count(MS_FBUF, x->leak_blocks[c]));
+                first = 0;
+            }
+            fputc('\n', fp);
+        }
         if (v->site_var && idx[i] < v->site_label_cap && (v->site_var[idx[i]] || v->site_type[idx[i]]))
             fprintf(fp, "  %s %s%s%s\n", o.en ? "variable:" : "变量:", v->site_var[idx[i]] ? v->site_var[idx[i]] : "?",
                     v->site_type[idx[i]] ? " : " : "", v->site_type[idx[i]] ? v->site_type[idx[i]] : "");

@@ -18,6 +18,7 @@
 #define HV_MAX_SITES 5000
 #define HV_MAX_SAMPLES 2000
 #define HV_STACK_MAX 128
+#define HV_MOMENT_TOP 10
 
 typedef struct hctx {
     const ms_hview *v;
@@ -242,16 +243,24 @@ static const char *lbl(const char *const *arr, size_t cap, size_t i)
     return arr && i < cap ? arr[i] : NULL;
 }
 
-static int write_sites(FILE *fp, hctx *c, const int32_t *node_idx)
+/* The heaviest sites, plus every site named in `must` (the moments). */
+static int write_sites(FILE *fp, hctx *c, const int32_t *node_idx, const uint8_t *must)
 {
     const ms_hview *v = c->v;
     size_t ns = ms_heap_site_count(v->heap);
     size_t *idx = malloc((ns ? ns : 1) * sizeof *idx);
     if (!idx) return -1;
-    for (size_t i = 0; i < ns; i++) idx[i] = i;
+    size_t used = 0;
+    for (size_t i = 0; i < ns; i++) {
+        const ms_heap_site *s = ms_heap_site_at(v->heap, i);
+        if (s->allocations || s->live_blocks) idx[used++] = i;
+    }
+    ns = used;
     rank_v = v;
     qsort(idx, ns, sizeof *idx, site_rank_cmp);
-    size_t n = ns < HV_MAX_SITES ? ns : HV_MAX_SITES;
+    size_t n = 0;
+    for (size_t k = 0; k < ns; k++)
+        if (k < HV_MAX_SITES || must[idx[k]]) idx[n++] = idx[k];
     fprintf(fp, "\"sites_total\":%zu,\"sites\":[", ns);
     for (size_t k = 0; k < n; k++) {
         size_t i = idx[k];
@@ -271,6 +280,20 @@ static int write_sites(FILE *fp, hctx *c, const int32_t *node_idx)
         if (var) ms_json_string(fp, var); else fputs("null", fp);
         fputs(",\"type\":", fp);
         if (type) ms_json_string(fp, type); else fputs("null", fp);
+        if (i < v->site_x_cap) {
+            const ms_hv_site_x *x = &v->site_x[i];
+            fprintf(fp, ",\"min\":%llu,\"life_avg_ns\":%llu,\"life_max_ns\":%llu",
+                    (unsigned long long)(x->min_size == UINT64_MAX ? 0 : x->min_size),
+                    (unsigned long long)(x->freed ? ns_of(v, x->life_sum / x->freed) : 0),
+                    (unsigned long long)ns_of(v, x->life_max));
+            if (s->live_blocks) {
+                fputs(",\"leak_classes\":[", fp);
+                for (int c = 0; c < 6; c++)
+                    fprintf(fp, "%s[%llu,%llu]", c ? "," : "", (unsigned long long)x->leak_blocks[c],
+                            (unsigned long long)x->leak_bytes[c]);
+                fputc(']', fp);
+            }
+        }
         fputs(",\"stack\":", fp);
         if (write_stack(fp, c, s->stack_id)) { free(idx); return -1; }
         fputc('}', fp);
@@ -375,11 +398,33 @@ static int heap_json(FILE *fp, void *ctx)
     fputc(',', fp);
     write_timeline(fp, v);
     fputc(',', fp);
+    /* sites live at each coarse moment (timeline clicks) */
+    size_t nsites = ms_heap_site_count(v->heap);
+    uint32_t *msites = malloc(MS_HV_MOMENTS * HV_MOMENT_TOP * sizeof *msites);
+    uint64_t *mbytes = malloc(MS_HV_MOMENTS * HV_MOMENT_TOP * sizeof *mbytes);
+    uint8_t *must = calloc(nsites ? nsites : 1, 1);
+    size_t mcount[MS_HV_MOMENTS];
+    if (!msites || !mbytes || !must) { free(msites); free(mbytes); free(must); return -1; }
+    size_t nm = ms_hview_moments(v, HV_MOMENT_TOP, msites, mbytes, mcount);
+    fprintf(fp, "\"moments\":{\"ns\":%llu,\"capped\":%s,\"top\":[", (unsigned long long)ns_of(v, v->moment_ticks),
+            v->moments_capped ? "true" : "false");
+    for (size_t k = 0; k < nm; k++) {
+        fputs(k ? ",[" : "[", fp);
+        for (size_t i = 0; i < mcount[k]; i++) {
+            uint32_t st = msites[k * HV_MOMENT_TOP + i];
+            if (st < nsites) must[st] = 1;
+            fprintf(fp, "%s[%u,%llu]", i ? "," : "", st, (unsigned long long)mbytes[k * HV_MOMENT_TOP + i]);
+        }
+        fputc(']', fp);
+    }
+    fputs("]},", fp);
+    free(msites); free(mbytes);
     int32_t *node_idx = NULL;
-    if (write_tree(fp, v, &node_idx)) return -1;
+    if (write_tree(fp, v, &node_idx)) { free(must); return -1; }
     fputc(',', fp);
-    int rc = write_sites(fp, c, node_idx);
+    int rc = write_sites(fp, c, node_idx, must);
     free(node_idx);
+    free(must);
     if (rc) return -1;
     /* exact frames referenced by the sites' stacks */
     fputs(",\"frames\":[", fp);

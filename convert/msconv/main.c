@@ -139,7 +139,11 @@ static void usage(FILE *fp)
         "  --events           --json: every allocation, streamed\n"
         "  --top N            --json: the N largest allocations when there are more than\n"
         "                     10000 (default 1000)\n"
-        "  --lang zh|en       language of text reports (default en)\n"
+        "  --metric M         --text, --svg, --flamegraph, --folded: peak (default), leaked,\n"
+        "                     allocated, count or temporary\n"
+        "  --nodecount N      --text: at most N rows\n"
+        "  --inverted         --flamegraph, --folded: allocating functions at the root\n"
+        "  --lang zh|en       language of text reports (default zh)\n"
         "  -h, --help         this help\n"
         "  -V, --version      version\n\n"
         "Without a mode, --info is shown. Exit status: 0 ok (a damaged but readable\n"
@@ -177,7 +181,7 @@ int main(int argc, char **argv)
     msconv_args a;
     memset(&a, 0, sizeof a);
     a.top = 1000;
-    a.lang = "en";
+    a.lang = "zh";
     a.argc = argc; a.argv = argv;
     const mode *m = NULL;
     const char *unknown = NULL, *bad_mode_pair = NULL;

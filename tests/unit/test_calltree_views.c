@@ -2,7 +2,7 @@
  * B and MB units, --nodecount), exact folded lines (with ';' in a name),
  * the flame graph SVG and the DOT/SVG call graph parsed by an XML parser
  * (python3), names with markup escaped, and Graphviz output when `dot` is
- * installed. */
+ * installed; the HTML writer's placeholders and script-safe JSON. */
 #include <stdlib.h>
 #include <unistd.h>
 #include "memscope.h"
@@ -10,6 +10,8 @@
 #include "pprof_text.h"
 #include "flame.h"
 #include "dot.h"
+#include "html.h"
+#include "html_esc.h"
 #include "mstest.h"
 
 static ms_calltree *tree(void)
@@ -63,6 +65,17 @@ static int grep_file(const char *path, const char *needle)
     fclose(fp);
     return strstr(buf, needle) != NULL;
 }
+
+static int data_ok(FILE *fp, void *ctx)
+{
+    (void)ctx;
+    fputs("{\"kind\":\"test\",\"lang\":\"en\",\"s\":", fp);
+    ms_json_string(fp, "</script><!--\"\\\n\x01\xff\xe2\x80\xa8ok");
+    fputs("}", fp);
+    return 0;
+}
+static int data_fail(FILE *fp, void *ctx) { (void)fp; (void)ctx; return -1; }
+static int html_ok(FILE *fp, void *a) { (void)a; return ms_html_write(fp, "t<i>&", data_ok, NULL); }
 
 int main(void)
 {
@@ -118,6 +131,25 @@ int main(void)
     CHECK_STR("folded exact", "main 20\nmain;a;a;leaf 50\nmain;a;leaf 100\nmain;b<script>&\"x\":y 30\n", s);
     free(s);
 
+    /* HTML writer */
+    size_t tlen;
+    const char *tpl = ms_html_template(&tlen);
+    CHECK("html template embedded", tlen > 1000 && strstr(tpl, "@@MEMSCOPE_DATA@@") && strstr(tpl, "@@MEMSCOPE_TITLE@@"));
+    s = render(html_ok, NULL);
+    CHECK("html title escaped", s && strstr(s, "<title>t&lt;i&gt;&amp;</title>"));
+    CHECK("html data in place", s && strstr(s, "<script type=\"application/json\" id=\"msdata\">{\"kind\":\"test\""));
+    CHECK("json escapes </ <!-- and controls",
+          s && strstr(s, "\"s\":\"<\\/script>\\u003c!--\\\"\\\\\\n\\u0001\\ufffd\\u2028ok\"}"));
+    CHECK("html no placeholder left", s && !strstr(s, "@@MEMSCOPE_"));
+    free(s);
+    {
+        char *b = NULL;
+        size_t bl = 0;
+        FILE *mf = open_memstream(&b, &bl);
+        CHECK("html data failure reported", ms_html_write(mf, "x", data_fail, NULL) == -1);
+        fclose(mf);
+        free(b);
+    }
     char dir[] = "/tmp/msviewsXXXXXX";
     if (!mkdtemp(dir)) { printf("FAIL: mkdtemp\n"); return 1; }
     char path[256];
