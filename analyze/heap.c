@@ -575,6 +575,30 @@ int ms_heap_finish(ms_heap *h)
     return 0;
 }
 
+/* ---- load progress (heap.h) ---- */
+static _Thread_local ms_heap_progress_fn progress_fn;
+static _Thread_local void *progress_ctx;
+
+void ms_heap_set_progress(ms_heap_progress_fn fn, void *ctx) { progress_fn = fn; progress_ctx = ctx; }
+
+void ms_heap_progress(const ms_reader *r, uint64_t *count)
+{
+    if (!progress_fn || (++*count & 0xffff)) return;
+    ms_chunk_info ci;
+    ms_integrity in;
+    ms_reader_chunk(r, &ci);
+    ms_reader_integrity(r, &in);
+    progress_fn(progress_ctx, ci.offset < in.file_size ? ci.offset : in.file_size, in.file_size);
+}
+
+void ms_heap_progress_done(const ms_reader *r)
+{
+    if (!progress_fn) return;
+    ms_integrity in;
+    ms_reader_integrity(r, &in);
+    progress_fn(progress_ctx, in.file_size, in.file_size);
+}
+
 int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_heap_opts *opts)
 {
     *out = NULL;
@@ -585,9 +609,13 @@ int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_
     ms_heap *h;
     if ((e = ms_heap_new(&h, opts))) { ms_reader_close(r); return e; }
     const ms_record *rec;
-    while ((e = ms_reader_next(r, &rec)) == 1)
+    uint64_t nrec = 0;
+    while ((e = ms_reader_next(r, &rec)) == 1) {
         if ((e = ms_heap_add(h, rec))) break;
+        ms_heap_progress(r, &nrec);
+    }
     if (e == 0) e = ms_heap_finish(h);
+    ms_heap_progress_done(r);
     if (integ) ms_reader_integrity(r, integ);
     ms_reader_close(r);
     if (e) { ms_heap_free(h); return e; }

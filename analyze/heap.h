@@ -134,6 +134,18 @@ int ms_heap_finish(ms_heap *h);
  * MS_EUNSUPPORTED, ...) or MS_ENOMEM; on error *out is NULL. */
 int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_heap_opts *opts);
 
+/* Load progress, for a progress bar in the converters (analyze never
+ * prints). While this thread reads a file with ms_heap_load, fn gets the
+ * bytes read so far and the file size about every 64 Ki records, and
+ * (size, size) once at the end. NULL fn (the default) disables it. Another
+ * loader reading a heap trace record by record reports the same way by
+ * calling ms_heap_progress after each record (*count starts at 0) and
+ * ms_heap_progress_done at the end. */
+typedef void (*ms_heap_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+void ms_heap_set_progress(ms_heap_progress_fn fn, void *ctx);
+void ms_heap_progress(const ms_reader *r, uint64_t *count);
+void ms_heap_progress_done(const ms_reader *r);
+
 const ms_heap_summary *ms_heap_get_summary(const ms_heap *h);
 const ms_heap_info *ms_heap_get_info(const ms_heap *h);
 const ms_symtab *ms_heap_symtab(const ms_heap *h);

@@ -2,8 +2,8 @@
 # build.sh [SECONDS] — builds the libFuzzer target for the .memscope reader
 # with clang (-fsanitize=fuzzer,address,undefined) into build/fuzz/fuzz_reader
 # and runs it for SECONDS (default 60, or $FUZZ_TIME; 0 = build only).
-# `make fuzz` runs this. Longer runs: `sh fuzz/build.sh 3600`, or several
-# processes: `FUZZ_JOBS=4 sh fuzz/build.sh 3600`.
+# `make fuzz` runs this. Longer runs: `make fuzz FUZZ_TIME=3600` or
+# `sh fuzz/build.sh 3600`; several processes: `FUZZ_JOBS=2 sh fuzz/build.sh 3600`.
 # The checked-in seeds (fuzz/corpus/reader) are read-only here; inputs the
 # fuzzer finds go to build/fuzz/corpus-reader, crashers to build/fuzz/crash-*.
 # A crasher worth keeping is copied into fuzz/corpus/reader (keep the corpus

@@ -4,10 +4,12 @@
  * requested reports the same way as the snapshot diff: default names
  * diff_report_中文.md / diff_report_en.md / diff_report.json in B's directory
  * (or the current one), and every output committed atomically only when all
- * of them were written completely.
+ * of them were written completely. Loading shows a progress bar on a
+ * terminal (convert/common/progress.h).
  */
 #include "heap_diff.h"
 #include "outfile.h"
+#include "progress.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -59,6 +61,7 @@ static void default_path(char *buf, size_t cap, const msdiff_args *a, const char
 int msdiff_heap(const msdiff_args *a)
 {
     ms_heap *ha = NULL, *hb = NULL;
+    ms_progress_install("msdiff");
     if (load(a->a, &ha)) return 1;
     if (load(a->b, &hb)) { ms_heap_free(ha); return 1; }
     ms_heapdiff d;

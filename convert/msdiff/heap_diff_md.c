@@ -182,7 +182,7 @@ int msdiff_heap_md(FILE *f, const msdiff_heap_ctx *c)
     ms_md_table_head(f, "lll", 3, MS_T(L, M_ITEM), MS_T(L, M_BEFORE), MS_T(L, M_AFTER));
     input_rows(f, c);
     fprintf(f, "%s", MS_T(L, M_MATCH));
-    if (c->args->threshold) { fputc(' ', f); fprintf(f, MS_T(L, M_THRESH), B(c->args->threshold)); }
+    if (c->args->threshold) { fputs(L == MS_LANG_EN ? " " : "", f); fprintf(f, MS_T(L, M_THRESH), B(c->args->threshold)); }
     fputs("\n\n", f);
 
     fprintf(f, "## %s\n\n", MS_T(L, M_OVERALL));

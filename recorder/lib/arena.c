@@ -25,7 +25,7 @@
 #define MIN_SHIFT 5
 #define MAX_SHIFT 40
 #define DIRECT_CLASS 0xFFu
-#define BIG_BYTES (64u * 1024u)
+#define BIG_BYTES (4u * 1024u * 1024u) /* smaller freed blocks stay resident */
 
 struct hdr { uint32_t cls; uint32_t magic; uint64_t size; };
 #define MAGIC 0x6d73726fu
@@ -110,7 +110,7 @@ static void *direct_alloc(size_t n)
     return (char *)p + HDR;
 }
 
-void *msr_alloc(size_t n)
+static void *arena_alloc(size_t n, int zero)
 {
     if (n > ((size_t)1 << (MAX_SHIFT - 1))) return NULL;
     unsigned c = class_of(n);
@@ -142,7 +142,7 @@ void *msr_alloc(size_t n)
     h->cls = c;
     h->magic = MAGIC;
     h->size = sz;
-    if (!fresh) {
+    if (!fresh && zero) {
         if (sz < BIG_BYTES) memset(p + HDR, 0, sz - HDR);
         else { /* past the kept first page the block was DONTNEED'd (zero) */
             uintptr_t from = ((uintptr_t)p + 4096 + 4095) & ~(uintptr_t)4095;
@@ -151,6 +151,9 @@ void *msr_alloc(size_t n)
     }
     return p + HDR;
 }
+
+void *msr_alloc(size_t n) { return arena_alloc(n, 1); }
+void *msr_alloc_raw(size_t n) { return arena_alloc(n, 0); }
 
 void msr_free(void *ptr)
 {

@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/membarrier.h>
+#include <linux/perf_event.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -36,6 +38,7 @@
 struct msr_settings msr_cfg;
 int msr_use_tsc;
 uint64_t msr_tsc0, msr_mono0_ns, msr_wall0_ns;
+unsigned msr_tick_shift;
 pid_t msr_pid;
 
 extern char **environ;
@@ -123,16 +126,46 @@ void msr_clock_init(void)
         else bad_value("MEMSCOPE_CLOCK", v);
     }
     msr_use_tsc = tsc;
+    const char *sh = getenv("MEMSCOPE_TICK_SHIFT");
+    if (sh && *sh) msr_tick_shift = (unsigned)atoi(sh) & 15;
     clock_zero();
+}
+
+/* The kernel's own TSC calibration, from a perf event's user page
+ * (time_mult/time_shift convert TSC to ns). 0 when unavailable. */
+static uint64_t kernel_tsc_hz(void)
+{
+    struct perf_event_attr a;
+    memset(&a, 0, sizeof a);
+    a.type = PERF_TYPE_SOFTWARE;
+    a.size = sizeof a;
+    a.config = PERF_COUNT_SW_DUMMY;
+    a.exclude_kernel = 1;
+    a.exclude_hv = 1;
+    int fd = (int)syscall(SYS_perf_event_open, &a, 0, -1, -1, PERF_FLAG_FD_CLOEXEC);
+    if (fd < 0) return 0;
+    long pg = sysconf(_SC_PAGESIZE);
+    void *p = mmap(NULL, (size_t)pg, PROT_READ, MAP_SHARED, fd, 0);
+    uint64_t hz = 0;
+    if (p != MAP_FAILED) {
+        const struct perf_event_mmap_page *m = p;
+        if (m->cap_user_time && m->time_mult)
+            hz = (uint64_t)(((unsigned __int128)1000000000u << m->time_shift) / m->time_mult);
+        munmap(p, (size_t)pg);
+    }
+    close(fd);
+    return hz;
 }
 
 uint64_t msr_clock_hz(void)
 {
     if (clock_hz_cached) return clock_hz_cached;
     if (!msr_use_tsc) return clock_hz_cached = 1000000000ull;
+    uint64_t khz = kernel_tsc_hz();
+    if (khz > 1000000ull) return clock_hz_cached = khz >> msr_tick_shift;
     uint64_t el = msr_mono_ns() - msr_mono0_ns;
-    if (el < 20000000ull) {
-        uint64_t rest = 20000000ull - el;
+    if (el < 10000000ull) {
+        uint64_t rest = 10000000ull - el;
         struct timespec ts = {0, (long)rest};
         nanosleep(&ts, NULL);
     }
@@ -142,6 +175,7 @@ uint64_t msr_clock_hz(void)
     uint64_t ns = a + (b - a) / 2 - msr_mono0_ns;
     if (ns == 0) ns = 1;
     unsigned __int128 hz = (unsigned __int128)(t - msr_tsc0) * 1000000000u / ns;
+    hz >>= msr_tick_shift;
     clock_hz_cached = hz ? (uint64_t)hz : 1;
     return clock_hz_cached;
 }
@@ -240,11 +274,40 @@ int msr_open_output(pid_t pid, int child)
     ms_writer_opts o;
     memset(&o, 0, sizeof o);
     o.kind = MS_KIND_HEAP;
-    o.level = 1;              /* the writer thread must keep up; ratio is ample */
-    o.alloc_fn = msr_alloc;
+    o.level = 1;              /* the writer thread must keep up */
+    const char *lv = getenv("MEMSCOPE_ZSTD_LEVEL");
+    if (lv && *lv) o.level = atoi(lv);
+    o.alloc_fn = msr_alloc_raw;
     o.free_fn = msr_free;
     ms_writer *w = NULL;
-    int r = ms_writer_open(&w, msr_cfg.path, &o);
+    /* Open it ourselves (same flags as ms_writer_open: never clobber, never
+     * follow a symlink) and move it to a high descriptor, so an application
+     * that closes or reuses low descriptors does not hit the trace. */
+    int r;
+    int fd = open(msr_cfg.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        r = errno == EEXIST || errno == ELOOP ? MS_EEXIST : MS_EIO;
+    } else {
+        int hi = fcntl(fd, F_DUPFD_CLOEXEC, 777);
+        if (hi >= 0) {
+            close(fd);
+            fd = hi;
+        }
+        r = ms_writer_fdopen(&w, fd, 1, &o);
+        if (r != MS_OK) {
+            int e = errno;
+            close(fd);
+            unlink(msr_cfg.path);
+            errno = e;
+        }
+    }
+    if (r == MS_OK) {
+        char cwd[1024];
+        if (msr_cfg.path[0] != '/' && getcwd(cwd, sizeof cwd))
+            snprintf(msr_cfg.abs_path, sizeof msr_cfg.abs_path, "%s/%s", cwd, msr_cfg.path);
+        else
+            snprintf(msr_cfg.abs_path, sizeof msr_cfg.abs_path, "%s", msr_cfg.path);
+    }
     if (r == MS_EEXIST) {
         msr_say(msr_cfg.path, " exists, not recording", "");
         return -1;
@@ -318,7 +381,11 @@ void msr_write_meta(void)
 /* Signals                                                                  */
 /* ------------------------------------------------------------------------ */
 #define NSIG_MAX 65
-static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT};
+/* Signals whose default action ends the process: finish the trace first.
+ * (SIGKILL and SIGSTOP cannot be caught; SIGTRAP is left to debuggers.) */
+static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTERM, SIGINT,
+                                 SIGHUP, SIGQUIT, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2,
+                                 SIGXCPU, SIGXFSZ, SIGVTALRM, SIGSYS};
 static struct sigaction app_act[NSIG_MAX];
 static unsigned char managed[NSIG_MAX];
 
@@ -502,7 +569,10 @@ int dlclose(void *h)
         /* make sure the module about to go has its MODULE record */
         msr_tls.guard = 1;
         msr_lock_take(&msr_writer_lock);
-        if (msr_writer && msr_meta_written) msr_modules_sync(msr_writer, msr_now());
+        if (msr_writer) {
+            if (!msr_meta_written) msr_ensure_meta();
+            else msr_modules_sync(msr_writer, msr_now());
+        }
         msr_lock_release(&msr_writer_lock);
         msr_tls.guard = 0;
         int r = real(h);
@@ -542,7 +612,7 @@ static int run_msconv(const char *fmt_opt, const char *out)
     }
     envp[k++] = "MEMSCOPE_AUTO_EXPORT=0";
     envp[k] = NULL;
-    char *argv[] = {"msconv", msr_cfg.path, (char *)fmt_opt, "-o", (char *)out, NULL};
+    char *argv[] = {"msconv", msr_cfg.abs_path, (char *)fmt_opt, "-o", (char *)out, NULL};
     pid_t pid;
     int r = found ? posix_spawn(&pid, prog, NULL, NULL, argv, envp)
                   : posix_spawnp(&pid, prog, NULL, NULL, argv, envp);
@@ -559,10 +629,10 @@ void msr_export_reports(void)
     int want[2] = {msr_cfg.export_json, msr_cfg.export_html};
     for (int i = 0; i < 2; i++) {
         if (!want[i]) continue;
-        char out[1100];
-        snprintf(out, sizeof out, "%s%s", msr_cfg.path, fmts[i][1]);
+        char out[2100];
+        snprintf(out, sizeof out, "%s%s", msr_cfg.abs_path, fmts[i][1]);
         if (run_msconv(fmts[i][0], out) == 0) {
-            if (!msr_cfg.quiet) msr_say("wrote ", out, "");
+            if (!msr_cfg.quiet) msr_say("wrote ", msr_cfg.path, fmts[i][1]);
         } else {
             msr_say("msconv ", fmts[i][0], " failed, no report written");
         }
@@ -572,14 +642,29 @@ void msr_export_reports(void)
 /* ------------------------------------------------------------------------ */
 /* Constructor                                                              */
 /* ------------------------------------------------------------------------ */
-__attribute__((constructor)) static void msr_init(void)
+/* Light part of the start, run by the first interposed call (libraries
+ * initialised before ours allocate too: libstdc++'s emergency pool, locale
+ * data) or by the constructor, whichever comes first: decide, read the
+ * settings, start the clock and the stack tables, and begin recording into
+ * the thread rings. The file, the writer thread, signals, fork and exit
+ * handlers come in the constructor; until then events wait in the rings
+ * (dropped if a ring fills). */
+_Atomic int msr_init_state;   /* 0 not yet, 1 running, 2 done */
+static int exec_child;        /* exec'd descendant recorded by FOLLOW_EXEC */
+
+void msr_early_init(void)
 {
+    int zero = 0;
+    if (!atomic_compare_exchange_strong(&msr_init_state, &zero, 1)) return;
+    int g = msr_tls.guard;
     msr_tls.guard = 1;
     if (!flag_env("MEMSCOPE_AUTO_EXPORT", 0)) goto out;
     msr_pid = getpid();
     const char *ap = getenv("MEMSCOPE_ACTIVE_PID");
-    if (ap && *ap && atol(ap) != (long)msr_pid && !flag_env("MEMSCOPE_FOLLOW_EXEC", 0))
-        goto out;   /* exec'd descendant of a recorded process */
+    if (ap && *ap && atol(ap) != (long)msr_pid) {
+        if (!flag_env("MEMSCOPE_FOLLOW_EXEC", 0)) goto out; /* exec'd descendant */
+        exec_child = 1;   /* its own file: .<pid> when the path has no %p */
+    }
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
     read_settings();
@@ -590,17 +675,31 @@ __attribute__((constructor)) static void msr_init(void)
         msr_say("out of memory, not recording", "", "");
         goto out;
     }
-    if (msr_open_output(msr_pid, 0) != 0) goto out;
+    atomic_store(&msr_mode, MSR_REC);
+out:
+    atomic_store(&msr_init_state, 2);
+    msr_tls.guard = g;
+}
+
+__attribute__((constructor)) static void msr_init(void)
+{
+    msr_early_init();
+    if (atomic_load(&msr_mode) != MSR_REC) return;
+    msr_tls.guard = 1;
+    if (msr_open_output(msr_pid, exec_child) != 0) {
+        atomic_store(&msr_mode, MSR_OFF);
+        goto out;
+    }
     char pidbuf[24];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)msr_pid);
     setenv("MEMSCOPE_ACTIVE_PID", pidbuf, 1);
     install_signals();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     on_exit(on_exit_cb, NULL);
-    atomic_store(&msr_mode, MSR_REC);
     if (msr_drain_start() != 0) {
         atomic_store(&msr_mode, MSR_OFF);
         ms_writer_abort(msr_writer);
+        unlink(msr_cfg.path);
         msr_writer = NULL;
         msr_say("cannot start the writer thread, not recording", "", "");
     }

@@ -24,6 +24,9 @@
 #include <link.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -38,32 +41,79 @@ _Atomic int msr_modules_dirty;
 
 static pthread_t writer_thr;
 static int writer_running;
+_Atomic int msr_writer_alive;
 static _Atomic int writer_stop;
 static uint64_t nodes_written;
 int msr_meta_written;
 static uint64_t last_sync_ns, last_names_ns;
 static unsigned long long dl_adds = ~0ull, dl_subs = ~0ull;
 
+static void write_symbols(void);
+static uint64_t sym_nodes_done, last_sym_ns;   /* incremental symbols */
+static uint64_t *sym_set;
+static size_t sym_cap, sym_used;
+
 static struct {
     uint64_t n_events, n_allocs, n_frees, alloc_bytes, n_dropped;
 } st;
 
 /* ------------------------------------------------------------------------ */
-/* Live table: open addressing on the block address                          */
+/* Live table: open addressing on the block address, 12 bytes a slot        */
+/* (address; size as 32 bits, sizes >= 4 GiB in a small side list), any    */
+/* capacity (fastrange), load <= 0.75: ~16 MiB for a million live blocks.   */
 /* ------------------------------------------------------------------------ */
-static uint64_t *lt_key, *lt_size;
+static uint64_t *lt_key;
+static uint32_t *lt_size;
 static size_t lt_cap, lt_used;
 static uint64_t lt_bytes;
+#define BIG_SIZE 0xFFFFFFFFu
+static struct { uint64_t addr, size; } *lt_big;
+static size_t lt_nbig, lt_capbig;
 
 static inline size_t lt_slot(uint64_t a, size_t cap)
 {
-    return (size_t)(((a >> 4) * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+    uint64_t h = (a >> 4) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    return (size_t)(((unsigned __int128)h * cap) >> 64);
+}
+
+static uint64_t big_take(uint64_t a, int remove)
+{
+    for (size_t i = 0; i < lt_nbig; i++) {
+        if (lt_big[i].addr != a) continue;
+        uint64_t s = lt_big[i].size;
+        if (remove) lt_big[i] = lt_big[--lt_nbig];
+        return s;
+    }
+    return BIG_SIZE;
+}
+
+static void big_put(uint64_t a, uint64_t size)
+{
+    if (lt_nbig == lt_capbig) {
+        size_t nc = lt_capbig ? lt_capbig * 2 : 16;
+        void *n = msr_alloc(nc * sizeof *lt_big);
+        if (!n) return;
+        if (lt_big) memcpy(n, lt_big, lt_nbig * sizeof *lt_big);
+        msr_free(lt_big);
+        lt_big = n;
+        lt_capbig = nc;
+    }
+    lt_big[lt_nbig].addr = a;
+    lt_big[lt_nbig].size = size;
+    lt_nbig++;
+}
+
+static inline uint64_t lt_sz(size_t j)
+{
+    return lt_size[j] == BIG_SIZE ? big_take(lt_key[j], 0) : lt_size[j];
 }
 
 static int lt_grow(void)
 {
-    size_t ncap = lt_cap ? lt_cap * 2 : (1u << 16);
-    uint64_t *nk = msr_alloc(ncap * 8), *ns = msr_alloc(ncap * 8);
+    size_t ncap = lt_cap ? lt_cap + lt_cap / 2 : (1u << 14);
+    uint64_t *nk = msr_alloc(ncap * 8);
+    uint32_t *ns = msr_alloc(ncap * 4);
     if (!nk || !ns) {
         msr_free(nk);
         msr_free(ns);
@@ -72,7 +122,7 @@ static int lt_grow(void)
     for (size_t i = 0; i < lt_cap; i++) {
         if (!lt_key[i]) continue;
         size_t j = lt_slot(lt_key[i], ncap);
-        while (nk[j]) j = (j + 1) & (ncap - 1);
+        while (nk[j]) j = j + 1 == ncap ? 0 : j + 1;
         nk[j] = lt_key[i];
         ns[j] = lt_size[i];
     }
@@ -86,20 +136,24 @@ static int lt_grow(void)
 
 static void lt_insert(uint64_t a, uint64_t size)
 {
-    if ((lt_used + 1) * 10 > lt_cap * 7 && lt_grow() != 0) return;
+    if ((lt_used + 1) * 4 > lt_cap * 3 && lt_grow() != 0) return;
     size_t j = lt_slot(a, lt_cap);
     while (lt_key[j]) {
-        if (lt_key[j] == a) {
-            lt_bytes -= lt_size[j];
-            lt_size[j] = size;
-            lt_bytes += size;
-            return;
+        if (lt_key[j] == a) {        /* its free was lost: replace */
+            lt_bytes -= lt_size[j] == BIG_SIZE ? big_take(a, 1) : lt_size[j];
+            goto store;
         }
-        j = (j + 1) & (lt_cap - 1);
+        j = j + 1 == lt_cap ? 0 : j + 1;
     }
     lt_key[j] = a;
-    lt_size[j] = size;
     lt_used++;
+store:
+    if (size >= BIG_SIZE) {
+        big_put(a, size);
+        lt_size[j] = BIG_SIZE;
+    } else {
+        lt_size[j] = (uint32_t)size;
+    }
     lt_bytes += size;
 }
 
@@ -109,9 +163,9 @@ static void lt_remove(uint64_t a)
     size_t j = lt_slot(a, lt_cap);
     while (lt_key[j] != a) {
         if (!lt_key[j]) return;
-        j = (j + 1) & (lt_cap - 1);
+        j = j + 1 == lt_cap ? 0 : j + 1;
     }
-    lt_bytes -= lt_size[j];
+    lt_bytes -= lt_size[j] == BIG_SIZE ? big_take(a, 1) : lt_size[j];
     lt_used--;
     /* backward-shift deletion */
     size_t i = j;
@@ -119,10 +173,10 @@ static void lt_remove(uint64_t a)
         lt_key[i] = 0;
         size_t k = i;
         for (;;) {
-            k = (k + 1) & (lt_cap - 1);
+            k = k + 1 == lt_cap ? 0 : k + 1;
             if (!lt_key[k]) return;
             size_t home = lt_slot(lt_key[k], lt_cap);
-            /* can the entry at k move to i? yes unless home is in (i, k] */
+            /* the entry at k may move to i unless its home is in (i, k] */
             if (i <= k ? (home <= i || home > k) : (home <= i && home > k)) break;
         }
         lt_key[i] = lt_key[k];
@@ -471,13 +525,22 @@ static void epoch(int kind, int timer)
         }
     }
     size_t ncur = 0;
+    int sync_ok = 1;
     for (msr_thread *t = head; t; t = t->next) {
-        if (!(kind == EP_CRASH && (int)t->tid == me)) {
-            uint64_t deadline = kind == EP_CRASH ? msr_mono_ns() + 200000000ull : 0;
+        /* Wait (bounded) for a thread between timestamp and publish. The
+         * calling thread itself may be busy (a signal handler that calls
+         * exit interrupted it); a thread stuck longer than the deadline is
+         * skipped and this epoch writes no SYNC. */
+        if ((int)t->tid != me) {
+            uint64_t deadline = 0;
             int spins = 0;
             while (atomic_load_explicit(&t->busy, memory_order_acquire)) {
-                if (deadline && msr_mono_ns() > deadline) break;
                 if (++spins > 100) {
+                    if (!deadline) deadline = msr_mono_ns() + 200000000ull;
+                    else if (msr_mono_ns() > deadline) {
+                        sync_ok = 0;
+                        break;
+                    }
                     struct timespec ts = {0, 20000};
                     nanosleep(&ts, NULL);
                 }
@@ -498,11 +561,9 @@ static void epoch(int kind, int timer)
 
     uint64_t now = kind == EP_NORMAL ? T : msr_now();
     if (!msr_meta_written) {
-        msr_write_meta();
-        msr_meta_written = 1;
-        msr_modules_sync(msr_writer, now);
-        msr_modules_dirty = 0;
-    } else if (timer || kind != EP_NORMAL || msr_modules_dirty) {
+        msr_ensure_meta();
+    } else if ((timer || kind != EP_NORMAL || msr_modules_dirty) && kind != EP_CRASH) {
+        /* (not in a fatal signal handler: the loader lock may be held) */
         unsigned long long v[2] = {0, 0};
         dl_iterate_phdr(dl_cb, v);
         if (v[0] != dl_adds || v[1] != dl_subs || msr_modules_dirty) {
@@ -514,9 +575,24 @@ static void epoch(int kind, int timer)
     }
     write_nodes();
 
-    int names = timer && (msr_mono_ns() - last_names_ns > 1000000000ull);
+    static uint32_t names_gen_seen;
+    uint32_t gen = atomic_load_explicit(&msr_names_gen, memory_order_acquire);
+    int names = (timer && (msr_mono_ns() - last_names_ns > 1000000000ull)) ||
+                gen != names_gen_seen;
+    names_gen_seen = gen;
     if (names) last_names_ns = msr_mono_ns();
     for (msr_thread *t = head; t; t = t->next) {
+        uint32_t seq = atomic_load_explicit(&t->set_name_seq, memory_order_acquire);
+        if (seq != t->set_name_seen) {
+            t->set_name_seen = seq;
+            char nm[sizeof t->name];
+            memcpy(nm, t->set_name, sizeof t->set_name);
+            nm[sizeof t->set_name - 1] = 0;
+            if (strcmp(nm, t->name) != 0) {
+                memcpy(t->name, nm, sizeof nm);
+                if (t->announced) write_thread(t, now);
+            }
+        }
         if (!t->announced) {
             char nm[sizeof t->name];
             thread_name(t->tid, nm, sizeof nm);
@@ -582,13 +658,27 @@ static void epoch(int kind, int timer)
         }
     }
 
+    if (timer && kind == EP_NORMAL && msr_mono_ns() - last_sym_ns > 1000000000ull) {
+        if (last_sym_ns) write_symbols();
+        last_sym_ns = msr_mono_ns();
+    }
     if (timer || kind != EP_NORMAL) {
         uint64_t ts = kind == EP_NORMAL ? T : now;
         write_sample(ts);
-        write_sync(ts);
+        if (sync_ok) write_sync(ts);
         ms_writer_flush(msr_writer);
         last_sync_ns = msr_mono_ns();
     }
+}
+
+/* Under the writer lock: META (and the initial module map) if not yet. */
+void msr_ensure_meta(void)
+{
+    if (msr_meta_written || !msr_writer) return;
+    msr_write_meta();
+    msr_meta_written = 1;
+    msr_modules_sync(msr_writer, msr_now());
+    msr_modules_dirty = 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -601,6 +691,7 @@ static void *writer_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
+    prctl(PR_SET_NAME, (unsigned long)"memscope-wr", 0, 0, 0);
     while (!atomic_load(&writer_stop)) {
         uint32_t w = atomic_load(&msr_wake_word);
         struct timespec ts = {0, 25000000};
@@ -626,6 +717,7 @@ int msr_drain_start(void)
     int r = pthread_create(&writer_thr, &a, writer_main, NULL);
     pthread_attr_destroy(&a);
     writer_running = r == 0;
+    atomic_store(&msr_writer_alive, r == 0);
     return r == 0 ? 0 : -1;
 }
 
@@ -635,6 +727,7 @@ void msr_drain_atfork_child(int follow)
     atomic_store(&msr_writer_lock.owner, 0);
     atomic_store(&q_lock.owner, 0);
     writer_running = 0;
+    atomic_store(&msr_writer_alive, 0);
     msr_thread *me = msr_tls.t;
     msr_thread *t = atomic_load(&msr_threads);
     while (t) {
@@ -662,11 +755,17 @@ void msr_drain_atfork_child(int follow)
     if (!follow) return;
     nodes_written = 0;
     msr_meta_written = 0;
+    sym_nodes_done = 0;
+    last_sym_ns = 0;
+    if (sym_cap) memset(sym_set, 0, sym_cap * sizeof *sym_set);
+    sym_used = 0;
     memset(&st, 0, sizeof st);
-    if (lt_cap) {
-        memset(lt_key, 0, lt_cap * 8);
-        memset(lt_size, 0, lt_cap * 8);
-    }
+    msr_free(lt_key);
+    msr_free(lt_size);
+    lt_key = NULL;
+    lt_size = NULL;
+    lt_cap = 0;
+    lt_nbig = 0;
     lt_used = 0;
     lt_bytes = 0;
     dl_adds = dl_subs = ~0ull;
@@ -736,13 +835,30 @@ static void write_live_blocks(uint64_t time)
     ms_live_block *b = msr_alloc((n ? n : 1) * sizeof *b);
     if (!b) return;
     size_t k = 0;
+    /* copy out and give the table's pages back as we go: the peak stays
+     * near the larger of the two arrays, not their sum */
+    const size_t step = 1u << 17;
     for (size_t i = 0; i < lt_cap && k < n; i++) {
-        if (!lt_key[i]) continue;
-        b[k].addr = lt_key[i];
-        b[k].size = lt_size[i];
-        b[k].leak_class = MS_LEAK_UNKNOWN;
-        k++;
+        if (lt_key[i]) {
+            b[k].addr = lt_key[i];
+            b[k].size = lt_sz(i);
+            b[k].leak_class = MS_LEAK_UNKNOWN;
+            k++;
+        }
+        if ((i + 1) % step == 0) {
+            uintptr_t lo = ((uintptr_t)&lt_key[i + 1 - step] + 4095) & ~(uintptr_t)4095;
+            uintptr_t hi = (uintptr_t)&lt_key[i + 1] & ~(uintptr_t)4095;
+            if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+            lo = ((uintptr_t)&lt_size[i + 1 - step] + 4095) & ~(uintptr_t)4095;
+            hi = (uintptr_t)&lt_size[i + 1] & ~(uintptr_t)4095;
+            if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        }
     }
+    msr_free(lt_key);
+    msr_free(lt_size);
+    lt_key = NULL;
+    lt_size = NULL;
+    lt_cap = lt_used = 0;
     sort_blocks(b, k);
     uint64_t ex[2];
     msr_arena_range(&ex[0], &ex[1]);
@@ -762,19 +878,50 @@ static void write_live_blocks(uint64_t time)
     msr_free(b);
 }
 
+/* Symbols are embedded incrementally: about once a second the writer
+ * thread symbolizes the ips of stack nodes added since the last batch (a
+ * trace cut by kill -9 still names its functions), and the rest at exit. */
+static int sym_seen(uint64_t ip)
+{
+    if ((sym_used + 1) * 2 > sym_cap) {
+        size_t ncap = sym_cap ? sym_cap * 2 : 4096;
+        uint64_t *ns = msr_alloc(ncap * sizeof *ns);
+        if (!ns) return 0;
+        for (size_t i = 0; i < sym_cap; i++) {
+            if (!sym_set[i]) continue;
+            size_t j = (size_t)((sym_set[i] * 0x9E3779B97F4A7C15ull) >> 20) & (ncap - 1);
+            while (ns[j]) j = (j + 1) & (ncap - 1);
+            ns[j] = sym_set[i];
+        }
+        msr_free(sym_set);
+        sym_set = ns;
+        sym_cap = ncap;
+    }
+    size_t j = (size_t)((ip * 0x9E3779B97F4A7C15ull) >> 20) & (sym_cap - 1);
+    while (sym_set[j]) {
+        if (sym_set[j] == ip) return 1;
+        j = (j + 1) & (sym_cap - 1);
+    }
+    sym_set[j] = ip;
+    sym_used++;
+    return 0;
+}
+
 static void write_symbols(void)
 {
-    uint64_t count = atomic_load_explicit(&msr_nodes_count, memory_order_acquire);
-    if (!count) return;
-    uint64_t *ips = msr_alloc(count * sizeof *ips);
+    uint64_t count = nodes_written;
+    if (count <= sym_nodes_done) return;
+    uint64_t *ips = msr_alloc((count - sym_nodes_done) * sizeof *ips);
     if (!ips) return;
-    for (uint64_t i = 0; i < count; i++) ips[i] = msr_nodes[i].ip;
-    sort_u64(ips, count);
-    size_t u = 0;
-    for (uint64_t i = 0; i < count; i++)
-        if (u == 0 || ips[u - 1] != ips[i]) ips[u++] = ips[i];
-    msr_symbols_write(msr_writer, ips, u);
+    size_t n = 0;
+    for (uint64_t i = sym_nodes_done; i < count; i++) {
+        uint64_t ip = msr_nodes[i].ip;
+        if (ip && !sym_seen(ip)) ips[n++] = ip;
+    }
+    sort_u64(ips, n);
+    if (n) msr_symbols_write(msr_writer, ips, n);
     msr_free(ips);
+    sym_nodes_done = count;
 }
 
 static void fmt_u64(char *out, uint64_t v)
@@ -806,6 +953,7 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     int saved_guard = msr_tls.guard;
     msr_tls.guard = 1;
     atomic_store(&writer_stop, 1);
+    atomic_store(&msr_writer_alive, 0);
     msr_wake_writer();
     if (!crash && writer_running && !pthread_equal(pthread_self(), writer_thr)) {
         pthread_join(writer_thr, NULL);
@@ -820,9 +968,19 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     if (crash) ms_writer_set_raw(msr_writer, 1);
     epoch(crash ? EP_CRASH : EP_FINAL, 1);
     uint64_t now = msr_now();
+    const char *dbg = getenv("MEMSCOPE_DEBUG");
     for (msr_thread *t = atomic_load(&msr_threads); t; t = t->next) {
         write_thread_end(t, now);
         st.n_dropped += t->n_dropped;
+        if (dbg && *dbg == '1' && !crash) {
+            char line[200];
+            snprintf(line, sizeof line, "tid %llu: %llu events, memo %llu hits %llu misses, "
+                     "stack cache %llu misses, %llu dropped",
+                     (unsigned long long)t->tid, (unsigned long long)atomic_load(&t->n),
+                     (unsigned long long)t->memo_hits, (unsigned long long)t->memo_misses,
+                     (unsigned long long)t->cache_misses, (unsigned long long)t->n_dropped);
+            msr_say("debug: ", line, "");
+        }
     }
     if (!crash) {
         msr_procmaps_write(msr_writer, now);

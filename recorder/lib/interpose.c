@@ -39,6 +39,7 @@ MSR_TLS struct msr_tls msr_tls;
 _Atomic(msr_thread *) msr_threads;
 int msr_use_membarrier;
 _Atomic uint32_t msr_wake_word;
+_Atomic uint32_t msr_names_gen;
 _Atomic int msr_mode;
 _Atomic int msr_paused;
 
@@ -46,7 +47,16 @@ _Atomic int msr_paused;
 /* Thread state                                                             */
 /* ------------------------------------------------------------------------ */
 
+static msr_thread *thread_attach(void);
 msr_thread *msr_thread_attach(void)
+{
+    int saved = errno;
+    msr_thread *t = thread_attach();
+    errno = saved;
+    return t;
+}
+
+static msr_thread *thread_attach(void)
 {
     if (msr_tls.no_thread) return NULL;
     msr_thread *t = msr_alloc(sizeof *t);
@@ -89,11 +99,21 @@ msr_thread *msr_thread_attach(void)
 
 void msr_wake_writer(void)
 {
+    int saved = errno;
     atomic_fetch_add_explicit(&msr_wake_word, 1, memory_order_release);
     syscall(SYS_futex, &msr_wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    errno = saved;
 }
 
+static void wait_space(msr_thread *t);
 void msr_wait_space(msr_thread *t)
+{
+    int saved = errno;
+    wait_space(t);
+    errno = saved;
+}
+
+static void wait_space(msr_thread *t)
 {
     msr_wake_writer();
     for (int i = 0;; i++) {
@@ -101,6 +121,7 @@ void msr_wait_space(msr_thread *t)
                         atomic_load_explicit(&t->consumed, memory_order_acquire);
         if (used < MSR_RING_CAP) return;
         if (atomic_load_explicit(&msr_mode, memory_order_relaxed) != MSR_REC) return;
+        if (!atomic_load_explicit(&msr_writer_alive, memory_order_relaxed)) return;
         if (i < 50) {
             sched_yield();
         } else {
@@ -152,15 +173,26 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
 /* when recording)                                                          */
 /* ------------------------------------------------------------------------ */
 
+static inline int mode_rec(void)
+{
+    int m = atomic_load_explicit(&msr_mode, memory_order_relaxed);
+    if (MSR_UNLIKELY(m == MSR_OFF) &&
+        MSR_UNLIKELY(atomic_load_explicit(&msr_init_state, memory_order_relaxed) == 0)) {
+        msr_early_init();
+        m = atomic_load_explicit(&msr_mode, memory_order_relaxed);
+    }
+    return m == MSR_REC;
+}
+
 static inline int rec_alloc_on(void)
 {
-    return MSR_LIKELY(atomic_load_explicit(&msr_mode, memory_order_relaxed) == MSR_REC) &&
-           !msr_tls.guard && !atomic_load_explicit(&msr_paused, memory_order_relaxed);
+    return MSR_LIKELY(mode_rec()) && !msr_tls.guard &&
+           !atomic_load_explicit(&msr_paused, memory_order_relaxed);
 }
 
 static inline int rec_free_on(void)
 {
-    return atomic_load_explicit(&msr_mode, memory_order_relaxed) == MSR_REC && !msr_tls.guard;
+    return mode_rec() && !msr_tls.guard;
 }
 
 static inline msr_thread *self_thread(void)
@@ -170,11 +202,12 @@ static inline msr_thread *self_thread(void)
     return t;
 }
 
+/* errno: the fast path makes no system call; the slow paths (thread attach,
+ * writer wake-up and waits, stack interning) preserve errno themselves. */
 __attribute__((noinline))
 static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64_t old,
                       void *ret, void *frame)
 {
-    int saved = errno;
     msr_tls.guard = 1;
     msr_thread *t = self_thread();
     if (t) {
@@ -182,18 +215,15 @@ static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64
         emit(t, op, (uint64_t)(uintptr_t)p, size, old, stack, align, p != NULL);
     }
     msr_tls.guard = 0;
-    errno = saved;
 }
 
 __attribute__((noinline))
 static void rec_free(uint8_t op, void *p)
 {
-    int saved = errno;
     msr_tls.guard = 1;
     msr_thread *t = self_thread();
     if (t) emit(t, op, (uint64_t)(uintptr_t)p, 0, 0, 0, 0, 0);
     msr_tls.guard = 0;
-    errno = saved;
 }
 
 /* Keep the entry point's frame alive across the recorder call (no tail
@@ -419,3 +449,28 @@ DEL_FN(_ZdlPvSt11align_val_tRKSt9nothrow_t, MS_OP_DELETE,
        (void *p, size_t al, const msr_nothrow_t *nt))
 DEL_FN(_ZdaPvSt11align_val_tRKSt9nothrow_t, MS_OP_DELETE_ARRAY,
        (void *p, size_t al, const msr_nothrow_t *nt))
+
+/* ------------------------------------------------------------------------ */
+/* Thread names                                                             */
+/* ------------------------------------------------------------------------ */
+int pthread_setname_np(pthread_t th, const char *name)
+{
+    static int (*real)(pthread_t, const char *);
+    if (!real) real = (int (*)(pthread_t, const char *))dlsym(RTLD_NEXT, "pthread_setname_np");
+    if (!real) return ENOSYS;
+    int r = real(th, name);
+    if (r == 0 && atomic_load_explicit(&msr_mode, memory_order_relaxed) == MSR_REC) {
+        msr_thread *t = msr_tls.t;
+        if (t && pthread_equal(th, pthread_self())) {
+            /* remember it here: the thread may be gone before the writer
+             * could read /proc/self/task/TID/comm */
+            size_t n = strnlen(name, sizeof t->set_name - 1);
+            memcpy(t->set_name, name, n);
+            t->set_name[n] = 0;
+            atomic_fetch_add_explicit(&t->set_name_seq, 1, memory_order_release);
+        } else {
+            atomic_fetch_add_explicit(&msr_names_gen, 1, memory_order_release);
+        }
+    }
+    return r;
+}

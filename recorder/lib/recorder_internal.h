@@ -26,16 +26,27 @@
  *                                 template without %p gets ".<pid>" inserted
  *                                 before a trailing ".memscope" (or appended)
  *   MEMSCOPE_FOLLOW_EXEC=1        exec'd descendants record too (set by
- *                                 `msrec run --follow-children`; give them a
- *                                 path with %p). Without it a process whose
- *                                 MEMSCOPE_ACTIVE_PID names another pid is an
- *                                 exec'd descendant of a recorded process and
- *                                 does not record.
+ *                                 `msrec run --follow-children`), each into
+ *                                 its own file (a path without %p gets
+ *                                 ".<pid>" inserted as for fork). Without it
+ *                                 a process whose MEMSCOPE_ACTIVE_PID names
+ *                                 another pid is an exec'd descendant of a
+ *                                 recorded process and does not record.
  *   MEMSCOPE_ACTIVE_PID           set by the recorder itself (pid of the
  *                                 recording process) for the rule above.
  *   MEMSCOPE_LABEL=TEXT           copied into META.label
  *   MEMSCOPE_CLOCK=tsc|mono       trace clock (default: tsc when the kernel
  *                                 uses the TSC clocksource, else mono)
+ * Tuning and diagnostics (not user-facing):
+ *   MEMSCOPE_STACK_MEMO=0         no validated stack memo (always unwind)
+ *   MEMSCOPE_TICK_SHIFT=N         ticks = TSC >> N (default 0)
+ *   MEMSCOPE_ZSTD_LEVEL=N         zstd level of the writer (default 1)
+ *   MEMSCOPE_DEBUG=1              per-thread stack-memo/cache stats at exit
+ *
+ * Signals whose default action terminates (SEGV BUS FPE ILL ABRT TERM INT
+ * HUP QUIT PIPE ALRM USR1 USR2 XCPU XFSZ VTALRM SYS) finish the trace and
+ * re-raise; the application's handlers (sigaction/signal are interposed)
+ * run instead when it installed some.
  * A bad value prints `memscope: bad MEMSCOPE_X=value, using default`.
  */
 #ifndef MS_RECORDER_INTERNAL_H
@@ -56,6 +67,9 @@
 enum { MSR_OFF = 0, MSR_REC = 1, MSR_FINISHING = 2, MSR_DONE = 3 };
 extern _Atomic int msr_mode;      /* MSR_*                                  */
 extern _Atomic int msr_paused;    /* ms_pause()                             */
+extern _Atomic int msr_init_state; /* 2 once msr_early_init has run         */
+void msr_early_init(void);
+extern _Atomic int msr_writer_alive; /* the writer thread runs              */
 
 /* ---- settings ---------------------------------------------------------- */
 enum { MSR_UNW_LIBUNWIND = 0, MSR_UNW_FP = 1, MSR_UNW_NONE = 2 };
@@ -67,6 +81,7 @@ struct msr_settings {
     int export_json, export_html;
     char path_template[1024];
     char path[1024];              /* the file being written                 */
+    char abs_path[2048];          /* same, absolute (the app may chdir)     */
     char label[256];
 };
 extern struct msr_settings msr_cfg;
@@ -74,6 +89,7 @@ extern struct msr_settings msr_cfg;
 /* ---- clock ------------------------------------------------------------- */
 extern int msr_use_tsc;
 extern uint64_t msr_tsc0, msr_mono0_ns, msr_wall0_ns;
+extern unsigned msr_tick_shift;  /* trace tick = TSC >> shift              */
 uint64_t msr_mono_ns(void);
 /* Timestamps: plain rdtsc (no lfence/rdtscp: those cost 2x here). An
  * alloc reads the clock after the real allocator returned and a free
@@ -83,7 +99,7 @@ static inline uint64_t msr_now(void)
     if (MSR_LIKELY(msr_use_tsc)) {
         uint32_t lo, hi;
         __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-        return (((uint64_t)hi << 32) | lo) - msr_tsc0;
+        return ((((uint64_t)hi << 32) | lo) - msr_tsc0) >> msr_tick_shift;
     }
     return msr_mono_ns() - msr_mono0_ns;
 }
@@ -93,6 +109,7 @@ uint64_t msr_clock_hz(void);      /* calibrates once (may wait a few ms)   */
 
 /* ---- arena: the recorder's private memory (one mmap region) ------------ */
 void *msr_alloc(size_t n);        /* 16-aligned, zeroed; NULL on failure    */
+void *msr_alloc_raw(size_t n);    /* same, not zeroed (the format writer)   */
 void msr_free(void *p);
 void msr_arena_range(uint64_t *start, uint64_t *end);
 void msr_arena_atfork_prepare(void);
@@ -113,7 +130,7 @@ void msr_lock_release(msr_lock *l);
 
 struct msr_cache_ent { uint64_t hash; uint64_t id; };
 struct msr_memo;
-#define MSR_MEMO_SIZE 64          /* per-thread memo entries (stacks.c)     */
+#define MSR_MEMO_SIZE 128         /* per-thread memo entries, 4-way (stacks.c) */
 size_t msr_memo_bytes(void);
 
 typedef struct msr_thread {
@@ -127,12 +144,15 @@ typedef struct msr_thread {
     struct msr_cache_ent *cache;
     struct msr_memo *memo;        /* libunwind mode: validated stack memo   */
     uint64_t n_dropped;
-    _Atomic int name_dirty;
+    uint64_t memo_hits, memo_misses, cache_misses; /* MEMSCOPE_DEBUG=1 stats */
+    _Atomic uint32_t set_name_seq; /* bumped after set_name is written      */
+    char set_name[16];            /* pthread_setname_np on itself           */
     /* written by the writer */
     _Atomic uint64_t consumed __attribute__((aligned(64)));
     int announced, dead;
     uint64_t batch_end;           /* writer scratch: end of current batch   */
     char name[20];                /* last name written (writer)             */
+    uint32_t set_name_seen;       /* writer's copy of set_name_seq          */
     struct msr_thread *next;      /* global list                            */
 } msr_thread;
 
@@ -149,6 +169,7 @@ msr_thread *msr_thread_attach(void);
 void msr_wait_space(msr_thread *t);
 void msr_wake_writer(void);
 extern _Atomic uint32_t msr_wake_word;
+extern _Atomic uint32_t msr_names_gen;  /* a thread renamed another      */
 
 /* ---- stacks ------------------------------------------------------------ */
 int msr_stacks_init(void);
@@ -169,6 +190,7 @@ void msr_drain_atfork_child(int follow);
  * first caller does anything. crash = from a fatal signal handler. */
 void msr_finish(uint32_t reason, int64_t detail, int crash);
 void msr_write_meta(void);        /* called by drain before anything else   */
+void msr_ensure_meta(void);       /* META + modules if not written (lock)   */
 void msr_queue_mark(const char *name);
 void msr_queue_label(const void *p, const char *var, const char *type);
 int msr_open_output(pid_t pid, int child); /* open msr_writer (cfg, pid) */

@@ -20,6 +20,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -264,16 +265,30 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
     uintptr_t slot0 = (uintptr_t)frame + 8;
     if (msr_cfg.unwind == MSR_UNW_NONE) return 0;
     if (t->memo) {
+        /* 4-way set: one call site (same return address and stack slot)
+         * may be reached from several callers (identical-code folding,
+         * helpers called from many places) */
         uint64_t k = ((uint64_t)(uintptr_t)ret ^ (slot0 << 7)) * 0x9E3779B97F4A7C15ull;
-        m = memo_at(t, (size_t)(k >> 58) & (MSR_MEMO_SIZE - 1));
-        uint64_t id = memo_hit(t, m, (uint64_t)(uintptr_t)ret, slot0);
-        if (MSR_LIKELY(id != 0)) return id;
+        size_t set = (size_t)(k >> 40) & (MSR_MEMO_SIZE / 4 - 1);
+        for (size_t w = 0; w < 4; w++) {
+            struct msr_memo *c = memo_at(t, set * 4 + w);
+            uint64_t id = memo_hit(t, c, (uint64_t)(uintptr_t)ret, slot0);
+            if (MSR_LIKELY(id != 0)) {
+                t->memo_hits++;
+                return id;
+            }
+            if (!m && !c->id) m = c;
+        }
+        if (!m) m = memo_at(t, set * 4 + (size_t)(t->memo_misses & 3));
+        t->memo_misses++;
     }
     if (msr_cfg.unwind == MSR_UNW_FP) {
         d = fp_walk(t, ret, frame, ips, slots, max);
         known = slots;
     } else {
+        int saved = errno;   /* libunwind may probe memory with syscalls */
         d = unw_walk(ret, ips, max);
+        errno = saved;
     }
     if (d <= 0) return 0;
     uint64_t h = XXH3_64bits(ips, (size_t)d * sizeof ips[0]);
@@ -282,9 +297,12 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
     if (MSR_LIKELY(e->hash == h && e->id)) {
         id = e->id;
     } else {
+        int saved = errno;
+        t->cache_misses++;
         msr_lock_take(&msr_stack_lock);
         id = intern_locked(ips, d, h);
         msr_lock_release(&msr_stack_lock);
+        errno = saved;
         e->hash = h;
         e->id = id;
     }

@@ -51,10 +51,11 @@ int main(void)
     p = realloc(p, 0); t_free(32);                       /* realloc(p, 0) frees */
     expect(p == NULL, "realloc(p,0) returns NULL");
 
-    p = touch(realloc(NULL, 200), 200); t_alloc(200);    /* realloc(NULL, n) */
+    void *volatile null = NULL;        /* GCC folds a literal realloc(NULL, n) to malloc */
+    p = touch(realloc(null, 200), 200); t_alloc(200);    /* realloc(NULL, n) */
     free(p); t_free(200);
 
-    p = reallocarray(NULL, 10, 20); t_alloc(200);
+    p = reallocarray(null, 10, 20); t_alloc(200);
     p = touch(reallocarray(p, 20, 20), 400); t_realloc(200, 400);
     free(p); t_free(400);
 

@@ -22,7 +22,7 @@ for mode in preload msrec; do
     j=$TMP/segv.$mode.memscope.json
     check_totals $n "$j" "$VG_ALLOCS" "$VG_FREES" "$VG_BYTES" "$VG_INUSE_BYTES" "$VG_INUSE_BLOCKS"
     check $n/peak_memory 10000 "$(sumval "$j" peak_memory)"
-    "$MSCONV" "$TMP/segv.$mode.memscope" --info > "$TMP/segv.$mode.info" 2>&1
+    "$MSCONV" "$TMP/segv.$mode.memscope" --info --lang en > "$TMP/segv.$mode.info" 2>&1
     if grep -Eq 'end: *signal 11' "$TMP/segv.$mode.info"; then
         pass $n/info-says-signal-11
     else fail $n/info-says-signal-11 "$(grep -i 'end\|signal\|reason' "$TMP/segv.$mode.info" | head -3 | tr '\n' ' ')"; fi
@@ -39,7 +39,7 @@ for mode in preload msrec; do
     check_trace $n "$OUTFILE" || continue
     j=$OUTFILE.json
     check_totals $n "$j" "$VG_ALLOCS" "$VG_FREES" "$VG_BYTES" "$VG_INUSE_BYTES" "$VG_INUSE_BLOCKS"
-    "$MSCONV" "$OUTFILE" --info > "$TMP/uexit.$mode.info" 2>&1
+    "$MSCONV" "$OUTFILE" --info --lang en > "$TMP/uexit.$mode.info" 2>&1
     if grep -Eq 'integrity: *complete' "$TMP/uexit.$mode.info"; then pass $n/complete
     else fail $n/complete "msconv --info: $(grep -E 'integrity|end:' "$TMP/uexit.$mode.info" | tr '\n' ' ')"; fi
     if grep -Eq 'end: *_exit status 7' "$TMP/uexit.$mode.info"; then pass $n/info-says-_exit-7
@@ -71,7 +71,7 @@ for mode in preload msrec; do
     fi
     if [ ! -s "$f" ]; then fail $n/file "no trace at $f"; continue; fi
     pass $n/file
-    "$MSCONV" "$f" --info > "$TMP/killme.$mode.info" 2>&1
+    "$MSCONV" "$f" --info --lang en > "$TMP/killme.$mode.info" 2>&1
     if grep -Eqi 'truncat|incomplete|no end' "$TMP/killme.$mode.info"; then pass $n/info-says-incomplete
     else fail $n/info-says-incomplete "$(head -c 400 "$TMP/killme.$mode.info" | tr '\n' ' ')"; fi
     jsonof "$f"

@@ -58,6 +58,11 @@ for f in "$d"/*.memscope; do
     [ "$(sumval "$f.json" leaked_memory)" = 6000 ] && found=yes
 done
 check fork/msrec-follow-grandchild-recorded yes $found
+# --follow-children with -o FILE without %p: the root writes FILE, each
+# exec'd descendant FILE with .<pid> inserted (as fork children do)
+d=$TMP/exfix; mkdir -p "$d"
+"$MSREC" run -q --follow-children -o "$d/fixed.memscope" -- sh -c "$PROGS/leaks; exit 0" > /dev/null 2> "$TMP/exfix.err"
+check fork/msrec-follow-fixed-path-files 2 "$(ls "$d" | grep -c 'memscope$')"
 
 # plain LD_PRELOAD: a recorded shell's exec'd child stays passive too
 d=$TMP/pl; mkdir -p "$d"

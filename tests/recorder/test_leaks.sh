@@ -34,11 +34,27 @@ for mode in preload msrec linked; do
     done
     check_frame $n/stack-64-churn "$j" churn size=64
     check_frame $n/stack-64-main "$j" main size=64
+    "$MSCONV" "$OUTFILE" --info --lang en > "$TMP/leaks.$mode.info" 2>&1
+    check $n/ms_mark-records 2 "$(sed -n 's/^ *mark  *\([0-9]*\)$/\1/p' "$TMP/leaks.$mode.info")"
     if [ $mode != msrec ]; then   # ms_label resolves when libmemscope is loaded
         check $n/var_name cache "$($MSJSON field "$j" var_name size=3000)"
         check $n/type_name "struct cache" "$($MSJSON field "$j" type_name size=3000)"
     fi
 done
+
+# msrec run --export both: reports written next to the trace at exit
+d=$TMP/exp; mkdir -p "$d"
+"$MSREC" run -q --export both -o "$d/l.memscope" -- "$PROGS/leaks" > /dev/null 2>&1
+check leaks/export-status 3 "$?"
+check leaks/export-json-leaked 6000 "$(sumval "$d/l.memscope.json" leaked_memory)"
+check leaks/export-html yes "$([ -s "$d/l.memscope.html" ] && echo yes || echo no)"
+
+# without MEMSCOPE_QUIET: exactly one stderr line, naming the file
+rm -f "$TMP/loud.memscope"
+env -u MEMSCOPE_QUIET LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$TMP/loud.memscope" \
+    "$PROGS/leaks" > /dev/null 2> "$TMP/loud.err"
+check leaks/one-stderr-line 1 "$(wc -l < "$TMP/loud.err" | tr -d ' ')"
+check leaks/stderr-names-file 1 "$(grep -c "$TMP/loud.memscope" "$TMP/loud.err")"
 
 # linked but not enabled: pass-through, no file
 rm -f "$TMP/off.memscope"

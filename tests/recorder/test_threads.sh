@@ -12,10 +12,11 @@ P=$PROGS/threads
 
 record plain threads.plain - -- "$P"
 vg threads -- "$P"
-for mode in preload fp; do
+for mode in preload fp msrec; do
     n=threads/$mode
     if [ $mode = fp ]; then export MEMSCOPE_UNWIND=fp; else unset MEMSCOPE_UNWIND; fi
-    record preload threads.$mode "$TMP/threads.$mode.memscope" -- "$P"
+    if [ $mode = msrec ]; then how=msrec; else how=preload; fi
+    record $how threads.$mode "$TMP/threads.$mode.memscope" -- "$P"
     unset MEMSCOPE_UNWIND
     check $n/exit-status 0 "$RC"
     check_same_output $n threads.$mode threads.plain
@@ -43,5 +44,13 @@ for mode in preload fp; do
     check $n/producer-threads-allocate "2" "$($MSJSON count "$j" size=16 | tr -d ' ' >/dev/null; python3 -c '
 import json,sys; d=json.load(open(sys.argv[1]))
 print(len({a["thread_id"] for a in d["allocations"] if a["size"]==16}))' "$j")"
+    # per thread: named producers allocated 20000 each and freed nothing;
+    # the consumers freed all 40000 and allocated nothing
+    check $n/per-thread "producer-0:20000:0 producer-1:20000:0 consumers:0:40000" "$(python3 -c '
+import json,sys; d=json.load(open(sys.argv[1])); t={x.get("name"): x for x in d.get("threads", [])}
+def g(k): x=t.get(k, {}); return "%s:%s" % (x.get("allocations"), x.get("deallocations"))
+c=[t.get("consumer-0", {}), t.get("consumer-1", {})]
+print("producer-0:%s producer-1:%s consumers:%s:%s" % (g("producer-0"), g("producer-1"),
+      sum(x.get("allocations", 0) for x in c), sum(x.get("deallocations", 0) for x in c)))' "$j")"
 done
 rm -rf "$TMP"

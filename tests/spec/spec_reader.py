@@ -543,10 +543,12 @@ class Reader:
                     if rec["n_chunks"] != self.chunks_before:
                         violation("END n_chunks %d, %d chunks before it" %
                                   (rec["n_chunks"], self.chunks_before))
-            if unsupported:
-                return MS_EUNSUPPORTED
+            # §4.4 step 10 / §5.3: a chunk cut short by an unknown
+            # must-understand record still counts in chunks_ok.
             self.integ["chunks_ok"] += 1
             self.chunks_before += 1
+            if unsupported:
+                return MS_EUNSUPPORTED
             off += size
 
     def bad_chunk(self, off, count, size, why):

@@ -27,4 +27,15 @@ for f in "$MS_ROOT"/tests/golden/*.memscope; do
     fi
 done
 [ "$n" -ge 2 ] && pass "spec-reader: goldens found" || fail "spec-reader" "fewer than 2 goldens"
+
+# Differential test on damaged and extended variants of the goldens: the C
+# library (make_golden --dump) against the spec reader (tests/spec/spec_diff.py).
+# SPEC_DIFF_STRIDE=1 tests every byte offset (about 20 s); the default samples.
+DUMPER="$MS_BUILD/bin/make_golden"
+if [ -x "$DUMPER" ]; then
+    $PY "$MS_ROOT/tests/spec/spec_diff.py" "$DUMPER" "$MS_ROOT"/tests/golden/*.memscope \
+        --stride "${SPEC_DIFF_STRIDE:-5}"
+else
+    fail "spec-diff" "$DUMPER not built (make tests builds it)"
+fi
 rm -rf "$TMP"
