@@ -255,7 +255,8 @@ void snap_totals_of(const snap *s, snap_totals *t)
         t->pss += p->pss; t->uss += p->uss; t->rss += p->rss; t->swap += p->swap;
         t->swap_pss += p->swap_pss; t->pss_shmem += p->pss_shmem; t->rss_shmem += p->rss_shmem;
         t->pss_anon += p->pss_anon; t->pss_file += p->pss_file;
-        t->pss_kind[p->kind] += p->pss;
+        t->pss_kind[p->kind] += p->pss; t->rss_kind[p->kind] += p->rss;
+        t->uss_kind[p->kind] += p->uss; t->swap_kind[p->kind] += p->swap;
         if (p->open_files > 0) t->open_files += (uint64_t)p->open_files;
         if (p->read_status & MS_READ_VANISHED) t->n_vanished++;
         if (p->read_status & MS_READ_ZOMBIE) t->n_zombie++;

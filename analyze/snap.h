@@ -82,7 +82,7 @@ typedef struct snap_totals {
     uint64_t nprocs;                   /* records */
     uint64_t by_kind[3];               /* records per MS_PROC_* */
     uint64_t pss, uss, rss, swap, swap_pss, pss_shmem, rss_shmem, pss_anon, pss_file;
-    uint64_t pss_kind[3];
+    uint64_t pss_kind[3], rss_kind[3], uss_kind[3], swap_kind[3];   /* per MS_PROC_* */
     uint64_t open_files;               /* sum of known counts */
     uint64_t n_full;                   /* read completely */
     uint64_t n_vanished, n_zombie, n_denied, n_no_rollup;

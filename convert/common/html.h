@@ -11,8 +11,9 @@
 /* Writes the JSON value of the page's data: an object with "kind" and
  * "lang" ("zh" or "en": the page's initial language; the page has a
  * 中文/English switch). "kind": "heap" is msconv's heap dashboard
- * (convert/msconv/heap_views_html.c). Any other kind (e.g. "snapshot")
- * gets the generic panels:
+ * (convert/msconv/heap_views_html.c); "kind": "snapshot" with a "snap"
+ * object is the snapshot dashboard (convert/msconv/snapshot_html.c, which
+ * documents its keys). Any other data gets the generic panels:
  *   "title": optional header text,
  *   "meta": {"file", "exe", "pid"} optional, shown in the header,
  *   "cards": [{"id", "label", "value", "raw", "sub"}] overview cards

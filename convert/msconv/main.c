@@ -10,6 +10,7 @@
 #include "msconv.h"
 #include "views.h"
 #include "heap_views.h"
+#include "progress.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -57,7 +58,7 @@ static const mode modes[] = {
 
 /* Options of snapshot views that take a value (skipped when scanning for
  * the input file; msconv_snapshot parses them). */
-static const char *const snapshot_value_opts[] = { "--pid", NULL };
+static const char *const snapshot_value_opts[] = { "--pid", "--snapshot", NULL };
 
 /* Fallback while the snapshot views are not linked in; the real
  * msconv_snapshot (convert/msconv/snapshot_*.c) overrides it. */
@@ -132,8 +133,9 @@ static void usage(FILE *fp)
                 modes[i].kinds == KIND_HEAP ? " (heap traces)" : "");
     }
     fprintf(fp,
-        "  (snapshot files: other modes such as --json, --text, --html are handled\n"
-        "   by the snapshot views)\n\n"
+        "  (snapshot files: --json, --text, --pid PID and --html OUT are handled by the\n"
+        "   snapshot views; --html OUT is then the snapshot dashboard: totals by kind,\n"
+        "   process table, libraries, growth per process of a series)\n\n"
         "options:\n"
         "  -o, --output OUT   write the report to OUT (default stdout); never left half-written\n"
         "  --events           --json: every allocation, streamed\n"
@@ -262,6 +264,7 @@ int main(int argc, char **argv)
     if (e) { msconv_error(a.input, "%s", msconv_reader_error(e)); return 1; }
     uint32_t kind = ms_reader_header(r)->kind;
     ms_reader_close(r);
+    ms_progress_install("msconv");    /* bar on a terminal for long loads */
 
     unsigned kbit = kind < 32 ? 1u << kind : 0;
     if (kind == MS_KIND_SNAPSHOT && (!m || !(m->kinds & KIND_SNAP)))

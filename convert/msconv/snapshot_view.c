@@ -7,12 +7,15 @@
  *   --pid PID         one process like seed 000's `--pid` output: name, exe,
  *                     exe size, PSS, RSS, shared, open files, libraries;
  *   --json            seed 000-style JSON of every snapshot and process, all
- *                     sizes in bytes (plus the growth table for a series).
+ *                     sizes in bytes (plus the growth table for a series);
+ *   --html OUT        the offline dashboard (snapshot_html.c) with the same
+ *                     numbers as --json.
  * Reports are Chinese by default, English with --lang en; every output file
  * goes through ms_outfile (atomic).
  */
 #include "msconv.h"
 #include "snap.h"
+#include "snapshot_int.h"
 #include "fmt.h"
 #include "i18n.h"
 #include "outfile.h"
@@ -29,13 +32,15 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: msconv SNAPSHOT.memscope [--text | --json | --html] [options]\n"
+        "usage: msconv SNAPSHOT.memscope [--text | --json | --html OUT] [options]\n"
         "\n"
         "views of a snapshot file written by `msrec snapshot`:\n"
         "  --text            top processes, totals, read status (default); for a\n"
         "                    series also the growth rate per process (MB/hour)\n"
         "  --json            every snapshot and process as JSON, sizes in bytes\n"
         "  --pid PID         one process: exe, sizes, open files, libraries\n"
+        "  --html OUT        offline HTML dashboard: overview, process table (sort,\n"
+        "                    filter, by kind), libraries, growth of a series\n"
         "options:\n"
         "  --snapshot N      use snapshot N of a series (0-based; default: last)\n"
         "  --top N           rows of the process table (default 20, 0 = all)\n"
@@ -281,16 +286,26 @@ static cJSON *jcmdline(snap_str s)
 }
 
 static const char *kind_word(uint32_t k) { return k == MS_PROC_KERNEL ? "kernel" : k == MS_PROC_SYSTEM ? "system" : "user"; }
+const char *msconv_snap_kind_word(uint32_t k) { return kind_word(k); }
 
-static cJSON *jread_status(uint32_t rs)
+size_t msconv_snap_read_words(uint32_t rs, const char *out[8])
 {
     static const struct { uint32_t bit; const char *w; } names[] = {
         {MS_READ_VANISHED, "vanished"}, {MS_READ_ZOMBIE, "zombie"}, {MS_READ_DENIED_SMAPS, "denied_smaps"},
         {MS_READ_DENIED_MAPS, "denied_maps"}, {MS_READ_DENIED_FD, "denied_fd"}, {MS_READ_DENIED_EXE, "denied_exe"},
         {MS_READ_NO_ROLLUP, "no_smaps_rollup"}};
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof names / sizeof *names && n < 8; i++)
+        if (rs & names[i].bit) out[n++] = names[i].w;
+    return n;
+}
+
+static cJSON *jread_status(uint32_t rs)
+{
+    const char *w[8];
+    size_t n = msconv_snap_read_words(rs, w);
     cJSON *a = cJSON_CreateArray();
-    for (size_t i = 0; a && i < sizeof names / sizeof *names; i++)
-        if (rs & names[i].bit) cJSON_AddItemToArray(a, cJSON_CreateString(names[i].w));
+    for (size_t i = 0; a && i < n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(w[i]));
     return a;
 }
 
@@ -366,6 +381,13 @@ static cJSON *jsnap(const snap *s, long only_pid)
         jnum(tot, "open_files", t.open_files);
         jnum(tot, "omitted_processes", t.n_omitted); jnum(tot, "omitted_pss", t.omitted_pss);
         jnum(tot, "omitted_rss", t.omitted_rss);
+        cJSON *bk = cJSON_AddObjectToObject(tot, "by_kind");
+        for (uint32_t k = 0; bk && k < 3; k++) {
+            cJSON *x = cJSON_AddObjectToObject(bk, kind_word(k));
+            if (!x) break;
+            jnum(x, "processes", t.by_kind[k]); jnum(x, "pss", t.pss_kind[k]); jnum(x, "rss", t.rss_kind[k]);
+            jnum(x, "uss", t.uss_kind[k]); jnum(x, "swap", t.swap_kind[k]);
+        }
     }
     cJSON *rs = cJSON_AddObjectToObject(o, "read_status");
     if (rs) {
@@ -447,7 +469,12 @@ int msconv_snapshot(int argc, char **argv)
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--text")) view = 't';
         else if (!strcmp(a, "--json")) view = 'j';
-        else if (!strcmp(a, "--html")) view = 'h';
+        else if (!strcmp(a, "--html") || !strncmp(a, "--html=", 7)) {
+            /* --html OUT, --html=OUT, or --html with -o OUT (as for heap traces) */
+            view = 'h';
+            if (a[6] == '=') out = a + 7;
+            else if (v && (v[0] != '-' || !strcmp(v, "-"))) out = argv[++i];
+        }
         else if (!strcmp(a, "--pid") || !strcmp(a, "--top") || !strcmp(a, "--snapshot") ||
                  !strcmp(a, "--lang") || !strcmp(a, "-o") || !strcmp(a, "--output")) {
             if (!v) { fprintf(stderr, "msconv: %s needs a value\n", a); return 2; }
@@ -471,9 +498,9 @@ int msconv_snapshot(int argc, char **argv)
         fprintf(stderr, "msconv: --lang: expected zh or en, got '%s'\n", lang_s);
         return 2;
     }
-    if (view == 'h') {
-        fprintf(stderr, "msconv: %s: --html for snapshots not built yet\n", file);
-        return 1;
+    if (view == 'h' && (!out || !out[0])) {
+        fprintf(stderr, "msconv: usage: --html needs an output file (--html OUT; '-' for stdout) (see msconv --help)\n");
+        return 2;
     }
     char err[256];
     snap_file *sf = NULL;
@@ -516,14 +543,18 @@ int msconv_snapshot(int argc, char **argv)
         char *js = json_of(sf, pid, idx);
         if (!js) rc = -1;
         else { fputs(js, of.fp); fputc('\n', of.fp); free(js); }
+    } else if (view == 'h') {
+        rc = msconv_snapshot_html(of.fp, L, sf, use, file);
     } else if (p) {
         rc = view_pid(of.fp, L, &sf->snaps[use], p);
     } else {
         rc = view_text(of.fp, L, sf, use, top);
     }
     if (rc) {
+        int werr = ferror(of.fp) ? errno : 0;
         ms_outfile_abort(&of);
-        fprintf(stderr, "msconv: %s: out of memory\n", file);
+        if (werr) fprintf(stderr, "msconv: %s: write failed: %s\n", out && strcmp(out, "-") ? out : "stdout", strerror(werr));
+        else fprintf(stderr, "msconv: %s: out of memory\n", file);
     } else if (ms_outfile_commit(&of)) {
         fprintf(stderr, "msconv: %s: %s\n", out ? out : "stdout", strerror(errno));
         rc = -1;
