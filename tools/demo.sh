@@ -56,6 +56,7 @@ kill $hog 2>/dev/null; wait $hog 2>/dev/null
 note "snapshot diff: $OUT/升级后/diff_report_中文.md"
 "$MSDIFF" "$OUT/升级前" "$OUT/升级后" --json >/dev/null && note "snapshot diff JSON: $OUT/升级后/diff_report.json"
 "$MSCONV" "$OUT/升级后/升级后.memscope" --text > "$OUT/snapshot.txt" && note "snapshot table: $OUT/snapshot.txt"
+"$MSCONV" "$OUT/升级后/升级后.memscope" --html "$OUT/snapshot.html" && note "snapshot dashboard: $OUT/snapshot.html"
 echo "== diff report (head)"; head -30 "$OUT/升级后/diff_report_中文.md"
 
 echo
