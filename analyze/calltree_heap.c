@@ -9,6 +9,7 @@
 #include <string.h>
 #include "memscope.h"
 #include "calltree_heap.h"
+#include "pump.h"
 #include "symtab.h"
 
 static char *dup_str(ms_str s)
@@ -38,14 +39,24 @@ uint64_t ms_hview_life_floor_ns(size_t k)
 }
 
 /* ---- timeline buckets --------------------------------------------------- */
-static void bucket_add(ms_hview *v, uint64_t t, int64_t d)
+/* Bucket widths are powers of two (they start at 1 tick and double), so
+ * the bucket of t is t >> shift: no division per event. */
+static void bucket_add_slow(ms_hview *v, uint64_t t, int64_t d)
 {
-    while (t / v->bucket_ticks >= MS_HV_BUCKETS) {
+    while ((t >> v->bucket_shift) >= MS_HV_BUCKETS) {
         for (size_t i = 0; i < MS_HV_BUCKETS / 2; i++) v->delta[i] = v->delta[2 * i] + v->delta[2 * i + 1];
         memset(v->delta + MS_HV_BUCKETS / 2, 0, sizeof v->delta / 2);
         v->bucket_ticks *= 2;
+        v->bucket_shift++;
     }
-    v->delta[t / v->bucket_ticks] += d;
+    v->delta[t >> v->bucket_shift] += d;
+}
+
+static inline void bucket_add(ms_hview *v, uint64_t t, int64_t d)
+{
+    uint64_t k = t >> v->bucket_shift;
+    if (k < MS_HV_BUCKETS) v->delta[k] += d;
+    else bucket_add_slow(v, t, d);
 }
 
 size_t ms_hview_live_curve(const ms_hview *v, uint64_t *out)
@@ -63,15 +74,16 @@ size_t ms_hview_live_curve(const ms_hview *v, uint64_t *out)
 }
 
 /* ---- per-site coarse timeline ------------------------------------------- */
-static void moment_add(ms_hview *v, size_t site, uint64_t t, int64_t d)
+static void moment_add_slow(ms_hview *v, size_t site, uint64_t t, int64_t d)
 {
-    while (t / v->moment_ticks >= MS_HV_MOMENTS) {
+    while ((t >> v->moment_shift) >= MS_HV_MOMENTS) {
         for (size_t r = 0; r < v->moment_rows; r++) {
             int64_t *row = v->site_moments + r * MS_HV_MOMENTS;
             for (size_t i = 0; i < MS_HV_MOMENTS / 2; i++) row[i] = row[2 * i] + row[2 * i + 1];
             memset(row + MS_HV_MOMENTS / 2, 0, MS_HV_MOMENTS / 2 * sizeof *row);
         }
         v->moment_ticks *= 2;
+        v->moment_shift++;
     }
     if (site == SIZE_MAX) return;
     if (site >= v->moment_rows) {
@@ -85,7 +97,14 @@ static void moment_add(ms_hview *v, size_t site, uint64_t t, int64_t d)
         v->site_moments = nm;
         v->moment_rows = nr;
     }
-    v->site_moments[site * MS_HV_MOMENTS + t / v->moment_ticks] += d;
+    v->site_moments[site * MS_HV_MOMENTS + (t >> v->moment_shift)] += d;
+}
+
+static inline void moment_add(ms_hview *v, size_t site, uint64_t t, int64_t d)
+{
+    uint64_t k = t >> v->moment_shift;
+    if (k < MS_HV_MOMENTS && site < v->moment_rows) v->site_moments[site * MS_HV_MOMENTS + k] += d;
+    else moment_add_slow(v, site, t, d);
 }
 
 size_t ms_hview_moments(const ms_hview *v, size_t topn, uint32_t *sites, uint64_t *bytes, size_t *n)
@@ -130,21 +149,54 @@ static int grow_labels(ms_hview *v, size_t site)
     return 0;
 }
 
-static ms_hv_site_x *site_x(ms_hview *v, size_t site)
+static ms_hv_site_x *site_x_grow(ms_hview *v, size_t site)
 {
-    if (site >= v->site_x_cap) {
-        size_t nc = v->site_x_cap ? v->site_x_cap : 64;
-        while (nc <= site) nc *= 2;
-        ms_hv_site_x *n = realloc(v->site_x, nc * sizeof *n);
-        if (!n) return NULL;
-        for (size_t i = v->site_x_cap; i < nc; i++) {
-            memset(&n[i], 0, sizeof n[i]);
-            n[i].min_size = UINT64_MAX;
-        }
-        v->site_x = n;
-        v->site_x_cap = nc;
+    size_t nc = v->site_x_cap ? v->site_x_cap : 64;
+    while (nc <= site) nc *= 2;
+    ms_hv_site_x *n = realloc(v->site_x, nc * sizeof *n);
+    if (!n) return NULL;
+    for (size_t i = v->site_x_cap; i < nc; i++) {
+        memset(&n[i], 0, sizeof n[i]);
+        n[i].min_size = UINT64_MAX;
     }
+    v->site_x = n;
+    v->site_x_cap = nc;
     return &v->site_x[site];
+}
+
+static inline ms_hv_site_x *site_x(ms_hview *v, size_t site)
+{
+    return site < v->site_x_cap ? &v->site_x[site] : site_x_grow(v, site);
+}
+
+/* Lifetime bucket k holds blocks whose life in ns, computed as
+ * (double)ticks * 1e9 / hz, is >= ms_hview_life_floor_ns(k). That test is
+ * monotone in the tick count, so each floor becomes the smallest tick count
+ * that passes it (found by bisection with the very same double
+ * expression): per block it is then integer compares, same buckets. */
+static int life_reaches(uint64_t dt, uint64_t hz, size_t k)
+{
+    double ns = hz ? (double)dt * 1e9 / (double)hz : (double)dt;
+    return ns >= (double)ms_hview_life_floor_ns(k);
+}
+
+static void life_thresholds(ms_hview *v, uint64_t hz)
+{
+    v->life_min_ticks[0] = 0;
+    v->life_lim = MS_HV_LIFE_BUCKETS;
+    for (size_t k = 1; k < MS_HV_LIFE_BUCKETS; k++) {
+        /* floors grow with k: once one is out of reach, so are the rest */
+        if (!life_reaches(UINT64_MAX, hz, k)) { v->life_lim = k; break; }
+        uint64_t lo = 0, hi = UINT64_MAX;          /* !reaches(lo) ... reaches(hi) */
+        if (life_reaches(0, hz, k)) hi = 0;
+        else while (hi - lo > 1) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            if (life_reaches(mid, hz, k)) hi = mid; else lo = mid;
+        }
+        v->life_min_ticks[k] = hi;
+    }
+    v->life_hz = hz;
+    v->life_ready = 1;
 }
 
 static void on_block(void *ctx, const ms_heap_block *b)
@@ -163,17 +215,16 @@ static void on_block(void *ctx, const ms_heap_block *b)
         sx->leak_blocks[c]++;
         sx->leak_bytes[c] += b->size;
     }
-    size_t k = 0;
-    if (b->size) { k = 1; while (k < 64 && (b->size >> k) != 0) k++; }
+    size_t k = b->size ? (size_t)(64 - __builtin_clzll(b->size)) : 0;   /* bit length */
     v->size_count[k]++;
     v->size_bytes[k] += b->size;
     size_t lk = MS_HV_LIFE_BUCKETS;
     if (b->freed) {
         uint64_t hz = ms_heap_get_info(v->heap)->clock_hz;
+        if (hz != v->life_hz || !v->life_ready) life_thresholds(v, hz);
         uint64_t dt = b->t_free >= b->t_alloc ? b->t_free - b->t_alloc : 0;
-        double ns = hz ? (double)dt * 1e9 / (double)hz : (double)dt;
         lk = 0;
-        while (lk + 1 < MS_HV_LIFE_BUCKETS && ns >= (double)ms_hview_life_floor_ns(lk + 1)) lk++;
+        while (lk + 1 < v->life_lim && dt >= v->life_min_ticks[lk + 1]) lk++;
     }
     v->life_count[lk]++;
     v->life_bytes[lk] += b->size;
@@ -400,6 +451,18 @@ static int build_tree(ms_hview *v)
     return rc;
 }
 
+static int pump_record(void *ctx, const ms_record *rec)
+{
+    ms_hview *v = ctx;
+    int e = ms_heap_add(v->heap, rec);
+    return e ? e : add_record(v, rec);
+}
+
+static int pump_events(void *ctx, uint64_t tid, const ms_replay_packed *ev, size_t n, const ms_event *side)
+{
+    return ms_heap_add_packed(((ms_hview *)ctx)->heap, tid, ev, n, side);
+}
+
 int ms_hview_load(ms_hview **out, const char *path)
 {
     *out = NULL;
@@ -412,12 +475,11 @@ int ms_hview_load(ms_hview **out, const char *path)
     if (e) { free(v); return e; }
     ms_heap_opts ho = { on_block, v };
     if ((e = ms_heap_new(&v->heap, &ho))) { ms_reader_close(r); ms_hview_free(v); return e; }
-    const ms_record *rec;
-    while ((e = ms_reader_next(r, &rec)) == 1) {
-        if ((e = ms_heap_add(v->heap, rec))) break;
-        if ((e = add_record(v, rec))) break;
-    }
+    /* the pump reads on this thread (and reports ms_heap_progress per
+     * record) while the replay below runs on a second one */
+    e = ms_pump_run(r, pump_record, pump_events, v);
     if (e == 0) e = ms_heap_finish(v->heap);
+    ms_heap_progress_done(r);
     if (e == 0) {                                   /* cover the whole trace */
         bucket_add(v, ms_heap_get_summary(v->heap)->end_time, 0);
         moment_add(v, SIZE_MAX, ms_heap_get_summary(v->heap)->end_time, 0);

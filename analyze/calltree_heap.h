@@ -85,6 +85,11 @@ typedef struct ms_hview {
     size_t moment_rows;
     int moments_capped;                    /* sites beyond the cap ignored  */
     /* internal */
+    unsigned bucket_shift, moment_shift;   /* log2 of bucket/moment_ticks   */
+    uint64_t life_min_ticks[MS_HV_LIFE_BUCKETS];   /* per lifetime floor    */
+    uint64_t life_hz;
+    size_t life_lim;                       /* floors below it are reachable */
+    int life_ready;
     size_t cap_samples, cap_marks;
     int oom;
 } ms_hview;

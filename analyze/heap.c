@@ -11,6 +11,7 @@
  * value, any other site its current value.
  */
 #include "heap.h"
+#include "pump.h"
 #include "replay.h"
 #include <stdlib.h>
 #include <string.h>
@@ -67,9 +68,9 @@ static void map_free(u64map *m) { free(m->k); free(m->v); memset(m, 0, sizeof *m
 
 /* ---- live table ---- */
 typedef struct blk {
-    uint64_t addr;                    /* 0 = empty slot                     */
+    uint64_t addr;
     uint64_t size, t_alloc, seq, tseq;
-    uint32_t site, thr, label, align;
+    uint32_t site, thr, label, align; /* site: next free block when free    */
     uint8_t op;
 } blk;
 
@@ -94,7 +95,11 @@ struct ms_heap {
     ms_heap_info info;
     char *exe;
 
-    blk *tab; size_t cap, n; unsigned shift;
+    /* live table: open addressing on the addresses alone (8 bytes a slot,
+     * so probes stay in cache), each slot naming its block in a dense pool
+     * whose freed entries are reused first (recently touched memory) */
+    uint64_t *key; uint32_t *slot_blk; size_t cap, n; unsigned shift;
+    blk *pool; size_t npool, cap_pool; uint32_t free_blk;
 
     site_rec *sites; size_t nsites, cap_sites;
     uint32_t *site_of; size_t site_of_cap;        /* dense stack id -> site+1 */
@@ -123,50 +128,79 @@ static inline size_t slot_of(const ms_heap *h, uint64_t addr)
     return (size_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> h->shift);
 }
 
+#define NO_SLOT SIZE_MAX
+#define NO_BLK UINT32_MAX
+
 static int tab_grow(ms_heap *h)
 {
     size_t cap = h->cap ? h->cap * 2 : 4096;
-    blk *t = calloc(cap, sizeof *t);
-    if (!t) return MS_ENOMEM;
-    blk *old = h->tab; size_t ocap = h->cap;
-    h->tab = t; h->cap = cap;
+    uint64_t *k = calloc(cap, sizeof *k);
+    uint32_t *v = malloc(cap * sizeof *v);
+    if (!k || !v) { free(k); free(v); return MS_ENOMEM; }
+    uint64_t *ok = h->key; uint32_t *ov = h->slot_blk; size_t ocap = h->cap;
+    h->key = k; h->slot_blk = v; h->cap = cap;
     h->shift = 64 - (unsigned)__builtin_ctzll(cap);
     for (size_t i = 0; i < ocap; i++) {
-        if (!old[i].addr) continue;
-        size_t j = slot_of(h, old[i].addr);
-        while (t[j].addr) j = (j + 1) & (cap - 1);
-        t[j] = old[i];
+        if (!ok[i]) continue;
+        size_t j = slot_of(h, ok[i]);
+        while (k[j]) j = (j + 1) & (cap - 1);
+        k[j] = ok[i]; v[j] = ov[i];
     }
-    free(old);
+    free(ok); free(ov);
     return 0;
 }
 
-static inline blk *tab_find(const ms_heap *h, uint64_t addr)
+/* Slot of live address addr (!= 0), or NO_SLOT. */
+static inline size_t tab_find(const ms_heap *h, uint64_t addr)
 {
-    if (!h->cap) return NULL;
     size_t m = h->cap - 1, j = slot_of(h, addr);
     for (;;) {
-        blk *b = &h->tab[j];
-        if (b->addr == addr) return b;
-        if (!b->addr) return NULL;
+        uint64_t a = h->key[j];
+        if (a == addr) return j;
+        if (!a) return NO_SLOT;
         j = (j + 1) & m;
     }
 }
 
-static inline void tab_remove(ms_heap *h, blk *b)
+static inline blk *slot_block(const ms_heap *h, size_t j) { return &h->pool[h->slot_blk[j]]; }
+
+/* A pool entry for a new block (may move the pool): its index or NO_BLK. */
+static inline uint32_t blk_new(ms_heap *h)
 {
-    size_t m = h->cap - 1, i = (size_t)(b - h->tab), j = i;
+    if (h->free_blk != NO_BLK) {
+        uint32_t i = h->free_blk;
+        h->free_blk = h->pool[i].site;
+        return i;
+    }
+    if (h->npool == h->cap_pool) {
+        size_t cap = h->cap_pool ? h->cap_pool * 2 : 1024;
+        if (cap >= NO_BLK) return NO_BLK;
+        blk *p = realloc(h->pool, cap * sizeof *p);
+        if (!p) return NO_BLK;
+        h->pool = p; h->cap_pool = cap;
+    }
+    return (uint32_t)h->npool++;
+}
+
+/* Remove slot i (backward-shift deletion) and release its block. */
+static inline void tab_remove(ms_heap *h, size_t i)
+{
+    uint32_t bi = h->slot_blk[i];
+    h->pool[bi].site = h->free_blk;
+    h->free_blk = bi;
+    size_t m = h->cap - 1, j = i;
     for (;;) {
         j = (j + 1) & m;
-        if (!h->tab[j].addr) break;
-        size_t k = slot_of(h, h->tab[j].addr);
+        if (!h->key[j]) break;
+        size_t k = slot_of(h, h->key[j]);
         /* move j to i when its home k is not cyclically in (i, j] */
         if ((j > i && (k <= i || k > j)) || (j < i && (k <= i && k > j))) {
-            h->tab[i] = h->tab[j];
+            h->key[i] = h->key[j];
+            h->slot_blk[i] = h->slot_blk[j];
             i = j;
         }
     }
-    h->tab[i].addr = 0;
+    h->key[i] = 0;
     h->n--;
 }
 
@@ -256,9 +290,10 @@ static void report(ms_heap *h, const blk *b, int freed, uint64_t t_free, uint64_
     h->opts.on_block(h->opts.ctx, &o);
 }
 
-/* Release live block b at event ev; counted unless `silent`. */
-static void do_free(ms_heap *h, blk *b, const ms_event *ev, int silent)
+/* Release the live block in slot j at event ev; counted unless `silent`. */
+static void do_free(ms_heap *h, size_t j, const ms_event *ev, int silent)
 {
+    const blk *b = slot_block(h, j);
     site_rec *s = &h->sites[b->site];
     thr_rec *t = &h->thr[b->thr];
     int temp = t->alloc_serial == b->tseq;
@@ -278,7 +313,7 @@ static void do_free(ms_heap *h, blk *b, const ms_event *ev, int silent)
         }
     }
     report(h, b, 1, ev->time, ev->tid, ev->op, temp && !silent, 0);
-    tab_remove(h, b);
+    tab_remove(h, j);
 }
 
 static int do_alloc(ms_heap *h, const ms_event *ev, uint64_t addr, uint32_t thr)
@@ -286,15 +321,20 @@ static int do_alloc(ms_heap *h, const ms_event *ev, uint64_t addr, uint32_t thr)
     long si = site_index(h, ev->stack);
     if (si < 0) return (int)si;
     if ((h->n + 1) * 2 > h->cap && tab_grow(h)) return MS_ENOMEM;
-    blk *b;
+    size_t j;
     for (;;) {                        /* one probe: the match or a free slot */
-        size_t m = h->cap - 1, j = slot_of(h, addr);
-        while (h->tab[j].addr && h->tab[j].addr != addr) j = (j + 1) & m;
-        b = &h->tab[j];
-        if (!b->addr) break;
+        size_t m = h->cap - 1;
+        j = slot_of(h, addr);
+        while (h->key[j] && h->key[j] != addr) j = (j + 1) & m;
+        if (!h->key[j]) break;
         h->sum.duplicate_allocs++;    /* a free we never saw                */
-        do_free(h, b, ev, 1);         /* moves entries: probe again         */
+        do_free(h, j, ev, 1);         /* moves entries: probe again         */
     }
+    uint32_t bi = blk_new(h);
+    if (bi == NO_BLK) return MS_ENOMEM;
+    h->key[j] = addr;
+    h->slot_blk[j] = bi;
+    blk *b = &h->pool[bi];
     h->n++;
     thr_rec *t = &h->thr[thr];
     site_rec *s = &h->sites[si];
@@ -315,9 +355,9 @@ static int do_alloc(ms_heap *h, const ms_event *ev, uint64_t addr, uint32_t thr)
 
 static int apply_label(ms_heap *h, const ms_event *ev)
 {
-    blk *b = tab_find(h, ev->addr);
-    if (!b || !ev->addr) { h->sum.unmatched_labels++; return 0; }
-    b->label = (uint32_t)ev->size + 1;
+    size_t j = ev->addr ? tab_find(h, ev->addr) : NO_SLOT;
+    if (j == NO_SLOT) { h->sum.unmatched_labels++; return 0; }
+    slot_block(h, j)->label = (uint32_t)ev->size + 1;
     return 0;
 }
 
@@ -351,15 +391,15 @@ static int deliver(void *ctx, const ms_event *ev, uint32_t stream)
     uint8_t op = ev->op;
     if (MS_OP_IS_FREE(op)) {
         if (ev->addr) {
-            blk *b = tab_find(h, ev->addr);
-            if (b) do_free(h, b, ev, 0);
+            size_t j = tab_find(h, ev->addr);
+            if (j != NO_SLOT) do_free(h, j, ev, 0);
             else h->sum.unmatched_frees++;
         }
     } else if (MS_OP_IS_REALLOC(op)) {
         h->sum.reallocs++;
         if (ev->old_addr && (ev->addr || ev->size == 0)) {
-            blk *b = tab_find(h, ev->old_addr);
-            if (b) do_free(h, b, ev, 0);
+            size_t j = tab_find(h, ev->old_addr);
+            if (j != NO_SLOT) do_free(h, j, ev, 0);
             else h->sum.unmatched_frees++;
             if (!ev->addr) h->sum.realloc_frees++;
             else if (ev->addr == ev->old_addr) h->sum.reallocs_in_place++;
@@ -379,16 +419,31 @@ static int deliver(void *ctx, const ms_event *ev, uint32_t stream)
     return e;
 }
 
+/* Replay hint (replay.h): load the live-table slot of an address the
+ * replay reaches in a few events, and for a nearer one (whose slot should
+ * be cached by now) the block it names, so frees do not wait for memory:
+ * the window of buffered events streams through the caches between two
+ * SYNC records and evicts the table. */
+static void prefetch(void *ctx, uint64_t far_addr, uint64_t near_addr)
+{
+    const ms_heap *h = ctx;
+    if (far_addr) __builtin_prefetch(&h->key[slot_of(h, far_addr)]);
+    if (near_addr) {
+        size_t j = slot_of(h, near_addr);
+        if (h->key[j] == near_addr) __builtin_prefetch(&h->pool[h->slot_blk[j]]);
+    }
+}
+
 static int fits(void *ctx, const ms_event *ev)
 {
     ms_heap *h = ctx;
-    if (ev->op == OP_LABEL) return tab_find(h, ev->addr) != NULL;
-    if (MS_OP_IS_FREE(ev->op)) return !ev->addr || tab_find(h, ev->addr) != NULL;
+    if (ev->op == OP_LABEL) return !ev->addr || tab_find(h, ev->addr) != NO_SLOT;   /* as before: label of 0 fits */
+    if (MS_OP_IS_FREE(ev->op)) return !ev->addr || tab_find(h, ev->addr) != NO_SLOT;
     if (MS_OP_IS_REALLOC(ev->op)) {
-        if (ev->old_addr && (ev->addr || !ev->size) && !tab_find(h, ev->old_addr)) return 0;
-        return !ev->addr || ev->addr == ev->old_addr || !tab_find(h, ev->addr);
+        if (ev->old_addr && (ev->addr || !ev->size) && tab_find(h, ev->old_addr) == NO_SLOT) return 0;
+        return !ev->addr || ev->addr == ev->old_addr || tab_find(h, ev->addr) == NO_SLOT;
     }
-    return !ev->addr || !tab_find(h, ev->addr);
+    return !ev->addr || tab_find(h, ev->addr) == NO_SLOT;
 }
 
 int ms_heap_new(ms_heap **out, const ms_heap_opts *opts)
@@ -398,6 +453,7 @@ int ms_heap_new(ms_heap **out, const ms_heap_opts *opts)
     if (!h) return MS_ENOMEM;
     if (opts) h->opts = *opts;
     h->info.clock_hz = 1000000000ull;
+    h->free_blk = NO_BLK;
     h->info.exe = "";
     int e;
     if ((e = ms_symtab_new(&h->sym)) || (e = ms_replay_new(&h->rp, deliver, fits, h)) ||
@@ -405,6 +461,7 @@ int ms_heap_new(ms_heap **out, const ms_heap_opts *opts)
         ms_heap_free(h);
         return e;
     }
+    ms_replay_set_prefetch(h->rp, prefetch);
     h->label_stream = ms_replay_open_stream(h->rp);
     if (h->label_stream < 0 || new_site(h, 0) < 0) { ms_heap_free(h); return MS_ENOMEM; }
     h->site_of = calloc(4096, sizeof *h->site_of);
@@ -422,7 +479,7 @@ void ms_heap_free(ms_heap *h)
     ms_symtab_free(h->sym);
     for (size_t i = 0; i < h->nthr; i++)
         if (h->thr[i].pub.name[0]) free((char *)h->thr[i].pub.name);
-    free(h->tab); free(h->sites); free(h->site_of); free(h->thr); free(h->stream_thr);
+    free(h->key); free(h->slot_blk); free(h->pool); free(h->sites); free(h->site_of); free(h->thr); free(h->stream_thr);
     map_free(&h->site_map); map_free(&h->thr_map); map_free(&h->leak_class);
     for (size_t i = 0; i < h->nlabels; i++) { free(h->labels[i].var); free(h->labels[i].type); }
     free(h->labels);
@@ -519,6 +576,15 @@ int ms_heap_add(ms_heap *h, const ms_record *rec)
     return e;
 }
 
+int ms_heap_add_packed(ms_heap *h, uint64_t tid, const ms_replay_packed *ev, size_t n, const ms_event *side)
+{
+    if (h->err) return h->err;
+    if (h->finished) return MS_ESTATE;
+    int e = ms_replay_push_packed(h->rp, tid, ev, n, side);
+    if (e) h->err = e;
+    return e;
+}
+
 static int cmp_seq(const void *a, const void *b)
 {
     uint64_t x = (*(blk *const *)a)->seq, y = (*(blk *const *)b)->seq;
@@ -561,7 +627,7 @@ int ms_heap_finish(ms_heap *h)
         if (!live) return h->err = MS_ENOMEM;
     }
     size_t k = 0;
-    for (size_t i = 0; i < h->cap; i++) if (h->tab[i].addr) live[k++] = &h->tab[i];
+    for (size_t i = 0; i < h->cap; i++) if (h->key[i]) live[k++] = slot_block(h, i);
     if (k > 1) qsort(live, k, sizeof *live, cmp_seq);
     for (size_t i = 0; i < k; i++) {
         const uint32_t *c = map_get(&h->leak_class, live[i]->addr);
@@ -581,6 +647,8 @@ static _Thread_local void *progress_ctx;
 
 void ms_heap_set_progress(ms_heap_progress_fn fn, void *ctx) { progress_fn = fn; progress_ctx = ctx; }
 
+int ms_heap_progress_enabled(void) { return progress_fn != NULL; }
+
 void ms_heap_progress(const ms_reader *r, uint64_t *count)
 {
     if (!progress_fn || (++*count & 0xffff)) return;
@@ -599,6 +667,12 @@ void ms_heap_progress_done(const ms_reader *r)
     progress_fn(progress_ctx, in.file_size, in.file_size);
 }
 
+static int pump_record(void *ctx, const ms_record *rec) { return ms_heap_add(ctx, rec); }
+static int pump_events(void *ctx, uint64_t tid, const ms_replay_packed *ev, size_t n, const ms_event *side)
+{
+    return ms_heap_add_packed(ctx, tid, ev, n, side);
+}
+
 int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_heap_opts *opts)
 {
     *out = NULL;
@@ -608,12 +682,7 @@ int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_
     if (e) return e;
     ms_heap *h;
     if ((e = ms_heap_new(&h, opts))) { ms_reader_close(r); return e; }
-    const ms_record *rec;
-    uint64_t nrec = 0;
-    while ((e = ms_reader_next(r, &rec)) == 1) {
-        if ((e = ms_heap_add(h, rec))) break;
-        ms_heap_progress(r, &nrec);
-    }
+    e = ms_pump_run(r, pump_record, pump_events, h);
     if (e == 0) e = ms_heap_finish(h);
     ms_heap_progress_done(r);
     if (integ) ms_reader_integrity(r, integ);

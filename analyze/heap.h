@@ -37,6 +37,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "memscope.h"
+#include "replay.h"
 #include "symtab.h"
 
 typedef struct ms_heap ms_heap;
@@ -125,6 +126,10 @@ void ms_heap_free(ms_heap *h);
 /* Feed one record in file order (events, SYNC, STACK/SYMBOL/MODULE,
  * THREAD, LABEL, META, END, LIVE_BLOCKS; others are ignored). */
 int ms_heap_add(ms_heap *h, const ms_record *rec);
+/* Feed n EVENT records of thread tid at once, packed (replay.h; side holds
+ * the whole events of full entries): the same as n calls of ms_heap_add,
+ * without the per-record cost. Used by the record pump (pump.h). */
+int ms_heap_add_packed(ms_heap *h, uint64_t tid, const ms_replay_packed *ev, size_t n, const ms_event *side);
 /* End of input: deliver buffered events, report live blocks. Once. */
 int ms_heap_finish(ms_heap *h);
 
@@ -144,6 +149,8 @@ int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_
 typedef void (*ms_heap_progress_fn)(void *ctx, uint64_t done, uint64_t total);
 void ms_heap_set_progress(ms_heap_progress_fn fn, void *ctx);
 void ms_heap_progress(const ms_reader *r, uint64_t *count);
+/* 1 if this thread has a progress fn (a loader may skip the calls above). */
+int ms_heap_progress_enabled(void);
 void ms_heap_progress_done(const ms_reader *r);
 
 const ms_heap_summary *ms_heap_get_summary(const ms_heap *h);

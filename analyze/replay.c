@@ -10,16 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Buffered events are packed (replay.h): a stream holds every event of a
+ * SYNC window (hundreds of thousands), so this halves the memory and the
+ * bytes written and read back per event. Whole events (full entries, and
+ * events of another tid than the stream's, as labels) sit in the stream's
+ * side array; a full entry's size is its absolute side index. */
+typedef ms_replay_packed cev;
+
 typedef struct stream {
     uint64_t tid;
-    ms_event *ev;
+    cev *ev;
     size_t head, n, cap;
     size_t ready;                     /* events [head, ready) deliverable   */
+    ms_event *side;                   /* whole events, see cev              */
+    size_t nside, cap_side;
+    uint64_t side_base;               /* absolute index of side[0]          */
 } stream;
 
 struct ms_replay {
     ms_replay_event_fn deliver;
     ms_replay_fits_fn fits;
+    ms_replay_prefetch_fn prefetch;
     void *ctx;
     stream *st; size_t nst, cap_st;
     /* tid -> stream index (open addressing; slot value index+1) */
@@ -41,10 +52,22 @@ int ms_replay_new(ms_replay **out, ms_replay_event_fn deliver, ms_replay_fits_fn
     return 0;
 }
 
+void ms_replay_set_prefetch(ms_replay *r, ms_replay_prefetch_fn fn) { r->prefetch = fn; }
+
+/* Look-ahead of the prefetch hint: the event PF_FAR places ahead has its
+ * first stage announced, the one PF_NEAR places ahead its second. */
+#define PF_FAR 16
+#define PF_NEAR 6
+static inline void hint(const ms_replay *r, const cev *p, const cev *l)
+{
+    if (l - p > PF_FAR) r->prefetch(r->ctx, p[PF_FAR].addr, p[PF_NEAR].addr);
+    else if (l - p > PF_NEAR) r->prefetch(r->ctx, 0, p[PF_NEAR].addr);
+}
+
 void ms_replay_free(ms_replay *r)
 {
     if (!r) return;
-    for (size_t i = 0; i < r->nst; i++) free(r->st[i].ev);
+    for (size_t i = 0; i < r->nst; i++) { free(r->st[i].ev); free(r->st[i].side); }
     free(r->st); free(r->tkey); free(r->tval); free(r->heap); free(r->tied);
     free(r);
 }
@@ -113,24 +136,97 @@ found:
     return 0;
 }
 
-static int push_to(ms_replay *r, stream *s, const ms_event *ev)
+static inline void unpack(ms_event *out, const stream *s, const cev *c)
 {
-    if (s->n == s->cap) {
-        if (s->head > 0 && s->head * 2 >= s->n) {
-            /* reclaim the delivered prefix */
-            memmove(s->ev, s->ev + s->head, (s->n - s->head) * sizeof *s->ev);
-            s->n -= s->head; s->ready -= s->head; s->head = 0;
-        } else {
-            size_t cap = s->cap ? s->cap * 2 : 1024;
-            ms_event *e = realloc(s->ev, cap * sizeof *e);
-            if (!e) return MS_ENOMEM;
-            s->ev = e; s->cap = cap;
-        }
+    if (c->full) { *out = s->side[c->size - s->side_base]; return; }
+    out->time = c->time; out->tid = s->tid; out->addr = c->addr; out->size = c->size;
+    out->old_addr = 0; out->stack = c->stack; out->align = 0; out->op = c->op;
+}
+
+/* Drop the delivered prefix [0, head) of s (and the side entries only it
+ * used). */
+static void compact(stream *s)
+{
+    size_t keep = s->n - s->head;
+    if (keep) memmove(s->ev, s->ev + s->head, keep * sizeof *s->ev);
+    s->n = keep; s->ready -= s->head; s->head = 0;
+    uint64_t first = s->side_base + s->nside;         /* first side entry in use */
+    for (size_t i = 0; i < keep; i++) if (s->ev[i].full) { first = s->ev[i].size; break; }
+    size_t drop = (size_t)(first - s->side_base);
+    if (drop) {
+        memmove(s->side, s->side + drop, (s->nside - drop) * sizeof *s->side);
+        s->nside -= drop; s->side_base = first;
     }
-    s->ev[s->n++] = *ev;
-    r->stats.pushed++;
-    if (r->stats.syncs && ev->time < r->barrier) r->stats.late++;
-    if (++r->buffered > r->stats.max_buffered) r->stats.max_buffered = r->buffered;
+}
+
+/* Room for n more events. */
+static int reserve(stream *s, size_t n)
+{
+    if (s->n + n <= s->cap) return 0;
+    if (s->head > 0 && s->head * 2 >= s->n) compact(s);
+    if (s->n + n <= s->cap) return 0;
+    size_t cap = s->cap ? s->cap * 2 : 1024;
+    while (cap < s->n + n) cap *= 2;
+    cev *e = realloc(s->ev, cap * sizeof *e);
+    if (!e) return MS_ENOMEM;
+    s->ev = e; s->cap = cap;
+    return 0;
+}
+
+static inline int store(stream *s, cev *c, const ms_event *ev)
+{
+    if (ms_replay_pack(c, ev) && ev->tid == s->tid) return 0;
+    if (s->nside == s->cap_side) {
+        size_t cap = s->cap_side ? s->cap_side * 2 : 64;
+        ms_event *n = realloc(s->side, cap * sizeof *n);
+        if (!n) return MS_ENOMEM;
+        s->side = n; s->cap_side = cap;
+    }
+    c->size = s->side_base + s->nside; c->stack = 0; c->full = 1;
+    s->side[s->nside++] = *ev;
+    return 0;
+}
+
+static inline void pushed(ms_replay *r, size_t n, uint64_t late)
+{
+    r->stats.pushed += n;
+    r->stats.late += late;
+    r->buffered += n;
+    if (r->buffered > r->stats.max_buffered) r->stats.max_buffered = r->buffered;
+}
+
+/* n events into stream s (of their tid, or an opened stream). */
+static int push_run(ms_replay *r, stream *s, const ms_event *ev, size_t n)
+{
+    if (reserve(s, n)) return MS_ENOMEM;
+    cev *c = s->ev + s->n;
+    uint64_t late = 0, lim = r->stats.syncs ? r->barrier : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (store(s, c + i, ev + i)) { s->n += i; return MS_ENOMEM; }
+        late += ev[i].time < lim;
+    }
+    s->n += n;
+    pushed(r, n, late);
+    return 0;
+}
+
+int ms_replay_push_packed(ms_replay *r, uint64_t tid, const ms_replay_packed *ev, size_t n,
+                          const ms_event *side)
+{
+    size_t si;
+    int e = stream_of(r, tid, &si);
+    if (e) return e;
+    stream *s = &r->st[si];
+    if (reserve(s, n)) return MS_ENOMEM;
+    cev *c = s->ev + s->n;
+    uint64_t late = 0, lim = r->stats.syncs ? r->barrier : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!ev[i].full) c[i] = ev[i];
+        else if (store(s, c + i, &side[ev[i].size])) { s->n += i; return MS_ENOMEM; }
+        late += ev[i].time < lim;
+    }
+    s->n += n;
+    pushed(r, n, late);
     return 0;
 }
 
@@ -139,13 +235,13 @@ int ms_replay_push(ms_replay *r, const ms_event *ev)
     size_t i;
     int e = stream_of(r, ev->tid, &i);
     if (e) return e;
-    return push_to(r, &r->st[i], ev);
+    return push_run(r, &r->st[i], ev, 1);
 }
 
 int ms_replay_push_stream(ms_replay *r, int stream, const ms_event *ev)
 {
     if (stream < 0 || (size_t)stream >= r->nst) return MS_EINVAL;
-    return push_to(r, &r->st[stream], ev);
+    return push_run(r, &r->st[stream], ev, 1);
 }
 
 /* heap order: (head time, stream index) */
@@ -193,17 +289,19 @@ static inline uint64_t head_time(const ms_replay *r, uint32_t s)
 static inline int take(ms_replay *r, uint32_t s)
 {
     stream *st = &r->st[s];
-    const ms_event *ev = &st->ev[st->head++];
+    ms_event ev;
+    unpack(&ev, st, &st->ev[st->head++]);
     r->buffered--;
     r->stats.delivered++;
-    return r->deliver(r->ctx, ev, s);
+    return r->deliver(r->ctx, &ev, s);
 }
 
 /* Few streams: a linear scan for the oldest and second-oldest head beats
  * heap maintenance. act[] holds the streams with ready events. */
 static int merge_scan(ms_replay *r, uint32_t *act, size_t na)
 {
-    const ms_event *cur[16], *lim[16];
+    const cev *cur[16], *lim[16];
+    ms_event ev;
     for (size_t i = 0; i < na; i++) {
         stream *q = &r->st[act[i]];
         cur[i] = q->ev + q->head;
@@ -226,20 +324,26 @@ static int merge_scan(ms_replay *r, uint32_t *act, size_t na)
                 size_t best = SIZE_MAX;
                 for (size_t i = 0; i < na; i++) {
                     if (cur[i]->time != bt) continue;
-                    if ((best == SIZE_MAX || act[i] < act[best]) && r->fits(r->ctx, cur[i])) best = i;
+                    if (best != SIZE_MAX && act[i] >= act[best]) continue;
+                    unpack(&ev, &r->st[act[i]], cur[i]);
+                    if (r->fits(r->ctx, &ev)) best = i;
                 }
                 if (best != SIZE_MAX) pick = best;
             }
             r->stats.ties++;
             taken++;
-            if ((e = r->deliver(r->ctx, cur[pick]++, act[pick])) < 0) break;
+            unpack(&ev, &r->st[act[pick]], cur[pick]++);
+            if ((e = r->deliver(r->ctx, &ev, act[pick])) < 0) break;
         } else {
             /* run: this stream stays strictly first until st */
             uint32_t s = act[bi];
-            const ms_event *p = cur[bi], *l = lim[bi];
+            const stream *q = &r->st[s];
+            const cev *p = cur[bi], *l = lim[bi];
             do {
                 taken++;
-                if ((e = r->deliver(r->ctx, p++, s)) < 0) break;
+                if (r->prefetch) hint(r, p, l);
+                unpack(&ev, q, p++);
+                if ((e = r->deliver(r->ctx, &ev, s)) < 0) break;
             } while (p < l && p->time < st);
             cur[bi] = p;
             if (e < 0) break;
@@ -273,8 +377,18 @@ static int merge(ms_replay *r, uint64_t limit, int all)
     int e = 0;
     if (nready == 1) {                /* one stream: no merge needed        */
         stream *s = &r->st[only];
-        while (s->head < s->ready)
-            if ((e = take(r, only)) < 0) return e;
+        const cev *p = s->ev + s->head, *l = s->ev + s->ready;
+        ms_event ev;
+        while (p < l) {
+            if (r->prefetch) hint(r, p, l);
+            unpack(&ev, s, p++);
+            if ((e = r->deliver(r->ctx, &ev, only)) < 0) break;
+        }
+        size_t k = (size_t)(p - (s->ev + s->head));
+        s->head += k;
+        r->buffered -= k;
+        r->stats.delivered += k;
+        if (e < 0) return e;
     } else if (nready > 1 && nready <= 16) {
         size_t na = 0;
         for (size_t i = 0; i < r->nst; i++)
@@ -295,7 +409,9 @@ static int merge(ms_replay *r, uint64_t limit, int all)
                 if (r->fits) {
                     for (size_t i = 0; i < nt; i++) {
                         const stream *q = &r->st[r->tied[i]];
-                        if (r->fits(r->ctx, &q->ev[q->head])) { pick = i; break; }
+                        ms_event ev;
+                        unpack(&ev, q, &q->ev[q->head]);
+                        if (r->fits(r->ctx, &ev)) { pick = i; break; }
                     }
                 }
                 r->stats.ties++;
@@ -320,11 +436,8 @@ static int merge(ms_replay *r, uint64_t limit, int all)
     /* compact: drop delivered prefixes */
     for (size_t i = 0; i < r->nst; i++) {
         stream *s = &r->st[i];
-        if (s->head == s->n) s->head = s->n = 0;
-        else if (s->head > 0 && s->head * 2 >= s->n) {
-            memmove(s->ev, s->ev + s->head, (s->n - s->head) * sizeof *s->ev);
-            s->n -= s->head; s->head = 0;
-        }
+        if (s->head == s->n) { s->head = s->n = 0; s->side_base += s->nside; s->nside = 0; }
+        else if (s->head > 0 && s->head * 2 >= s->n) { s->ready = s->head; compact(s); }
         s->ready = s->head;
     }
     return 0;

@@ -33,6 +33,13 @@ typedef int (*ms_replay_fits_fn)(void *ctx, const ms_event *ev);
 int ms_replay_new(ms_replay **out, ms_replay_event_fn deliver, ms_replay_fits_fn fits, void *ctx);
 void ms_replay_free(ms_replay *r);
 
+/* Optional memory hint: while delivering a run of one stream, the replay
+ * passes the addresses of events some places ahead (far: a few more
+ * places; 0 when there is none), so the caller can start loading the
+ * state they will touch. Never changes what is delivered or when. */
+typedef void (*ms_replay_prefetch_fn)(void *ctx, uint64_t far_addr, uint64_t near_addr);
+void ms_replay_set_prefetch(ms_replay *r, ms_replay_prefetch_fn fn);
+
 /* A stream that is not a thread (e.g. labels): returns its number (>= 0)
  * or a negative error. Open it before any event so it sorts first on ties.
  * Push to it with ms_replay_push_stream. */
@@ -41,6 +48,36 @@ int ms_replay_push_stream(ms_replay *r, int stream, const ms_event *ev);
 
 /* Buffer one event of thread ev->tid (in file order). */
 int ms_replay_push(ms_replay *r, const ms_event *ev);
+/* A packed event: 32 bytes instead of ms_event's 56, for runs of one
+ * thread (the tid is the run's). Events with a realloc's old address, an
+ * alignment or a stack id above 32 bits do not pack: they are kept whole
+ * in a side array and the packed entry (full = 1) holds their index there
+ * in `size`; time, addr and op are always set. The replay buffers every
+ * event of a SYNC window in this form, and the record pump hands events
+ * over in it, so the bytes copied and held per event are about halved. */
+typedef struct ms_replay_packed {
+    uint64_t time, addr, size;
+    uint32_t stack;
+    uint8_t op, full;
+} ms_replay_packed;
+
+/* Pack ev; 1 if it fits, 0 if it must be kept whole (p->full = 1, p->size
+ * to be set by the caller to its side index). */
+static inline int ms_replay_pack(ms_replay_packed *p, const ms_event *ev)
+{
+    p->time = ev->time; p->addr = ev->addr; p->op = ev->op;
+    if (!ev->old_addr && !ev->align && ev->stack <= UINT32_MAX) {
+        p->size = ev->size; p->stack = (uint32_t)ev->stack; p->full = 0;
+        return 1;
+    }
+    p->stack = 0; p->full = 1;
+    return 0;
+}
+
+/* Buffer n packed events of thread tid, in file order (side: the whole
+ * events of full entries): the same as n calls of ms_replay_push. */
+int ms_replay_push_packed(ms_replay *r, uint64_t tid, const ms_replay_packed *ev, size_t n,
+                          const ms_event *side);
 /* Barrier: deliver every buffered event with time < t, merged. */
 int ms_replay_sync(ms_replay *r, uint64_t t);
 /* End of input: deliver everything. */

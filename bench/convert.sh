@@ -8,9 +8,16 @@
 # per second and peak RSS (/usr/bin/time %M) of each, then one MET/MISSED
 # line for the analysis target (every msconv mode >= 40 M events/s).
 #
+# msconv reads on one thread and replays on a second (analyze/pump.c), so
+# its wall time needs both cores idle; MEMSCOPE_THREADS=0 in the
+# environment measures the one-thread path instead.
+#
 # Environment: BENCH_CONVERT_N (allocations, default 5100000 = ~10.2 M
 # events; the target needs >= 10 M), BENCH_REPEAT (converter runs: best of
-# N, default 1), BENCH_RESULTS=FILE (also append the table as Markdown).
+# N, default 1), BENCH_RESULTS=FILE (also write the table as Markdown into
+# FILE, replacing an earlier "### Converters" section there; bench/RESULTS.md
+# is made with BENCH_RESULTS=bench/RESULTS.md after bench/heap.sh, which
+# rewrites the whole file).
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 BUILD=${BUILD:-build}
@@ -59,7 +66,8 @@ best() { # TAG CMD... : best wall of REPEAT runs (RSS of that run)
 mps() { awk -v e="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", e / s / 1e6; else print "-" }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
-echo "converter benchmark: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg); DATE0=$(date -u +%Y-%m-%dT%H:%MZ)
+echo "converter benchmark: $(nproc) cores, $(uname -r), load $LOAD0, $DATE0"
 echo "# workload: $WL $N (192 stacks, 16 B..256 KiB, 1 in 10,000 leaked)"
 
 # ---- record
@@ -128,8 +136,21 @@ if [ -n "${HTW:-}" ]; then
     printf '  %-46s %-6s %s\n' "slowest msconv mode vs heaptrack_print" "info" "${sp}x heaptrack_print's rate (same workload's events)"
 fi
 if [ -n "${BENCH_RESULTS:-}" ]; then
+    # replace this script's section (from "### Converters" to the next
+    # "### " or "## " heading) so re-runs do not pile up
+    if [ -f "$BENCH_RESULTS" ]; then
+        awk '/^### Converters/ { skip = 1; next } skip && /^##/ { skip = 0 } !skip' "$BENCH_RESULTS" > "$TMP/results.md" \
+            && cat "$TMP/results.md" > "$BENCH_RESULTS"
+    fi
     {
+        [ -s "$BENCH_RESULTS" ] && [ -n "$(tail -n 1 "$BENCH_RESULTS")" ] && echo
         echo "### Converters ($EV events)"
+        echo
+        echo "Measured with \`bench/convert.sh\` ($(nproc) cores, $(uname -r), best of $REPEAT, load $LOAD0 at the start, $DATE0)."
+        echo "Workload \`bench/convert/workload.c $N\`: one trace recorded with \`msrec run\`, the same"
+        echo "workload recorded by heaptrack for heaptrack_print. M events/s = the memscope trace's heap events /"
+        echo "wall time, for heaptrack_print too (same workload). msconv decodes on one thread and replays on a"
+        echo "second one (\`analyze/pump.c\`; \`MEMSCOPE_THREADS=0\` for one thread), so it needs both cores idle."
         echo
         echo "| tool | command | wall s | M events/s | peak RSS MiB | note |"
         echo "|---|---|---:|---:|---:|---|"

@@ -3,7 +3,8 @@
  * (writer.c, reader.c, records.c, names.c). Not installed, not public.
  *
  * It holds the byte-level constants of spec/FORMAT.md, the little-endian
- * and LEB128 helpers, a growable byte buffer that allocates only through
+ * and LEB128 helpers, the EVENTS block model (spec 7.5) that writer and
+ * reader must run identically, a growable byte buffer that allocates only through
  * caller-supplied hooks (the writer runs inside the heap recorder), and
  * the record encoder/decoder shared by writer and reader so the field
  * order of every record lives in exactly one place (records.c).
@@ -28,6 +29,8 @@
 #define MSF_CHUNK_MAX       (64u << 20)   /* raw_len / stored_len limit     */
 #define MSF_CF_ZSTD         0x01u
 #define MSF_CF_MUST         0x0Eu         /* bits 1-3: must-understand      */
+#define MSF_CF_MODEL        0x02u         /* EVENTS: addr column uses the
+                                             block model (spec 7.5, v1.1)   */
 #define MSF_CHUNK_OPTIONAL  0x80u         /* types >= 0x80 may be skipped   */
 
 #define MSF_REC_OPTIONAL    0x40u         /* record types >= 0x40 optional  */
@@ -37,6 +40,8 @@
 #define MSF_DEFAULT_CHUNK   (256u << 10)
 #define MSF_DEFAULT_LEVEL   3
 #define MSF_NCOLS           7
+#define MSF_MODEL_K         8u            /* recent blocks (spec 7.5)       */
+#define MSF_MODEL_CLASSES   64u           /* size classes (spec 7.5)        */
 
 /* ---- little-endian ------------------------------------------------------ */
 static inline void msf_put16(unsigned char *p, uint16_t v)
@@ -85,6 +90,74 @@ static inline int msf_get_uv(const unsigned char **pp, const unsigned char *end,
         if (b < 0x80) { *out = v; *pp = p; return 0; }
     }
     return -1;
+}
+
+/* ---- EVENTS block model (spec/FORMAT.md 7.5) ---------------------------
+ * Shared by the writer (encoding) and the reader (decoding); both run the
+ * same state machine over the chunk's events. Addresses are in shifted
+ * units. The list: the MSF_MODEL_K most recent blocks allocated in the
+ * chunk and not yet freed by index (address, size), most recent first, 0 =
+ * empty; kept in a circular buffer of 2K entries whose entries outside the
+ * K-entry window are always 0, so push and take-at-0 cost O(1).
+ * f[class]: the last block freed by index, per size class, 0 = none;
+ * p: the previous event's address. */
+typedef struct msf_model {
+    uint64_t la[2 * MSF_MODEL_K], ls[2 * MSF_MODEL_K];
+    uint64_t f[MSF_MODEL_CLASSES];
+    uint64_t p;
+    unsigned h;                   /* physical index of list entry 0       */
+} msf_model;
+#define MSF_MODEL_AT(m, j) (((m)->h + (j)) & (2 * MSF_MODEL_K - 1))
+
+static inline unsigned msf_size_class(uint64_t s)
+{
+    return (unsigned)(((s < 1000 ? s : 1000) + 23) >> 4);
+}
+
+/* Index of address a in the list, or MSF_MODEL_K. */
+static inline unsigned msf_model_find(const msf_model *m, uint64_t a)
+{
+    unsigned j = 0;
+    while (j < MSF_MODEL_K && m->la[MSF_MODEL_AT(m, j)] != a) j++;
+    return j;
+}
+
+/* A free coded by index i < MSF_MODEL_K: its address; the entry leaves the
+ * list (the ones after it move up, an empty entry enters at the end) and,
+ * when not empty, becomes the prediction of its size class. */
+static inline uint64_t msf_model_take(msf_model *m, unsigned i)
+{
+    unsigned x = MSF_MODEL_AT(m, i);
+    uint64_t a = m->la[x], s = m->ls[x];
+    for (unsigned j = i; j > 0; j--) {          /* entries before i move back */
+        unsigned d = MSF_MODEL_AT(m, j), q = MSF_MODEL_AT(m, j - 1);
+        m->la[d] = m->la[q];
+        m->ls[d] = m->ls[q];
+    }
+    m->la[m->h] = 0;
+    m->h = (m->h + 1) & (2 * MSF_MODEL_K - 1);
+    if (a) m->f[msf_size_class(s)] = a;
+    return a;
+}
+
+/* An allocation of size s: the base its address delta is taken from. */
+static inline uint64_t msf_model_base(msf_model *m, uint64_t s)
+{
+    unsigned c = msf_size_class(s);
+    uint64_t b = m->f[c] ? m->f[c] : m->p;
+    m->f[c] = 0;
+    return b;
+}
+
+/* An allocation returned address a (size s): enters the list in front (the
+ * last entry drops out). */
+static inline void msf_model_push(msf_model *m, uint64_t a, uint64_t s)
+{
+    if (!a) return;
+    m->h = (m->h - 1) & (2 * MSF_MODEL_K - 1);
+    m->la[m->h] = a;
+    m->ls[m->h] = s;
+    m->la[MSF_MODEL_AT(m, MSF_MODEL_K)] = 0;
 }
 
 /* ---- growable buffer with allocator hooks -------------------------------- */

@@ -25,7 +25,7 @@ extern "C" {
 
 /* Format version written by this library (spec/FORMAT.md, "Versioning"). */
 #define MS_FORMAT_MAJOR 1
-#define MS_FORMAT_MINOR 0
+#define MS_FORMAT_MINOR 1
 
 /* ------------------------------------------------------------------------ */
 /* Errors: 0 is success, negative values are errors. Never renumbered.      */
@@ -453,6 +453,18 @@ int ms_writer_add(ms_writer *w, const ms_record *rec);
  * in the thread's order; ev[i].tid is ignored in favour of tid. */
 int ms_writer_events(ms_writer *w, uint64_t tid, const ms_event *ev, size_t n);
 
+/* The same, fed in pieces (for callers that convert events from their own
+ * layout through a small buffer): begin writes the pending RECORDS chunk
+ * and opens an EVENTS chunk of thread tid whose addresses (addr, and
+ * old_addr of reallocs) OR together to addr_bits (this fixes the chunk's
+ * shift); add appends events (at most 65 536 per chunk: MS_ELIMIT; an
+ * address not covered by addr_bits or an unknown op: MS_EINVAL, nothing
+ * added); end writes the chunk (nothing when no event was added). Other
+ * event calls while a chunk is open: MS_ESTATE. */
+int ms_writer_events_begin(ms_writer *w, uint64_t tid, uint64_t addr_bits);
+int ms_writer_events_add(ms_writer *w, const ms_event *ev, size_t n);
+int ms_writer_events_end(ms_writer *w);
+
 /* Write the pending RECORDS chunk now (no-op when empty). */
 int ms_writer_flush(ms_writer *w);
 
@@ -468,6 +480,9 @@ void ms_writer_abort(ms_writer *w);
 
 /* Bytes written so far (file size). */
 uint64_t ms_writer_offset(const ms_writer *w);
+
+/* Chunks written so far (the next chunk's seq; END.n_chunks after a flush). */
+uint64_t ms_writer_chunks(const ms_writer *w);
 
 /* ------------------------------------------------------------------------ */
 /* Reader                                                                   */

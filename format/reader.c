@@ -6,7 +6,8 @@
  * the envelope, the payload checksum, decompresses into a reused buffer,
  * validates the whole payload, and only then yields its records (RECORDS)
  * or events (EVENTS, decoded lazily from seven column cursors without any
- * per-event allocation). A chunk is therefore delivered whole or not at all.
+ * per-event allocation; a v1.1 MODEL chunk also runs the block model of
+ * spec 7.5 to decode its addresses). A chunk is therefore delivered whole or not at all.
  *
  * Damage never stops reading: a cut tail, a corrupt chunk, a resync scan
  * over garbage and sequence gaps are counted in ms_integrity and reported
@@ -65,6 +66,8 @@ struct ms_reader {
     /* EVENTS iteration */
     uint32_t ev_left;
     unsigned shift;
+    int model;                     /* chunk flag MODEL: addr per spec 7.5   */
+    msf_model mdl;
     uint64_t tid, t, a;
     const unsigned char *c_op, *c_time, *c_addr, *c_size, *c_stack, *c_align, *c_old;
 
@@ -238,6 +241,8 @@ static const char *events_setup(ms_reader *r)
     if (!col_ok(col[6], clen[6], nr)) return "EVENTS old-address column malformed";
     r->ev_left = (uint32_t)count;
     r->shift = (unsigned)shift;
+    r->model = (r->info.flags & MSF_CF_MODEL) != 0;
+    if (r->model) memset(&r->mdl, 0, sizeof r->mdl);
     r->tid = tid;
     r->t = tbase;
     r->a = 0;
@@ -394,7 +399,7 @@ static int next_chunk(ms_reader *r)
                     seq, (unsigned long long)off, ci.record_count);
             continue;
         }
-        if (ci.flags & MSF_CF_MUST) {
+        if (ci.flags & MSF_CF_MUST & ~(ci.type == MS_CHUNK_EVENTS ? MSF_CF_MODEL : 0u)) {
             return open_fail(MS_EUNSUPPORTED, "chunk %u at offset %llu uses unknown must-understand flags 0x%x",
                              seq, (unsigned long long)off, ci.flags & MSF_CF_MUST);
         }
@@ -487,23 +492,33 @@ int ms_reader_next(ms_reader *r, const ms_record **rec)
             ms_event *e = &r->rec.u.event;
             unsigned op = *r->c_op++;
             r->t += rd_uv(&r->c_time);
-            r->a += (uint64_t)msf_unzz(rd_uv(&r->c_addr));
+            uint64_t u = rd_uv(&r->c_addr);
             e->time = r->t;
             e->tid = r->tid;
-            e->addr = r->a << r->shift;
             e->op = (uint8_t)op;
             e->old_addr = 0;
             e->align = 0;
             if (MS_OP_IS_FREE(op)) {
+                if (!r->model) r->a += (uint64_t)msf_unzz(u);
+                else if (u < MSF_MODEL_K) r->a = msf_model_take(&r->mdl, (unsigned)u);
+                else r->a += (uint64_t)msf_unzz(u - MSF_MODEL_K);
                 e->size = 0;
                 e->stack = 0;
             } else {
                 e->size = rd_uv(&r->c_size);
                 e->stack = rd_uv(&r->c_stack);
+                if (!r->model) {
+                    r->a += (uint64_t)msf_unzz(u);
+                } else {
+                    r->mdl.p = r->a;
+                    r->a = msf_model_base(&r->mdl, e->size) + (uint64_t)msf_unzz(u);
+                    msf_model_push(&r->mdl, r->a, e->size);
+                }
                 if (MS_OP_HAS_ALIGN(op)) e->align = (uint32_t)rd_uv(&r->c_align);
                 if (MS_OP_IS_REALLOC(op))
                     e->old_addr = (r->a + (uint64_t)msf_unzz(rd_uv(&r->c_old))) << r->shift;
             }
+            e->addr = r->a << r->shift;
             r->ev_left--;
             r->rec.type = MS_REC_EVENT;
             *rec = &r->rec;

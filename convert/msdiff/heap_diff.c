@@ -58,8 +58,13 @@ static void default_path(char *buf, size_t cap, const msdiff_args *a, const char
     else snprintf(buf, cap, "%s", name);
 }
 
-int msdiff_heap(const msdiff_args *a)
+int msdiff_heap(const msdiff_args *args)
 {
+    /* heap diffs list every changed site unless --threshold was given (the
+     * 1 MiB default is the snapshot diff's) */
+    msdiff_args ha_args = *args;
+    if (!args->threshold_given) ha_args.threshold = 0;
+    const msdiff_args *a = &ha_args;
     ms_heap *ha = NULL, *hb = NULL;
     ms_progress_install("msdiff");
     if (load(a->a, &ha)) return 1;

@@ -36,8 +36,12 @@ static void usage(FILE *f)
         "                    into B's directory when B is a directory, else into the\n"
         "                    current directory; OUT \"-\" is stdout.\n"
         "  --lang zh|en      report language (default zh)\n"
-        "  --threshold SIZE  fold processes whose PSS change is below SIZE into one\n"
-        "                    line per group (default 1M; 0 shows all)\n"
+        "  --threshold SIZE  fold what changed by less than SIZE (0 shows all):\n"
+        "                    snapshots: processes whose PSS change is below SIZE, one\n"
+        "                    line per group (default 1M); heap traces: sites whose\n"
+        "                    peak, leaked and allocated bytes all changed by less\n"
+        "                    than SIZE, one line per section (default 0: every\n"
+        "                    changed site is listed)\n"
         "  --match auto|pid|key\n"
         "                    process matching: pid = (pid, starttime), key = (exe,\n"
         "                    normalized cmdline, user); auto = pid when both\n"
@@ -106,6 +110,7 @@ int main(int argc, char **argv)
                 if (ms_lang_parse(v, &a.lang)) { fprintf(stderr, "msdiff: --lang: expected zh or en, got '%s'\n", v); return 2; }
             } else if (!strcmp(s, "--threshold")) {
                 if (ms_parse_size(v, &a.threshold)) { fprintf(stderr, "msdiff: --threshold: invalid size '%s'\n", v); return 2; }
+                a.threshold_given = 1;
             } else {
                 if (!strcmp(v, "auto")) a.match = SD_RULE_AUTO;
                 else if (!strcmp(v, "pid")) a.match = SD_RULE_PID;

@@ -14,6 +14,9 @@ typedef struct msdiff_args {
     const char *md_out, *json_out;/* NULL = default path, "-" = stdout */
     ms_lang lang;
     uint64_t threshold;           /* bytes                             */
+    int threshold_given;          /* --threshold was on the command line:
+                                     heap diffs fold only then (their
+                                     default is every changed site)    */
     int match;                    /* SD_RULE_AUTO / PID / KEY          */
 } msdiff_args;
 

@@ -16,6 +16,7 @@
  */
 #include "recorder_internal.h"
 #include "inspect.h"
+#include "exec_internal.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -126,6 +127,11 @@ void msr_clock_init(void)
         else bad_value("MEMSCOPE_CLOCK", v);
     }
     msr_use_tsc = tsc;
+    /* default tick: TSC/1024 (~0.4 us at 2.6 GHz) or 512 ns: exact enough
+     * for lifetimes and ordering (ties: spec 8.3); a time delta per event
+     * then compresses to well under a bit instead of ~1.4 bits, and zstd
+     * has less to do (measured: -5% writer CPU, -8% file size) */
+    msr_tick_shift = tsc ? 10 : 9;
     const char *sh = getenv("MEMSCOPE_TICK_SHIFT");
     if (sh && *sh) msr_tick_shift = (unsigned)atoi(sh) & 15;
     clock_zero();
@@ -160,7 +166,7 @@ static uint64_t kernel_tsc_hz(void)
 uint64_t msr_clock_hz(void)
 {
     if (clock_hz_cached) return clock_hz_cached;
-    if (!msr_use_tsc) return clock_hz_cached = 1000000000ull;
+    if (!msr_use_tsc) return clock_hz_cached = 1000000000ull >> msr_tick_shift;
     uint64_t khz = kernel_tsc_hz();
     if (khz > 1000000ull) return clock_hz_cached = khz >> msr_tick_shift;
     uint64_t el = msr_mono_ns() - msr_mono0_ns;
@@ -271,6 +277,7 @@ static void expand_path(pid_t pid, int child)
 int msr_open_output(pid_t pid, int child)
 {
     expand_path(pid, child);
+    msr_exec_adjust_path(msr_cfg.path, sizeof msr_cfg.path, pid, child);
     ms_writer_opts o;
     memset(&o, 0, sizeof o);
     o.kind = MS_KIND_HEAP;
@@ -294,6 +301,7 @@ int msr_open_output(pid_t pid, int child)
             fd = hi;
         }
         r = ms_writer_fdopen(&w, fd, 1, &o);
+        msr_out_fd = r == MS_OK ? fd : -1;
         if (r != MS_OK) {
             int e = errno;
             close(fd);
@@ -490,6 +498,7 @@ static int fork_locked, fork_saved_guard;
 static void fork_prepare(void)
 {
     if (atomic_load(&msr_mode) != MSR_REC) return;
+    if (atomic_load(&msr_exec_forking)) return;   /* exec.c's own fork */
     fork_saved_guard = msr_tls.guard;
     msr_tls.guard = 1;
     msr_lock_take(&msr_writer_lock);
@@ -542,12 +551,14 @@ static void fork_child(void)
 static void on_exit_cb(int status, void *arg)
 {
     (void)arg;
+    msr_leak_entry_frame(__builtin_frame_address(0));
     if (atomic_load(&msr_mode) == MSR_REC && getpid() == msr_pid)
         msr_finish(MS_END_EXIT, status, 0);
 }
 
 void _exit(int status)
 {
+    msr_leak_entry_frame(__builtin_frame_address(0));
     if (atomic_load(&msr_mode) == MSR_REC && getpid() == msr_pid)
         msr_finish(MS_END_UEXIT, status, 0);
     for (;;) syscall(SYS_exit_group, status);
@@ -555,6 +566,7 @@ void _exit(int status)
 
 void _Exit(int status)
 {
+    msr_leak_entry_frame(__builtin_frame_address(0));
     if (atomic_load(&msr_mode) == MSR_REC && getpid() == msr_pid)
         msr_finish(MS_END_UEXIT, status, 0);
     for (;;) syscall(SYS_exit_group, status);

@@ -1,16 +1,22 @@
 /*
  * drain.c — the background writer thread of libmemscope and trace finishing.
  *
- * Application threads only store events into their own rings. This thread
- * wakes when a ring is half full or every 25 ms and runs an "epoch" under
- * the writer lock: it reads its clock (barrier time T), forces a memory
- * barrier on every running thread (membarrier(2) PRIVATE_EXPEDITED; without
- * it the app threads use a locked exchange instead), waits for threads that
- * are between timestamp and publish, and then knows that every event with
- * time < T is in some ring. It writes the new STACK nodes, THREAD records,
- * each thread's events with time < T (ms_writer_events, column chunks), and
- * replays them merged by time into the live table (address -> size), which
- * gives SAMPLE's live bytes and the LIVE_BLOCKS at exit. Every 50 ms it adds
+ * Application threads only store events (32-byte slots) into their own
+ * rings. This thread wakes when a ring is half full or every 25 ms and runs
+ * an "epoch" under the writer lock: it reads its clock (barrier time T),
+ * forces a memory barrier on every running thread (membarrier(2)
+ * PRIVATE_EXPEDITED; without it the app threads use a locked exchange
+ * instead), waits for threads that are between timestamp and publish, and
+ * then knows that every event with time < T is in some ring. It writes the
+ * new STACK nodes and THREAD records, replays the events with time < T
+ * merged by time (ties: spec 8.3) into the live table (address -> size),
+ * which gives SAMPLE's live bytes and the LIVE_BLOCKS at exit, and then
+ * streams each thread's events into EVENTS chunks of up to 16 384 events
+ * (ms_writer_events_begin/add/end through a small buffer), handing each
+ * converted piece of ring back to its thread at once so the thread need not
+ * wait for compression. Why this order: the app thread is the critical path
+ * and the writer's work per event (~15-20 ns) is about the app's, so the
+ * ring must be freed as early as possible. Every 50 ms it adds
  * SAMPLE and SYNC{T} and flushes, so a kill -9 loses at most ~50 ms.
  * msr_finish (exit, _exit, fatal signal) stops the thread and does a last
  * epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes),
@@ -59,11 +65,12 @@ static struct {
 
 /* ------------------------------------------------------------------------ */
 /* Live table: open addressing on the block address, 12 bytes a slot        */
-/* (address; size as 32 bits, sizes >= 4 GiB in a small side list), any    */
-/* capacity (fastrange), load <= 0.75: ~16 MiB for a million live blocks.   */
+/* (address and size as 32 bits, packed together; sizes >= 4 GiB in a small */
+/* side list), any capacity (fastrange), load <= 0.75: ~16 MiB for a       */
+/* million live blocks.                                                     */
 /* ------------------------------------------------------------------------ */
-static uint64_t *lt_key;
-static uint32_t *lt_size;
+struct lt_ent { uint64_t key; uint32_t size; } __attribute__((packed));
+static struct lt_ent *lt;         /* one array: one cache miss per lookup  */
 static size_t lt_cap, lt_used;
 static uint64_t lt_bytes;
 #define BIG_SIZE 0xFFFFFFFFu
@@ -106,30 +113,23 @@ static void big_put(uint64_t a, uint64_t size)
 
 static inline uint64_t lt_sz(size_t j)
 {
-    return lt_size[j] == BIG_SIZE ? big_take(lt_key[j], 0) : lt_size[j];
+    return lt[j].size == BIG_SIZE ? big_take(lt[j].key, 0) : lt[j].size;
 }
 
 static int lt_grow(void)
 {
     size_t ncap = lt_cap ? lt_cap + lt_cap / 2 : (1u << 14);
-    uint64_t *nk = msr_alloc(ncap * 8);
-    uint32_t *ns = msr_alloc(ncap * 4);
-    if (!nk || !ns) {
-        msr_free(nk);
-        msr_free(ns);
-        return -1;
-    }
+    struct lt_ent *nt = msr_alloc(ncap * sizeof *nt);
+    if (!nt) return -1;
+    msr_hugepage(nt, ncap * sizeof *nt);
     for (size_t i = 0; i < lt_cap; i++) {
-        if (!lt_key[i]) continue;
-        size_t j = lt_slot(lt_key[i], ncap);
-        while (nk[j]) j = j + 1 == ncap ? 0 : j + 1;
-        nk[j] = lt_key[i];
-        ns[j] = lt_size[i];
+        if (!lt[i].key) continue;
+        size_t j = lt_slot(lt[i].key, ncap);
+        while (nt[j].key) j = j + 1 == ncap ? 0 : j + 1;
+        nt[j] = lt[i];
     }
-    msr_free(lt_key);
-    msr_free(lt_size);
-    lt_key = nk;
-    lt_size = ns;
+    msr_free(lt);
+    lt = nt;
     lt_cap = ncap;
     return 0;
 }
@@ -138,49 +138,60 @@ static void lt_insert(uint64_t a, uint64_t size)
 {
     if ((lt_used + 1) * 4 > lt_cap * 3 && lt_grow() != 0) return;
     size_t j = lt_slot(a, lt_cap);
-    while (lt_key[j]) {
-        if (lt_key[j] == a) {        /* its free was lost: replace */
-            lt_bytes -= lt_size[j] == BIG_SIZE ? big_take(a, 1) : lt_size[j];
+    while (lt[j].key) {
+        if (lt[j].key == a) {        /* its free was lost: replace */
+            lt_bytes -= lt[j].size == BIG_SIZE ? big_take(a, 1) : lt[j].size;
             goto store;
         }
         j = j + 1 == lt_cap ? 0 : j + 1;
     }
-    lt_key[j] = a;
+    lt[j].key = a;
     lt_used++;
 store:
     if (size >= BIG_SIZE) {
         big_put(a, size);
-        lt_size[j] = BIG_SIZE;
+        lt[j].size = BIG_SIZE;
     } else {
-        lt_size[j] = (uint32_t)size;
+        lt[j].size = (uint32_t)size;
     }
     lt_bytes += size;
+}
+
+static int lt_has(uint64_t a)
+{
+    if (!lt_cap) return 0;
+    size_t j = lt_slot(a, lt_cap);
+    while (lt[j].key) {
+        if (lt[j].key == a) return 1;
+        j = j + 1 == lt_cap ? 0 : j + 1;
+    }
+    return 0;
 }
 
 static void lt_remove(uint64_t a)
 {
     if (!lt_cap) return;
     size_t j = lt_slot(a, lt_cap);
-    while (lt_key[j] != a) {
-        if (!lt_key[j]) return;
+    while (lt[j].key != a) {
+        if (!lt[j].key) return;
         j = j + 1 == lt_cap ? 0 : j + 1;
     }
-    lt_bytes -= lt_size[j] == BIG_SIZE ? big_take(a, 1) : lt_size[j];
+    lt_bytes -= lt[j].size == BIG_SIZE ? big_take(a, 1) : lt[j].size;
     lt_used--;
     /* backward-shift deletion */
     size_t i = j;
     for (;;) {
-        lt_key[i] = 0;
+        lt[i].key = 0;
         size_t k = i;
         for (;;) {
             k = k + 1 == lt_cap ? 0 : k + 1;
-            if (!lt_key[k]) return;
-            size_t home = lt_slot(lt_key[k], lt_cap);
+            if (!lt[k].key) return;
+            size_t home = lt_slot(lt[k].key, lt_cap);
             /* the entry at k may move to i unless its home is in (i, k] */
             if (i <= k ? (home <= i || home > k) : (home <= i && home > k)) break;
         }
-        lt_key[i] = lt_key[k];
-        lt_size[i] = lt_size[k];
+        lt[i].key = lt[k].key;
+        lt[i].size = lt[k].size;
         i = k;
     }
 }
@@ -406,12 +417,36 @@ static void write_thread_end(msr_thread *t, uint64_t time)
 /* Epoch                                                                    */
 /* ------------------------------------------------------------------------ */
 
+/* Ring slots -> events. A slot with an extension (realloc, aligned ops)
+ * is followed by its MSR_SLOT_EXT slot. */
+#define RING(t, i) (&(t)->ring[(i) & (MSR_RING_CAP - 1)])
+
+static inline unsigned slot_event(const msr_thread *t, uint64_t i, ms_event *e)
+{
+    const msr_slot *s = RING(t, i);
+    e->time = s->time;
+    e->tid = t->tid;
+    e->addr = s->addr;
+    e->size = s->size;
+    e->stack = s->stack;
+    e->op = s->op;
+    e->old_addr = 0;
+    e->align = 0;
+    if (MSR_UNLIKELY(msr_op_ext(s->op))) {
+        const msr_slot *x = RING(t, i + 1);
+        if (MS_OP_IS_REALLOC(s->op)) e->old_addr = x->size;
+        else e->align = x->stack;
+        return 2;
+    }
+    return 1;
+}
+
 /* Merge heap for replay in time order across threads. */
 struct cur { msr_thread *t; uint64_t i, end; };
 
 static inline uint64_t cur_time(const struct cur *c)
 {
-    return c->t->ring[c->i & (MSR_RING_CAP - 1)].time;
+    return RING(c->t, c->i)->time;
 }
 
 static void heap_down(struct cur *h, size_t n, size_t i)
@@ -430,67 +465,173 @@ static void heap_down(struct cur *h, size_t n, size_t i)
 
 static struct cur *curs;
 static size_t curs_cap;
+static ms_event *scratch;             /* slots -> events for the writer      */
+#define SCRATCH_CAP 512u              /* events per piece (28 KiB)           */
+#define CHUNK_EVENTS 16384u           /* events per EVENTS chunk             */
+
+/* Does this thread's next event fit the live table? (the tie rule of spec
+ * 8.3: on equal times a free goes after the allocation of its address, an
+ * allocation after the free of the address it returns) */
+static int fits(const msr_slot *s, const msr_slot *x)
+{
+    if (MS_OP_IS_FREE(s->op)) return !s->addr || lt_has(s->addr);
+    if (MS_OP_IS_REALLOC(s->op)) return !x->size || lt_has(x->size);
+    return !s->addr || !lt_has(s->addr);
+}
 
 /* An alloc immediately followed, in the same thread, by the free of that
  * block cancels out in the live table whatever other threads did meanwhile
- * (nobody else can touch a live block): count it, skip the table. */
-static inline int pair_cancels(const ms_event *a, const ms_event *b)
+ * (nobody else can touch a live block): count it, skip the table. Returns
+ * the slots consumed by the event (or the cancelling pair). */
+struct pairs { uint64_t n, bytes; };   /* cancelled pairs, added to st later */
+
+static inline int pair_at(const msr_thread *t, uint64_t i, uint64_t end)
 {
-    return !MS_OP_IS_FREE(a->op) && !MS_OP_IS_REALLOC(a->op) && a->addr &&
-           MS_OP_IS_FREE(b->op) && b->addr == a->addr;
+    const msr_slot *a = RING(t, i);
+    if (msr_op_ext(a->op) || i + 1 >= end || MS_OP_IS_FREE(a->op) || !a->addr) return 0;
+    const msr_slot *b = RING(t, i + 1);
+    return MS_OP_IS_FREE(b->op) && b->addr == a->addr;
+}
+
+static inline unsigned replay_at(msr_thread *t, uint64_t i, uint64_t end, struct pairs *pc)
+{
+    if (pair_at(t, i, end)) {
+        pc->n++;                      /* (a local: no store-forwarding chain) */
+        pc->bytes += RING(t, i)->size;
+        return 2;
+    }
+    ms_event e;
+    unsigned k = slot_event(t, i, &e);
+    replay(&e);
+    return k;
+}
+
+static void replay_cursors(size_t n, struct pairs *pc);
+
+/* Prefetch the live-table slot of the event at ring position j (unless it
+ * is half of a cancelling pair): blocks freed in random order otherwise
+ * cost a cache miss each in a table of tens of MiB. */
+static inline void lt_prefetch(const msr_thread *t, uint64_t j, uint64_t lo, uint64_t end)
+{
+    if (j >= end || !lt_cap) return;
+    const msr_slot *s = RING(t, j);
+    uint64_t a = s->addr;
+    if (!a || s->op == MSR_SLOT_EXT) return;
+    if (MS_OP_IS_FREE(s->op)) {
+        if (j > lo) {
+            const msr_slot *p = RING(t, j - 1);
+            if (p->addr == a && !MS_OP_IS_FREE(p->op)) return;
+        }
+    } else if (j + 1 < end) {
+        const msr_slot *q = RING(t, j + 1);
+        if (q->addr == a && MS_OP_IS_FREE(q->op)) return;
+    }
+    size_t k = lt_slot(a, lt_cap);
+    __builtin_prefetch(&lt[k], 1, 1);
 }
 
 static void replay_merged(size_t n)
 {
+    struct pairs pc = {0, 0};
+    replay_cursors(n, &pc);
+    st.n_events += 2 * pc.n;
+    st.n_allocs += pc.n;
+    st.n_frees += pc.n;
+    st.alloc_bytes += pc.bytes;
+}
+
+static void replay_cursors(size_t n, struct pairs *pc)
+{
     if (n == 1) {
         msr_thread *t = curs[0].t;
-        uint64_t i = curs[0].i, end = curs[0].end;
+        uint64_t i = curs[0].i, end = curs[0].end, lo = i;
+        for (uint64_t j = i; j < i + 8; j++) lt_prefetch(t, j, lo, end);
         while (i < end) {
-            const ms_event *e = &t->ring[i & (MSR_RING_CAP - 1)];
-            if (i + 1 < end) {
-                const ms_event *f = &t->ring[(i + 1) & (MSR_RING_CAP - 1)];
-                if (pair_cancels(e, f)) {
-                    st.n_events += 2;
-                    st.n_allocs++;
-                    st.n_frees++;
-                    st.alloc_bytes += e->size;
-                    i += 2;
-                    continue;
-                }
-            }
-            replay(e);
-            i++;
+            unsigned k = replay_at(t, i, end, pc);
+            for (unsigned x = 0; x < k; x++) lt_prefetch(t, i + 8 + x, lo, end);
+            i += k;
         }
         return;
     }
     for (size_t i = n / 2; i-- > 0;) heap_down(curs, n, i);
     while (n > 0) {
-        struct cur *c = &curs[0];
-        const ms_event *e = &c->t->ring[c->i & (MSR_RING_CAP - 1)];
-        if (c->i + 1 < c->end &&
-            pair_cancels(e, &c->t->ring[(c->i + 1) & (MSR_RING_CAP - 1)])) {
-            st.n_events += 2;
-            st.n_allocs++;
-            st.n_frees++;
-            st.alloc_bytes += e->size;
-            c->i += 2;
-        } else {
-            replay(e);
-            c->i++;
+        /* tie at the top: take a child with the same time whose event
+         * fits the table when the root's does not (equal keys: the heap
+         * order holds after the swap) */
+        uint64_t t0 = cur_time(&curs[0]);
+        for (size_t c = 1; c <= 2 && c < n; c++) {
+            if (cur_time(&curs[c]) != t0) continue;
+            const msr_slot *s = RING(curs[0].t, curs[0].i);
+            if (fits(s, RING(curs[0].t, curs[0].i + 1))) break;
+            const msr_slot *o = RING(curs[c].t, curs[c].i);
+            if (fits(o, RING(curs[c].t, curs[c].i + 1))) {
+                struct cur tmp = curs[0];
+                curs[0] = curs[c];
+                curs[c] = tmp;
+                break;
+            }
         }
-        if (c->i == c->end) curs[0] = curs[--n];
+        /* then a run: this thread stays first while its next event is
+         * older than every other head, or as old and either half of a
+         * cancelling pair (touches no shared state) or fitting the table;
+         * with ~0.4 us ticks most heads tie, so this saves a heap step and
+         * a table lookup per event */
+        struct cur *c = &curs[0];
+        uint64_t lim = n > 1 ? cur_time(&curs[1]) : UINT64_MAX;
+        if (n > 2 && cur_time(&curs[2]) < lim) lim = cur_time(&curs[2]);
+        for (;;) {
+            c->i += replay_at(c->t, c->i, c->end, pc);
+            if (c->i >= c->end) break;
+            uint64_t tc = cur_time(c);
+            if (tc < lim) continue;
+            if (tc > lim) break;
+            const msr_slot *s = RING(c->t, c->i), *x = RING(c->t, c->i + 1);
+            if (pair_at(c->t, c->i, c->end) || fits(s, x)) continue;
+            break;
+        }
+        if (c->i >= c->end) curs[0] = curs[--n];
         heap_down(curs, n, 0);
     }
 }
 
+/* One EVENTS chunk per CHUNK_EVENTS events: a first pass over the slots
+ * ORs the addresses (the chunk's shift), then the events go to the format
+ * writer through a small scratch array that stays in the L1/L2 cache, and
+ * each converted piece of slots goes back to its thread at once. */
 static void write_events(msr_thread *t, uint64_t from, uint64_t to)
 {
+    if (!scratch) {
+        scratch = msr_alloc_raw(SCRATCH_CAP * sizeof *scratch);
+        if (!scratch) return;
+    }
     while (from < to) {
-        uint64_t off = from & (MSR_RING_CAP - 1);
-        uint64_t k = to - from;
-        if (k > MSR_RING_CAP - off) k = MSR_RING_CAP - off;
-        ms_writer_events(msr_writer, t->tid, &t->ring[off], (size_t)k);
-        from += k;
+        uint64_t bits = 0, end = from;
+        size_t nev = 0;
+        while (end < to && nev < CHUNK_EVENTS) {
+            const msr_slot *s = RING(t, end);
+            bits |= s->addr;
+            if (MSR_UNLIKELY(msr_op_ext(s->op))) {
+                if (MS_OP_IS_REALLOC(s->op)) bits |= RING(t, end + 1)->size;
+                end += 2;
+            } else {
+                end++;
+            }
+            nev++;
+        }
+        if (ms_writer_events_begin(msr_writer, t->tid, bits) != 0) {
+            atomic_store_explicit(&t->consumed, end, memory_order_release);
+            msr_space_given(t, 0);
+            from = end;
+            continue;
+        }
+        while (from < end) {
+            size_t k = 0;
+            while (from < end && k < SCRATCH_CAP) from += slot_event(t, from, &scratch[k++]);
+            atomic_store_explicit(&t->consumed, from, memory_order_release);
+            msr_space_given(t, 0);
+            ms_writer_events_add(msr_writer, scratch, k);
+        }
+        ms_writer_events_end(msr_writer);
     }
 }
 
@@ -549,7 +690,7 @@ static void epoch(int kind, int timer)
         uint64_t np = atomic_load_explicit(&t->n, memory_order_acquire);
         uint64_t c = atomic_load_explicit(&t->consumed, memory_order_relaxed);
         uint64_t e = np;
-        while (e > c && t->ring[(e - 1) & (MSR_RING_CAP - 1)].time >= T) e--;
+        while (e > c && RING(t, e - 1)->time >= T) e--;   /* an EXT slot has its event's time */
         t->batch_end = e;
         if (e > c && ncur < curs_cap) {
             curs[ncur].t = t;
@@ -608,13 +749,15 @@ static void epoch(int kind, int timer)
             }
         }
     }
+    /* replay first: then the batch is only needed until write_events has
+     * copied it out, and each copied piece goes back to its thread at once
+     * (the thread keeps running while the piece is compressed) */
+    replay_merged(ncur);
     for (msr_thread *t = head; t; t = t->next) {
         uint64_t c = atomic_load_explicit(&t->consumed, memory_order_relaxed);
         if (t->batch_end > c) write_events(t, c, t->batch_end);
-    }
-    replay_merged(ncur);
-    for (msr_thread *t = head; t; t = t->next) {
         atomic_store_explicit(&t->consumed, t->batch_end, memory_order_release);
+        msr_space_given(t, 1);
         t->wake_sent = 0;
     }
     write_queue(T);
@@ -743,6 +886,7 @@ void msr_drain_atfork_child(int follow)
     if (me) {
         me->next = NULL;
         atomic_store(&me->consumed, atomic_load(&me->n));
+        atomic_store(&me->waiting, 0);
         atomic_store(&me->busy, 0);
         me->announced = 0;
         me->dead = 0;
@@ -760,10 +904,8 @@ void msr_drain_atfork_child(int follow)
     if (sym_cap) memset(sym_set, 0, sym_cap * sizeof *sym_set);
     sym_used = 0;
     memset(&st, 0, sizeof st);
-    msr_free(lt_key);
-    msr_free(lt_size);
-    lt_key = NULL;
-    lt_size = NULL;
+    msr_free(lt);
+    lt = NULL;
     lt_cap = 0;
     lt_nbig = 0;
     lt_used = 0;
@@ -839,25 +981,20 @@ static void write_live_blocks(uint64_t time)
      * near the larger of the two arrays, not their sum */
     const size_t step = 1u << 17;
     for (size_t i = 0; i < lt_cap && k < n; i++) {
-        if (lt_key[i]) {
-            b[k].addr = lt_key[i];
+        if (lt[i].key) {
+            b[k].addr = lt[i].key;
             b[k].size = lt_sz(i);
             b[k].leak_class = MS_LEAK_UNKNOWN;
             k++;
         }
         if ((i + 1) % step == 0) {
-            uintptr_t lo = ((uintptr_t)&lt_key[i + 1 - step] + 4095) & ~(uintptr_t)4095;
-            uintptr_t hi = (uintptr_t)&lt_key[i + 1] & ~(uintptr_t)4095;
-            if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
-            lo = ((uintptr_t)&lt_size[i + 1 - step] + 4095) & ~(uintptr_t)4095;
-            hi = (uintptr_t)&lt_size[i + 1] & ~(uintptr_t)4095;
+            uintptr_t lo = ((uintptr_t)&lt[i + 1 - step] + 4095) & ~(uintptr_t)4095;
+            uintptr_t hi = (uintptr_t)&lt[i + 1] & ~(uintptr_t)4095;
             if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
         }
     }
-    msr_free(lt_key);
-    msr_free(lt_size);
-    lt_key = NULL;
-    lt_size = NULL;
+    msr_free(lt);
+    lt = NULL;
     lt_cap = lt_used = 0;
     sort_blocks(b, k);
     uint64_t ex[2];
@@ -987,9 +1124,11 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         write_live_blocks(now);
         write_symbols();
     }
+    ms_writer_flush(msr_writer);       /* END.n_chunks: the chunks before its own */
     ms_record r;
     memset(&r, 0, sizeof r);
     r.type = MS_REC_END;
+    r.u.end.n_chunks = ms_writer_chunks(msr_writer);
     r.u.end.time = msr_now();
     r.u.end.reason = reason;
     r.u.end.detail = detail;

@@ -39,6 +39,15 @@ int msr_symbols_write(ms_writer *w, const uint64_t *ips, size_t n);
 int msr_symbols_write_ex(ms_writer *w, const uint64_t *ips,
                          const unsigned char *is_return, size_t n);
 
+/* Forget every module of the table (ids restart at 1; the next sync writes
+ * them all again) and close the symbolizer's kept libdw sessions. For a
+ * MEMSCOPE_FOLLOW_FORK child, whose new file needs its own MODULE records;
+ * called from the fork child handler. */
+void msr_modules_reset(void);
+
+/* Close the libdw sessions msr_symbols_write keeps open between calls. */
+void msr_symbols_reset(void);
+
 /* Read /proc/self/smaps (fallback: maps) and /proc/self/status and write a
  * MAPS record and a PROC_MEM record stamped with time. */
 int msr_procmaps_write(ms_writer *w, uint64_t time);
@@ -52,8 +61,9 @@ int msr_proc_mem_read(ms_proc_mem *pm);
  * registers; a flood fill marks reachable blocks. blocks[] is sorted by addr
  * ascending; sets blocks[i].leak_class to REACHABLE, POSSIBLE (reached only
  * through an interior pointer somewhere), INDIRECT (reached only from lost
- * blocks) or DEFINITE (lost, and no other lost block points to it; in a lost
- * cycle the lowest block is definite). exclude[] lists address ranges
+ * blocks), DEFINITE (lost, and no other lost block points to it; in a lost
+ * cycle the lowest block is definite) or LIBC (glibc's thread DTVs and
+ * dynamic TLS blocks). exclude[] lists address ranges
  * (pairs start,end) that hold the recorder's own tables and must not be
  * scanned; they are subtracted from every root, stacks included, so the
  * caller may also exclude its own stack frames (e.g. [its SP, the frame
@@ -70,6 +80,13 @@ int msr_proc_mem_read(ms_proc_mem *pm);
  * at most ~1 s). Costs ~45 ns per live block plus the bytes scanned. */
 int msr_leak_classify(ms_live_block *blocks, size_t n,
                       const uint64_t *exclude, size_t nexclude);
+
+/* The frame where the recorder was entered on the way to
+ * msr_leak_classify (on_exit handler, _exit, an exec wrapper): the calling
+ * thread's stack is scanned from there up, skipping the recorder's own
+ * frames and the stale words in them. Ignored unless it lies above the
+ * classifier's SP on the same stack. */
+void msr_leak_entry_frame(const void *frame);
 
 /* Never signal, stop or scan thread tid in msr_leak_classify (the
  * recorder's own writer/timer threads). Up to 8 threads. */

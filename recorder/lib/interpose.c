@@ -8,7 +8,8 @@
  * timestamps order address reuse across threads. The path takes no global
  * lock: a thread-local guard (the unwinder, stdio and the writer allocate),
  * the thread's own state (created on first use), an unwind + per-thread
- * stack-cache lookup, then one ms_event stored into the thread's ring. The
+ * stack-cache lookup, then one 32-byte slot (two for reallocs and aligned
+ * allocations) stored into the thread's ring. The
  * `busy` flag around timestamp+store lets the writer thread, after a
  * membarrier(2), know that every event older than its barrier time is
  * published (see drain.c). A full ring wakes the writer and waits.
@@ -61,7 +62,7 @@ static msr_thread *thread_attach(void)
     if (msr_tls.no_thread) return NULL;
     msr_thread *t = msr_alloc(sizeof *t);
     if (t) {
-        t->ring = msr_alloc((size_t)MSR_RING_CAP * sizeof(ms_event));
+        t->ring = msr_alloc((size_t)MSR_RING_CAP * sizeof(msr_slot));
         t->cache = msr_alloc((size_t)MSR_CACHE_SIZE * sizeof(struct msr_cache_ent));
         if (msr_memo_bytes()) t->memo = msr_alloc(msr_memo_bytes());
     }
@@ -105,43 +106,62 @@ void msr_wake_writer(void)
     errno = saved;
 }
 
-static void wait_space(msr_thread *t);
-void msr_wait_space(msr_thread *t)
+static void wait_space(msr_thread *t, unsigned k);
+void msr_wait_space(msr_thread *t, unsigned k)
 {
     int saved = errno;
-    wait_space(t);
+    wait_space(t, k);
     errno = saved;
 }
 
-static void wait_space(msr_thread *t)
+void msr_futex_wake(_Atomic uint32_t *w)
+{
+    int saved = errno;
+    syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    errno = saved;
+}
+
+/* The writer hands slots back in pieces of 512 events: yield a while,
+ * then sleep on a futex the writer wakes once a quarter of the ring is free
+ * (msr_space_given) instead of spinning, which on a busy machine takes CPU
+ * from the writer itself; the 1 ms timeout covers a writer that stops. */
+static void wait_space(msr_thread *t, unsigned k)
 {
     msr_wake_writer();
     for (int i = 0;; i++) {
         uint64_t used = atomic_load_explicit(&t->n, memory_order_relaxed) -
                         atomic_load_explicit(&t->consumed, memory_order_acquire);
-        if (used < MSR_RING_CAP) return;
-        if (atomic_load_explicit(&msr_mode, memory_order_relaxed) != MSR_REC) return;
-        if (!atomic_load_explicit(&msr_writer_alive, memory_order_relaxed)) return;
+        if (used + k <= MSR_RING_CAP) break;
+        if (atomic_load_explicit(&msr_mode, memory_order_relaxed) != MSR_REC) break;
+        if (!atomic_load_explicit(&msr_writer_alive, memory_order_relaxed)) break;
         if (i < 50) {
             sched_yield();
-        } else {
-            if ((i & 63) == 0) msr_wake_writer();
-            struct timespec ts = {0, 100000};
-            nanosleep(&ts, NULL);
+            continue;
         }
+        uint32_t seq = atomic_load_explicit(&t->space_seq, memory_order_acquire);
+        atomic_store_explicit(&t->waiting, 1, memory_order_seq_cst);
+        used = atomic_load_explicit(&t->n, memory_order_relaxed) -
+               atomic_load_explicit(&t->consumed, memory_order_seq_cst);
+        if (used + k <= MSR_RING_CAP) break;
+        if ((i & 63) == 0) msr_wake_writer();
+        struct timespec ts = {0, 1000000};
+        syscall(SYS_futex, &t->space_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
     }
+    atomic_store_explicit(&t->waiting, 0, memory_order_relaxed);
 }
 
+__attribute__((always_inline))
 static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
                         uint64_t old, uint64_t stack, uint32_t align, int after)
 {
     uint64_t n = atomic_load_explicit(&t->n, memory_order_relaxed);
+    unsigned k = msr_op_ext(op) ? 2 : 1;
     uint64_t used = n - atomic_load_explicit(&t->consumed, memory_order_relaxed);
-    if (MSR_UNLIKELY(used >= MSR_RING_CAP / 2)) {
-        if (used >= MSR_RING_CAP) {
-            msr_wait_space(t);
+    if (MSR_UNLIKELY(used >= MSR_RING_WAKE)) {
+        if (used + k > MSR_RING_CAP) {
+            msr_wait_space(t, k);
             used = n - atomic_load_explicit(&t->consumed, memory_order_acquire);
-            if (used >= MSR_RING_CAP) {
+            if (used + k > MSR_RING_CAP) {
                 t->n_dropped++;
                 return;
             }
@@ -155,16 +175,25 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
     else
         atomic_exchange_explicit(&t->busy, 1, memory_order_seq_cst);
     atomic_signal_fence(memory_order_seq_cst);
-    ms_event *e = &t->ring[n & (MSR_RING_CAP - 1)];
-    e->time = after ? msr_now_after() : msr_now();
-    e->tid = 0;
+    msr_slot *e = &t->ring[n & (MSR_RING_CAP - 1)];
+    /* own the cache line a few events ahead (the writer thread read it
+     * last): without this each new line stalls the store buffer */
+    __builtin_prefetch(&t->ring[(n + 16) & (MSR_RING_CAP - 1)], 1, 3);
+    uint64_t now = after ? msr_now_after() : msr_now();
+    e->time = now;
     e->addr = addr;
     e->size = size;
-    e->old_addr = old;
-    e->stack = stack;
-    e->align = align;
+    e->stack = (uint32_t)stack;
     e->op = op;
-    atomic_store_explicit(&t->n, n + 1, memory_order_release);
+    if (MSR_UNLIKELY(k == 2)) {
+        msr_slot *x = &t->ring[(n + 1) & (MSR_RING_CAP - 1)];
+        x->time = now;
+        x->addr = 0;
+        x->size = old;
+        x->stack = align;
+        x->op = MSR_SLOT_EXT;
+    }
+    atomic_store_explicit(&t->n, n + k, memory_order_release);
     atomic_store_explicit(&t->busy, 0, memory_order_release);
 }
 

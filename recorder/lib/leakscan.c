@@ -34,7 +34,34 @@
  * are neither stopped nor scanned.
  * Only ranges that /proc/self/maps shows readable are read ([vvar], device
  * mappings and guard pages are skipped), so the scan never faults. No
- * malloc, no stdio, no locks: all scratch memory comes from mmap. */
+ * malloc, no stdio, no locks: all scratch memory comes from mmap.
+ *
+ * Precision (compared with memcheck and LeakSanitizer on the same programs):
+ *  - the calling thread is scanned from the frame where the recorder was
+ *    entered (msr_leak_entry_frame: on_exit/_exit/exec wrappers), not from
+ *    the classifier's own SP: the recorder's frames at exit sit where the
+ *    application's dead frames were, and their uninitialised slots keep
+ *    stale block addresses (a leak_three() frame's locals);
+ *  - a thread stopped while blocked in a system call is scanned from its
+ *    SP without the red zone below it (stale argument copies lived there:
+ *    the inspect test's own_dso_tls_thread block was "reachable" 1 run in
+ *    8); a thread stopped in user code keeps its red zone;
+ *  - glibc's malloc keeps pointers to the next chunk header (the top chunk
+ *    in main_arena, free-chunk bins), and that header overlaps the last
+ *    8 bytes of the previous chunk's user area: such a word is not an
+ *    interior pointer into the block before it (it made the last block
+ *    malloc'd before exit "possible" instead of "definite");
+ *  - glibc's DTVs (calloc'd by pthread_create/_dl_allocate_tls, 16 bytes
+ *    before the tcb's dtv pointer) and the dynamic TLS blocks they own are
+ *    MS_LEAK_LIBC, for live threads and for the cached stacks of exited
+ *    ones (found by the tcb signature tcb->self == tcb at the top of
+ *    anonymous mappings); what they point to is reachable. memcheck calls
+ *    the cached thread's DTV "possibly lost", LSan does not report it.
+ * What stays different from memcheck/LSan: glibc reuses freed memory at
+ * once (their allocators do not), so a stale pointer the application kept
+ * to a freed block may now point inside a leaked block and make it
+ * "possible" (tools/demo/example.c: queue[] keeps the freed responses'
+ * addresses, and the 3000-byte session block can reuse that memory). */
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -73,6 +100,8 @@
 #define MAX_IGNORED 8
 #define MR_READ    1u
 #define MR_STACK   2u
+#define MR_ANON    4u
+#define MAX_LIBC   1024
 
 struct slot {
     _Atomic int state;
@@ -105,6 +134,8 @@ struct scan {
     struct slot *slots;
     ucontext_t self_uc;
     uint64_t self_sp, self_tp;
+    size_t libc_idx[MAX_LIBC];  /* blocks classified MS_LEAK_LIBC          */
+    size_t nlibc;
     char dirbuf[32768];
     char pathbuf[128];
     char statbuf[8192];
@@ -121,6 +152,12 @@ static uint64_t hexnum(const char **pp, const char *end);
 #endif
 
 static struct scan *_Atomic g_scan;
+static _Atomic uint64_t g_entry_frame;
+
+void msr_leak_entry_frame(const void *frame)
+{
+    atomic_store(&g_entry_frame, (uint64_t)(uintptr_t)frame);
+}
 static _Atomic int g_in_handler;
 static _Atomic int g_ignored[MAX_IGNORED];
 
@@ -465,6 +502,8 @@ static void parse_line(struct scan *s, const char *p, const char *end)
         readable = 0;                   /* device mapping (not /dev/zero, shm) */
     if (plen == 7 && memcmp(p, "[stack]", 7) == 0)
         flags |= MR_STACK;
+    if (plen == 0)
+        flags |= MR_ANON;
     if (readable)
         flags |= MR_READ;
     add_map(s, lo, hi, flags);
@@ -546,6 +585,24 @@ static inline long find_block(const struct scan *s, uint64_t a)
     return -1;
 }
 
+/* glibc malloc (x86-64/aarch64: 16-byte chunks, 8-byte size field): the
+ * header of the chunk after block bl starts in bl's last 8 bytes when the
+ * request used the next chunk's prev_size field. A word equal to that header
+ * address is malloc's own pointer (top chunk, bins), not into bl. */
+static inline int is_next_chunk(const ms_live_block *bl, uint64_t w)
+{
+#if defined(__GLIBC__) && UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
+    uint64_t csz = (bl->size + 8 + 15) & ~(uint64_t)15;
+    if (csz < 32)
+        csz = 32;
+    return w == bl->addr - 16 + csz;
+#else
+    (void)bl;
+    (void)w;
+    return 0;
+#endif
+}
+
 static inline void push(struct scan *s, size_t i)
 {
     s->work[s->nwork++] = i;
@@ -560,6 +617,8 @@ NO_SANITIZE static void scan_words(struct scan *s, uint64_t lo, uint64_t hi, int
         if (j < 0)
             continue;
         ms_live_block *bl = &s->b[j];
+        if (w != bl->addr && is_next_chunk(bl, w))
+            continue;
         uint32_t st = bl->leak_class;
         int start = w == bl->addr;
         switch (mode) {
@@ -695,6 +754,71 @@ NO_SANITIZE static uint64_t static_tls_low(const struct scan *s, uint64_t tp)
     (void)tp;
     return 0;
 #endif
+}
+
+/* ---- glibc thread descriptors: DTV and dynamic TLS are libc's ---------- */
+
+static void add_libc(struct scan *s, uint64_t addr)
+{
+    long j = find_block(s, addr);
+    if (j < 0 || s->b[j].addr != addr)
+        return;
+    for (size_t i = 0; i < s->nlibc; i++)
+        if (s->libc_idx[i] == (size_t)j)
+            return;
+    if (s->nlibc < MAX_LIBC)
+        s->libc_idx[s->nlibc++] = (size_t)j;
+}
+
+/* tp is a glibc tcb when tcb->tcb == tp and tcb->self == tp (x86-64
+ * tcbhead_t: tcb, dtv, self). Its DTV was calloc'd with a 16-byte header
+ * (dtv[-1] holds the length) and each entry {val, to_free} names a dynamic
+ * TLS block malloc'd by libc. Returns 1 for a tcb. */
+NO_SANITIZE static int note_tcb(struct scan *s, uint64_t tp)
+{
+#if defined(__x86_64__) && defined(__GLIBC__)
+    if (!tp || (tp & 7) || !readable(s, tp, 24))
+        return 0;
+    const uint64_t *t = (const uint64_t *)(uintptr_t)tp;
+    if (t[0] != tp || t[2] != tp)
+        return 0;
+    uint64_t dtv = t[1];
+    if (dtv < 16 || !readable(s, dtv - 16, 16))
+        return 1;
+    add_libc(s, dtv - 16);
+    uint64_t len = *(const uint64_t *)(uintptr_t)(dtv - 16);
+    if (len > 4096)
+        return 1;
+    for (uint64_t i = 1; i <= len; i++) {
+        uint64_t e = dtv + 16 * i;
+        if (!readable(s, e, 16))
+            break;
+        uint64_t to_free = *(const uint64_t *)(uintptr_t)(e + 8);
+        if (to_free)
+            add_libc(s, to_free);
+    }
+    return 1;
+#else
+    (void)s;
+    (void)tp;
+    return 0;
+#endif
+}
+
+/* Exited threads whose stacks glibc keeps for reuse still own a DTV: look
+ * for a tcb in the top 4 KiB of each anonymous mapping (struct pthread sits
+ * at the top of a glibc-allocated stack). */
+NO_SANITIZE static void find_cached_tcbs(struct scan *s)
+{
+    for (size_t m = 0; m < s->nmaps; m++) {
+        const struct mrange *r = &s->maps[m];
+        if ((r->flags & (MR_ANON | MR_READ)) != (MR_ANON | MR_READ) || r->hi - r->lo < 16384)
+            continue;
+        uint64_t lo = r->hi - 4096;
+        for (uint64_t a = lo; a + 24 <= r->hi; a += 8)
+            if (*(const uint64_t *)(uintptr_t)a == a && note_tcb(s, a))
+                break;
+    }
 }
 
 /* A root range of a thread, minus the static TLS block of the shared object
@@ -865,14 +989,49 @@ static int prepare(struct scan *s, ms_live_block *blocks, size_t n,
     return 0;
 }
 
+/* 1 when the stopped thread was interrupted right after a syscall
+ * instruction (blocked in a system call). Its red zone then holds only
+ * stale words of earlier calls (a pointer just handed to a callee), so it
+ * is not scanned; a thread stopped in user code keeps it (a leaf function
+ * may hold live data there). */
+NO_SANITIZE static int in_syscall(const struct scan *s, const struct slot *sl)
+{
+#if defined(__x86_64__)
+    uint64_t pc;
+    memcpy(&pc, sl->regs + offsetof(ucontext_t, uc_mcontext.gregs) + REG_RIP * sizeof(greg_t),
+           sizeof pc);
+    if (pc < 2 || !readable(s, pc - 2, 2))
+        return 0;
+    const unsigned char *c = (const unsigned char *)(uintptr_t)(pc - 2);
+    return c[0] == 0x0f && c[1] == 0x05;
+#else
+    (void)s;
+    (void)sl;
+    return 0;
+#endif
+}
+
+/* Where to start scanning the calling thread's stack: the frame where the
+ * recorder was entered, when it lies above sp in the same mapping. */
+static uint64_t self_scan_sp(const struct scan *s)
+{
+    uint64_t e = atomic_load(&g_entry_frame);
+    long m = find_map(s, s->self_sp);
+    if (e > s->self_sp && m >= 0 && e < s->maps[m].hi && e - s->self_sp < (8u << 20))
+        return e;
+    return s->self_sp;
+}
+
 static void scan_all(struct scan *s)
 {
     for (size_t i = 0; i < s->nroots; i++)
         scan_root(s, s->roots[i].lo, s->roots[i].hi);
-    /* the calling thread: registers saved by getcontext, then its stack */
+    /* the calling thread: registers saved by getcontext, then its stack
+     * above the recorder's own frames */
     scan_words(s, (uint64_t)(uintptr_t)&s->self_uc,
                (uint64_t)(uintptr_t)&s->self_uc + offsetof(ucontext_t, uc_sigmask), MODE_REACH);
-    scan_thread(s, s->self_sp, s->self_tp, 0);
+    scan_thread(s, self_scan_sp(s), s->self_tp, 0);
+    note_tcb(s, s->self_tp);
     size_t ns = atomic_load(&s->nslots);
     for (size_t i = 0; i < ns; i++) {
         struct slot *sl = &s->slots[i];
@@ -880,9 +1039,19 @@ static void scan_all(struct scan *s)
         if (st == SLOT_STOPPED) {
             scan_words(s, (uint64_t)(uintptr_t)sl->regs,
                        (uint64_t)(uintptr_t)sl->regs + sizeof sl->regs, MODE_REACH);
-            scan_thread(s, sl->sp, sl->tp, 1);
+            scan_thread(s, sl->sp, sl->tp, !in_syscall(s, sl));
+            note_tcb(s, sl->tp);
         } else if (st == SLOT_SIGNALED || st == SLOT_BLOCKED) {
             scan_thread(s, syscall_sp(s, sl->tid), 0, 1);
+        }
+    }
+    find_cached_tcbs(s);
+    /* libc's DTV and TLS blocks: roots for what they point to */
+    for (size_t i = 0; i < s->nlibc; i++) {
+        size_t j = s->libc_idx[i];
+        if (s->b[j].leak_class != ST_REACH) {
+            s->b[j].leak_class = ST_REACH;
+            push(s, j);
         }
     }
     drain(s, MODE_REACH);
@@ -901,6 +1070,8 @@ static void scan_all(struct scan *s)
             push(s, i);
             drain(s, MODE_LOST);
         }
+    for (size_t i = 0; i < s->nlibc; i++)
+        s->b[s->libc_idx[i]].leak_class = MS_LEAK_LIBC;
 }
 
 int msr_leak_classify(ms_live_block *blocks, size_t n,

@@ -9,7 +9,11 @@
  *
  * The table lives in mmap'd memory so it never touches the interposed
  * malloc, and the records are written after dl_iterate_phdr returns so the
- * writer is never entered with the loader lock held. */
+ * writer is never entered with the loader lock held.
+ *
+ * msr_modules_reset forgets every module (a MEMSCOPE_FOLLOW_FORK child
+ * starts a new file that needs its own MODULE records, ids from 1 again)
+ * and drops the symbolizer's cached libdw session (symbols.c). */
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
@@ -300,4 +304,20 @@ int msr_module_find(uint64_t ip, uint64_t *id, uint64_t *base,
     }
     pthread_mutex_unlock(&mod_lock);
     return ok != 0;
+}
+
+/* In a MEMSCOPE_FOLLOW_FORK child (called from the fork child handler, one
+ * thread, recorder guard held): the table describes the parent's file. Keep
+ * the mapping, forget its entries, and re-initialise the mutex, which
+ * another parent thread may have held at fork time. The next sync writes
+ * every loaded module again with ids from 1. */
+void msr_modules_reset(void)
+{
+    static const pthread_mutex_t fresh = PTHREAD_MUTEX_INITIALIZER;
+    memcpy(&mod_lock, &fresh, sizeof mod_lock);
+    if (mod_tab)
+        memset(mod_tab, 0, mod_n * sizeof(*mod_tab));
+    mod_n = 0;
+    mod_next_id = 1;
+    msr_symbols_reset();
 }

@@ -8,6 +8,7 @@
  *   control.c    constructor, settings, META, signals, fork, _exit, dlopen,
  *                export at exit, the link-in API (ms_label, ms_mark, ...)
  *   arena.c      private mmap allocator for everything the recorder owns
+ *   exec.c       exec family: finish the trace before the image goes
  *
  * Environment variables read by libmemscope:
  *   MEMSCOPE_AUTO_EXPORT=1        record this process (otherwise every call
@@ -34,12 +35,18 @@
  *                                 recorded process and does not record.
  *   MEMSCOPE_ACTIVE_PID           set by the recorder itself (pid of the
  *                                 recording process) for the rule above.
+ *                                 exec.c passes 0 to an image exec'd without
+ *                                 MEMSCOPE_FOLLOW_EXEC (it stays passive).
+ *   MEMSCOPE_EXEC_GEN=N           set by exec.c for an image exec'd (same
+ *                                 pid) under MEMSCOPE_FOLLOW_EXEC: its file
+ *                                 gets ".exec<N>" before ".memscope".
  *   MEMSCOPE_LABEL=TEXT           copied into META.label
  *   MEMSCOPE_CLOCK=tsc|mono       trace clock (default: tsc when the kernel
  *                                 uses the TSC clocksource, else mono)
  * Tuning and diagnostics (not user-facing):
  *   MEMSCOPE_STACK_MEMO=0         no validated stack memo (always unwind)
- *   MEMSCOPE_TICK_SHIFT=N         ticks = TSC >> N (default 0)
+ *   MEMSCOPE_TICK_SHIFT=N         ticks = TSC >> N (default 10; mono: ns >> N,
+ *                                 default 9)
  *   MEMSCOPE_ZSTD_LEVEL=N         zstd level of the writer (default 1)
  *   MEMSCOPE_DEBUG=1              per-thread stack-memo/cache stats at exit
  *
@@ -101,7 +108,7 @@ static inline uint64_t msr_now(void)
         __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
         return ((((uint64_t)hi << 32) | lo) - msr_tsc0) >> msr_tick_shift;
     }
-    return msr_mono_ns() - msr_mono0_ns;
+    return (msr_mono_ns() - msr_mono0_ns) >> msr_tick_shift;
 }
 #define msr_now_after msr_now
 void msr_clock_init(void);
@@ -111,6 +118,7 @@ uint64_t msr_clock_hz(void);      /* calibrates once (may wait a few ms)   */
 void *msr_alloc(size_t n);        /* 16-aligned, zeroed; NULL on failure    */
 void *msr_alloc_raw(size_t n);    /* same, not zeroed (the format writer)   */
 void msr_free(void *p);
+void msr_hugepage(void *p, size_t n); /* MADV_HUGEPAGE on the aligned part */
 void msr_arena_range(uint64_t *start, uint64_t *end);
 void msr_arena_atfork_prepare(void);
 void msr_arena_atfork_parent(void);
@@ -124,8 +132,24 @@ int msr_lock_try_for(msr_lock *l, uint64_t ms); /* 1 taken, 0 timeout, -1 self *
 void msr_lock_release(msr_lock *l);
 
 /* ---- per-thread state -------------------------------------------------- */
-#define MSR_RING_BITS 14          /* 16384 events per thread                */
+#define MSR_RING_BITS 15          /* 32768 slots (1 MiB) per thread         */
 #define MSR_RING_CAP  (1u << MSR_RING_BITS)
+#define MSR_RING_WAKE (MSR_RING_CAP / 2) /* slots used that wake the writer */
+
+/* One ring slot (32 bytes): the compact form of an ms_event. Reallocs and
+ * ops with an alignment take a second slot (op MSR_SLOT_EXT, same time)
+ * holding old_addr (in size) and align (in stack). The writer thread turns
+ * slots into ms_events (drain.c). */
+typedef struct msr_slot {
+    uint64_t time;
+    uint64_t addr;
+    uint64_t size;
+    uint32_t stack;
+    uint8_t op;
+    uint8_t pad[3];
+} msr_slot;
+#define MSR_SLOT_EXT 0xFFu
+static inline int msr_op_ext(unsigned op) { return MS_OP_IS_REALLOC(op) || MS_OP_HAS_ALIGN(op); }
 #define MSR_CACHE_SIZE 4096       /* per-thread stack cache entries         */
 
 struct msr_cache_ent { uint64_t hash; uint64_t id; };
@@ -138,17 +162,19 @@ typedef struct msr_thread {
     _Atomic uint64_t n;           /* events published                       */
     _Atomic uint32_t busy;        /* between timestamp and publish          */
     uint32_t wake_sent;
-    ms_event *ring;
+    msr_slot *ring;
     uint64_t tid;
     uintptr_t stack_lo, stack_hi;
     struct msr_cache_ent *cache;
     struct msr_memo *memo;        /* libunwind mode: validated stack memo   */
+    _Atomic uint32_t waiting;     /* blocked on a full ring (space_seq)     */
     uint64_t n_dropped;
     uint64_t memo_hits, memo_misses, cache_misses; /* MEMSCOPE_DEBUG=1 stats */
     _Atomic uint32_t set_name_seq; /* bumped after set_name is written      */
     char set_name[16];            /* pthread_setname_np on itself           */
     /* written by the writer */
     _Atomic uint64_t consumed __attribute__((aligned(64)));
+    _Atomic uint32_t space_seq;   /* futex word: bumped to wake `waiting`   */
     int announced, dead;
     uint64_t batch_end;           /* writer scratch: end of current batch   */
     char name[20];                /* last name written (writer)             */
@@ -166,7 +192,22 @@ extern MSR_TLS struct msr_tls msr_tls;
 extern _Atomic(msr_thread *) msr_threads;   /* list head                    */
 extern int msr_use_membarrier;
 msr_thread *msr_thread_attach(void);
-void msr_wait_space(msr_thread *t);
+void msr_wait_space(msr_thread *t, unsigned k); /* until k slots are free */
+void msr_futex_wake(_Atomic uint32_t *w);
+/* Writer side: after handing slots back (consumed), wake a waiting thread
+ * once a quarter of its ring is free (or always, at the end of an epoch):
+ * waking it for every small piece would make it sleep again at once. */
+static inline void msr_space_given(msr_thread *t, int always)
+{
+    atomic_thread_fence(memory_order_seq_cst);  /* consumed store | waiting load */
+    if (MSR_UNLIKELY(atomic_load_explicit(&t->waiting, memory_order_relaxed)) &&
+        (always || atomic_load_explicit(&t->n, memory_order_relaxed) -
+                           atomic_load_explicit(&t->consumed, memory_order_relaxed) <=
+                       MSR_RING_CAP - MSR_RING_CAP / 4)) {
+        atomic_fetch_add_explicit(&t->space_seq, 1, memory_order_release);
+        msr_futex_wake(&t->space_seq);
+    }
+}
 void msr_wake_writer(void);
 extern _Atomic uint32_t msr_wake_word;
 extern _Atomic uint32_t msr_names_gen;  /* a thread renamed another      */

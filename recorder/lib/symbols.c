@@ -3,12 +3,22 @@
  * demangled C++ names) so a .memscope file can be analyzed on a machine that
  * does not have the traced binaries.
  *
- * It opens one libdwfl session on the live process (dwfl_linux_proc_report)
+ * It keeps one libdwfl session on the live process (dwfl_linux_proc_report)
  * and, for ips of modules already unloaded by dlclose, one offline session
  * per such module from its file on disk. DWARF is used when the object or
  * its separate debuginfo has it; otherwise the ELF symbol table gives the
- * function name and the file stays "" with line 0. Called at exit with the
- * recorder's reentrancy guard held, so libdw's mallocs pass through. */
+ * function name and the file stays "" with line 0. Called about once a
+ * second by the writer thread (the ips new since the last batch) and at exit,
+ * always under the writer lock and with the recorder's reentrancy guard
+ * held, so libdw's mallocs pass through and no two calls overlap.
+ *
+ * The sessions stay open between calls: creating the live session and
+ * loading the ELF/DWARF indexes of libc and the program costs ~30 ms, which
+ * each batch (and the exit) would otherwise pay again. Each call re-reports
+ * the process's mappings into the kept session (dwfl_report_begin ... end
+ * keeps the modules that are still mapped at the same place, with their
+ * parsed data, and drops the others), so dlopen/dlclose between calls are
+ * seen. msr_symbols_reset (fork child) closes everything. */
 #include <dlfcn.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -53,22 +63,32 @@ static const Dwfl_Callbacks file_cb = {
     .debuginfo_path = &debuginfo_path,
 };
 
+/* Report the process's current mappings into d (new or kept session).
+ * /proc/PID/maps is unreadable once the main thread has exited; the calling
+ * thread's /proc/TID/maps always works. */
+static int report_live(Dwfl *d)
+{
+    dwfl_report_begin(d);
+    if (dwfl_linux_proc_report(d, getpid()) != 0) {
+        dwfl_report_begin(d);
+        if (dwfl_linux_proc_report(d, (pid_t)syscall(SYS_gettid)) != 0) {
+            dwfl_report_end(d, NULL, NULL);
+            return -1;
+        }
+    }
+    dwfl_report_end(d, NULL, NULL);
+    return 0;
+}
+
 static Dwfl *open_live(void)
 {
     Dwfl *d = dwfl_begin(&live_cb);
     if (!d)
         return NULL;
-    dwfl_report_begin(d);
-    /* /proc/PID/maps is unreadable once the main thread has exited; the
-     * calling thread's /proc/TID/maps always works. */
-    if (dwfl_linux_proc_report(d, getpid()) != 0) {
-        dwfl_report_begin(d);
-        if (dwfl_linux_proc_report(d, (pid_t)syscall(SYS_gettid)) != 0) {
-            dwfl_end(d);
-            return NULL;
-        }
+    if (report_live(d) != 0) {
+        dwfl_end(d);
+        return NULL;
     }
-    dwfl_report_end(d, NULL, NULL);
     return d;
 }
 
@@ -231,8 +251,13 @@ static Dwfl *dwfl_for_unloaded(struct sym_ctx *c, uint64_t id, const char *path,
     for (int i = 0; i < c->nunl; i++)
         if (c->unl[i].id == id)
             return c->unl[i].dwfl;
-    if (c->nunl >= SYM_MAX_UNLOADED)
-        return NULL;
+    if (c->nunl >= SYM_MAX_UNLOADED) {
+        /* the cache is kept across calls: drop the oldest session */
+        if (c->unl[0].dwfl)
+            dwfl_end(c->unl[0].dwfl);
+        memmove(&c->unl[0], &c->unl[1], (SYM_MAX_UNLOADED - 1) * sizeof c->unl[0]);
+        c->nunl--;
+    }
     Dwfl *d = open_file(path, base);
     c->unl[c->nunl].id = id;
     c->unl[c->nunl].dwfl = d;
@@ -240,19 +265,64 @@ static Dwfl *dwfl_for_unloaded(struct sym_ctx *c, uint64_t id, const char *path,
     return d;
 }
 
+/* The kept context (mmap'd once with its arena; see the header). */
+static struct sym_ctx *kept;
+
+static void ctx_close(struct sym_ctx *c)
+{
+    for (int i = 0; i < c->nunl; i++)
+        if (c->unl[i].dwfl)
+            dwfl_end(c->unl[i].dwfl);
+    c->nunl = 0;
+    if (c->live)
+        dwfl_end(c->live);
+    c->live = NULL;
+}
+
+void msr_symbols_reset(void)
+{
+    if (!kept)
+        return;
+    ctx_close(kept);
+    munmap(kept, sizeof(*kept) + SYM_ARENA);
+    kept = NULL;
+}
+
+/* The kept context, with the live session re-reported (or opened). */
+static struct sym_ctx *ctx_get(void)
+{
+    /* A fork child keeps the session: its address space is the parent's
+     * (exec.c's finishing child relies on that; a MEMSCOPE_FOLLOW_FORK
+     * child was reset by msr_modules_reset anyway). */
+    if (!kept) {
+        struct sym_ctx *c = mmap(NULL, sizeof(*c) + SYM_ARENA, PROT_READ | PROT_WRITE,
+                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (c == MAP_FAILED)
+            return NULL;
+        memset(c, 0, sizeof(*c));
+        c->arena = (char *)(c + 1);
+        c->demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+        kept = c;
+    }
+    if (kept->live && report_live(kept->live) != 0) {
+        dwfl_end(kept->live);
+        kept->live = NULL;
+    }
+    if (!kept->live)
+        kept->live = open_live();
+    return kept;
+}
+
 int msr_symbols_write_ex(ms_writer *w, const uint64_t *ips,
                          const unsigned char *is_return, size_t n)
 {
     if (!w || (!ips && n))
         return MS_EINVAL;
-    struct sym_ctx *c = mmap(NULL, sizeof(*c) + SYM_ARENA, PROT_READ | PROT_WRITE,
-                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (c == MAP_FAILED)
+    if (n == 0)
+        return 0;
+    struct sym_ctx *c = ctx_get();
+    if (!c)
         return MS_ENOMEM;
-    memset(c, 0, sizeof(*c));
-    c->arena = (char *)(c + 1);
-    c->demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
-    c->live = open_live();
     int rc = 0;
     ms_frame frames[SYM_MAX_FRAMES];
 
@@ -294,12 +364,6 @@ int msr_symbols_write_ex(ms_writer *w, const uint64_t *ips,
             break;
         }
     }
-    for (int i = 0; i < c->nunl; i++)
-        if (c->unl[i].dwfl)
-            dwfl_end(c->unl[i].dwfl);
-    if (c->live)
-        dwfl_end(c->live);
-    munmap(c, sizeof(*c) + SYM_ARENA);
     return rc;
 }
 

@@ -7,6 +7,9 @@
  * command itself records: MEMSCOPE_ACTIVE_PID names its pid (overriding one
  * inherited from an outer recording), and the library stays passive in
  * exec'd descendants unless --follow-children set MEMSCOPE_FOLLOW_EXEC=1.
+ * That includes an exec without fork: the recorder finishes CMD's trace
+ * before the exec (recorder/lib/exec.c) and, with --follow-children, the
+ * new image writes FILE with ".exec<N>" inserted (the pid is the same).
  * stdin/stdout/stderr pass through, SIGINT,
  * SIGTERM, SIGHUP and SIGQUIT sent to msrec are forwarded to the command,
  * and msrec exits with the command's status (128+signal if it was killed),
@@ -38,7 +41,8 @@ static void run_usage(FILE *f)
         "  --unwind MODE        libunwind (default, exact) or fp (frame pointers, fast)\n"
         "  --export FMT         also write json, html or both reports next to the trace\n"
         "  --follow-children    also record exec'd child processes (one file each;\n"
-        "                       the default path then contains %%p)\n"
+        "                       the default path then contains %%p; a program that\n"
+        "                       execs without fork writes FILE.exec<N>.memscope)\n"
         "  -q, --quiet          no message from the recorder at exit\n"
         "  -h, --help           this help\n"
         "stdin/stdout/stderr pass through; msrec exits with CMD's status, or\n"
@@ -295,6 +299,7 @@ int msrec_run(int argc, char **argv)
             setenv("MEMSCOPE_FOLLOW_EXEC", "1", 1);
         else
             unsetenv("MEMSCOPE_FOLLOW_EXEC");
+        unsetenv("MEMSCOPE_EXEC_GEN");    /* CMD is no exec'd image (exec.c) */
         if (unwind)
             setenv("MEMSCOPE_UNWIND", unwind, 1);
         if (export_fmt)

@@ -5,7 +5,7 @@
 # leaked blocks (+8192 B), new_site (200000 B) only after, old_site
 # (300000 B) only before, steady_site unchanged. Checks the exact numbers
 # in the JSON, the section contents of the Markdown in Chinese and
-# English, threshold folding, default output paths, Markdown escaping of a
+# English, threshold folding (heap default: every changed site), default output paths, Markdown escaping of a
 # hostile source file name, and the one-line errors for bad inputs.
 . "${MS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 D=$(cd "$(dirname "$0")" && pwd)
@@ -123,9 +123,9 @@ for x in (a,b):
     x.pop("before"); x.pop("after")
 print("PASS: json_same_for_dirs" if a==b else "FAIL: json_same_for_dirs: differs")'
 
-# default threshold (1 MiB): leak, new and vanished sites fold into one line
-"$MSDIFF" "$A" "$B" --md dt.md --json dt.json 2>/dev/null
-check diff_default_threshold_exit 0 $?
+# --threshold 1M: leak, new and vanished sites fold into one line
+"$MSDIFF" "$A" "$B" --md dt.md --json dt.json --threshold 1M 2>/dev/null
+check diff_threshold_1m_exit 0 $?
 has md_fold_grow_shown dt.md 增长最多的分配点 'grow\_site ('
 hasnt md_fold_leak_hidden dt.md 增长最多的分配点 'leak\_site'
 has md_fold_line dt.md 增长最多的分配点 '另有 1 个分配点的变化小于阈值，峰值合计 +8.0 KB，泄漏合计 +8.0 KB，分配量合计 +8.0 KB。'
@@ -136,6 +136,22 @@ d=json.load(open("dt.json"))
 sh={s["stack"][0]["function"]: s["shown"] for s in d["sites"] if s["stack"]}
 ok = d["threshold"] == 1048576 and sh.get("grow_site") is True and sh.get("leak_site") is False and len(d["sites"]) == 5
 print("PASS: json_threshold_flags" if ok else "FAIL: json_threshold_flags: %s" % sh)'
+
+# no --threshold: heap diffs list every changed site (the 1 MiB default is
+# the snapshot diff's); the Markdown names no threshold
+"$MSDIFF" "$A" "$B" --md dd.md --json dd.json 2>/dev/null
+check diff_default_threshold_exit 0 $?
+has md_default_leak_shown dd.md 增长最多的分配点 'leak\_site ('
+has md_default_new_shown dd.md 新增分配点 'new\_site ('
+has md_default_vanished_shown dd.md 消失的分配点 'old\_site ('
+if grep -qF -e '另有' -e '折叠为每节一行' dd.md; then fail md_default_nothing_folded "$(grep -F -e 另有 -e 折叠为每节一行 dd.md | head -2)"; else pass md_default_nothing_folded; fi
+python3 -c '
+import json
+d=json.load(open("dd.json"))
+ok = d["threshold"] == 0 and len(d["sites"]) == 5 and all(x["shown"] for x in d["sites"])
+print("PASS: json_default_threshold_0_all_shown" if ok else "FAIL: json_default_threshold_0_all_shown: %s" % d["threshold"])'
+"$MSDIFF" --help | grep -q 'heap traces: sites' && "$MSDIFF" --help | grep -q 'snapshots: processes' \
+    && pass help_threshold_both_kinds || fail help_threshold_both_kinds "$("$MSDIFF" --help | grep -A5 threshold)"
 
 # same trace twice: nothing changed
 "$MSDIFF" "$A" "$A" --json same.json --md same.md --threshold 0 2>/dev/null

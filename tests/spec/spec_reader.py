@@ -5,7 +5,8 @@ the Debian packages python3-zstandard and python3-xxhash.
 
 It decodes a file completely -- file header, every chunk envelope and both
 checksums, zstd payloads, every record of every type with the missing-field
-and extra-byte rules, EVENTS columns -- and prints the canonical dump of
+and extra-byte rules, EVENTS columns (1.0 deltas and the 1.1 block model of
+§7.5) -- and prints the canonical dump of
 tests/golden/msdump.h (the .expected files). It also checks the writer rules
 the spec states (sequence numbers, record_count, t_first/t_last, shift, END's
 n_chunks, shortest varints); a violation is printed on stderr as
@@ -316,7 +317,19 @@ def column_varints(col, n, kind):
     return vals
 
 
-def decode_events_chunk(payload, record_count):
+MODEL_K = 8          # §7.5: recent blocks
+MODEL_CLASSES = 64   # §7.5: size classes
+
+
+def unzigzag(u):
+    return (u >> 1) ^ -(u & 1)
+
+
+def size_class(s):
+    return (min(s, 1000) + 23) >> 4
+
+
+def decode_events_chunk(payload, record_count, flags=0):
     c = Cursor(payload)
     tid = c.varint()
     count = c.varint()
@@ -343,7 +356,8 @@ def decode_events_chunk(payload, record_count):
     na = sum(1 for op in ops if op in ALIGN_OPS)
     nr = sum(1 for op in ops if op in REALLOC_OPS)
     times = column_varints(cols[1], count, "u")
-    addrs = column_varints(cols[2], count, "z")
+    model = bool(flags & 2)   # §4.1 chunk flag bit 1 MODEL (v1.1), §7.5
+    addrs = column_varints(cols[2], count, "u" if model else "z")
     sizes = column_varints(cols[3], nf, "u")
     stacks = column_varints(cols[4], nf, "u")
     aligns = column_varints(cols[5], na, "u")
@@ -353,14 +367,39 @@ def decode_events_chunk(payload, record_count):
     events = []
     t, a = t_base, 0
     it_s, it_st, it_al, it_old = iter(sizes), iter(stacks), iter(aligns), iter(olds)
+    # §7.5 state: the recent-block list (address, size), most recent first,
+    # always MODEL_K entries (0 = empty), and the per-size-class predictions
+    lst = [(0, 0)] * MODEL_K
+    pred = [0] * MODEL_CLASSES
     for i in range(count):
         op = ops[i]
         t = (t + times[i]) & MASK64
-        a = (a + addrs[i]) & MASK64
+        size = 0
+        if op >= 0x10:
+            size = next(it_s)
+        if not model:
+            a = (a + addrs[i]) & MASK64
+        elif op < 0x10:
+            u = addrs[i]
+            if u < MODEL_K:
+                ba, bs = lst[u]
+                lst = lst[:u] + lst[u + 1:] + [(0, 0)]
+                if ba:
+                    pred[size_class(bs)] = ba
+                a = ba
+            else:
+                a = (a + unzigzag(u - MODEL_K)) & MASK64
+        else:
+            c = size_class(size)
+            base = pred[c] if pred[c] else a
+            pred[c] = 0
+            a = (base + unzigzag(addrs[i])) & MASK64
+            if a:
+                lst = [(a, size)] + lst[:MODEL_K - 1]
         ev = {"time": t, "tid": tid, "op": op, "addr": (a << shift) & MASK64,
               "size": 0, "old_addr": 0, "stack": 0, "align": 0}
         if op >= 0x10:
-            ev["size"] = next(it_s)
+            ev["size"] = size
             ev["stack"] = next(it_st)
             if op in ALIGN_OPS:
                 ev["align"] = next(it_al)
@@ -510,7 +549,8 @@ class Reader:
                 self.bad_chunk(off, count, size, "payload checksum")
                 off += size
                 continue
-            if flags & 0x0E:
+            # §4.1/§4.4 step 6: bit 1 (MODEL) is known on EVENTS chunks (1.1)
+            if flags & (0x0C if ctype == 2 else 0x0E):
                 return MS_EUNSUPPORTED
             if ctype >= 0x80:
                 self.integ["chunks_skipped"] += 1
@@ -524,7 +564,7 @@ class Reader:
                 if ctype == 1:
                     recs, unsupported = decode_records_chunk(raw, count)
                 else:
-                    recs, t_base = decode_events_chunk(raw, count)
+                    recs, t_base = decode_events_chunk(raw, count, flags)
                     unsupported = False
             except Corrupt as e:
                 self.bad_chunk(off, count, size, str(e))

@@ -448,7 +448,7 @@ static void test_roundtrip(void)
         if (rc) continue;
         const ms_header_info *h = ms_reader_header(r);
         snprintf(nm, sizeof nm, "%s: header", cases[c].name);
-        CHECK(nm, h->major == 1 && h->minor == 0 && h->flags == 0 && h->kind == MS_KIND_HEAP);
+        CHECK(nm, h->major == 1 && h->minor == MS_FORMAT_MINOR && h->flags == 0 && h->kind == MS_KIND_HEAP);
         check_read(cases[c].name, r, ev, nev, 77);
         ms_integrity in;
         ms_reader_integrity(r, &in);
@@ -489,7 +489,7 @@ static void test_layout(void)
     size_t len;
     unsigned char *b = slurp(path, &len);
     CHECK_EQ_U64("layout: size", 76, len);
-    static const unsigned char hdr[20] = { 0x89, 'M', 'S', 'C', 0x0D, 0x0A, 0x1A, 0x0A, 1, 0, 0, 0,
+    static const unsigned char hdr[20] = { 0x89, 'M', 'S', 'C', 0x0D, 0x0A, 0x1A, 0x0A, 1, 0, MS_FORMAT_MINOR, 0,
                                            0, 0, 0, 0, 2, 0, 24, 0 };
     CHECK("layout: header bytes", memcmp(b, hdr, 20) == 0);
     const unsigned char *e = b + 24;
@@ -551,6 +551,84 @@ static void test_events_shift(void)
     }
 }
 
+/* ms_writer_events_begin/add/end: the same bytes as ms_writer_events when
+ * fed in pieces; misuse is refused without writing anything. */
+static void test_events_streaming(void)
+{
+    static ms_event ev[64];
+    size_t nev = build_events(ev, 0);
+    uint64_t bits = 0;
+    for (size_t i = 0; i < nev; i++) {
+        bits |= ev[i].addr;
+        if (MS_OP_IS_REALLOC(ev[i].op)) bits |= ev[i].old_addr;
+    }
+    char pa[300], pb[300];
+    snprintf(pa, sizeof pa, "%s/stream-a.memscope", tmpdir);
+    snprintf(pb, sizeof pb, "%s/stream-b.memscope", tmpdir);
+    ms_writer_opts o = opts_kind(MS_KIND_HEAP);
+    ms_writer *wa, *wb;
+    ms_writer_open(&wa, pa, &o);
+    ms_writer_open(&wb, pb, &o);
+    CHECK_EQ_U64("streaming: whole", 0, (uint64_t)(int64_t)ms_writer_events(wa, 9, ev, nev));
+    CHECK_EQ_U64("streaming: add before begin", (uint64_t)(int64_t)MS_ESTATE,
+                 (uint64_t)(int64_t)ms_writer_events_add(wb, ev, 1));
+    CHECK_EQ_U64("streaming: end before begin", (uint64_t)(int64_t)MS_ESTATE,
+                 (uint64_t)(int64_t)ms_writer_events_end(wb));
+    CHECK_EQ_U64("streaming: begin", 0, (uint64_t)(int64_t)ms_writer_events_begin(wb, 9, bits));
+    CHECK_EQ_U64("streaming: second begin", (uint64_t)(int64_t)MS_ESTATE,
+                 (uint64_t)(int64_t)ms_writer_events_begin(wb, 9, bits));
+    CHECK_EQ_U64("streaming: events while open", (uint64_t)(int64_t)MS_ESTATE,
+                 (uint64_t)(int64_t)ms_writer_events(wb, 9, ev, 1));
+    ms_event odd = ev[0];
+    odd.addr |= 1;                         /* not covered by bits (shift 4) */
+    CHECK_EQ_U64("streaming: address not covered", (uint64_t)(int64_t)MS_EINVAL,
+                 (uint64_t)(int64_t)ms_writer_events_add(wb, &odd, 1));
+    size_t done = 0, step = 1;
+    int rc = 0;
+    while (done < nev && rc == 0) {         /* pieces of 1, 2, 3, ... events */
+        size_t k = nev - done < step ? nev - done : step;
+        rc = ms_writer_events_add(wb, ev + done, k);
+        done += k;
+        step++;
+    }
+    CHECK_EQ_U64("streaming: add pieces", 0, (uint64_t)(int64_t)rc);
+    CHECK_EQ_U64("streaming: end", 0, (uint64_t)(int64_t)ms_writer_events_end(wb));
+    CHECK_EQ_U64("streaming: empty chunk writes nothing", 0,
+                 (uint64_t)(int64_t)(ms_writer_events_begin(wb, 9, 0) | ms_writer_events_end(wb)));
+    ms_writer_close(wa);
+    ms_writer_close(wb);
+    size_t la, lb;
+    unsigned char *a = slurp(pa, &la), *b = slurp(pb, &lb);
+    CHECK("streaming: same bytes as ms_writer_events", a && b && la == lb && memcmp(a, b, la) == 0);
+    free(a);
+    free(b);
+
+    /* more than 65536 events in one open chunk: MS_ELIMIT */
+    snprintf(pb, sizeof pb, "%s/stream-c.memscope", tmpdir);
+    ms_writer_open(&wb, pb, &o);
+    ms_event *many = calloc(65537, sizeof *many);
+    for (size_t i = 0; i < 65537; i++) {
+        many[i].op = MS_OP_MALLOC;
+        many[i].addr = 0x1000 + 16 * i;
+        many[i].time = i;
+    }
+    ms_writer_events_begin(wb, 1, 0x10);
+    CHECK_EQ_U64("streaming: 65536 events fit", 0, (uint64_t)(int64_t)ms_writer_events_add(wb, many, 65536));
+    CHECK_EQ_U64("streaming: one more is MS_ELIMIT", (uint64_t)(int64_t)MS_ELIMIT,
+                 (uint64_t)(int64_t)ms_writer_events_add(wb, many + 65536, 1));
+    CHECK_EQ_U64("streaming: close ends the open chunk", 0, (uint64_t)(int64_t)ms_writer_close(wb));
+    ms_reader *r;
+    size_t k = 0;
+    if (ms_reader_open(&r, pb) == 0) {
+        const ms_record *rec;
+        while (ms_reader_next(r, &rec) == 1)
+            if (rec->type == MS_REC_EVENT && rec->u.event.addr == 0x1000 + 16 * k) k++;
+        ms_reader_close(r);
+    }
+    CHECK_EQ_U64("streaming: 65536 events read back", 65536, k);
+    free(many);
+}
+
 static void test_many_events(void)
 {
     /* 200000 events: 4 chunks of <= 65536, times/tids/chunk info checked */
@@ -583,7 +661,7 @@ static void test_many_events(void)
             ms_chunk_info ci;
             ms_reader_chunk(r, &ci);
             if (ci.seq != rec->chunk_seq || ci.offset != rec->chunk_offset || ci.type != MS_CHUNK_EVENTS ||
-                ci.t_first != ev[k].time || ci.flags != 1 || ci.stored_len >= ci.raw_len ||
+                ci.t_first != ev[k].time || ci.flags != (1 | 2) /* ZSTD | MODEL (v1.1) */ || ci.stored_len >= ci.raw_len ||
                 ci.record_count != (nchunks < 3 ? 65536u : 200000u - 3 * 65536u))
                 bad_info++;
             last_seq = rec->chunk_seq;
@@ -1453,6 +1531,7 @@ int main(void)
     test_layout();
     test_roundtrip();
     test_events_shift();
+    test_events_streaming();
     test_many_events();
     test_pipe();
     test_mem_and_exist();

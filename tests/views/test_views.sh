@@ -151,4 +151,36 @@ if [ -x "$MS_BUILD/progs/leaks" ]; then
     "$MSCONV" "$TMP/leaks.memscope" --flamegraph "$TMP/lf.svg" && xml_ok "$TMP/lf.svg" \
         && pass "recorded: flamegraph is XML" || fail "recorded: flamegraph is XML" "$(cat "$TMP/xml.err")"
 fi
+
+# progress bar (convert/common/progress.c, wired in msconv's main): forced
+# with MEMSCOPE_PROGRESS=1 on a trace of > 64 Ki records, never on a
+# non-terminal stderr by default; and the two-thread record pump
+# (analyze/pump.c) gives byte-identical reports to the one-thread loop
+W="$TMP/wl.memscope"
+if cc -std=c11 -D_GNU_SOURCE -O2 -o "$TMP/wl" "$MS_ROOT/bench/convert/workload.c" 2>/dev/null \
+    && "$MSREC" run -o "$W" -- "$TMP/wl" 100000 >/dev/null 2>&1; then
+    # conv TAG MODE [env...]: report of MODE into $TMP/TAG$MODE (stdout for --text)
+    conv() { t=$1; m=$2; shift 2
+        if [ "$m" = --text ]; then env "$@" "$MSCONV" "$W" $m > "$TMP/$t$m"
+        else env "$@" "$MSCONV" "$W" $m -o "$TMP/$t$m" > /dev/null; fi; }
+    for m in --text --html --json; do
+        conv p1 $m MEMSCOPE_PROGRESS=1 2> "$TMP/p1$m.err"
+        if grep -q 'msconv: reading .*%' "$TMP/p1$m.err" && grep -q 'msconv: reading 100%' "$TMP/p1$m.err"; then
+            pass "progress forced $m"
+        else
+            fail "progress forced $m" "$(tr '\r' '\n' < "$TMP/p1$m.err" | head -3)"
+        fi
+        conv p2 $m 2> "$TMP/p2$m.err"
+        if [ -s "$TMP/p2$m.err" ]; then fail "progress not on a pipe $m" "$(head -c 200 "$TMP/p2$m.err")"
+        else pass "progress not on a pipe $m"; fi
+        conv t0 $m MEMSCOPE_THREADS=0 2>/dev/null
+        conv t1 $m MEMSCOPE_THREADS=1 2>/dev/null
+        [ "$m" = --html ] && for f in p1 p2 t0 t1; do grep 'id="msdata"' "$TMP/$f$m" > "$TMP/$f$m.d"; mv "$TMP/$f$m.d" "$TMP/$f$m"; done
+        a="$TMP/p1$m"; b="$TMP/p2$m"; c="$TMP/t0$m"; d="$TMP/t1$m"
+        [ -s "$a" ] && cmp -s "$a" "$b" && pass "progress: same report $m" || fail "progress: same report $m" "differs"
+        [ -s "$c" ] && cmp -s "$c" "$d" && pass "one thread = two threads $m" || fail "one thread = two threads $m" "differs"
+    done
+else
+    fail "progress: record workload" "cannot build or record bench/convert/workload.c"
+fi
 rm -rf "$TMP"

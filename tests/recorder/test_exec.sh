@@ -1,0 +1,110 @@
+#!/bin/sh
+# Recorder and exec without fork (tests/progs/execer.c, recorder/lib/exec.c).
+# A recorded process that replaces itself with exec* must leave a complete
+# trace (END, LIVE_BLOCKS with leak classes, symbols) with its exact totals,
+# for every exec function; a failed exec must not stop the recording (the
+# events after it are in the same complete file); the exec'd program stays
+# passive unless `msrec run --follow-children`, which gives it its own file
+# (PATH with .exec<N> inserted, since the pid is the same); the exit status
+# of the final program passes through.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/common.sh"
+T=exec
+require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/execer" "$PROGS/leaks"
+P=$PROGS/execer
+
+# complete FILE / endline FILE: the "integrity" / "end" (reason) lines of msconv --info
+complete() { "$MSCONV" "$1" --info --lang en 2>/dev/null | sed -n 's/^integrity: *//p'; }
+endline() { "$MSCONV" "$1" --info --lang en 2>/dev/null | sed -n 's/^end: *\([a-z_ ]*[a-z]\).*/\1/p'; }
+nfiles() { ls "$1" | grep -c 'memscope$'; }
+
+record plain execer.plain - -- "$P" execve /bin/true
+check exec/plain-status 0 "$RC"
+
+# every exec function, the new image /bin/true (LD_PRELOAD, path with %p:
+# without the fix the file had no END and /bin/true, same pid, hit the
+# existing file: "exists, not recording")
+for fn in execve execv execvp execvpe execl execle execlp fexecve; do
+    n=exec/$fn
+    d=$TMP/$fn; mkdir -p "$d"
+    tgt=/bin/true; [ $fn = execvp ] || [ $fn = execlp ] && tgt=true
+    record preload execer.$fn "$d/x.%p.memscope" -- "$P" $fn $tgt
+    check $n/exit-status 0 "$RC"
+    check $n/one-file 1 "$(nfiles "$d")"
+    check $n/no-stderr "" "$(cat "$TMP/execer.$fn.err")"
+    f=$(ls "$d"/*.memscope 2>/dev/null | head -1)
+    check_trace $n "$f" || continue
+    check $n/complete complete "$(complete "$f")"
+    check $n/end-reason stopped "$(endline "$f")"
+    check_totals $n "$f.json" 4 1 2277 1777 3
+    check_count $n/lost-777-definite "$f.json" 1 size=777 leak_class=definite
+    check_count $n/kept-500-reachable "$f.json" 2 size=500 leak_class=reachable
+    check_frame $n/stack-777-before_exec "$f.json" before_exec size=777
+done
+
+# a failed exec first (ENOENT, or EACCES for fexecve on /dev/null): the
+# recording goes on in the same file, then the real exec finishes it
+for fn in execve execvp execl fexecve; do
+    n=exec/fail-first-$fn
+    d=$TMP/ff$fn; mkdir -p "$d"
+    record preload execer.ff$fn "$d/x.%p.memscope" -- "$P" --fail-first $fn "$PROGS/leaks"
+    check $n/exit-status 3 "$RC"
+    check $n/failed-exec-returned "execer: failed exec returned -1" "$(grep '^execer: failed' "$TMP/execer.ff$fn.out")"
+    check $n/one-file 1 "$(nfiles "$d")"
+    f=$(ls "$d"/*.memscope 2>/dev/null | head -1)
+    check_trace $n "$f" || continue
+    check $n/complete complete "$(complete "$f")"
+    check_totals $n "$f.json" 6 2 11165 6221 4
+    check_count $n/after-failed-exec-4444 "$f.json" 2 size=4444
+    check_frame $n/stack-4444-after_failed_exec "$f.json" after_failed_exec size=4444
+done
+
+# exec fails for good: the process goes on and exits normally
+d=$TMP/never; mkdir -p "$d"
+record preload execer.never "$d/x.memscope" -- "$P" --fail-first execv /nonexistent/prog
+check exec/never/exit-status 99 "$RC"
+if check_trace exec/never "$d/x.memscope"; then
+    check exec/never/complete complete "$(complete "$d/x.memscope")"
+    check exec/never/end-reason "exit status" "$(endline "$d/x.memscope")"
+    check_totals exec/never "$d/x.memscope.json" 6 2 11165 6221 4
+fi
+
+# msrec run without --follow-children: only the first image records
+d=$TMP/nofollow; mkdir -p "$d"
+record plain execer.nf - -- "$MSREC" run -q -o "$d/x.%p.memscope" -- "$P" execv "$PROGS/leaks"
+check exec/msrec/exit-status 3 "$RC"
+check exec/msrec/one-file 1 "$(nfiles "$d")"
+check exec/msrec/no-stderr "" "$(cat "$TMP/execer.nf.err")"
+f=$(ls "$d"/*.memscope 2>/dev/null | head -1)
+if check_trace exec/msrec "$f"; then
+    check exec/msrec/complete complete "$(complete "$f")"
+    check_totals exec/msrec "$f.json" 4 1 2277 1777 3
+fi
+
+# --follow-children: execer -> execer -> leaks, one file per image
+d=$TMP/follow; mkdir -p "$d"
+record plain execer.fo - -- "$MSREC" run -q --follow-children -o "$d/x.%p.memscope" -- \
+    "$P" execv "$P" execvp "$PROGS/leaks"
+check exec/follow/exit-status 3 "$RC"
+check exec/follow/three-files 3 "$(nfiles "$d")"
+pid=$(ls "$d" | sed -n 's/^x\.\([0-9]*\)\.memscope$/\1/p')
+for f in "$d/x.$pid.memscope" "$d/x.$pid.exec1.memscope"; do
+    n=exec/follow/$(basename "$f" .memscope | sed 's/^x\.[0-9]*/x/')
+    check_trace $n "$f" || continue
+    check $n/complete complete "$(complete "$f")"
+    check_totals $n "$f.json" 4 1 2277 1777 3
+done
+f=$d/x.$pid.exec2.memscope
+if check_trace exec/follow/leaks "$f"; then
+    check exec/follow/leaks/complete complete "$(complete "$f")"
+    check exec/follow/leaks/end-reason "exit status" "$(endline "$f")"
+    check exec/follow/leaks/leaked_memory 6000 "$(sumval "$f.json" leaked_memory)"
+    check_frame exec/follow/leaks/stack-1000-leak_three "$f.json" leak_three size=1000
+fi
+
+# --follow-children with a fixed path (no %p): FILE, then FILE.exec1
+d=$TMP/fixed; mkdir -p "$d"
+record plain execer.fx - -- "$MSREC" run -q --follow-children -o "$d/out.memscope" -- "$P" execve "$PROGS/leaks"
+check exec/follow-fixed/files "out.exec1.memscope out.memscope" "$(ls "$d" | grep 'memscope$' | sort | tr '\n' ' ' | sed 's/ $//')"
+check exec/follow-fixed/exit-status 3 "$RC"
+rm -rf "$TMP"
