@@ -205,34 +205,31 @@ static void on_block(void *ctx, const ms_heap_block *b)
     ms_hv_site_x *sx = site_x(v, b->site);
     if (!sx) { v->oom = 1; return; }
     if (b->size < sx->min_size) sx->min_size = b->size;
+    size_t k = b->size ? (size_t)(64 - __builtin_clzll(b->size)) : 0;   /* bit length */
+    v->size_count[k]++;
+    v->size_bytes[k] += b->size;
+    size_t lk = MS_HV_LIFE_BUCKETS;
+    bucket_add(v, b->t_alloc, (int64_t)b->size);
+    moment_add(v, b->site, b->t_alloc, (int64_t)b->size);
     if (b->freed) {
+        /* one branch for everything a freed block adds (hot: most blocks) */
         uint64_t life = b->t_free >= b->t_alloc ? b->t_free - b->t_alloc : 0;
         sx->freed++;
         sx->life_sum += life;
         if (life > sx->life_max) sx->life_max = life;
+        uint64_t hz = v->hinfo->clock_hz;
+        if (hz != v->life_hz || !v->life_ready) life_thresholds(v, hz);
+        lk = 0;
+        while (lk + 1 < v->life_lim && life >= v->life_min_ticks[lk + 1]) lk++;
+        bucket_add(v, b->t_free, -(int64_t)b->size);
+        moment_add(v, b->site, b->t_free, -(int64_t)b->size);
     } else {
         uint32_t c = b->leak_class < 6 ? b->leak_class : MS_LEAK_UNKNOWN;
         sx->leak_blocks[c]++;
         sx->leak_bytes[c] += b->size;
     }
-    size_t k = b->size ? (size_t)(64 - __builtin_clzll(b->size)) : 0;   /* bit length */
-    v->size_count[k]++;
-    v->size_bytes[k] += b->size;
-    size_t lk = MS_HV_LIFE_BUCKETS;
-    if (b->freed) {
-        uint64_t hz = ms_heap_get_info(v->heap)->clock_hz;
-        if (hz != v->life_hz || !v->life_ready) life_thresholds(v, hz);
-        uint64_t dt = b->t_free >= b->t_alloc ? b->t_free - b->t_alloc : 0;
-        lk = 0;
-        while (lk + 1 < v->life_lim && dt >= v->life_min_ticks[lk + 1]) lk++;
-    }
     v->life_count[lk]++;
     v->life_bytes[lk] += b->size;
-
-    bucket_add(v, b->t_alloc, (int64_t)b->size);
-    if (b->freed) bucket_add(v, b->t_free, -(int64_t)b->size);
-    moment_add(v, b->site, b->t_alloc, (int64_t)b->size);
-    if (b->freed) moment_add(v, b->site, b->t_free, -(int64_t)b->size);
 
     if (b->var_name || b->type_name) {
         v->labeled_blocks++;
@@ -475,6 +472,7 @@ int ms_hview_load(ms_hview **out, const char *path)
     if (e) { free(v); return e; }
     ms_heap_opts ho = { on_block, v };
     if ((e = ms_heap_new(&v->heap, &ho))) { ms_reader_close(r); ms_hview_free(v); return e; }
+    v->hinfo = ms_heap_get_info(v->heap);
     /* the pump reads on this thread (and reports ms_heap_progress per
      * record) while the replay below runs on a second one */
     e = ms_pump_run(r, pump_record, pump_events, v);

@@ -88,6 +88,7 @@ typedef struct ms_hview {
     unsigned bucket_shift, moment_shift;   /* log2 of bucket/moment_ticks   */
     uint64_t life_min_ticks[MS_HV_LIFE_BUCKETS];   /* per lifetime floor    */
     uint64_t life_hz;
+    const ms_heap_info *hinfo;             /* the replay's, for clock_hz    */
     size_t life_lim;                       /* floors below it are reachable */
     int life_ready;
     size_t cap_samples, cap_marks;

@@ -23,6 +23,7 @@
 #define PB_RECORDS 32                  /* other records per batch            */
 #define PB_ARENA 16384                 /* bytes of copied strings per batch  */
 #define PB_SLOTS 256                   /* batches in flight, at most         */
+#define PB_DEPTH 32                    /* ... while SYNC windows are short   */
 #define PUMP_MIN_BYTES (1u << 20)      /* smaller files: one thread          */
 
 typedef struct pitem {
@@ -52,8 +53,13 @@ typedef struct pump {
     ms_pump_events_fn on_events;
     void *ctx;
     int threaded;
-    pbatch *b[PB_SLOTS];               /* allocated when first needed        */
+    pbatch *b[PB_SLOTS];               /* ring of full batches               */
+    pbatch *freeb[PB_SLOTS + 1];       /* consumed batches, newest on top    */
+    unsigned nfree;
     unsigned head, tail, nfull;        /* ring: consumer head, producer tail */
+    unsigned depth;                    /* reader: batches in flight allowed  */
+    unsigned wake_at;                  /* wake the reader when nfull < this  */
+    uint64_t since_sync;               /* reader: events since the last SYNC */
     int stop, err;                     /* consumer error: stop reading       */
     pthread_mutex_t mu;
     pthread_cond_t cv_full, cv_free;
@@ -87,9 +93,10 @@ static void *consumer(void *arg)
         int end = b->end;
         pthread_mutex_lock(&p->mu);
         if (e && !p->stop) { p->stop = 1; p->err = e; }
+        p->freeb[p->nfree++] = b;
         p->head = (p->head + 1) % PB_SLOTS;
         p->nfull--;
-        pthread_cond_signal(&p->cv_free);
+        if (p->nfull < p->wake_at) pthread_cond_signal(&p->cv_free);
         pthread_mutex_unlock(&p->mu);
         if (end) return NULL;
     }
@@ -119,12 +126,17 @@ static int add_event(pbatch *b, const ms_event *ev)
 
 /* Hand the current batch over and get an empty one. wait = 1: also wait
  * until the consumer has finished every batch (the last record points into
- * the reader). The ring is deep (PB_SLOTS) because the consumer works in
- * bursts: the replay delivers a whole SYNC window at once, and meanwhile
- * the reader should keep reading the next window instead of blocking.
- * Batches are allocated the first time the ring gets that deep, so memory
- * follows the SYNC window size, never the event count. Returns the
- * consumer's error, if any. */
+ * the reader). The consumer works in bursts (the replay delivers a whole
+ * SYNC window at once) and meanwhile the reader keeps reading the next
+ * window into the ring. PB_DEPTH batches (2 MiB) cover a few windows of a
+ * trace with a SYNC per writer epoch (~16 K events each); a deeper ring
+ * only lets the reader run further ahead into memory that has left the
+ * caches by the time the consumer reads it (~4% of both threads on the
+ * bench trace). A trace with longer windows (SYNC only every 50 ms, as
+ * older recorders wrote) needs the reader to read on during a whole burst,
+ * so the depth goes up to PB_SLOTS once a window outgrows half of it.
+ * Batches are allocated the first time the ring gets that deep. Returns
+ * the consumer's error, if any. */
 static int publish(pump *p, pbatch **cur, int wait)
 {
     if (!p->threaded) {
@@ -134,23 +146,35 @@ static int publish(pump *p, pbatch **cur, int wait)
         return p->err;
     }
     pthread_mutex_lock(&p->mu);
+    p->b[p->tail] = *cur;
     p->tail = (p->tail + 1) % PB_SLOTS;
     p->nfull++;
     pthread_cond_signal(&p->cv_full);
-    while (p->nfull == PB_SLOTS || (wait && p->nfull)) pthread_cond_wait(&p->cv_free, &p->mu);
-    int e = p->err;
-    pthread_mutex_unlock(&p->mu);
-    if ((*cur)->end) return e;       /* the last batch: no next one        */
-    if (!p->b[p->tail] && !(p->b[p->tail] = malloc(sizeof *p->b[0]))) {
-        /* no memory for more look-ahead: wait for the slot before */
-        unsigned prev = (p->tail + PB_SLOTS - 1) % PB_SLOTS;
-        pthread_mutex_lock(&p->mu);
-        while (p->nfull) pthread_cond_wait(&p->cv_free, &p->mu);
-        pthread_mutex_unlock(&p->mu);
-        p->b[p->tail] = p->b[prev];
-        p->b[prev] = NULL;
+    if (p->nfull >= p->depth) {
+        /* full: sleep until half of it is consumed, not one wake-up per
+         * batch (those cost a futex call each and, with other processes
+         * on the cores, a trip through the scheduler) */
+        p->wake_at = p->depth / 2 + 1;
+        while (p->nfull >= p->wake_at) pthread_cond_wait(&p->cv_free, &p->mu);
     }
-    *cur = p->b[p->tail];
+    p->wake_at = 1;
+    while (wait && p->nfull) pthread_cond_wait(&p->cv_free, &p->mu);
+    p->wake_at = 0;
+    int e = p->err;
+    int end = (*cur)->end;
+    pbatch *n = !end && p->nfree ? p->freeb[--p->nfree] : NULL;
+    pthread_mutex_unlock(&p->mu);
+    if (end) return e;               /* the last batch: no next one        */
+    if (!n && !(n = malloc(sizeof *n))) {
+        /* no memory for more look-ahead: wait for a consumed batch */
+        pthread_mutex_lock(&p->mu);
+        p->wake_at = PB_SLOTS + 1;
+        while (!p->nfree) pthread_cond_wait(&p->cv_free, &p->mu);
+        p->wake_at = 0;
+        n = p->freeb[--p->nfree];
+        pthread_mutex_unlock(&p->mu);
+    }
+    *cur = n;
     reset(*cur);
     return e;
 }
@@ -216,7 +240,9 @@ int ms_pump_run(ms_reader *r, ms_pump_record_fn on_record, ms_pump_events_fn on_
     if (!p) return MS_ENOMEM;
     p->on_record = on_record; p->on_events = on_events; p->ctx = ctx;
     p->threaded = use_threads(r);
-    if (!(p->b[0] = malloc(sizeof *p->b[0]))) { free(p); return MS_ENOMEM; }
+    p->depth = PB_DEPTH;
+    pbatch *cur = malloc(sizeof *cur);
+    if (!cur) { free(p); return MS_ENOMEM; }
     pthread_t th;
     if (p->threaded) {
         if (pthread_mutex_init(&p->mu, NULL)) p->threaded = 0;
@@ -230,7 +256,6 @@ int ms_pump_run(ms_reader *r, ms_pump_record_fn on_record, ms_pump_events_fn on_
             }
         }
     }
-    pbatch *cur = p->b[0];
     reset(cur);
     const ms_record *rec;
     uint64_t nrec = 0;
@@ -238,9 +263,11 @@ int ms_pump_run(ms_reader *r, ms_pump_record_fn on_record, ms_pump_events_fn on_
     while (!cerr && (e = ms_reader_next(r, &rec)) == 1) {
         if (prog) ms_heap_progress(r, &nrec);
         if (rec->type == MS_REC_EVENT) {
+            if (++p->since_sync > (uint64_t)PB_DEPTH / 2 * PB_EVENTS) p->depth = PB_SLOTS;
             if (add_event(cur, &rec->u.event)) cerr = publish(p, &cur, 0);
             continue;
         }
+        if (rec->type == MS_REC_SYNC) p->since_sync = 0;
         int c = add_copy(cur, rec);
         if (c == 0) {
             if ((cerr = publish(p, &cur, 0))) break;
@@ -265,7 +292,8 @@ int ms_pump_run(ms_reader *r, ms_pump_record_fn on_record, ms_pump_events_fn on_
         publish(p, &cur, 0);
     }
     int ce = p->err;
-    for (size_t i = 0; i < PB_SLOTS; i++) free(p->b[i]);
+    if (p->threaded) for (unsigned i = 0; i < p->nfree; i++) free(p->freeb[i]);   /* every batch, cur too */
+    else free(cur);
     free(p);
     if (ce) return ce;                /* the consumer failed first in file order */
     return e < 0 ? e : 0;

@@ -17,10 +17,12 @@
  * error detail (ms_reader_open_error) and the load progress hooks of heap.h
  * (ms_heap_progress is called here once per record).
  *
- * Memory: the batches in flight, at most PB_SLOTS (pump.c) of about 80 KiB
- * (2048 packed events, 32 bytes each), allocated as the consumer falls
+ * Memory: the batches in flight, at most PB_DEPTH (32, pump.c) of about
+ * 80 KiB (2048 packed events, 32 bytes each), up to PB_SLOTS (256) in a
+ * trace whose SYNC windows are longer, allocated as the consumer falls
  * behind: it replays a whole SYNC window at once, so this follows the
- * window, never the number of events. */
+ * window, never the number of events. Consumed batches are reused newest
+ * first, so the ones in use stay in the caches. */
 #ifndef MS_PUMP_H
 #define MS_PUMP_H
 #include <stddef.h>

@@ -11,7 +11,8 @@
 #include <string.h>
 
 /* Buffered events are packed (replay.h): a stream holds every event of a
- * SYNC window (hundreds of thousands), so this halves the memory and the
+ * SYNC window (~16 K with a SYNC per recorder epoch, hundreds of thousands
+ * in older traces), so this halves the memory and the
  * bytes written and read back per event. Whole events (full entries, and
  * events of another tid than the stream's, as labels) sit in the stream's
  * side array; a full entry's size is its absolute side index. */
@@ -220,9 +221,9 @@ int ms_replay_push_packed(ms_replay *r, uint64_t tid, const ms_replay_packed *ev
     if (reserve(s, n)) return MS_ENOMEM;
     cev *c = s->ev + s->n;
     uint64_t late = 0, lim = r->stats.syncs ? r->barrier : 0;
+    memcpy(c, ev, n * sizeof *c);
     for (size_t i = 0; i < n; i++) {
-        if (!ev[i].full) c[i] = ev[i];
-        else if (store(s, c + i, &side[ev[i].size])) { s->n += i; return MS_ENOMEM; }
+        if (ev[i].full && store(s, c + i, &side[ev[i].size])) { s->n += i; return MS_ENOMEM; }
         late += ev[i].time < lim;
     }
     s->n += n;

@@ -15,9 +15,10 @@
 # Environment: BENCH_CONVERT_N (allocations, default 5100000 = ~10.2 M
 # events; the target needs >= 10 M), BENCH_REPEAT (converter runs: best of
 # N, default 1), BENCH_RESULTS=FILE (also write the table as Markdown into
-# FILE, replacing an earlier "### Converters" section there; bench/RESULTS.md
-# is made with BENCH_RESULTS=bench/RESULTS.md after bench/heap.sh, which
-# rewrites the whole file).
+# FILE, replacing an earlier "### Converters" section there and keeping the
+# rest; bench/RESULTS.md is made with BENCH_RESULTS=bench/RESULTS.md after
+# bench/heap.sh, which rewrites its marked tables (or the whole file when
+# the markers are missing): bench/run.sh runs heap.sh first, then this).
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 BUILD=${BUILD:-build}

@@ -15,7 +15,11 @@
 # BENCH_TOOLS (default "none fp libunwind heaptrack massif"),
 # BENCH_WORKLOADS (default "pairs1 pairs2 live grow"), BENCH_REPEAT (memscope
 # runs: best of N, default 1; the uninstrumented run is always best of 3),
-# BENCH_RESULTS=FILE (also write the table there as Markdown).
+# BENCH_RESULTS=FILE (also write the table there as Markdown: between the
+# "heap.sh tables" marker comments when FILE has them, keeping the rest of
+# FILE, e.g. bench/convert.sh's "### Converters"; else FILE is written whole).
+# MEMSCOPE_* variables in the environment reach the memscope runs (e.g.
+# MEMSCOPE_SYMBOL_WARMUP=0 to compare).
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 BUILD=${BUILD:-build}
@@ -96,7 +100,10 @@ mib() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a - b) / 1024 }'; }
 bpe() { awk -v s="$1" -v e="$2" 'BEGIN { if (e <= 0) print "-"; else if (s / e < 0.1) printf "%.3f", s / e; else printf "%.2f", s / e }'; }
 fsize() { [ -f "$1" ] && stat -c %s "$1" || echo 0; }
 
-echo "heap recorder benchmark: $(nproc) cores, $(uname -r), scale $SCALE, best of $REPEAT, load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u +%Y-%m-%dT%H:%MZ)"
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg); DATE0=$(date -u +%Y-%m-%dT%H:%MZ)
+BEGIN_MARK="<!-- heap.sh tables: begin (rewritten by BENCH_RESULTS=bench/RESULTS.md sh bench/heap.sh) -->"
+END_MARK="<!-- heap.sh tables: end -->"
+echo "heap recorder benchmark: $(nproc) cores, $(uname -r), scale $SCALE, best of $REPEAT, load $LOAD0, $DATE0"
 printf '%-8s %-20s %8s %9s %9s %10s  %s\n' workload tool "wall s" ratio "B/event" "xRSS MiB" note
 for w in $WORKLOADS; do
     cmd=$(cmd_of "$w" "$SCALE")
@@ -200,6 +207,9 @@ done
 
 if [ -n "${BENCH_RESULTS:-}" ]; then
     {
+        echo "$BEGIN_MARK"
+        echo "Run: $(nproc) cores, $(uname -r), scale $SCALE, best of $REPEAT, load $LOAD0, $DATE0"
+        echo
         echo "| workload | tool | wall s | vs uninstrumented | trace bytes/event | extra RSS MiB | note |"
         echo "|---|---|---:|---:|---:|---:|---|"
         awk -F'|' '{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n" }' "$ROWS"
@@ -207,6 +217,18 @@ if [ -n "${BENCH_RESULTS:-}" ]; then
         echo "| target | | measured |"
         echo "|---|---|---|"
         cat "$TARGETS"
-    } > "$BENCH_RESULTS"
+        echo "$END_MARK"
+    } > "$TMP/tables.md"
+    # Only the region between the markers is heap.sh's: the prose around it
+    # and sections other scripts maintain (bench/convert.sh's "### Converters")
+    # are kept. A file without the markers is written whole.
+    if [ -f "$BENCH_RESULTS" ] && grep -qF "$BEGIN_MARK" "$BENCH_RESULTS" && grep -qF "$END_MARK" "$BENCH_RESULTS"; then
+        awk -v b="$BEGIN_MARK" -v e="$END_MARK" -v t="$TMP/tables.md" '
+            $0 == b { while ((getline l < t) > 0) print l; skip = 1; next }
+            $0 == e { skip = 0; next }
+            !skip' "$BENCH_RESULTS" > "$TMP/results.md" && cat "$TMP/results.md" > "$BENCH_RESULTS"
+    else
+        cat "$TMP/tables.md" > "$BENCH_RESULTS"
+    fi
     echo "table written to $BENCH_RESULTS"
 fi

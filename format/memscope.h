@@ -240,6 +240,7 @@ typedef struct ms_sync {              /* MS_REC_SYNC: ordering barrier        */
 #define MS_END_UEXIT   2              /* _exit()                              */
 #define MS_END_STOPPED 3              /* recording stopped by request         */
 #define MS_END_SNAPSHOT 4             /* end of a snapshot file               */
+#define MS_END_EXEC    5              /* image replaced by exec* (v1.1)       */
 
 typedef struct ms_end {               /* MS_REC_END: last record of a file    */
     uint64_t time;

@@ -88,6 +88,7 @@ static const char *end_reason(uint32_t r)
     case MS_END_UEXIT: return "_exit";
     case MS_END_STOPPED: return "stopped";
     case MS_END_SNAPSHOT: return "end of snapshots";
+    case MS_END_EXEC: return "exec";
     default: return "unknown";
     }
 }

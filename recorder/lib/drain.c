@@ -17,10 +17,13 @@
  * wait for compression. Why this order: the app thread is the critical path
  * and the writer's work per event (~15-20 ns) is about the app's, so the
  * ring must be freed as early as possible. Every 50 ms it adds
- * SAMPLE and SYNC{T} and flushes, so a kill -9 loses at most ~50 ms.
+ * SAMPLE and SYNC{T} and flushes, so a kill -9 loses at most ~50 ms; the
+ * other epochs end with SYNC{T} too, so readers merge short windows.
  * msr_finish (exit, _exit, fatal signal) stops the thread and does a last
  * epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes),
  * SYMBOLs and END; on the crash path the writer goes raw (no zstd).
+ * A second, short-lived thread (the symbol warm-up, below) loads the debug
+ * info for the SYMBOL records during the run, so the exit does not.
  */
 #include "recorder_internal.h"
 #include "inspect.h"
@@ -56,6 +59,8 @@ static unsigned long long dl_adds = ~0ull, dl_subs = ~0ull;
 
 static void write_symbols(void);
 static uint64_t sym_nodes_done, last_sym_ns;   /* incremental symbols */
+static int warm_dropped;                       /* see the warm-up thread */
+#define WARM_MAX_TABLE ((size_t)4 << 20)       /* live table bytes */
 static uint64_t *sym_set;
 static size_t sym_cap, sym_used;
 
@@ -801,6 +806,13 @@ static void epoch(int kind, int timer)
         }
     }
 
+    /* A big live table: drop the warm-up's debug info (~16 MiB for libc)
+     * so that it does not add to the table's peak; the exit loads it again
+     * after the table is freed, as it did before the warm-up existed. */
+    if (kind == EP_NORMAL && !warm_dropped && lt_cap * sizeof *lt >= WARM_MAX_TABLE) {
+        msr_warm_stop();
+        if (msr_symbols_drop()) warm_dropped = 1;
+    }
     if (timer && kind == EP_NORMAL && msr_mono_ns() - last_sym_ns > 1000000000ull) {
         if (last_sym_ns) write_symbols();
         last_sym_ns = msr_mono_ns();
@@ -811,6 +823,13 @@ static void epoch(int kind, int timer)
         if (sync_ok) write_sync(ts);
         ms_writer_flush(msr_writer);
         last_sync_ns = msr_mono_ns();
+    } else if (sync_ok) {
+        /* Every other epoch (a ring half full) also ends with SYNC{T}: all
+         * events with time < T were cut above and written before it, so a
+         * reader's merge window is one epoch (tens of thousands of events)
+         * instead of 50 ms of them. No flush: the record goes out with the
+         * next chunk, still before any later EVENTS chunk (spec 8.3). */
+        write_sync(T);
     }
 }
 
@@ -850,6 +869,119 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Symbol warm-up thread                                                    */
+/* ------------------------------------------------------------------------ */
+/* Loading the debug info the SYMBOL records need (libdw inflates libc's
+ * compressed separate debug info: ~30 ms) used to fall on the exit path of
+ * every run. This thread ("memscope-sym": all signals blocked, ignored by
+ * the leak scan, recorder guard held, asleep but for ~30 ms of CPU) waits
+ * WARM_DELAY_MS after start-up (a program that is done by then pays nothing
+ * more), then hands the unique ips of the stack nodes
+ * published so far to msr_symbols_warm, and again for new ones after 5,
+ * 10, 20 ... up to WARM_PERIOD_MS, so the exit (and the writer's batches) only symbolize with the
+ * debug info already loaded. It writes nothing: the SYMBOL records stay the
+ * writer's, so a kill -9 loses nothing more than before. msr_finish and
+ * exec.c's finishing fork stop it (msr_warm_stop: it quits at its next ip;
+ * a load in progress is waited for through symbols.c's lock). When the
+ * live table outgrows WARM_MAX_TABLE the epoch stops it and drops the
+ * loaded debug info (msr_symbols_drop), which would otherwise add ~16 MiB
+ * to the table's peak RSS (the live workload: 24 -> 40 MiB extra); such a
+ * run pays the load at exit again, after the table is freed. Not niced:
+ * the exit may have to wait for its load to complete, and a nice-19 thread
+ * on a loaded machine made a 20 ms program take up to 2.4 s (measured); at
+ * nice 0 the worst case is the old cost, the work done at exit. */
+#define WARM_DELAY_MS 1
+#define WARM_PERIOD_MS 200      /* between batches; from 5 ms, doubling */
+static _Atomic int warm_stop;
+static _Atomic uint32_t warm_word;      /* futex: bumped to wake the thread */
+
+static void warm_sleep(unsigned ms)
+{
+    uint32_t w = atomic_load(&warm_word);
+    if (atomic_load(&warm_stop)) return;
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    syscall(SYS_futex, &warm_word, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
+}
+
+static void *warm_main(void *arg)
+{
+    (void)arg;
+    msr_tls.guard = 1;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    prctl(PR_SET_NAME, (unsigned long)"memscope-sym", 0, 0, 0);
+    int tid = msr_gettid();
+    msr_leak_ignore_thread(tid);
+    warm_sleep(WARM_DELAY_MS);
+    size_t cap = 0, used = 0;        /* the unique ips seen: open addressing */
+    uint64_t *set = NULL, done = 0;
+    unsigned period = 5;
+    while (!atomic_load(&warm_stop)) {
+        uint64_t count = atomic_load_explicit(&msr_nodes_count, memory_order_acquire);
+        if (count > done) {
+            size_t need = (size_t)(used + (count - done)) * 2 + 1024;
+            if (need > cap) {
+                size_t ncap = 4096;
+                while (ncap < need) ncap *= 2;
+                uint64_t *ns = msr_alloc(ncap * sizeof *ns);
+                if (!ns) break;
+                for (size_t i = 0; i < cap; i++) {
+                    if (!set[i]) continue;
+                    size_t j = (size_t)((set[i] * 0x9E3779B97F4A7C15ull) >> 20) & (ncap - 1);
+                    while (ns[j]) j = (j + 1) & (ncap - 1);
+                    ns[j] = set[i];
+                }
+                msr_free(set);
+                set = ns;
+                cap = ncap;
+            }
+            uint64_t *batch = msr_alloc((size_t)(count - done) * sizeof *batch);
+            if (!batch) break;
+            size_t k = 0;
+            for (uint64_t i = done; i < count; i++) {
+                uint64_t ip = msr_nodes[i].ip;
+                if (!ip) continue;
+                size_t j = (size_t)((ip * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+                while (set[j] && set[j] != ip) j = (j + 1) & (cap - 1);
+                if (set[j]) continue;
+                set[j] = ip;
+                used++;
+                batch[k++] = ip;
+            }
+            done = count;
+            msr_symbols_warm(batch, k, &warm_stop);
+            msr_free(batch);
+        }
+        warm_sleep(period);
+        period = period * 2 > WARM_PERIOD_MS ? WARM_PERIOD_MS : period * 2;
+    }
+    msr_free(set);
+    return NULL;
+}
+
+static void warm_start(void)
+{
+    const char *e = getenv("MEMSCOPE_SYMBOL_WARMUP");
+    if (e && e[0] == '0') return;
+    atomic_store(&warm_stop, 0);
+    pthread_t th;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, 512 * 1024);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&th, &a, warm_main, NULL) != 0) {}
+    pthread_attr_destroy(&a);
+}
+
+void msr_warm_stop(void)
+{
+    atomic_store(&warm_stop, 1);
+    atomic_fetch_add(&warm_word, 1);
+    syscall(SYS_futex, &warm_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 int msr_drain_start(void)
 {
     atomic_store(&writer_stop, 0);
@@ -861,6 +993,7 @@ int msr_drain_start(void)
     pthread_attr_destroy(&a);
     writer_running = r == 0;
     atomic_store(&msr_writer_alive, r == 0);
+    if (r == 0) warm_start();
     return r == 0 ? 0 : -1;
 }
 
@@ -869,6 +1002,7 @@ void msr_drain_atfork_child(int follow)
 {
     atomic_store(&msr_writer_lock.owner, 0);
     atomic_store(&q_lock.owner, 0);
+    msr_symbols_atfork_child();
     writer_running = 0;
     atomic_store(&msr_writer_alive, 0);
     msr_thread *me = msr_tls.t;
@@ -901,6 +1035,7 @@ void msr_drain_atfork_child(int follow)
     msr_meta_written = 0;
     sym_nodes_done = 0;
     last_sym_ns = 0;
+    warm_dropped = 0;
     if (sym_cap) memset(sym_set, 0, sym_cap * sizeof *sym_set);
     sym_used = 0;
     memset(&st, 0, sizeof st);
@@ -1089,6 +1224,8 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     }
     int saved_guard = msr_tls.guard;
     msr_tls.guard = 1;
+    uint64_t fin0 = msr_mono_ns();
+    msr_warm_stop();
     atomic_store(&writer_stop, 1);
     atomic_store(&msr_writer_alive, 0);
     msr_wake_writer();
@@ -1119,10 +1256,19 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
             msr_say("debug: ", line, "");
         }
     }
+    uint64_t f0 = msr_mono_ns(), f1 = f0, f2 = f0;
     if (!crash) {
         msr_procmaps_write(msr_writer, now);
         write_live_blocks(now);
+        f1 = msr_mono_ns();
         write_symbols();
+        f2 = msr_mono_ns();
+        if (dbg && *dbg == '1') {
+            char line[120];
+            snprintf(line, sizeof line, "finish: maps+live blocks %.2f ms, symbols %.2f ms",
+                     (double)(f1 - f0) / 1e6, (double)(f2 - f1) / 1e6);
+            msr_say("debug: ", line, "");
+        }
     }
     ms_writer_flush(msr_writer);       /* END.n_chunks: the chunks before its own */
     ms_record r;
@@ -1166,6 +1312,12 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         }
         *o = 0;
         msr_say("wrote ", msr_cfg.path, msg);
+    }
+    if (!crash && dbg && *dbg == '1') {
+        char line[80];
+        snprintf(line, sizeof line, "finish: %.2f ms in all (before reports)",
+                 (double)(msr_mono_ns() - fin0) / 1e6);
+        msr_say("debug: ", line, "");
     }
     atomic_store(&msr_mode, MSR_DONE);
     msr_lock_release(&msr_writer_lock);

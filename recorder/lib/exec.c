@@ -6,13 +6,15 @@
  * these wrappers a recorded process that execs (no fork) loses its pending
  * events and leaves a file without LIVE_BLOCKS, MAPS, SYMBOLs and END.
  * Before the real exec the wrapper finishes the trace as at exit, with END
- * reason "stopped" (MS_END_STOPPED: the format has no exec reason).
+ * reason "exec" (MS_END_EXEC, format 1.1; detail 0).
  *
  * A failed exec (it returns -1 and the old image goes on) must not lose
  * later events nor leave a finished file that then grows. So the finishing
  * is done by a forked copy of the process and undone if the exec fails:
  *   1. let the writer thread drain every event published so far, then hold
- *      the writer lock (the writer thread stops writing);
+ *      the writer lock (the writer thread stops writing) and the symbol lock
+ *      (symbols.c's warm-up thread stops, so the child inherits its loaded
+ *      debug info in a consistent state);
  *   2. fork (control.c's fork handlers stand aside: msr_exec_forking); the
  *      child runs msr_finish on its copy of the recorder state — last
  *      events, MAPS/PROC_MEM, LIVE_BLOCKS with leak classes, SYMBOLs, END —
@@ -239,7 +241,7 @@ static void finish_child(int fd)
     msr_stacks_atfork_child();
     msr_drain_atfork_child(0);   /* writer lock, thread list, no writer thread */
     atomic_store(&msr_exec_forking, 0);
-    msr_finish(MS_END_STOPPED, 0, 0);
+    msr_finish(MS_END_EXEC, 0, 0);
     char ok = msr_writer == NULL && atomic_load(&msr_mode) == MSR_DONE ? 'k' : 'x';
     ssize_t w = write(fd, &ok, 1);
     (void)w;
@@ -263,6 +265,8 @@ static int finish_for_exec(uint64_t *off)
     pid_t pid = -1;
     if (msr_out_fd >= 0 && pipe2(p, O_CLOEXEC) == 0) {
         atomic_store(&msr_exec_forking, 1);
+        msr_warm_stop();
+        msr_symbols_quiesce();       /* the child inherits a consistent session */
         msr_lock_take(&msr_stack_lock);
         msr_arena_atfork_prepare();
         pid = fork();
@@ -272,6 +276,7 @@ static int finish_for_exec(uint64_t *off)
         }
         msr_arena_atfork_parent();
         msr_lock_release(&msr_stack_lock);
+        msr_symbols_unquiesce();
         atomic_store(&msr_exec_forking, 0);
         close(p[1]);
         char ok = 0;
@@ -298,7 +303,7 @@ static int finish_for_exec(uint64_t *off)
         }
     }
     msr_lock_release(&msr_writer_lock);
-    msr_finish(MS_END_STOPPED, 0, 0);
+    msr_finish(MS_END_EXEC, 0, 0);
     return 2;
 }
 

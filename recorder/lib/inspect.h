@@ -48,6 +48,28 @@ void msr_modules_reset(void);
 /* Close the libdw sessions msr_symbols_write keeps open between calls. */
 void msr_symbols_reset(void);
 
+/* Symbolize ips into nothing, so that the kept libdw session has loaded the
+ * debug info they need (modules, aranges, CUs, line tables) before
+ * msr_symbols_write needs it; returns early once *stop is set. Serialized
+ * with msr_symbols_write by a lock of symbols.c (waits up to 100 ms for it:
+ * MS_EIO if not taken). Any thread; the caller holds the reentrancy guard. */
+int msr_symbols_warm(const uint64_t *ips, size_t n, const _Atomic int *stop);
+
+/* Close the kept libdw sessions (their memory goes back) if the lock is
+ * free within ~1 ms: 1 done, 0 busy (try again later). The next
+ * msr_symbols_write or msr_symbols_warm opens them anew. */
+int msr_symbols_drop(void);
+
+/* exec.c around its finishing fork: take (wait for) and release the lock
+ * of msr_symbols_warm/write, so the child inherits a consistent session. */
+void msr_symbols_quiesce(void);
+void msr_symbols_unquiesce(void);
+
+/* In a fork child: free the lock; if another thread of the parent held it
+ * (a warm-up in progress), abandon the kept session, which may be
+ * half-updated (never touched again; the next call opens a new one). */
+void msr_symbols_atfork_child(void);
+
 /* Read /proc/self/smaps (fallback: maps) and /proc/self/status and write a
  * MAPS record and a PROC_MEM record stamped with time. */
 int msr_procmaps_write(ms_writer *w, uint64_t time);

@@ -18,8 +18,23 @@
  * the process's mappings into the kept session (dwfl_report_begin ... end
  * keeps the modules that are still mapped at the same place, with their
  * parsed data, and drops the others), so dlopen/dlclose between calls are
- * seen. msr_symbols_reset (fork child) closes everything. */
+ * seen. msr_symbols_reset (fork child) closes everything.
+ *
+ * Warm-up: loading those indexes (libdw inflates the whole compressed
+ * separate debug info of libc, ~30 ms) used to fall on the exit path of
+ * every traced run. msr_symbols_warm (called by drain.c's low-priority
+ * warm-up thread a little after start-up, then for new ips) symbolizes ips
+ * into nothing, so the kept session's modules, aranges, CUs and line tables
+ * are loaded when the writer's batches and the exit need them; the SYMBOL
+ * records themselves are still written by the writer (batches and exit), so
+ * a kill -9 loses nothing more than before. A lock of this file serializes
+ * the warm-up with msr_symbols_write*. A fork child whose parent's warm-up
+ * held the lock abandons the kept session (it may be half-updated) and
+ * starts anew; exec.c's finishing fork holds the lock itself
+ * (msr_symbols_quiesce), so its child inherits the warm session. */
 #include <dlfcn.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <dwarf.h>
@@ -49,6 +64,36 @@ struct sym_ctx {
 };
 
 static char *debuginfo_path;
+
+/* Serializes every use of the kept context (writer batches, exit, the
+ * warm-up thread): owner tid or 0; waiters sleep 100 us at a time. */
+static _Atomic int sym_owner;
+static int sym_held_for_fork;    /* exec.c's fork holds the lock itself */
+
+/* 1 taken, 0 timeout, -1 already held by the caller. */
+static int sym_lock_for(unsigned ms)
+{
+    int me = (int)syscall(SYS_gettid), zero = 0;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (atomic_compare_exchange_strong(&sym_owner, &zero, me))
+            return 1;
+        if (zero == me)
+            return -1;
+        zero = 0;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 > (long)ms)
+            return 0;
+        struct timespec d = {0, 100000};
+        nanosleep(&d, NULL);
+    }
+}
+
+static void sym_unlock(void)
+{
+    atomic_store(&sym_owner, 0);
+}
 
 static const Dwfl_Callbacks live_cb = {
     .find_elf = dwfl_linux_proc_find_elf,
@@ -320,9 +365,15 @@ int msr_symbols_write_ex(ms_writer *w, const uint64_t *ips,
         return MS_EINVAL;
     if (n == 0)
         return 0;
+    int locked = sym_lock_for(60000);
+    if (locked == 0)
+        return MS_EIO;
     struct sym_ctx *c = ctx_get();
-    if (!c)
+    if (!c) {
+        if (locked == 1)
+            sym_unlock();
         return MS_ENOMEM;
+    }
     int rc = 0;
     ms_frame frames[SYM_MAX_FRAMES];
 
@@ -364,10 +415,67 @@ int msr_symbols_write_ex(ms_writer *w, const uint64_t *ips,
             break;
         }
     }
+    if (locked == 1)
+        sym_unlock();
     return rc;
 }
 
 int msr_symbols_write(ms_writer *w, const uint64_t *ips, size_t n)
 {
     return msr_symbols_write_ex(w, ips, NULL, n);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Warm-up (the helper thread is drain.c's)                                 */
+/* ------------------------------------------------------------------------ */
+int msr_symbols_warm(const uint64_t *ips, size_t n, const _Atomic int *stop)
+{
+    if (sym_lock_for(100) != 1)
+        return MS_EIO;
+    struct sym_ctx *c = atomic_load(stop) ? NULL : ctx_get();
+    ms_frame frames[SYM_MAX_FRAMES];
+    for (size_t i = 0; c && c->live && i < n && !atomic_load(stop); i++) {
+        uint64_t addr = ips[i] ? ips[i] - 1 : 0;
+        Dwfl_Module *mod = dwfl_addrmodule(c->live, addr);
+        c->used = 0;
+        c->nfree = 0;
+        if (mod)
+            symbolize(c, mod, addr, frames);
+        for (int k = 0; k < c->nfree; k++)
+            free(c->to_free[k]);
+    }
+    sym_unlock();
+    return 0;
+}
+
+int msr_symbols_drop(void)
+{
+    if (sym_lock_for(0) != 1)
+        return 0;
+    if (kept)
+        ctx_close(kept);
+    sym_unlock();
+    return 1;
+}
+
+void msr_symbols_quiesce(void)
+{
+    if (sym_lock_for(60000) == 1)
+        sym_held_for_fork = 1;
+}
+
+void msr_symbols_unquiesce(void)
+{
+    if (sym_held_for_fork) {
+        sym_held_for_fork = 0;
+        sym_unlock();
+    }
+}
+
+void msr_symbols_atfork_child(void)
+{
+    if (atomic_load(&sym_owner) != 0 && !sym_held_for_fork)
+        kept = NULL;          /* maybe half-updated: never touch it again */
+    sym_held_for_fork = 0;
+    atomic_store(&sym_owner, 0);
 }

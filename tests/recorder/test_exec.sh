@@ -35,7 +35,7 @@ for fn in execve execv execvp execvpe execl execle execlp fexecve; do
     f=$(ls "$d"/*.memscope 2>/dev/null | head -1)
     check_trace $n "$f" || continue
     check $n/complete complete "$(complete "$f")"
-    check $n/end-reason stopped "$(endline "$f")"
+    check $n/end-reason exec "$(endline "$f")"
     check_totals $n "$f.json" 4 1 2277 1777 3
     check_count $n/lost-777-definite "$f.json" 1 size=777 leak_class=definite
     check_count $n/kept-500-reachable "$f.json" 2 size=500 leak_class=reachable
@@ -54,6 +54,7 @@ for fn in execve execvp execl fexecve; do
     f=$(ls "$d"/*.memscope 2>/dev/null | head -1)
     check_trace $n "$f" || continue
     check $n/complete complete "$(complete "$f")"
+    check $n/end-reason exec "$(endline "$f")"
     check_totals $n "$f.json" 6 2 11165 6221 4
     check_count $n/after-failed-exec-4444 "$f.json" 2 size=4444
     check_frame $n/stack-4444-after_failed_exec "$f.json" after_failed_exec size=4444

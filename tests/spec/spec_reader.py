@@ -170,6 +170,10 @@ RECORDS = {
                         ("n_vanished", "u"), ("n_denied", "u"), ("n_omitted", "u"),
                         ("omitted_pss", "u"), ("omitted_rss", "u")]),
 }
+# END reason values (§6, 0x0D END). Readers accept any value (an unknown one
+# is shown as unknown); a writer of a version <= 1.1 writes only these.
+END_REASONS = {0: "exit", 1: "fatal signal", 2: "_exit", 3: "stopped by request",
+               4: "end of snapshot file", 5: "exec"}
 # Records with a time field (§4.1), and where it is.
 TIMED = {"module": "time", "module_unload": "time", "thread": "time", "thread_end": "time",
          "sample": "time", "mark": "time", "label": "time", "sync": "time", "end": "time",
@@ -580,6 +584,10 @@ class Reader:
                 self.lines.append(record_text(name, fields, rec))
                 if name == "end":
                     self.integ["has_end"] = 1
+                    if (rec["reason"] not in END_REASONS and
+                            (self.hdr["major"], self.hdr["minor"]) <= (1, 1)):
+                        violation("END reason %d is not assigned in %d.%d" %
+                                  (rec["reason"], self.hdr["major"], self.hdr["minor"]))
                     if rec["n_chunks"] != self.chunks_before:
                         violation("END n_chunks %d, %d chunks before it" %
                                   (rec["n_chunks"], self.chunks_before))
