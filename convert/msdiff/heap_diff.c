@@ -52,11 +52,8 @@ static int load(const char *path, ms_heap **h)
     return 0;
 }
 
-static void default_path(char *buf, size_t cap, const msdiff_args *a, const char *name)
-{
-    if (a->b_dir) snprintf(buf, cap, "%s/%s", a->b_dir, name);
-    else snprintf(buf, cap, "%s", name);
-}
+static int render_md(FILE *f, const void *c) { return msdiff_heap_md(f, c); }
+static int render_json(FILE *f, const void *c) { return msdiff_heap_json(f, c); }
 
 int msdiff_heap(const msdiff_args *args)
 {
@@ -76,45 +73,7 @@ int msdiff_heap(const msdiff_args *args)
         return 1;
     }
     msdiff_heap_ctx c = { a, ha, hb, &d };
-    char mdp[PATH_MAX + 64], jsp[PATH_MAX + 64];
-    const char *mdpath = a->md_out, *jspath = a->json_out;
-    if (a->want_md && !mdpath) {
-        default_path(mdp, sizeof mdp, a, a->lang == MS_LANG_EN ? "diff_report_en.md" : "diff_report_中文.md");
-        mdpath = mdp;
-    }
-    if (a->want_json && !jspath) { default_path(jsp, sizeof jsp, a, "diff_report.json"); jspath = jsp; }
-    ms_outfile om, oj;
-    memset(&om, 0, sizeof om);
-    memset(&oj, 0, sizeof oj);
-    int status = 0;
-    if (a->want_md && ms_outfile_open(&om, mdpath)) {
-        fprintf(stderr, "msdiff: %s: %s\n", mdpath, strerror(errno));
-        status = 1;
-    } else if (a->want_json && ms_outfile_open(&oj, jspath)) {
-        fprintf(stderr, "msdiff: %s: %s\n", jspath, strerror(errno));
-        if (a->want_md) ms_outfile_abort(&om);
-        status = 1;
-    }
-    if (!status) {
-        int bad = (a->want_md && msdiff_heap_md(om.fp, &c)) || (a->want_json && msdiff_heap_json(oj.fp, &c));
-        if (bad) {
-            fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_strerror(MS_ENOMEM));
-            if (a->want_md) ms_outfile_abort(&om);
-            if (a->want_json) ms_outfile_abort(&oj);
-            status = 1;
-        } else if (a->want_md && ms_outfile_commit(&om)) {
-            fprintf(stderr, "msdiff: %s: %s\n", mdpath, strerror(errno));
-            if (a->want_json) ms_outfile_abort(&oj);
-            status = 1;
-        } else if (a->want_json && ms_outfile_commit(&oj)) {
-            fprintf(stderr, "msdiff: %s: %s\n", jspath, strerror(errno));
-            status = 1;
-        }
-        if (!status) {
-            if (a->want_md && strcmp(mdpath, "-")) fprintf(stderr, "msdiff: wrote %s\n", mdpath);
-            if (a->want_json && strcmp(jspath, "-")) fprintf(stderr, "msdiff: wrote %s\n", jspath);
-        }
-    }
+    int status = msdiff_write_reports(a, render_md, render_json, &c);
     ms_heapdiff_free(&d);
     ms_heap_free(ha);
     ms_heap_free(hb);

@@ -25,6 +25,17 @@ int msdiff_snapshot(const msdiff_args *a);
 /* Diff of two heap traces (heap_diff.c). Returns the exit status. */
 int msdiff_heap(const msdiff_args *a);
 
+/* A report renderer: writes the report for ctx to f; non-zero on failure. */
+typedef int (*msdiff_render_fn)(FILE *f, const void *ctx);
+
+/* Writes the requested reports (a->want_md / want_json) to their paths
+ * (given, or the default names in B's directory or the current one) with
+ * md and json; all outputs are committed only when every one was written
+ * completely, and each problem is reported as one "msdiff: PATH: reason"
+ * line. Returns the exit status (0 or 1). (output.c) */
+int msdiff_write_reports(const msdiff_args *a, msdiff_render_fn md,
+                         msdiff_render_fn json, const void *ctx);
+
 /* Renderers of the snapshot diff model (snapshot_md.c, snapshot_json.c). */
 struct snap_diff;
 int msdiff_snapshot_md(FILE *f, const struct snap_diff *d, const msdiff_args *a);

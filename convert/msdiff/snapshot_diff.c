@@ -15,10 +15,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void default_path(char *buf, size_t cap, const msdiff_args *a, const char *name)
+struct snap_ctx { const snap_diff *d; const msdiff_args *a; };
+static int render_md(FILE *f, const void *c)
 {
-    if (a->b_dir) snprintf(buf, cap, "%s/%s", a->b_dir, name);
-    else snprintf(buf, cap, "%s", name);
+    const struct snap_ctx *s = c;
+    return msdiff_snapshot_md(f, s->d, s->a);
+}
+static int render_json(FILE *f, const void *c)
+{
+    const struct snap_ctx *s = c;
+    return msdiff_snapshot_json(f, s->d, s->a);
 }
 
 int msdiff_snapshot(const msdiff_args *a)
@@ -47,49 +53,8 @@ int msdiff_snapshot(const msdiff_args *a)
         snap_file_free(fa); snap_file_free(fb);
         return 1;
     }
-    char mdp[PATH_MAX + 64], jsp[PATH_MAX + 64];
-    const char *mdpath = a->md_out, *jspath = a->json_out;
-    if (a->want_md && !mdpath) {
-        default_path(mdp, sizeof mdp, a, a->lang == MS_LANG_EN ? "diff_report_en.md" : "diff_report_中文.md");
-        mdpath = mdp;
-    }
-    if (a->want_json && !jspath) { default_path(jsp, sizeof jsp, a, "diff_report.json"); jspath = jsp; }
-    ms_outfile om, oj;
-    memset(&om, 0, sizeof om);
-    memset(&oj, 0, sizeof oj);
-    int status = 0;
-    if (a->want_md && ms_outfile_open(&om, mdpath)) {
-        fprintf(stderr, "msdiff: %s: %s\n", mdpath, strerror(errno));
-        status = 1;
-    } else if (a->want_json && ms_outfile_open(&oj, jspath)) {
-        fprintf(stderr, "msdiff: %s: %s\n", jspath, strerror(errno));
-        if (a->want_md) ms_outfile_abort(&om);
-        status = 1;
-    }
-    if (!status) {
-        int bad = 0;
-        if (a->want_md && msdiff_snapshot_md(om.fp, &d, a)) bad = 1;
-        if (!bad && a->want_json && msdiff_snapshot_json(oj.fp, &d, a)) bad = 1;
-        if (bad) {
-            fprintf(stderr, "msdiff: %s: out of memory\n", a->b);
-            if (a->want_md) ms_outfile_abort(&om);
-            if (a->want_json) ms_outfile_abort(&oj);
-            status = 1;
-        } else {
-            if (a->want_md && ms_outfile_commit(&om)) {
-                fprintf(stderr, "msdiff: %s: %s\n", mdpath, strerror(errno));
-                if (a->want_json) ms_outfile_abort(&oj);
-                status = 1;
-            } else if (a->want_json && ms_outfile_commit(&oj)) {
-                fprintf(stderr, "msdiff: %s: %s\n", jspath, strerror(errno));
-                status = 1;
-            }
-            if (!status) {
-                if (a->want_md && strcmp(mdpath, "-")) fprintf(stderr, "msdiff: wrote %s\n", mdpath);
-                if (a->want_json && strcmp(jspath, "-")) fprintf(stderr, "msdiff: wrote %s\n", jspath);
-            }
-        }
-    }
+    struct snap_ctx c = { &d, a };
+    int status = msdiff_write_reports(a, render_md, render_json, &c);
     snap_diff_free(&d);
     snap_file_free(fa);
     snap_file_free(fb);
