@@ -225,8 +225,8 @@ check series_exit 0 $?
 grep -q "快照序列: 3" series.txt && pass series_three_snapshots || fail series_three_snapshots "$(head -2 series.txt)"
 awk '/增长最快的进程/{getline; getline; print $1; exit}' series.txt | grep -qx "$G" && pass series_fastest_grower || fail series_fastest_grower "$(grep -A3 增长最快 series.txt)"
 "$MSCONV" series.memscope --json | python3 -c "
-import json,sys; d=json.load(sys.stdin); g=d['growth']['processes'][0]
-print('PASS: series_growth_rate' if g['pid']==$G and g['pss_mb_per_hour']>1000 else 'FAIL: series_growth_rate: %s' % g)"
+import json,sys; d=json.load(sys.stdin); g=[p for p in d['growth']['processes'] if p['pid']==$G]
+print('PASS: series_growth_rate' if g and g[0]['pss_mb_per_hour']>1000 else 'FAIL: series_growth_rate: %s' % g)"
 # same series file twice: first vs last snapshot
 "$MSDIFF" series.memscope series.memscope --md series.md --threshold 0 2>/dev/null && grep -q "| kp | $G |" series.md \
     && pass msdiff_series_first_vs_last || fail msdiff_series_first_vs_last "no grower in report"
