@@ -145,6 +145,8 @@ static void usage(FILE *fp)
         "                     allocated, count or temporary\n"
         "  --nodecount N      --text: at most N rows\n"
         "  --inverted         --flamegraph, --folded: allocating functions at the root\n"
+        "  --pid PID          snapshot files: one process (exe, PSS/RSS, open files, libraries)\n"
+        "  --snapshot N       snapshot files: snapshot N of a series, 0-based (default: last)\n"
         "  --lang zh|en       language of text reports (default zh)\n"
         "  -h, --help         this help\n"
         "  -V, --version      version\n\n"
