@@ -307,11 +307,16 @@ static int need_output(const msconv_args *a, const char *mode)
     return 2;
 }
 
-int msconv_heap_flamegraph(const msconv_args *a)
+/* Writes a view of the (possibly inverted) call tree: parses the options,
+ * loads the trace, builds the tree, renders it into the output file and
+ * commits that file only when everything was written. */
+typedef int (*tree_render_fn)(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v);
+
+static int tree_view(const msconv_args *a, const char *mode, tree_render_fn render)
 {
     hv_opts o;
     int rc = hv_parse_opts(&o, a);
-    if (rc || (rc = need_output(a, "--flamegraph"))) return rc;
+    if (rc || (rc = need_output(a, mode))) return rc;
     ms_hview *v;
     if (hv_load(&v, a)) return 1;
     ms_calltree *inv;
@@ -319,38 +324,40 @@ int msconv_heap_flamegraph(const msconv_args *a)
     if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
     if (hv_open(&out, a->input, a->output)) { ms_calltree_free(inv); ms_hview_free(v); return 1; }
-    char sub[800], title[600], num[64];
-    trace_title(title, sizeof title, v);
-    uint64_t total = ms_calltree_total(t, o.metric);
-    if (ms_ct_metric_is_bytes(o.metric)) ms_fmt_bytes(num, total);
-    else ms_fmt_count(num, total);
-    snprintf(sub, sizeof sub, "%s — %s %s%s", title, ms_flame_metric_label(o.metric, o.en), num,
-             o.inverted ? (o.en ? " (inverted: allocating functions at the top)" : "（倒置：分配函数在上）") : "");
-    ms_flame_opts fo = { .metric = o.metric, .icicle = o.inverted, .lang_en = o.en, .subtitle = sub };
-    int bad = ms_flame_svg(out.fp, t, &fo);
+    int bad = render(out.fp, t, &o, v);
     rc = hv_commit(&out, a->input, a->output, bad);
     ms_calltree_free(inv);
     ms_hview_free(v);
     return rc;
 }
 
+static int render_flame(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v)
+{
+    char sub[800], title[600], num[64];
+    trace_title(title, sizeof title, v);
+    uint64_t total = ms_calltree_total(t, o->metric);
+    if (ms_ct_metric_is_bytes(o->metric)) ms_fmt_bytes(num, total);
+    else ms_fmt_count(num, total);
+    snprintf(sub, sizeof sub, "%s — %s %s%s", title, ms_flame_metric_label(o->metric, o->en), num,
+             o->inverted ? (o->en ? " (inverted: allocating functions at the top)" : "（倒置：分配函数在上）") : "");
+    ms_flame_opts fo = { .metric = o->metric, .icicle = o->inverted, .lang_en = o->en, .subtitle = sub };
+    return ms_flame_svg(f, t, &fo);
+}
+
+static int render_folded(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v)
+{
+    (void)v;
+    return ms_folded_write(f, t, o->metric);
+}
+
+int msconv_heap_flamegraph(const msconv_args *a)
+{
+    return tree_view(a, "--flamegraph", render_flame);
+}
+
 int msconv_heap_folded(const msconv_args *a)
 {
-    hv_opts o;
-    int rc = hv_parse_opts(&o, a);
-    if (rc || (rc = need_output(a, "--folded"))) return rc;
-    ms_hview *v;
-    if (hv_load(&v, a)) return 1;
-    ms_calltree *inv;
-    const ms_calltree *t;
-    if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
-    ms_outfile out;
-    if (hv_open(&out, a->input, a->output)) { ms_calltree_free(inv); ms_hview_free(v); return 1; }
-    int bad = ms_folded_write(out.fp, t, o.metric);
-    rc = hv_commit(&out, a->input, a->output, bad);
-    ms_calltree_free(inv);
-    ms_hview_free(v);
-    return rc;
+    return tree_view(a, "--folded", render_folded);
 }
 
 /* ---- --svg (call graph) ------------------------------------------------------------ */
