@@ -25,7 +25,7 @@ extern "C" {
 
 /* Format version written by this library (spec/FORMAT.md, "Versioning"). */
 #define MS_FORMAT_MAJOR 1
-#define MS_FORMAT_MINOR 1
+#define MS_FORMAT_MINOR 2
 
 /* ------------------------------------------------------------------------ */
 /* Errors: 0 is success, negative values are errors. Never renumbered.      */
@@ -251,6 +251,11 @@ typedef struct ms_end {               /* MS_REC_END: last record of a file    */
     uint64_t alloc_bytes;             /* sum of sizes of successful allocs    */
     uint64_t n_dropped;               /* events lost by the recorder          */
     uint64_t n_chunks;                /* chunks before the one holding END    */
+    uint64_t events_lost;             /* 1.2: events not in the file (writes  */
+                                      /* failed / buffers not allocated)      */
+    uint64_t write_errors;            /* 1.2: failed or short writes, failed  */
+                                      /* buffer allocations                   */
+    int64_t first_errno;              /* 1.2: errno of the first; 0 = none    */
 } ms_end;
 
 #define MS_LEAK_UNKNOWN    0          /* not classified                       */
@@ -443,6 +448,20 @@ int ms_writer_open(ms_writer **out, const char *path, const ms_writer_opts *opts
 /* Same on an already-open fd (positioned at offset 0 or the end of a pipe).
  * The writer does not close fd unless close_fd is nonzero. */
 int ms_writer_fdopen(ms_writer **out, int fd, int close_fd, const ms_writer_opts *opts);
+
+/* Continue a finished file (spec 8.7: a symbolizer appends SYMBOL chunks
+ * after END). fd is open read-write on a .memscope file that is chunks back
+ * to back up to its end: usable envelopes, sequence numbers 0, 1, 2...
+ * (payloads are not checked; read the file first to know it is sound). The
+ * writer appends after the last chunk, numbering from its seq + 1, and
+ * changes no byte already in the file (not even the header's version).
+ * opts->kind 0 takes the file's kind; another kind than the file's is
+ * MS_EINVAL. Errors: MS_EEMPTY, MS_ENOTMS, MS_EVERSION (another major),
+ * MS_EUNSUPPORTED (unknown must-understand header flag), MS_ECORRUPT (not
+ * chunks back to back), MS_ETRUNC (a cut tail), MS_EIO. The writer does
+ * not close fd unless close_fd is nonzero; to make the appended chunks
+ * durable the caller fsyncs fd. */
+int ms_writer_open_append(ms_writer **out, int fd, int close_fd, const ms_writer_opts *opts);
 
 /* Append one record (any type but MS_REC_EVENT) to the current RECORDS
  * chunk; the chunk is written when it reaches chunk_bytes. Strings and arrays

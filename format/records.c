@@ -85,7 +85,8 @@ static const fdesc d_sync[] = { U64(ms_sync, time), END };
 static const fdesc d_end[] = {
     U64(ms_end, time), U32(ms_end, reason), I64(ms_end, detail), U64(ms_end, n_events),
     U64(ms_end, n_allocs), U64(ms_end, n_frees), U64(ms_end, alloc_bytes),
-    U64(ms_end, n_dropped), U64(ms_end, n_chunks), END
+    U64(ms_end, n_dropped), U64(ms_end, n_chunks), U64(ms_end, events_lost),
+    U64(ms_end, write_errors), I64(ms_end, first_errno), END
 };
 static const fdesc d_live_block[] = {
     DELTA(ms_live_block, addr), U64(ms_live_block, size), U32(ms_live_block, leak_class), END

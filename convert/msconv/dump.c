@@ -281,6 +281,8 @@ static cJSON *record_json(jb *b, const ms_record *rec)
         U("time", e->time); U("reason", e->reason); add_i64(b, o, "detail", e->detail);
         U("n_events", e->n_events); U("n_allocs", e->n_allocs); U("n_frees", e->n_frees);
         U("alloc_bytes", e->alloc_bytes); U("n_dropped", e->n_dropped); U("n_chunks", e->n_chunks);
+        U("events_lost", e->events_lost); U("write_errors", e->write_errors);
+        add_i64(b, o, "first_errno", e->first_errno);
         break;
     }
     case MS_REC_LIVE_BLOCKS: {

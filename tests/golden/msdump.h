@@ -264,6 +264,9 @@ static inline void msd_record(FILE *f, const ms_record *r)
         msd_u(f, "alloc_bytes", e->alloc_bytes);
         msd_u(f, "n_dropped", e->n_dropped);
         msd_u(f, "n_chunks", e->n_chunks);
+        msd_u(f, "events_lost", e->events_lost);
+        msd_u(f, "write_errors", e->write_errors);
+        msd_i(f, "first_errno", e->first_errno);
         fputc('\n', f);
         break;
     }

@@ -144,7 +144,8 @@ RECORDS = {
     0x0C: ("sync", [("time", "u")]),
     0x0D: ("end", [("time", "u"), ("reason", "u32"), ("detail", "i"), ("n_events", "u"),
                    ("n_allocs", "u"), ("n_frees", "u"), ("alloc_bytes", "u"),
-                   ("n_dropped", "u"), ("n_chunks", "u")]),
+                   ("n_dropped", "u"), ("n_chunks", "u"), ("events_lost", "u"),
+                   ("write_errors", "u"), ("first_errno", "i")]),
     0x0E: ("live_blocks", [("time", "u"), ("blocks", arr("count", "block", BLOCK))]),
     0x0F: ("maps", [("time", "u"), ("maps", arr("count", "map", MAP))]),
     0x10: ("proc_mem", [("time", "u"), ("vm_size", "u"), ("vm_rss", "u"), ("vm_hwm", "u"),
@@ -585,7 +586,7 @@ class Reader:
                 if name == "end":
                     self.integ["has_end"] = 1
                     if (rec["reason"] not in END_REASONS and
-                            (self.hdr["major"], self.hdr["minor"]) <= (1, 1)):
+                            (self.hdr["major"], self.hdr["minor"]) <= (1, 2)):
                         violation("END reason %d is not assigned in %d.%d" %
                                   (rec["reason"], self.hdr["major"], self.hdr["minor"]))
                     if rec["n_chunks"] != self.chunks_before:

@@ -137,14 +137,14 @@ static void build_fixtures(void)
     r.u.sync = (ms_sync){ 13 };
     add_fix(MS_REC_SYNC, r);
     memset(&r, 0, sizeof r);
-    r.u.end = (ms_end){ 14, MS_END_SIGNAL, INT64_MIN, 1, 2, 3, 4, 5, 6 };
+    r.u.end = (ms_end){ 14, MS_END_SIGNAL, INT64_MIN, 1, 2, 3, 4, 5, 6, 7, 8, 28 };
     add_fix(MS_REC_END, r);
     memset(&r, 0, sizeof r);
     r.u.end = (ms_end){ UINT64_MAX, UINT32_MAX, INT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX,
-                        UINT64_MAX, UINT64_MAX, UINT64_MAX };
+                        UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, INT64_MIN };
     add_fix(MS_REC_END, r);
     memset(&r, 0, sizeof r);
-    r.u.end = (ms_end){ 0, 0, -1, 0, 0, 0, 0, 0, 0 };
+    r.u.end = (ms_end){ 0, 0, -1, 0, 0, 0, 0, 0, 0, 0, 0, -1 };
     add_fix(MS_REC_END, r);
     memset(&r, 0, sizeof r);
     r.u.live_blocks = (ms_live_blocks){ 15, 3000, blocks };
