@@ -3,6 +3,7 @@
 #   format/*.c            -> libmsformat.a (internal; also inside libmemscope)
 #   recorder/lib/*.c      -> libmemscope.so / libmemscope.a (+ format)
 #   recorder/msrec/*.c recorder/snapshot/*.c -> bin/msrec
+#   recorder/symbolize/*.c -> libmssym.a (libdw symbolizer; msrec, msconv)
 #   analyze/*.c           -> libmsanalyze.a (internal)
 #   convert/common/*.c    -> linked into msconv and msdiff
 #   convert/msconv/*.c    -> bin/msconv
@@ -19,7 +20,7 @@ CXX     ?= c++
 SAN     ?=
 
 WARN    := -Wall -Wextra -Werror -Wno-error=unused-parameter
-CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -O2 -fPIC $(WARN) -Iformat -I$(BUILD)/include -Ianalyze -Iconvert/common -MMD -MP
+CFLAGS_BASE := -std=c11 -D_GNU_SOURCE -g -O2 -fPIC $(WARN) -Iformat -I$(BUILD)/include -Ianalyze -Iconvert/common -Irecorder/symbolize -MMD -MP
 ifeq ($(SAN),1)
 CFLAGS_BASE += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDSAN := -fsanitize=address,undefined
@@ -28,11 +29,13 @@ CFLAGS  ?=
 ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 
 LIBS_FORMAT   := -lzstd -lxxhash
-LIBS_RECORDER := -lunwind -ldw -lelf -ldl -lpthread
-LIBS_TOOLS    := -lcjson -ldw -lelf -lm -lpthread
+LIBS_RECORDER := -lunwind -ldl -lpthread
+LIBS_TOOLS    := -lcjson -lm -lpthread
+LIBS_SYM      := -ldw -lelf -ldl
 
 FORMAT_SRCS   := $(wildcard format/*.c)
 LIB_SRCS      := $(wildcard recorder/lib/*.c)
+SYM_SRCS      := $(wildcard recorder/symbolize/*.c)
 MSREC_SRCS    := $(wildcard recorder/msrec/*.c recorder/snapshot/*.c)
 ANALYZE_SRCS  := $(wildcard analyze/*.c)
 CONVCOM_SRCS  := $(wildcard convert/common/*.c)
@@ -44,6 +47,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 FORMAT_OBJS  := $(call obj,$(FORMAT_SRCS))
 LIB_OBJS     := $(call obj,$(LIB_SRCS))
+SYM_OBJS     := $(call obj,$(SYM_SRCS))
 MSREC_OBJS   := $(call obj,$(MSREC_SRCS))
 ANALYZE_OBJS := $(call obj,$(ANALYZE_SRCS))
 CONVCOM_OBJS := $(call obj,$(CONVCOM_SRCS))
@@ -56,6 +60,7 @@ MSDIFF_OBJS  := $(call obj,$(MSDIFF_SRCS))
 HEADER   := $(BUILD)/include/memscope.h
 LIBFMT   := $(BUILD)/lib/libmsformat.a
 LIBANA   := $(BUILD)/lib/libmsanalyze.a
+LIBSYM   := $(BUILD)/lib/libmssym.a
 LIBSO    := $(BUILD)/lib/libmemscope.so
 LIBA     := $(BUILD)/lib/libmemscope.a
 BINS     := $(BUILD)/bin/msrec $(BUILD)/bin/msconv $(BUILD)/bin/msdiff
@@ -101,6 +106,10 @@ $(LIBANA): $(ANALYZE_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+$(LIBSYM): $(SYM_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
 $(LIBSO): $(LIB_OBJS) $(FORMAT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -Wl,-soname,libmemscope.so -Wl,--version-script=recorder/exports.map $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_RECORDER)
@@ -109,13 +118,13 @@ $(LIBA): $(LIB_OBJS) $(FORMAT_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/bin/msrec: $(MSREC_OBJS) $(LIBFMT)
+$(BUILD)/bin/msrec: $(MSREC_OBJS) $(LIBSYM) $(LIBFMT)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_SYM) $(LIBS_TOOLS)
 
-$(BUILD)/bin/msconv: $(MSCONV_OBJS) $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT)
+$(BUILD)/bin/msconv: $(MSCONV_OBJS) $(CONVCOM_OBJS) $(LIBANA) $(LIBSYM) $(LIBFMT)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_SYM) $(LIBS_TOOLS)
 
 $(BUILD)/bin/msdiff: $(MSDIFF_OBJS) $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT)
 	@mkdir -p $(dir $@)
@@ -123,7 +132,7 @@ $(BUILD)/bin/msdiff: $(MSDIFF_OBJS) $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT)
 
 $(BUILD)/lib/memscope.pc: Makefile
 	@mkdir -p $(dir $@)
-	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: memscope\nDescription: memscope heap recorder and .memscope format library\nVersion: 0.1.0\nLibs: -L$${libdir} -lmemscope\nLibs.private: -lzstd -lxxhash -lunwind -ldw -lelf -ldl -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
+	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: memscope\nDescription: memscope heap recorder and .memscope format library\nVersion: 0.1.0\nLibs: -L$${libdir} -lmemscope\nLibs.private: -lzstd -lxxhash -lunwind -ldl -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
 
 # Unit tests: each tests/unit/NAME.c is a program linked with the format,
 # analyze and convert-common libraries.

@@ -589,6 +589,41 @@ int ms_heap_add_packed(ms_heap *h, uint64_t tid, const ms_replay_packed *ev, siz
     return e;
 }
 
+/* ---- symbols for ips without SYMBOL records (heap.h) ---- */
+static ms_heap_resolve_fn resolve_fn;
+static void *resolve_ctx;
+
+void ms_heap_set_resolver(ms_heap_resolve_fn fn, void *ctx) { resolve_fn = fn; resolve_ctx = ctx; }
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int resolve_missing(ms_heap *h)
+{
+    uint64_t max = ms_symtab_max_node(h->sym);
+    if (!resolve_fn || max == 0) return 0;
+    uint64_t *ips = malloc(max * sizeof *ips);
+    if (!ips) return MS_ENOMEM;
+    size_t n = 0;
+    for (uint64_t id = 1; id <= max; id++) {
+        uint64_t parent, ip;
+        const ms_symtab_frame *f;
+        if (ms_symtab_node(&parent, &ip, h->sym, id) == 0 && ip &&
+            ms_symtab_frames(&f, h->sym, ip) == 0)
+            ips[n++] = ip;
+    }
+    if (n > 1) qsort(ips, n, sizeof *ips, cmp_u64);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (k == 0 || ips[k - 1] != ips[i]) ips[k++] = ips[i];
+    if (k) resolve_fn(resolve_ctx, h->sym, ips, k);
+    free(ips);
+    return 0;
+}
+
 static int cmp_seq(const void *a, const void *b)
 {
     uint64_t x = (*(blk *const *)a)->seq, y = (*(blk *const *)b)->seq;
@@ -602,6 +637,7 @@ int ms_heap_finish(ms_heap *h)
     h->finished = 1;
     int e = ms_replay_flush(h->rp);
     if (e) return h->err = e;
+    if ((e = resolve_missing(h))) return h->err = e;
     ms_replay_stats rs;
     ms_replay_get_stats(&rs, h->rp);
     h->sum.late_events = rs.late;

@@ -153,6 +153,16 @@ void ms_heap_progress(const ms_reader *r, uint64_t *count);
 int ms_heap_progress_enabled(void);
 void ms_heap_progress_done(const ms_reader *r);
 
+/* Symbols for stack ips that have no SYMBOL record (a trace recorded
+ * without `msrec run`, or symbolized on another machine). analyze never
+ * symbolizes itself (it does not link libdw): msconv sets a resolver built
+ * on libmssym. ms_heap_finish calls fn once with the heap's symbol table
+ * and the distinct stack ips (ascending) that have no SYMBOL record or one
+ * without frames; fn adds a SYMBOL record (ms_symtab_add) for each ip it
+ * can name. Process-wide; NULL fn (the default) disables it. */
+typedef void (*ms_heap_resolve_fn)(void *ctx, ms_symtab *sym, const uint64_t *ips, size_t n);
+void ms_heap_set_resolver(ms_heap_resolve_fn fn, void *ctx);
+
 const ms_heap_summary *ms_heap_get_summary(const ms_heap *h);
 const ms_heap_info *ms_heap_get_info(const ms_heap *h);
 const ms_symtab *ms_heap_symtab(const ms_heap *h);

@@ -194,7 +194,10 @@ static void free_writer(ms_writer *w)
 static void *default_alloc(size_t n) { return malloc(n); }
 static void default_free(void *p) { free(p); }
 
-static int make_writer(ms_writer **out, int fd, int close_fd, const ms_writer_opts *opts)
+/* A writer on fd; header != 0 writes the file header first (a new file),
+ * else the caller positions it after existing chunks (append). */
+static int make_writer_ex(ms_writer **out, int fd, int close_fd, const ms_writer_opts *opts,
+                          int header)
 {
     void *(*af)(size_t) = opts->alloc_fn ? opts->alloc_fn : default_alloc;
     void (*ff)(void *) = opts->free_fn ? opts->free_fn : default_free;
@@ -214,6 +217,7 @@ static int make_writer(ms_writer **out, int fd, int close_fd, const ms_writer_op
     for (int i = 0; i < MSF_NCOLS; i++) init_buf(w, &w->col[i]);
     init_buf(w, &w->payload);
     init_buf(w, &w->zbuf);
+    if (!header) { *out = w; return 0; }
 
     unsigned char h[MSF_FILE_HDR_LEN];
     memcpy(h, MSF_MAGIC, MSF_MAGIC_LEN);
@@ -228,6 +232,11 @@ static int make_writer(ms_writer **out, int fd, int close_fd, const ms_writer_op
     if (rc) { w->close_fd = 0; free_writer(w); return rc; }
     *out = w;
     return 0;
+}
+
+static int make_writer(ms_writer **out, int fd, int close_fd, const ms_writer_opts *opts)
+{
+    return make_writer_ex(out, fd, close_fd, opts, 1);
 }
 
 int ms_writer_fdopen(ms_writer **out, int fd, int close_fd, const ms_writer_opts *opts)
@@ -266,6 +275,85 @@ int ms_writer_open(ms_writer **out, const char *path, const ms_writer_opts *opts
     }
     memcpy(w->path, path, n + 1);
     w->by_path = 1;
+    *out = w;
+    return 0;
+}
+
+/* pread exactly n bytes at off: 0, or MS_EIO / MS_ETRUNC (file shorter). */
+static int pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+    unsigned char *p = buf;
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, (off_t)off);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            return MS_EIO;
+        }
+        if (r == 0) return MS_ETRUNC;
+        p += r;
+        n -= (size_t)r;
+        off += (uint64_t)r;
+    }
+    return 0;
+}
+
+/* Walk the envelopes of the file on fd (spec 4.1) from the header to the
+ * end without reading payloads: the file must be chunks back to back, each
+ * envelope usable, seqs consecutive from 0. Gives the file size, the kind
+ * and the number of chunks (the next seq). */
+static int scan_chunks(int fd, uint64_t *size, uint32_t *kind, uint64_t *nchunks)
+{
+    unsigned char h[MSF_FILE_HDR_LEN];
+    off_t end = lseek(fd, 0, SEEK_END);
+    if (end < 0) return MS_EIO;
+    if (end == 0) return MS_EEMPTY;
+    int rc = pread_all(fd, h, end < MSF_FILE_HDR_LEN ? (size_t)end : MSF_FILE_HDR_LEN, 0);
+    if (rc) return rc;
+    if (memcmp(h, MSF_MAGIC, end < MSF_MAGIC_LEN ? (size_t)end : MSF_MAGIC_LEN) != 0)
+        return MS_ENOTMS;
+    if (end < MSF_FILE_HDR_LEN) return MS_ETRUNC;
+    if (msf_get16(h + 8) != MS_FORMAT_MAJOR) return MS_EVERSION;
+    if (msf_get32(h + 20) != msf_check32(h, 20)) return MS_ECORRUPT;
+    if (msf_get32(h + 12) & MSF_HDR_FLAGS_MUST) return MS_EUNSUPPORTED;
+    uint64_t off = msf_get16(h + 18), seq = 0;
+    if (off < MSF_FILE_HDR_LEN) return MS_ECORRUPT;
+    while (off < (uint64_t)end) {
+        unsigned char e[MSF_ENV_LEN];
+        if ((uint64_t)end - off < MSF_ENV_LEN) return MS_ETRUNC;
+        if ((rc = pread_all(fd, e, MSF_ENV_LEN, off))) return rc;
+        uint16_t hl = msf_get16(e + 6);
+        uint32_t raw = msf_get32(e + 16), stored = msf_get32(e + 20);
+        if (msf_get32(e) != MSF_SYNC || msf_get32(e + 44) != msf_check32(e, 44) ||
+            hl < MSF_ENV_LEN || raw > MSF_CHUNK_MAX || stored > MSF_CHUNK_MAX ||
+            (!(e[5] & MSF_CF_ZSTD) && raw != stored) || msf_get32(e + 8) != seq)
+            return MS_ECORRUPT;
+        off += (uint64_t)hl + stored;
+        seq++;
+    }
+    if (off != (uint64_t)end) return MS_ETRUNC;
+    if (seq >= UINT32_MAX) return MS_ELIMIT;
+    *size = (uint64_t)end;
+    *kind = msf_get16(h + 16);
+    *nchunks = seq;
+    return 0;
+}
+
+int ms_writer_open_append(ms_writer **out, int fd, int close_fd, const ms_writer_opts *opts)
+{
+    if (!out) return MS_EINVAL;
+    *out = NULL;
+    if (!opts || fd < 0 || opts->kind > 0xFFFF) return MS_EINVAL;
+    if ((opts->alloc_fn == NULL) != (opts->free_fn == NULL)) return MS_EINVAL;
+    uint64_t size = 0, nchunks = 0;
+    uint32_t kind = 0;
+    int rc = scan_chunks(fd, &size, &kind, &nchunks);
+    if (rc) return rc;
+    if (opts->kind && opts->kind != kind) return MS_EINVAL;
+    if (lseek(fd, (off_t)size, SEEK_SET) < 0) return MS_EIO;
+    ms_writer *w = NULL;
+    if ((rc = make_writer_ex(&w, fd, close_fd, opts, 0))) return rc;
+    w->offset = size;
+    w->seq = (uint32_t)nchunks;
     *out = w;
     return 0;
 }

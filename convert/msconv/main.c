@@ -11,6 +11,8 @@
 #include "views.h"
 #include "heap_views.h"
 #include "progress.h"
+#include "symbolize.h"
+#include "mssym.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -148,6 +150,10 @@ static void usage(FILE *fp)
         "  --pid PID          snapshot files: one process (exe, PSS/RSS, open files, libraries)\n"
         "  --snapshot N       snapshot files: snapshot N of a series, 0-based (default: last)\n"
         "  --lang zh|en       language of text reports (default zh)\n"
+        "  --no-symbolize     do not resolve addresses the trace has no symbols for\n"
+        "                     (by default they are resolved from this machine's files\n"
+        "                     when their build ids match)\n"
+        "  --debuginfod       may also ask the servers in $DEBUGINFOD_URLS (never otherwise)\n"
         "  -h, --help         this help\n"
         "  -V, --version      version\n\n"
         "Without a mode, --info is shown. Exit status: 0 ok (a damaged but readable\n"
@@ -189,7 +195,8 @@ int main(int argc, char **argv)
     a.argc = argc; a.argv = argv;
     const mode *m = NULL;
     const char *unknown = NULL, *bad_mode_pair = NULL;
-    int dashdash = 0;
+    int dashdash = 0, symbolize = 1;
+    unsigned symflags = 0;
 
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--")) break;
@@ -247,6 +254,10 @@ int main(int argc, char **argv)
             a.lang = val;
         } else if (!strcmp(opt, "--events")) {
             a.events = 1;
+        } else if (!strcmp(opt, "--no-symbolize")) {
+            symbolize = 0;
+        } else if (!strcmp(opt, "--debuginfod")) {
+            symflags |= MSSYM_DEBUGINFOD;
         } else if (!strcmp(opt, "--metric") || !strcmp(opt, "--nodecount") || !strcmp(opt, "--inverted")) {
             /* heap views read these from argv (heap_views.h) */
         } else {
@@ -267,6 +278,7 @@ int main(int argc, char **argv)
     uint32_t kind = ms_reader_header(r)->kind;
     ms_reader_close(r);
     ms_progress_install("msconv");    /* bar on a terminal for long loads */
+    if (symbolize) msconv_symbolize_install(symflags);
 
     unsigned kbit = kind < 32 ? 1u << kind : 0;
     if (kind == MS_KIND_SNAPSHOT && (!m || !(m->kinds & KIND_SNAP)))

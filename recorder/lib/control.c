@@ -274,6 +274,26 @@ static void expand_path(pid_t pid, int child)
     }
 }
 
+/* MEMSCOPE_MANIFEST=FILE (set by `msrec run`): append this trace's
+ * absolute path to FILE as one line, so msrec can symbolize every trace its
+ * command produced (followed forks and exec'd images included). One
+ * O_APPEND write per line, so lines of concurrent processes never mix; the
+ * file is never created here. */
+static void manifest_add(const char *path)
+{
+    const char *m = getenv("MEMSCOPE_MANIFEST");
+    char line[sizeof msr_cfg.abs_path + 1];
+    size_t n = strlen(path);
+    if (!m || !*m || n == 0 || n + 1 > sizeof line) return;
+    int fd = open(m, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    memcpy(line, path, n);
+    line[n] = '\n';
+    ssize_t w = write(fd, line, n + 1);
+    (void)w;
+    close(fd);
+}
+
 int msr_open_output(pid_t pid, int child)
 {
     expand_path(pid, child);
@@ -328,6 +348,7 @@ int msr_open_output(pid_t pid, int child)
         return -1;
     }
     msr_writer = w;
+    manifest_add(msr_cfg.abs_path);
     return 0;
 }
 

@@ -20,10 +20,11 @@
  * SAMPLE and SYNC{T} and flushes, so a kill -9 loses at most ~50 ms; the
  * other epochs end with SYNC{T} too, so readers merge short windows.
  * msr_finish (exit, _exit, fatal signal) stops the thread and does a last
- * epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes),
- * SYMBOLs and END; on the crash path the writer goes raw (no zstd).
- * A second, short-lived thread (the symbol warm-up, below) loads the debug
- * info for the SYMBOL records during the run, so the exit does not.
+ * epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes) and
+ * END; on the crash path the writer goes raw (no zstd). The trace holds raw
+ * ips (STACK) and the module map (MODULE): symbols are resolved later by
+ * msrec/msconv in their own process (recorder/symbolize/), so nothing of
+ * libdw runs (or is even loaded) in the traced program.
  */
 #include "recorder_internal.h"
 #include "inspect.h"
@@ -56,13 +57,6 @@ static uint64_t nodes_written;
 int msr_meta_written;
 static uint64_t last_sync_ns, last_names_ns;
 static unsigned long long dl_adds = ~0ull, dl_subs = ~0ull;
-
-static void write_symbols(void);
-static uint64_t sym_nodes_done, last_sym_ns;   /* incremental symbols */
-static int warm_dropped;                       /* see the warm-up thread */
-#define WARM_MAX_TABLE ((size_t)4 << 20)       /* live table bytes */
-static uint64_t *sym_set;
-static size_t sym_cap, sym_used;
 
 static struct {
     uint64_t n_events, n_allocs, n_frees, alloc_bytes, n_dropped;
@@ -806,17 +800,6 @@ static void epoch(int kind, int timer)
         }
     }
 
-    /* A big live table: drop the warm-up's debug info (~16 MiB for libc)
-     * so that it does not add to the table's peak; the exit loads it again
-     * after the table is freed, as it did before the warm-up existed. */
-    if (kind == EP_NORMAL && !warm_dropped && lt_cap * sizeof *lt >= WARM_MAX_TABLE) {
-        msr_warm_stop();
-        if (msr_symbols_drop()) warm_dropped = 1;
-    }
-    if (timer && kind == EP_NORMAL && msr_mono_ns() - last_sym_ns > 1000000000ull) {
-        if (last_sym_ns) write_symbols();
-        last_sym_ns = msr_mono_ns();
-    }
     if (timer || kind != EP_NORMAL) {
         uint64_t ts = kind == EP_NORMAL ? T : now;
         write_sample(ts);
@@ -869,119 +852,6 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Symbol warm-up thread                                                    */
-/* ------------------------------------------------------------------------ */
-/* Loading the debug info the SYMBOL records need (libdw inflates libc's
- * compressed separate debug info: ~30 ms) used to fall on the exit path of
- * every run. This thread ("memscope-sym": all signals blocked, ignored by
- * the leak scan, recorder guard held, asleep but for ~30 ms of CPU) waits
- * WARM_DELAY_MS after start-up (a program that is done by then pays nothing
- * more), then hands the unique ips of the stack nodes
- * published so far to msr_symbols_warm, and again for new ones after 5,
- * 10, 20 ... up to WARM_PERIOD_MS, so the exit (and the writer's batches) only symbolize with the
- * debug info already loaded. It writes nothing: the SYMBOL records stay the
- * writer's, so a kill -9 loses nothing more than before. msr_finish and
- * exec.c's finishing fork stop it (msr_warm_stop: it quits at its next ip;
- * a load in progress is waited for through symbols.c's lock). When the
- * live table outgrows WARM_MAX_TABLE the epoch stops it and drops the
- * loaded debug info (msr_symbols_drop), which would otherwise add ~16 MiB
- * to the table's peak RSS (the live workload: 24 -> 40 MiB extra); such a
- * run pays the load at exit again, after the table is freed. Not niced:
- * the exit may have to wait for its load to complete, and a nice-19 thread
- * on a loaded machine made a 20 ms program take up to 2.4 s (measured); at
- * nice 0 the worst case is the old cost, the work done at exit. */
-#define WARM_DELAY_MS 1
-#define WARM_PERIOD_MS 200      /* between batches; from 5 ms, doubling */
-static _Atomic int warm_stop;
-static _Atomic uint32_t warm_word;      /* futex: bumped to wake the thread */
-
-static void warm_sleep(unsigned ms)
-{
-    uint32_t w = atomic_load(&warm_word);
-    if (atomic_load(&warm_stop)) return;
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    syscall(SYS_futex, &warm_word, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
-}
-
-static void *warm_main(void *arg)
-{
-    (void)arg;
-    msr_tls.guard = 1;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
-    prctl(PR_SET_NAME, (unsigned long)"memscope-sym", 0, 0, 0);
-    int tid = msr_gettid();
-    msr_leak_ignore_thread(tid);
-    warm_sleep(WARM_DELAY_MS);
-    size_t cap = 0, used = 0;        /* the unique ips seen: open addressing */
-    uint64_t *set = NULL, done = 0;
-    unsigned period = 5;
-    while (!atomic_load(&warm_stop)) {
-        uint64_t count = atomic_load_explicit(&msr_nodes_count, memory_order_acquire);
-        if (count > done) {
-            size_t need = (size_t)(used + (count - done)) * 2 + 1024;
-            if (need > cap) {
-                size_t ncap = 4096;
-                while (ncap < need) ncap *= 2;
-                uint64_t *ns = msr_alloc(ncap * sizeof *ns);
-                if (!ns) break;
-                for (size_t i = 0; i < cap; i++) {
-                    if (!set[i]) continue;
-                    size_t j = (size_t)((set[i] * 0x9E3779B97F4A7C15ull) >> 20) & (ncap - 1);
-                    while (ns[j]) j = (j + 1) & (ncap - 1);
-                    ns[j] = set[i];
-                }
-                msr_free(set);
-                set = ns;
-                cap = ncap;
-            }
-            uint64_t *batch = msr_alloc((size_t)(count - done) * sizeof *batch);
-            if (!batch) break;
-            size_t k = 0;
-            for (uint64_t i = done; i < count; i++) {
-                uint64_t ip = msr_nodes[i].ip;
-                if (!ip) continue;
-                size_t j = (size_t)((ip * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
-                while (set[j] && set[j] != ip) j = (j + 1) & (cap - 1);
-                if (set[j]) continue;
-                set[j] = ip;
-                used++;
-                batch[k++] = ip;
-            }
-            done = count;
-            msr_symbols_warm(batch, k, &warm_stop);
-            msr_free(batch);
-        }
-        warm_sleep(period);
-        period = period * 2 > WARM_PERIOD_MS ? WARM_PERIOD_MS : period * 2;
-    }
-    msr_free(set);
-    return NULL;
-}
-
-static void warm_start(void)
-{
-    const char *e = getenv("MEMSCOPE_SYMBOL_WARMUP");
-    if (e && e[0] == '0') return;
-    atomic_store(&warm_stop, 0);
-    pthread_t th;
-    pthread_attr_t a;
-    pthread_attr_init(&a);
-    pthread_attr_setstacksize(&a, 512 * 1024);
-    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&th, &a, warm_main, NULL) != 0) {}
-    pthread_attr_destroy(&a);
-}
-
-void msr_warm_stop(void)
-{
-    atomic_store(&warm_stop, 1);
-    atomic_fetch_add(&warm_word, 1);
-    syscall(SYS_futex, &warm_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
-
 int msr_drain_start(void)
 {
     atomic_store(&writer_stop, 0);
@@ -993,7 +863,6 @@ int msr_drain_start(void)
     pthread_attr_destroy(&a);
     writer_running = r == 0;
     atomic_store(&msr_writer_alive, r == 0);
-    if (r == 0) warm_start();
     return r == 0 ? 0 : -1;
 }
 
@@ -1002,7 +871,6 @@ void msr_drain_atfork_child(int follow)
 {
     atomic_store(&msr_writer_lock.owner, 0);
     atomic_store(&q_lock.owner, 0);
-    msr_symbols_atfork_child();
     writer_running = 0;
     atomic_store(&msr_writer_alive, 0);
     msr_thread *me = msr_tls.t;
@@ -1033,11 +901,6 @@ void msr_drain_atfork_child(int follow)
     if (!follow) return;
     nodes_written = 0;
     msr_meta_written = 0;
-    sym_nodes_done = 0;
-    last_sym_ns = 0;
-    warm_dropped = 0;
-    if (sym_cap) memset(sym_set, 0, sym_cap * sizeof *sym_set);
-    sym_used = 0;
     memset(&st, 0, sizeof st);
     msr_free(lt);
     lt = NULL;
@@ -1074,33 +937,6 @@ static void sort_blocks(ms_live_block *b, size_t n)
             if (l + 1 < end && b[l + 1].addr > b[m].addr) m = l + 1;
             if (m == k) break;
             ms_live_block x = b[k]; b[k] = b[m]; b[m] = x;
-            k = m;
-        }
-    }
-}
-
-static void sort_u64(uint64_t *v, size_t n)
-{
-    for (size_t i = n / 2; i-- > 0;) {
-        size_t k = i;
-        for (;;) {
-            size_t l = 2 * k + 1, m = k;
-            if (l < n && v[l] > v[m]) m = l;
-            if (l + 1 < n && v[l + 1] > v[m]) m = l + 1;
-            if (m == k) break;
-            uint64_t t = v[k]; v[k] = v[m]; v[m] = t;
-            k = m;
-        }
-    }
-    for (size_t end = n; end-- > 1;) {
-        uint64_t t = v[0]; v[0] = v[end]; v[end] = t;
-        size_t k = 0;
-        for (;;) {
-            size_t l = 2 * k + 1, m = k;
-            if (l < end && v[l] > v[m]) m = l;
-            if (l + 1 < end && v[l + 1] > v[m]) m = l + 1;
-            if (m == k) break;
-            uint64_t x = v[k]; v[k] = v[m]; v[m] = x;
             k = m;
         }
     }
@@ -1150,52 +986,6 @@ static void write_live_blocks(uint64_t time)
     msr_free(b);
 }
 
-/* Symbols are embedded incrementally: about once a second the writer
- * thread symbolizes the ips of stack nodes added since the last batch (a
- * trace cut by kill -9 still names its functions), and the rest at exit. */
-static int sym_seen(uint64_t ip)
-{
-    if ((sym_used + 1) * 2 > sym_cap) {
-        size_t ncap = sym_cap ? sym_cap * 2 : 4096;
-        uint64_t *ns = msr_alloc(ncap * sizeof *ns);
-        if (!ns) return 0;
-        for (size_t i = 0; i < sym_cap; i++) {
-            if (!sym_set[i]) continue;
-            size_t j = (size_t)((sym_set[i] * 0x9E3779B97F4A7C15ull) >> 20) & (ncap - 1);
-            while (ns[j]) j = (j + 1) & (ncap - 1);
-            ns[j] = sym_set[i];
-        }
-        msr_free(sym_set);
-        sym_set = ns;
-        sym_cap = ncap;
-    }
-    size_t j = (size_t)((ip * 0x9E3779B97F4A7C15ull) >> 20) & (sym_cap - 1);
-    while (sym_set[j]) {
-        if (sym_set[j] == ip) return 1;
-        j = (j + 1) & (sym_cap - 1);
-    }
-    sym_set[j] = ip;
-    sym_used++;
-    return 0;
-}
-
-static void write_symbols(void)
-{
-    uint64_t count = nodes_written;
-    if (count <= sym_nodes_done) return;
-    uint64_t *ips = msr_alloc((count - sym_nodes_done) * sizeof *ips);
-    if (!ips) return;
-    size_t n = 0;
-    for (uint64_t i = sym_nodes_done; i < count; i++) {
-        uint64_t ip = msr_nodes[i].ip;
-        if (ip && !sym_seen(ip)) ips[n++] = ip;
-    }
-    sort_u64(ips, n);
-    if (n) msr_symbols_write(msr_writer, ips, n);
-    msr_free(ips);
-    sym_nodes_done = count;
-}
-
 static void fmt_u64(char *out, uint64_t v)
 {
     char tmp[24];
@@ -1225,7 +1015,6 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     int saved_guard = msr_tls.guard;
     msr_tls.guard = 1;
     uint64_t fin0 = msr_mono_ns();
-    msr_warm_stop();
     atomic_store(&writer_stop, 1);
     atomic_store(&msr_writer_alive, 0);
     msr_wake_writer();
@@ -1242,7 +1031,7 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     if (crash) ms_writer_set_raw(msr_writer, 1);
     epoch(crash ? EP_CRASH : EP_FINAL, 1);
     uint64_t now = msr_now();
-    const char *dbg = getenv("MEMSCOPE_DEBUG");
+    const char *dbg = secure_getenv("MEMSCOPE_DEBUG");
     for (msr_thread *t = atomic_load(&msr_threads); t; t = t->next) {
         write_thread_end(t, now);
         st.n_dropped += t->n_dropped;
@@ -1256,17 +1045,14 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
             msr_say("debug: ", line, "");
         }
     }
-    uint64_t f0 = msr_mono_ns(), f1 = f0, f2 = f0;
+    uint64_t f0 = msr_mono_ns();
     if (!crash) {
         msr_procmaps_write(msr_writer, now);
         write_live_blocks(now);
-        f1 = msr_mono_ns();
-        write_symbols();
-        f2 = msr_mono_ns();
         if (dbg && *dbg == '1') {
             char line[120];
-            snprintf(line, sizeof line, "finish: maps+live blocks %.2f ms, symbols %.2f ms",
-                     (double)(f1 - f0) / 1e6, (double)(f2 - f1) / 1e6);
+            snprintf(line, sizeof line, "finish: maps+live blocks %.2f ms",
+                     (double)(msr_mono_ns() - f0) / 1e6);
             msr_say("debug: ", line, "");
         }
     }

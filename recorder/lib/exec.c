@@ -4,7 +4,7 @@
  *
  * An exec replaces the image without running exit handlers, so without
  * these wrappers a recorded process that execs (no fork) loses its pending
- * events and leaves a file without LIVE_BLOCKS, MAPS, SYMBOLs and END.
+ * events and leaves a file without LIVE_BLOCKS, MAPS and END.
  * Before the real exec the wrapper finishes the trace as at exit, with END
  * reason "exec" (MS_END_EXEC, format 1.1; detail 0).
  *
@@ -12,12 +12,10 @@
  * later events nor leave a finished file that then grows. So the finishing
  * is done by a forked copy of the process and undone if the exec fails:
  *   1. let the writer thread drain every event published so far, then hold
- *      the writer lock (the writer thread stops writing) and the symbol lock
- *      (symbols.c's warm-up thread stops, so the child inherits its loaded
- *      debug info in a consistent state);
+ *      the writer lock (the writer thread stops writing);
  *   2. fork (control.c's fork handlers stand aside: msr_exec_forking); the
  *      child runs msr_finish on its copy of the recorder state — last
- *      events, MAPS/PROC_MEM, LIVE_BLOCKS with leak classes, SYMBOLs, END —
+ *      events, MAPS/PROC_MEM, LIVE_BLOCKS with leak classes, END —
  *      appending to the shared trace descriptor, reports the outcome on a
  *      pipe and exits; the parent waits for it;
  *   3. the parent calls the real exec, still holding the writer lock;
@@ -265,8 +263,6 @@ static int finish_for_exec(uint64_t *off)
     pid_t pid = -1;
     if (msr_out_fd >= 0 && pipe2(p, O_CLOEXEC) == 0) {
         atomic_store(&msr_exec_forking, 1);
-        msr_warm_stop();
-        msr_symbols_quiesce();       /* the child inherits a consistent session */
         msr_lock_take(&msr_stack_lock);
         msr_arena_atfork_prepare();
         pid = fork();
@@ -276,7 +272,6 @@ static int finish_for_exec(uint64_t *off)
         }
         msr_arena_atfork_parent();
         msr_lock_release(&msr_stack_lock);
-        msr_symbols_unquiesce();
         atomic_store(&msr_exec_forking, 0);
         close(p[1]);
         char ok = 0;

@@ -1,6 +1,7 @@
 /* Process inspection used by libmemscope at start, at dlopen/dlclose and at
- * exit: module map, embedded symbols, memory maps and leak classification.
- * Implemented in modules.c, symbols.c, procmaps.c, leakscan.c.
+ * exit: module map, memory maps and leak classification (symbols are
+ * resolved outside the traced process: recorder/symbolize/).
+ * Implemented in modules.c, procmaps.c, leakscan.c.
  * None of these may call the interposed malloc in a way that records: the
  * caller holds the recorder's reentrancy guard while calling them. */
 #ifndef MS_INSPECT_H
@@ -23,52 +24,11 @@ int msr_modules_sync(ms_writer *w, uint64_t time);
 int msr_module_find(uint64_t ip, uint64_t *id, uint64_t *base,
                     const char **path, int *alive);
 
-/* Symbolize n unique instruction pointers with libdw (function, file:line,
- * inlined chain, demangled) and write one SYMBOL record each. Every ip is
- * taken to be a return address as captured by the unwinder (the recorder
- * drops the allocator's own entry frame, so no recorded ip is the innermost
- * "current" pc): the symbolizer looks up ip-1 (inside the call instruction)
- * but records the ip as given. Modules are looked up in the table of
- * msr_modules_sync (call it first); ips of unloaded modules are symbolized
- * from their file on disk when it still exists. Uses libc pass-through
- * allocations (libdw mallocs). */
-int msr_symbols_write(ms_writer *w, const uint64_t *ips, size_t n);
-
-/* Same with a per-ip flag: is_return[i] == 0 looks up ips[i] itself (an
- * exact pc, e.g. a signal's faulting pc). is_return may be NULL (= all 1). */
-int msr_symbols_write_ex(ms_writer *w, const uint64_t *ips,
-                         const unsigned char *is_return, size_t n);
-
 /* Forget every module of the table (ids restart at 1; the next sync writes
- * them all again) and close the symbolizer's kept libdw sessions. For a
+ * them all again). For a
  * MEMSCOPE_FOLLOW_FORK child, whose new file needs its own MODULE records;
  * called from the fork child handler. */
 void msr_modules_reset(void);
-
-/* Close the libdw sessions msr_symbols_write keeps open between calls. */
-void msr_symbols_reset(void);
-
-/* Symbolize ips into nothing, so that the kept libdw session has loaded the
- * debug info they need (modules, aranges, CUs, line tables) before
- * msr_symbols_write needs it; returns early once *stop is set. Serialized
- * with msr_symbols_write by a lock of symbols.c (waits up to 100 ms for it:
- * MS_EIO if not taken). Any thread; the caller holds the reentrancy guard. */
-int msr_symbols_warm(const uint64_t *ips, size_t n, const _Atomic int *stop);
-
-/* Close the kept libdw sessions (their memory goes back) if the lock is
- * free within ~1 ms: 1 done, 0 busy (try again later). The next
- * msr_symbols_write or msr_symbols_warm opens them anew. */
-int msr_symbols_drop(void);
-
-/* exec.c around its finishing fork: take (wait for) and release the lock
- * of msr_symbols_warm/write, so the child inherits a consistent session. */
-void msr_symbols_quiesce(void);
-void msr_symbols_unquiesce(void);
-
-/* In a fork child: free the lock; if another thread of the parent held it
- * (a warm-up in progress), abandon the kept session, which may be
- * half-updated (never touched again; the next call opens a new one). */
-void msr_symbols_atfork_child(void);
 
 /* Read /proc/self/smaps (fallback: maps) and /proc/self/status and write a
  * MAPS record and a PROC_MEM record stamped with time. */

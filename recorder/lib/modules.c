@@ -3,17 +3,17 @@
  * msr_modules_sync walks dl_iterate_phdr and writes a MODULE record (path,
  * GNU build id read from the PT_NOTE segment in memory, load bias, PT_LOAD
  * segments) for every object not written before, and MODULE_UNLOAD for
- * written objects that have disappeared (dlclose). Offline converters use
- * these records to symbolize instruction pointers; symbols.c uses the same
- * table (msr_module_find) to give each embedded SYMBOL its module id.
+ * written objects that have disappeared (dlclose). The symbolizer
+ * (recorder/symbolize/, in msrec and msconv) uses these records to find
+ * each ip's file and check its build id, so a path is always absolute: a
+ * relative dlopen name is joined to the working directory at load time.
  *
  * The table lives in mmap'd memory so it never touches the interposed
  * malloc, and the records are written after dl_iterate_phdr returns so the
  * writer is never entered with the loader lock held.
  *
  * msr_modules_reset forgets every module (a MEMSCOPE_FOLLOW_FORK child
- * starts a new file that needs its own MODULE records, ids from 1 again)
- * and drops the symbolizer's cached libdw session (symbols.c). */
+ * starts a new file that needs its own MODULE records, ids from 1 again). */
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
@@ -158,8 +158,15 @@ static int iter_cb(struct dl_phdr_info *info, size_t size, void *arg)
         len = r > 0 ? (size_t)r : 0;
         m->path[len] = 0;
     } else {
-        len = strnlen(name, MOD_PATH_MAX - 1);
-        memcpy(m->path, name, len);
+        len = 0;
+        if (name[0] != '/' && getcwd(m->path, MOD_PATH_MAX - 2)) {
+            len = strlen(m->path);          /* dlopen("./libx.so"): absolute */
+            if (len && m->path[len - 1] != '/') m->path[len++] = '/';
+            while (name[0] == '.' && name[1] == '/') name += 2;
+        }
+        size_t k = strnlen(name, MOD_PATH_MAX - 1 - len);
+        memcpy(m->path + len, name, k);
+        len += k;
         m->path[len] = 0;
     }
     m->path_len = (uint32_t)len;
@@ -319,5 +326,4 @@ void msr_modules_reset(void)
         memset(mod_tab, 0, mod_n * sizeof(*mod_tab));
     mod_n = 0;
     mod_next_id = 1;
-    msr_symbols_reset();
 }

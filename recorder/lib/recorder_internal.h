@@ -40,6 +40,10 @@
  *   MEMSCOPE_EXEC_GEN=N           set by exec.c for an image exec'd (same
  *                                 pid) under MEMSCOPE_FOLLOW_EXEC: its file
  *                                 gets ".exec<N>" before ".memscope".
+ *   MEMSCOPE_MANIFEST=FILE        set by `msrec run`: each recording
+ *                                 process appends its trace's absolute path
+ *                                 to FILE (control.c), which msrec then
+ *                                 symbolizes (recorder/symbolize/)
  *   MEMSCOPE_LABEL=TEXT           copied into META.label
  *   MEMSCOPE_CLOCK=tsc|mono       trace clock (default: tsc when the kernel
  *                                 uses the TSC clocksource, else mono)
@@ -49,8 +53,6 @@
  *                                 default 9)
  *   MEMSCOPE_ZSTD_LEVEL=N         zstd level of the writer (default 1)
  *   MEMSCOPE_DEBUG=1              per-thread stack-memo/cache stats at exit
- *   MEMSCOPE_SYMBOL_WARMUP=0      no symbol warm-up thread (drain.c): the
- *                                 debug info loads at the first batch/exit
  *
  * Signals whose default action terminates (SEGV BUS FPE ILL ABRT TERM INT
  * HUP QUIT PIPE ALRM USR1 USR2 XCPU XFSZ VTALRM SYS) finish the trace and
@@ -238,7 +240,6 @@ void msr_queue_mark(const char *name);
 void msr_queue_label(const void *p, const char *var, const char *type);
 int msr_open_output(pid_t pid, int child); /* open msr_writer (cfg, pid) */
 
-void msr_warm_stop(void);         /* stop the symbol warm-up thread (drain) */
 extern _Atomic int msr_modules_dirty;
 extern int msr_meta_written;       /* META is in the file (writer lock)     */
 extern pid_t msr_pid;               /* pid of the recording process          */

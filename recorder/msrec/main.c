@@ -1,6 +1,7 @@
 /*
  * msrec — the recording front end. Dispatches to its two subcommands:
- * `msrec run` (heap recording of a command under libmemscope, run.c) and
+ * `msrec run` (heap recording of a command under libmemscope, run.c),
+ * `msrec symbolize` (SYMBOL records for a trace, symbolize.c) and
  * `msrec snapshot` (/proc snapshots of every process, recorder/snapshot/).
  */
 #include <stdio.h>
@@ -10,13 +11,15 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: msrec run [-o FILE] [--unwind libunwind|fp] [--export json|html|both]\n"
-        "                 [--follow-children] -- CMD ARGS...\n"
+        "usage: msrec run [-o FILE [--force]] [--unwind libunwind|fp] [--export json|html|both]\n"
+        "                 [--follow-children] [--no-symbolize] [--debuginfod] -- CMD ARGS...\n"
+        "       msrec symbolize FILE... [--debuginfod] [-o OUT]\n"
         "       msrec snapshot OUT [--pid PID] [--max-processes N] [--label TEXT]\n"
         "                 [--interval SEC --count N] [--print]\n"
         "       msrec --help | --version\n"
         "\n"
         "  run       record every heap allocation of CMD into a .memscope file\n"
+        "  symbolize add function names and file:line to a trace (run does it)\n"
         "  snapshot  record a /proc memory snapshot of every process\n"
         "Run `msrec run --help` or `msrec snapshot --help` for the options.\n");
 }
@@ -37,6 +40,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return msrec_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "symbolize"))
+        return msrec_symbolize(argc - 1, argv + 1);
     if (!strcmp(argv[1], "snapshot"))
         return msrec_snapshot(argc - 1, argv + 1);
     fprintf(stderr, "msrec: unknown command '%s' (try msrec --help)\n", argv[1]);

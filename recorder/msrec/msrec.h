@@ -6,4 +6,8 @@
 #define MSREC_VERSION MS_VERSION_STRING
 int msrec_run(int argc, char **argv);      /* recorder/msrec/run.c        */
 int msrec_snapshot(int argc, char **argv); /* recorder/snapshot/        */
+int msrec_symbolize(int argc, char **argv); /* recorder/msrec/symbolize.c */
+/* Symbolize one trace in place (out NULL) or into out; prints one summary
+ * line on stderr unless quiet, or the error. Returns 0 or an MS_E* code. */
+int msrec_symbolize_one(const char *path, const char *out, unsigned flags, int quiet);
 #endif

@@ -14,6 +14,11 @@
  * SIGTERM, SIGHUP and SIGQUIT sent to msrec are forwarded to the command,
  * and msrec exits with the command's status (128+signal if it was killed),
  * so a script cannot tell msrec run apart from running CMD directly.
+ *
+ * Once CMD has exited, msrec symbolizes every finished trace it produced
+ * (recorder/symbolize/: libdw runs here, never in CMD): the library appends
+ * each trace's path to a manifest file named by MEMSCOPE_MANIFEST, so the
+ * files of followed children are found too. --no-symbolize skips that step.
  */
 #include <errno.h>
 #include <limits.h>
@@ -26,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "msrec.h"
+#include "mssym.h"
 
 static volatile sig_atomic_t child_pid;
 
@@ -44,6 +50,9 @@ static void run_usage(FILE *f)
         "                       the default path then contains %%p; a program that\n"
         "                       execs without fork writes FILE.exec<N>.memscope)\n"
         "  -q, --quiet          no message from the recorder at exit\n"
+        "  --no-symbolize       leave the trace unsymbolized (msrec symbolize or\n"
+        "                       msconv resolve the ips later)\n"
+        "  --debuginfod         let the symbolizer ask $DEBUGINFOD_URLS servers\n"
         "  -h, --help           this help\n"
         "stdin/stdout/stderr pass through; msrec exits with CMD's status, or\n"
         "128+N when CMD was killed by signal N. The library is found at\n"
@@ -146,10 +155,44 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+/* Symbolize each finished trace listed in the manifest (once per path).
+ * A trace without END (its process was killed, or a descendant still
+ * writes it) is left alone: rewriting it could lose what is still being
+ * appended; msconv resolves its ips on the fly. */
+static void symbolize_manifest(const char *manifest, unsigned flags, int quiet)
+{
+    FILE *f = fopen(manifest, "re");
+    if (!f) return;
+    char **seen = NULL;
+    size_t nseen = 0;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] == '\n') line[--n] = 0;
+        if (n == 0) continue;
+        int dup = 0;
+        for (size_t k = 0; k < nseen && !dup; k++) dup = !strcmp(seen[k], line);
+        if (dup) continue;
+        char **t = realloc(seen, (nseen + 1) * sizeof *t);
+        if (!t) break;
+        seen = t;
+        if (!(seen[nseen] = strdup(line))) break;
+        nseen++;
+        if (access(line, F_OK) != 0) continue;   /* moved or removed by CMD */
+        msrec_symbolize_one(line, NULL, flags | MSSYM_FINISHED, quiet);
+    }
+    free(line);
+    for (size_t k = 0; k < nseen; k++) free(seen[k]);
+    free(seen);
+    fclose(f);
+}
+
 int msrec_run(int argc, char **argv)
 {
     const char *output = NULL, *unwind = NULL, *export_fmt = NULL;
-    int follow = 0, quiet = 0;
+    int follow = 0, quiet = 0, symbolize = 1;
+    unsigned symflags = 0;
     int i = 1;
 
     for (; i < argc; i++) {
@@ -167,6 +210,8 @@ int msrec_run(int argc, char **argv)
         }
         if (!strcmp(a, "--follow-children")) { follow = 1; continue; }
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { quiet = 1; continue; }
+        if (!strcmp(a, "--no-symbolize")) { symbolize = 0; continue; }
+        if (!strcmp(a, "--debuginfod")) { symflags |= MSSYM_DEBUGINFOD; continue; }
         /* options with a value: "--opt V", "--opt=V", "-oV" */
         const char *names[] = { "-o", "--output", "--unwind", "--export" };
         int which = -1;
@@ -251,6 +296,26 @@ int msrec_run(int argc, char **argv)
         }
     }
 
+    /* The manifest the recording processes list their traces in. */
+    char manifest[PATH_MAX] = "";
+    if (symbolize) {
+        const char *td = getenv("TMPDIR");
+        snprintf(manifest, sizeof manifest, "%s/msrec-manifest.XXXXXX",
+                 td && td[0] == '/' ? td : "/tmp");
+        int mfd = mkstemp(manifest);
+        if (mfd < 0) {
+            snprintf(manifest, sizeof manifest, "/tmp/msrec-manifest.XXXXXX");
+            mfd = mkstemp(manifest);
+        }
+        if (mfd < 0) {
+            fprintf(stderr, "msrec: warning: cannot create a manifest file (%s): the trace "
+                    "will not be symbolized (msconv resolves it on the fly)\n", strerror(errno));
+            manifest[0] = 0;
+        } else {
+            close(mfd);
+        }
+    }
+
     /* Install forwarding before fork so no signal is lost in between. */
     struct sigaction sa, old[4];
     const int fwd[4] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
@@ -265,6 +330,7 @@ int msrec_run(int argc, char **argv)
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "msrec: fork: %s\n", strerror(errno));
+        if (manifest[0]) unlink(manifest);
         return 2;
     }
     if (pid == 0) {
@@ -300,6 +366,10 @@ int msrec_run(int argc, char **argv)
         else
             unsetenv("MEMSCOPE_FOLLOW_EXEC");
         unsetenv("MEMSCOPE_EXEC_GEN");    /* CMD is no exec'd image (exec.c) */
+        if (manifest[0])
+            setenv("MEMSCOPE_MANIFEST", manifest, 1);
+        else
+            unsetenv("MEMSCOPE_MANIFEST");
         if (unwind)
             setenv("MEMSCOPE_UNWIND", unwind, 1);
         if (export_fmt)
@@ -323,6 +393,7 @@ int msrec_run(int argc, char **argv)
             break;
         if (r < 0 && errno != EINTR) {
             fprintf(stderr, "msrec: waitpid: %s\n", strerror(errno));
+            if (manifest[0]) unlink(manifest);
             return 2;
         }
     }
@@ -347,6 +418,10 @@ int msrec_run(int argc, char **argv)
             stat(path, &st) != 0)
             fprintf(stderr, "msrec: warning: no trace was written to %s "
                     "(statically linked or setuid command?)\n", path);
+    }
+    if (manifest[0]) {
+        symbolize_manifest(manifest, symflags, quiet);
+        unlink(manifest);
     }
     return rc;
 }

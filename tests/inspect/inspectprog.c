@@ -1,15 +1,18 @@
-/* Test of the inspection functions of libmemscope that write records:
- * msr_modules_sync (main exe, libc build id, vdso, a dlopen'd library and
- * its MODULE_UNLOAD), msr_symbols_write (a noinline function and an
- * always_inline one inlined into it, built -O2 -g: names, file and lines
- * exactly as in this source; a libc symbol without debug info; an ip of the
- * dlclose'd library), msr_procmaps_write ([heap] in MAPS, PROC_MEM vm_rss
- * against /proc/self/status). Everything is written with the real writer
- * and read back with ms_reader_open.
+/* Test of the inspection functions of libmemscope that write records and
+ * of the out-of-process symbolizer that reads them: msr_modules_sync (main
+ * exe, libc build id, vdso, a dlopen'd library and its MODULE_UNLOAD), a
+ * STACK record of three ips symbolized by mssym_file (recorder/symbolize/)
+ * from those MODULE records (a noinline function and an always_inline one
+ * inlined into it, built -O2 -g: names, file and lines exactly as in this
+ * source; a libc function; an ip of the dlclose'd library),
+ * msr_procmaps_write ([heap] in MAPS, PROC_MEM vm_rss against
+ * /proc/self/status). Everything is written with the real writer and read
+ * back with ms_reader_open.
  *
  *   inspectprog OUT.memscope LIBDL.so      checks (PASS:/FAIL: lines)
  *   inspectprog --bench N [exe]            time symbolizing N ips spread over
- *                                          all modules (or the executable) */
+ *                                          all modules (or the executable)
+ *                                          with mssym_file */
 #include <dlfcn.h>
 #include <link.h>
 #include <stdint.h>
@@ -22,6 +25,7 @@
 
 #include "memscope.h"
 #include "inspect.h"
+#include "mssym.h"
 
 static int failures;
 #define CHECK(name, cond, ...) do { if (cond) printf("PASS: %s\n", name); else { \
@@ -82,6 +86,25 @@ static uint64_t status_kb(const char *key)
     return v * 1024;
 }
 
+/* A STACK record holding ips[0..n) as n one-frame stacks (ids from 1). */
+static int write_stack(ms_writer *w, const uint64_t *ips, size_t n)
+{
+    ms_stack_node *nodes = calloc(n ? n : 1, sizeof *nodes);
+    if (!nodes)
+        return MS_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        nodes[i].ip = ips[i];
+    ms_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.type = MS_REC_STACK;
+    rec.u.stack.first_id = 1;
+    rec.u.stack.count = (uint32_t)n;
+    rec.u.stack.nodes = nodes;
+    int rc = ms_writer_add(w, &rec);
+    free(nodes);
+    return rc;
+}
+
 struct ips { uint64_t *v; size_t n, cap, step; int exe_only; };
 
 static int collect_ips(struct dl_phdr_info *info, size_t size, void *arg)
@@ -102,10 +125,11 @@ static int collect_ips(struct dl_phdr_info *info, size_t size, void *arg)
 
 static int bench(size_t n, int exe_only)
 {
-    int fd = open("/dev/null", O_WRONLY);
+    char path[] = "/tmp/inspect-bench.XXXXXX";
+    int fd = mkstemp(path);
     ms_writer *w;
     ms_writer_opts o = { .kind = MS_KIND_HEAP };
-    if (ms_writer_fdopen(&w, fd, 1, &o) < 0)
+    if (fd < 0 || ms_writer_fdopen(&w, fd, 1, &o) < 0)
         return 2;
     msr_modules_sync(w, 0);
     struct ips c = { calloc(n, 8), 0, n, 0, exe_only };
@@ -118,12 +142,18 @@ static int bench(size_t n, int exe_only)
         if (c.n >= n)
             break;
     }
-    double t0 = now();
-    int rc = msr_symbols_write(w, c.v, total);
-    double dt = now() - t0;
-    printf("symbols: %zu ips (%s) in %.1f ms (rc %d)\n", total,
-           exe_only ? "main executable, with DWARF" : "all modules", dt * 1e3, rc);
+    int rc = write_stack(w, c.v, total);
     ms_writer_close(w);
+    double t0 = now();
+    mssym_stats st;
+    char err[256];
+    if (!rc) rc = mssym_file(path, NULL, 0, &st, err, sizeof err);
+    double dt = now() - t0;
+    unlink(path);
+    printf("symbols: %zu ips (%s), %llu named, in %.1f ms (rc %d)\n", total,
+           exe_only ? "main executable, with DWARF" : "all modules",
+           (unsigned long long)st.named, dt * 1e3, rc);
+    free(c.v);
     return rc != 0;
 }
 
@@ -164,14 +194,18 @@ int main(int argc, char **argv)
 
     insp_outer();
     uint64_t ips[3] = { g_ret, (uint64_t)(uintptr_t)&getpid + 1, dl_ip };
-    double t0 = now();
-    rc = msr_symbols_write(w, ips, 3);
-    double dt = now() - t0;
-    CHECK("inspect/symbols_write", rc == 0, "rc %d", rc);
+    CHECK("inspect/stack_write", write_stack(w, ips, 3) == 0, "STACK record");
     rc = msr_procmaps_write(w, 5);
     uint64_t rss_now = status_kb("VmRSS:");
     CHECK("inspect/procmaps_write", rc == 0, "rc %d", rc);
     CHECK("inspect/writer_close", ms_writer_close(w) == 0, "close");
+    double t0 = now();
+    mssym_stats st;
+    char err[256];
+    rc = mssym_file(argv[1], NULL, 0, &st, err, sizeof err);
+    double dt = now() - t0;
+    CHECK("inspect/symbolize_file", rc == 0 && st.added == 3, "rc %d (%s), %llu added", rc, err,
+          (unsigned long long)st.added);
 
     /* ---- read back ---- */
     ms_reader *r;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Tests of recorder/lib/{modules,symbols,procmaps,leakscan}.c, the process
+# Tests of recorder/lib/{modules,procmaps,leakscan}.c, the process
 # inspection used by libmemscope. The sources are compiled straight into two
 # test programs (no recorder: plain libc malloc) with the format library:
 #   leakprog     known reachable/definite/indirect/possible blocks, a block
@@ -8,14 +8,15 @@
 #                built again with leakscan.c in a shared object whose own
 #                globals and TLS must not count as roots;
 #   inspectprog  modules (exe, libc build id, vdso, dlopen/dlclose), symbols
-#                (inlined chain, file:line, unloaded module), maps and
+#                resolved from them by recorder/symbolize/ (inlined chain,
+#                file:line, unloaded module), maps and
 #                PROC_MEM, written with ms_writer and read back with
 #                ms_reader.
 # Also prints the measured costs (leak scan of 110k blocks, 1000 ips).
 . "$(dirname "$0")/../lib.sh"
 cd "$MS_ROOT" || exit 2
 CC=${CC:-cc}
-CF="-std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Iformat -Irecorder/lib -pthread"
+CF="-std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Iformat -Irecorder/lib -Irecorder/symbolize -pthread"
 if [ -f "$MS_BUILD/lib/libmsformat.a" ]; then FMT="$MS_BUILD/lib/libmsformat.a"; else FMT="format/*.c"; fi
 LIBS="-lzstd -lxxhash -ldw -lelf -ldl"
 
@@ -65,7 +66,8 @@ fi
 
 if build dlib $CC -std=c11 -g -O2 -fPIC -shared -o "$TMP/libinspect_dl.so" tests/inspect/dlib.c &&
    build inspectprog $CC $CF -o "$TMP/inspectprog" tests/inspect/inspectprog.c \
-       recorder/lib/modules.c recorder/lib/symbols.c recorder/lib/procmaps.c $FMT $LIBS; then
+       recorder/lib/modules.c recorder/symbolize/mssym.c recorder/symbolize/mssym_file.c \
+       recorder/lib/procmaps.c $FMT $LIBS; then
     "$TMP/inspectprog" "$TMP/inspect.memscope" "$TMP/libinspect_dl.so" 2> "$TMP/inspect.err"
     rc=$?
     [ $rc -eq 0 ] || fail inspect/inspectprog "exit status $rc: $(tail -3 "$TMP/inspect.err" | tr '\n' ' ')"

@@ -1,0 +1,415 @@
+/*
+ * mssym.c — resolve instruction pointers of a trace with libdwfl, offline,
+ * in the symbolizing process (msrec, msconv), never in the traced one.
+ *
+ * Each MODULE gets its own Dwfl session, opened the first time an ip of
+ * that module is resolved (most modules of a process never appear in a
+ * heap stack): the file at the MODULE's path is reported at the MODULE's
+ * load base (dwfl_report_elf, bias = base), and its NT_GNU_BUILD_ID must
+ * equal the MODULE's, otherwise the session is dropped and the module
+ * counted as "build id differs" (symbols of another build would be
+ * silently wrong). Separate debug files are found by
+ * dwfl_standard_find_debuginfo under /usr/lib/debug (build id, then
+ * .gnu_debuglink). libdwfl 0.188 asks debuginfod there too whenever
+ * DEBUGINFOD_URLS is set; unless MSSYM_DEBUGINFOD is given the variable is
+ * taken out of the environment while an mssym exists and put back by
+ * mssym_free (our tools are single-threaded around it; msrec run only
+ * symbolizes after its child has exited).
+ *
+ * Frames follow `addr2line -i`: the innermost scope's name with the line
+ * table's file:line for the address, then for each enclosing inlined
+ * subroutine / subprogram its name with the call site (DW_AT_call_file,
+ * DW_AT_call_line) of the scope inside it, so a frame's name and its
+ * file:line always come from the same scope. Without DWARF the name comes
+ * from .symtab/.dynsym (dwfl_module_addrinfo). C++ linkage names are
+ * demangled with __cxa_demangle from libstdc++, loaded with dlopen on the
+ * first mangled name.
+ */
+#include "mssym.h"
+
+#include <dlfcn.h>
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_FRAMES 64
+
+enum { M_UNOPENED = 0, M_OK, M_MISSING, M_MISMATCH, M_NOFILE };
+
+typedef struct mod {
+    uint64_t id, base, lo, hi;
+    char *path;
+    unsigned char *bid;
+    size_t bidlen;
+    int state;
+    Dwfl *dwfl;
+    Dwfl_Module *dm;
+} mod;
+
+typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
+
+struct mssym {
+    unsigned flags;
+    mod *mods;
+    size_t nmods, capmods;
+    ms_frame frames[MAX_FRAMES];
+    char *strbuf;                     /* strings of the last answer          */
+    size_t strused, strcap;
+    int demangle_tried;
+    demangle_fn demangle;
+    void *stdcxx;
+};
+
+static char *debuginfo_path;          /* NULL: libdwfl's default path     */
+
+/* DEBUGINFOD_URLS hidden from libdwfl while any mssym without
+ * MSSYM_DEBUGINFOD exists. */
+static int env_hidden;
+static char *env_saved;
+
+static void env_hide(void)
+{
+    if (env_hidden++ > 0) return;
+    const char *v = getenv("DEBUGINFOD_URLS");
+    if (!v) return;
+    env_saved = strdup(v);
+    unsetenv("DEBUGINFOD_URLS");
+}
+
+static void env_restore(void)
+{
+    if (env_hidden == 0 || --env_hidden > 0) return;
+    if (env_saved) {
+        setenv("DEBUGINFOD_URLS", env_saved, 0);
+        free(env_saved);
+        env_saved = NULL;
+    }
+}
+
+static int find_elf_none(Dwfl_Module *m, void **ud, const char *name, Dwarf_Addr base,
+                         char **file_name, Elf **elfp)
+{
+    (void)m; (void)ud; (void)name; (void)base; (void)file_name; (void)elfp;
+    return -1;
+}
+
+static const Dwfl_Callbacks offline_cb = {
+    .find_elf = find_elf_none,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+    .debuginfo_path = &debuginfo_path,
+};
+
+int mssym_new(mssym **out, unsigned flags)
+{
+    if (!out) return MS_EINVAL;
+    *out = calloc(1, sizeof **out);
+    if (!*out) return MS_ENOMEM;
+    (*out)->flags = flags;
+    if (!(flags & MSSYM_DEBUGINFOD)) env_hide();
+    return 0;
+}
+
+void mssym_free(mssym *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->nmods; i++) {
+        if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
+        free(s->mods[i].path);
+        free(s->mods[i].bid);
+    }
+    free(s->mods);
+    free(s->strbuf);
+    if (s->stdcxx) dlclose(s->stdcxx);
+    if (!(s->flags & MSSYM_DEBUGINFOD)) env_restore();
+    free(s);
+}
+
+int mssym_add_module(mssym *s, const ms_module *m)
+{
+    if (!s || !m) return MS_EINVAL;
+    if (s->nmods == s->capmods) {
+        size_t cap = s->capmods ? s->capmods * 2 : 32;
+        mod *t = realloc(s->mods, cap * sizeof *t);
+        if (!t) return MS_ENOMEM;
+        s->mods = t;
+        s->capmods = cap;
+    }
+    mod *d = &s->mods[s->nmods];
+    memset(d, 0, sizeof *d);
+    d->id = m->id;
+    d->base = m->base;
+    d->path = strndup(m->path.ptr ? m->path.ptr : "", m->path.len);
+    if (!d->path) return MS_ENOMEM;
+    if (m->build_id.len) {
+        d->bid = malloc(m->build_id.len);
+        if (!d->bid) { free(d->path); return MS_ENOMEM; }
+        memcpy(d->bid, m->build_id.ptr, m->build_id.len);
+        d->bidlen = m->build_id.len;
+    }
+    d->lo = UINT64_MAX;
+    for (uint32_t i = 0; i < m->nsegments; i++) {
+        uint64_t lo = m->segments[i].vaddr + m->base, hi = lo + m->segments[i].size;
+        if (lo < d->lo) d->lo = lo;
+        if (hi > d->hi) d->hi = hi;
+    }
+    if (d->lo > d->hi) d->lo = d->hi = 0;
+    if (d->path[0] != '/') d->state = M_NOFILE;   /* [vdso], "" */
+    s->nmods++;
+    return 0;
+}
+
+size_t mssym_module_count(const mssym *s) { return s ? s->nmods : 0; }
+
+long mssym_module_index(const mssym *s, uint64_t ip, size_t nvisible)
+{
+    if (!s) return -1;
+    if (nvisible > s->nmods) nvisible = s->nmods;
+    for (size_t i = nvisible; i-- > 0;)
+        if (ip >= s->mods[i].lo && ip < s->mods[i].hi) return (long)i;
+    return -1;
+}
+
+/* Open the module's file and check its build id (once). */
+static void mod_open(mssym *s, mod *m)
+{
+    (void)s;
+    m->state = M_MISSING;
+    if (access(m->path, R_OK) != 0) return;
+    Dwfl *d = dwfl_begin(&offline_cb);
+    if (!d) return;
+    dwfl_report_begin(d);
+    Dwfl_Module *dm = dwfl_report_elf(d, m->path, m->path, -1, m->base, true);
+    dwfl_report_end(d, NULL, NULL);
+    if (!dm) { dwfl_end(d); return; }
+    if (m->bidlen) {
+        const unsigned char *bits = NULL;
+        GElf_Addr vaddr = 0;
+        int n = dwfl_module_build_id(dm, &bits, &vaddr);
+        if (n <= 0 || (size_t)n != m->bidlen || memcmp(bits, m->bid, m->bidlen) != 0) {
+            dwfl_end(d);
+            m->state = M_MISMATCH;
+            return;
+        }
+    }
+    m->dwfl = d;
+    m->dm = dm;
+    m->state = M_OK;
+}
+
+/* ---- strings of one answer --------------------------------------------- */
+static const char *keep(mssym *s, const char *a, const char *b, const char *c)
+{
+    size_t la = strlen(a), lb = b ? strlen(b) : 0, lc = c ? strlen(c) : 0;
+    size_t need = la + lb + lc + 1;
+    if (s->strused + need > s->strcap) {
+        /* frames point into strbuf: grow only between answers */
+        return NULL;
+    }
+    char *p = s->strbuf + s->strused;
+    memcpy(p, a, la);
+    if (lb) memcpy(p + la, b, lb);
+    if (lc) memcpy(p + la + lb, c, lc);
+    p[la + lb + lc] = 0;
+    s->strused += need;
+    return p;
+}
+
+static ms_str str_of(const char *p)
+{
+    ms_str r = { p ? p : "", p ? strlen(p) : 0 };
+    return r;
+}
+
+static const char *fn_name(mssym *s, const char *name)
+{
+    if (!name) return "";
+    if (name[0] == '_' && name[1] == 'Z') {
+        if (!s->demangle_tried) {
+            s->demangle_tried = 1;
+            s->demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
+            if (!s->demangle) {
+                s->stdcxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+                if (s->stdcxx) s->demangle = (demangle_fn)dlsym(s->stdcxx, "__cxa_demangle");
+            }
+        }
+        if (s->demangle) {
+            int status = -1;
+            char *d = s->demangle(name, NULL, NULL, &status);
+            if (d && status == 0) {
+                const char *k = keep(s, d, NULL, NULL);
+                free(d);
+                if (k) return k;
+            } else {
+                free(d);
+            }
+        }
+    }
+    const char *k = keep(s, name, NULL, NULL);
+    return k ? k : "";
+}
+
+static const char *die_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute a;
+    const char *n = NULL;
+    if (dwarf_attr_integrate(die, DW_AT_linkage_name, &a)) n = dwarf_formstring(&a);
+    if (!n && dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a)) n = dwarf_formstring(&a);
+    if (!n && dwarf_attr_integrate(die, DW_AT_name, &a)) n = dwarf_formstring(&a);
+    return n;
+}
+
+/* Absolute file name: a relative one is joined to the CU's comp_dir. */
+static const char *file_name(mssym *s, Dwarf_Die *cudie, const char *f)
+{
+    if (!f) return "";
+    const char *k = NULL;
+    if (f[0] != '/' && cudie) {
+        Dwarf_Attribute a;
+        const char *dir = NULL;
+        if (dwarf_attr(cudie, DW_AT_comp_dir, &a)) dir = dwarf_formstring(&a);
+        if (dir && dir[0]) k = keep(s, dir, dir[strlen(dir) - 1] == '/' ? "" : "/", f);
+    }
+    if (!k) k = keep(s, f, NULL, NULL);
+    return k ? k : "";
+}
+
+/* Frames of addr in module m; returns their count. */
+static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
+{
+    ms_frame *fr = s->frames;
+    size_t nf = 0;
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cudie = dwfl_module_addrdie(m->dm, addr, &bias);
+    const char *file = NULL;
+    int line = 0, col = 0;
+    Dwfl_Line *ln = dwfl_module_getsrc(m->dm, addr);
+    if (ln) file = dwfl_lineinfo(ln, NULL, &line, &col, NULL, NULL);
+
+    if (cudie) {
+        Dwarf_Die *scopes = NULL;
+        int ns = dwarf_getscopes(cudie, addr - bias, &scopes);
+        if (ns > 0) {
+            Dwarf_Die first = scopes[0];
+            free(scopes);
+            scopes = NULL;
+            ns = dwarf_getscopes_die(&first, &scopes);
+        }
+        Dwarf_Files *files = NULL;
+        size_t nfiles = 0;
+        if (ns > 0 && dwarf_getsrcfiles(cudie, &files, &nfiles) != 0) files = NULL;
+        const char *cur_file = file_name(s, cudie, file);
+        uint32_t cur_line = line > 0 ? (uint32_t)line : 0;
+        uint32_t cur_col = col > 0 ? (uint32_t)col : 0;
+        for (int i = 0; i < ns && nf < MAX_FRAMES; i++) {
+            int tag = dwarf_tag(&scopes[i]);
+            if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine) continue;
+            fr[nf].function = str_of(fn_name(s, die_name(&scopes[i])));
+            fr[nf].file = str_of(cur_file);
+            fr[nf].line = cur_line;
+            fr[nf].column = cur_col;
+            nf++;
+            if (tag == DW_TAG_subprogram) break;
+            /* the next (outer) frame is at this inlined call's site */
+            Dwarf_Attribute a;
+            Dwarf_Word v;
+            cur_file = "";
+            cur_line = cur_col = 0;
+            if (files && dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &v) == 0 &&
+                v < nfiles)
+                cur_file = file_name(s, cudie, dwarf_filesrc(files, v, NULL, NULL));
+            if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &v) == 0)
+                cur_line = (uint32_t)v;
+            if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_column, &a), &v) == 0)
+                cur_col = (uint32_t)v;
+        }
+        free(scopes);
+    }
+    /* No DWARF scope, or one without a name: the ELF symbol tables. */
+    if (nf == 0 || !fr[nf - 1].function.len) {
+        GElf_Off off = 0;
+        GElf_Sym sym;
+        const char *name = dwfl_module_addrinfo(m->dm, addr, &off, &sym, NULL, NULL, NULL);
+        if (nf == 0) {
+            if (!name && !file) return 0;
+            fr[0].file = str_of(file_name(s, cudie, file));
+            fr[0].line = line > 0 ? (uint32_t)line : 0;
+            fr[0].column = col > 0 ? (uint32_t)col : 0;
+            nf = 1;
+        }
+        fr[nf - 1].function = str_of(name ? fn_name(s, name) : "");
+    }
+    return nf;
+}
+
+int mssym_resolve_in(mssym *s, long idx, uint64_t ip, uint64_t *module_id, uint64_t *offset,
+                     const ms_frame **frames, size_t *nframes)
+{
+    if (!s || !module_id || !offset || !frames || !nframes) return MS_EINVAL;
+    *module_id = 0;
+    *offset = 0;
+    *frames = s->frames;
+    *nframes = 0;
+    if (idx < 0 || (size_t)idx >= s->nmods) return 0;
+    mod *m = &s->mods[idx];
+    *module_id = m->id;
+    *offset = ip - m->base;
+    if (m->state == M_UNOPENED) mod_open(s, m);
+    if (m->state != M_OK) return 0;
+    if (!s->strbuf) {
+        s->strcap = 64 * 1024;
+        s->strbuf = malloc(s->strcap);
+        if (!s->strbuf) { s->strcap = 0; return MS_ENOMEM; }
+    }
+    s->strused = 0;
+    *nframes = frames_of(s, m, ip ? ip - 1 : 0);
+    return 1;
+}
+
+int mssym_resolve(mssym *s, uint64_t ip, uint64_t *module_id, uint64_t *offset,
+                  const ms_frame **frames, size_t *nframes)
+{
+    return mssym_resolve_in(s, mssym_module_index(s, ip, SIZE_MAX), ip, module_id, offset,
+                            frames, nframes);
+}
+
+static void add_name(char *buf, size_t n, size_t *o, const char *label, int *first,
+                     const char *path)
+{
+    if (*o >= n) return;
+    int r = snprintf(buf + *o, n - *o, "%s%s", *first ? label : ", ", path);
+    *first = 0;
+    if (r > 0) *o += (size_t)r < n - *o ? (size_t)r : n - *o - 1;
+}
+
+int mssym_problems(const mssym *s, char *buf, size_t n)
+{
+    if (!buf || !n) return 0;
+    buf[0] = 0;
+    if (!s) return 0;
+    size_t o = 0;
+    int count = 0;
+    static const struct { int state; const char *label; } kinds[] = {
+        { M_MISSING, "not found: " }, { M_MISMATCH, "build id differs: " } };
+    for (int k = 0; k < 2; k++) {
+        int first = 1;
+        for (size_t i = 0; i < s->nmods; i++) {
+            const mod *m = &s->mods[i];
+            if (m->state != kinds[k].state) continue;
+            /* one name per path (a module dlopen'ed twice) */
+            int dup = 0;
+            for (size_t j = 0; j < i && !dup; j++)
+                dup = s->mods[j].state == m->state && !strcmp(s->mods[j].path, m->path);
+            if (dup) continue;
+            if (first && count && o + 2 < n) { memcpy(buf + o, "; ", 3); o += 2; }
+            add_name(buf, n, &o, kinds[k].label, &first, m->path);
+            count++;
+        }
+    }
+    return count;
+}

@@ -1,0 +1,95 @@
+/*
+ * mssym.h — the out-of-process symbolizer (libmssym.a, linked into msrec
+ * and msconv; never into libmemscope).
+ *
+ * The traced process records raw instruction pointers (STACK) and its
+ * module map (MODULE: path, build id, load base, segments). This library
+ * turns ips into source frames with libdwfl, offline, from the modules'
+ * files on this machine: DWARF when the file or its separate debug file
+ * (/usr/lib/debug/.build-id/xx/yyyy.debug, .gnu_debuglink) has it,
+ * inlined chains innermost first with a file:line per frame as
+ * `addr2line -i` prints them, else the ELF symbol tables; C++ names
+ * demangled. A file whose build id differs from the MODULE's is never
+ * used. debuginfod is consulted only with MSSYM_DEBUGINFOD: without it the
+ * symbolizer hides DEBUGINFOD_URLS from libdwfl while it exists.
+ *
+ * Every recorded ip is a return address (the recorder drops the
+ * allocator's own frame), so ip - 1 is looked up (the call instruction)
+ * and the ip is reported as given.
+ *
+ * Functions return 0 or a negative MS_E* code (memscope.h). Not thread
+ * safe: one mssym per thread.
+ */
+#ifndef MSSYM_H
+#define MSSYM_H
+#include <stddef.h>
+#include <stdint.h>
+#include "memscope.h"
+
+#define MSSYM_DEBUGINFOD 1u      /* may ask debuginfod servers (DEBUGINFOD_URLS) */
+#define MSSYM_FINISHED   2u      /* mssym_file: leave a file without END alone
+                                    (MS_ESTATE): its writer may still run  */
+
+typedef struct mssym mssym;
+
+int mssym_new(mssym **out, unsigned flags);
+void mssym_free(mssym *s);
+
+/* Add one MODULE (copied). Modules are added in file order; an ip belongs
+ * to the most recently added module whose segments cover it (a dlclose'd
+ * range may be reused by a later dlopen). Nothing is opened until an ip of
+ * the module is resolved. */
+int mssym_add_module(mssym *s, const ms_module *m);
+
+/* Resolve ip. *module_id / *offset get the covering module's id and
+ * ip - base (0, 0 when no module covers ip); *frames / *nframes the
+ * source frames, innermost first (valid until the next call on s; a
+ * frame's function may be "" when only its file:line is known). Returns 1
+ * when the module's file was found and matches (the answer is final, even
+ * with 0 frames: a stripped object), 0 when nothing can be said on this
+ * machine (no module covers ip, its file is missing, its build id differs,
+ * or it is not a file, e.g. [vdso]), or a negative MS_E* code. */
+int mssym_resolve(mssym *s, uint64_t ip, uint64_t *module_id, uint64_t *offset,
+                  const ms_frame **frames, size_t *nframes);
+
+/* Index (0-based, order of mssym_add_module) of the module that covers ip
+ * among the first nvisible added, or -1. */
+long mssym_module_index(const mssym *s, uint64_t ip, size_t nvisible);
+size_t mssym_module_count(const mssym *s);
+
+/* The same as mssym_resolve with the module chosen by the caller (an index
+ * from mssym_module_index; -1 = none). */
+int mssym_resolve_in(mssym *s, long module_index, uint64_t ip, uint64_t *module_id,
+                     uint64_t *offset, const ms_frame **frames, size_t *nframes);
+
+/* One line naming the modules that could not be used so far, e.g.
+ * "not found: libfoo.so; build id differs: /usr/bin/app" ("" when none).
+ * Returns the number of such modules. Only modules some ip was looked up
+ * in count. */
+int mssym_problems(const mssym *s, char *buf, size_t n);
+
+typedef struct mssym_stats {
+    uint64_t ips;                /* distinct ips in the file's STACK records */
+    uint64_t had;                /* ... that already had a SYMBOL record     */
+    uint64_t added;              /* SYMBOL records appended                  */
+    uint64_t named;              /* ... of them with a function name         */
+    uint64_t unresolved;         /* ips left without a SYMBOL record         */
+    int bad_modules;             /* modules missing or with another build id */
+    char problems[1024];         /* mssym_problems of the run                */
+} mssym_stats;
+
+/* Symbolize a whole heap trace: every distinct stack ip without a SYMBOL
+ * record gets one (spec/FORMAT.md 8.7), appended in RECORDS chunks after
+ * the last chunk. Ips whose module file is missing or differs get none
+ * (a later run with the right files or MSSYM_DEBUGINFOD can add them).
+ * out NULL or equal to path: in place. Either way the result is written
+ * to a temporary file in the destination directory, fsynced and renamed
+ * over the destination, so a failure at any point leaves the original
+ * as it was; out (when another path) must not exist (MS_EEXIST). The file
+ * must read without damage (verdict OK): MS_ETRUNC / MS_ECORRUPT otherwise,
+ * nothing written. When no ip needs a record the file is not rewritten.
+ * st (may be NULL) gets the counts; err (may be NULL) a one-line English
+ * reason on failure. */
+int mssym_file(const char *path, const char *out, unsigned flags, mssym_stats *st,
+               char *err, size_t errlen);
+#endif
