@@ -21,7 +21,14 @@ typedef struct func_ent {
     uint64_t hash;
     char *key;                   /* name \0 file \0 (line) for comparison */
     size_t keylen;
+    uint32_t first_line;         /* its line_ent list, MS_CT_NONE = none   */
 } func_ent;
+
+typedef struct line_ent {        /* one (function, line) in function mode */
+    uint32_t func, line, next;
+    uint64_t stamp;              /* last add that counted it              */
+    uint64_t cum[MS_CT_NMETRICS];
+} line_ent;
 
 struct ms_calltree {
     int lines;
@@ -38,6 +45,9 @@ struct ms_calltree {
     uint64_t *fstamp;            /* per func: last add that counted it    */
     uint64_t *estamp;            /* per edge                              */
     uint64_t stamp;
+    line_ent *lines_v;
+    size_t nlines, caplines;
+    u64map linemap;              /* (func << 32 | line) -> line_ent       */
     size_t nstacks;
     uint64_t total[MS_CT_NMETRICS];
 };
@@ -151,8 +161,8 @@ void ms_calltree_free(ms_calltree *t)
     if (!t) return;
     for (size_t i = 0; i < t->nfuncs; i++) free(t->funcs[i].key);
     free(t->funcs); free(t->fhash); free(t->nodes); free(t->edges);
-    free(t->fstamp); free(t->estamp);
-    map_free(&t->children); map_free(&t->edgemap);
+    free(t->fstamp); free(t->estamp); free(t->lines_v);
+    map_free(&t->children); map_free(&t->edgemap); map_free(&t->linemap);
     free(t);
 }
 
@@ -209,6 +219,7 @@ int ms_calltree_func_id(ms_calltree *t, uint32_t *id, const char *name, const ch
     memset(e, 0, sizeof *e);
     e->key = key; e->keylen = keylen; e->hash = h;
     e->f.name = key; e->f.file = key + ln + 1; e->f.line = line;
+    e->first_line = MS_CT_NONE;
     t->fstamp[i] = 0;
     t->fhash[s] = i;
     *id = i;
@@ -244,7 +255,51 @@ static int edge_add(ms_calltree *t, uint32_t caller, uint32_t callee, const uint
     return 0;
 }
 
+/* The (func, line) entry, created when missing; NULL on ENOMEM. */
+static line_ent *line_entry(ms_calltree *t, uint32_t func, uint32_t line)
+{
+    if ((t->linemap.n + 1) * 2 > t->linemap.cap && map_grow(&t->linemap)) return NULL;
+    uint64_t key = (uint64_t)func << 32 | line;
+    size_t s = map_slot(&t->linemap, key);
+    if (t->linemap.vals[s] != MS_CT_NONE) return &t->lines_v[t->linemap.vals[s]];
+    if (t->nlines == t->caplines) {
+        size_t nc = t->caplines ? t->caplines * 2 : 64;
+        line_ent *nl = realloc(t->lines_v, nc * sizeof *nl);
+        if (!nl) return NULL;
+        t->lines_v = nl; t->caplines = nc;
+    }
+    uint32_t i = (uint32_t)t->nlines++;
+    line_ent *l = &t->lines_v[i];
+    memset(l, 0, sizeof *l);
+    l->func = func; l->line = line;
+    l->next = t->funcs[func].first_line;
+    t->funcs[func].first_line = i;
+    t->linemap.keys[s] = key; t->linemap.vals[s] = i; t->linemap.n++;
+    return l;
+}
+
+uint32_t ms_calltree_func_line(const ms_calltree *t, uint32_t id, int metric)
+{
+    if (id >= t->nfuncs) return 0;
+    const func_ent *f = &t->funcs[id];
+    if (metric < 0 || metric >= MS_CT_NMETRICS) return f->f.line;
+    const line_ent *best = NULL;
+    for (uint32_t i = f->first_line; i != MS_CT_NONE; i = t->lines_v[i].next) {
+        const line_ent *l = &t->lines_v[i];
+        if (!l->cum[metric]) continue;
+        if (!best || l->cum[metric] > best->cum[metric] || (l->cum[metric] == best->cum[metric] && l->line < best->line))
+            best = l;
+    }
+    return best ? best->line : f->f.line;
+}
+
 int ms_calltree_add(ms_calltree *t, const uint32_t *frames, size_t n, const uint64_t *values)
+{
+    return ms_calltree_add_lines(t, frames, NULL, n, values);
+}
+
+int ms_calltree_add_lines(ms_calltree *t, const uint32_t *frames, const uint32_t *lines, size_t n,
+                          const uint64_t *values)
 {
     for (size_t i = 0; i < n; i++)
         if (frames[i] >= t->nfuncs) return MS_EINVAL;
@@ -284,6 +339,14 @@ int ms_calltree_add(ms_calltree *t, const uint32_t *frames, size_t n, const uint
         t->fstamp[frames[i]] = t->stamp;
         ms_ct_func *f = &t->funcs[frames[i]].f;
         for (int m = 0; m < MS_CT_NMETRICS; m++) f->cum[m] += values[m];
+    }
+    for (size_t i = 0; lines && !t->lines && i < n; i++) {
+        if (!lines[i]) continue;
+        line_ent *l = line_entry(t, frames[i], lines[i]);
+        if (!l) return MS_ENOMEM;
+        if (l->stamp == t->stamp) continue;
+        l->stamp = t->stamp;
+        for (int m = 0; m < MS_CT_NMETRICS; m++) l->cum[m] += values[m];
     }
     return 0;
 }
@@ -433,6 +496,12 @@ int ms_calltree_invert(ms_calltree **out, const ms_calltree *t)
         rc = ms_calltree_add(r, path, k, nd->self);
     }
     free(path);
+    for (size_t i = 0; i < t->nlines && rc == 0; i++) {   /* same ids, same stacks */
+        const line_ent *l = &t->lines_v[i];
+        line_ent *c = line_entry(r, l->func, l->line);
+        if (!c) rc = MS_ENOMEM;
+        else memcpy(c->cum, l->cum, sizeof c->cum);
+    }
     if (rc) { ms_calltree_free(r); return rc; }
     *out = r;
     return 0;

@@ -14,8 +14,9 @@
  * pair, once per stack.
  *
  * A function is (name, file), or (name, file, line) with lines = 1 at
- * creation (pprof's -lines granularity); in function mode the line shown is
- * the smallest non-zero line seen. */
+ * creation (pprof's -lines granularity); in function mode ms_ct_func.line
+ * is the smallest non-zero line seen and ms_calltree_func_line names the
+ * line that contributes most to a metric. */
 #ifndef MS_CALLTREE_H
 #define MS_CALLTREE_H
 #include <stddef.h>
@@ -79,6 +80,19 @@ int ms_calltree_func_id(ms_calltree *t, uint32_t *id, const char *name, const ch
  * values to the root only (they count in the totals). Returns 0, MS_EINVAL
  * (bad function id) or MS_ENOMEM. */
 int ms_calltree_add(ms_calltree *t, const uint32_t *frames, size_t n, const uint64_t *values);
+
+/* ms_calltree_add with the source line of every frame (lines[i] for
+ * frames[i], 0 = unknown; lines NULL = all unknown). In function mode each
+ * (function, line) pair sums the values of the stacks holding it, once per
+ * stack, for ms_calltree_func_line. */
+int ms_calltree_add_lines(ms_calltree *t, const uint32_t *frames, const uint32_t *lines, size_t n,
+                          const uint64_t *values);
+
+/* Line to show for function id under metric: in function mode the line
+ * whose stacks hold the most of the metric (ties: the smaller line), as
+ * given to ms_calltree_add_lines; otherwise, or when no line has a value,
+ * ms_ct_func.line. */
+uint32_t ms_calltree_func_line(const ms_calltree *t, uint32_t id, int metric);
 
 /* Sum of every added stack's values. */
 uint64_t ms_calltree_total(const ms_calltree *t, int metric);

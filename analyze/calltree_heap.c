@@ -318,7 +318,7 @@ typedef struct ipcache {
     uint64_t *ips;
     uint32_t *start, *count;      /* into funcs[]; count UINT32_MAX = empty */
     size_t cap, n;
-    uint32_t *funcs;
+    uint32_t *funcs, *lines;      /* function id and source line per frame */
     size_t nfuncs, capfuncs;
 } ipcache;
 
@@ -346,39 +346,38 @@ static int cache_grow(ipcache *c)
     return 0;
 }
 
-static int push_func(ipcache *c, uint32_t f)
+static int push_func(ipcache *c, uint32_t f, uint32_t line)
 {
     if (c->nfuncs == c->capfuncs) {
         size_t nc = c->capfuncs ? c->capfuncs * 2 : 1024;
         uint32_t *nf = realloc(c->funcs, nc * sizeof *nf);
-        if (!nf) return MS_ENOMEM;
-        c->funcs = nf; c->capfuncs = nc;
+        if (nf) c->funcs = nf;
+        uint32_t *nl = realloc(c->lines, nc * sizeof *nl);
+        if (nl) c->lines = nl;
+        if (!nf || !nl) return MS_ENOMEM;
+        c->capfuncs = nc;
     }
+    c->lines[c->nfuncs] = line;
     c->funcs[c->nfuncs++] = f;
     return 0;
 }
 
-/* Function ids of ip, outermost inlined frame first. */
+/* Function ids of ip, outermost inlined frame first; each frame is
+ * named by ms_symtab_frame_label with its own file and line. */
 static int ip_funcs(ipcache *c, ms_calltree *t, const ms_symtab *sym, uint64_t ip, uint32_t *start, uint32_t *count)
 {
     if ((c->n + 1) * 2 > c->cap && cache_grow(c)) return MS_ENOMEM;
     size_t s = mix(ip) & (c->cap - 1);
     while (c->count[s] != UINT32_MAX && c->ips[s] != ip) s = (s + 1) & (c->cap - 1);
     if (c->count[s] != UINT32_MAX) { *start = c->start[s]; *count = c->count[s]; return 0; }
-    const ms_symtab_frame *fr;
-    size_t nf = ms_symtab_frames(&fr, sym, ip);
     uint32_t st = (uint32_t)c->nfuncs, id;
     int rc;
-    if (nf == 0) {
-        char name[256];
-        ms_symtab_frame_name(name, sizeof name, sym, ip, 0);
-        if ((rc = ms_calltree_func_id(t, &id, name, "", 0)) || (rc = push_func(c, id))) return rc;
-    } else {
-        for (size_t k = nf; k-- > 0;) {
-            if ((rc = ms_calltree_func_id(t, &id, fr[k].function[0] ? fr[k].function : NULL, fr[k].file, fr[k].line)))
-                return rc;
-            if ((rc = push_func(c, id))) return rc;
-        }
+    for (size_t k = ms_symtab_frame_count(sym, ip); k-- > 0;) {
+        const ms_symtab_frame *fr = ms_symtab_frame_at(sym, ip, k);
+        char label[1024];
+        ms_symtab_frame_label(label, sizeof label, sym, ip, k);
+        if ((rc = ms_calltree_func_id(t, &id, label, fr->file, fr->line)) || (rc = push_func(c, id, fr->line)))
+            return rc;
     }
     c->ips[s] = ip; c->start[s] = st; c->count[s] = (uint32_t)(c->nfuncs - st); c->n++;
     *start = st; *count = c->count[s];
@@ -397,9 +396,9 @@ static int build_tree(ms_hview *v)
     memset(&c, 0, sizeof c);
     size_t ipcap = 256, fcap = 1024;
     uint64_t *ips = malloc(ipcap * sizeof *ips);
-    uint32_t *frames = malloc(fcap * sizeof *frames);
+    uint32_t *frames = malloc(fcap * sizeof *frames), *lines = malloc(fcap * sizeof *lines);
     uint32_t nostack;
-    if (!ips || !frames) rc = MS_ENOMEM;
+    if (!ips || !frames || !lines) rc = MS_ENOMEM;
     if (!rc) rc = ms_calltree_func_id(v->tree, &nostack, "[no stack]", "", 0);
     for (size_t i = 0; i < v->nsites && !rc; i++) {
         const ms_heap_site *s = ms_heap_site_at(v->heap, i);
@@ -415,21 +414,25 @@ static int build_tree(ms_hview *v)
             depth = ms_symtab_stack(ips, ipcap, sym, s->stack_id);
         }
         size_t n = 0;
-        if (depth == 0) frames[n++] = nostack;
+        if (depth == 0) { lines[n] = 0; frames[n++] = nostack; }
         for (size_t k = depth; k-- > 0 && !rc;) {          /* outermost first */
             uint32_t st, cnt;
             if ((rc = ip_funcs(&c, v->tree, sym, ips[k], &st, &cnt))) break;
             if (n + cnt > fcap) {
                 size_t nc = (n + cnt) * 2;
                 uint32_t *nf = realloc(frames, nc * sizeof *nf);
-                if (!nf) { rc = MS_ENOMEM; break; }
-                frames = nf; fcap = nc;
+                if (nf) frames = nf;
+                uint32_t *nl = realloc(lines, nc * sizeof *nl);
+                if (nl) lines = nl;
+                if (!nf || !nl) { rc = MS_ENOMEM; break; }
+                fcap = nc;
             }
             memcpy(frames + n, c.funcs + st, cnt * sizeof *frames);
+            memcpy(lines + n, c.lines + st, cnt * sizeof *lines);
             n += cnt;
         }
         if (rc) break;
-        rc = ms_calltree_add(v->tree, frames, n, vals);
+        rc = ms_calltree_add_lines(v->tree, frames, lines, n, vals);
         if (rc) break;
         /* Node of this stack: walk down the path again. */
         uint32_t node = MS_CT_ROOT;
@@ -442,8 +445,8 @@ static int build_tree(ms_hview *v)
         }
         v->site_node[i] = node == MS_CT_NONE ? MS_CT_ROOT : node;
     }
-    free(ips); free(frames);
-    free(c.ips); free(c.start); free(c.count); free(c.funcs);
+    free(ips); free(frames); free(lines);
+    free(c.ips); free(c.start); free(c.count); free(c.funcs); free(c.lines);
     if (!rc) ms_calltree_sort_children(v->tree);
     return rc;
 }

@@ -6,6 +6,9 @@
  * id, symbols in an ip-keyed hash table, strings interned in an arena
  * (function and file names repeat a lot). Memory is O(unique nodes +
  * symbols + modules), independent of the number of events.
+ * It also owns how a frame is named in every report: clone suffixes folded
+ * at intake, and a frame without a function labelled by module + offset
+ * (or its address), so unnamed frames never merge into one "??".
  */
 #include "symtab.h"
 #include <inttypes.h>
@@ -138,6 +141,46 @@ static int add_nodes(ms_symtab *s, const ms_stack *st)
     return 0;
 }
 
+/* GCC names clones foo.isra.0, foo.constprop.1, foo.part.0, foo.cold and
+ * with LTO foo.lto_priv.0; clang's ThinLTO adds foo.llvm.123. Users want
+ * one "foo", so every report folds them (heaptrack shows them raw). */
+static const char *const clone_suffixes[] = {
+    "lto_priv", "isra", "constprop", "part", "cold", "llvm", "localalias",
+};
+
+/* Length of p[0..n) without one trailing clone suffix; n if none. */
+static size_t strip_one_suffix(const char *p, size_t n)
+{
+    if (n && p[n - 1] == ']') {
+        for (size_t i = n - 1; i-- > 1;) {
+            if (p[i] == ']') break;
+            if (p[i] == '[') return p[i - 1] == ' ' && n - i > 8 && memcmp(p + i, "[clone .", 8) == 0 ? i - 1 : n;
+        }
+        return n;
+    }
+    size_t e = n;
+    while (e && p[e - 1] >= '0' && p[e - 1] <= '9') e--;
+    if (e < n) {
+        if (e == 0 || p[e - 1] != '.') return n;
+        e--;
+    }
+    for (size_t k = 0; k < sizeof clone_suffixes / sizeof *clone_suffixes; k++) {
+        size_t l = strlen(clone_suffixes[k]);
+        if (e > l + 1 && p[e - l - 1] == '.' && memcmp(p + e - l, clone_suffixes[k], l) == 0) return e - l - 1;
+    }
+    return n;
+}
+
+size_t ms_symtab_fold_name(const char *name, size_t len)
+{
+    if (!name) return 0;
+    for (;;) {
+        size_t m = strip_one_suffix(name, len);
+        if (m == len || m == 0) return len;
+        len = m;
+    }
+}
+
 static sym *sym_find(const ms_symtab *s, uint64_t ip)
 {
     if (!s->syms_cap || !ip) return NULL;
@@ -185,9 +228,12 @@ static int add_symbol(ms_symtab *s, const ms_symbol *y)
     e->nframes = 0;
     for (uint32_t i = 0; i < y->nframes; i++) {
         ms_symtab_frame *f = &s->frames[s->nframes];
-        f->function = intern(s, y->frames[i].function.ptr, y->frames[i].function.len);
+        const char *fn = y->frames[i].function.ptr;
+        size_t fl = fn ? strnlen(fn, y->frames[i].function.len) : 0;
+        f->symbol = intern(s, fn, fl);
+        f->function = intern(s, fn, ms_symtab_fold_name(fn, fl));
         f->file = intern(s, y->frames[i].file.ptr, y->frames[i].file.len);
-        if (!f->function || !f->file) return MS_ENOMEM;
+        if (!f->symbol || !f->function || !f->file) return MS_ENOMEM;
         f->line = y->frames[i].line;
         f->column = y->frames[i].column;
         s->nframes++;
@@ -304,25 +350,43 @@ const ms_symtab_module *ms_symtab_module_at(const ms_symtab *s, size_t i)
 
 static size_t clamp(int r, size_t n) { return r < 0 ? 0 : (size_t)r >= n ? n - 1 : (size_t)r; }
 
-size_t ms_symtab_frame_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip, size_t k)
+static const ms_symtab_frame no_frame = { "", "", 0, 0, "" };
+
+size_t ms_symtab_frame_count(const ms_symtab *s, uint64_t ip)
 {
-    if (!n) return 0;
     const ms_symtab_frame *f;
     size_t nf = ms_symtab_frames(&f, s, ip);
-    if (k < nf && f[k].function[0]) {
-        if (f[k].file[0] && f[k].line)
-            return clamp(snprintf(buf, n, "%s (%s:%" PRIu32 ")", f[k].function, f[k].file, f[k].line), n);
-        if (f[k].file[0])
-            return clamp(snprintf(buf, n, "%s (%s)", f[k].function, f[k].file), n);
-        return clamp(snprintf(buf, n, "%s", f[k].function), n);
-    }
+    return nf ? nf : 1;
+}
+
+const ms_symtab_frame *ms_symtab_frame_at(const ms_symtab *s, uint64_t ip, size_t k)
+{
+    const ms_symtab_frame *f;
+    size_t nf = ms_symtab_frames(&f, s, ip);
+    return k < nf ? &f[k] : &no_frame;
+}
+
+size_t ms_symtab_frame_label(char *buf, size_t n, const ms_symtab *s, uint64_t ip, size_t k)
+{
+    if (!n) return 0;
+    const ms_symtab_frame *f = ms_symtab_frame_at(s, ip, k);
+    if (f->function[0]) return clamp(snprintf(buf, n, "%s", f->function), n);
     uint64_t off;
     const ms_symtab_module *m = ms_symtab_module_of(&off, s, ip);
     if (m && m->path[0]) {
         const char *b = strrchr(m->path, '/');
-        return clamp(snprintf(buf, n, "%s+0x%" PRIx64, b ? b + 1 : m->path, off), n);
+        return clamp(snprintf(buf, n, "%s+0x%" PRIx64, b && b[1] ? b + 1 : m->path, off), n);
     }
     return clamp(snprintf(buf, n, "0x%" PRIx64, ip), n);
+}
+
+size_t ms_symtab_frame_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip, size_t k)
+{
+    size_t l = ms_symtab_frame_label(buf, n, s, ip, k);
+    const ms_symtab_frame *f = ms_symtab_frame_at(s, ip, k);
+    if (!f->file[0] || l + 1 >= n) return l;
+    if (f->line) return l + clamp(snprintf(buf + l, n - l, " (%s:%" PRIu32 ")", f->file, f->line), n - l);
+    return l + clamp(snprintf(buf + l, n - l, " (%s)", f->file), n - l);
 }
 
 size_t ms_symtab_ip_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip)

@@ -11,11 +11,15 @@
 typedef struct ms_symtab ms_symtab;
 
 /* One source-level frame of an ip (inlined frames first). Strings are
- * NUL-terminated, never NULL ("" when unknown). */
+ * NUL-terminated, never NULL ("" when unknown). function is the display
+ * name: symbol with compiler clone suffixes folded (ms_symtab_fold_name),
+ * so "foo.isra.0" and "foo.lto_priv.0" are both "foo"; symbol is the name
+ * as recorded. */
 typedef struct ms_symtab_frame {
     const char *function;
     const char *file;
     uint32_t line, column;
+    const char *symbol;
 } ms_symtab_frame;
 
 typedef struct ms_symtab_module {
@@ -57,12 +61,35 @@ const ms_symtab_module *ms_symtab_module_of(uint64_t *offset, const ms_symtab *s
 size_t ms_symtab_module_count(const ms_symtab *s);
 const ms_symtab_module *ms_symtab_module_at(const ms_symtab *s, size_t i);
 
+/* Length of name[0..len) without the suffixes compilers append to clones
+ * and split parts of a function: ".lto_priv.N", ".isra.N", ".constprop.N",
+ * ".part.N", ".cold", ".cold.N", ".llvm.N", ".localalias" in any
+ * combination ("foo.isra.0.constprop.1" -> "foo"), and demangled C++
+ * " [clone .isra.0]" tails. Never folds a name to nothing. */
+size_t ms_symtab_fold_name(const char *name, size_t len);
+
+/* Frames every report shows for ip: its SYMBOL frames, or 1 (the address)
+ * when it has none. Frame k (innermost first) is ms_symtab_frame_at; with
+ * no SYMBOL frames that is an empty frame (function, file "", line 0). */
+size_t ms_symtab_frame_count(const ms_symtab *s, uint64_t ip);
+const ms_symtab_frame *ms_symtab_frame_at(const ms_symtab *s, uint64_t ip, size_t k);
+
+/* Display name of frame k of ip without its file:line: the function, or
+ * for a frame without one its module's basename + offset
+ * ("libsqlite3.so.0+0x1a2b3", offset = ip - base from the SYMBOL record or
+ * the MODULE segment holding ip), or "0x7f..." for an ip in no module.
+ * Two unnamed ips never share a label, so reports keyed by it (call tree,
+ * flame graph, diff) keep them apart, as heaptrack does. Always
+ * NUL-terminates buf (n > 0); returns the length written. */
+size_t ms_symtab_frame_label(char *buf, size_t n, const ms_symtab *s, uint64_t ip, size_t k);
+
 /* One-line name of ip (its innermost frame), for text output:
  * "function (file:line)", "function", "libfoo.so+0x1a2b" or "0x7f12...".
  * Always NUL-terminates buf (n > 0). Returns the length written. */
 size_t ms_symtab_ip_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip);
 
 /* Name for one frame of ip: same as above but for frames[k] (inlined
- * frames); k >= count falls back to module+offset / hex. */
+ * frames): the label of ms_symtab_frame_label, then " (file:line)" when the
+ * frame has a file. */
 size_t ms_symtab_frame_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip, size_t k);
 #endif

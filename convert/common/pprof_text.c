@@ -91,8 +91,9 @@ int ms_pprof_text(FILE *fp, const ms_calltree *t, const ms_pprof_opts *o)
         ms_pprof_value(cu, sizeof cu, f->cum[m], unit);
         ms_pprof_percent(cup, sizeof cup, f->cum[m], total);
         fprintf(fp, "%10s %s %s %10s %s  %s", fl, flp, sp, cu, cup, f->name);
+        uint32_t line = ms_calltree_func_line(t, ids[i], m);
         if (*f->file) {
-            if (f->line) fprintf(fp, " (%s:%u)", f->file, f->line);
+            if (line) fprintf(fp, " (%s:%u)", f->file, line);
             else fprintf(fp, " (%s)", f->file);
         }
         fputc('\n', fp);

@@ -295,6 +295,10 @@ static void write_frames(FILE *fp, const ms_heap *h, uint64_t stack_id)
             if (nf) {
                 fputs(", \"function\": ", fp);
                 msconv_json_str(fp, f[k].function, strlen(f[k].function));
+                if (strcmp(f[k].symbol, f[k].function)) {
+                    fputs(", \"symbol\": ", fp);
+                    msconv_json_str(fp, f[k].symbol, strlen(f[k].symbol));
+                }
                 fputs(", \"file\": ", fp);
                 msconv_json_str(fp, f[k].file, strlen(f[k].file));
                 fprintf(fp, ", \"line\": %" PRIu32, f[k].line);

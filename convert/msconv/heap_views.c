@@ -171,21 +171,11 @@ void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *
     uint64_t ips[256];
     size_t depth = ms_symtab_stack(ips, 256, sym, stack_id), shown = depth < 256 ? depth : 256, no = 0;
     for (size_t i = 0; i < shown; i++) {
-        const ms_symtab_frame *fr;
-        size_t nf = ms_symtab_frames(&fr, sym, ips[i]);
-        char name[512];
-        if (nf == 0) {
-            ms_symtab_frame_name(name, sizeof name, sym, ips[i], 0);
-            fprintf(fp, "%s#%zu %s\n", indent, no++, name);
-            continue;
-        }
+        size_t nf = ms_symtab_frame_count(sym, ips[i]);
         for (size_t k = 0; k < nf; k++) {
-            fprintf(fp, "%s#%zu %s", indent, no++, fr[k].function[0] ? fr[k].function : "??");
-            if (fr[k].file[0]) {
-                if (fr[k].line) fprintf(fp, " (%s:%u)", fr[k].file, fr[k].line);
-                else fprintf(fp, " (%s)", fr[k].file);
-            }
-            fputs(k + 1 < nf ? " [inlined]\n" : "\n", fp);
+            char name[1024];
+            ms_symtab_frame_name(name, sizeof name, sym, ips[i], k);
+            fprintf(fp, "%s#%zu %s%s\n", indent, no++, name, k + 1 < nf ? " [inlined]" : "");
         }
     }
     if (depth > shown) fprintf(fp, "%s... %zu more frames\n", indent, depth - shown);

@@ -66,20 +66,13 @@ static int write_stack(FILE *fp, hctx *c, uint64_t stack_id)
     fputc('[', fp);
     int first = 1;
     for (size_t i = 0; i < depth; i++) {
-        const ms_symtab_frame *fr;
-        size_t nf = ms_symtab_frames(&fr, sym, ips[i]);
-        uint32_t id;
-        if (nf == 0) {
-            char name[256];
-            ms_symtab_frame_name(name, sizeof name, sym, ips[i], 0);
-            if (ms_calltree_func_id(c->frames, &id, name, "", 0)) return -1;
-            fprintf(fp, "%s%u", first ? "" : ",", id);
-            first = 0;
-            continue;
-        }
+        size_t nf = ms_symtab_frame_count(sym, ips[i]);
         for (size_t k = 0; k < nf; k++) {
-            if (ms_calltree_func_id(c->frames, &id, fr[k].function[0] ? fr[k].function : NULL, fr[k].file, fr[k].line))
-                return -1;
+            const ms_symtab_frame *fr = ms_symtab_frame_at(sym, ips[i], k);
+            char label[1024];
+            uint32_t id;
+            ms_symtab_frame_label(label, sizeof label, sym, ips[i], k);
+            if (ms_calltree_func_id(c->frames, &id, label, fr->file, fr->line)) return -1;
             fprintf(fp, "%s%u", first ? "" : ",", id);
             first = 0;
         }
