@@ -5,12 +5,13 @@
 # the child's table said "already written" and its file had none, so the
 # SYMBOL records named module ids that the file never defined. Checks: the
 # child's file has MODULE records, one of them the program itself, every
-# SYMBOL's module id is defined in the file, and msconv --text / --json name
+# SYMBOL's module id (added by msrec symbolize from the file's own MODULE
+# records) is defined in the file, and msconv --text / --json name
 # child_work and main.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=fork_modules
-require "$LIBMS" "$MSCONV" "$PROGS/forkmods"
+require "$LIBMS" "$MSCONV" "$MSREC" "$PROGS/forkmods"
 d=$TMP/fm; mkdir -p "$d"
 export MEMSCOPE_FOLLOW_FORK=1
 record preload forkmods "$d/f.%p.memscope" -- "$PROGS/forkmods"
@@ -22,6 +23,7 @@ for who in parent child; do
     if [ $who = child ]; then f=$d/f.$cpid.memscope; else f=$d/f.$ppid.memscope; fi
     n=fork_modules/$who
     check_trace $n "$f" || continue
+    "$MSREC" symbolize -q "$f" > /dev/null 2>&1
     "$MSCONV" "$f" --dump > "$f.dump" 2> /dev/null
     res=$(python3 - "$f.dump" "$(readlink -f "$PROGS/forkmods")" <<'PY'
 import json, sys

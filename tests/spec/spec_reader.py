@@ -9,7 +9,8 @@ and extra-byte rules, EVENTS columns (1.0 deltas and the 1.1 block model of
 §7.5) -- and prints the canonical dump of
 tests/golden/msdump.h (the .expected files). It also checks the writer rules
 the spec states (sequence numbers, record_count, t_first/t_last, shift, END's
-n_chunks, shortest varints); a violation is printed on stderr as
+n_chunks, shortest varints, only SYMBOL records after END and at most one per
+ip, §8.7); a violation is printed on stderr as
 "spec violation: ..." and the exit status is 1. Damaged input (§9) is handled
 with the resync and counter rules of the spec, so the integrity line of the
 dump can be compared with the C reader on damaged files too.
@@ -440,6 +441,8 @@ class Reader:
         self.region = None  # start offset of an open corrupt region
         self.stop = 0
         self.chunks_before = 0  # chunks seen (usable envelopes) before the current one
+        self.end_seen = False   # a chunk holding END was delivered (§8.7)
+        self.symbol_ips = set() # ips with a SYMBOL record so far (§8.7)
 
     def corrupt(self, off, msg):
         if self.integ["verdict"] != MS_ECORRUPT:
@@ -577,6 +580,7 @@ class Reader:
                 continue
             self.check_writer_rules(off, ctype, flags, seq, recs, t_first, t_last, stored,
                                     raw_len, payload)
+            self.check_after_end(off, ctype, recs)
             if recs:
                 self.lines.append("chunk offset=%d seq=%d type=%d flags=%d records=%d raw_len=%d "
                                   "stored_len=%d t_first=%d t_last=%d" %
@@ -622,6 +626,25 @@ class Reader:
         if len(out) != raw_len:
             raise Corrupt("decompressed %d bytes, raw_len %d" % (len(out), raw_len))
         return out
+
+    def check_after_end(self, off, ctype, recs):
+        """§8.7: chunks after the one holding END are RECORDS chunks of
+        SYMBOL records only, and an ip gets at most one SYMBOL record over
+        the whole file once symbols are appended."""
+        if self.end_seen:
+            if ctype != 1:
+                violation("chunk at %d after END is not a RECORDS chunk" % off)
+            for name, _, rec in recs:
+                if name != "symbol":
+                    violation("chunk at %d after END holds a %s record" % (off, name))
+                elif rec["ip"] in self.symbol_ips:
+                    violation("chunk at %d after END: second SYMBOL record for ip %d" %
+                              (off, rec["ip"]))
+        for name, _, rec in recs:
+            if name == "symbol":
+                self.symbol_ips.add(rec["ip"])
+            elif name == "end":
+                self.end_seen = True
 
     def check_writer_rules(self, off, ctype, flags, seq, recs, t_first, t_last, stored,
                            raw_len, payload):
