@@ -21,9 +21,9 @@
  * subroutine / subprogram its name with the call site (DW_AT_call_file,
  * DW_AT_call_line) of the scope inside it, so a frame's name and its
  * file:line always come from the same scope. Without DWARF the name comes
- * from .symtab/.dynsym (dwfl_module_addrinfo). C++ linkage names are
- * demangled with __cxa_demangle from libstdc++, loaded with dlopen on the
- * first mangled name.
+ * from .symtab/.dynsym (sorted once per module, see syms_find). C++
+ * linkage names are demangled with __cxa_demangle from libstdc++, loaded
+ * with dlopen on the first mangled name.
  */
 #include "mssym.h"
 
@@ -41,6 +41,13 @@
 
 enum { M_UNOPENED = 0, M_OK, M_MISSING, M_MISMATCH, M_NOFILE };
 
+/* One function symbol of a module's ELF symbol table, runtime addresses. */
+typedef struct fsym {
+    uint64_t lo, hi;
+    const char *name;            /* owned by the module's Dwfl             */
+    int rank;                    /* 0 global, 1 weak, 2 local              */
+} fsym;
+
 typedef struct mod {
     uint64_t id, base, lo, hi;
     char *path;
@@ -49,6 +56,9 @@ typedef struct mod {
     int state;
     Dwfl *dwfl;
     Dwfl_Module *dm;
+    fsym *syms;                  /* sorted by lo; built on first use       */
+    size_t nsyms;
+    int syms_built;
 } mod;
 
 typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
@@ -120,6 +130,7 @@ void mssym_free(mssym *s)
     if (!s) return;
     for (size_t i = 0; i < s->nmods; i++) {
         if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
+        free(s->mods[i].syms);
         free(s->mods[i].path);
         free(s->mods[i].bid);
     }
@@ -279,6 +290,65 @@ static const char *file_name(mssym *s, Dwarf_Die *cudie, const char *f)
     return k ? k : "";
 }
 
+/* ---- ELF symbol table -----------------------------------------------------
+ * dwfl_module_addrinfo searches the whole table linearly on every call
+ * (cc1: ~100 000 symbols, 7 000 ips = seconds), so the function symbols
+ * are sorted once per module and looked up by binary search. Among symbols
+ * at the same address a global one wins over a weak one over a local one,
+ * as in dwfl_module_addrinfo; a symbol of size 0 covers up to the next. */
+static int cmp_fsym(const void *a, const void *b)
+{
+    const fsym *x = a, *y = b;
+    if (x->lo != y->lo) return x->lo < y->lo ? -1 : 1;
+    return x->rank - y->rank;
+}
+
+static void syms_build(mod *m)
+{
+    m->syms_built = 1;
+    int n = dwfl_module_getsymtab(m->dm);
+    if (n <= 1) return;
+    m->syms = malloc((size_t)n * sizeof *m->syms);
+    if (!m->syms) return;
+    size_t k = 0;
+    for (int i = 1; i < n; i++) {
+        GElf_Sym sym;
+        GElf_Addr addr = 0;
+        GElf_Word shndx = 0;
+        const char *name = dwfl_module_getsym_info(m->dm, i, &sym, &addr, &shndx, NULL, NULL);
+        int type = GELF_ST_TYPE(sym.st_info);
+        if (!name || !name[0] || shndx == SHN_UNDEF ||
+            (type != STT_FUNC && type != STT_GNU_IFUNC && !(type == STT_NOTYPE && sym.st_size)))
+            continue;
+        int bind = GELF_ST_BIND(sym.st_info);
+        m->syms[k].lo = addr;
+        m->syms[k].hi = addr + sym.st_size;
+        m->syms[k].name = name;
+        m->syms[k].rank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+        k++;
+    }
+    m->nsyms = k;
+    qsort(m->syms, k, sizeof *m->syms, cmp_fsym);
+}
+
+static const char *syms_find(mod *m, uint64_t addr)
+{
+    if (!m->syms_built) syms_build(m);
+    size_t lo = 0, hi = m->nsyms;
+    while (lo < hi) {                       /* first symbol with lo > addr */
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->syms[mid].lo <= addr) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == 0) return NULL;
+    size_t i = lo - 1;
+    uint64_t at = m->syms[i].lo;
+    while (i > 0 && m->syms[i - 1].lo == at) i--;   /* best rank at that address */
+    const fsym *f = &m->syms[i];
+    uint64_t end = f->hi > f->lo ? f->hi : lo < m->nsyms ? m->syms[lo].lo : UINT64_MAX;
+    return addr < end ? f->name : NULL;
+}
+
 /* Frames of addr in module m; returns their count. */
 static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
 {
@@ -332,9 +402,7 @@ static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
     }
     /* No DWARF scope, or one without a name: the ELF symbol tables. */
     if (nf == 0 || !fr[nf - 1].function.len) {
-        GElf_Off off = 0;
-        GElf_Sym sym;
-        const char *name = dwfl_module_addrinfo(m->dm, addr, &off, &sym, NULL, NULL, NULL);
+        const char *name = syms_find(m, addr);
         if (nf == 0) {
             if (!name && !file) return 0;
             fr[0].file = str_of(file_name(s, cudie, file));
