@@ -1,7 +1,7 @@
 /*
  * make_golden.c — writes the golden .memscope files of the current format
- * version (v1.1; the v1.0 ones were made by its 1.0 form) and their
- * canonical dumps (.expected).
+ * version (v1.2; the v1.0 and v1.1 ones were made by its earlier forms) and
+ * their canonical dumps (.expected).
  *
  * The goldens pin the bytes of the format: tests/unit/test_golden.c reads
  * them with the library, tests/spec/spec_reader.py with the spec alone, and
@@ -23,6 +23,7 @@
  *        on damaged files).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -430,6 +431,8 @@ __attribute__((unused)) static void make_snapshot(const char *path, const char *
 }
 
 /* ----------------------------------------------------------- heap v1.1 -- */
+/* Made the v1.1 golden with the 1.1 writer; kept for reference and not run
+ * any more (goldens are never regenerated). */
 
 /* v1.1: EVENTS chunks with the MODEL flag (spec 7.5). The events walk every
  * path of the block model: frees by list index 0 (malloc/free pairs) and
@@ -441,7 +444,7 @@ __attribute__((unused)) static void make_snapshot(const char *path, const char *
  * failed allocations (address 0: not listed), reallocs and aligned ops, a
  * cross-thread free, an odd address (shift 0) and a time decrease. */
 #define C(i) (0x5555555a0000ULL + 0x40ULL * (i))
-static void make_heap_v11(const char *path, const char *expected)
+__attribute__((unused)) static void make_heap_v11(const char *path, const char *expected)
 {
     gen g;
     gen_open(&g, path, MS_KIND_HEAP, 0);
@@ -516,6 +519,123 @@ static void make_heap_v11(const char *path, const char *expected)
     gen_finish(&g, expected);
 }
 
+/* ----------------------------------------------------------- heap v1.2 -- */
+
+/* Reopen the finished file at g->path for appending (spec 8.7), as a
+ * symbolizer does; later add() calls go to the appended chunks. */
+static void gen_append(gen *g, size_t chunk_bytes)
+{
+    int rc = ms_writer_close(g->w);
+    if (rc != MS_OK)
+        die("%s: close: %s", g->path, ms_strerror(rc));
+    int fd = open(g->path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        die("%s: %s", g->path, strerror(errno));
+    ms_writer_opts o = { .kind = 0, .level = 3, .chunk_bytes = chunk_bytes };
+    rc = ms_writer_open_append(&g->w, fd, 1, &o);
+    if (rc != MS_OK)
+        die("%s: append: %s", g->path, ms_strerror(rc));
+}
+
+/* v1.2: END fields 10-12 (events lost to a full disk) and SYMBOL records
+ * appended after the chunk holding END by two symbolizer runs (spec 8.7):
+ * the first appends two chunks (small chunk size), the second one more;
+ * sequence numbers continue, END.n_chunks stays. The symbols cover an
+ * inlined chain of three frames with a file:line each, a name from the ELF
+ * symbol table only (file "", line 0), a C++ demangled name, a clone
+ * suffix kept as recorded, an ip whose module's file was found but names
+ * nothing (function "" with module id and offset), and an ip of a
+ * dlclose'd module. One ip already had a SYMBOL record before END (a 1.1
+ * recorder wrote it) and gets no second one. */
+#define V12_EXE 0x55d0a0000000ULL
+#define V12_LIBC 0x7f3c10000000ULL
+#define V12_PLUG 0x7f3c20000000ULL
+static void make_heap_v12(const char *path, const char *expected)
+{
+    gen g;
+    gen_open(&g, path, MS_KIND_HEAP, 0);
+    ms_end end = { .time = 9000, .reason = MS_END_EXIT, .detail = 0, .events_lost = 2,
+                   .write_errors = 1, .first_errno = 28 };
+    ADD(&g, MS_REC_META, (ms_meta){
+        .recorder_version = S("0.3.0"), .mode = MS_MODE_FULL, .pid = 31337, .ppid = 1,
+        .exe = S("/usr/bin/symdemo"), .cmdline = S("symdemo\0-v"), .hostname = S("golden-host"),
+        .kernel = S("6.1.0-18-amd64"), .page_size = 4096, .clock_hz = 1953125,
+        .start_wall_ns = 1800000000000000000ULL, .unwinder = S("libunwind"), .max_depth = 64,
+        .label = S("golden v1.2"), .boot_id = S("8d4f0a4e-1b2c-4d5e-9f00-112233445566") });
+    static const ms_segment exe_seg[2] = { { 0, 0x1000, 0, 1 }, { 0x1000, 0x3000, 0x1000, 5 } };
+    static const ms_segment libc_seg[2] = { { 0, 0x28000, 0, 1 }, { 0x28000, 0x155000, 0x28000, 5 } };
+    static const ms_segment plug_seg[1] = { { 0, 0x2000, 0, 5 } };
+    ADD(&g, MS_REC_MODULE, (ms_module){ .id = 1, .time = 0, .path = S("/usr/bin/symdemo"),
+        .build_id = S("\x12\x34\x56\x78\x9a\xbc\xde\xf0\x01\x23\x45\x67\x89\xab\xcd\xef\x10\x20\x30\x40"),
+        .base = V12_EXE, .nsegments = 2, .segments = exe_seg });
+    ADD(&g, MS_REC_MODULE, (ms_module){ .id = 2, .time = 0, .path = S("/usr/lib/x86_64-linux-gnu/libc.so.6"),
+        .build_id = S("\xaa\xbb\xcc\xdd\xee\xff\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xa0\xb0\xc0\xd0"),
+        .base = V12_LIBC, .nsegments = 2, .segments = libc_seg });
+    ADD(&g, MS_REC_MODULE, (ms_module){ .id = 3, .time = 5, .path = S("/opt/plugins/libplug.so"),
+        .build_id = S("\x01\x02\x03\x04\x05\x06\x07\x08"), .base = V12_PLUG, .nsegments = 1,
+        .segments = plug_seg });
+    ADD(&g, MS_REC_THREAD, (ms_thread){ .tid = 31337, .time = 0, .name = S("symdemo"), .creator_tid = 0 });
+    static const ms_stack_node st[7] = {
+        { 0, V12_LIBC + 0x2724a },        /* 1: __libc_start_call_main      */
+        { 1, V12_EXE + 0x1185 },          /* 2: main -> parse (inlined)     */
+        { 2, V12_EXE + 0x1260 },          /* 3: Parser::grow                */
+        { 2, V12_EXE + 0x12f0 },          /* 4: helper.isra.0               */
+        { 2, V12_PLUG + 0x1104 },         /* 5: plugin_alloc (dlclose'd)    */
+        { 2, V12_LIBC + 0x9a0c0 },        /* 6: strdup (symbol table only)  */
+        { 2, V12_EXE + 0x1400 },          /* 7: no name                     */
+    };
+    ADD(&g, MS_REC_STACK, (ms_stack){ .first_id = 1, .count = 7, .nodes = st });
+    /* a SYMBOL before END, as a 1.1 recorder wrote them */
+    static const ms_frame f_start[1] = { { S("__libc_start_call_main"),
+        S("./csu/../sysdeps/nptl/libc_start_call_main.h"), 58, 16 } };
+    ADD(&g, MS_REC_SYMBOL, (ms_symbol){ .ip = V12_LIBC + 0x2724a, .module_id = 2,
+        .module_offset = 0x2724a, .nframes = 1, .frames = f_start });
+    ms_event ev[] = {
+        EV(100, MS_OP_MALLOC, 0x55d0a1000010ULL, 64, 0, 3, 0),
+        EV(110, MS_OP_NEW, 0x55d0a1000060ULL, 24, 0, 4, 0),
+        EV(120, MS_OP_MALLOC, 0x55d0a10000a0ULL, 100, 0, 5, 0),
+        EV(130, MS_OP_FREE, 0x55d0a1000010ULL, 0, 0, 0, 0),
+        EV(140, MS_OP_MALLOC, 0x55d0a1000010ULL, 7, 0, 6, 0),
+        EV(150, MS_OP_CALLOC, 0x55d0a1000110ULL, 48, 0, 7, 0),
+    };
+    events(&g, 31337, ev, sizeof ev / sizeof ev[0]);
+    tally(ev, sizeof ev / sizeof ev[0], &end);
+    end.n_events += end.events_lost;      /* seen by the recorder, never written */
+    ADD(&g, MS_REC_MODULE_UNLOAD, (ms_module_unload){ .id = 3, .time = 160 });
+    ADD(&g, MS_REC_SYNC, (ms_sync){ .time = 200 });
+    ADD(&g, MS_REC_THREAD_END, (ms_thread_end){ .tid = 31337, .time = 8999 });
+    end.n_chunks = chunks_so_far(&g);
+    add(&g, MS_REC_END, &end, sizeof end);
+
+    /* first symbolizer run: two small chunks */
+    gen_append(&g, 200);
+    static const ms_frame f_main[3] = {
+        { S("grow_buffer"), S("/src/symdemo/buf.h"), 41, 12 },     /* inlined into   */
+        { S("parse"), S("/src/symdemo/parse.c"), 88, 5 },          /* inlined into   */
+        { S("main"), S("/src/symdemo/main.c"), 17, 3 } };
+    ADD(&g, MS_REC_SYMBOL, (ms_symbol){ .ip = V12_EXE + 0x1185, .module_id = 1,
+        .module_offset = 0x1185, .nframes = 3, .frames = f_main });
+    static const ms_frame f_grow[1] = { { S("demo::Parser::grow(unsigned long)"),
+        S("/src/symdemo/parser.cc"), 203, 0 } };
+    ADD(&g, MS_REC_SYMBOL, (ms_symbol){ .ip = V12_EXE + 0x1260, .module_id = 1,
+        .module_offset = 0x1260, .nframes = 1, .frames = f_grow });
+    static const ms_frame f_isra[1] = { { S("helper.isra.0"), S("/src/symdemo/main.c"), 9, 1 } };
+    ADD(&g, MS_REC_SYMBOL, (ms_symbol){ .ip = V12_EXE + 0x12f0, .module_id = 1,
+        .module_offset = 0x12f0, .nframes = 1, .frames = f_isra });
+    static const ms_frame f_plug[1] = { { S("plugin_alloc"), S("/src/plug/plug.c"), 12, 0 } };
+    ADD(&g, MS_REC_SYMBOL, (ms_symbol){ .ip = V12_PLUG + 0x1104, .module_id = 3,
+        .module_offset = 0x1104, .nframes = 1, .frames = f_plug });
+    /* second symbolizer run (libc's debug info installed since) */
+    gen_append(&g, 0);
+    static const ms_frame f_strdup[1] = { { S("strdup"), S(""), 0, 0 } };
+    ADD(&g, MS_REC_SYMBOL, (ms_symbol){ .ip = V12_LIBC + 0x9a0c0, .module_id = 2,
+        .module_offset = 0x9a0c0, .nframes = 1, .frames = f_strdup });
+    static const ms_frame f_none[1] = { { S(""), S(""), 0, 0 } };
+    ADD(&g, MS_REC_SYMBOL, (ms_symbol){ .ip = V12_EXE + 0x1400, .module_id = 1,
+        .module_offset = 0x1400, .nframes = 1, .frames = f_none });
+    gen_finish(&g, expected);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--dump") == 0) {
@@ -538,15 +658,15 @@ int main(int argc, char **argv)
         return n < 0;
     }
     const char *dir = argc > 1 ? argv[1] : "tests/golden";
-    /* the goldens of the current version only (1.1); older versions' files
+    /* the goldens of the current version only (1.2); older versions' files
      * were written by their own writer and stay as they are */
-    static const char *names[2] = { "v1.1-heap.memscope", "v1.1-heap.expected" };
+    static const char *names[2] = { "v1.2-heap.memscope", "v1.2-heap.expected" };
     char p[2][4096];
     for (int i = 0; i < 2; i++) {
         snprintf(p[i], sizeof p[i], "%s/%s", dir, names[i]);
         if (access(p[i], F_OK) == 0)
             die("%s exists: goldens are never regenerated (tests/golden/README.md)", p[i]);
     }
-    make_heap_v11(p[0], p[1]);
+    make_heap_v12(p[0], p[1]);
     return 0;
 }
