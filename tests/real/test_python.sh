@@ -1,0 +1,40 @@
+#!/bin/sh
+# Real programs: python3 with 4 threads allocating (dicts, strings, bytes,
+# hashlib) under `msrec run`: exit 0, the same stdout, a complete trace with
+# the 5 threads (main + 4). No memcheck comparison: which thread frees what,
+# and so pymalloc's arena use, depends on GIL switches. The Debian
+# interpreter /usr/bin/python3 is used when present (a pyenv-style shim
+# would exec it, and exec'd images record only with --follow-children).
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/common.sh"
+T=real/python
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
+need $T "$PY"
+
+cat > "$TMP/thr.py" <<'EOF'
+import threading, hashlib
+res = [None] * 4
+def work(k):
+    d = {}
+    for i in range(20000):
+        d[i] = ("x%d" % (i * k)) * (1 + i % 7)
+        if i % 3 == 0:
+            d.pop(i // 2, None)
+    l = [bytes(100 + j % 50) for j in range(5000)]
+    res[k] = hashlib.sha256(repr(sorted(d.items())[:100]).encode() + b"".join(l)).hexdigest()
+ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+for t in ts: t.start()
+for t in ts: t.join()
+for k, r in enumerate(res): print(k, r)
+EOF
+n=$T/threads
+run_pair $n "$TMP/py" -- "$PY" "$TMP/thr.py"
+check $n/plain-run-ok 0 "$PRC"
+check_pair $n
+f=$TMP/py/x.memscope
+check_complete $n/complete "$f"
+if check_json $n "$f"; then
+    check $n/threads 5 "$(sumval "$f.json" threads)"
+    a=$(sumval "$f.json" total_allocations)
+    if [ "${a:-0}" -ge 2000 ]; then pass $n/allocations; else fail $n/allocations "only '${a}' allocations"; fi
+fi
