@@ -66,13 +66,14 @@ LIBA     := $(BUILD)/lib/libmemscope.a
 BINS     := $(BUILD)/bin/msrec $(BUILD)/bin/msconv $(BUILD)/bin/msdiff
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all lib bins tests deps test test-fast asan demo bench fuzz install clean help
+.PHONY: all lib bins tests deps test test-fast test-real asan demo bench fuzz install clean help
 all: $(HEADER) $(LIBSO) $(LIBA) $(BINS) $(BUILD)/lib/memscope.pc
 
 help:
 	@echo "make            build everything into $(BUILD)/"
 	@echo "make deps       install missing Debian packages (apt-get)"
 	@echo "make test       deps + build + all tests (+ ASan/UBSan build); ends with 'N passed, N failed'"
+	@echo "make test-real  the real-program suite (tests/real) with 5x the repeat counts (REAL_SCALE=N)"
 	@echo "make demo       deps + build + record an example + write every report"
 	@echo "make bench      benchmarks against heaptrack, valgrind, smem"
 	@echo "make fuzz       libFuzzer targets (clang)"
@@ -188,6 +189,13 @@ test: deps
 	$(MAKE) tests
 	$(MAKE) BUILD=build/asan SAN=1 tests
 	@sh tests/run.sh
+
+# The real-program suite alone (tests/real/: sqlite3, git, gcc, binutils,
+# python3, bash, perl, zstd, C++), every repeat count x REAL_SCALE (default
+# 5: 500 sqlite3 runs...). `make test` runs it once at scale 1.
+test-real: deps
+	$(MAKE) tests
+	@REAL_SCALE=$${REAL_SCALE:-5} TESTS=real/ sh tests/run.sh
 
 # Tests without the deps step (developer loop).
 test-fast:
