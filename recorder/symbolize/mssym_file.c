@@ -5,8 +5,9 @@
  * One streaming pass reads the file: MODULE records go to the resolver in
  * file order, every new stack ip remembers the module that covered it when
  * its STACK record came (the latest loaded one, so an ip of a dlclose'd
- * library is not named from a later library mapped at the same place), and
- * ips that already have a SYMBOL record are skipped. Each remaining ip is
+ * library is not named from a later library mapped at the same place; an
+ * ip no module covered yet takes any module of the file that covers it),
+ * and ips that already have a SYMBOL record are skipped. Each remaining ip is
  * resolved once, in (module, address) order so each module's debug info is
  * walked in one go, and written as a SYMBOL record into RECORDS chunks
  * appended after the last chunk (ms_writer_open_append continues the
@@ -176,6 +177,11 @@ out:
     } else {
         e = 0;
         ms_reader_integrity(r, integ);
+        /* A STACK written before the MODULE of a library dlopen'ed in the
+         * same writer epoch: any module of the file that covers the ip. */
+        for (size_t i = 0; i < ips->cap; i++)
+            if (ips->t[i].ip && ips->t[i].mod < 0)
+                ips->t[i].mod = mssym_module_index(sym, ips->t[i].ip, mssym_module_count(sym));
     }
     ms_reader_close(r);
     return e;
