@@ -4,10 +4,14 @@
  * with their libraries and permission sums) into one arena, so the
  * converters (msconv views, msdiff) work on plain arrays. Also computes the
  * totals of a snapshot (only PSS and USS add up across processes; RSS is
- * summed for reference) and the growth of each process over a series.
+ * summed for reference) and the growth of each process over a series: a
+ * least-squares slope with its R², only for processes present in at least
+ * half of the series, so a process seen briefly cannot outrank a steady
+ * leak.
  */
 #include "snap.h"
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +67,27 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 static int cmp_lib(const void *a, const void *b)
 {
     const snap_lib *x = a, *y = b;
-    return strcmp(x->path.p, y->path.p);
+    int c = strcmp(x->path.p, y->path.p);
+    if (c) return c;
+    return (x->flags > y->flags) - (x->flags < y->flags);
+}
+
+int snap_proc_mem_known(const snap_proc *p)
+{
+    return !(p->read_status & (MS_READ_VANISHED | MS_READ_DENIED_SMAPS));
+}
+
+static int copy_kv(arena *a, const ms_kv *kv, uint32_t n, snap_str **keys, uint64_t **vals)
+{
+    *keys = aalloc(a, (n + 1) * sizeof **keys);
+    *vals = aalloc(a, (n + 1) * sizeof **vals);
+    if (!*keys || !*vals) return -1;
+    int oom = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        oom |= acopy(a, &(*keys)[i], kv[i].key);
+        (*vals)[i] = kv[i].value;
+    }
+    return oom;
 }
 
 static int cmp_proc(const void *a, const void *b)
@@ -133,13 +157,14 @@ int snap_file_load(const char *path, snap_file **out, char *err, size_t errlen)
                    acopy(a, &cur->kernel, b->kernel) | acopy(a, &cur->os_release, b->os_release) |
                    acopy(a, &cur->boot_id, b->boot_id);
             cur->nmeminfo = b->nmeminfo;
-            cur->meminfo_keys = aalloc(a, (b->nmeminfo + 1) * sizeof *cur->meminfo_keys);
-            cur->meminfo_vals = aalloc(a, (b->nmeminfo + 1) * sizeof *cur->meminfo_vals);
-            if (!cur->meminfo_keys || !cur->meminfo_vals) { oom = 1; break; }
-            for (uint32_t i = 0; i < b->nmeminfo; i++) {
-                oom |= acopy(a, &cur->meminfo_keys[i], b->meminfo[i].key);
-                cur->meminfo_vals[i] = b->meminfo[i].value;
-            }
+            cur->nvmstat = b->nvmstat;
+            cur->nzoneinfo = b->nzoneinfo;
+            cur->nslabs = b->nslabs;
+            cur->privilege = b->privilege;
+            oom |= copy_kv(a, b->meminfo, b->nmeminfo, &cur->meminfo_keys, &cur->meminfo_vals) |
+                   copy_kv(a, b->vmstat, b->nvmstat, &cur->vmstat_keys, &cur->vmstat_vals) |
+                   copy_kv(a, b->zoneinfo, b->nzoneinfo, &cur->zoneinfo_keys, &cur->zoneinfo_vals) |
+                   copy_kv(a, b->slabs, b->nslabs, &cur->slab_keys, &cur->slab_vals);
             break;
         }
         case MS_REC_SNAP_PROC: {
@@ -161,6 +186,7 @@ int snap_file_load(const char *path, snap_file **out, char *err, size_t errlen)
             p->pss_file = s->pss_file; p->pss_shmem = s->pss_shmem; p->rss_anon = s->rss_anon;
             p->rss_file = s->rss_file; p->rss_shmem = s->rss_shmem; p->vm_size = s->vm_size;
             p->vm_hwm = s->vm_hwm; p->open_files = s->open_files;
+            p->exe_flags = s->exe_flags;
             p->nlibs = s->nlibs;
             p->libs = aalloc(a, (s->nlibs + 1) * sizeof *p->libs);
             p->nperms = s->nperms;
@@ -172,6 +198,7 @@ int snap_file_load(const char *path, snap_file **out, char *err, size_t errlen)
                 p->libs[i].mapped = s->libs[i].mapped;
                 p->libs[i].rss = s->libs[i].rss;
                 p->libs[i].pss = s->libs[i].pss;
+                p->libs[i].flags = s->nlib_flags == s->nlibs ? s->lib_flags[i].flags : 0;
             }
             if (!oom) qsort(p->libs, p->nlibs, sizeof *p->libs, cmp_lib);
             for (uint32_t i = 0; i < s->nperms; i++) {
@@ -191,6 +218,7 @@ int snap_file_load(const char *path, snap_file **out, char *err, size_t errlen)
             cur->n_omitted = rec->u.snap_end.n_omitted;
             cur->omitted_pss = rec->u.snap_end.omitted_pss;
             cur->omitted_rss = rec->u.snap_end.omitted_rss;
+            memcpy(cur->omitted_kind, rec->u.snap_end.omitted_kind, sizeof cur->omitted_kind);
             break;
         case MS_REC_END:
             f->has_end = 1;
@@ -235,6 +263,20 @@ uint64_t snap_meminfo(const snap *s, const char *key)
     return 0;
 }
 
+int snap_meminfo_has(const snap *s, const char *key)
+{
+    for (uint32_t i = 0; i < s->nmeminfo; i++)
+        if (!strcmp(s->meminfo_keys[i].p, key)) return 1;
+    return 0;
+}
+
+int64_t snap_zoneinfo(const snap *s, const char *key)
+{
+    for (uint32_t i = 0; i < s->nzoneinfo; i++)
+        if (!strcmp(s->zoneinfo_keys[i].p, key)) return (int64_t)s->zoneinfo_vals[i];
+    return -1;
+}
+
 const snap_proc *snap_find_pid(const snap *s, uint64_t pid)
 {
     size_t lo = 0, hi = s->nprocs;
@@ -263,7 +305,9 @@ void snap_totals_of(const snap *s, snap_totals *t)
         if (p->read_status & SNAP_DENIED_BITS) t->n_denied++;
         if (p->read_status & MS_READ_NO_ROLLUP) t->n_no_rollup++;
         if (!(p->read_status & ~(uint32_t)MS_READ_NO_ROLLUP)) t->n_full++;
+        if ((p->read_status & MS_READ_DENIED_SMAPS) && !(p->read_status & MS_READ_VANISHED)) t->n_mem_unknown++;
     }
+    for (int k = 0; k < 3; k++) t->all_kind[k] = t->by_kind[k] + s->omitted_kind[k];
     t->n_omitted = s->n_omitted;
     t->omitted_pss = s->omitted_pss;
     t->omitted_rss = s->omitted_rss;
@@ -272,7 +316,9 @@ void snap_totals_of(const snap *s, snap_totals *t)
 static int cmp_growth(const void *a, const void *b)
 {
     const snap_growth *x = a, *y = b;
-    if (x->pss_mb_per_hour != y->pss_mb_per_hour) return x->pss_mb_per_hour < y->pss_mb_per_hour ? 1 : -1;
+    if (x->rated != y->rated) return y->rated - x->rated;
+    if (x->rated && x->pss_mb_per_hour != y->pss_mb_per_hour) return x->pss_mb_per_hour < y->pss_mb_per_hour ? 1 : -1;
+    if (!x->rated && x->d_pss != y->d_pss) return x->d_pss < y->d_pss ? 1 : -1;
     return (x->last->pid > y->last->pid) - (x->last->pid < y->last->pid);
 }
 
@@ -288,30 +334,52 @@ int snap_series_build(const snap_file *f, snap_series *out)
     out->d_total_pss = (int64_t)(t1.pss + t1.omitted_pss) - (int64_t)(t0.pss + t0.omitted_pss);
     double hours = (double)out->span_ns / 3.6e12;
     if (hours > 0) out->total_mb_per_hour = (double)out->d_total_pss / 1048576.0 / hours;
-    out->g = calloc(last->nprocs ? last->nprocs : 1, sizeof *out->g);
+    out->min_seen = (uint32_t)((f->nsnaps + 1) / 2);
+    if (out->min_seen < 3) out->min_seen = f->nsnaps < 3 ? (uint32_t)f->nsnaps : 3;
+    if (out->min_seen < 2) out->min_seen = 2;
+    /* every process of any snapshot, once: (pid, starttime) seen for the
+     * first time in snapshot k, traced through the later ones */
+    size_t cap = 0;
+    for (size_t k = 0; k < f->nsnaps; k++) cap += f->snaps[k].nprocs;
+    out->g = calloc(cap ? cap : 1, sizeof *out->g);
     if (!out->g) return MS_ENOMEM;
-    /* every process of the last snapshot, traced back to the first snapshot
-     * that holds the same (pid, starttime) */
-    for (size_t i = 0; i < last->nprocs; i++) {
-        const snap_proc *p = &last->procs[i];
-        if (p->read_status & MS_READ_VANISHED) continue;
-        snap_growth *g = &out->g[out->n++];
-        g->last = p;
-        g->last_ns = last->wall_ns;
-        g->first = p;
-        g->first_ns = last->wall_ns;
-        g->seen = 0;
-        for (size_t k = 0; k < f->nsnaps; k++) {
-            const snap_proc *q = snap_find_pid(&f->snaps[k], p->pid);
-            if (!q || q->starttime != p->starttime || (q->read_status & MS_READ_VANISHED)) continue;
-            if (!g->seen) { g->first = q; g->first_ns = f->snaps[k].wall_ns; }
-            g->seen++;
+    for (size_t k0 = 0; k0 < f->nsnaps; k0++) {
+        const snap *s0 = &f->snaps[k0];
+        for (size_t i = 0; i < s0->nprocs; i++) {
+            const snap_proc *p = &s0->procs[i];
+            if (!snap_proc_mem_known(p)) continue;
+            int earlier = 0;
+            for (size_t k = 0; k < k0 && !earlier; k++) {
+                const snap_proc *q = snap_find_pid(&f->snaps[k], p->pid);
+                earlier = q && q->starttime == p->starttime && snap_proc_mem_known(q);
+            }
+            if (earlier) continue;
+            snap_growth *g = &out->g[out->n++];
+            g->first = g->last = p;
+            g->first_ns = g->last_ns = s0->wall_ns;
+            double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0, syy = 0;
+            for (size_t k = k0; k < f->nsnaps; k++) {
+                const snap_proc *q = snap_find_pid(&f->snaps[k], p->pid);
+                if (!q || q->starttime != p->starttime || !snap_proc_mem_known(q)) continue;
+                g->seen++;
+                g->last = q;
+                g->last_ns = f->snaps[k].wall_ns;
+                double x = (double)(f->snaps[k].wall_ns - first->wall_ns) / 3.6e12;   /* hours */
+                double y = (double)q->pss / 1048576.0;                              /* MiB */
+                n += 1; sx += x; sy += y; sxx += x * x; sxy += x * y; syy += y * y;
+            }
+            g->d_pss = (int64_t)g->last->pss - (int64_t)g->first->pss;
+            g->d_rss = (int64_t)g->last->rss - (int64_t)g->first->rss;
+            g->d_uss = (int64_t)g->last->uss - (int64_t)g->first->uss;
+            double vx = n * sxx - sx * sx, vy = n * syy - sy * sy, cxy = n * sxy - sx * sy;
+            if (g->seen >= out->min_seen && vx > 0) {
+                g->rated = 1;
+                g->pss_mb_per_hour = cxy / vx;
+                g->r2 = vy > 0 ? (cxy * cxy) / (vx * vy) : 0.0;
+                if (g->r2 > 1) g->r2 = 1;
+                if (!isfinite(g->r2)) g->r2 = 0;
+            }
         }
-        g->d_pss = (int64_t)p->pss - (int64_t)g->first->pss;
-        g->d_rss = (int64_t)p->rss - (int64_t)g->first->rss;
-        g->d_uss = (int64_t)p->uss - (int64_t)g->first->uss;
-        double h = (double)(g->last_ns - g->first_ns) / 3.6e12;
-        g->pss_mb_per_hour = h > 0 ? (double)g->d_pss / 1048576.0 / h : 0;
     }
     qsort(out->g, out->n, sizeof *out->g, cmp_growth);
     return 0;

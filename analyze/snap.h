@@ -17,6 +17,7 @@ typedef struct snap_str {
 typedef struct snap_lib {
     snap_str path;
     uint64_t disk_size, mapped, rss, pss;
+    uint32_t flags;                    /* MS_LIB_* (files of format >= 1.2) */
 } snap_lib;
 
 typedef struct snap_perm {
@@ -35,9 +36,15 @@ typedef struct snap_proc {
              rss_anon, rss_file, rss_shmem, vm_size, vm_hwm;
     int64_t open_files;                /* -1 unknown */
     uint32_t nlibs, nperms;
-    snap_lib *libs;                    /* sorted by path */
+    snap_lib *libs;                    /* sorted by path, then flags */
     snap_perm *perms;
+    uint32_t exe_flags;                /* MS_EXE_* */
 } snap_proc;
+
+/* Its memory (PSS, USS, swap...) was read: not denied, not vanished. A
+ * process whose memory is unknown has 0 in those fields, which is not a
+ * measurement: diffs must not count it. */
+int snap_proc_mem_known(const snap_proc *p);
 
 typedef struct snap {
     uint64_t index, wall_ns, page_size, uptime_ms;
@@ -45,10 +52,15 @@ typedef struct snap {
     uint32_t nmeminfo;
     snap_str *meminfo_keys;
     uint64_t *meminfo_vals;
+    uint32_t nvmstat, nzoneinfo, nslabs;   /* format 1.2; 0 in older files */
+    snap_str *vmstat_keys, *zoneinfo_keys, *slab_keys;
+    uint64_t *vmstat_vals, *zoneinfo_vals, *slab_vals;
+    uint32_t privilege;                /* MS_PRIV_* */
     size_t nprocs;
     snap_proc *procs;                  /* sorted by pid */
     int has_end;                       /* SNAP_END seen */
     uint64_t end_wall_ns, n_vanished, n_denied, n_omitted, omitted_pss, omitted_rss;
+    uint64_t omitted_kind[3];          /* omitted per MS_PROC_* (1.2)     */
 } snap;
 
 typedef struct snap_file {
@@ -72,6 +84,11 @@ int snap_file_kind(const char *path, char *err, size_t errlen);
 
 /* Value of a /proc/meminfo key in bytes; 0 if absent. */
 uint64_t snap_meminfo(const snap *s, const char *key);
+/* Whether /proc/meminfo has KEY. */
+int snap_meminfo_has(const snap *s, const char *key);
+/* A zone sum of /proc/zoneinfo ("reserve", "low", "pcp"...) in bytes;
+ * -1 when the snapshot has none (files before format 1.2). */
+int64_t snap_zoneinfo(const snap *s, const char *key);
 
 /* Find a process by pid (binary search); NULL if absent. */
 const snap_proc *snap_find_pid(const snap *s, uint64_t pid);
@@ -81,6 +98,9 @@ const snap_proc *snap_find_pid(const snap *s, uint64_t pid);
 typedef struct snap_totals {
     uint64_t nprocs;                   /* records */
     uint64_t by_kind[3];               /* records per MS_PROC_* */
+    uint64_t all_kind[3];              /* processes per MS_PROC_*, with the
+                                          ones --max-processes left out   */
+    uint64_t n_mem_unknown;            /* memory not readable (denied)     */
     uint64_t pss, uss, rss, swap, swap_pss, pss_shmem, rss_shmem, pss_anon, pss_file;
     uint64_t pss_kind[3], rss_kind[3], uss_kind[3], swap_kind[3];   /* per MS_PROC_* */
     uint64_t open_files;               /* sum of known counts */
@@ -90,18 +110,28 @@ typedef struct snap_totals {
 } snap_totals;
 void snap_totals_of(const snap *s, snap_totals *t);
 
-/* Growth of one process (same pid and starttime) over a series. */
+/* Growth of one process (same pid and starttime) over a series. A rate is
+ * only given for a process present long enough: in at least half of the
+ * snapshots (and >= 3 of them, or both of a 2-snapshot series) with its
+ * memory readable; it is the least-squares slope of PSS over time through
+ * every snapshot holding it, with the fit's R² (1 = a straight line: a
+ * steady leak; near 0 = noise). Short-lived processes get no rate. */
 typedef struct snap_growth {
     const snap_proc *first, *last;     /* in the first/last snapshot holding it */
     uint64_t first_ns, last_ns;
     int64_t d_pss, d_rss, d_uss;
-    double pss_mb_per_hour;            /* MiB per hour; 0 when seen once   */
+    double pss_mb_per_hour;            /* fitted slope, MiB per hour; 0 when
+                                          not rated                        */
+    double r2;                         /* fit quality 0..1; 0 when not rated */
     uint32_t seen;                     /* snapshots holding the process    */
+    int rated;                         /* present long enough for a rate   */
 } snap_growth;
 
 typedef struct snap_series {
     size_t n;
-    snap_growth *g;                    /* sorted by pss_mb_per_hour desc   */
+    snap_growth *g;                    /* rated first, by pss_mb_per_hour
+                                          desc; then the others by d_pss   */
+    uint32_t min_seen;                 /* snapshots needed for a rate      */
     uint64_t span_ns;                  /* last - first snapshot time       */
     int64_t d_total_pss;
     double total_mb_per_hour;

@@ -314,7 +314,19 @@ typedef struct ms_snap_begin {        /* MS_REC_SNAP_BEGIN                    */
     uint64_t uptime_ms;
     uint32_t nmeminfo;
     const ms_kv *meminfo;             /* /proc/meminfo, values in bytes      */
+    uint32_t nvmstat;                 /* (1.2) nr_* of /proc/vmstat (pages)   */
+    const ms_kv *vmstat;
+    uint32_t nzoneinfo;               /* (1.2) zone sums in bytes: min, low,
+                                         high, managed, reserve, pcp          */
+    const ms_kv *zoneinfo;
+    uint32_t nslabs;                  /* (1.2) largest slab caches, bytes     */
+    const ms_kv *slabs;
+    uint32_t privilege;               /* (1.2) MS_PRIV_*                      */
 } ms_snap_begin;
+
+#define MS_PRIV_UNKNOWN 0
+#define MS_PRIV_ROOT    1
+#define MS_PRIV_USER    2
 
 #define MS_PROC_KERNEL 0
 #define MS_PROC_SYSTEM 1
@@ -341,6 +353,14 @@ typedef struct ms_snap_perm {
     uint64_t size, rss, pss;
 } ms_snap_perm;
 
+#define MS_LIB_DELETED 0x1            /* mapping shown as "PATH (deleted)"    */
+#define MS_LIB_EXEC    0x2            /* some mapping of the file is r-x      */
+#define MS_EXE_DELETED 0x1
+
+typedef struct ms_snap_flag {         /* (1.2) one per lib, same order        */
+    uint32_t flags;                   /* MS_LIB_*                             */
+} ms_snap_flag;
+
 typedef struct ms_snap_proc {         /* MS_REC_SNAP_PROC                     */
     uint64_t snap_index;
     uint64_t pid, ppid;
@@ -365,6 +385,9 @@ typedef struct ms_snap_proc {         /* MS_REC_SNAP_PROC                     */
     const ms_snap_lib *libs;
     uint32_t nperms;
     const ms_snap_perm *perms;
+    uint32_t nlib_flags;              /* (1.2) 0 or nlibs                     */
+    const ms_snap_flag *lib_flags;
+    uint32_t exe_flags;               /* (1.2) MS_EXE_*                       */
 } ms_snap_proc;
 
 typedef struct ms_snap_end {          /* MS_REC_SNAP_END                      */
@@ -374,6 +397,7 @@ typedef struct ms_snap_end {          /* MS_REC_SNAP_END                      */
     uint64_t n_vanished, n_denied, n_omitted;
     uint64_t omitted_pss;             /* --max-processes remainder            */
     uint64_t omitted_rss;
+    uint64_t omitted_kind[3];         /* (1.2) omitted per MS_PROC_*          */
 } ms_snap_end;
 
 /* One heap event. addr is the block returned (allocs, realloc new) or

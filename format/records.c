@@ -109,7 +109,10 @@ static const fdesc d_snap_begin[] = {
     U64(ms_snap_begin, index), U64(ms_snap_begin, wall_ns), STR(ms_snap_begin, label),
     STR(ms_snap_begin, hostname), STR(ms_snap_begin, kernel), STR(ms_snap_begin, os_release),
     STR(ms_snap_begin, boot_id), U64(ms_snap_begin, page_size), U64(ms_snap_begin, uptime_ms),
-    ARR(ms_snap_begin, nmeminfo, meminfo, ms_kv, d_kv, 2), END
+    ARR(ms_snap_begin, nmeminfo, meminfo, ms_kv, d_kv, 2),
+    ARR(ms_snap_begin, nvmstat, vmstat, ms_kv, d_kv, 2),
+    ARR(ms_snap_begin, nzoneinfo, zoneinfo, ms_kv, d_kv, 2),
+    ARR(ms_snap_begin, nslabs, slabs, ms_kv, d_kv, 2), U32(ms_snap_begin, privilege), END
 };
 static const fdesc d_snap_lib[] = {
     STR(ms_snap_lib, path), U64(ms_snap_lib, disk_size), U64(ms_snap_lib, mapped),
@@ -118,6 +121,7 @@ static const fdesc d_snap_lib[] = {
 static const fdesc d_snap_perm[] = {
     U32(ms_snap_perm, prot), U64(ms_snap_perm, size), U64(ms_snap_perm, rss), U64(ms_snap_perm, pss), END
 };
+static const fdesc d_snap_flag[] = { U32(ms_snap_flag, flags), END };
 static const fdesc d_snap_proc[] = {
     U64(ms_snap_proc, snap_index), U64(ms_snap_proc, pid), U64(ms_snap_proc, ppid),
     U64(ms_snap_proc, starttime), STR(ms_snap_proc, name), STR(ms_snap_proc, cmdline),
@@ -132,12 +136,16 @@ static const fdesc d_snap_proc[] = {
     U64(ms_snap_proc, rss_shmem), U64(ms_snap_proc, vm_size), U64(ms_snap_proc, vm_hwm),
     I64(ms_snap_proc, open_files),
     ARR(ms_snap_proc, nlibs, libs, ms_snap_lib, d_snap_lib, 5),
-    ARR(ms_snap_proc, nperms, perms, ms_snap_perm, d_snap_perm, 4), END
+    ARR(ms_snap_proc, nperms, perms, ms_snap_perm, d_snap_perm, 4),
+    ARR(ms_snap_proc, nlib_flags, lib_flags, ms_snap_flag, d_snap_flag, 1),
+    U32(ms_snap_proc, exe_flags), END
 };
 static const fdesc d_snap_end[] = {
     U64(ms_snap_end, index), U64(ms_snap_end, wall_ns), U64(ms_snap_end, n_procs),
     U64(ms_snap_end, n_vanished), U64(ms_snap_end, n_denied), U64(ms_snap_end, n_omitted),
-    U64(ms_snap_end, omitted_pss), U64(ms_snap_end, omitted_rss), END
+    U64(ms_snap_end, omitted_pss), U64(ms_snap_end, omitted_rss),
+    U64(ms_snap_end, omitted_kind[0]), U64(ms_snap_end, omitted_kind[1]),
+    U64(ms_snap_end, omitted_kind[2]), END
 };
 
 static const fdesc *desc_of(uint64_t type)

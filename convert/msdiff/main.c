@@ -42,6 +42,13 @@ static void usage(FILE *f)
         "                    peak, leaked and allocated bytes all changed by less\n"
         "                    than SIZE, one line per section (default 0: every\n"
         "                    changed site is listed)\n"
+        "  --files-threshold N\n"
+        "                    snapshots: open-file changes of at least N files are\n"
+        "                    always shown, whatever --threshold (default 20)\n"
+        "  --snapshot N[:M]  snapshots: use snapshot N of a series file (0-based;\n"
+        "                    negative counts from the end); N:M picks N from A and\n"
+        "                    M from B. Default: the last snapshot of each file, or\n"
+        "                    the first and the last when A and B are one series\n"
         "  --match auto|pid|key\n"
         "                    process matching: pid = (pid, starttime), key = (exe,\n"
         "                    normalized cmdline, user); auto = pid when both\n"
@@ -89,6 +96,8 @@ int main(int argc, char **argv)
     a.lang = MS_LANG_ZH;
     a.threshold = 1024 * 1024;
     a.match = SD_RULE_AUTO;
+    a.files_threshold = 20;
+    a.snap_a = a.snap_b = LONG_MIN;
     const char *in[2] = {NULL, NULL};
     int nin = 0;
     for (int i = 1; i < argc; i++) {
@@ -103,6 +112,21 @@ int main(int argc, char **argv)
             if (md) { a.want_md = 1; a.md_out = out; } else { a.want_json = 1; a.json_out = out; }
         } else if (!strncmp(s, "--md=", 5)) { a.want_md = 1; a.md_out = s + 5; }
         else if (!strncmp(s, "--json=", 7)) { a.want_json = 1; a.json_out = s + 7; }
+        else if (!strcmp(s, "--files-threshold") || !strcmp(s, "--snapshot")) {
+            if (!v) { fprintf(stderr, "msdiff: %s needs a value\n", s); return 2; }
+            i++;
+            char *end;
+            if (s[2] == 'f') {
+                unsigned long long n = strtoull(v, &end, 10);
+                if (end == v || *end || v[0] == '-') { fprintf(stderr, "msdiff: --files-threshold: invalid count '%s'\n", v); return 2; }
+                a.files_threshold = n;
+            } else {
+                a.snap_a = strtol(v, &end, 10);
+                a.snap_b = a.snap_a;
+                if (end != v && *end == ':') { const char *m = end + 1; a.snap_b = strtol(m, &end, 10); if (end == m) end = (char *)"x"; }
+                if (end == v || *end) { fprintf(stderr, "msdiff: --snapshot: expected N or N:M, got '%s'\n", v); return 2; }
+            }
+        }
         else if (!strcmp(s, "--lang") || !strcmp(s, "--threshold") || !strcmp(s, "--match")) {
             if (!v) { fprintf(stderr, "msdiff: %s needs a value\n", s); return 2; }
             i++;

@@ -18,6 +18,10 @@ typedef struct msdiff_args {
                                      heap diffs fold only then (their
                                      default is every changed site)    */
     int match;                    /* SD_RULE_AUTO / PID / KEY          */
+    uint64_t files_threshold;     /* open-file changes always shown from
+                                     this many files (snapshots)       */
+    long snap_a, snap_b;          /* --snapshot: index in a series file,
+                                     -1 = default                      */
 } msdiff_args;
 
 /* Diff of two snapshot files (snapshot_diff.c). Returns the exit status. */

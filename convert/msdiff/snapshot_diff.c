@@ -1,14 +1,19 @@
 /*
- * Snapshot diff driver of msdiff: loads both snapshot files (the last
- * snapshot of each; the first and last when both inputs are the same
- * series file), builds the diff model (analyze/snapdiff) and writes the
- * requested reports atomically: all outputs are committed only when every
- * one of them was written completely.
+ * Snapshot diff driver of msdiff: loads both snapshot files, picks one
+ * snapshot of each (--snapshot N[:M] for series files; by default the last
+ * snapshot of each, saying so on stderr when a file is a series, or the
+ * first and last when both inputs are the same series file), puts them in
+ * time order (a "before" newer than the "after" is swapped, with a
+ * warning: a diff that runs backwards in time reads every growth as a
+ * drop), builds the diff model (analyze/snapdiff) and writes the requested
+ * reports atomically: all outputs are committed only when every one of
+ * them was written completely.
  */
 #include "msdiff.h"
 #include "snap.h"
 #include "snapdiff.h"
 #include "outfile.h"
+#include "fmt.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -25,6 +30,27 @@ static int render_json(FILE *f, const void *c)
 {
     const struct snap_ctx *s = c;
     return msdiff_snapshot_json(f, s->d, s->a);
+}
+
+/* The snapshot of f to compare: index want (negative: from the end) when
+ * given, else dflt (negative: from the end). A series used by default is
+ * named on stderr. NULL (after one error line) when want is out of range. */
+static const snap *pick(const snap_file *f, const char *path, long want, long dflt)
+{
+    long n = (long)f->nsnaps;
+    if (want != LONG_MIN) {
+        long i = want < 0 ? n + want : want;
+        if (i < 0 || i >= n) {
+            fprintf(stderr, "msdiff: %s: --snapshot %ld: the file has %ld snapshot%s\n", path, want, n, n == 1 ? "" : "s");
+            return NULL;
+        }
+        return &f->snaps[i];
+    }
+    long i = dflt < 0 ? n + dflt : dflt;
+    if (n > 1 && dflt < 0)
+        fprintf(stderr, "msdiff: %s: a series of %ld snapshots; using the last (#%ld, %s); choose one with --snapshot N\n",
+                path, n, i, ms_fmt_time(MS_FBUF, f->snaps[i].wall_ns));
+    return &f->snaps[i];
 }
 
 int msdiff_snapshot(const msdiff_args *a)
@@ -44,10 +70,20 @@ int msdiff_snapshot(const msdiff_args *a)
         fprintf(stderr, "msdiff: %s: warning: damaged file (%s), using what could be read\n", a->a, ms_strerror(fa->integrity.verdict));
     if (fb->integrity.verdict != MS_OK)
         fprintf(stderr, "msdiff: %s: warning: damaged file (%s), using what could be read\n", a->b, ms_strerror(fb->integrity.verdict));
-    const snap *sa = &fa->snaps[fa->nsnaps - 1], *sb = &fb->snaps[fb->nsnaps - 1];
-    if (!strcmp(a->a, a->b) && fa->nsnaps > 1) sa = &fa->snaps[0];
+    int same = !strcmp(a->a, a->b);
+    const snap *sa = pick(fa, a->a, a->snap_a, same ? 0 : -1), *sb = pick(fb, a->b, a->snap_b, -1);
+    if (!sa || !sb) { snap_file_free(fa); snap_file_free(fb); return 1; }
+    msdiff_args ra = *a;
+    if (sa->wall_ns > sb->wall_ns) {
+        fprintf(stderr, "msdiff: warning: the first snapshot (%s, %s) is newer than the second (%s, %s); "
+                "comparing them in time order (before = %s)\n", a->a, ms_fmt_time(MS_FBUF, sa->wall_ns),
+                a->b, ms_fmt_time(MS_FBUF, sb->wall_ns), a->b);
+        const snap *t = sa; sa = sb; sb = t;
+        ra.a = a->b; ra.b = a->a;
+    }
+    a = &ra;
     snap_diff d;
-    int rc = snap_diff_build(sa, sb, a->match, a->threshold, &d);
+    int rc = snap_diff_build(sa, sb, a->match, a->threshold, a->files_threshold, &d);
     if (rc) {
         fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_strerror(rc));
         snap_file_free(fa); snap_file_free(fb);

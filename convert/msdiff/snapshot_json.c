@@ -5,6 +5,11 @@
  * configuration, shared memory, library totals, read status, and every
  * added, removed and changed process with its library changes; folded
  * processes are included too (flag "folded"), so a script sees everything.
+ * Processes whose memory could not be read carry "memory_unknown" and are
+ * counted per side; the totals are over readable processes only (so their
+ * delta is the net change). Also: the memory breakdown (MemTotal −
+ * MemAvailable split into processes, shmem, kernel, page cache, reserve,
+ * rest), restarts, and processes still using deleted files.
  */
 #include "msdiff.h"
 #include "snapdiff.h"
@@ -70,7 +75,7 @@ static cJSON *side(const sd_side *s, const snap_proc *p)
 static cJSON *entry(const sd_entry *e)
 {
     static const char *const st[] = {"added", "removed", "changed", "unchanged"};
-    static const char *const lc[] = {"added", "removed", "resized"};
+    static const char *const lc[] = {"added", "removed", "resized", "deleted"};
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
     cJSON_AddStringToObject(o, "status", st[e->status]);
@@ -80,10 +85,24 @@ static cJSON *entry(const sd_entry *e)
     snap_str key = { e->key, strlen(e->key) };
     cJSON_AddItemToObject(o, "key", jstr(key));
     cJSON_AddBoolToObject(o, "folded", e->folded);
+    cJSON_AddBoolToObject(o, "memory_unknown", e->mem_unknown);
+    cJSON_AddBoolToObject(o, "restarted", e->restarted);
+    if (e->restart_pair) {
+        const sd_entry *o2 = e->restart_pair;
+        U(o, "restart_pid", (o2->b ? o2->b : o2->a)->pid);
+    }
+    cJSON_AddBoolToObject(o, "exe_deleted", e->exe_deleted);
     cJSON_AddItemToObject(o, "before", side(&e->before, e->a));
     cJSON_AddItemToObject(o, "after", side(&e->after, e->b));
-    cJSON *d = cJSON_AddObjectToObject(o, "delta");
-    if (d) {
+    cJSON *d = e->mem_unknown ? NULL : cJSON_AddObjectToObject(o, "delta");
+    if (e->mem_unknown) {
+        d = cJSON_AddObjectToObject(o, "delta");
+        if (d) {
+            cJSON_AddNullToObject(d, "pss"); cJSON_AddNullToObject(d, "uss"); cJSON_AddNullToObject(d, "rss");
+            cJSON_AddNullToObject(d, "swap"); cJSON_AddNullToObject(d, "pss_shmem");
+            I(d, "exe_size", e->d_exe_size); I(d, "open_files", e->d_open_files);
+        }
+    } else if (d) {
         I(d, "pss", e->d_pss); I(d, "uss", e->d_uss); I(d, "rss", e->d_rss); I(d, "swap", e->d_swap);
         I(d, "pss_shmem", e->d_shmem); I(d, "exe_size", e->d_exe_size); I(d, "open_files", e->d_open_files);
     }
@@ -98,6 +117,9 @@ static cJSON *entry(const sd_entry *e)
         I(x, "disk_size_delta", (int64_t)l->disk_b - (int64_t)l->disk_a);
         U(x, "pss_before", l->pss_a); U(x, "pss_after", l->pss_b);
         U(x, "rss_before", l->rss_a); U(x, "rss_after", l->rss_b);
+        U(x, "mapped_before", l->mapped_a); U(x, "mapped_after", l->mapped_b);
+        cJSON_AddBoolToObject(x, "deleted_before", (l->flags_a & MS_LIB_DELETED) != 0);
+        cJSON_AddBoolToObject(x, "deleted_after", (l->flags_b & MS_LIB_DELETED) != 0);
         cJSON_AddItemToArray(libs, x);
     }
     return o;
@@ -118,8 +140,10 @@ static cJSON *snapinfo(const snap *s, const snap_totals *t, const char *file)
     U(o, "page_size", s->page_size);
     U(o, "processes", t->nprocs + t->n_omitted);
     U(o, "processes_recorded", t->nprocs);
+    cJSON_AddStringToObject(o, "privilege", s->privilege == MS_PRIV_ROOT ? "root" : s->privilege == MS_PRIV_USER ? "user" : "unknown");
+    U(o, "processes_memory_unknown", t->n_mem_unknown);
     cJSON *k = cJSON_AddObjectToObject(o, "processes_by_kind");
-    if (k) { U(k, "kernel", t->by_kind[0]); U(k, "system", t->by_kind[1]); U(k, "user", t->by_kind[2]); }
+    if (k) { U(k, "kernel", t->all_kind[0]); U(k, "system", t->all_kind[1]); U(k, "user", t->all_kind[2]); }
     cJSON *rs = cJSON_AddObjectToObject(o, "read_status");
     if (rs) {
         U(rs, "complete", t->n_full); U(rs, "vanished", t->n_vanished); U(rs, "zombie", t->n_zombie);
@@ -142,8 +166,14 @@ int msdiff_snapshot_json(FILE *f, const snap_diff *d, const msdiff_args *args)
     U(r, "threshold", d->threshold);
     cJSON_AddItemToObject(r, "before", snapinfo(d->a, &d->ta, args->a));
     cJSON_AddItemToObject(r, "after", snapinfo(d->b, &d->tb, args->b));
-    uint64_t pa = d->ta.pss + d->ta.omitted_pss, pb = d->tb.pss + d->tb.omitted_pss;
+    uint64_t pa = d->known_pss_a + d->ta.omitted_pss, pb = d->known_pss_b + d->tb.omitted_pss;
     cJSON *s = cJSON_AddObjectToObject(r, "summary");
+    if (s) {
+        U(s, "memory_unknown_before", d->unknown_a); U(s, "memory_unknown_after", d->unknown_b);
+        U(s, "memory_unknown_entries", d->nunknown_entries);
+        U(s, "restarts", d->nrestarts); U(s, "processes_using_deleted_files", d->nstale);
+        U(s, "files_threshold", d->files_threshold);
+    }
     if (s) {
         U(s, "added", d->nadded); U(s, "removed", d->nremoved); U(s, "grew", d->ngrew); U(s, "shrank", d->nshrank);
         U(s, "changed_other", d->nchanged_other); U(s, "unchanged", d->nunchanged);
@@ -173,15 +203,63 @@ int msdiff_snapshot_json(FILE *f, const snap_diff *d, const msdiff_args *args)
     }
     cJSON *t = cJSON_AddObjectToObject(r, "totals");
     if (t) {
+        cJSON_AddBoolToObject(t, "readable_processes_only", d->unknown_a || d->unknown_b);
         cJSON_AddItemToObject(t, "pss", change(pa, pb));
-        cJSON_AddItemToObject(t, "uss", change(d->ta.uss, d->tb.uss));
-        cJSON_AddItemToObject(t, "rss_summed", change(d->ta.rss + d->ta.omitted_rss, d->tb.rss + d->tb.omitted_rss));
-        cJSON_AddItemToObject(t, "swap", change(d->ta.swap, d->tb.swap));
+        cJSON_AddItemToObject(t, "uss", change(d->known_uss_a, d->known_uss_b));
+        cJSON_AddItemToObject(t, "rss_summed", change(d->known_rss_a + d->ta.omitted_rss, d->known_rss_b + d->tb.omitted_rss));
+        cJSON_AddItemToObject(t, "swap", change(d->known_swap_a, d->known_swap_b));
         cJSON_AddItemToObject(t, "system_swap_used", change(d->swapused_a, d->swapused_b));
         cJSON_AddItemToObject(t, "mem_available", change(d->memavail_a, d->memavail_b));
-        cJSON_AddItemToObject(t, "pss_kernel", change(d->ta.pss_kind[0], d->tb.pss_kind[0]));
-        cJSON_AddItemToObject(t, "pss_system", change(d->ta.pss_kind[1], d->tb.pss_kind[1]));
-        cJSON_AddItemToObject(t, "pss_user", change(d->ta.pss_kind[2], d->tb.pss_kind[2]));
+        cJSON_AddItemToObject(t, "pss_system", change(d->known_kind_a[1], d->known_kind_b[1]));
+        cJSON_AddItemToObject(t, "pss_user", change(d->known_kind_a[2], d->known_kind_b[2]));
+    }
+    if (d->mem_a.have && d->mem_b.have) {
+        cJSON *mb = cJSON_AddObjectToObject(r, "memory_breakdown");
+        if (mb) {
+            cJSON_AddItemToObject(mb, "used", change(d->mem_a.used, d->mem_b.used));
+            cJSON_AddBoolToObject(mb, "zoneinfo", d->mem_a.have_zone && d->mem_b.have_zone);
+            static const char *const gw[] = {"processes", "shmem", "kernel", "page_cache", "reserve", "rest"};
+            cJSON *rows = cJSON_AddArrayToObject(mb, "rows");
+            for (int k = 0; rows && k < SM_NROWS; k++) {
+                cJSON *o = cJSON_CreateObject();
+                cJSON_AddStringToObject(o, "key", snap_memrow_key(k));
+                cJSON_AddStringToObject(o, "group", gw[snap_memrow_group(k)]);
+                I(o, "before", d->mem_a.row[k]); I(o, "after", d->mem_b.row[k]);
+                I(o, "delta", d->mem_b.row[k] - d->mem_a.row[k]);
+                cJSON_AddItemToArray(rows, o);
+            }
+            cJSON_AddItemToObject(mb, "processes_pss", change(d->mem_a.proc_pss, d->mem_b.proc_pss));
+            cJSON_AddItemToObject(mb, "cached", change(d->mem_a.cached, d->mem_b.cached));
+        }
+    }
+    cJSON *rsa = cJSON_AddArrayToObject(r, "restarts");
+    for (size_t i = 0; rsa && i < d->n; i++) {
+        const sd_entry *e = &d->e[i], *o2 = e->restart_pair;
+        if (!e->restarted || e->status == SD_ADDED) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "name", jstr(e->name));
+        U(o, "pid_before", e->a->pid); U(o, "pid_after", (o2 ? o2->b : e->b)->pid);
+        U(o, "starttime_before", e->a->starttime); U(o, "starttime_after", (o2 ? o2->b : e->b)->starttime);
+        cJSON_AddItemToArray(rsa, o);
+    }
+    cJSON *sta = cJSON_AddArrayToObject(r, "processes_using_deleted_files");
+    for (size_t i = 0; sta && i < d->nstale; i++) {
+        const sd_stale *x = &d->stale[i];
+        cJSON *o = cJSON_CreateObject();
+        U(o, "pid", x->p->pid);
+        cJSON_AddItemToObject(o, "name", jstr(x->p->name));
+        cJSON_AddItemToObject(o, "user", jstr(x->p->user));
+        cJSON_AddItemToObject(o, "exe", jstr(x->p->exe));
+        cJSON_AddBoolToObject(o, "exe_deleted", x->exe_deleted);
+        cJSON *la = cJSON_AddArrayToObject(o, "libraries");
+        for (size_t j = 0; la && j < x->nlibs; j++) {
+            cJSON *l = cJSON_CreateObject();
+            cJSON_AddItemToObject(l, "path", jstr(x->libs[j]->path));
+            U(l, "mapped", x->libs[j]->mapped);
+            U(l, "disk_size", x->libs[j]->disk_size);
+            cJSON_AddItemToArray(la, l);
+        }
+        cJSON_AddItemToArray(sta, o);
     }
     cJSON *cfg = cJSON_AddArrayToObject(r, "system_config");
     for (size_t i = 0; cfg && i < d->nconfig; i++) {

@@ -4,15 +4,23 @@
  * (totals with percentages, system configuration, shared memory, libraries
  * over all processes, read status), then 新增进程, 已删除进程 and 发生变化的
  * 进程, each grouped into 内核进程 / 系统进程 / 用户进程 and sorted by |ΔPSS|,
- * with changes below --threshold folded into one line per group. Every
- * text that comes from /proc goes through ms_md_text, so names holding
- * | ` < > or newlines cannot break a table. `--lang en` prints the same
- * report in English.
+ * with memory changes below --threshold folded into one line per group —
+ * numbers fold, facts never do: small added and removed processes are
+ * still named in a compact list, and restarts, library and executable
+ * changes and open-file changes stay. A warning opens the report when a
+ * side has processes whose memory could not be read; the totals are then
+ * over readable processes only. 总体分析 also shows where MemTotal −
+ * MemAvailable goes (processes, shmem, kernel, page cache, reserve), and
+ * two sections list restarts and the processes still using deleted files.
+ * Every text that comes from /proc goes through ms_md_text, so names
+ * holding | ` < > or newlines cannot break a table. `--lang en` prints the
+ * same report in English.
  */
 #include "msdiff.h"
 #include "snapdiff.h"
 #include "fmt.h"
 #include "md.h"
+#include "snaplabels.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +58,39 @@ static const ms_msg
     M_PSS_SUM = {"PSS 合计（所有进程）", "PSS total (all processes)"},
     M_USS_SUM = {"USS 合计（私有内存）", "USS total (private memory)"},
     M_RSS_SUM = {"RSS 合计（共享页重复计算）", "RSS total (shared pages counted repeatedly)"},
+    M_PSS_SUM_K = {"PSS 合计（仅可读进程）", "PSS total (readable processes only)"},
+    M_USS_SUM_K = {"USS 合计（仅可读进程）", "USS total (readable processes only)"},
+    M_RSS_SUM_K = {"RSS 合计（仅可读进程，共享页重复计算）", "RSS total (readable processes only, shared pages counted repeatedly)"},
+    M_SWAP_SUM_K = {"Swap 合计（仅可读进程）", "Swap total (readable processes only)"},
+    M_WARN = {"注意", "Warning"},
+    M_WARN_TXT = {"有进程的内存无法读取（权限不足）：", "Processes whose memory could not be read (permission denied): "},
+    M_WARN_A = {"之前的快照 %llu 个%s", "%llu in the snapshot before%s"},
+    M_WARN_B = {"之后的快照 %llu 个%s", "%llu in the snapshot after%s"},
+    M_WARN_AND = {"，", "; "},
+    M_WARN_NOTROOT = {"（采集时不是 root，用 sudo msrec snapshot 采集可读取）", " (not taken as root: take it with sudo msrec snapshot)"},
+    M_WARN_END = {"。它们的内存变化未知：不计入净变化、合计和主要原因，合计只含可读的进程（%zu 个匹配项受影响）。",
+                  ". Their memory change is unknown: it is left out of the net change, the totals and the causes; the totals cover readable processes only (%zu entries affected)."},
+    M_UNKNOWN_MEM = {"内存未知", "memory unknown"},
+    M_MEMUSE = {"内存去向（已用 = MemTotal − MemAvailable）", "Where memory goes (used = MemTotal − MemAvailable)"},
+    M_GROUP = {"类别", "Group"},
+    M_USED = {"已用 MemTotal − MemAvailable", "Used: MemTotal − MemAvailable"},
+    M_REF_PSS = {"参考：可读进程 PSS 合计（含文件映射页，内核将其计入可用内存）", "For reference: PSS of readable processes (incl. file-backed pages, which the kernel counts as available)"},
+    M_REF_CACHE = {"参考：页缓存 Cached", "For reference: page cache (Cached)"},
+    M_REF_SRECL = {"参考：Slab 可回收 SReclaimable", "For reference: reclaimable slab (SReclaimable)"},
+    M_NOZONE = {"（旧格式快照没有 /proc/zoneinfo：保留、每 CPU 列表与不计为可用的缓存都算在“其余”里。）",
+                "(A snapshot of an older format has no /proc/zoneinfo: the reserve, per-CPU lists and kept caches are in the rest.)"},
+    M_RESTARTS = {"重启的进程", "Restarted processes"},
+    M_RESTART_TXT = {"同一可执行文件、命令行和用户，新的 PID 或启动时间。", "same executable, command line and user; a new PID or start time."},
+    M_STALE = {"需要重启的进程（仍在使用已删除或已替换的文件）", "Processes to restart (still using deleted or replaced files)"},
+    M_STALE_TXT = {"之后的快照中，这些进程仍映射着磁盘上已删除或已被替换的可执行文件或库（升级后未重启，类似 needrestart）。",
+                   "In the snapshot after, these processes still map executables or libraries that were deleted or replaced on disk (not restarted after an upgrade, like needrestart)."},
+    M_STALE_EXE = {"可执行文件已删除或替换", "executable deleted or replaced"},
+    M_FILES_D = {"已删除的文件（映射大小）", "Deleted files (mapped size)"},
+    M_SMALL_ADD = {"PSS 小于阈值的 %llu 个进程（PSS 合计 %s）：", "%llu processes below the threshold (PSS total %s): "},
+    M_SMALL_CHG_FOLD = {"另有 %llu 个进程的 PSS 变化小于阈值，合计 %s。", "%llu more processes changed by less than the threshold, total %s."},
+    M_D_LIBDELD = {"库已删除或替换（仍在映射旧文件）", "libraries deleted or replaced on disk (old file still mapped)"},
+    M_D_EXEDEL = {"可执行文件已删除或替换（仍在运行旧文件）", "executable deleted or replaced on disk (old file still running)"},
+    M_D_RESTART = {"已重启", "restarted"},
     M_SWAP_SUM = {"Swap 合计（进程）", "Swap total (processes)"},
     M_SWAP_SYS = {"系统 Swap 已用", "System swap used"},
     M_AVAIL = {"可用内存 MemAvailable", "MemAvailable"},
@@ -71,15 +112,13 @@ static const ms_msg
     M_READ = {"读取状态", "Read status"},
     M_R_FULL = {"完整读取", "read completely"}, M_R_VAN = {"扫描中退出（不参与匹配）", "exited during the scan (not matched)"},
     M_R_ZOMBIE = {"僵尸进程", "zombies"},
-    M_R_DENIED = {"权限不足（无 PSS 等数据，以 root 采集可读取）", "permission denied (no PSS etc.; snapshot as root to read them)"},
+    M_R_DENIED = {"权限不足（无 PSS 等数据）", "permission denied (no PSS etc.)"},
     M_R_OMIT = {"未记录（--max-processes），PSS 合计", "not recorded (--max-processes), PSS total"},
     M_ADDED = {"新增进程", "Added processes"}, M_REMOVED = {"已删除进程", "Removed processes"},
     M_CHANGED_P = {"发生变化的进程", "Changed processes"},
     M_NONE = {"无。", "None."},
     M_PROC = {"进程", "Process"}, M_USER = {"用户", "User"}, M_FILES = {"打开文件", "Open files"},
     M_CMD = {"命令行", "Command line"},
-    M_FOLD_ADD = {"另有 %llu 个 PSS 小于阈值的进程，PSS 合计 %s。", "%llu more processes below the threshold, PSS total %s."},
-    M_FOLD_CHG = {"另有 %llu 个进程的 PSS 变化小于阈值，合计 %s。", "%llu more processes changed by less than the threshold, total %s."},
     M_UNCHANGED = {"%zu 个匹配的进程没有变化。", "%zu matched processes did not change."},
     M_DETAILS = {"变化详情", "Details"},
     M_D_MEM = {"内存", "memory"}, M_D_EXE = {"可执行文件大小", "executable size"},
@@ -159,11 +198,25 @@ static void proc_table(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, i
         md(f, e->name);
         fputs(" | ", f);
         pid_cell(f, e);
-        if (status == SD_CHANGED) {
+        if (status == SD_CHANGED && e->mem_unknown) {
+            fprintf(f, " | %s | %s | ? | ? | ? | ? | %s→%s | ", e->before.mem_unknown ? "?" : B(e->before.pss),
+                    e->after.mem_unknown ? "?" : B(e->after.pss), files_str(fb, e->before.open_files),
+                    files_str(fa, e->after.open_files));
+            md(f, e->user);
+            fputs(" |\n", f);
+        } else if (status == SD_CHANGED) {
             fprintf(f, " | %s | %s | %s | %s | %s | %s | %s→%s | ", B(e->before.pss), B(e->after.pss), SB(e->d_pss),
                     SB(e->d_uss), SB(e->d_rss), SB(e->d_swap), files_str(fb, e->before.open_files),
                     files_str(fa, e->after.open_files));
             md(f, e->user);
+            fputs(" |\n", f);
+        } else if (e->mem_unknown) {
+            const sd_side *s = status == SD_ADDED ? &e->after : &e->before;
+            const snap_proc *p = status == SD_ADDED ? e->b : e->a;
+            fprintf(f, " | ? | ? | %s | ? | %s | ", B(s->rss), files_str(fb, s->open_files));
+            md(f, e->user);
+            fputs(" | ", f);
+            ms_md_text(f, p->cmdline.p, p->cmdline.n, 120);
             fputs(" |\n", f);
         } else {
             const sd_side *s = status == SD_ADDED ? &e->after : &e->before;
@@ -182,15 +235,18 @@ static void details(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, int 
     int any = 0;
     for (size_t i = 0; i < n; i++) {
         const sd_entry *e = v[i];
-        int has = e->nlibs || e->d_exe_size || e->exe_changed || e->d_open_files || e->d_shmem ||
-                  e->before.count != e->after.count;
+        int has = e->nlibs || e->d_exe_size || e->exe_changed || e->exe_deleted || e->restarted || e->d_open_files ||
+                  e->d_shmem || e->before.count != e->after.count;
         if (!has) continue;
         if (!any) { fprintf(f, "\n**%s**\n\n", MS_T(L, M_DETAILS)); any = 1; }
         fputs("- **", f);
         md(f, e->name);
         fputs("** (PID ", f);
         pid_cell(f, e);
-        fprintf(f, "): %s PSS %s → %s (%s)", MS_T(L, M_D_MEM), B(e->before.pss), B(e->after.pss), SB(e->d_pss));
+        if (e->mem_unknown) fprintf(f, "): %s PSS %s", MS_T(L, M_D_MEM), MS_T(L, M_UNKNOWN_MEM));
+        else fprintf(f, "): %s PSS %s → %s (%s)", MS_T(L, M_D_MEM), B(e->before.pss), B(e->after.pss), SB(e->d_pss));
+        if (e->restarted) fprintf(f, "%s%s", MS_T(L, M_SEP), MS_T(L, M_D_RESTART));
+        if (e->exe_deleted) fprintf(f, "%s%s", MS_T(L, M_SEP), MS_T(L, M_D_EXEDEL));
         if (e->exe_changed) {
             fprintf(f, "%s%s ", MS_T(L, M_SEP), MS_T(L, M_D_EXEPATH));
             md(f, e->a->exe);
@@ -209,9 +265,9 @@ static void details(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, int 
         if (e->d_shmem)
             fprintf(f, "%s%s %s → %s (%s)", MS_T(L, M_SEP), MS_T(L, M_D_SHMEM), B(e->before.pss_shmem),
                     B(e->after.pss_shmem), SB(e->d_shmem));
-        static const int order[3] = {SD_LIB_ADDED, SD_LIB_REMOVED, SD_LIB_RESIZED};
-        const ms_msg *names[3] = {&M_D_LIBADD, &M_D_LIBDEL, &M_D_LIBSZ};
-        for (int k = 0; k < 3; k++) {
+        static const int order[4] = {SD_LIB_DELETED, SD_LIB_ADDED, SD_LIB_REMOVED, SD_LIB_RESIZED};
+        const ms_msg *names[4] = {&M_D_LIBDELD, &M_D_LIBADD, &M_D_LIBDEL, &M_D_LIBSZ};
+        for (int k = 0; k < 4; k++) {
             int first = 1;
             size_t shown = 0, total = 0;
             for (size_t j = 0; j < e->nlibs; j++) {
@@ -223,6 +279,13 @@ static void details(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, int 
                 if (first) fprintf(f, "%s: ", MS_T(L, *names[k]));
                 first = 0;
                 md(f, l->path);
+                if (l->change == SD_LIB_DELETED) {
+                    fprintf(f, " (deleted%s%s %s", MS_T(L, M_COMMA), L == MS_LANG_EN ? "mapped" : "映射", B(l->mapped_b));
+                    if (l->disk_a) fprintf(f, "%s%s %s", MS_T(L, M_COMMA), L == MS_LANG_EN ? "was" : "原文件", B(l->disk_a));
+                    fputc(')', f);
+                    shown++;
+                    continue;
+                }
                 if (l->change == SD_LIB_ADDED && mem) fprintf(f, " (%s, PSS %s)", B(l->disk_b), B(l->pss_b));
                 else if (l->change == SD_LIB_REMOVED && mem) fprintf(f, " (%s, PSS %s)", B(l->disk_a), B(l->pss_a));
                 else if (l->change == SD_LIB_ADDED) fprintf(f, " (%s)", B(l->disk_b));
@@ -255,10 +318,25 @@ static int section(FILE *f, ms_lang L, const snap_diff *d, int status, const ms_
         fprintf(f, "\n### %s (%zu%sPSS %s)\n\n", ms_i18n_kind_plural(L, (uint32_t)kind), n, MS_T(L, M_COMMA), SB(sum));
         if (shown) proc_table(f, L, vis, shown, status);
         const sd_fold *fo = &d->fold[status][kind];
-        if (fo->count) {
+        if (fo->count && status == SD_CHANGED) {
             if (shown) fputc('\n', f);
-            if (status == SD_CHANGED) fprintf(f, MS_T(L, M_FOLD_CHG), (unsigned long long)fo->count, SB(fo->sum));
-            else fprintf(f, MS_T(L, M_FOLD_ADD), (unsigned long long)fo->count, B((uint64_t)(fo->sum < 0 ? -fo->sum : fo->sum)));
+            fprintf(f, MS_T(L, M_SMALL_CHG_FOLD), (unsigned long long)fo->count, SB(fo->sum));
+            fputc('\n', f);
+        } else if (fo->count) {
+            /* small added/removed processes: still named, in one line */
+            if (shown) fputc('\n', f);
+            fprintf(f, MS_T(L, M_SMALL_ADD), (unsigned long long)fo->count, B((uint64_t)(fo->sum < 0 ? -fo->sum : fo->sum)));
+            size_t k = 0;
+            for (size_t i = 0; i < n; i++) {
+                const sd_entry *e = v[i];
+                if (!e->folded) continue;
+                const sd_side *sd = status == SD_ADDED ? &e->after : &e->before;
+                if (k++) fputs(MS_T(L, M_COMMA), f);
+                md(f, e->name);
+                fputs(" (", f);
+                pid_cell(f, e);
+                fprintf(f, ", %s)", sd->mem_unknown ? "PSS ?" : B(sd->pss));
+            }
             fputc('\n', f);
         }
         if (status == SD_CHANGED) details(f, L, vis, shown, d->has_lib_memory);
@@ -273,8 +351,19 @@ int msdiff_snapshot_md(FILE *f, const snap_diff *d, const msdiff_args *args)
     ms_lang L = args->lang;
     const snap *a = d->a, *b = d->b;
     fprintf(f, "# %s\n\n", MS_T(L, M_TITLE));
-    /* one-line summary */
-    uint64_t pa = d->ta.pss + d->ta.omitted_pss, pb = d->tb.pss + d->tb.omitted_pss;
+    int unknown = d->unknown_a || d->unknown_b;
+    if (unknown) {
+        const char *nr_a = a->privilege != MS_PRIV_ROOT ? MS_T(L, M_WARN_NOTROOT) : "";
+        const char *nr_b = b->privilege != MS_PRIV_ROOT ? MS_T(L, M_WARN_NOTROOT) : "";
+        fprintf(f, "> ⚠ **%s**: %s", MS_T(L, M_WARN), MS_T(L, M_WARN_TXT));
+        if (d->unknown_a) fprintf(f, MS_T(L, M_WARN_A), (unsigned long long)d->unknown_a, nr_a);
+        if (d->unknown_a && d->unknown_b) fputs(MS_T(L, M_WARN_AND), f);
+        if (d->unknown_b) fprintf(f, MS_T(L, M_WARN_B), (unsigned long long)d->unknown_b, nr_b);
+        fprintf(f, MS_T(L, M_WARN_END), d->nunknown_entries);
+        fputs("\n\n", f);
+    }
+    /* one-line summary: readable processes only */
+    uint64_t pa = d->known_pss_a + d->ta.omitted_pss, pb = d->known_pss_b + d->tb.omitted_pss;
     fprintf(f, "**%s**: ", MS_T(L, M_SUMMARY));
     fprintf(f, MS_T(L, M_SUM_FMT1), d->nadded, d->nremoved, d->ngrew, d->nshrank);
     fprintf(f, MS_T(L, M_SUM_NET), SB((int64_t)pb - (int64_t)pa), PC(pa, pb));
@@ -304,19 +393,43 @@ int msdiff_snapshot_md(FILE *f, const snap_diff *d, const msdiff_args *args)
     /* 总体分析 */
     fprintf(f, "## %s\n\n### %s\n\n", MS_T(L, M_OVERALL), MS_T(L, M_TOTALS));
     ms_md_table_head(f, "lrrrr", 5, MS_T(L, M_METRIC), MS_T(L, M_BEFORE), MS_T(L, M_AFTER), MS_T(L, M_CHANGE), MS_T(L, M_RATE));
-    total_row(f, L, &M_PSS_SUM, pa, pb);
-    total_row(f, L, &M_USS_SUM, d->ta.uss, d->tb.uss);
-    total_row(f, L, &M_RSS_SUM, d->ta.rss + d->ta.omitted_rss, d->tb.rss + d->tb.omitted_rss);
-    total_row(f, L, &M_SWAP_SUM, d->ta.swap, d->tb.swap);
+    total_row(f, L, unknown ? &M_PSS_SUM_K : &M_PSS_SUM, pa, pb);
+    total_row(f, L, unknown ? &M_USS_SUM_K : &M_USS_SUM, d->known_uss_a, d->known_uss_b);
+    total_row(f, L, unknown ? &M_RSS_SUM_K : &M_RSS_SUM, d->known_rss_a + d->ta.omitted_rss, d->known_rss_b + d->tb.omitted_rss);
+    total_row(f, L, unknown ? &M_SWAP_SUM_K : &M_SWAP_SUM, d->known_swap_a, d->known_swap_b);
     total_row(f, L, &M_SWAP_SYS, d->swapused_a, d->swapused_b);
     total_row(f, L, &M_AVAIL, d->memavail_a, d->memavail_b);
-    for (int k = 0; k < 3; k++) {
+    /* kernel threads have no PSS: their row would always be 0 (kernel
+     * memory is in the breakdown below) */
+    for (int k = MS_PROC_SYSTEM; k < 3; k++) {
         ms_msg m = { NULL, NULL };
         char zh[64], en[64];
         snprintf(zh, sizeof zh, "PSS：%s", ms_i18n_kind_plural(MS_LANG_ZH, (uint32_t)k));
         snprintf(en, sizeof en, "PSS: %s", ms_i18n_kind_plural(MS_LANG_EN, (uint32_t)k));
         m.zh = zh; m.en = en;
-        total_row(f, L, &m, d->ta.pss_kind[k], d->tb.pss_kind[k]);
+        total_row(f, L, &m, d->known_kind_a[k], d->known_kind_b[k]);
+    }
+
+    if (d->mem_a.have && d->mem_b.have) {
+        const snap_memuse *ma = &d->mem_a, *mb = &d->mem_b;
+        fprintf(f, "\n### %s\n\n", MS_T(L, M_MEMUSE));
+        ms_md_table_head(f, "llrrrr", 6, MS_T(L, M_GROUP), MS_T(L, M_ITEM), MS_T(L, M_BEFORE), MS_T(L, M_AFTER),
+                         MS_T(L, M_CHANGE), MS_T(L, M_RATE));
+        for (int r = 0; r < SM_NROWS; r++) {
+            int64_t x = ma->row[r], y = mb->row[r];
+            fprintf(f, "| %s | %s | %s%s | %s%s | %s | %s |\n", ms_memgroup_label(L, snap_memrow_group(r)),
+                    ms_memrow_label(L, r), x < 0 ? "-" : "", B((uint64_t)(x < 0 ? -x : x)), y < 0 ? "-" : "",
+                    B((uint64_t)(y < 0 ? -y : y)), SB(y - x), x > 0 && y >= 0 ? PC((uint64_t)x, (uint64_t)y) : "n/a");
+        }
+        fprintf(f, "| | **%s** | **%s** | **%s** | **%s** | %s |\n", MS_T(L, M_USED), B(ma->used), B(mb->used),
+                SB((int64_t)mb->used - (int64_t)ma->used), PC(ma->used, mb->used));
+        fprintf(f, "| | %s | %s | %s | %s | %s |\n", MS_T(L, M_REF_PSS), B(ma->proc_pss), B(mb->proc_pss),
+                SB((int64_t)mb->proc_pss - (int64_t)ma->proc_pss), PC(ma->proc_pss, mb->proc_pss));
+        fprintf(f, "| | %s | %s | %s | %s | %s |\n", MS_T(L, M_REF_CACHE), B(ma->cached), B(mb->cached),
+                SB((int64_t)mb->cached - (int64_t)ma->cached), PC(ma->cached, mb->cached));
+        fprintf(f, "| | %s | %s | %s | %s | %s |\n", MS_T(L, M_REF_SRECL), B(ma->slab_recl), B(mb->slab_recl),
+                SB((int64_t)mb->slab_recl - (int64_t)ma->slab_recl), PC(ma->slab_recl, mb->slab_recl));
+        if (!ma->have_zone || !mb->have_zone) fprintf(f, "\n%s\n", MS_T(L, M_NOZONE));
     }
 
     fprintf(f, "\n### %s\n\n", MS_T(L, M_CONFIG));
@@ -342,7 +455,7 @@ int msdiff_snapshot_md(FILE *f, const snap_diff *d, const msdiff_args *args)
     fprintf(f, "\n### %s\n\n", MS_T(L, M_SHMEM));
     ms_md_table_head(f, "lrrrr", 5, MS_T(L, M_METRIC), MS_T(L, M_BEFORE), MS_T(L, M_AFTER), MS_T(L, M_CHANGE), MS_T(L, M_RATE));
     total_row(f, L, &M_SHMEM_SYS, d->shmem_a, d->shmem_b);
-    total_row(f, L, &M_SHMEM_PSS, d->ta.pss_shmem, d->tb.pss_shmem);
+    total_row(f, L, &M_SHMEM_PSS, d->known_shmem_a, d->known_shmem_b);
     total_row(f, L, &M_SHMEM_RSS, d->ta.rss_shmem, d->tb.rss_shmem);
 
     fprintf(f, "\n### %s\n\n", MS_T(L, M_LIBS));
@@ -375,6 +488,47 @@ int msdiff_snapshot_md(FILE *f, const snap_diff *d, const msdiff_args *args)
     fprintf(f, "| %s | %llu (%s) | %llu (%s) |\n", MS_T(L, M_R_OMIT), (unsigned long long)d->ta.n_omitted, B(d->ta.omitted_pss),
             (unsigned long long)d->tb.n_omitted, B(d->tb.omitted_pss));
 
+    if (d->nstale) {
+        fprintf(f, "\n## %s (%zu)\n\n%s\n\n", MS_T(L, M_STALE), d->nstale, MS_T(L, M_STALE_TXT));
+        ms_md_table_head(f, "llll", 4, MS_T(L, M_PROC), "PID", MS_T(L, M_USER), MS_T(L, M_FILES_D));
+        for (size_t i = 0; i < d->nstale; i++) {
+            const sd_stale *x = &d->stale[i];
+            fputs("| ", f);
+            md(f, x->p->name);
+            fprintf(f, " | %llu | ", (unsigned long long)x->p->pid);
+            md(f, x->p->user);
+            fputs(" | ", f);
+            size_t k = 0;
+            if (x->exe_deleted) {
+                md(f, x->p->exe);
+                fprintf(f, " (deleted%s%s)", MS_T(L, M_COMMA), MS_T(L, M_STALE_EXE));
+                k++;
+            }
+            for (size_t j = 0; j < x->nlibs && j < 8; j++, k++) {
+                if (k) fputs(MS_T(L, M_COMMA), f);
+                md(f, x->libs[j]->path);
+                fprintf(f, " (deleted%s%s)", MS_T(L, M_COMMA), B(x->libs[j]->mapped));
+            }
+            if (x->nlibs > 8) fprintf(f, "%s… +%zu", MS_T(L, M_COMMA), x->nlibs - 8);
+            fputs(" |\n", f);
+        }
+    }
+    if (d->nrestarts) {
+        fprintf(f, "\n## %s (%zu)\n\n%s\n\n", MS_T(L, M_RESTARTS), d->nrestarts, MS_T(L, M_RESTART_TXT));
+        ms_md_table_head(f, "llrrl", 5, MS_T(L, M_PROC), "PID", MS_T(L, M_PSS_B), MS_T(L, M_PSS_A), MS_T(L, M_USER));
+        for (size_t i = 0; i < d->n; i++) {
+            const sd_entry *e = &d->e[i], *o = e->restart_pair;
+            if (!e->restarted || e->status == SD_ADDED) continue;
+            const sd_side *sa = &e->before, *sb = o ? &o->after : &e->after;
+            const snap_proc *pb = o ? o->b : e->b;
+            fputs("| ", f);
+            md(f, e->name);
+            fprintf(f, " | %llu→%llu | %s | %s | ", (unsigned long long)e->a->pid, (unsigned long long)pb->pid,
+                    sa->mem_unknown ? "?" : B(sa->pss), sb->mem_unknown ? "?" : B(sb->pss));
+            md(f, e->user);
+            fputs(" |\n", f);
+        }
+    }
     if (section(f, L, d, SD_ADDED, &M_ADDED, d->nadded)) return -1;
     if (section(f, L, d, SD_REMOVED, &M_REMOVED, d->nremoved)) return -1;
     if (section(f, L, d, SD_CHANGED, &M_CHANGED_P, d->ngrew + d->nshrank + d->nchanged_other)) return -1;

@@ -7,7 +7,12 @@
  * --max-processes, and with --print shows the result through msconv (which
  * lives beside msrec). The file is written under a temporary name and
  * linked into place only when complete, so an error or Ctrl-C never leaves
- * a half-written snapshot at OUT.
+ * a half-written snapshot at OUT. Without root most of other users'
+ * processes cannot be read (no PSS, libraries, open files), so like seed
+ * 000 ("自动处理 sudo") it first re-runs itself through `sudo -n` when that
+ * works without a password (--no-sudo stops it; the files it writes then
+ * belong to the calling user), and otherwise says at the end exactly what
+ * could not be read and why.
  */
 #include "../msrec/msrec.h"
 #include "snap_internal.h"
@@ -49,10 +54,13 @@ static void usage(FILE *f)
         "  --print              show the snapshot (msconv view) on stdout; OUT is\n"
         "                       optional then\n"
         "  --lang zh|en         language of --print (default zh)\n"
+        "  --no-sudo            when not root, do not re-run through `sudo -n`\n"
         "  --help               this text\n"
         "\n"
-        "Without root, other users' processes are recorded with what /proc allows\n"
-        "(no PSS); their read status says so and one line counts them.\n");
+        "Not as root, msrec snapshot re-runs itself with `sudo -n` when sudo allows\n"
+        "that without a password. Otherwise other users' processes are recorded with\n"
+        "what /proc allows (no PSS, libraries or open files); their read status says\n"
+        "so, one line counts them, and msdiff treats their memory as unknown.\n");
 }
 
 static int parse_long(const char *s, long min, long *out)
@@ -90,6 +98,7 @@ static int cmp_pid_asc(const void *a, const void *b)
 
 typedef struct snap_stats {
     uint64_t scanned, written, vanished, denied, zombies;
+    uint64_t denied_smaps, denied_fd, denied_exe;
 } snap_stats;
 
 /* One snapshot: system facts, every process, the end record. */
@@ -113,6 +122,13 @@ static int write_one(ms_writer *w, sn_scanner *sc, uint64_t index, const char *l
     b->uptime_ms = sys.uptime_ms;
     b->nmeminfo = sys.nmeminfo;
     b->meminfo = sys.meminfo;
+    b->nvmstat = sys.nvmstat;
+    b->vmstat = sys.vmstat;
+    b->nzoneinfo = sys.nzoneinfo;
+    b->zoneinfo = sys.zoneinfo;
+    b->nslabs = sys.nslabs;
+    b->slabs = sys.slabs;
+    b->privilege = sys.privilege;
     int rc = ms_writer_add(w, &rec);
     sn_sys_free(&sys);
     if (rc) { *why = ms_strerror(rc); return -1; }
@@ -129,6 +145,9 @@ static int write_one(ms_writer *w, sn_scanner *sc, uint64_t index, const char *l
         uint32_t rs = procs[i].r.read_status;
         if (rs & MS_READ_VANISHED) st->vanished++;
         if (rs & DENIED_BITS) st->denied++;
+        if (rs & MS_READ_DENIED_SMAPS) st->denied_smaps++;
+        if (rs & MS_READ_DENIED_FD) st->denied_fd++;
+        if (rs & MS_READ_DENIED_EXE) st->denied_exe++;
         if (rs & MS_READ_ZOMBIE) st->zombies++;
     }
     size_t keep = n;
@@ -138,6 +157,7 @@ static int write_one(ms_writer *w, sn_scanner *sc, uint64_t index, const char *l
         for (size_t i = keep; i < n; i++) {
             e.omitted_pss += procs[i].r.pss;
             e.omitted_rss += procs[i].r.rss;
+            e.omitted_kind[procs[i].r.kind < 3 ? procs[i].r.kind : MS_PROC_USER]++;
         }
         e.n_omitted = n - keep;
         qsort(procs, keep, sizeof *procs, cmp_pid_asc);
@@ -153,6 +173,7 @@ static int write_one(ms_writer *w, sn_scanner *sc, uint64_t index, const char *l
             /* a record over the format's 64 MiB limit (tens of thousands of
              * mapped files): keep the process, drop its library list */
             rec.u.snap_proc.nlibs = 0;
+            rec.u.snap_proc.nlib_flags = 0;
             rc = ms_writer_add(w, &rec);
         }
     }
@@ -213,6 +234,73 @@ static int resolve_out(const char *out, char *path, size_t cap, char *label, siz
     return 0;
 }
 
+/* Path of PROG in $PATH into out; 0 or -1. */
+static int find_in_path(const char *prog, char *out, size_t cap)
+{
+    const char *path = getenv("PATH");
+    if (!path || !*path) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    while (*path) {
+        const char *c = strchr(path, ':');
+        size_t n = c ? (size_t)(c - path) : strlen(path);
+        if (n && snprintf(out, cap, "%.*s/%s", (int)n, path, prog) < (int)cap && access(out, X_OK) == 0) return 0;
+        path += n + (c ? 1 : 0);
+    }
+    return -1;
+}
+
+/* Run ARGV with stdin and stdout/stderr on /dev/null; its exit status, or
+ * -1 when it could not run. */
+static int run_quiet(char *const argv[])
+{
+    pid_t c = fork();
+    if (c < 0) return -1;
+    if (c == 0) {
+        int fd = open("/dev/null", O_RDWR);
+        if (fd >= 0) { dup2(fd, 0); dup2(fd, 1); dup2(fd, 2); }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(c, &status, 0) < 0) if (errno != EINTR) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Not root: re-run `msrec snapshot ARGS --sudo-child` through `sudo -n`
+ * when sudo allows it without a password. Returns only when it did not
+ * happen, with the reason in why. */
+static void try_sudo(int argc, char **argv, const char **why)
+{
+    static char sudo[PATH_MAX], self[PATH_MAX];
+    if (find_in_path("sudo", sudo, sizeof sudo)) { *why = "sudo is not installed"; return; }
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) { *why = "cannot find msrec's own path"; return; }
+    self[n] = 0;
+    char *probe[] = { sudo, "-n", "true", NULL };
+    if (run_quiet(probe) != 0) { *why = "sudo -n needs a password or is not allowed"; return; }
+    char **nargv = calloc((size_t)argc + 6, sizeof *nargv);
+    if (!nargv) { *why = "out of memory"; return; }
+    int k = 0;
+    nargv[k++] = sudo; nargv[k++] = "-n"; nargv[k++] = "--"; nargv[k++] = self;
+    nargv[k++] = "snapshot";
+    for (int i = 1; i < argc; i++) nargv[k++] = argv[i];
+    nargv[k++] = "--sudo-child";
+    nargv[k] = NULL;
+    fflush(stdout);
+    execv(sudo, nargv);
+    free(nargv);
+    *why = "could not run sudo";
+}
+
+/* Under --sudo-child: give what we created back to the user who ran sudo. */
+static void chown_to_sudo_user(const char *path)
+{
+    const char *u = getenv("SUDO_UID"), *g = getenv("SUDO_GID");
+    if (!u || !g || geteuid() != 0) return;
+    if (lchown(path, (uid_t)strtoul(u, NULL, 10), (gid_t)strtoul(g, NULL, 10)) != 0) {
+        /* the snapshot is complete either way; root keeps it */
+    }
+}
+
 /* Run msconv (beside this msrec) on FILE. */
 static int run_msconv(const char *file, long pid, const char *lang)
 {
@@ -249,12 +337,14 @@ int msrec_snapshot(int argc, char **argv)
 {
     const char *out = NULL, *label = NULL, *lang = NULL;
     long pid = 0, maxp = 0, interval = 60, count = 1;
-    int print = 0, libs = -1, have_interval = 0;
+    int print = 0, libs = -1, have_interval = 0, no_sudo = 0, sudo_child = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) { usage(stdout); return 0; }
         else if (!strcmp(a, "--print")) print = 1;
+        else if (!strcmp(a, "--no-sudo")) no_sudo = 1;
+        else if (!strcmp(a, "--sudo-child")) sudo_child = no_sudo = 1;
         else if (!strcmp(a, "--no-libs")) libs = 0;
         else if (!strcmp(a, "--lib-memory")) libs = 2;
         else if (!strcmp(a, "--pid") || !strcmp(a, "--max-processes") || !strcmp(a, "--interval") ||
@@ -285,6 +375,8 @@ int msrec_snapshot(int argc, char **argv)
     }
     if (!out && !print) { usage(stderr); return 2; }
     if (libs < 0) libs = pid > 0 ? 2 : 1;
+    const char *sudo_why = "--no-sudo";
+    if (geteuid() != 0 && !no_sudo) try_sudo(argc, argv, &sudo_why);
 
     char path[PATH_MAX], deflabel[NAME_MAX + 1], tmpdir[PATH_MAX] = "";
     if (!out) {
@@ -293,9 +385,14 @@ int msrec_snapshot(int argc, char **argv)
         if (!mkdtemp(tmpdir)) { fprintf(stderr, "msrec: %s: %s\n", tmpdir, strerror(errno)); return 1; }
         snprintf(path, sizeof path, "%s/snapshot.memscope", tmpdir);
         snprintf(deflabel, sizeof deflabel, "pid %ld", pid);
-    } else if (resolve_out(out, path, sizeof path, deflabel, sizeof deflabel)) {
-        fprintf(stderr, "msrec: %s: %s\n", out, strerror(errno));
-        return 1;
+    } else {
+        struct stat ost;
+        int existed = stat(out, &ost) == 0;
+        if (resolve_out(out, path, sizeof path, deflabel, sizeof deflabel)) {
+            fprintf(stderr, "msrec: %s: %s\n", out, strerror(errno));
+            return 1;
+        }
+        if (sudo_child && !existed && stat(out, &ost) == 0 && S_ISDIR(ost.st_mode)) chown_to_sudo_user(out);
     }
     if (!label) label = deflabel;
     if (access(path, F_OK) == 0) {
@@ -375,6 +472,7 @@ int msrec_snapshot(int argc, char **argv)
     rc = ms_writer_close(w);
     if (!why && rc) why = ms_strerror(rc);
     if (!why && link(tmp, path) != 0) why = errno == EEXIST ? "file exists (snapshots are never overwritten)" : strerror(errno);
+    if (!why && sudo_child && !*tmpdir) chown_to_sudo_user(path);
     unlink(tmp);
     if (why) {
         fprintf(stderr, "msrec: %s: %s\n", path, why);
@@ -382,13 +480,14 @@ int msrec_snapshot(int argc, char **argv)
         return 1;
     }
     if (st.denied) {
+        fprintf(stderr, "msrec: %llu of %llu processes could not be fully read (permission denied: "
+                "smaps %llu, fd %llu, exe %llu): their PSS/USS/swap, libraries or open files are unknown",
+                (unsigned long long)st.denied, (unsigned long long)st.scanned, (unsigned long long)st.denied_smaps,
+                (unsigned long long)st.denied_fd, (unsigned long long)st.denied_exe);
         if (geteuid() != 0)
-            fprintf(stderr, "msrec: %llu of %llu processes could not be fully read (permission denied); "
-                    "run as root (sudo msrec snapshot ...) to include them\n",
-                    (unsigned long long)st.denied, (unsigned long long)st.scanned);
+            fprintf(stderr, "; not root (%s): run as root (sudo msrec snapshot ...) to include them\n", sudo_why);
         else
-            fprintf(stderr, "msrec: %llu of %llu processes could not be fully read (permission denied)\n",
-                    (unsigned long long)st.denied, (unsigned long long)st.scanned);
+            fputs("\n", stderr);
     }
     int status = 0;
     if (print) {

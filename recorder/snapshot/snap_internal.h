@@ -30,6 +30,13 @@ typedef struct sn_sys {
     uint32_t nmeminfo;
     ms_kv *meminfo;     /* keys point into names */
     char *names;
+    uint32_t nvmstat, nzoneinfo, nslabs;
+    ms_kv *vmstat;      /* nr_* lines, keys point into vmnames   */
+    char *vmnames;
+    ms_kv zoneinfo[6];  /* min low high managed reserve pcp, bytes */
+    ms_kv *slabs;       /* keys point into slabnames             */
+    char *slabnames;
+    uint32_t privilege; /* MS_PRIV_*                              */
 } sn_sys;
 int sn_sys_read(sn_sys *s);
 void sn_sys_free(sn_sys *s);
@@ -39,6 +46,7 @@ typedef struct sn_proc {
     ms_snap_proc r;
     char *name, *cmdline, *exe;    /* owned                                 */
     ms_snap_lib *libs;             /* owned; paths owned                    */
+    ms_snap_flag *lflags;          /* owned; one per lib                    */
     uint32_t caplibs;
     ms_snap_perm perms[16];
 } sn_proc;

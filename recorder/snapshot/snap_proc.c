@@ -7,8 +7,15 @@
  * ENOENT), zombie, or EACCES on smaps / fd / exe / maps. Totals come from
  * smaps_rollup (exact kernel sums); libraries and the per-permission sums
  * come from one pass over smaps (smaps is also summed when there is no
- * smaps_rollup on old kernels). Sizes on disk are cached per path for
- * processes that share our root directory.
+ * smaps_rollup on old kernels). A library is the mappings of one file and
+ * nothing else (an anonymous mapping that follows it may be its .bss or an
+ * unrelated heap: counting it made a 32 KB library look like megabytes).
+ * A mapping the kernel shows as "PATH (deleted)" (a library or executable
+ * replaced by an upgrade while the process runs) stays apart from a new
+ * file at PATH and keeps that fact in its flags; its size is the mapped,
+ * deleted file's (through map_files, root only), never the new file's.
+ * Sizes on disk are cached per path for processes that share our root
+ * directory.
  */
 #include "snap_internal.h"
 #include <dirent.h>
@@ -230,6 +237,7 @@ void sn_proc_free(sn_proc *p)
     free(p->name); free(p->cmdline); free(p->exe);
     for (uint32_t i = 0; i < p->r.nlibs; i++) free((char *)p->libs[i].path.ptr);
     free(p->libs);
+    free(p->lflags);
     memset(p, 0, sizeof *p);
 }
 
@@ -348,28 +356,43 @@ static uint32_t perm_bits(const char *p)
     return b;
 }
 
+/* The lib of PATH (len n) with the deleted bit `del`, created on first
+ * use. A deleted file's size comes from map_files/START-END (the mapped
+ * inode itself; needs CAP_SYS_ADMIN), else it stays 0 (unknown). */
 static ms_snap_lib *lib_get(sn_scanner *s, sn_proc *p, int dirfd, int same_root,
-                            const char *path, size_t n, uint32_t *last)
+                            const char *path, size_t n, uint32_t del, uint64_t start, uint64_t end,
+                            uint32_t *last)
 {
-    if (*last < p->r.nlibs && p->libs[*last].path.len == n && !memcmp(p->libs[*last].path.ptr, path, n))
-        return &p->libs[*last];
+#define SAME(i) (p->libs[i].path.len == n && (p->lflags[i].flags & MS_LIB_DELETED) == del && \
+                 !memcmp(p->libs[i].path.ptr, path, n))
+    if (*last < p->r.nlibs && SAME(*last)) return &p->libs[*last];
     for (uint32_t i = 0; i < p->r.nlibs; i++)
-        if (p->libs[i].path.len == n && !memcmp(p->libs[i].path.ptr, path, n)) { *last = i; return &p->libs[i]; }
+        if (SAME(i)) { *last = i; return &p->libs[i]; }
+#undef SAME
     if (p->r.nlibs == p->caplibs) {
         uint32_t nc = p->caplibs ? p->caplibs * 2 : 32;
         ms_snap_lib *nl = realloc(p->libs, nc * sizeof *nl);
         if (!nl) return NULL;
         p->libs = nl;
+        ms_snap_flag *nf = realloc(p->lflags, nc * sizeof *nf);
+        if (!nf) return NULL;
+        p->lflags = nf;
         p->caplibs = nc;
     }
     char *copy = strndup(path, n);
     if (!copy) return NULL;
     ms_snap_lib *l = &p->libs[p->r.nlibs];
     memset(l, 0, sizeof *l);
+    p->lflags[p->r.nlibs].flags = del;
     l->path.ptr = copy;
     l->path.len = n;
     int64_t sz = -1;
-    if (same_root) sz = cached_size(s, copy, n);
+    if (del) {
+        char mf[64];
+        struct stat st;
+        snprintf(mf, sizeof mf, "map_files/%llx-%llx", (unsigned long long)start, (unsigned long long)end);
+        if (fstatat(dirfd, mf, &st, 0) == 0 && S_ISREG(st.st_mode)) sz = (int64_t)st.st_size;
+    } else if (same_root) sz = cached_size(s, copy, n);
     else {
         char rp[4200];
         struct stat st;
@@ -382,9 +405,9 @@ static ms_snap_lib *lib_get(sn_scanner *s, sn_proc *p, int dirfd, int same_root,
     return l;
 }
 
-/* One pass over smaps: libraries (file mappings grouped by path, plus the
- * .bss right after a library's writable segment), sums by permission, and
- * the totals when there is no smaps_rollup (sum_totals). */
+/* One pass over smaps (or maps): libraries (file mappings grouped by path
+ * and deleted bit), sums by permission, and the totals when there is no
+ * smaps_rollup (sum_totals). */
 static int parse_smaps(sn_scanner *s, sn_proc *p, int dirfd, int same_root, const char *buf,
                        int sum_totals)
 {
@@ -392,8 +415,6 @@ static int parse_smaps(sn_scanner *s, sn_proc *p, int dirfd, int same_root, cons
     ms_snap_lib *cur_lib = NULL;
     ms_snap_perm *cur_perm = NULL;
     uint32_t last = 0, nperms = 0;
-    uint64_t prev_end = 0;
-    ms_snap_lib *prev_lib_rw = NULL;   /* lib whose rw-p segment ended at prev_end */
     for (const char *l = buf; l && *l; ) {
         const char *nl = strchr(l, '\n');
         size_t len = nl ? (size_t)(nl - l) : strlen(l);
@@ -414,19 +435,19 @@ static int parse_smaps(sn_scanner *s, sn_proc *p, int dirfd, int same_root, cons
             const char *path = q;
             size_t plen = (size_t)(l + len - q);
             static const char del[] = " (deleted)";
-            if (plen > sizeof del - 1 && !memcmp(path + plen - (sizeof del - 1), del, sizeof del - 1))
+            uint32_t deleted = 0;
+            if (plen > sizeof del - 1 && !memcmp(path + plen - (sizeof del - 1), del, sizeof del - 1)) {
                 plen -= sizeof del - 1;
+                deleted = MS_LIB_DELETED;
+            }
             uint64_t size = end - start;
             cur_lib = NULL;
             if (plen && path[0] == '/') {
-                cur_lib = lib_get(s, p, dirfd, same_root, path, plen, &last);
+                cur_lib = lib_get(s, p, dirfd, same_root, path, plen, deleted, start, end, &last);
                 if (!cur_lib) return -ENOMEM;
-            } else if (plen == 0 && prev_lib_rw && start == prev_end) {
-                cur_lib = prev_lib_rw;          /* .bss of that library */
+                cur_lib->mapped += size;
+                if (prot & 4) p->lflags[cur_lib - p->libs].flags |= MS_LIB_EXEC;
             }
-            if (cur_lib) cur_lib->mapped += size;
-            prev_lib_rw = (plen && path[0] == '/' && (prot & 3) == 3) ? cur_lib : NULL;
-            prev_end = end;
             cur_perm = NULL;
             for (uint32_t i = 0; i < nperms; i++)
                 if (p->perms[i].prot == prot) { cur_perm = &p->perms[i]; break; }
@@ -457,6 +478,8 @@ static int parse_smaps(sn_scanner *s, sn_proc *p, int dirfd, int same_root, cons
     p->r.nperms = nperms;
     p->r.perms = p->perms;
     p->r.libs = p->libs;
+    p->r.lib_flags = p->lflags;
+    p->r.nlib_flags = p->r.nlibs;
     if (sum_totals) acc_to_rec(&tot, &p->r);   /* Pss_Anon/File/Shmem: rollup only, stay 0 */
     return 0;
 }
@@ -551,8 +574,10 @@ int sn_scan_pid(sn_scanner *s, long pid, sn_proc *p)
         ssize_t ln = readlinkat(dirfd, "exe", lbuf, sizeof lbuf - 1);
         if (ln > 0) {
             static const char del[] = " (deleted)";
-            if ((size_t)ln > sizeof del - 1 && !memcmp(lbuf + ln - (sizeof del - 1), del, sizeof del - 1))
+            if ((size_t)ln > sizeof del - 1 && !memcmp(lbuf + ln - (sizeof del - 1), del, sizeof del - 1)) {
                 ln -= sizeof del - 1;
+                p->r.exe_flags |= MS_EXE_DELETED;
+            }
             p->exe = strndup(lbuf, (size_t)ln);
             if (p->exe) { p->r.exe.ptr = p->exe; p->r.exe.len = (size_t)ln; }
             struct stat st;
@@ -606,6 +631,8 @@ int sn_scan_pid(sn_scanner *s, long pid, sn_proc *p)
     p->r.kind = (uint32_t)classify(p, is_kernel, flags);
     p->r.libs = p->libs;
     p->r.perms = p->perms;
+    p->r.lib_flags = p->lflags;
+    p->r.nlib_flags = p->r.nlibs;
     close(dirfd);
     return 0;
 }

@@ -335,13 +335,21 @@ static inline void msd_record(FILE *f, const ms_record *r)
         msd_u(f, "page_size", s->page_size);
         msd_u(f, "uptime_ms", s->uptime_ms);
         msd_u(f, "nmeminfo", s->nmeminfo);
+        msd_u(f, "nvmstat", s->nvmstat);
+        msd_u(f, "nzoneinfo", s->nzoneinfo);
+        msd_u(f, "nslabs", s->nslabs);
+        msd_u(f, "privilege", s->privilege);
         fputc('\n', f);
-        for (uint32_t i = 0; i < s->nmeminfo; i++) {
-            fprintf(f, "  meminfo");
-            msd_str(f, "key", s->meminfo[i].key);
-            msd_u(f, "value", s->meminfo[i].value);
-            fputc('\n', f);
-        }
+        const struct { const char *name; uint32_t n; const ms_kv *kv; } kvs[4] = {
+            {"meminfo", s->nmeminfo, s->meminfo}, {"vmstat", s->nvmstat, s->vmstat},
+            {"zoneinfo", s->nzoneinfo, s->zoneinfo}, {"slab", s->nslabs, s->slabs}};
+        for (int k = 0; k < 4; k++)
+            for (uint32_t i = 0; i < kvs[k].n; i++) {
+                fprintf(f, "  %s", kvs[k].name);
+                msd_str(f, "key", kvs[k].kv[i].key);
+                msd_u(f, "value", kvs[k].kv[i].value);
+                fputc('\n', f);
+            }
         break;
     }
     case MS_REC_SNAP_PROC: {
@@ -381,6 +389,8 @@ static inline void msd_record(FILE *f, const ms_record *r)
         msd_i(f, "open_files", p->open_files);
         msd_u(f, "nlibs", p->nlibs);
         msd_u(f, "nperms", p->nperms);
+        msd_u(f, "nlib_flags", p->nlib_flags);
+        msd_u(f, "exe_flags", p->exe_flags);
         fputc('\n', f);
         for (uint32_t i = 0; i < p->nlibs; i++) {
             const ms_snap_lib *l = &p->libs[i];
@@ -401,6 +411,11 @@ static inline void msd_record(FILE *f, const ms_record *r)
             msd_u(f, "pss", q->pss);
             fputc('\n', f);
         }
+        for (uint32_t i = 0; i < p->nlib_flags; i++) {
+            fprintf(f, "  lib_flag");
+            msd_u(f, "flags", p->lib_flags[i].flags);
+            fputc('\n', f);
+        }
         break;
     }
     case MS_REC_SNAP_END: {
@@ -414,6 +429,9 @@ static inline void msd_record(FILE *f, const ms_record *r)
         msd_u(f, "n_omitted", s->n_omitted);
         msd_u(f, "omitted_pss", s->omitted_pss);
         msd_u(f, "omitted_rss", s->omitted_rss);
+        msd_u(f, "omitted_kernel", s->omitted_kind[0]);
+        msd_u(f, "omitted_system", s->omitted_kind[1]);
+        msd_u(f, "omitted_user", s->omitted_kind[2]);
         fputc('\n', f);
         break;
     }

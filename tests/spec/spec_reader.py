@@ -117,6 +117,7 @@ MAP = [("start", "u"), ("end", "u"), ("prot", "u32"), ("offset", "u"), ("path", 
 KV = [("key", "s"), ("value", "u")]
 LIB = [("path", "s"), ("disk_size", "u"), ("mapped", "u"), ("rss", "u"), ("pss", "u")]
 PERM = [("prot", "u32"), ("size", "u"), ("rss", "u"), ("pss", "u")]
+FLAG = [("flags", "u32")]
 
 
 def arr(count_key, elem, fields):
@@ -155,7 +156,10 @@ RECORDS = {
     0x20: ("snap_begin", [("index", "u"), ("wall_ns", "u"), ("label", "s"), ("hostname", "s"),
                           ("kernel", "s"), ("os_release", "s"), ("boot_id", "s"),
                           ("page_size", "u"), ("uptime_ms", "u"),
-                          ("meminfo", arr("nmeminfo", "meminfo", KV))]),
+                          ("meminfo", arr("nmeminfo", "meminfo", KV)),
+                          ("vmstat", arr("nvmstat", "vmstat", KV)),
+                          ("zoneinfo", arr("nzoneinfo", "zoneinfo", KV)),
+                          ("slabs", arr("nslabs", "slab", KV)), ("privilege", "u32")]),
     0x21: ("snap_proc", [("snap_index", "u"), ("pid", "u"), ("ppid", "u"), ("starttime", "u"),
                          ("name", "s"), ("cmdline", "s"), ("exe", "s"), ("exe_size", "u"),
                          ("uid", "u"), ("user", "s"), ("kind", "u32"), ("state", "u32"),
@@ -167,10 +171,13 @@ RECORDS = {
                          ("rss_anon", "u"), ("rss_file", "u"), ("rss_shmem", "u"),
                          ("vm_size", "u"), ("vm_hwm", "u"), ("open_files", "i"),
                          ("libs", arr("nlibs", "lib", LIB)),
-                         ("perms", arr("nperms", "perm", PERM))]),
+                         ("perms", arr("nperms", "perm", PERM)),
+                         ("lib_flags", arr("nlib_flags", "lib_flag", FLAG)),
+                         ("exe_flags", "u32")]),
     0x22: ("snap_end", [("index", "u"), ("wall_ns", "u"), ("n_procs", "u"),
                         ("n_vanished", "u"), ("n_denied", "u"), ("n_omitted", "u"),
-                        ("omitted_pss", "u"), ("omitted_rss", "u")]),
+                        ("omitted_pss", "u"), ("omitted_rss", "u"),
+                        ("omitted_kernel", "u"), ("omitted_system", "u"), ("omitted_user", "u")]),
 }
 # END reason values (§6, 0x0D END). Readers accept any value (an unknown one
 # is shown as unknown); a writer of a version <= 1.1 writes only these.

@@ -69,6 +69,7 @@ static ms_kv kvs[2] = { { { "MemTotal", 8 }, 16ull << 30 }, { { NULL, 0 }, UINT6
 static ms_snap_lib libs[2] = { { { "/lib/libc.so.6", 14 }, 2000000, 3000000, 100, 50 },
                                { { NULL, 0 }, 0, 0, 0, 0 } };
 static ms_snap_perm perms[2] = { { 5, 10, 20, 30 }, { 3, UINT64_MAX, 0, 1 } };
+static ms_snap_flag lflags[2] = { { MS_LIB_DELETED | MS_LIB_EXEC }, { UINT32_MAX } };
 
 #define NFIX 30
 static ms_record fix[NFIX];
@@ -157,7 +158,8 @@ static void build_fixtures(void)
     add_fix(MS_REC_PROC_MEM, r);
     memset(&r, 0, sizeof r);
     r.u.snap_begin = (ms_snap_begin){ 0, 1700000000123456789ull, S("before"), S("h"), S("k"),
-                                      S("Debian GNU/Linux 12 (bookworm)"), NULS, 4096, 123456, 2, kvs };
+                                      S("Debian GNU/Linux 12 (bookworm)"), NULS, 4096, 123456, 2, kvs,
+                                      1, kvs, 0, NULL, 2, kvs, MS_PRIV_USER };
     add_fix(MS_REC_SNAP_BEGIN, r);
     memset(&r, 0, sizeof r);
     ms_snap_proc *sp = &r.u.snap_proc;
@@ -170,12 +172,13 @@ static void build_fixtures(void)
     sp->pss_file = 11; sp->pss_shmem = 12; sp->rss_anon = 13; sp->rss_file = 14; sp->rss_shmem = 15;
     sp->vm_size = 16; sp->vm_hwm = UINT64_MAX; sp->open_files = -1;
     sp->nlibs = 2; sp->libs = libs; sp->nperms = 2; sp->perms = perms;
+    sp->nlib_flags = 2; sp->lib_flags = lflags; sp->exe_flags = MS_EXE_DELETED;
     add_fix(MS_REC_SNAP_PROC, r);
     memset(&r, 0, sizeof r);
     r.u.snap_proc.open_files = INT64_MIN;
     add_fix(MS_REC_SNAP_PROC, r);
     memset(&r, 0, sizeof r);
-    r.u.snap_end = (ms_snap_end){ 0, 1700000000999999999ull, 300, 1, 2, 3, UINT64_MAX, 7 };
+    r.u.snap_end = (ms_snap_end){ 0, 1700000000999999999ull, 300, 1, 2, 3, UINT64_MAX, 7, { 1, 0, UINT64_MAX } };
     add_fix(MS_REC_SNAP_END, r);
 }
 
