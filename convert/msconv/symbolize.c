@@ -83,8 +83,8 @@ static void resolve(void *ctx, ms_symtab *tab, const uint64_t *ips, size_t n)
         size_t nf;
         int r = mssym_resolve(st.sym, ips[i], &mid, &off, &fr, &nf);
         if (r < 0) return;
-        if (r == 0 || nf == 0) {
-            unresolved += r == 0;
+        if (r == 0) {
+            unresolved++;
             continue;
         }
         ms_record rec;

@@ -404,7 +404,8 @@ static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
     if (nf == 0 || !fr[nf - 1].function.len) {
         const char *name = syms_find(m, addr);
         if (nf == 0) {
-            if (!name && !file) return 0;
+            /* nothing known: one frame with function "" (spec 8.7), shown
+             * as module+offset by readers */
             fr[0].file = str_of(file_name(s, cudie, file));
             fr[0].line = line > 0 ? (uint32_t)line : 0;
             fr[0].column = col > 0 ? (uint32_t)col : 0;

@@ -44,9 +44,10 @@ int mssym_add_module(mssym *s, const ms_module *m);
 /* Resolve ip. *module_id / *offset get the covering module's id and
  * ip - base (0, 0 when no module covers ip); *frames / *nframes the
  * source frames, innermost first (valid until the next call on s; a
- * frame's function may be "" when only its file:line is known). Returns 1
- * when the module's file was found and matches (the answer is final, even
- * with 0 frames: a stripped object), 0 when nothing can be said on this
+ * frame's function is "" when no symbol covers the address: a stripped
+ * object gives one frame with function "", file "" and line 0). Returns 1
+ * when the module's file was found and matches (the answer is final),
+ * 0 (no frames) when nothing can be said on this
  * machine (no module covers ip, its file is missing, its build id differs,
  * or it is not a file, e.g. [vdso]), or a negative MS_E* code. */
 int mssym_resolve(mssym *s, uint64_t ip, uint64_t *module_id, uint64_t *offset,
