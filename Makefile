@@ -131,6 +131,18 @@ $(BUILD)/bin/msdiff: $(MSDIFF_OBJS) $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
 
+# bin/msrec-static: `msrec snapshot` alone (recorder/static/main.c + the same
+# recorder/snapshot/ code + format), linked fully static with libzstd.a and
+# libxxhash.a: what tools/ansible and tools/memscope-remote.sh copy to hosts
+# that have none of memscope's libraries. Not built with SAN=1.
+STATIC_OBJS := $(call obj,recorder/static/main.c $(wildcard recorder/snapshot/*.c))
+$(BUILD)/bin/msrec-static: $(STATIC_OBJS) $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) -static -o $@ $^ -Wl,--wrap=getpwuid $(LIBS_FORMAT) -lpthread
+ifneq ($(SAN),1)
+all: $(BUILD)/bin/msrec-static
+endif
+
 $(BUILD)/lib/memscope.pc: Makefile
 	@mkdir -p $(dir $@)
 	printf 'prefix=%s\nlibdir=$${prefix}/lib\nincludedir=$${prefix}/include\n\nName: memscope\nDescription: memscope heap recorder and .memscope format library\nVersion: 0.1.0\nLibs: -L$${libdir} -lmemscope\nLibs.private: -lzstd -lxxhash -lunwind -ldl -lpthread\nCflags: -I$${includedir}\n' '$(PREFIX)' > $@
