@@ -16,7 +16,8 @@
  * Never damage the original: the appended file is built in a temporary
  * file in the destination's directory (a copy of the original, by
  * copy_file_range, plus the new chunks), fsynced, given the original's
- * mode, and renamed over the destination; any failure unlinks the
+ * mode (and owner, when allowed), and renamed over the destination (the
+ * file a symlink points to, in place); any failure unlinks the
  * temporary and leaves the original as it was. Ips whose module file is
  * missing or has another build id get no record, so a later run with the
  * right files can still add them.
@@ -264,6 +265,9 @@ static int write_out(const char *path, const char *dest, int in_place, mssym *sy
     }
     rc = ms_writer_close(w);
     w = NULL;
+    if (in_place && fchown(fd, sst.st_uid, sst.st_gid) != 0) {
+        /* not the owner and not root: the copy stays ours */
+    }
     if (rc || fsync(fd) != 0 || fchmod(fd, sst.st_mode & 07777) != 0) {
         say(err, errlen, "writing %s: %s", tmp, rc && rc != MS_EIO ? ms_strerror(rc) : strerror(errno));
         if (!rc) rc = MS_EIO;
@@ -349,7 +353,10 @@ int mssym_file(const char *path, const char *out, unsigned flags, mssym_stats *s
     st->ips = n + st->had;
     if (n) {
         qsort(todo, n, sizeof *todo, cmp_ent);
-        rc = write_out(path, in_place ? path : out, in_place, sym, todo, n, st, err, errlen);
+        /* in place through a symlink: replace the file it points to */
+        char real[PATH_MAX];
+        const char *dest = in_place ? (realpath(path, real) ? real : path) : out;
+        rc = write_out(path, dest, in_place, sym, todo, n, st, err, errlen);
     } else if (!in_place) {
         /* nothing to add: the copy is the file itself */
         rc = write_out(path, out, 0, sym, todo, 0, st, err, errlen);
