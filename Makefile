@@ -133,12 +133,12 @@ $(BUILD)/bin/msdiff: $(MSDIFF_OBJS) $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT)
 
 # bin/msrec-static: `msrec snapshot` alone (recorder/static/main.c + the same
 # recorder/snapshot/ code + format), linked fully static with libzstd.a and
-# libxxhash.a: what tools/ansible and tools/memscope-remote.sh copy to hosts
-# that have none of memscope's libraries. Not built with SAN=1.
+# libxxhash.a, stripped: what tools/ansible and tools/memscope-remote.sh copy
+# to hosts that have none of memscope's libraries. Not built with SAN=1.
 STATIC_OBJS := $(call obj,recorder/static/main.c $(wildcard recorder/snapshot/*.c))
 $(BUILD)/bin/msrec-static: $(STATIC_OBJS) $(LIBFMT)
 	@mkdir -p $(dir $@)
-	$(CC) -static -o $@ $^ -Wl,--wrap=getpwuid $(LIBS_FORMAT) -lpthread
+	$(CC) -static -s -o $@ $^ -Wl,--wrap=getpwuid $(LIBS_FORMAT) -lpthread
 ifneq ($(SAN),1)
 all: $(BUILD)/bin/msrec-static
 endif
