@@ -306,6 +306,16 @@ static int cmp_cause(const void *x, const void *y)
     return (ax < bx) - (ax > bx);
 }
 
+/* Paths of mappings that are never files on disk (shm segments, memfd,
+ * DRM buffers): always shown as deleted, never a reason to restart. */
+static int special_path(const char *p)
+{
+    static const char *const special[] = {"/dev/", "/SYSV", "/memfd:", "/[", "/anon_hugepage", "/drm"};
+    for (size_t i = 0; i < sizeof special / sizeof *special; i++)
+        if (!strncmp(p, special[i], strlen(special[i]))) return 1;
+    return 0;
+}
+
 /* Whether the two sides of a matched entry are other processes (a restart):
  * a pid or start time of one side not on the other. */
 static int pids_differ(const snap_proc *const *pa, size_t na, const snap_proc *const *pb, size_t nb)
@@ -434,7 +444,8 @@ int snap_diff_build(const snap *a, const snap *b, int rule, uint64_t threshold,
         int facts = 0;
         if (n1 && n2) {
             e->exe_changed = e->a->exe.n != e->b->exe.n || memcmp(e->a->exe.p, e->b->exe.p, e->a->exe.n);
-            e->exe_deleted = (e->after.exe_flags & MS_EXE_DELETED) && !(e->before.exe_flags & MS_EXE_DELETED);
+            e->exe_deleted = (e->after.exe_flags & MS_EXE_DELETED) && !(e->before.exe_flags & MS_EXE_DELETED) &&
+                             !special_path(e->b->exe.p);
             if (d->rule == SD_RULE_KEY && e->kind != MS_PROC_KERNEL && pids_differ(ga, n1, gb, n2)) {
                 e->restarted = 1;
                 d->nrestarts++;
@@ -530,10 +541,7 @@ void snap_diff_free(snap_diff *d)
 
 int snap_lib_is_stale(const snap_lib *l)
 {
-    if (!(l->flags & MS_LIB_DELETED)) return 0;
-    static const char *const special[] = {"/dev/", "/SYSV", "/memfd:", "/[", "/anon_hugepage", "/drm"};
-    for (size_t i = 0; i < sizeof special / sizeof *special; i++)
-        if (!strncmp(l->path.p, special[i], strlen(special[i]))) return 0;
+    if (!(l->flags & MS_LIB_DELETED) || special_path(l->path.p)) return 0;
     return (l->flags & MS_LIB_EXEC) || strstr(l->path.p, ".so") != NULL;
 }
 
@@ -557,7 +565,7 @@ int snap_stale_build(const snap *s, sd_stale **out, size_t *n)
         if (p->read_status & MS_READ_VANISHED) continue;
         size_t nl = 0;
         for (uint32_t k = 0; k < p->nlibs; k++) nl += snap_lib_is_stale(&p->libs[k]);
-        int exe = (p->exe_flags & MS_EXE_DELETED) != 0;
+        int exe = (p->exe_flags & MS_EXE_DELETED) && !special_path(p->exe.p);
         if (!nl && !exe) continue;
         sd_stale *x = &v[m++];
         x->p = p;

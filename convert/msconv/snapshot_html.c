@@ -8,12 +8,18 @@
  * The blob is bounded: at most SH_MAX_PROCS processes (the largest by PSS),
  * SH_MAX_LIBS libraries, SH_MAX_GROWTH growth rows, SH_TREND points per
  * trend and command lines cut at SH_CMD_MAX bytes, so ~1000 processes give
- * a page of a few hundred KB. Every string goes through ms_json_string. */
+ * a page of a few hundred KB. Every string goes through ms_json_string.
+ * The page also gets where MemTotal − MemAvailable goes ("memuse", the
+ * rows of analyze/snapmem.c with their labels in both languages) and the
+ * processes still using deleted files ("stale", analyze/snapdiff.c). */
 #include <stdlib.h>
 #include <string.h>
 #include "memscope.h"
 #include "snapshot_int.h"
 #include "snapreport.h"
+#include "snapdiff.h"
+#include "snapmem.h"
+#include "snaplabels.h"
 #include "html.h"
 #include "html_esc.h"
 #include "fmt.h"
@@ -70,7 +76,9 @@ static void write_totals(FILE *fp, const snap *s)
     snap_totals t;
     snap_totals_of(s, &t);
     fputs("\"totals\":{", fp);
-    ju(fp, "processes", t.nprocs); fputc(',', fp);
+    ju(fp, "processes", t.nprocs + t.n_omitted); fputc(',', fp);
+    ju(fp, "processes_recorded", t.nprocs); fputc(',', fp);
+    ju(fp, "memory_unknown", t.n_mem_unknown); fputc(',', fp);
     ju(fp, "pss", t.pss); fputc(',', fp);
     ju(fp, "uss", t.uss); fputc(',', fp);
     ju(fp, "rss_summed", t.rss); fputc(',', fp);
@@ -84,7 +92,7 @@ static void write_totals(FILE *fp, const snap *s)
     fputs("\"by_kind\":{", fp);
     for (uint32_t k = 0; k < 3; k++) {
         fprintf(fp, "%s\"%s\":{", k ? "," : "", msconv_snap_kind_word(k));
-        ju(fp, "processes", t.by_kind[k]); fputc(',', fp);
+        ju(fp, "processes", t.all_kind[k]); fputc(',', fp);
         ju(fp, "pss", t.pss_kind[k]); fputc(',', fp);
         ju(fp, "rss", t.rss_kind[k]); fputc(',', fp);
         ju(fp, "uss", t.uss_kind[k]); fputc(',', fp);
@@ -114,6 +122,7 @@ static int write_snap_facts(FILE *fp, const shctx *c, const snap *s)
     ju(fp, "wall_ms", s->wall_ns / 1000000); fputc(',', fp);
     ju(fp, "uptime_ms", s->uptime_ms); fputc(',', fp);
     ju(fp, "page_size", s->page_size);
+    fprintf(fp, ",\"privilege\":\"%s\"", s->privilege == MS_PRIV_ROOT ? "root" : s->privilege == MS_PRIV_USER ? "user" : "unknown");
     fputs("},\"meminfo\":{", fp);
     for (uint32_t i = 0; i < s->nmeminfo; i++) {
         if (i) fputc(',', fp);
@@ -208,7 +217,8 @@ static int cmp_abs_dpss(const void *x, const void *y)
 
 /* "series" (files with >= 2 snapshots): totals per sampled snapshot and
  * the growth rows [pid, name, kind, snapshots seen, pss first, pss last,
- * d_pss, d_rss, d_uss, PSS MB/hour, [sampled PSS, -1 = absent]], the same
+ * d_pss, d_rss, d_uss, fitted PSS MB/hour (null: not present long enough
+ * for a rate), [sampled PSS, -1 = absent], R² of the fit], the same
  * numbers as the "growth" object of --json. */
 static int write_series(FILE *fp, const snap_file *sf)
 {
@@ -242,15 +252,71 @@ static int write_series(FILE *fp, const snap_file *sf)
         const snap_growth *x = &g.g[i];
         fprintf(fp, "%s[%llu,", i ? "," : "", (unsigned long long)x->last->pid);
         rc |= jstr(fp, x->last->name, SH_PATH_MAX);
-        fprintf(fp, ",%u,%u,%llu,%llu,%lld,%lld,%lld,%.15g,[", x->last->kind, x->seen,
+        fprintf(fp, ",%u,%u,%llu,%llu,%lld,%lld,%lld,", x->last->kind, x->seen,
                 (unsigned long long)x->first->pss, (unsigned long long)x->last->pss, (long long)x->d_pss,
-                (long long)x->d_rss, (long long)x->d_uss, x->pss_mb_per_hour);
+                (long long)x->d_rss, (long long)x->d_uss);
+        if (x->rated) fprintf(fp, "%.15g,[", x->pss_mb_per_hour);
+        else fputs("null,[", fp);
         snap_growth_trend(sf, x, idx, nt, trend);
         for (size_t k = 0; k < nt; k++) fprintf(fp, "%s%lld", k ? "," : "", (long long)trend[k]);
-        fputs("]]", fp);
+        if (x->rated) fprintf(fp, "],%.4f]", x->r2);
+        else fputs("],null]", fp);
     }
     fputs("]}", fp);
     snap_series_free(&g);
+    return rc;
+}
+
+/* "memuse": {used, total, available, zoneinfo, rows: [[key, group, zh, en,
+ * bytes]], processes_pss, cached} (absent without /proc/meminfo). */
+static void write_memuse(FILE *fp, const snap *s)
+{
+    snap_memuse m;
+    snap_memuse_of(s, &m);
+    if (!m.have) return;
+    fputs(",\"memuse\":{", fp);
+    ju(fp, "used", m.used); fputc(',', fp);
+    ju(fp, "total", m.total); fputc(',', fp);
+    ju(fp, "available", m.avail); fputc(',', fp);
+    ju(fp, "processes_pss", m.proc_pss); fputc(',', fp);
+    ju(fp, "cached", m.cached); fputc(',', fp);
+    ju(fp, "unknown_processes", m.n_unknown);
+    fprintf(fp, ",\"zoneinfo\":%s,\"rows\":[", m.have_zone ? "true" : "false");
+    for (int r = 0; r < SM_NROWS; r++) {
+        fprintf(fp, "%s[\"%s\",%d,", r ? "," : "", snap_memrow_key(r), snap_memrow_group(r));
+        ms_json_string(fp, ms_memrow_label(MS_LANG_ZH, r));
+        fputc(',', fp);
+        ms_json_string(fp, ms_memrow_label(MS_LANG_EN, r));
+        fprintf(fp, ",%lld]", (long long)m.row[r]);
+    }
+    fputs("]}", fp);
+}
+
+/* "stale": [[pid, name, user, exe deleted (0/1), exe, [[path, mapped]]]]. */
+static int write_stale(FILE *fp, const snap *s)
+{
+    sd_stale *v;
+    size_t n;
+    if (snap_stale_build(s, &v, &n)) return -1;
+    fputs(",\"stale\":[", fp);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        fprintf(fp, "%s[%llu,", i ? "," : "", (unsigned long long)v[i].p->pid);
+        rc |= jstr(fp, v[i].p->name, SH_PATH_MAX);
+        fputc(',', fp);
+        rc |= jstr(fp, v[i].p->user, 256);
+        fprintf(fp, ",%d,", v[i].exe_deleted);
+        rc |= jstr(fp, v[i].p->exe, SH_PATH_MAX);
+        fputs(",[", fp);
+        for (size_t j = 0; j < v[i].nlibs && !rc; j++) {
+            fputs(j ? ",[" : "[", fp);
+            rc |= jstr(fp, v[i].libs[j]->path, SH_PATH_MAX);
+            fprintf(fp, ",%llu]", (unsigned long long)v[i].libs[j]->mapped);
+        }
+        fputs("]]", fp);
+    }
+    fputc(']', fp);
+    snap_stale_free(v, n);
     return rc;
 }
 
@@ -270,6 +336,8 @@ static int snapshot_json(FILE *fp, void *ctx)
     if (write_procs(fp, s)) return -1;
     fputc(',', fp);
     if (write_libs(fp, s)) return -1;
+    write_memuse(fp, s);
+    if (write_stale(fp, s)) return -1;
     if (sf->nsnaps > 1) {
         fputc(',', fp);
         if (write_series(fp, sf)) return -1;

@@ -10,12 +10,18 @@
  *                     sizes in bytes (plus the growth table for a series);
  *   --html OUT        the offline dashboard (snapshot_html.c) with the same
  *                     numbers as --json.
+ * Every view shows where MemTotal − MemAvailable goes (analyze/snapmem.c)
+ * and the processes still using deleted or replaced files; a series ranks
+ * growth by a fitted slope (with R²) of processes present long enough.
  * Reports are Chinese by default, English with --lang en; every output file
  * goes through ms_outfile (atomic).
  */
 #include "msconv.h"
 #include "snap.h"
 #include "snapshot_int.h"
+#include "snapdiff.h"
+#include "snapmem.h"
+#include "snaplabels.h"
 #include "fmt.h"
 #include "i18n.h"
 #include "outfile.h"
@@ -73,6 +79,15 @@ static const ms_msg M_SNAP = {"快照", "Snapshot"}, M_HOST = {"主机", "host"}
     M_READ = {"读取状态", "Read status"}, M_FULL = {"完整", "complete"},
     M_VAN = {"扫描中退出", "exited during the scan"}, M_ZOMBIE = {"僵尸进程", "zombies"},
     M_DENIED = {"权限不足（以 root 运行 msrec snapshot 可读取）", "permission denied (run msrec snapshot as root to read them)"},
+    M_DENIED_ROOT = {"权限不足（内存未知）", "permission denied (memory unknown)"},
+    M_MEMUSE = {"内存去向（已用 = MemTotal − MemAvailable）", "Where memory goes (used = MemTotal − MemAvailable)"},
+    M_USED = {"已用", "used"},
+    M_REF_PSS = {"参考：可读进程 PSS 合计（含文件映射页，内核将其计入可用内存）", "for reference: PSS of readable processes (incl. file-backed pages, counted as available)"},
+    M_NOZONE = {"（旧格式快照没有 /proc/zoneinfo：保留、每 CPU 列表与不计为可用的缓存都算在“其余”里）", "(older snapshot format without /proc/zoneinfo: reserve, per-CPU lists and kept caches are in the rest)"},
+    M_STALE = {"需要重启的进程（仍在使用已删除或已替换的文件）", "Processes to restart (still using deleted or replaced files)"},
+    M_STALE_EXE = {"可执行文件已删除或替换", "executable deleted or replaced"},
+    M_R2 = {"拟合 R²", "fit R²"}, M_SEEN = {"出现", "seen"},
+    M_NORATE = {"另有 %zu 个进程出现在少于 %u 个快照中（少于一半），不计算增长率。", "%zu more processes were in fewer than %u snapshots (less than half): no rate."},
     M_OMIT = {"未记录（--max-processes）", "not recorded (--max-processes)"},
     M_SERIES = {"快照序列", "Snapshot series"}, M_GROWTH = {"增长最快的进程", "Fastest growing processes"},
     M_RATE = {"MB/小时", "MB/hour"}, M_NOGROW = {"没有进程增长。", "No process grew."}, M_TOTAL_RATE = {"总 PSS 增长率", "Total PSS growth rate"},
@@ -90,13 +105,58 @@ static void print_totals(FILE *f, ms_lang L, const snap *s, size_t idx, size_t n
     if (s->os_release.n) fprintf(f, "%s: %s\n", MS_T(L, M_OS), s->os_release.p);
     fprintf(f, "%s: %llu (%s %llu, %s %llu, %s %llu)\n", MS_T(L, M_PROCS),
             (unsigned long long)(t.nprocs + t.n_omitted),
-            ms_i18n_kind(L, 0), (unsigned long long)t.by_kind[0], ms_i18n_kind(L, 1),
-            (unsigned long long)t.by_kind[1], ms_i18n_kind(L, 2), (unsigned long long)t.by_kind[2]);
+            ms_i18n_kind(L, 0), (unsigned long long)t.all_kind[0], ms_i18n_kind(L, 1),
+            (unsigned long long)t.all_kind[1], ms_i18n_kind(L, 2), (unsigned long long)t.all_kind[2]);
     fprintf(f, "%s: PSS %s  USS %s  Swap %s  %s %s\n", MS_T(L, M_MEM), B(t.pss + t.omitted_pss), B(t.uss),
             B(t.swap), MS_T(L, M_RSS_NOTE), B(t.rss + t.omitted_rss));
     fprintf(f, "/proc/meminfo: MemTotal %s  MemAvailable %s  Shmem %s  SwapTotal %s  SwapFree %s\n",
             B(snap_meminfo(s, "MemTotal")), B(snap_meminfo(s, "MemAvailable")), B(snap_meminfo(s, "Shmem")),
             B(snap_meminfo(s, "SwapTotal")), B(snap_meminfo(s, "SwapFree")));
+}
+
+/* Where MemTotal − MemAvailable goes, one row per line. */
+static void print_memuse(FILE *f, ms_lang L, const snap *s)
+{
+    snap_memuse m;
+    snap_memuse_of(s, &m);
+    if (!m.have) return;
+    fprintf(f, "\n%s: %s %s\n", MS_T(L, M_MEMUSE), MS_T(L, M_USED), B(m.used));
+    for (int r = 0; r < SM_NROWS; r++) {
+        int64_t v = m.row[r];
+        char num[40];
+        snprintf(num, sizeof num, "%s%s", v < 0 ? "-" : "", B((uint64_t)(v < 0 ? -v : v)));
+        fprintf(f, "  %12s %6.1f%%  %s · %s\n", num, m.used ? 100.0 * (double)v / (double)m.used : 0.0,
+                ms_memgroup_label(L, snap_memrow_group(r)), ms_memrow_label(L, r));
+    }
+    fprintf(f, "  %s: %s\n", MS_T(L, M_REF_PSS), B(m.proc_pss));
+    if (!m.have_zone) fprintf(f, "  %s\n", MS_T(L, M_NOZONE));
+}
+
+/* Processes still using deleted or replaced executables or libraries. */
+static int print_stale(FILE *f, ms_lang L, const snap *s)
+{
+    sd_stale *v;
+    size_t n;
+    if (snap_stale_build(s, &v, &n)) return -1;
+    if (n) fprintf(f, "\n%s (%zu):\n", MS_T(L, M_STALE), n);
+    for (size_t i = 0; i < n; i++) {
+        char *name = tclean(v[i].p->name, 40);
+        fprintf(f, "%8llu  %s:", (unsigned long long)v[i].p->pid, name ? name : "");
+        free(name);
+        if (v[i].exe_deleted) {
+            char *exe = tclean(v[i].p->exe, 0);
+            fprintf(f, " %s (deleted, %s)", exe ? exe : "", MS_T(L, M_STALE_EXE));
+            free(exe);
+        }
+        for (size_t j = 0; j < v[i].nlibs; j++) {
+            char *path = tclean(v[i].libs[j]->path, 0);
+            fprintf(f, "%s %s (deleted, %s)", j || v[i].exe_deleted ? "," : "", path ? path : "", B(v[i].libs[j]->mapped));
+            free(path);
+        }
+        fputc('\n', f);
+    }
+    snap_stale_free(v, n);
+    return 0;
 }
 
 static void print_read_status(FILE *f, ms_lang L, const snap *s)
@@ -106,7 +166,7 @@ static void print_read_status(FILE *f, ms_lang L, const snap *s)
     fprintf(f, "%s: %s %llu", MS_T(L, M_READ), MS_T(L, M_FULL), (unsigned long long)t.n_full);
     fprintf(f, ", %s %llu", MS_T(L, M_VAN), (unsigned long long)t.n_vanished);
     fprintf(f, ", %s %llu", MS_T(L, M_ZOMBIE), (unsigned long long)t.n_zombie);
-    fprintf(f, ", %s %llu", MS_T(L, M_DENIED), (unsigned long long)t.n_denied);
+    fprintf(f, ", %s %llu", MS_T(L, s->privilege == MS_PRIV_ROOT ? M_DENIED_ROOT : M_DENIED), (unsigned long long)t.n_denied);
     if (t.n_omitted) fprintf(f, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)t.n_omitted);
     fputc('\n', f);
 }
@@ -170,24 +230,30 @@ static int view_text(FILE *f, ms_lang L, const snap_file *sf, size_t idx, long t
         fprintf(f, "%s: %+.2f %s (%s)\n", MS_T(L, M_TOTAL_RATE), g.total_mb_per_hour, MS_T(L, M_RATE),
                 ms_fmt_duration(MS_FBUF, g.span_ns));
         fprintf(f, "\n%s (%s):\n", MS_T(L, M_GROWTH), MS_T(L, M_RATE));
-        fprintf(f, "%8s %12s %12s %12s %12s  %s\n", "PID", MS_T(L, M_RATE), "PSS0", "PSS1", "ΔPSS", MS_T(L, M_NAME));
-        size_t shown = 0;
-        for (size_t i = 0; i < g.n && shown < 10; i++) {
+        fprintf(f, "%8s %12s %8s %6s %12s %12s %12s  %s\n", "PID", MS_T(L, M_RATE), MS_T(L, M_R2), MS_T(L, M_SEEN),
+                "PSS0", "PSS1", "ΔPSS", MS_T(L, M_NAME));
+        size_t shown = 0, unrated = 0;
+        for (size_t i = 0; i < g.n; i++) {
             const snap_growth *x = &g.g[i];
-            if (x->seen < 2 || x->d_pss <= 0) continue;
+            if (!x->rated) { unrated += x->seen < sf->nsnaps; continue; }
+            if (shown >= 10 || x->pss_mb_per_hour <= 0) continue;
             char *name = tclean(x->last->name, 40);
-            fprintf(f, "%8llu %12.2f %12s %12s %12s  %s\n", (unsigned long long)x->last->pid, x->pss_mb_per_hour,
-                    B(x->first->pss), B(x->last->pss), SB(x->d_pss), name ? name : "");
+            fprintf(f, "%8llu %12.2f %8.3f %3u/%-2zu %12s %12s %12s  %s\n", (unsigned long long)x->last->pid,
+                    x->pss_mb_per_hour, x->r2, x->seen, sf->nsnaps, B(x->first->pss), B(x->last->pss), SB(x->d_pss),
+                    name ? name : "");
             free(name);
             shown++;
         }
         if (!shown) fprintf(f, "%s\n", MS_T(L, M_NOGROW));
+        if (unrated) { fprintf(f, MS_T(L, M_NORATE), unrated, g.min_seen); fputc('\n', f); }
         snap_series_free(&g);
         fputc('\n', f);
     }
     const snap *s = &sf->snaps[idx];
     print_totals(f, L, s, idx, sf->nsnaps);
+    print_memuse(f, L, s);
     if (print_table(f, L, s, top)) return -1;
+    if (print_stale(f, L, s)) return -1;
     print_read_status(f, L, s);
     return 0;
 }
@@ -198,7 +264,11 @@ static const ms_msg M_PINFO = {"进程信息", "Process"}, M_CMD = {"命令行",
     M_SHMEM = {"共享内存（shmem）", "Shared memory (shmem)"}, M_OPEN = {"打开文件数", "Open files"},
     M_THREADS = {"线程数", "Threads"}, M_LIBS = {"动态库与映射文件", "Libraries and mapped files"},
     M_PERMS = {"按权限的映射", "Mappings by permission"},
-    M_MAPPED = {"映射", "mapped"}, M_UNKNOWN = {"未知", "unknown"}, M_PPID = {"父进程", "Parent"};
+    M_MAPPED = {"映射", "mapped"}, M_UNKNOWN = {"未知", "unknown"}, M_PPID = {"父进程", "Parent"},
+    M_PNAME = {"名称", "Name"}, M_PUSER = {"用户", "User"}, M_PKIND = {"类型", "kind"},
+    M_EXE_DEL = {"（已删除或替换，运行的是旧文件）", " (deleted or replaced on disk; the old file is running)"},
+    M_LIB_DEL = {"已删除或替换，仍在映射旧文件", "deleted or replaced on disk, old file still mapped"},
+    M_PERM = {"权限", "perm"}, M_SIZE = {"大小", "size"}, M_LP2 = {"  （", "  ("}, M_RP2 = {"）", ")"};
 
 static int cmp_lib_pss(const void *x, const void *y)
 {
@@ -214,12 +284,12 @@ static int view_pid(FILE *f, ms_lang L, const snap *s, const snap_proc *p)
     char *name = tclean(p->name, 0), *cmd = tclean(p->cmdline, 300), *exe = tclean(p->exe, 0),
          *user = tclean(p->user, 0);
     fprintf(f, "%s (PID: %llu)\n", MS_T(L, M_PINFO), (unsigned long long)p->pid);
-    fprintf(f, "%s: %s\n", MS_T(L, M_NAME), name ? name : "");
+    fprintf(f, "%s: %s\n", MS_T(L, M_PNAME), name ? name : "");
     fprintf(f, "%s: %s\n", MS_T(L, M_CMD), cmd ? cmd : "");
-    fprintf(f, "%s: \"%s\"\n", MS_T(L, M_EXE), exe ? exe : "");
+    fprintf(f, "%s: \"%s\"%s\n", MS_T(L, M_EXE), exe ? exe : "", p->exe_flags & MS_EXE_DELETED ? MS_T(L, M_EXE_DEL) : "");
     fprintf(f, "%s: %s\n", MS_T(L, M_EXESZ), p->exe_size ? B(p->exe_size) : MS_T(L, M_UNKNOWN));
-    fprintf(f, "%s: %s (uid %llu, %s)\n", MS_T(L, M_USER), user ? user : "", (unsigned long long)p->uid,
-            ms_i18n_kind_plural(L, p->kind));
+    fprintf(f, "%s: %s (uid %llu, %s %s)\n", MS_T(L, M_PUSER), user ? user : "", (unsigned long long)p->uid,
+            MS_T(L, M_PKIND), ms_i18n_kind(L, p->kind));
     fprintf(f, "%s: %llu\n", MS_T(L, M_PPID), (unsigned long long)p->ppid);
     fprintf(f, "PSS: %s\n", B(p->pss));
     fprintf(f, "RSS: %s\n", B(p->rss));
@@ -241,15 +311,18 @@ static int view_pid(FILE *f, ms_lang L, const snap *s, const snap_proc *p)
     fprintf(f, "\n%s (%u):\n", MS_T(L, M_LIBS), p->nlibs);
     for (uint32_t i = 0; i < p->nlibs; i++) {
         char *path = tclean(libs[i].path, 0);
-        fprintf(f, "- \"%s\" (%s)  %s %s  RSS %s  PSS %s\n", path ? path : "",
+        fprintf(f, "- \"%s\"%s (%s)  %s %s  RSS %s  PSS %s%s%s%s\n", path ? path : "",
+                libs[i].flags & MS_LIB_DELETED ? " (deleted)" : "",
                 libs[i].disk_size ? B(libs[i].disk_size) : MS_T(L, M_UNKNOWN), MS_T(L, M_MAPPED),
-                B(libs[i].mapped), B(libs[i].rss), B(libs[i].pss));
+                B(libs[i].mapped), B(libs[i].rss), B(libs[i].pss),
+                libs[i].flags & MS_LIB_DELETED ? MS_T(L, M_LP2) : "", libs[i].flags & MS_LIB_DELETED ? MS_T(L, M_LIB_DEL) : "",
+                libs[i].flags & MS_LIB_DELETED ? MS_T(L, M_RP2) : "");
         free(path);
     }
     free(libs);
     if (p->nperms) {
         fprintf(f, "\n%s:\n", MS_T(L, M_PERMS));
-        fprintf(f, "  %-6s %12s %12s %12s\n", "perm", "size", "RSS", "PSS");
+        fprintf(f, "  %-6s %12s %12s %12s\n", MS_T(L, M_PERM), MS_T(L, M_SIZE), "RSS", "PSS");
         for (uint32_t i = 0; i < p->nperms; i++) {
             char ps[5];
             snap_perm_str(p->perms[i].prot, ps);
@@ -318,6 +391,8 @@ static cJSON *jproc(const snap_proc *p)
     cJSON_AddItemToObject(o, "cmdline", jcmdline(p->cmdline));
     cJSON_AddItemToObject(o, "exe", jstr(p->exe));
     jnum(o, "exe_size", p->exe_size);
+    cJSON_AddBoolToObject(o, "exe_deleted", (p->exe_flags & MS_EXE_DELETED) != 0);
+    cJSON_AddBoolToObject(o, "memory_known", snap_proc_mem_known(p));
     jnum(o, "uid", p->uid);
     cJSON_AddItemToObject(o, "user", jstr(p->user));
     cJSON_AddStringToObject(o, "kind", kind_word(p->kind));
@@ -340,6 +415,8 @@ static cJSON *jproc(const snap_proc *p)
         cJSON_AddItemToObject(l, "path", jstr(p->libs[i].path));
         jnum(l, "disk_size", p->libs[i].disk_size); jnum(l, "mapped", p->libs[i].mapped);
         jnum(l, "rss", p->libs[i].rss); jnum(l, "pss", p->libs[i].pss);
+        cJSON_AddBoolToObject(l, "deleted", (p->libs[i].flags & MS_LIB_DELETED) != 0);
+        cJSON_AddBoolToObject(l, "executable", (p->libs[i].flags & MS_LIB_EXEC) != 0);
         cJSON_AddItemToArray(libs, l);
     }
     cJSON *perms = cJSON_AddArrayToObject(o, "mappings_by_permission");
@@ -368,14 +445,38 @@ static cJSON *jsnap(const snap *s, long only_pid)
     cJSON_AddItemToObject(o, "boot_id", jstr(s->boot_id));
     jnum(o, "page_size", s->page_size);
     jnum(o, "uptime_ms", s->uptime_ms);
+    cJSON_AddStringToObject(o, "privilege", s->privilege == MS_PRIV_ROOT ? "root" : s->privilege == MS_PRIV_USER ? "user" : "unknown");
     cJSON *mi = cJSON_AddObjectToObject(o, "meminfo");
     for (uint32_t i = 0; mi && i < s->nmeminfo; i++) jnum(mi, s->meminfo_keys[i].p, s->meminfo_vals[i]);
+    cJSON *vm = cJSON_AddObjectToObject(o, "vmstat");
+    for (uint32_t i = 0; vm && i < s->nvmstat; i++) jnum(vm, s->vmstat_keys[i].p, s->vmstat_vals[i]);
+    cJSON *zi = cJSON_AddObjectToObject(o, "zoneinfo");
+    for (uint32_t i = 0; zi && i < s->nzoneinfo; i++) jnum(zi, s->zoneinfo_keys[i].p, s->zoneinfo_vals[i]);
+    cJSON *sl = cJSON_AddObjectToObject(o, "slabs");
+    for (uint32_t i = 0; sl && i < s->nslabs; i++) jnum(sl, s->slab_keys[i].p, s->slab_vals[i]);
+    snap_memuse m;
+    snap_memuse_of(s, &m);
+    if (m.have) {
+        cJSON *mb = cJSON_AddObjectToObject(o, "memory_breakdown");
+        if (mb) {
+            jnum(mb, "used", m.used); jnum(mb, "mem_total", m.total); jnum(mb, "mem_available", m.avail);
+            cJSON_AddBoolToObject(mb, "zoneinfo", m.have_zone);
+            cJSON *rows = cJSON_AddObjectToObject(mb, "rows");
+            for (int r = 0; rows && r < SM_NROWS; r++)
+                cJSON_AddItemToObject(rows, snap_memrow_key(r), cJSON_CreateNumber((double)m.row[r]));
+            jnum(mb, "kernel_total", m.kernel_total);
+            jnum(mb, "processes_pss", m.proc_pss); jnum(mb, "processes_pss_file", m.proc_pss_file);
+            jnum(mb, "processes_memory_unknown", m.n_unknown);
+        }
+    }
     snap_totals t;
     snap_totals_of(s, &t);
     cJSON *tot = cJSON_AddObjectToObject(o, "totals");
     if (tot) {
-        jnum(tot, "processes", t.nprocs); jnum(tot, "kernel_processes", t.by_kind[0]);
-        jnum(tot, "system_processes", t.by_kind[1]); jnum(tot, "user_processes", t.by_kind[2]);
+        jnum(tot, "processes", t.nprocs); jnum(tot, "processes_all", t.nprocs + t.n_omitted);
+        jnum(tot, "kernel_processes", t.all_kind[0]);
+        jnum(tot, "system_processes", t.all_kind[1]); jnum(tot, "user_processes", t.all_kind[2]);
+        jnum(tot, "memory_unknown", t.n_mem_unknown);
         jnum(tot, "pss", t.pss); jnum(tot, "uss", t.uss); jnum(tot, "rss_summed", t.rss);
         jnum(tot, "swap", t.swap); jnum(tot, "swap_pss", t.swap_pss); jnum(tot, "pss_shmem", t.pss_shmem);
         jnum(tot, "open_files", t.open_files);
@@ -385,7 +486,7 @@ static cJSON *jsnap(const snap *s, long only_pid)
         for (uint32_t k = 0; bk && k < 3; k++) {
             cJSON *x = cJSON_AddObjectToObject(bk, kind_word(k));
             if (!x) break;
-            jnum(x, "processes", t.by_kind[k]); jnum(x, "pss", t.pss_kind[k]); jnum(x, "rss", t.rss_kind[k]);
+            jnum(x, "processes", t.all_kind[k]); jnum(x, "pss", t.pss_kind[k]); jnum(x, "rss", t.rss_kind[k]);
             jnum(x, "uss", t.uss_kind[k]); jnum(x, "swap", t.swap_kind[k]);
         }
     }
@@ -393,6 +494,21 @@ static cJSON *jsnap(const snap *s, long only_pid)
     if (rs) {
         jnum(rs, "complete", t.n_full); jnum(rs, "vanished", t.n_vanished); jnum(rs, "zombie", t.n_zombie);
         jnum(rs, "denied", t.n_denied); jnum(rs, "no_smaps_rollup", t.n_no_rollup);
+    }
+    sd_stale *sv;
+    size_t nsv;
+    if (snap_stale_build(s, &sv, &nsv) == 0) {
+        cJSON *sa = cJSON_AddArrayToObject(o, "processes_using_deleted_files");
+        for (size_t i = 0; sa && i < nsv; i++) {
+            cJSON *x = cJSON_CreateObject();
+            jnum(x, "pid", sv[i].p->pid);
+            cJSON_AddItemToObject(x, "name", jstr(sv[i].p->name));
+            cJSON_AddBoolToObject(x, "exe_deleted", sv[i].exe_deleted);
+            cJSON *la = cJSON_AddArrayToObject(x, "libraries");
+            for (size_t j = 0; la && j < sv[i].nlibs; j++) cJSON_AddItemToArray(la, jstr(sv[i].libs[j]->path));
+            cJSON_AddItemToArray(sa, x);
+        }
+        snap_stale_free(sv, nsv);
     }
     cJSON *procs = cJSON_AddArrayToObject(o, "processes");
     for (size_t i = 0; procs && i < s->nprocs; i++)
@@ -418,6 +534,7 @@ static char *json_of(const snap_file *sf, long only_pid, long only_snap)
             jnum(gr, "span_ms", g.span_ns / 1000000);
             cJSON_AddNumberToObject(gr, "total_pss_delta", (double)g.d_total_pss);
             cJSON_AddNumberToObject(gr, "total_pss_mb_per_hour", g.total_mb_per_hour);
+            jnum(gr, "min_snapshots_for_rate", g.min_seen);
             cJSON *pa = cJSON_AddArrayToObject(gr, "processes");
             for (size_t i = 0; pa && i < g.n; i++) {
                 const snap_growth *x = &g.g[i];
@@ -430,7 +547,14 @@ static char *json_of(const snap_file *sf, long only_pid, long only_snap)
                 cJSON_AddNumberToObject(o, "pss_delta", (double)x->d_pss);
                 cJSON_AddNumberToObject(o, "rss_delta", (double)x->d_rss);
                 cJSON_AddNumberToObject(o, "uss_delta", (double)x->d_uss);
-                cJSON_AddNumberToObject(o, "pss_mb_per_hour", x->pss_mb_per_hour);
+                cJSON_AddBoolToObject(o, "rated", x->rated);
+                if (x->rated) {
+                    cJSON_AddNumberToObject(o, "pss_mb_per_hour", x->pss_mb_per_hour);
+                    cJSON_AddNumberToObject(o, "r2", x->r2);
+                } else {
+                    cJSON_AddNullToObject(o, "pss_mb_per_hour");
+                    cJSON_AddNullToObject(o, "r2");
+                }
                 cJSON_AddItemToArray(pa, o);
             }
             snap_series_free(&g);

@@ -9,7 +9,8 @@
  *   --name NAME    set the process name (prctl PR_SET_NAME)
  *   --grow MB      every 200 ms allocate and touch MB MiB more
  *   --ready FILE   create FILE when set up
- * Then waits until killed. SIGUSR1 allocates and touches 32 MiB more.
+ * Then waits until killed. SIGUSR1 allocates and touches 32 MiB more;
+ * SIGUSR2 opens 300 more files.
  */
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -22,8 +23,9 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
-static volatile sig_atomic_t more;
+static volatile sig_atomic_t more, files;
 static void on_usr1(int s) { (void)s; more++; }
+static void on_usr2(int s) { (void)s; files++; }
 
 static volatile char *keep[64];
 static int nkeep;
@@ -42,6 +44,7 @@ int main(int argc, char **argv)
     const char *ready = NULL;
     long grow = 0, many = 0;
     signal(SIGUSR1, on_usr1);
+    signal(SIGUSR2, on_usr2);
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
         if (!strcmp(a, "--alloc")) touch_alloc((size_t)atol(v));
@@ -67,6 +70,7 @@ int main(int argc, char **argv)
     if (ready) { int fd = open(ready, O_WRONLY | O_CREAT, 0644); if (fd >= 0) close(fd); }
     for (;;) {
         if (more) { more--; touch_alloc(32); }
+        if (files) { files--; for (int k = 0; k < 300; k++) if (open("/dev/null", O_RDONLY) < 0) return 4; }
         if (grow) { usleep(200000); touch_alloc((size_t)grow); }
         else pause();
     }

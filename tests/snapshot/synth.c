@@ -6,7 +6,12 @@
  *                        (kernel upgrade), so msdiff's across-boot matching,
  *                        instance aggregation, exe/library size changes and
  *                        configuration changes can be checked with exact
- *                        numbers that /proc on this machine cannot give.
+ *                        numbers that /proc on this machine cannot give;
+ *   synth series F       a series of 20 snapshots a minute apart: a steady
+ *                        leaker (+5 MiB/s, pid 500), a process seen in only
+ *                        4 snapshots that grows faster (pid 600), a flat one
+ *                        (pid 700) and one denied to a non-root reader (pid
+ *                        800): the growth ranking must put the leaker first.
  */
 #include "memscope.h"
 #include "fmt.h"
@@ -134,10 +139,51 @@ static int write_snap(const char *path, int after)
     return rc != 0;
 }
 
+static int write_series(const char *path)
+{
+    ms_writer *w;
+    ms_writer_opts o = { .kind = MS_KIND_SNAPSHOT };
+    if (ms_writer_open(&w, path, &o)) return 1;
+    int rc = 0;
+    for (uint64_t k = 0; k < 20; k++) {
+        ms_record r;
+        memset(&r, 0, sizeof r);
+        r.type = MS_REC_SNAP_BEGIN;
+        r.u.snap_begin.index = k;
+        r.u.snap_begin.wall_ns = 1700000000000000000ULL + k * 60000000000ULL;
+        r.u.snap_begin.label = S("series");
+        r.u.snap_begin.boot_id = S("aaaa");
+        r.u.snap_begin.page_size = 4096;
+        rc |= ms_writer_add(w, &r);
+        rc |= add_proc(w, 500, "leaker", "leaker", 6, "/usr/bin/leaker", 1000, 1000, "alice", MS_PROC_USER,
+                       100 * MB + k * 300 * MB, 5, NULL, 0, 0);
+        if (k >= 8 && k < 12)
+            rc |= add_proc(w, 600, "burst", "burst", 5, "/usr/bin/burst", 1000, 1000, "alice", MS_PROC_USER,
+                           10 * MB + (k - 8) * 1024 * MB, 5, NULL, 0, 0);
+        rc |= add_proc(w, 700, "flat", "flat", 4, "/usr/bin/flat", 1000, 1000, "alice", MS_PROC_USER,
+                       50 * MB, 5, NULL, 0, 0);
+        rc |= add_proc(w, 800, "secret", "secret", 6, "/usr/bin/secret", 1000, 0, "root", MS_PROC_SYSTEM,
+                       k % 2 ? 0 : 7 * MB, -1, NULL, 0, k % 2 ? MS_READ_DENIED_SMAPS : 0);
+        memset(&r, 0, sizeof r);
+        r.type = MS_REC_SNAP_END;
+        r.u.snap_end.index = k;
+        r.u.snap_end.wall_ns = r.u.snap_end.index;
+        rc |= ms_writer_add(w, &r);
+    }
+    ms_record r;
+    memset(&r, 0, sizeof r);
+    r.type = MS_REC_END;
+    r.u.end.reason = MS_END_SNAPSHOT;
+    rc |= ms_writer_add(w, &r);
+    rc |= ms_writer_close(w);
+    return rc != 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 3 && !strcmp(argv[1], "series")) return write_series(argv[2]);
     if (argc == 2 && !strcmp(argv[1], "units")) return units();
     if (argc == 4 && !strcmp(argv[1], "write")) return write_snap(argv[2], 0) || write_snap(argv[3], 1);
-    fprintf(stderr, "usage: synth units | synth write A B\n");
+    fprintf(stderr, "usage: synth units | synth write A B | synth series F\n");
     return 2;
 }

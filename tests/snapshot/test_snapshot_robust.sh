@@ -25,7 +25,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1; then
     check nobody_exit 0 $?
     ls /proc | grep '^[0-9]' | sort > pids1
     comm -12 pids0 pids1 > stable   # alive before and after: must be recorded
-    grep -q "could not be fully read (permission denied); run as root" nb.err && [ "$(grep -c 'permission denied' nb.err)" -eq 1 ] \
+    grep -q "could not be fully read (permission denied: smaps [0-9]*, fd [0-9]*, exe [0-9]*).*not root.*run as root" nb.err && [ "$(grep -c 'permission denied' nb.err)" -eq 1 ] \
         && pass nobody_one_line_notice || fail nobody_one_line_notice "$(cat nb.err)"
     "$MSCONV" out/nobody.memscope --json -o nb.json
     python3 - nb.json stable <<'PY'

@@ -2,7 +2,10 @@
 # Shared helper units (byte formatting, Markdown escaping) and msdiff on two
 # synthetic snapshots from different boots: matching by (exe, cmdline,
 # user) with instances aggregated, exe and library size changes, config
-# changes, a hostile cmdline, a vanished record kept out of matching.
+# changes, a hostile cmdline, a vanished record kept out of matching; a
+# synthetic series where a steady leaker must outrank a process seen in 4
+# of 20 snapshots (growth: fitted slope with R², only for processes present
+# in at least half of the series).
 . "${MS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 D=$(cd "$(dirname "$0")" && pwd)
 trap 'rm -rf "$TMP"' EXIT INT TERM
@@ -55,3 +58,25 @@ grep -q "可执行文件大小 1.2 MB → 1.3 MB (+100.0 KB)" "$MD" && pass synt
 grep -qF '| a\|b\`c&lt;d&gt;\nx | 300 |' "$MD" && grep -qF -- '--name=a\|b\`c&lt;d&gt;\nx |' "$MD" && pass synth_md_hostile_cmdline || fail synth_md_hostile_cmdline "$(grep 300 "$MD")"
 grep -q "不同的启动" "$MD" && pass synth_md_rule_across_boots || fail synth_md_rule_across_boots ""
 grep -q "系统共享内存 Shmem: +100.0 MB" "$MD" && pass synth_md_shmem_cause || fail synth_md_shmem_cause "$(sed -n '/主要原因/,/^$/p' "$MD")"
+
+# ---- series growth ranking ---------------------------------------------------
+"$TMP/synth" series series.memscope || { fail synth_series_write "could not write"; exit 1; }
+"$MSCONV" series.memscope --json -o series.json
+python3 - series.json <<'PY'
+import json, sys
+g = json.load(open(sys.argv[1]))["growth"]
+def ok(name, cond, why=""): print(("PASS: " + name) if cond else ("FAIL: %s: %s" % (name, why)))
+ps = {p["pid"]: p for p in g["processes"]}
+ok("series_min_snapshots_half", g["min_snapshots_for_rate"] == 10, str(g["min_snapshots_for_rate"]))
+ok("series_leaker_ranked_first", g["processes"][0]["pid"] == 500, str([(p["pid"], p["pss_mb_per_hour"]) for p in g["processes"]]))
+lk = ps.get(500, {})
+ok("series_leaker_rate_5mb_per_s", lk.get("rated") and abs(lk["pss_mb_per_hour"] - 5 * 3600) < 1, str(lk))
+ok("series_leaker_r2", lk.get("r2") is not None and lk["r2"] > 0.999, str(lk))
+b = ps.get(600, {})
+ok("series_short_lived_not_rated", b and not b["rated"] and b["pss_mb_per_hour"] is None and b["snapshots_seen"] == 4, str(b))
+ok("series_flat_rated_zero", ps.get(700, {}).get("rated") and abs(ps[700]["pss_mb_per_hour"]) < 1e-6, str(ps.get(700)))
+ok("series_denied_samples_skipped", ps.get(800, {}).get("snapshots_seen") == 10 and abs(ps[800]["pss_mb_per_hour"]) < 1e-6, str(ps.get(800)))
+PY
+"$MSCONV" series.memscope --text > series.txt
+awk '/增长最快的进程/{getline; getline; print $1; exit}' series.txt | grep -qx 500 && pass series_text_leaker_first || fail series_text_leaker_first "$(grep -A4 增长最快 series.txt)"
+grep -q "另有 1 个进程出现在少于 10 个快照中" series.txt && pass series_text_short_lived_said || fail series_text_short_lived_said "$(grep -A8 增长最快 series.txt)"
