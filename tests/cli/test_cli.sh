@@ -2,7 +2,9 @@
 # CLI contract of msconv (and msdiff when built): bad inputs and outputs
 # give exactly one stderr line "msconv: FILE: reason", a non-zero exit and
 # no output file; a truncated file gives its valid prefix plus a warning;
-# --help exits 0. Uses the golden heap trace as the valid input.
+# --help exits 0. Uses the golden heap trace as the valid input. msconv's
+# note naming the modules it could not symbolize from (the golden's
+# /usr/bin/demo is on no machine) is information, not one of these lines.
 . "${MS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 GOLD="$MS_ROOT/tests/golden/v1.0-heap.memscope"
 SNAP="$MS_ROOT/tests/golden/v1.0-snapshot.memscope"
@@ -11,9 +13,11 @@ SNAP="$MS_ROOT/tests/golden/v1.0-snapshot.memscope"
 
 # expect_err NAME TOOL FILE-IN-MESSAGE OUTDIR args... : non-zero exit,
 # exactly one stderr line starting "TOOL: FILE: ", nothing left in OUTDIR
+nosym() { sed -i '/: [0-9]* stack addresses have no symbols (/d' "$1"; }
 expect_err() {
     n=$1; tool=$2; what=$3; outdir=$4; shift 4
     "$@" >"$TMP/out" 2>"$TMP/err"; rc=$?
+    nosym "$TMP/err"
     lines=$(wc -l <"$TMP/err" | tr -d ' ')
     first=$(head -n 1 "$TMP/err")
     left=""
@@ -142,6 +146,7 @@ size=$(wc -c <"$GOLD")
 head -c $((size - 100)) "$GOLD" >"$TMP/in/cut.memscope"
 for mode in --info --dump --json; do
     "$MSCONV" "$TMP/in/cut.memscope" $mode -o "$TMP/o/cut.out" 2>"$TMP/err"; rc=$?
+    nosym "$TMP/err"
     check "cli/truncated $mode exit 0" 0 $rc
     check "cli/truncated $mode one warning" 1 "$(wc -l <"$TMP/err" | tr -d ' ')"
     case "$(cat "$TMP/err")" in
