@@ -528,6 +528,30 @@ uint64_t ms_writer_offset(const ms_writer *w);
 /* Chunks written so far (the next chunk's seq; END.n_chunks after a flush). */
 uint64_t ms_writer_chunks(const ms_writer *w);
 
+/* What reached the file and what did not (END fields 10-12, spec 1.2). */
+typedef struct ms_writer_stats {
+    uint64_t events_written;    /* events in EVENTS chunks written in full    */
+    uint64_t write_errors;      /* failed writes (ENOSPC, EFBIG, EIO, a write
+                                   that made no progress) and failed buffer
+                                   allocations; after a failed write the
+                                   writer refuses further writes              */
+    int first_errno;            /* errno of the first of them; 0 if none      */
+} ms_writer_stats;
+void ms_writer_get_stats(const ms_writer *w, ms_writer_stats *st);
+
+/* After a failed write (the writer cut the failed chunk off, so the file
+ * ends at a chunk boundary): drop what is pending and accept writes again,
+ * for one last small chunk (the recorder's END saying what was lost; on a
+ * full disk the cut chunk's space makes room for it). The counters stay.
+ * MS_EINVAL when the writer has no descriptor any more. */
+int ms_writer_recover(ms_writer *w);
+
+/* Go on writing through fd, another descriptor of the same file positioned
+ * at ms_writer_offset (the recorder reopens a trace whose descriptor the
+ * application closed). fd < 0: the file is lost; the writer stops writing
+ * and never touches its old descriptor again (one write error, EBADF). */
+void ms_writer_set_fd(ms_writer *w, int fd);
+
 /* ------------------------------------------------------------------------ */
 /* Reader                                                                   */
 /* ------------------------------------------------------------------------ */
@@ -553,6 +577,9 @@ typedef struct ms_integrity {
     uint64_t trunc_offset;       /* offset where the cut tail starts         */
     int has_end;                 /* an END record was read                    */
     uint64_t file_size;
+    /* From END (1.2): what the writer could not write (0 = no loss known) */
+    uint64_t end_n_events, end_events_lost, end_write_errors;
+    int64_t end_first_errno;
 } ms_integrity;
 
 /* Open PATH for streaming. Fails with MS_EIO (errno set), MS_EEMPTY,

@@ -541,7 +541,13 @@ int ms_reader_next(ms_reader *r, const ms_record **rec)
             if (type >= MSF_REC_OPTIONAL) continue;
             int rc = msf_rec_decode((uint32_t)type, body, (size_t)len, &r->rec, &r->arena);
             if (rc) { r->fatal = rc; return rc; }   /* validated: only ENOMEM */
-            if (type == MS_REC_END) r->integ.has_end = 1;
+            if (type == MS_REC_END) {
+                r->integ.has_end = 1;
+                r->integ.end_n_events = r->rec.u.end.n_events;
+                r->integ.end_events_lost = r->rec.u.end.events_lost;
+                r->integ.end_write_errors = r->rec.u.end.write_errors;
+                r->integ.end_first_errno = r->rec.u.end.first_errno;
+            }
             *rec = &r->rec;
             return 1;
         }

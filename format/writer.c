@@ -49,7 +49,17 @@ struct ms_writer {
     msf_buf zbuf;
     ZSTD_CCtx *cctx;
     int cctx_failed;
+    /* what reached the file (ms_writer_get_stats) */
+    uint64_t ev_written, n_errors;
+    int first_errno;
 };
+
+/* Count a failed write or buffer allocation (errno e). */
+static void note_error(ms_writer *w, int e)
+{
+    w->n_errors++;
+    if (!w->first_errno) w->first_errno = e ? e : EIO;
+}
 
 static void *w_alloc(ms_writer *w, size_t n) { return w->alloc_fn(n); }
 static void w_free(ms_writer *w, void *p) { if (p) w->free_fn(p); }
@@ -64,17 +74,31 @@ static void init_buf(ms_writer *w, msf_buf *b)
     b->free_fn = w->free_fn;
 }
 
+/* A write failed: count it, cut the part of the chunk that did reach the
+ * file (the file ends at a chunk boundary again and a full disk gets that
+ * space back for END, see ms_writer_recover) and refuse further writes. */
+static int write_failed(ms_writer *w, uint64_t start, int e)
+{
+    note_error(w, e);
+    if (w->offset > start && ftruncate(w->fd, (off_t)start) == 0 &&
+        lseek(w->fd, (off_t)start, SEEK_SET) == (off_t)start)
+        w->offset = start;
+    w->err = MS_EIO;
+    errno = e;
+    return MS_EIO;
+}
+
 /* write all iov bytes, retrying on EINTR and short writes */
 static int write_all(ms_writer *w, struct iovec *iov, int iovcnt)
 {
+    uint64_t start = w->offset;
     while (iovcnt > 0) {
         ssize_t n = writev(w->fd, iov, iovcnt);
         if (n < 0) {
             if (errno == EINTR) continue;
-            w->err = MS_EIO;
-            return MS_EIO;
+            return write_failed(w, start, errno);
         }
-        if (n == 0) { errno = EIO; w->err = MS_EIO; return MS_EIO; }
+        if (n == 0) return write_failed(w, start, EIO);
         w->offset += (uint64_t)n;
         size_t left = (size_t)n;
         while (iovcnt > 0 && left >= iov->iov_len) { left -= iov->iov_len; iov++; iovcnt--; }
@@ -382,7 +406,11 @@ int ms_writer_add(ms_writer *w, const ms_record *rec)
     w->body.len = 0;
     w->body.err = 0;
     int rc = msf_rec_encode(&w->body, rec);
-    if (rc) { w->body.err = 0; return rc; }
+    if (rc) {
+        if (rc == MS_ENOMEM) note_error(w, ENOMEM);
+        w->body.err = 0;
+        return rc;
+    }
     size_t need = w->body.len + 20;
     if (need > MSF_CHUNK_MAX) return MS_ELIMIT;
     if (w->rec.len + need > MSF_CHUNK_MAX || w->rec_count == UINT32_MAX) {
@@ -395,6 +423,7 @@ int ms_writer_add(ms_writer *w, const ms_record *rec)
     msf_buf_bytes(&w->rec, w->body.p, w->body.len);
     if (w->rec.err) {
         rc = w->rec.err;
+        if (rc == MS_ENOMEM) note_error(w, ENOMEM);
         w->rec.err = 0;
         w->rec.len = old;
         return rc;
@@ -445,6 +474,7 @@ static int ev_add(ms_writer *w, const ms_event *ev, size_t n)
     for (int c = 0; c < MSF_NCOLS; c++) {
         if (msf_buf_reserve(&w->col[c], c == 0 ? n : n * 10)) {
             w->col[c].err = 0;
+            note_error(w, ENOMEM);
             return MS_ENOMEM;
         }
     }
@@ -513,9 +543,11 @@ static int ev_end(ms_writer *w)
         msf_buf_uv(pl, w->col[c].len);
         msf_buf_bytes(pl, w->col[c].p, w->col[c].len);
     }
-    if (pl->err) { pl->err = 0; return MS_ENOMEM; }
-    return write_chunk_cut(w, MS_CHUNK_EVENTS, MSF_CF_MODEL, (uint32_t)w->ev_n, w->ev_t_first,
-                           w->ev_pt, pl->p, pl->len, cuts, ncuts);
+    if (pl->err) { pl->err = 0; note_error(w, ENOMEM); return MS_ENOMEM; }
+    int rc = write_chunk_cut(w, MS_CHUNK_EVENTS, MSF_CF_MODEL, (uint32_t)w->ev_n, w->ev_t_first,
+                             w->ev_pt, pl->p, pl->len, cuts, ncuts);
+    if (rc == 0) w->ev_written += w->ev_n;
+    return rc;
 }
 
 int ms_writer_events(ms_writer *w, uint64_t tid, const ms_event *ev, size_t n)
@@ -614,4 +646,40 @@ uint64_t ms_writer_offset(const ms_writer *w)
 uint64_t ms_writer_chunks(const ms_writer *w)
 {
     return w ? w->seq : 0;
+}
+
+int ms_writer_recover(ms_writer *w)
+{
+    if (!w || w->fd < 0) return MS_EINVAL;
+    if (w->ev_open) w->ev_open = 0;
+    w->rec.len = 0;
+    w->rec_count = 0;
+    w->rec_timed = 0;
+    w->err = 0;
+    return 0;
+}
+
+void ms_writer_set_fd(ms_writer *w, int fd)
+{
+    if (!w) return;
+    if (fd >= 0) {
+        w->fd = fd;
+        return;
+    }
+    w->fd = -1;
+    w->close_fd = 0;
+    if (!w->err) {
+        note_error(w, EBADF);
+        w->err = MS_EIO;
+    }
+}
+
+void ms_writer_get_stats(const ms_writer *w, ms_writer_stats *st)
+{
+    if (!st) return;
+    memset(st, 0, sizeof *st);
+    if (!w) return;
+    st->events_written = w->ev_written;
+    st->write_errors = w->n_errors;
+    st->first_errno = w->first_errno;
 }

@@ -153,8 +153,14 @@ static void report(FILE *fp, const char *file, const ms_header_info *h, const in
         else if (x->end.reason == MS_END_EXIT || x->end.reason == MS_END_UEXIT)
             fprintf(fp, " status %" PRId64, x->end.detail);
         if (heap) {
+            uint64_t lost = x->end.events_lost < x->end.n_events ? x->end.events_lost
+                                                                   : x->end.n_events;
             fprintf(fp, ", %" PRIu64 " events written (%" PRIu64 " allocs, %" PRIu64 " frees)",
-                    x->end.n_events, x->end.n_allocs, x->end.n_frees);
+                    x->end.n_events - lost, x->end.n_allocs, x->end.n_frees);
+            if (lost || x->end.write_errors)
+                fprintf(fp, ", %" PRIu64 " of %" PRIu64 " NOT WRITTEN (%" PRIu64
+                        " write errors, errno %" PRId64 ")", lost, x->end.n_events,
+                        x->end.write_errors, x->end.first_errno);
             if (x->end.n_dropped) fprintf(fp, ", %" PRIu64 " DROPPED", x->end.n_dropped);
         }
         fprintf(fp, "\n");

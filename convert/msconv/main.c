@@ -108,6 +108,19 @@ int msconv_verdict(char *buf, size_t n, const char **word, const ms_integrity *i
     } else if (!in->has_end) {
         w = "incomplete";
         snprintf(buf, n, "incomplete: no end-of-trace record (recorder killed?)");
+    } else if (in->end_events_lost || in->end_write_errors) {
+        /* spec 8.5: the recorder could not write everything (1.2 END) */
+        int e = (int)in->end_first_errno;
+        const char *why = e == ENOSPC || e == EDQUOT ? "disk full"
+                        : e == EFBIG ? "file size limit reached"
+                        : e == ENOMEM ? "out of memory"
+                        : e > 0 ? strerror(e) : "write errors";
+        uint64_t got = in->end_n_events >= in->end_events_lost
+                           ? in->end_n_events - in->end_events_lost : 0;
+        w = "incomplete";
+        snprintf(buf, n, "incomplete: %s, %llu of %llu events written (%llu write errors)", why,
+                 (unsigned long long)got, (unsigned long long)in->end_n_events,
+                 (unsigned long long)in->end_write_errors);
     } else {
         w = "complete";
         snprintf(buf, n, "complete");

@@ -17,6 +17,7 @@
 #include "recorder_internal.h"
 #include "inspect.h"
 #include "exec_internal.h"
+#include "fdguard.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include <unistd.h>
 #include <linux/membarrier.h>
 #include <linux/perf_event.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -110,7 +112,7 @@ static void clock_zero(void)
 
 void msr_clock_init(void)
 {
-    const char *v = getenv("MEMSCOPE_CLOCK");
+    const char *v = secure_getenv("MEMSCOPE_CLOCK");
     int tsc = 0;
     char cs[32] = {0};
     int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
@@ -132,7 +134,7 @@ void msr_clock_init(void)
      * then compresses to well under a bit instead of ~1.4 bits, and zstd
      * has less to do (measured: -5% writer CPU, -8% file size) */
     msr_tick_shift = tsc ? 10 : 9;
-    const char *sh = getenv("MEMSCOPE_TICK_SHIFT");
+    const char *sh = secure_getenv("MEMSCOPE_TICK_SHIFT");
     if (sh && *sh) msr_tick_shift = (unsigned)atoi(sh) & 15;
     clock_zero();
 }
@@ -199,7 +201,7 @@ static const char *exe_name(void)
 
 static int flag_env(const char *name, int def)
 {
-    const char *v = getenv(name);
+    const char *v = secure_getenv(name);
     if (!v || !*v) return def;
     if (!strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "true")) return 1;
     if (!strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "false")) return 0;
@@ -211,14 +213,14 @@ static void read_settings(void)
 {
     const char *v;
     msr_cfg.unwind = MSR_UNW_LIBUNWIND;
-    if ((v = getenv("MEMSCOPE_UNWIND")) && *v) {
+    if ((v = secure_getenv("MEMSCOPE_UNWIND")) && *v) {
         if (!strcmp(v, "libunwind")) msr_cfg.unwind = MSR_UNW_LIBUNWIND;
         else if (!strcmp(v, "fp")) msr_cfg.unwind = MSR_UNW_FP;
         else if (!strcmp(v, "none")) msr_cfg.unwind = MSR_UNW_NONE;
         else bad_value("MEMSCOPE_UNWIND", v);
     }
     msr_cfg.max_depth = 64;
-    if ((v = getenv("MEMSCOPE_MAX_DEPTH")) && *v) {
+    if ((v = secure_getenv("MEMSCOPE_MAX_DEPTH")) && *v) {
         char *end;
         long d = strtol(v, &end, 10);
         if (*end || d < 1 || d > 256) bad_value("MEMSCOPE_MAX_DEPTH", v);
@@ -226,16 +228,16 @@ static void read_settings(void)
     }
     msr_cfg.quiet = flag_env("MEMSCOPE_QUIET", 0);
     msr_cfg.follow_fork = flag_env("MEMSCOPE_FOLLOW_FORK", 0);
-    if ((v = getenv("MEMSCOPE_EXPORT_FORMAT")) && *v) {
+    if ((v = secure_getenv("MEMSCOPE_EXPORT_FORMAT")) && *v) {
         if (!strcmp(v, "json")) msr_cfg.export_json = 1;
         else if (!strcmp(v, "html")) msr_cfg.export_html = 1;
         else if (!strcmp(v, "both")) msr_cfg.export_json = msr_cfg.export_html = 1;
         else if (strcmp(v, "none") != 0) bad_value("MEMSCOPE_EXPORT_FORMAT", v);
     }
-    v = getenv("MEMSCOPE_EXPORT_PATH");
+    v = secure_getenv("MEMSCOPE_EXPORT_PATH");
     snprintf(msr_cfg.path_template, sizeof msr_cfg.path_template, "%s",
              (v && *v) ? v : "./%e.%p.memscope");
-    v = getenv("MEMSCOPE_LABEL");
+    v = secure_getenv("MEMSCOPE_LABEL");
     snprintf(msr_cfg.label, sizeof msr_cfg.label, "%s", v ? v : "");
 }
 
@@ -281,7 +283,7 @@ static void expand_path(pid_t pid, int child)
  * file is never created here. */
 static void manifest_add(const char *path)
 {
-    const char *m = getenv("MEMSCOPE_MANIFEST");
+    const char *m = secure_getenv("MEMSCOPE_MANIFEST");
     char line[sizeof msr_cfg.abs_path + 1];
     size_t n = strlen(path);
     if (!m || !*m || n == 0 || n + 1 > sizeof line) return;
@@ -302,26 +304,24 @@ int msr_open_output(pid_t pid, int child)
     memset(&o, 0, sizeof o);
     o.kind = MS_KIND_HEAP;
     o.level = 1;              /* the writer thread must keep up */
-    const char *lv = getenv("MEMSCOPE_ZSTD_LEVEL");
+    const char *lv = secure_getenv("MEMSCOPE_ZSTD_LEVEL");
     if (lv && *lv) o.level = atoi(lv);
     o.alloc_fn = msr_alloc_raw;
     o.free_fn = msr_free;
     ms_writer *w = NULL;
     /* Open it ourselves (same flags as ms_writer_open: never clobber, never
-     * follow a symlink) and move it to a high descriptor, so an application
-     * that closes or reuses low descriptors does not hit the trace. */
+     * follow a symlink), move it to a high descriptor and protect it
+     * (fdguard.c), so an application that closes or reuses descriptors does
+     * not hit the trace. */
     int r;
     int fd = open(msr_cfg.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         r = errno == EEXIST || errno == ELOOP ? MS_EEXIST : MS_EIO;
     } else {
-        int hi = fcntl(fd, F_DUPFD_CLOEXEC, 777);
-        if (hi >= 0) {
-            close(fd);
-            fd = hi;
-        }
+        fd = msr_fdguard_place_high(fd);
         r = ms_writer_fdopen(&w, fd, 1, &o);
         msr_out_fd = r == MS_OK ? fd : -1;
+        if (r == MS_OK) msr_fdguard_add(fd);
         if (r != MS_OK) {
             int e = errno;
             close(fd);
@@ -546,6 +546,7 @@ static void fork_child(void)
     fork_locked = 0;
     msr_arena_atfork_child();
     msr_stacks_atfork_child();
+    msr_fdguard_atfork_child();     /* the parent's trace is not ours */
     if (!msr_cfg.follow_fork) {
         atomic_store(&msr_mode, MSR_OFF);
         msr_drain_atfork_child(0);
@@ -620,18 +621,25 @@ int dlclose(void *h)
 /* ------------------------------------------------------------------------ */
 static int run_msconv(const char *fmt_opt, const char *out)
 {
-    char prog[1200];
+    char prog[4200];
     Dl_info di;
     int found = 0;
-    if (dladdr((void *)run_msconv, &di) && di.dli_fname && strchr(di.dli_fname, '/')) {
-        snprintf(prog, sizeof prog, "%s", di.dli_fname);
+    char lib[4096];
+    if (dladdr((void *)run_msconv, &di) && di.dli_fname && strchr(di.dli_fname, '/') &&
+        realpath(di.dli_fname, lib)) {
+        snprintf(prog, sizeof prog, "%s", lib);
         char *sl = strrchr(prog, '/');
         *sl = 0;
         size_t l = strlen(prog);
         snprintf(prog + l, sizeof prog - l, "/../bin/msconv");
         found = access(prog, X_OK) == 0;
     }
-    if (!found) snprintf(prog, sizeof prog, "msconv");
+    if (!found) {
+        /* never a program found through PATH: only the msconv installed
+         * with this library */
+        msr_say("no msconv next to libmemscope, no ", fmt_opt + 2, " report written");
+        return 1;
+    }
     size_t ne = 0;
     while (environ && environ[ne]) ne++;
     char **envp = msr_alloc((ne + 2) * sizeof *envp);
@@ -647,8 +655,7 @@ static int run_msconv(const char *fmt_opt, const char *out)
     envp[k] = NULL;
     char *argv[] = {"msconv", msr_cfg.abs_path, (char *)fmt_opt, "-o", (char *)out, NULL};
     pid_t pid;
-    int r = found ? posix_spawn(&pid, prog, NULL, NULL, argv, envp)
-                  : posix_spawnp(&pid, prog, NULL, NULL, argv, envp);
+    int r = posix_spawn(&pid, prog, NULL, NULL, argv, envp);
     msr_free(envp);
     if (r != 0) return -1;
     int st = 0;
@@ -664,9 +671,10 @@ void msr_export_reports(void)
         if (!want[i]) continue;
         char out[2100];
         snprintf(out, sizeof out, "%s%s", msr_cfg.abs_path, fmts[i][1]);
-        if (run_msconv(fmts[i][0], out) == 0) {
+        int r = run_msconv(fmts[i][0], out);
+        if (r == 0) {
             if (!msr_cfg.quiet) msr_say("wrote ", msr_cfg.path, fmts[i][1]);
-        } else {
+        } else if (r < 0) {
             msr_say("msconv ", fmts[i][0], " failed, no report written");
         }
     }
@@ -691,9 +699,16 @@ void msr_early_init(void)
     if (!atomic_compare_exchange_strong(&msr_init_state, &zero, 1)) return;
     int g = msr_tls.guard;
     msr_tls.guard = 1;
+    if (getauxval(AT_SECURE)) {
+        /* setuid/setgid/capabilities: the caller's environment is not to
+         * be obeyed (secure_getenv hides it anyway); stay off */
+        if (getenv("MEMSCOPE_AUTO_EXPORT"))
+            msr_say("secure-execution (setuid) program, not recording", "", "");
+        goto out;
+    }
     if (!flag_env("MEMSCOPE_AUTO_EXPORT", 0)) goto out;
     msr_pid = getpid();
-    const char *ap = getenv("MEMSCOPE_ACTIVE_PID");
+    const char *ap = secure_getenv("MEMSCOPE_ACTIVE_PID");
     if (ap && *ap && atol(ap) != (long)msr_pid) {
         if (!flag_env("MEMSCOPE_FOLLOW_EXEC", 0)) goto out; /* exec'd descendant */
         exec_child = 1;   /* its own file: .<pid> when the path has no %p */

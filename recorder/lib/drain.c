@@ -27,6 +27,7 @@
  * libdw runs (or is even loaded) in the traced program.
  */
 #include "recorder_internal.h"
+#include "fdguard.h"
 #include "inspect.h"
 
 #include <errno.h>
@@ -61,6 +62,7 @@ static unsigned long long dl_adds = ~0ull, dl_subs = ~0ull;
 static struct {
     uint64_t n_events, n_allocs, n_frees, alloc_bytes, n_dropped;
 } st;
+static uint64_t rec_alloc_errors;   /* recorder buffers not allocated */
 
 /* ------------------------------------------------------------------------ */
 /* Live table: open addressing on the block address, 12 bytes a slot        */
@@ -601,7 +603,10 @@ static void write_events(msr_thread *t, uint64_t from, uint64_t to)
 {
     if (!scratch) {
         scratch = msr_alloc_raw(SCRATCH_CAP * sizeof *scratch);
-        if (!scratch) return;
+        if (!scratch) {
+            rec_alloc_errors++;       /* these events are lost: END says so */
+            return;
+        }
     }
     while (from < to) {
         uint64_t bits = 0, end = from;
@@ -845,6 +850,7 @@ static void *writer_main(void *arg)
         msr_lock_take(&msr_writer_lock);
         if (atomic_load(&msr_mode) == MSR_REC && msr_writer) {
             int timer = msr_mono_ns() - last_sync_ns >= 50000000ull;
+            msr_fdguard_check_trace();
             epoch(EP_NORMAL, timer);
         }
         msr_lock_release(&msr_writer_lock);
@@ -1028,6 +1034,7 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         msr_tls.guard = saved_guard;
         return;
     }
+    msr_fdguard_check_trace();
     if (crash) ms_writer_set_raw(msr_writer, 1);
     epoch(crash ? EP_CRASH : EP_FINAL, 1);
     uint64_t now = msr_now();
@@ -1069,18 +1076,49 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     r.u.end.n_frees = st.n_frees;
     r.u.end.alloc_bytes = st.alloc_bytes;
     r.u.end.n_dropped = st.n_dropped;
+    ms_writer_stats ws;
+    ms_writer_get_stats(msr_writer, &ws);
+    if (ws.write_errors) ms_writer_recover(msr_writer);   /* room for END */
+    r.u.end.events_lost = st.n_events > ws.events_written ? st.n_events - ws.events_written : 0;
+    r.u.end.write_errors = ws.write_errors + rec_alloc_errors;
+    r.u.end.first_errno = ws.first_errno ? ws.first_errno : rec_alloc_errors ? ENOMEM : 0;
     ms_writer_add(msr_writer, &r);
     uint64_t bytes;
-    if (crash) {
-        ms_writer_flush(msr_writer);
-        bytes = ms_writer_offset(msr_writer);
-    } else {
-        ms_writer_flush(msr_writer);
-        bytes = ms_writer_offset(msr_writer);
-        ms_writer_close(msr_writer);
+    ms_writer_flush(msr_writer);
+    bytes = ms_writer_offset(msr_writer);
+    ms_writer_get_stats(msr_writer, &ws);   /* END's own chunk counts too */
+    if (!crash) {
+        if (ms_writer_close(msr_writer) != 0 && !ws.write_errors) {
+            ws.write_errors = 1;
+            ws.first_errno = errno ? errno : EIO;
+        }
         msr_writer = NULL;
     }
-    if (!msr_cfg.quiet) {
+    ws.write_errors += rec_alloc_errors;
+    if (!ws.first_errno && rec_alloc_errors) ws.first_errno = ENOMEM;
+    if (ws.write_errors || ws.events_written < st.n_events) {
+        /* never claim a write that did not happen: say what reached the file */
+        int e = ws.first_errno;
+        const char *why = e == ENOSPC || e == EDQUOT ? "disk full"
+                        : e == EFBIG ? "file size limit reached"
+                        : e == ENOMEM ? "out of memory"
+                        : e == EBADF ? "trace descriptor closed by the program"
+                        : e == EIO ? "I/O error" : "write error";
+        char got[24], all[24], num[24], msg[200];
+        fmt_u64(got, ws.events_written);
+        fmt_u64(all, st.n_events);
+        fmt_u64(num, (uint64_t)(e > 0 ? e : 0));
+        char *o = msg;
+        const char *parts[] = {" incomplete: ", why, " (errno ", num, ") after ", got, " of ",
+                               all, " events"};
+        for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+            size_t l = strlen(parts[i]);
+            memcpy(o, parts[i], l);
+            o += l;
+        }
+        *o = 0;
+        msr_say(msr_cfg.path, msg, "");
+    } else if (!msr_cfg.quiet) {
         char ev[24], mb[24], frac[4];
         fmt_u64(ev, st.n_events);
         fmt_u64(mb, bytes / 1000000);

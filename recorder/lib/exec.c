@@ -50,6 +50,7 @@
  */
 #include "recorder_internal.h"
 #include "exec_internal.h"
+#include "fdguard.h"
 #include "inspect.h"
 
 #include <dlfcn.h>
@@ -86,8 +87,8 @@ static pid_t gen_pid;
 /* ------------------------------------------------------------------------ */
 void msr_exec_adjust_path(char *path, size_t cap, pid_t pid, int child)
 {
-    const char *g = getenv("MEMSCOPE_EXEC_GEN");
-    const char *ap = getenv("MEMSCOPE_ACTIVE_PID");
+    const char *g = secure_getenv("MEMSCOPE_EXEC_GEN");
+    const char *ap = secure_getenv("MEMSCOPE_ACTIVE_PID");
     if (child || !g || !*g || !ap || atol(ap) != (long)pid) return;
     long n = atol(g);
     if (n < 1) return;
@@ -291,8 +292,9 @@ static int finish_for_exec(uint64_t *off)
         }
         close(p[0]);
         if (ok == 'k') return 1;
-        if (pid > 0) {
-            /* the child failed: undo what it wrote, finish here */
+        if (pid > 0 && msr_fdguard_same(msr_out_fd)) {
+            /* the child failed: undo what it wrote, finish here (only on
+             * the trace itself: never on a number the program reused) */
             if (ftruncate(msr_out_fd, (off_t)*off) != 0) {}
             lseek(msr_out_fd, (off_t)*off, SEEK_SET);
         }
@@ -309,7 +311,7 @@ static int exec_common(const struct exec_req *r)
         return real_exec(r, r->envp);
     int g = msr_tls.guard;
     msr_tls.guard = 1;
-    const char *fv = getenv("MEMSCOPE_FOLLOW_EXEC");
+    const char *fv = secure_getenv("MEMSCOPE_FOLLOW_EXEC");
     int follow = fv && (!strcmp(fv, "1") || !strcmp(fv, "yes") || !strcmp(fv, "true"));
     char **env = new_env(r->envp, follow);
     uint64_t off = 0;
@@ -319,8 +321,10 @@ static int exec_common(const struct exec_req *r)
     int e = errno;
     /* still here: the exec failed */
     if (how == 1) {
-        if (ftruncate(msr_out_fd, (off_t)off) != 0) {}
-        lseek(msr_out_fd, (off_t)off, SEEK_SET);
+        if (msr_fdguard_same(msr_out_fd)) {
+            if (ftruncate(msr_out_fd, (off_t)off) != 0) {}
+            lseek(msr_out_fd, (off_t)off, SEEK_SET);
+        }
         msr_lock_release(&msr_writer_lock);
     }
     msr_free(env);

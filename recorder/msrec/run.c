@@ -21,6 +21,7 @@
  * files of followed children are found too. --no-symbolize skips that step.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -38,7 +39,7 @@ static volatile sig_atomic_t child_pid;
 static void run_usage(FILE *f)
 {
     fprintf(f,
-        "usage: msrec run [-o FILE] [--unwind libunwind|fp] [--export json|html|both]\n"
+        "usage: msrec run [-o FILE [--force]] [--unwind libunwind|fp] [--export json|html|both]\n"
         "                 [--follow-children] [--quiet] -- CMD ARGS...\n"
         "\n"
         "Runs CMD with libmemscope preloaded and records every heap allocation.\n"
@@ -50,6 +51,8 @@ static void run_usage(FILE *f)
         "                       the default path then contains %%p; a program that\n"
         "                       execs without fork writes FILE.exec<N>.memscope)\n"
         "  -q, --quiet          no message from the recorder at exit\n"
+        "  --force              replace FILE if it exists (else msrec refuses to\n"
+        "                       start CMD; so it does when FILE cannot be created)\n"
         "  --no-symbolize       leave the trace unsymbolized (msrec symbolize or\n"
         "                       msconv resolve the ips later)\n"
         "  --debuginfod         let the symbolizer ask $DEBUGINFOD_URLS servers\n"
@@ -155,6 +158,56 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+/* Before CMD starts: can the trace be created? A path without '%' must not
+ * exist (--force removes a file there) and must be creatable (tried for
+ * real, then removed); for a path with %p/%e in its name a probe file in
+ * its directory is created and removed instead. 0 when fine, else one line
+ * on stderr and -1: CMD must not run unrecorded. */
+static int check_output(const char *tmpl, int force)
+{
+    const char *name = base_name(tmpl);
+    char dir[PATH_MAX];
+    size_t dl = (size_t)(name - tmpl);
+    if (dl >= sizeof dir)
+        return 0;
+    memcpy(dir, tmpl, dl);
+    dir[dl] = 0;
+    if (strchr(dir, '%'))
+        return 0;                        /* a directory per process */
+    if (!strchr(name, '%')) {
+        struct stat st;
+        if (lstat(tmpl, &st) == 0) {
+            if (!force) {
+                fprintf(stderr, "msrec: %s: exists (use --force to replace it)\n", tmpl);
+                return -1;
+            }
+            if (S_ISDIR(st.st_mode) || unlink(tmpl) != 0) {
+                fprintf(stderr, "msrec: %s: cannot replace it: %s\n", tmpl,
+                        S_ISDIR(st.st_mode) ? strerror(EISDIR) : strerror(errno));
+                return -1;
+            }
+        }
+        int fd = open(tmpl, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            fprintf(stderr, "msrec: %s: %s\n", tmpl, strerror(errno));
+            return -1;
+        }
+        close(fd);
+        unlink(tmpl);
+        return 0;
+    }
+    char probe[PATH_MAX + 32];
+    snprintf(probe, sizeof probe, "%s.msrec-probe.XXXXXX", dl ? dir : "./");
+    int fd = mkstemp(probe);
+    if (fd < 0) {
+        fprintf(stderr, "msrec: %s: %s\n", dl ? dir : ".", strerror(errno));
+        return -1;
+    }
+    close(fd);
+    unlink(probe);
+    return 0;
+}
+
 /* Symbolize each finished trace listed in the manifest (once per path).
  * A trace without END (its process was killed, or a descendant still
  * writes it) is left alone: rewriting it could lose what is still being
@@ -191,7 +244,7 @@ static void symbolize_manifest(const char *manifest, unsigned flags, int quiet)
 int msrec_run(int argc, char **argv)
 {
     const char *output = NULL, *unwind = NULL, *export_fmt = NULL;
-    int follow = 0, quiet = 0, symbolize = 1;
+    int follow = 0, quiet = 0, symbolize = 1, force = 0;
     unsigned symflags = 0;
     int i = 1;
 
@@ -211,6 +264,7 @@ int msrec_run(int argc, char **argv)
         if (!strcmp(a, "--follow-children")) { follow = 1; continue; }
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { quiet = 1; continue; }
         if (!strcmp(a, "--no-symbolize")) { symbolize = 0; continue; }
+        if (!strcmp(a, "--force")) { force = 1; continue; }
         if (!strcmp(a, "--debuginfod")) { symflags |= MSSYM_DEBUGINFOD; continue; }
         /* options with a value: "--opt V", "--opt=V", "-oV" */
         const char *names[] = { "-o", "--output", "--unwind", "--export" };
@@ -295,6 +349,9 @@ int msrec_run(int argc, char **argv)
             return 2;
         }
     }
+
+    if (check_output(tmpl, force) != 0)
+        return 2;
 
     /* The manifest the recording processes list their traces in. */
     char manifest[PATH_MAX] = "";
