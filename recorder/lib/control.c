@@ -740,7 +740,15 @@ __attribute__((constructor)) static void msr_init(void)
     }
     char pidbuf[24];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)msr_pid);
+    /* A program may define setenv itself (bash: its variable hash tables,
+     * which later hold its parse trees): what that allocates is the
+     * program's and is recorded, else those blocks are missing from the
+     * trace and what they hold looks lost. libc's setenv stays unrecorded. */
+    Dl_info di;
+    int app_setenv = dladdr((void *)setenv, &di) && di.dli_fname && !strstr(di.dli_fname, "/libc.so");
+    msr_tls.guard = !app_setenv;
     setenv("MEMSCOPE_ACTIVE_PID", pidbuf, 1);
+    msr_tls.guard = 1;
     install_signals();
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     on_exit(on_exit_cb, NULL);

@@ -205,22 +205,26 @@ static void replay(const ms_event *e)
         if (e->addr) {
             st.n_frees++;
             lt_remove(e->addr);
+            msr_leak_rt_free(e->addr);
         }
     } else if (MS_OP_IS_REALLOC(op)) {
         if (e->addr == 0 && e->size > 0) return; /* failed: old stays live */
         if (e->old_addr) {
             st.n_frees++;
             lt_remove(e->old_addr);
+            msr_leak_rt_free(e->old_addr);
         }
         if (e->addr) {
             st.n_allocs++;
             st.alloc_bytes += e->size;
             lt_insert(e->addr, e->size);
+            msr_leak_rt_alloc(e->addr, e->stack);
         }
     } else if (e->addr) {
         st.n_allocs++;
         st.alloc_bytes += e->size;
         lt_insert(e->addr, e->size);
+        msr_leak_rt_alloc(e->addr, e->stack);
     }
 }
 
@@ -914,6 +918,7 @@ void msr_drain_atfork_child(int follow)
     lt_nbig = 0;
     lt_used = 0;
     lt_bytes = 0;
+    msr_leak_rt_reset();
     dl_adds = dl_subs = ~0ull;
 }
 
@@ -961,7 +966,7 @@ static void write_live_blocks(uint64_t time)
         if (lt[i].key) {
             b[k].addr = lt[i].key;
             b[k].size = lt_sz(i);
-            b[k].leak_class = MS_LEAK_UNKNOWN;
+            b[k].leak_class = msr_leak_rt_has(lt[i].key) ? MS_LEAK_LIBC : MS_LEAK_UNKNOWN;
             k++;
         }
         if ((i + 1) % step == 0) {

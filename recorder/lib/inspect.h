@@ -38,28 +38,31 @@ int msr_procmaps_write(ms_writer *w, uint64_t time);
  * stdio; usable for periodic samples too. Returns 0 or MS_EIO/MS_ENOMEM. */
 int msr_proc_mem_read(ms_proc_mem *pm);
 
-/* Classify live heap blocks as LeakSanitizer/memcheck do: roots are the
- * writable segments of loaded modules, thread stacks from SP, TLS and
- * registers; a flood fill marks reachable blocks. blocks[] is sorted by addr
- * ascending; sets blocks[i].leak_class to REACHABLE, POSSIBLE (reached only
- * through an interior pointer somewhere), INDIRECT (reached only from lost
- * blocks), DEFINITE (lost, and no other lost block points to it; in a lost
- * cycle the lowest block is definite) or LIBC (glibc's thread DTVs and
- * dynamic TLS blocks). exclude[] lists address ranges
- * (pairs start,end) that hold the recorder's own tables and must not be
- * scanned; they are subtracted from every root, stacks included, so the
- * caller may also exclude its own stack frames (e.g. [its SP, the frame
- * address of its outermost function)) where stale block addresses linger.
- * The writable segments and the static TLS block of the shared object
- * containing this code are never roots (when it is linked statically into
- * the executable, exclude its tables; keep no block address in __thread
- * variables of the recorder then).
- * Anonymous mmaps are not roots, except the thread stacks/TLS found.
+/* Classify live heap blocks as memcheck/LeakSanitizer do: roots are every
+ * readable, writable mapping (anonymous ones included) except the heap
+ * ([heap], glibc's arena heaps, the mappings of mmap-served live blocks),
+ * the recorder's own memory and dead stack (below each live thread's SP,
+ * exited threads' cached stacks), plus registers; a flood fill marks
+ * reachable blocks (details in leakscan.c). blocks[] is sorted by addr
+ * ascending; on input a leak_class of MS_LEAK_LIBC marks a runtime-internal
+ * block (msr_leak_rt_has), any other value is ignored. Sets
+ * blocks[i].leak_class to REACHABLE, POSSIBLE (reached only through an
+ * interior pointer somewhere), INDIRECT (reached only from lost blocks),
+ * DEFINITE (lost, and no other lost block points to it; in a lost cycle
+ * the lowest block is definite) or LIBC (the blocks marked on input,
+ * glibc's thread DTVs and dynamic TLS blocks; roots for what they point
+ * to). exclude[] lists address ranges (pairs start,end) that hold the
+ * recorder's own tables and must not be scanned; they are subtracted from
+ * every root, stacks included. The writable segments and the static TLS
+ * block of the shared object containing this code are never roots (when
+ * it is linked statically into the executable, exclude its tables; keep no
+ * block address in __thread variables of the recorder then).
  * Returns 0 or a negative MS_E* code (blocks left MS_LEAK_UNKNOWN).
  * Called at exit while other threads may still run; it must not malloc:
  * it does not (mmap scratch, open/read of /proc, a real-time signal from
  * SIGRTMAX downward whose action is SIG_DFL stops the other threads for
- * at most ~1 s). Costs ~45 ns per live block plus the bytes scanned. */
+ * at most ~1 s). Costs ~45 ns per live block plus the bytes scanned
+ * (untouched pages of big private mappings are skipped via pagemap). */
 int msr_leak_classify(ms_live_block *blocks, size_t n,
                       const uint64_t *exclude, size_t nexclude);
 
@@ -71,6 +74,17 @@ int msr_leak_classify(ms_live_block *blocks, size_t n,
 void msr_leak_entry_frame(const void *frame);
 
 /* Never signal, stop or scan thread tid in msr_leak_classify (the
- * recorder's own writer/timer threads). Up to 8 threads. */
+ * recorder's own writer/timer threads); called by the thread itself, its
+ * whole stack block is no root either. Up to 8 threads. */
 void msr_leak_ignore_thread(int tid);
+
+/* Runtime-internal allocations (leakrt.c), fed by the writer thread under
+ * the writer lock: every replayed allocation with its stack id, every free.
+ * msr_leak_rt_has(addr): the live block at addr was allocated by the C/C++
+ * runtime for itself (class 5). msr_leak_rt_reset forgets everything (a
+ * followed fork child's new trace). */
+void msr_leak_rt_alloc(uint64_t addr, uint64_t stack);
+void msr_leak_rt_free(uint64_t addr);
+int msr_leak_rt_has(uint64_t addr);
+void msr_leak_rt_reset(void);
 #endif

@@ -1,67 +1,86 @@
-/* Leak classification at exit, as LeakSanitizer and memcheck do it.
+/* Leak classification at exit, as valgrind memcheck and LeakSanitizer do it.
  *
  * msr_leak_classify stops the other threads of the process, scans the roots
  * for pointer-aligned words that point into live heap blocks, flood-fills
  * through the blocks found, and labels every block REACHABLE (a chain of
  * start pointers from a root), POSSIBLE (reached, but only through an
- * interior pointer somewhere), INDIRECT (reached only from lost blocks) or
- * DEFINITE (the leader of a lost group: nothing else lost points to it).
+ * interior pointer somewhere), INDIRECT (reached only from lost blocks),
+ * DEFINITE (the leader of a lost group: nothing else lost points to it) or
+ * LIBC (runtime-internal, see below).
  *
- * Roots:
- *  - the writable PT_LOAD segments of every module (dl_iterate_phdr), minus
- *    the exclude ranges given by the recorder (its own tables) and minus the
- *    writable segments of the shared object holding this code;
- *  - each thread's registers (general registers from the signal frame, for
- *    the calling thread from getcontext) and its stack from SP (x86-64: SP
- *    minus the 128-byte red zone) to the stack top. A glibc thread's stack
- *    block ends with its static TLS and thread descriptor (struct pthread,
- *    which holds the DTV pointer and pthread_key values), so scanning up to
- *    the page end above the thread pointer covers static TLS; dynamic TLS
- *    blocks are malloc'd by glibc and are reached through the DTV;
- *  - for a thread whose thread pointer is not in its stack (the main
- *    thread: ld.so allocates its TLS in a separate anonymous mapping),
- *    [lowest static TLS block (from its DTV), tp + 3 KiB), because that
- *    mapping may have merged with unrelated anonymous memory;
- *  - the static TLS block of the shared object holding this code (the
- *    recorder's per-thread state) is cut out of every thread's range, and
- *    no stack/TLS range may extend over a heap block (mappings merge).
+ * Roots are what memcheck scans: every readable and writable mapping of
+ * /proc/self/maps (file-backed .data/.bss, anonymous mmaps private or
+ * shared — interpreter arenas, GC pages, the loader's TLS and link maps —
+ * and /dev/zero; other device mappings are skipped), minus:
+ *  - the heap itself: [heap] (glibc's main arena), glibc's non-main arena
+ *    heaps (a heap_info header at a 64 MiB-aligned start: the whole 64 MiB
+ *    reservation) and the mapping of every live block glibc served with
+ *    mmap (IS_MMAPPED chunk header: [chunk - prev_size, chunk + size)).
+ *    Such blocks are blocks, scanned only when reached; no root range is
+ *    ever scanned over a live block's bytes;
+ *  - the recorder's own memory: the exclude ranges given by the caller (its
+ *    arena: rings, tables, the block list), the writable segments and the
+ *    static TLS block of the shared object holding this code, this scan's
+ *    scratch and the blocks[] array;
+ *  - the dead part of every stack: a live thread's stack below its SP (the
+ *    calling thread: below the frame where the recorder was entered,
+ *    msr_leak_entry_frame, because the recorder's own frames sit where the
+ *    application's dead frames were and keep their stale words; a thread
+ *    stopped in user code keeps its 128-byte red zone, one blocked in a
+ *    system call does not: stale argument copies live there); a [stack]
+ *    mapping holding no live SP; and the stack of an exited thread that
+ *    glibc keeps for reuse (a tcb, tcb->tcb == tcb->self == tcb, found at
+ *    a 64-byte boundary of an anonymous mapping that sits on a PROT_NONE
+ *    guard and holds no live SP): only its static TLS and struct pthread
+ *    stay roots; threads named by msr_leak_ignore_thread (the recorder's)
+ *    lose their whole stack block.
+ * Plus each stopped thread's registers (from the signal frame; the calling
+ * thread's from getcontext). Pages of private mappings that were never
+ * touched (neither present nor swapped in /proc/self/pagemap) hold zeros
+ * and are skipped, so big sparse reservations cost nothing.
+ *
+ * LIBC (class 5, "libc/runtime internal", not an application leak):
+ *  - blocks the caller marks MS_LEAK_LIBC on input: the recorder marks
+ *    those whose allocating stack belongs to the runtime (leakrt.c: the
+ *    innermost caller is the dynamic loader — link maps, dlopen scopes,
+ *    dynamic TLS — or every frame lies in libc, ld.so, libstdc++, libgcc_s
+ *    or libm and the outermost is the loader's or libc's entry, i.e. the
+ *    runtime's own constructors before main such as libstdc++'s 72,704-byte
+ *    emergency exception pool, and no frame was cut by the depth limit);
+ *  - glibc's DTVs (calloc'd by pthread_create/_dl_allocate_tls, 16 bytes
+ *    before the tcb's dtv pointer) and the dynamic TLS blocks they own, for
+ *    live threads and for the cached stacks of exited ones.
+ * They are roots for what they point to. memcheck reports them as still
+ * reachable with --run-libc-freeres=no --run-cxx-freeres=no (the pool) or
+ * possibly lost (a cached thread's DTV); by default it frees them first
+ * (__libc_freeres, __gnu_cxx::__freeres) and does not report them.
+ *
  * Other threads are stopped with a private real-time signal whose handler
  * saves the signal context and SP and waits on a futex until released (1 s
  * timeout on both sides). A thread that blocks the signal (SigBlk in
  * /proc/self/task/TID/status) is not signaled and is scanned from the SP in
  * /proc/self/task/TID/syscall when it sits in a system call; a zombie (main
  * after pthread_exit) is skipped; threads named by msr_leak_ignore_thread
- * are neither stopped nor scanned.
- * Only ranges that /proc/self/maps shows readable are read ([vvar], device
- * mappings and guard pages are skipped), so the scan never faults. No
- * malloc, no stdio, no locks: all scratch memory comes from mmap.
+ * are neither stopped nor scanned. Only ranges /proc/self/maps shows
+ * readable are read ([vvar], device mappings and guard pages are skipped),
+ * so the scan never faults. No malloc, no stdio, no locks: all scratch
+ * memory comes from mmap. Cost: one binary search per scanned word that
+ * falls between the lowest and highest block, ~45 ns per live block.
  *
- * Precision (compared with memcheck and LeakSanitizer on the same programs):
- *  - the calling thread is scanned from the frame where the recorder was
- *    entered (msr_leak_entry_frame: on_exit/_exit/exec wrappers), not from
- *    the classifier's own SP: the recorder's frames at exit sit where the
- *    application's dead frames were, and their uninitialised slots keep
- *    stale block addresses (a leak_three() frame's locals);
- *  - a thread stopped while blocked in a system call is scanned from its
- *    SP without the red zone below it (stale argument copies lived there:
- *    the inspect test's own_dso_tls_thread block was "reachable" 1 run in
- *    8); a thread stopped in user code keeps its red zone;
+ * Precision, beyond the root set (compared with memcheck and LSan):
  *  - glibc's malloc keeps pointers to the next chunk header (the top chunk
  *    in main_arena, free-chunk bins), and that header overlaps the last
  *    8 bytes of the previous chunk's user area: such a word is not an
  *    interior pointer into the block before it (it made the last block
- *    malloc'd before exit "possible" instead of "definite");
- *  - glibc's DTVs (calloc'd by pthread_create/_dl_allocate_tls, 16 bytes
- *    before the tcb's dtv pointer) and the dynamic TLS blocks they own are
- *    MS_LEAK_LIBC, for live threads and for the cached stacks of exited
- *    ones (found by the tcb signature tcb->self == tcb at the top of
- *    anonymous mappings); what they point to is reachable. memcheck calls
- *    the cached thread's DTV "possibly lost", LSan does not report it.
- * What stays different from memcheck/LSan: glibc reuses freed memory at
- * once (their allocators do not), so a stale pointer the application kept
- * to a freed block may now point inside a leaked block and make it
- * "possible" (tools/demo/example.c: queue[] keeps the freed responses'
- * addresses, and the 3000-byte session block can reuse that memory). */
+ *    malloc'd before exit "possible" instead of "definite").
+ * What stays different from memcheck/LSan: memcheck ignores words it knows
+ * are undefined (uninitialised padding, bytes above a realloc'd size), we
+ * cannot; glibc reuses freed memory at once (their allocators do not), so a
+ * stale pointer the application kept to a freed block may now point inside
+ * a leaked block and make it "possible" (tools/demo/example.c: queue[]
+ * keeps the freed responses' addresses, and the 3000-byte session block can
+ * reuse that memory); an exited thread's last frames are not scanned
+ * (memcheck scans its stack from its last SP). */
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
@@ -96,12 +115,18 @@
 #define SLOT_BLOCKED  4        /* our signal is blocked there: not sent */
 
 #define MAX_SLOTS   8192
-#define MAX_ROOTS   4096
 #define MAX_IGNORED 8
+#define MAX_TCBS    4096
+#define MAX_OWNSEG  16
 #define MR_READ    1u
 #define MR_STACK   2u
 #define MR_ANON    4u
-#define MAX_LIBC   1024
+#define MR_WRITE   8u
+#define MR_HEAP    16u
+#define MR_SHARED  32u
+#define HEAP_MAX   ((uint64_t)64 << 20)  /* glibc HEAP_MAX_SIZE, 64-bit */
+#define PM_BATCH   512
+#define PM_MIN     ((uint64_t)256 << 10) /* ranges checked against pagemap */
 
 struct slot {
     _Atomic int state;
@@ -111,31 +136,38 @@ struct slot {
 };
 
 struct mrange { uint64_t lo, hi; uint32_t flags; };
+struct span { uint64_t lo, hi; };
 
 struct scan {
     ms_live_block *b;
     size_t n;
     uint64_t min_addr, max_end;
-    uint64_t *excl;             /* sorted pairs */
-    size_t nexcl;
+    struct span *ex;            /* not roots; sorted and merged by merge_ex */
+    size_t nex, excap;
     struct mrange *maps;
     size_t nmaps, mapcap;
     size_t *work;
     size_t nwork;
     size_t leader;
-    struct mrange roots[MAX_ROOTS];
-    size_t nroots;
+    unsigned char *lib;         /* per block: 1 = MS_LEAK_LIBC             */
+    uint64_t page;
+    int pagemap;                /* fd of /proc/self/pagemap or -1          */
     uint64_t tls_static;        /* estimated static TLS bytes below tp */
     uint64_t own_tls_off;       /* this DSO's static TLS block: tp - off */
     uint64_t own_tls_size;      /* 0 = none / unknown */
+    struct span ownseg[MAX_OWNSEG];
+    size_t nownseg;
     int pid, self_tid;
     _Atomic int release;
     _Atomic size_t nslots;
     struct slot *slots;
     ucontext_t self_uc;
     uint64_t self_sp, self_tp;
-    size_t libc_idx[MAX_LIBC];  /* blocks classified MS_LEAK_LIBC          */
-    size_t nlibc;
+    uint64_t live_sp[MAX_SLOTS + 1];
+    size_t nlive;
+    uint64_t tcb[MAX_TCBS];
+    size_t ntcb;
+    uint64_t pm[PM_BATCH];
     char dirbuf[32768];
     char pathbuf[128];
     char statbuf[8192];
@@ -160,15 +192,18 @@ void msr_leak_entry_frame(const void *frame)
 }
 static _Atomic int g_in_handler;
 static _Atomic int g_ignored[MAX_IGNORED];
+static _Atomic uint64_t g_ignored_tp[MAX_IGNORED];  /* when self-registered */
 
 void msr_leak_ignore_thread(int tid)
 {
+    uint64_t tp = tid == (int)syscall(SYS_gettid) ? (uint64_t)pthread_self() : 0;
     for (int i = 0; i < MAX_IGNORED; i++) {
         int z = 0;
-        if (atomic_load(&g_ignored[i]) == tid)
+        if (atomic_load(&g_ignored[i]) == tid || atomic_compare_exchange_strong(&g_ignored[i], &z, tid)) {
+            if (tp)
+                atomic_store(&g_ignored_tp[i], tp);
             return;
-        if (atomic_compare_exchange_strong(&g_ignored[i], &z, tid))
-            return;
+        }
     }
 }
 
@@ -180,9 +215,18 @@ static int is_ignored(int tid)
     return 0;
 }
 
+static int is_ignored_tp(uint64_t tp)
+{
+    for (int i = 0; i < MAX_IGNORED; i++)
+        if (atomic_load(&g_ignored[i]) && atomic_load(&g_ignored_tp[i]) == tp)
+            return 1;
+    return 0;
+}
+
 static void *map_anon(size_t bytes)
 {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
@@ -479,6 +523,11 @@ static void parse_line(struct scan *s, const char *p, const char *end)
     if (p + 5 > end || *p++ != ' ')
         return;
     int readable = p[0] == 'r';
+    uint32_t flags = 0;
+    if (p[1] == 'w')
+        flags |= MR_WRITE;
+    if (p[3] == 's')
+        flags |= MR_SHARED;
     p += 4;
     /* offset, dev, inode, then the path */
     const char *dev = NULL;
@@ -493,7 +542,6 @@ static void parse_line(struct scan *s, const char *p, const char *end)
     while (p < end && *p == ' ')
         p++;
     size_t plen = (size_t)(end - p);
-    uint32_t flags = 0;
     if (plen >= 6 && memcmp(p, "[vvar", 5) == 0)
         readable = 0;
     if (plen >= 10 && memcmp(p, "[vsyscall]", 10) == 0)
@@ -502,6 +550,8 @@ static void parse_line(struct scan *s, const char *p, const char *end)
         readable = 0;                   /* device mapping (not /dev/zero, shm) */
     if (plen == 7 && memcmp(p, "[stack]", 7) == 0)
         flags |= MR_STACK;
+    if (plen == 6 && memcmp(p, "[heap]", 6) == 0)
+        flags |= MR_HEAP;
     if (plen == 0)
         flags |= MR_ANON;
     if (readable)
@@ -562,6 +612,12 @@ static long find_map(const struct scan *s, uint64_t a)
     return lo < s->nmaps && s->maps[lo].lo <= a ? (long)lo : -1;
 }
 
+static int readable(const struct scan *s, uint64_t a, uint64_t len)
+{
+    long m = find_map(s, a);
+    return m >= 0 && (s->maps[m].flags & MR_READ) && a + len <= s->maps[m].hi;
+}
+
 /* ---- blocks ------------------------------------------------------------ */
 
 /* Index of the block containing a (start or interior), or -1. */
@@ -583,6 +639,20 @@ static inline long find_block(const struct scan *s, uint64_t a)
     if (a == bl->addr || a - bl->addr < bl->size)
         return (long)(lo - 1);
     return -1;
+}
+
+/* Index of the first block ending above a. */
+static size_t first_block_after(const struct scan *s, uint64_t a)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->b[mid].addr + (s->b[mid].size ? s->b[mid].size : 1) <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 /* glibc malloc (x86-64/aarch64: 16-byte chunks, 8-byte size field): the
@@ -613,6 +683,8 @@ NO_SANITIZE static void scan_words(struct scan *s, uint64_t lo, uint64_t hi, int
     lo = (lo + 7) & ~(uint64_t)7;
     for (uint64_t a = lo; a + 8 <= hi; a += 8) {
         uint64_t w = *(const volatile uint64_t *)(uintptr_t)a;
+        if (w < s->min_addr || w >= s->max_end)
+            continue;
         long j = find_block(s, w);
         if (j < 0)
             continue;
@@ -652,7 +724,59 @@ NO_SANITIZE static void scan_words(struct scan *s, uint64_t lo, uint64_t hi, int
     }
 }
 
-/* Scan the readable parts of [lo, hi). */
+/* A 64-byte-aligned word that points to itself, with the word 16 bytes on
+ * pointing there too: a glibc tcb (x86-64 tcbhead_t: tcb, dtv, self). */
+NO_SANITIZE static void find_tcb_words(struct scan *s, uint64_t lo, uint64_t hi, int mode)
+{
+    (void)mode;
+    for (uint64_t a = (lo + 63) & ~(uint64_t)63; a + 24 <= hi; a += 64) {
+        const volatile uint64_t *t = (const volatile uint64_t *)(uintptr_t)a;
+        if (t[0] == a && t[2] == a && s->ntcb < MAX_TCBS)
+            s->tcb[s->ntcb++] = a;
+    }
+}
+
+typedef void (*words_fn)(struct scan *s, uint64_t lo, uint64_t hi, int mode);
+
+/* fn over the pages of [lo, hi) (inside one readable mapping with flags)
+ * that may hold data: a private mapping's pages that are neither present
+ * nor swapped out were never written and read as zeros (or as the file's
+ * unrelocated bytes), so big ranges are filtered through /proc/self/pagemap. */
+static void scan_resident(struct scan *s, uint64_t lo, uint64_t hi, uint32_t flags,
+                          int mode, words_fn fn)
+{
+    if (hi - lo < PM_MIN || (flags & MR_SHARED) || s->pagemap < 0) {
+        fn(s, lo, hi, mode);
+        return;
+    }
+    uint64_t pg = s->page;
+    uint64_t first = lo / pg, last = (hi + pg - 1) / pg;
+    uint64_t run = 0;                   /* start of the pending run, 0 = none */
+    for (uint64_t p = first; p < last;) {
+        size_t k = last - p < PM_BATCH ? (size_t)(last - p) : PM_BATCH;
+        ssize_t r = pread(s->pagemap, s->pm, k * 8, (off_t)(p * 8));
+        if (r < 8) {                    /* no pagemap: scan the rest */
+            fn(s, run ? run : (p * pg > lo ? p * pg : lo), hi, mode);
+            return;
+        }
+        k = (size_t)r / 8;
+        for (size_t i = 0; i < k; i++) {
+            uint64_t pa = (p + i) * pg;
+            int data = (s->pm[i] >> 62) != 0;     /* bit 63 present, 62 swapped */
+            if (data && !run)
+                run = pa > lo ? pa : lo;
+            else if (!data && run) {
+                fn(s, run, pa, mode);
+                run = 0;
+            }
+        }
+        p += k;
+    }
+    if (run)
+        fn(s, run, hi, mode);
+}
+
+/* Scan the readable parts of [lo, hi) (a block's bytes). */
 static void scan_readable(struct scan *s, uint64_t lo, uint64_t hi, int mode)
 {
     while (lo < hi) {
@@ -671,27 +795,9 @@ static void scan_readable(struct scan *s, uint64_t lo, uint64_t hi, int mode)
         }
         uint64_t end = s->maps[m].hi < hi ? s->maps[m].hi : hi;
         if (s->maps[m].flags & MR_READ)
-            scan_words(s, lo, end, mode);
+            scan_resident(s, lo, end, s->maps[m].flags, mode, scan_words);
         lo = end;
     }
-}
-
-/* Scan a root range: readable parts, minus the exclude ranges. */
-static void scan_root(struct scan *s, uint64_t lo, uint64_t hi)
-{
-    for (size_t i = 0; i < s->nexcl && lo < hi; i++) {
-        uint64_t elo = s->excl[2 * i], ehi = s->excl[2 * i + 1];
-        if (ehi <= lo)
-            continue;
-        if (elo >= hi)
-            break;
-        if (elo > lo)
-            scan_readable(s, lo, elo, MODE_REACH);
-        if (ehi > lo)
-            lo = ehi;
-    }
-    if (lo < hi)
-        scan_readable(s, lo, hi, MODE_REACH);
 }
 
 static void drain(struct scan *s, int mode)
@@ -702,28 +808,160 @@ static void drain(struct scan *s, int mode)
     }
 }
 
-/* Narrow [*lo, *hi) around anchor so that it holds no heap block. */
-static void clamp_blocks(const struct scan *s, uint64_t anchor, uint64_t *lo, uint64_t *hi)
+/* ---- exclusions: memory that is not a root ------------------------------ */
+
+static void add_ex(struct scan *s, uint64_t lo, uint64_t hi)
 {
-    size_t a = 0, b = s->n;
-    while (a < b) {
-        size_t mid = (a + b) / 2;
-        if (s->b[mid].addr < anchor) a = mid + 1; else b = mid;
-    }
-    if (a < s->n && s->b[a].addr < *hi)
-        *hi = s->b[a].addr;
-    if (a > 0) {
-        uint64_t e = s->b[a - 1].addr + s->b[a - 1].size;
-        if (s->b[a - 1].addr >= *lo || e > *lo)
-            *lo = e > anchor ? anchor : e;
+    if (lo < hi && s->nex < s->excap) {
+        s->ex[s->nex].lo = lo;
+        s->ex[s->nex].hi = hi;
+        s->nex++;
     }
 }
 
-static int readable(const struct scan *s, uint64_t a, uint64_t len)
+static void sift(struct span *v, size_t k, size_t n)
 {
-    long m = find_map(s, a);
-    return m >= 0 && (s->maps[m].flags & MR_READ) && a + len <= s->maps[m].hi;
+    for (;;) {
+        size_t l = 2 * k + 1, m = k;
+        if (l < n && v[l].lo > v[m].lo) m = l;
+        if (l + 1 < n && v[l + 1].lo > v[m].lo) m = l + 1;
+        if (m == k) return;
+        struct span t = v[k]; v[k] = v[m]; v[m] = t;
+        k = m;
+    }
 }
+
+/* Sort by start (heapsort: no malloc) and merge overlapping spans. */
+static void merge_ex(struct scan *s)
+{
+    struct span *v = s->ex;
+    size_t n = s->nex;
+    for (size_t i = n / 2; i-- > 0;)
+        sift(v, i, n);
+    for (size_t end = n; end-- > 1;) {
+        struct span t = v[0]; v[0] = v[end]; v[end] = t;
+        sift(v, 0, end);
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (k && v[i].lo <= v[k - 1].hi) {
+            if (v[i].hi > v[k - 1].hi)
+                v[k - 1].hi = v[i].hi;
+        } else {
+            v[k++] = v[i];
+        }
+    }
+    s->nex = k;
+}
+
+/* Index of the first (merged) exclusion ending above a. */
+static size_t first_ex_after(const struct scan *s, uint64_t a)
+{
+    size_t lo = 0, hi = s->nex;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (s->ex[mid].hi <= a) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+static int excluded(const struct scan *s, uint64_t a)
+{
+    size_t i = first_ex_after(s, a);
+    return i < s->nex && s->ex[i].lo <= a;
+}
+
+/* fn over the parts of mapping m outside the exclusions and outside every
+ * live block's bytes (blocks are scanned as blocks, when reached). */
+static void for_root_parts(struct scan *s, const struct mrange *m, int mode, words_fn fn)
+{
+    uint64_t lo = m->lo;
+    size_t e = first_ex_after(s, lo), b = first_block_after(s, lo);
+    while (lo < m->hi) {
+        uint64_t hi = m->hi;
+        if (e < s->nex && s->ex[e].lo <= lo) {
+            lo = s->ex[e++].hi;
+            continue;
+        }
+        if (b < s->n && s->b[b].addr <= lo) {
+            lo = s->b[b].addr + (s->b[b].size ? s->b[b].size : 1);
+            b++;
+            continue;
+        }
+        if (e < s->nex && s->ex[e].lo < hi)
+            hi = s->ex[e].lo;
+        if (b < s->n && s->b[b].addr < hi)
+            hi = s->b[b].addr;
+        scan_resident(s, lo, hi, m->flags, mode, fn);
+        lo = hi;
+    }
+}
+
+static int is_root_map(const struct mrange *m)
+{
+    return (m->flags & (MR_READ | MR_WRITE)) == (MR_READ | MR_WRITE);
+}
+
+/* glibc's non-main arena heaps: a heap_info header at a 64 MiB-aligned
+ * start (ar_ptr, prev, size, mprotect_size; the first heap of an arena
+ * holds its malloc_state right after the header). The whole reservation is
+ * malloc's: live blocks, free chunks with stale words, tcaches. */
+NO_SANITIZE static void find_heaps(struct scan *s)
+{
+#if defined(__GLIBC__) && UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
+    for (size_t i = 0; i < s->nmaps; i++) {
+        const struct mrange *m = &s->maps[i];
+        if ((m->flags & (MR_READ | MR_WRITE | MR_ANON | MR_SHARED)) != (MR_READ | MR_WRITE | MR_ANON))
+            continue;
+        for (uint64_t a = (m->lo + HEAP_MAX - 1) & ~(HEAP_MAX - 1); a + 64 <= m->hi; a += HEAP_MAX) {
+            if (excluded(s, a))
+                continue;
+            const uint64_t *h = (const uint64_t *)(uintptr_t)a;
+            uint64_t ar = h[0], prev = h[1], size = h[2], mprot = h[3];
+            if (!size || (size & 4095) || size > HEAP_MAX || mprot < size || mprot > HEAP_MAX ||
+                (mprot & 4095) || !ar)
+                continue;
+            if (prev ? (prev & (HEAP_MAX - 1)) != 0 : !(ar > a && ar < a + 256))
+                continue;
+            add_ex(s, a, a + HEAP_MAX);
+        }
+    }
+#else
+    (void)s;
+#endif
+}
+
+/* Blocks glibc served with mmap (IS_MMAPPED in the chunk's size field):
+ * their mapping [chunk - prev_size, chunk + size) is the block, not a root. */
+NO_SANITIZE static void find_mmapped_blocks(struct scan *s)
+{
+#if defined(__GLIBC__) && UINTPTR_MAX == 0xFFFFFFFFFFFFFFFFu
+    long m = -1;
+    for (size_t i = 0; i < s->n; i++) {
+        uint64_t a = s->b[i].addr;
+        if (a < 16)
+            continue;
+        if (m < 0 || a - 16 < s->maps[m].lo || a > s->maps[m].hi)
+            m = find_map(s, a - 16);
+        if (m < 0 || !(s->maps[m].flags & MR_READ) || (s->maps[m].flags & MR_HEAP) ||
+            a > s->maps[m].hi)
+            continue;
+        const uint64_t *c = (const uint64_t *)(uintptr_t)(a - 16);
+        uint64_t sz = c[1];
+        if (!(sz & 2))
+            continue;
+        uint64_t lo = a - 16 - c[0], hi = a - 16 + (sz & ~(uint64_t)7);
+        if (c[0] > a - 16 || ((lo | hi) & (s->page - 1)) || hi < a + s->b[i].size ||
+            lo < s->maps[m].lo || hi > s->maps[m].hi)
+            continue;
+        add_ex(s, lo, hi);
+    }
+#else
+    (void)s;
+#endif
+}
+
+/* ---- threads: TLS, tcbs, stacks --------------------------------------- */
 
 /* Lowest static TLS block of the thread whose thread pointer is tp, read
  * from its DTV (glibc x86-64: tcbhead_t.dtv at tp + 8; dtv[-1] holds the
@@ -756,18 +994,11 @@ NO_SANITIZE static uint64_t static_tls_low(const struct scan *s, uint64_t tp)
 #endif
 }
 
-/* ---- glibc thread descriptors: DTV and dynamic TLS are libc's ---------- */
-
-static void add_libc(struct scan *s, uint64_t addr)
+static void mark_libc(struct scan *s, uint64_t addr)
 {
     long j = find_block(s, addr);
-    if (j < 0 || s->b[j].addr != addr)
-        return;
-    for (size_t i = 0; i < s->nlibc; i++)
-        if (s->libc_idx[i] == (size_t)j)
-            return;
-    if (s->nlibc < MAX_LIBC)
-        s->libc_idx[s->nlibc++] = (size_t)j;
+    if (j >= 0 && s->b[j].addr == addr)
+        s->lib[j] = 1;
 }
 
 /* tp is a glibc tcb when tcb->tcb == tp and tcb->self == tp (x86-64
@@ -785,7 +1016,7 @@ NO_SANITIZE static int note_tcb(struct scan *s, uint64_t tp)
     uint64_t dtv = t[1];
     if (dtv < 16 || !readable(s, dtv - 16, 16))
         return 1;
-    add_libc(s, dtv - 16);
+    mark_libc(s, dtv - 16);
     uint64_t len = *(const uint64_t *)(uintptr_t)(dtv - 16);
     if (len > 4096)
         return 1;
@@ -795,7 +1026,7 @@ NO_SANITIZE static int note_tcb(struct scan *s, uint64_t tp)
             break;
         uint64_t to_free = *(const uint64_t *)(uintptr_t)(e + 8);
         if (to_free)
-            add_libc(s, to_free);
+            mark_libc(s, to_free);
     }
     return 1;
 #else
@@ -805,76 +1036,70 @@ NO_SANITIZE static int note_tcb(struct scan *s, uint64_t tp)
 #endif
 }
 
-/* Exited threads whose stacks glibc keeps for reuse still own a DTV: look
- * for a tcb in the top 4 KiB of each anonymous mapping (struct pthread sits
- * at the top of a glibc-allocated stack). */
-NO_SANITIZE static void find_cached_tcbs(struct scan *s)
+/* This DSO's static TLS block in the thread whose thread pointer is tp. */
+static void exclude_own_tls(struct scan *s, uint64_t tp)
 {
-    for (size_t m = 0; m < s->nmaps; m++) {
-        const struct mrange *r = &s->maps[m];
-        if ((r->flags & (MR_ANON | MR_READ)) != (MR_ANON | MR_READ) || r->hi - r->lo < 16384)
-            continue;
-        uint64_t lo = r->hi - 4096;
-        for (uint64_t a = lo; a + 24 <= r->hi; a += 8)
-            if (*(const uint64_t *)(uintptr_t)a == a && note_tcb(s, a))
-                break;
-    }
+    if (s->own_tls_size && tp > s->own_tls_off)
+        add_ex(s, tp - s->own_tls_off, tp - s->own_tls_off + s->own_tls_size);
 }
 
-/* A root range of a thread, minus the static TLS block of the shared object
- * holding this code (the recorder's per-thread state). */
-static void scan_thread_range(struct scan *s, uint64_t tp, uint64_t lo, uint64_t hi)
+/* A live thread's stack: not a root below from (its SP, or where the
+ * recorder was entered). */
+static void live_stack(struct scan *s, uint64_t sp, uint64_t from)
 {
-    if (s->own_tls_size && tp > s->own_tls_off) {
-        uint64_t hlo = tp - s->own_tls_off, hhi = hlo + s->own_tls_size;
-        if (hlo < hi && hhi > lo) {
-            if (lo < hlo)
-                scan_root(s, lo, hlo);
-            if (hhi < hi)
-                scan_root(s, hhi, hi);
-            return;
-        }
-    }
-    scan_root(s, lo, hi);
-}
-
-/* Stack from sp to its top, and the static TLS around tp. */
-static void scan_thread(struct scan *s, uint64_t sp, uint64_t tp, int redzone)
-{
-    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
     long m = sp ? find_map(s, sp) : -1;
-    if (m >= 0) {
-        uint64_t lo = sp - (redzone ? RED_ZONE : 0), hi = s->maps[m].hi;
-        if (lo < s->maps[m].lo)
-            lo = s->maps[m].lo;
-        if (tp > sp && tp < hi) {
-            /* glibc: struct pthread (< 4 KiB) sits at the top of the stack
-             * block, so the block ends at the page boundary above tp */
-            uint64_t top = (tp + page) & ~(page - 1);
-            if (top < hi)
-                hi = top;
+    if (m < 0)
+        return;
+    if (from < s->maps[m].lo || from > s->maps[m].hi)
+        from = sp;
+    add_ex(s, s->maps[m].lo, from);
+    if (s->nlive < MAX_SLOTS + 1)
+        s->live_sp[s->nlive++] = sp;
+}
+
+static int is_live_tp(const struct scan *s, uint64_t tp)
+{
+    if (tp == s->self_tp)
+        return 1;
+    size_t ns = atomic_load(&s->nslots);
+    for (size_t i = 0; i < ns; i++)
+        if (atomic_load(&s->slots[i].state) == SLOT_STOPPED && s->slots[i].tp == tp)
+            return 1;
+    return 0;
+}
+
+/* The tcbs found in anonymous memory that belong to no live thread: an
+ * exited thread's stack kept by glibc for reuse (struct pthread at the top
+ * of the stack block, a PROT_NONE guard below it) keeps only its static TLS
+ * and struct pthread as roots; an ignored thread's stack block is no root. */
+static void dead_stacks(struct scan *s)
+{
+    for (size_t i = 0; i < s->ntcb; i++) {
+        uint64_t tp = s->tcb[i];
+        note_tcb(s, tp);
+        exclude_own_tls(s, tp);
+        long m = find_map(s, tp);
+        if (m < 0)
+            continue;
+        const struct mrange *r = &s->maps[m];
+        if (is_ignored_tp(tp)) {
+            uint64_t top = (tp + s->page) & ~(s->page - 1);
+            add_ex(s, r->lo, top < r->hi ? top : r->hi);
+            continue;
         }
-        clamp_blocks(s, sp, &lo, &hi);
-        scan_thread_range(s, tp, lo, hi);
+        if (is_live_tp(s, tp))
+            continue;
+        int live = 0;
+        for (size_t k = 0; k < s->nlive && !live; k++)
+            live = s->live_sp[k] >= r->lo && s->live_sp[k] < tp;
+        int guard = m > 0 && s->maps[m - 1].hi == r->lo && !(s->maps[m - 1].flags & MR_READ);
+        if (live || !guard)
+            continue;
+        uint64_t low = static_tls_low(s, tp);
+        if (!low)
+            low = tp - (s->tls_static + 2048 < tp - r->lo ? s->tls_static + 2048 : tp - r->lo);
+        add_ex(s, r->lo, low);
     }
-    if (!tp)
-        return;
-    long t = find_map(s, tp);
-    if (t < 0 || t == m)
-        return;
-    /* Static TLS lies below tp (TLS variant II), struct pthread above it.
-     * The mapping may be merged with unrelated anonymous memory, so scan
-     * only [lowest static TLS block, tp + 3 KiB): the lowest block comes
-     * from the DTV, else from an estimate (PT_TLS sizes + glibc surplus). */
-    uint64_t lo = static_tls_low(s, tp), hi = s->maps[t].hi;
-    if (!lo)
-        lo = tp - (s->tls_static + 2048 < tp ? s->tls_static + 2048 : tp);
-    if (lo < s->maps[t].lo)
-        lo = s->maps[t].lo;
-    if (hi - tp > 3072)
-        hi = tp + 3072;
-    clamp_blocks(s, tp, &lo, &hi);
-    scan_thread_range(s, tp, lo, hi);
 }
 
 /* SP of a thread blocked in a system call, from /proc/self/task/TID/syscall. */
@@ -905,7 +1130,7 @@ static uint64_t syscall_sp(struct scan *s, int tid)
     return hexnum(&q, buf + r);
 }
 
-/* ---- roots from modules ----------------------------------------------- */
+/* ---- this DSO ----------------------------------------------------------- */
 
 static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -924,30 +1149,34 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
     for (int i = 0; i < info->dlpi_phnum; i++)
         if (info->dlpi_phdr[i].p_type == PT_TLS)
             s->tls_static += info->dlpi_phdr[i].p_memsz + info->dlpi_phdr[i].p_align;
-    if (self) {
-        /* Our static TLS block sits at the same offset from every thread's
-         * tp (x86-64: below it); dlpi_tls_data is the calling thread's. */
-        for (int i = 0; i < info->dlpi_phnum; i++)
-            if (info->dlpi_phdr[i].p_type == PT_TLS && info->dlpi_tls_data &&
-                s->self_tp > (uint64_t)(uintptr_t)info->dlpi_tls_data &&
-                s->self_tp - (uint64_t)(uintptr_t)info->dlpi_tls_data < (16u << 20)) {
-                s->own_tls_off = s->self_tp - (uint64_t)(uintptr_t)info->dlpi_tls_data;
-                s->own_tls_size = info->dlpi_phdr[i].p_memsz;
-            }
+    if (!self)
         return 0;
-    }
+    /* Our static TLS block sits at the same offset from every thread's tp
+     * (x86-64: below it); dlpi_tls_data is the calling thread's. */
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W) || s->nroots >= MAX_ROOTS)
-            continue;
-        s->roots[s->nroots].lo = info->dlpi_addr + ph->p_vaddr;
-        s->roots[s->nroots].hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-        s->nroots++;
+        if (ph->p_type == PT_TLS && info->dlpi_tls_data &&
+            s->self_tp > (uint64_t)(uintptr_t)info->dlpi_tls_data &&
+            s->self_tp - (uint64_t)(uintptr_t)info->dlpi_tls_data < (16u << 20)) {
+            s->own_tls_off = s->self_tp - (uint64_t)(uintptr_t)info->dlpi_tls_data;
+            s->own_tls_size = ph->p_memsz;
+        }
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) && s->nownseg < MAX_OWNSEG) {
+            uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+            s->ownseg[s->nownseg].lo = lo & ~(s->page - 1);
+            s->ownseg[s->nownseg].hi = (hi + s->page - 1) & ~(s->page - 1);
+            s->nownseg++;
+        }
     }
     return 0;
 }
 
 /* ---- main -------------------------------------------------------------- */
+
+static size_t ex_cap(size_t n, size_t nexclude)
+{
+    return nexclude + n + 2 * MAX_TCBS + MAX_SLOTS + 64;
+}
 
 static int prepare(struct scan *s, ms_live_block *blocks, size_t n,
                    const uint64_t *exclude, size_t nexclude)
@@ -956,7 +1185,17 @@ static int prepare(struct scan *s, ms_live_block *blocks, size_t n,
     s->n = n;
     s->pid = getpid();
     s->self_tid = (int)syscall(SYS_gettid);
+    s->page = (uint64_t)sysconf(_SC_PAGESIZE);
+    s->pagemap = -1;
+    s->lib = map_anon(n ? n : 1);
+    s->work = map_anon((n ? n : 1) * sizeof(size_t));
+    s->slots = map_anon(MAX_SLOTS * sizeof(struct slot));
+    s->excap = ex_cap(n, nexclude);
+    s->ex = map_anon(s->excap * sizeof *s->ex);
+    if (!s->lib || !s->work || !s->slots || !s->ex)
+        return MS_ENOMEM;
     for (size_t i = 0; i < n; i++) {
+        s->lib[i] = blocks[i].leak_class == MS_LEAK_LIBC;
         blocks[i].leak_class = ST_NONE;
         if (i && blocks[i].addr <= blocks[i - 1].addr)
             return MS_EINVAL;
@@ -965,27 +1204,8 @@ static int prepare(struct scan *s, ms_live_block *blocks, size_t n,
             s->max_end = e;
     }
     s->min_addr = n ? blocks[0].addr : 0;
-    if (nexclude) {
-        s->excl = map_anon(nexclude * 2 * sizeof(uint64_t));
-        if (!s->excl)
-            return MS_ENOMEM;
-        for (size_t i = 0; i < nexclude; i++) {     /* insertion sort by start */
-            uint64_t lo = exclude[2 * i], hi = exclude[2 * i + 1];
-            size_t j = s->nexcl;
-            while (j > 0 && s->excl[2 * (j - 1)] > lo) {
-                s->excl[2 * j] = s->excl[2 * (j - 1)];
-                s->excl[2 * j + 1] = s->excl[2 * (j - 1) + 1];
-                j--;
-            }
-            s->excl[2 * j] = lo;
-            s->excl[2 * j + 1] = hi;
-            s->nexcl++;
-        }
-    }
-    s->work = map_anon((n ? n : 1) * sizeof(size_t));
-    s->slots = map_anon(MAX_SLOTS * sizeof(struct slot));
-    if (!s->work || !s->slots)
-        return MS_ENOMEM;
+    for (size_t i = 0; i < nexclude; i++)
+        add_ex(s, exclude[2 * i], exclude[2 * i + 1]);
     return 0;
 }
 
@@ -1022,38 +1242,86 @@ static uint64_t self_scan_sp(const struct scan *s)
     return s->self_sp;
 }
 
-static void scan_all(struct scan *s)
+/* The root set: see the header. */
+static void exclude_non_roots(struct scan *s, const ms_live_block *blocks)
 {
-    for (size_t i = 0; i < s->nroots; i++)
-        scan_root(s, s->roots[i].lo, s->roots[i].hi);
-    /* the calling thread: registers saved by getcontext, then its stack
-     * above the recorder's own frames */
-    scan_words(s, (uint64_t)(uintptr_t)&s->self_uc,
-               (uint64_t)(uintptr_t)&s->self_uc + offsetof(ucontext_t, uc_sigmask), MODE_REACH);
-    scan_thread(s, self_scan_sp(s), s->self_tp, 0);
+    uint64_t sb = (uint64_t)(uintptr_t)s;
+    add_ex(s, sb, sb + sizeof *s);
+    add_ex(s, (uint64_t)(uintptr_t)s->maps, (uint64_t)(uintptr_t)(s->maps + s->mapcap));
+    add_ex(s, (uint64_t)(uintptr_t)s->work, (uint64_t)(uintptr_t)(s->work + (s->n ? s->n : 1)));
+    add_ex(s, (uint64_t)(uintptr_t)s->lib, (uint64_t)(uintptr_t)(s->lib + (s->n ? s->n : 1)));
+    add_ex(s, (uint64_t)(uintptr_t)s->slots, (uint64_t)(uintptr_t)(s->slots + MAX_SLOTS));
+    add_ex(s, (uint64_t)(uintptr_t)s->ex, (uint64_t)(uintptr_t)(s->ex + s->excap));
+    add_ex(s, (uint64_t)(uintptr_t)blocks, (uint64_t)(uintptr_t)(blocks + s->n));
+    for (size_t i = 0; i < s->nownseg; i++)
+        add_ex(s, s->ownseg[i].lo, s->ownseg[i].hi);
+    for (size_t i = 0; i < s->nmaps; i++)
+        if (s->maps[i].flags & MR_HEAP)
+            add_ex(s, s->maps[i].lo, s->maps[i].hi);
+    find_mmapped_blocks(s);
+    merge_ex(s);
+    find_heaps(s);
+    merge_ex(s);
+
+    /* thread stacks and TLS */
+    for (size_t i = 0; i < s->nmaps; i++) {
+        const struct mrange *m = &s->maps[i];
+        if ((m->flags & (MR_ANON | MR_SHARED)) == MR_ANON && is_root_map(m) && m->hi - m->lo >= 16384)
+            for_root_parts(s, m, 0, find_tcb_words);
+    }
+    live_stack(s, s->self_sp, self_scan_sp(s));
+    exclude_own_tls(s, s->self_tp);
     note_tcb(s, s->self_tp);
     size_t ns = atomic_load(&s->nslots);
     for (size_t i = 0; i < ns; i++) {
         struct slot *sl = &s->slots[i];
         int st = atomic_load(&sl->state);
         if (st == SLOT_STOPPED) {
-            scan_words(s, (uint64_t)(uintptr_t)sl->regs,
-                       (uint64_t)(uintptr_t)sl->regs + sizeof sl->regs, MODE_REACH);
-            scan_thread(s, sl->sp, sl->tp, !in_syscall(s, sl));
+            uint64_t from = sl->sp - (in_syscall(s, sl) ? 0 : RED_ZONE);
+            live_stack(s, sl->sp, from);
+            exclude_own_tls(s, sl->tp);
             note_tcb(s, sl->tp);
         } else if (st == SLOT_SIGNALED || st == SLOT_BLOCKED) {
-            scan_thread(s, syscall_sp(s, sl->tid), 0, 1);
+            uint64_t sp = syscall_sp(s, sl->tid);
+            live_stack(s, sp, sp - RED_ZONE);
         }
     }
-    find_cached_tcbs(s);
-    /* libc's DTV and TLS blocks: roots for what they point to */
-    for (size_t i = 0; i < s->nlibc; i++) {
-        size_t j = s->libc_idx[i];
-        if (s->b[j].leak_class != ST_REACH) {
+    dead_stacks(s);
+    /* a [stack] no live thread runs on (main exited with pthread_exit) */
+    for (size_t i = 0; i < s->nmaps; i++) {
+        if (!(s->maps[i].flags & MR_STACK))
+            continue;
+        int live = 0;
+        for (size_t k = 0; k < s->nlive && !live; k++)
+            live = s->live_sp[k] >= s->maps[i].lo && s->live_sp[k] < s->maps[i].hi;
+        if (!live)
+            add_ex(s, s->maps[i].lo, s->maps[i].hi);
+    }
+    merge_ex(s);
+}
+
+static void scan_all(struct scan *s, const ms_live_block *blocks)
+{
+    s->pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    exclude_non_roots(s, blocks);
+    for (size_t i = 0; i < s->nmaps; i++)
+        if (is_root_map(&s->maps[i]))
+            for_root_parts(s, &s->maps[i], MODE_REACH, scan_words);
+    scan_words(s, (uint64_t)(uintptr_t)&s->self_uc,
+               (uint64_t)(uintptr_t)&s->self_uc + offsetof(ucontext_t, uc_sigmask), MODE_REACH);
+    size_t ns = atomic_load(&s->nslots);
+    for (size_t i = 0; i < ns; i++) {
+        struct slot *sl = &s->slots[i];
+        if (atomic_load(&sl->state) == SLOT_STOPPED)
+            scan_words(s, (uint64_t)(uintptr_t)sl->regs,
+                       (uint64_t)(uintptr_t)sl->regs + sizeof sl->regs, MODE_REACH);
+    }
+    /* runtime-internal blocks: roots for what they point to */
+    for (size_t j = 0; j < s->n; j++)
+        if (s->lib[j] && s->b[j].leak_class != ST_REACH) {
             s->b[j].leak_class = ST_REACH;
             push(s, j);
         }
-    }
     drain(s, MODE_REACH);
 
     for (size_t i = 0; i < s->n; i++)
@@ -1070,8 +1338,12 @@ static void scan_all(struct scan *s)
             push(s, i);
             drain(s, MODE_LOST);
         }
-    for (size_t i = 0; i < s->nlibc; i++)
-        s->b[s->libc_idx[i]].leak_class = MS_LEAK_LIBC;
+    for (size_t j = 0; j < s->n; j++)
+        if (s->lib[j])
+            s->b[j].leak_class = MS_LEAK_LIBC;
+    if (s->pagemap >= 0)
+        close(s->pagemap);
+    s->pagemap = -1;
 }
 
 int msr_leak_classify(ms_live_block *blocks, size_t n,
@@ -1099,7 +1371,7 @@ int msr_leak_classify(ms_live_block *blocks, size_t n,
         }
         rc = read_maps(s);
         if (rc == 0)
-            scan_all(s);
+            scan_all(s, blocks);
         if (sig)
             keep_scratch = !release_threads(s);
         if (rc != 0)
@@ -1109,10 +1381,12 @@ int msr_leak_classify(ms_live_block *blocks, size_t n,
         for (size_t i = 0; i < n; i++)
             blocks[i].leak_class = MS_LEAK_UNKNOWN;
     }
-    if (s->excl)
-        munmap(s->excl, nexclude * 2 * sizeof(uint64_t));
+    if (s->ex)
+        munmap(s->ex, s->excap * sizeof *s->ex);
     if (s->work)
         munmap(s->work, (n ? n : 1) * sizeof(size_t));
+    if (s->lib)
+        munmap(s->lib, n ? n : 1);
     if (s->maps)
         munmap(s->maps, s->mapcap * sizeof(struct mrange));
     if (!keep_scratch) {

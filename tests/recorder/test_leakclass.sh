@@ -12,7 +12,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=leakclass
-require "$LIBMS" "$MSCONV" "$PROGS/leakclass" "$PROGS/leaks"
+require "$LIBMS" "$MSCONV" "$PROGS/leakclass" "$PROGS/leaks" "$PROGS/leakroots" "$PROGS/leakcxx"
 P=$PROGS/leakclass
 cls() { python3 -c '
 import json, sys
@@ -64,6 +64,91 @@ if cc -fsanitize=leak -g -O0 -D_GNU_SOURCE -I"$MS_ROOT/format" -o "$TMP/lc.lsan"
     lsan=$(sed -n 's/^SUMMARY: LeakSanitizer: \([0-9]*\) byte(s) leaked in \([0-9]*\) allocation(s).*/\1 \2/p' "$TMP/lc.lsan.err")
     d=$(cls "$j" definite); i=$(cls "$j" indirect)
     check leakclass/lsan/direct-plus-indirect "$lsan" "$(( ${d% *} + ${i% *} )) $(( ${d#* } + ${i#* } ))"
+fi
+
+# memcheck's summary line "KIND: B bytes in N blocks" of file $1 as "B N"
+vgc() { sed -n "s/.*$2: \([0-9,]*\) bytes in \([0-9,]*\) blocks.*/\1 \2/p" "$1" | tail -1 | tr -d ,; }
+VGLEAK="valgrind --leak-check=full --show-leak-kinds=all --run-libc-freeres=no --run-cxx-freeres=no"
+# within1 NAME "B N" "B N": each number within 1 % of memcheck's
+within1() {
+    if python3 -c 'import sys
+a = [int(x) for x in sys.argv[1].split()]; b = [int(x) for x in sys.argv[2].split()]
+sys.exit(0 if len(a) == len(b) == 2 and all(abs(x - y) <= y / 100 for x, y in zip(b, a)) else 1)' "$2" "$3"
+    then pass "$1"; else fail "$1" "memcheck '$2', memscope '$3' (not within 1 %)"; fi
+}
+HAVE_VG=0; command -v valgrind > /dev/null 2>&1 && HAVE_VG=1
+
+record plain leakroots.plain - -- "$PROGS/leakroots"
+record preload leakroots "$TMP/lr.memscope" -- "$PROGS/leakroots"
+if check_trace leakclass/roots "$OUTFILE"; then
+    j=$OUTFILE.json
+    for k in reachable definite indirect possible; do
+        check leakclass/roots/$k-truth "$(truth leakroots ${k}_bytes) $(truth leakroots ${k}_blocks)" \
+            "$(cls "$j" $k)"
+    done
+    check_count leakclass/roots/mmap-block-reachable "$j" 1 size=262144 leak_class=reachable
+    check_count leakclass/roots/mmap-block-lost "$j" 1 size=204800 leak_class=definite
+    if [ $HAVE_VG = 1 ]; then
+        $VGLEAK "$PROGS/leakroots" > /dev/null 2> "$TMP/lr.vg" < /dev/null
+        for k in 'definitely lost:definite' 'indirectly lost:indirect' 'possibly lost:possible' \
+                 'still reachable:reachable'; do
+            check "leakclass/roots/valgrind/${k#*:}" "$(vgc "$TMP/lr.vg" "${k%%:*}")" "$(cls "$j" "${k#*:}")"
+        done
+    fi
+fi
+
+record plain leakcxx.plain - -- "$PROGS/leakcxx"
+record preload leakcxx "$TMP/lx.memscope" -- "$PROGS/leakcxx"
+if check_trace leakclass/cxx "$OUTFILE"; then
+    j=$OUTFILE.json
+    check leakclass/cxx/definite "$(truth leakcxx definite_bytes) $(truth leakcxx definite_blocks)" \
+        "$(cls "$j" definite)"
+    check leakclass/cxx/libc-blocks 1 "$(cls "$j" libc | cut -d' ' -f2)"
+    check_count leakclass/cxx/emergency-pool-is-libc "$j" 1 size=72704 leak_class=libc
+    check_count leakclass/cxx/emergency-pool-not-app "$j" 0 size=72704 leak_class=reachable
+    if [ $HAVE_VG = 1 ]; then
+        $VGLEAK "$PROGS/leakcxx" > /dev/null 2> "$TMP/lx.vg" < /dev/null
+        for k in 'definitely lost:definite' 'indirectly lost:indirect' 'possibly lost:possible'; do
+            check "leakclass/cxx/valgrind/${k#*:}" "$(vgc "$TMP/lx.vg" "${k%%:*}")" "$(cls "$j" "${k#*:}")"
+        done
+        # memcheck without freeres: the pool is "still reachable"
+        r=$(cls "$j" reachable); l=$(cls "$j" libc)
+        check leakclass/cxx/valgrind/reachable-is-ours-plus-libc "$(vgc "$TMP/lx.vg" 'still reachable')" \
+            "$(( ${r% *} + ${l% *} )) $(( ${r#* } + ${l#* } ))"
+    fi
+fi
+
+# real programs: their heaps hang off interpreter arenas and GC pages
+if [ $HAVE_VG = 1 ]; then
+    PY=$(command -v python3.11 || command -v python3)
+    [ -x /usr/bin/python3 ] && PY=/usr/bin/python3   # not a pyenv shim (a shell script)
+    cat > "$TMP/prog.py" <<'PYEOF'
+class A:
+    def __init__(self, i):
+        self.i = i
+        self.l = [i] * 10
+x = [A(i) for i in range(2000)]
+d = {i: str(i) for i in range(2000)}
+import json
+print(len(x), len(json.dumps(d)))
+PYEOF
+    CC1=$(gcc -print-prog-name=cc1 2>/dev/null)
+    python3 -c 'for i in range(10):
+    print("static long f%d(long *p, int n) { long t = 0; for (int i = 0; i < n; i++) { t += p[i] * %d; if (t > %d) t ^= p[0]; } return t; }" % (i, i, 1000 + i))
+print("long run(long *p) { return " + " + ".join("f%d(p, %d)" % (i, i + 1) for i in range(10)) + "; }")' > "$TMP/gen.c"
+    for prog in python bash cc1; do
+        case $prog in
+        python) set -- "$PY" "$TMP/prog.py" ;;
+        bash) set -- /bin/bash -c 'x=0; for i in $(seq 1 300); do x=$((x+i)); a[$i]=$x; done; f() { echo $1; }; f $x' ;;
+        cc1) [ -x "$CC1" ] || continue; set -- "$CC1" -quiet -O2 "$TMP/gen.c" -o "$TMP/gen.s" ;;
+        esac
+        [ -x "$1" ] || continue
+        record preload real.$prog "$TMP/real.$prog.memscope" -- "$@"
+        check_trace leakclass/real/$prog "$OUTFILE" || continue
+        $VGLEAK "$@" > /dev/null 2> "$TMP/real.$prog.vg" < /dev/null
+        within1 leakclass/real/$prog/definite "$(vgc "$TMP/real.$prog.vg" 'definitely lost')" \
+            "$(cls "$OUTFILE.json" definite)"
+    done
 fi
 
 # tests/progs/leaks: leak_three's blocks (the 3000 one was malloc'd last)
