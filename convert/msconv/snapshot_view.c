@@ -103,10 +103,14 @@ static void print_totals(FILE *f, ms_lang L, const snap *s, size_t idx, size_t n
             ms_fmt_time(MS_FBUF, s->wall_ns));
     free(label); free(host);
     if (s->os_release.n) fprintf(f, "%s: %s\n", MS_T(L, M_OS), s->os_release.p);
-    fprintf(f, "%s: %llu (%s %llu, %s %llu, %s %llu)\n", MS_T(L, M_PROCS),
+    fprintf(f, "%s: %llu (%s %llu, %s %llu, %s %llu", MS_T(L, M_PROCS),
             (unsigned long long)(t.nprocs + t.n_omitted),
             ms_i18n_kind(L, 0), (unsigned long long)t.all_kind[0], ms_i18n_kind(L, 1),
             (unsigned long long)t.all_kind[1], ms_i18n_kind(L, 2), (unsigned long long)t.all_kind[2]);
+    uint64_t kinds = t.all_kind[0] + t.all_kind[1] + t.all_kind[2];
+    if (kinds < t.nprocs + t.n_omitted)   /* files before 1.2: omitted ones have no kind */
+        fprintf(f, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)(t.nprocs + t.n_omitted - kinds));
+    fputs(")\n", f);
     fprintf(f, "%s: PSS %s  USS %s  Swap %s  %s %s\n", MS_T(L, M_MEM), B(t.pss + t.omitted_pss), B(t.uss),
             B(t.swap), MS_T(L, M_RSS_NOTE), B(t.rss + t.omitted_rss));
     fprintf(f, "/proc/meminfo: MemTotal %s  MemAvailable %s  Shmem %s  SwapTotal %s  SwapFree %s\n",
@@ -166,7 +170,7 @@ static void print_read_status(FILE *f, ms_lang L, const snap *s)
     fprintf(f, "%s: %s %llu", MS_T(L, M_READ), MS_T(L, M_FULL), (unsigned long long)t.n_full);
     fprintf(f, ", %s %llu", MS_T(L, M_VAN), (unsigned long long)t.n_vanished);
     fprintf(f, ", %s %llu", MS_T(L, M_ZOMBIE), (unsigned long long)t.n_zombie);
-    fprintf(f, ", %s %llu", MS_T(L, s->privilege == MS_PRIV_ROOT ? M_DENIED_ROOT : M_DENIED), (unsigned long long)t.n_denied);
+    fprintf(f, ", %s %llu", MS_T(L, s->privilege == MS_PRIV_USER ? M_DENIED : M_DENIED_ROOT), (unsigned long long)t.n_denied);
     if (t.n_omitted) fprintf(f, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)t.n_omitted);
     fputc('\n', f);
 }

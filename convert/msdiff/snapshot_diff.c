@@ -71,7 +71,7 @@ int msdiff_snapshot(const msdiff_args *a)
     if (fb->integrity.verdict != MS_OK)
         fprintf(stderr, "msdiff: %s: warning: damaged file (%s), using what could be read\n", a->b, ms_strerror(fb->integrity.verdict));
     int same = !strcmp(a->a, a->b);
-    const snap *sa = pick(fa, a->a, a->snap_a, same ? 0 : -1), *sb = pick(fb, a->b, a->snap_b, -1);
+    const snap *sa = pick(fa, a->a, a->snap_a, same ? 0 : -1), *sb = pick(fb, a->b, a->snap_b, same ? (long)fb->nsnaps - 1 : -1);
     if (!sa || !sb) { snap_file_free(fa); snap_file_free(fb); return 1; }
     msdiff_args ra = *a;
     if (sa->wall_ns > sb->wall_ns) {

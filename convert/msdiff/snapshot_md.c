@@ -353,8 +353,8 @@ int msdiff_snapshot_md(FILE *f, const snap_diff *d, const msdiff_args *args)
     fprintf(f, "# %s\n\n", MS_T(L, M_TITLE));
     int unknown = d->unknown_a || d->unknown_b;
     if (unknown) {
-        const char *nr_a = a->privilege != MS_PRIV_ROOT ? MS_T(L, M_WARN_NOTROOT) : "";
-        const char *nr_b = b->privilege != MS_PRIV_ROOT ? MS_T(L, M_WARN_NOTROOT) : "";
+        const char *nr_a = a->privilege == MS_PRIV_USER ? MS_T(L, M_WARN_NOTROOT) : "";
+        const char *nr_b = b->privilege == MS_PRIV_USER ? MS_T(L, M_WARN_NOTROOT) : "";
         fprintf(f, "> ⚠ **%s**: %s", MS_T(L, M_WARN), MS_T(L, M_WARN_TXT));
         if (d->unknown_a) fprintf(f, MS_T(L, M_WARN_A), (unsigned long long)d->unknown_a, nr_a);
         if (d->unknown_a && d->unknown_b) fputs(MS_T(L, M_WARN_AND), f);
