@@ -166,6 +166,8 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(PROG_C)) \
              $(patsubst tests/progs/%.cc,$(BUILD)/progs/%,$(PROG_CC)) \
              $(BUILD)/progs/libplugin.so $(BUILD)/progs/leaks_linked
 PROG_FLAGS := -g -O0 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
+# nofp: built like a distribution binary, without frame pointers (--unwind fp test)
+$(BUILD)/progs/nofp: PROG_FLAGS := -g -O2 -fomit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
 $(BUILD)/progs/%: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(PROG_FLAGS) -o $@ $< -ldl

@@ -424,7 +424,7 @@ static void write_thread_end(msr_thread *t, uint64_t time)
 
 /* Ring slots -> events. A slot with an extension (realloc, aligned ops)
  * is followed by its MSR_SLOT_EXT slot. */
-#define RING(t, i) (&(t)->ring[(i) & (MSR_RING_CAP - 1)])
+#define RING(t, i) (&(t)->wring[(i) & (t)->wmask])    /* the ring as of the cut */
 
 static inline unsigned slot_event(const msr_thread *t, uint64_t i, ms_event *e)
 {
@@ -660,8 +660,8 @@ static void epoch(int kind, int timer)
     pid_t pid = getpid();
     for (msr_thread *t = head; t; t = t->next) {
         nthreads++;
-        if (timer && !t->dead && syscall(SYS_tgkill, pid, (pid_t)t->tid, 0) != 0 &&
-            errno == ESRCH)
+        if ((timer || atomic_load_explicit(&t->exiting, memory_order_relaxed)) && !t->dead &&
+            syscall(SYS_tgkill, pid, (pid_t)t->tid, 0) != 0 && errno == ESRCH)
             t->dead = 1;
     }
     if (nthreads > curs_cap) {
@@ -696,6 +696,7 @@ static void epoch(int kind, int timer)
             }
         }
         uint64_t np = atomic_load_explicit(&t->n, memory_order_acquire);
+        msr_ring_snapshot(t);
         uint64_t c = atomic_load_explicit(&t->consumed, memory_order_relaxed);
         uint64_t e = np;
         while (e > c && RING(t, e - 1)->time >= T) e--;   /* an EXT slot has its event's time */
@@ -796,10 +797,7 @@ static void epoch(int kind, int timer)
                     unlinked = 1;
                 }
                 if (unlinked) {
-                    msr_free(t->ring);
-                    msr_free(t->cache);
-                    msr_free(t->memo);
-                    msr_free(t);
+                    msr_thread_release(t);
                     t = next;
                     continue;
                 }
@@ -848,7 +846,9 @@ static void *writer_main(void *arg)
     prctl(PR_SET_NAME, (unsigned long)"memscope-wr", 0, 0, 0);
     while (!atomic_load(&writer_stop)) {
         uint32_t w = atomic_load(&msr_wake_word);
-        struct timespec ts = {0, 25000000};
+        /* a thread said it is exiting: look again in 1 ms, so its state
+         * is soon back in the pool (interpose.c) for the next new thread */
+        struct timespec ts = {0, msr_exiting_poll() ? 1000000 : 25000000};
         syscall(SYS_futex, &msr_wake_word, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
         if (atomic_load(&writer_stop)) break;
         msr_lock_take(&msr_writer_lock);
@@ -881,18 +881,14 @@ void msr_drain_atfork_child(int follow)
 {
     atomic_store(&msr_writer_lock.owner, 0);
     atomic_store(&q_lock.owner, 0);
+    msr_threads_atfork_child();
     writer_running = 0;
     atomic_store(&msr_writer_alive, 0);
     msr_thread *me = msr_tls.t;
     msr_thread *t = atomic_load(&msr_threads);
     while (t) {
         msr_thread *next = t->next;
-        if (t != me && follow) {
-            msr_free(t->ring);
-            msr_free(t->cache);
-            msr_free(t->memo);
-            msr_free(t);
-        }
+        if (t != me && follow) msr_thread_release(t);
         t = next;
     }
     if (me) {

@@ -7,12 +7,16 @@
  * real allocator returns and a free before the real free is called, so the
  * timestamps order address reuse across threads. The path takes no global
  * lock: a thread-local guard (the unwinder, stdio and the writer allocate),
- * the thread's own state (created on first use), an unwind + per-thread
- * stack-cache lookup, then one 32-byte slot (two for reallocs and aligned
- * allocations) stored into the thread's ring. The
- * `busy` flag around timestamp+store lets the writer thread, after a
- * membarrier(2), know that every event older than its barrier time is
- * published (see drain.c). A full ring wakes the writer and waits.
+ * the thread's own state (created on first use, or taken from the pool of
+ * states of exited threads), an unwind + per-thread stack-cache lookup,
+ * then one 32-byte slot (two for reallocs and aligned allocations) stored
+ * into the thread's ring. The `busy` flag around timestamp+store lets the
+ * writer thread, after a membarrier(2), know that every event older than
+ * its barrier time is published (see drain.c). A ring half full grows (x4,
+ * from 16 KiB to 1 MiB) or wakes the writer; a full one waits. Why the pool
+ * and the small first ring: a program that creates 10,000 short threads
+ * used to pay 1.4 MiB of fresh, zeroed recorder memory for each (60 s and
+ * 199 MiB instead of 4 s).
  */
 #include "recorder_internal.h"
 
@@ -57,22 +61,124 @@ msr_thread *msr_thread_attach(void)
     return t;
 }
 
+/* A ring is RING_HDR bytes (its slot count, for the writer's snapshot)
+ * followed by the slots; t->ring points at the slots. */
+#define RING_HDR sizeof(msr_slot)
+static msr_slot *ring_new(uint64_t cap)
+{
+    char *m = msr_alloc_raw(RING_HDR + cap * sizeof(msr_slot));
+    if (!m) return NULL;
+    *(uint64_t *)m = cap;
+    return (msr_slot *)(m + RING_HDR);
+}
+static void ring_free(msr_slot *r)
+{
+    if (r) msr_free((char *)r - RING_HDR);
+}
+static inline uint64_t ring_cap(const msr_slot *r) { return *(const uint64_t *)((const char *)r - RING_HDR); }
+
+/* Thread states of exited threads, drained by the writer, wait here for
+ * the next new thread: ring, stack cache and memo included (the cache maps
+ * hashes to global stack ids, the memo is checked against the new thread's
+ * stack bounds), so creating a thread costs no allocation once the pool
+ * holds as many states as threads ran at once. */
+static msr_lock pool_lock;
+static msr_thread *pool;
+
+/* A thread-specific value whose destructor runs as the thread exits tells
+ * the writer to look for the thread's end at once (tgkill ESRCH, drain.c)
+ * rather than at its next 50 ms timer: fewer states are in flight, so
+ * fewer new ones are made. The writer polls every 1 ms while some are
+ * pending, at most 50 times in a row without a retirement (a tid the
+ * kernel reused would keep one pending). */
+static pthread_key_t exit_key;
+static pthread_once_t exit_once = PTHREAD_ONCE_INIT;
+static int exit_key_ok;
+static _Atomic uint32_t exiting_n, fast_polls;
+
+static void exit_hint(void *p)
+{
+    msr_thread *t = p;
+    if (!t || atomic_exchange(&t->exiting, 1)) return;
+    if (atomic_fetch_add(&exiting_n, 1) == 0) {
+        atomic_store(&fast_polls, 0);
+        msr_wake_writer();
+    }
+}
+
+static void exit_key_init(void) { exit_key_ok = pthread_key_create(&exit_key, exit_hint) == 0; }
+
+int msr_exiting_poll(void)
+{
+    if (!atomic_load_explicit(&exiting_n, memory_order_relaxed)) return 0;
+    return atomic_fetch_add(&fast_polls, 1) < 50;
+}
+
+void msr_thread_release(msr_thread *t)
+{
+    if (atomic_exchange(&t->exiting, 0)) {
+        atomic_fetch_sub(&exiting_n, 1);
+        atomic_store(&fast_polls, 0);
+    }
+    /* (equal but in a fork child, where the parent's threads are dropped) */
+    atomic_store_explicit(&t->consumed, atomic_load_explicit(&t->n, memory_order_relaxed),
+                          memory_order_relaxed);
+    msr_lock_take(&pool_lock);
+    t->next_free = pool;
+    pool = t;
+    msr_lock_release(&pool_lock);
+}
+
+void msr_threads_atfork_child(void) { atomic_store(&pool_lock.owner, 0); }
+
+static msr_thread *pool_take(void)
+{
+    msr_lock_take(&pool_lock);
+    msr_thread *t = pool;
+    if (t) pool = t->next_free;
+    msr_lock_release(&pool_lock);
+    return t;
+}
+
+static msr_thread *thread_new(void)
+{
+    msr_thread *t = msr_alloc(sizeof *t);
+    if (!t) return NULL;
+    msr_slot *r = ring_new(MSR_RING_MIN);
+    t->cache = msr_alloc((size_t)MSR_CACHE_SIZE * sizeof(struct msr_cache_ent));
+    if (msr_memo_bytes()) t->memo = msr_alloc(msr_memo_bytes());
+    if (!r || !t->cache || (msr_memo_bytes() && !t->memo)) {
+        ring_free(r);
+        msr_free(t->cache);
+        msr_free(t->memo);
+        msr_free(t);
+        return NULL;
+    }
+    atomic_store_explicit(&t->ring, r, memory_order_relaxed);
+    t->mask = t->wmask = MSR_RING_MIN - 1;
+    t->wake_at = MSR_RING_MIN / 2;
+    t->wring = r;
+    return t;
+}
+
 static msr_thread *thread_attach(void)
 {
     if (msr_tls.no_thread) return NULL;
-    msr_thread *t = msr_alloc(sizeof *t);
+    msr_thread *t = pool_take();
     if (t) {
-        t->ring = msr_alloc((size_t)MSR_RING_CAP * sizeof(msr_slot));
-        t->cache = msr_alloc((size_t)MSR_CACHE_SIZE * sizeof(struct msr_cache_ent));
-        if (msr_memo_bytes()) t->memo = msr_alloc(msr_memo_bytes());
-    }
-    if (!t || !t->ring || !t->cache) {
-        if (t) {
-            msr_free(t->ring);
-            msr_free(t->cache);
-            msr_free(t->memo);
-            msr_free(t);
-        }
+        /* n and consumed stay as they are (equal, monotonic); the rest of
+         * what the last owner and the writer knew is reset */
+        atomic_store_explicit(&t->busy, 0, memory_order_relaxed);
+        atomic_store_explicit(&t->waiting, 0, memory_order_relaxed);
+        t->wake_sent = 0;
+        t->n_dropped = 0;
+        t->memo_hits = t->memo_misses = t->cache_misses = 0;
+        t->set_name_seen = atomic_load_explicit(&t->set_name_seq, memory_order_relaxed);
+        t->announced = t->dead = 0;
+        t->batch_end = atomic_load_explicit(&t->n, memory_order_relaxed);
+        t->stack_lo = t->stack_hi = 0;
+        memset(t->name, 0, sizeof t->name);
+    } else if (!(t = thread_new())) {
         msr_tls.no_thread = 1;
         return NULL;
     }
@@ -88,6 +194,8 @@ static msr_thread *thread_attach(void)
         }
         pthread_attr_destroy(&a);
     }
+    pthread_once(&exit_once, exit_key_init);
+    if (exit_key_ok) pthread_setspecific(exit_key, t);
     msr_thread *head = atomic_load_explicit(&msr_threads, memory_order_acquire);
     do {
         t->next = head;
@@ -96,6 +204,49 @@ static msr_thread *thread_attach(void)
                                                     memory_order_acquire));
     msr_tls.t = t;
     return t;
+}
+
+/* Writer side, at the cut (after t->n was loaded with acquire: a ring the
+ * thread switched to before publishing those events is seen). A replaced
+ * ring is freed once a cut reads the new one: the previous epoch, the last
+ * reader of the old ring, is over. */
+void msr_ring_snapshot(msr_thread *t)
+{
+    msr_slot *r = atomic_load_explicit(&t->ring, memory_order_acquire);
+    t->wring = r;
+    t->wmask = ring_cap(r) - 1;
+    msr_slot *old = atomic_load_explicit(&t->old_ring, memory_order_acquire);
+    if (old && old != r) {
+        atomic_store_explicit(&t->old_ring, NULL, memory_order_release);
+        ring_free(old);
+    }
+}
+
+/* The thread filled half its ring before the writer drained it: move to a
+ * ring 4x as big (up to MSR_RING_CAP). The writer may be reading the old
+ * ring: the unconsumed slots are copied, not moved, and the old ring stays
+ * until the writer has taken the new one (msr_ring_snapshot). Returns 1 if
+ * the ring grew. Called by the owning thread only, inside the guard. */
+static int ring_grow(msr_thread *t)
+{
+    uint64_t cap = t->mask + 1;
+    if (cap >= MSR_RING_CAP ||
+        atomic_load_explicit(&t->old_ring, memory_order_acquire))
+        return 0;
+    uint64_t ncap = cap * 4 > MSR_RING_CAP ? MSR_RING_CAP : cap * 4;
+    int saved = errno;
+    msr_slot *nr = ring_new(ncap);
+    errno = saved;
+    if (!nr) return 0;
+    msr_slot *r = atomic_load_explicit(&t->ring, memory_order_relaxed);
+    uint64_t n = atomic_load_explicit(&t->n, memory_order_relaxed);
+    uint64_t c = atomic_load_explicit(&t->consumed, memory_order_acquire);
+    for (uint64_t i = c; i < n; i++) nr[i & (ncap - 1)] = r[i & (cap - 1)];
+    atomic_store_explicit(&t->old_ring, r, memory_order_relaxed);
+    atomic_store_explicit(&t->ring, nr, memory_order_release);
+    t->mask = ncap - 1;
+    t->wake_at = ncap / 2;
+    return 1;
 }
 
 void msr_wake_writer(void)
@@ -131,7 +282,8 @@ static void wait_space(msr_thread *t, unsigned k)
     for (int i = 0;; i++) {
         uint64_t used = atomic_load_explicit(&t->n, memory_order_relaxed) -
                         atomic_load_explicit(&t->consumed, memory_order_acquire);
-        if (used + k <= MSR_RING_CAP) break;
+        if (used + k <= t->mask + 1) break;
+        if (ring_grow(t)) break;
         if (atomic_load_explicit(&msr_mode, memory_order_relaxed) != MSR_REC) break;
         if (!atomic_load_explicit(&msr_writer_alive, memory_order_relaxed)) break;
         if (i < 50) {
@@ -142,7 +294,7 @@ static void wait_space(msr_thread *t, unsigned k)
         atomic_store_explicit(&t->waiting, 1, memory_order_seq_cst);
         used = atomic_load_explicit(&t->n, memory_order_relaxed) -
                atomic_load_explicit(&t->consumed, memory_order_seq_cst);
-        if (used + k <= MSR_RING_CAP) break;
+        if (used + k <= t->mask + 1) break;
         if ((i & 63) == 0) msr_wake_writer();
         struct timespec ts = {0, 1000000};
         syscall(SYS_futex, &t->space_seq, FUTEX_WAIT_PRIVATE, seq, &ts, NULL, 0);
@@ -157,11 +309,12 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
     uint64_t n = atomic_load_explicit(&t->n, memory_order_relaxed);
     unsigned k = msr_op_ext(op) ? 2 : 1;
     uint64_t used = n - atomic_load_explicit(&t->consumed, memory_order_relaxed);
-    if (MSR_UNLIKELY(used >= MSR_RING_WAKE)) {
-        if (used + k > MSR_RING_CAP) {
+    if (MSR_UNLIKELY(used >= t->wake_at)) {
+        if (ring_grow(t)) {
+        } else if (used + k > t->mask + 1) {
             msr_wait_space(t, k);
             used = n - atomic_load_explicit(&t->consumed, memory_order_acquire);
-            if (used + k > MSR_RING_CAP) {
+            if (used + k > t->mask + 1) {
                 t->n_dropped++;
                 return;
             }
@@ -175,10 +328,12 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
     else
         atomic_exchange_explicit(&t->busy, 1, memory_order_seq_cst);
     atomic_signal_fence(memory_order_seq_cst);
-    msr_slot *e = &t->ring[n & (MSR_RING_CAP - 1)];
+    msr_slot *ring = atomic_load_explicit(&t->ring, memory_order_relaxed);
+    uint64_t mask = t->mask;
+    msr_slot *e = &ring[n & mask];
     /* own the cache line a few events ahead (the writer thread read it
      * last): without this each new line stalls the store buffer */
-    __builtin_prefetch(&t->ring[(n + 16) & (MSR_RING_CAP - 1)], 1, 3);
+    __builtin_prefetch(&ring[(n + 16) & mask], 1, 3);
     uint64_t now = after ? msr_now_after() : msr_now();
     e->time = now;
     e->addr = addr;
@@ -186,7 +341,7 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
     e->stack = (uint32_t)stack;
     e->op = op;
     if (MSR_UNLIKELY(k == 2)) {
-        msr_slot *x = &t->ring[(n + 1) & (MSR_RING_CAP - 1)];
+        msr_slot *x = &ring[(n + 1) & mask];
         x->time = now;
         x->addr = 0;
         x->size = old;

@@ -136,9 +136,13 @@ int msr_lock_try_for(msr_lock *l, uint64_t ms); /* 1 taken, 0 timeout, -1 self *
 void msr_lock_release(msr_lock *l);
 
 /* ---- per-thread state -------------------------------------------------- */
-#define MSR_RING_BITS 15          /* 32768 slots (1 MiB) per thread         */
+/* A thread's ring starts at MSR_RING_MIN slots (16 KiB) and grows x4 up to
+ * MSR_RING_CAP (1 MiB) when it fills half of it before the writer drains
+ * it (interpose.c), so short-lived and quiet threads cost 16 KiB. Half a
+ * ring used wakes the writer. */
+#define MSR_RING_BITS 15          /* at most 32768 slots (1 MiB) per thread */
 #define MSR_RING_CAP  (1u << MSR_RING_BITS)
-#define MSR_RING_WAKE (MSR_RING_CAP / 2) /* slots used that wake the writer */
+#define MSR_RING_MIN  512u
 
 /* One ring slot (32 bytes): the compact form of an ms_event. Reallocs and
  * ops with an alignment take a second slot (op MSR_SLOT_EXT, same time)
@@ -166,7 +170,11 @@ typedef struct msr_thread {
     _Atomic uint64_t n;           /* events published                       */
     _Atomic uint32_t busy;        /* between timestamp and publish          */
     uint32_t wake_sent;
-    msr_slot *ring;
+    _Atomic(msr_slot *) ring;     /* replaced only by the thread (growth)   */
+    uint64_t mask;                /* ring slots - 1                         */
+    uint64_t wake_at;             /* slots used that wake the writer / grow */
+    _Atomic(msr_slot *) old_ring; /* replaced by a bigger one, writer frees */
+    _Atomic uint32_t exiting;     /* set by the thread's TSD destructor     */
     uint64_t tid;
     uintptr_t stack_lo, stack_hi;
     struct msr_cache_ent *cache;
@@ -183,7 +191,10 @@ typedef struct msr_thread {
     uint64_t batch_end;           /* writer scratch: end of current batch   */
     char name[20];                /* last name written (writer)             */
     uint32_t set_name_seen;       /* writer's copy of set_name_seq          */
+    const msr_slot *wring;        /* the ring as of the epoch's cut         */
+    uint64_t wmask;
     struct msr_thread *next;      /* global list                            */
+    struct msr_thread *next_free; /* pool of retired thread states          */
 } msr_thread;
 
 struct msr_tls {
@@ -196,6 +207,15 @@ extern MSR_TLS struct msr_tls msr_tls;
 extern _Atomic(msr_thread *) msr_threads;   /* list head                    */
 extern int msr_use_membarrier;
 msr_thread *msr_thread_attach(void);
+/* Writer side (interpose.c): at the epoch's cut, after loading t->n, take
+ * the ring to read (wring/wmask) and free a ring the thread has replaced;
+ * give the state of a retired (drained, THREAD_END written) thread back to
+ * the pool the next new thread takes it from; in a fork child, forget the
+ * pool lock. */
+void msr_ring_snapshot(msr_thread *t);
+void msr_thread_release(msr_thread *t);
+void msr_threads_atfork_child(void);
+int msr_exiting_poll(void);       /* writer: threads exiting, poll soon     */
 void msr_wait_space(msr_thread *t, unsigned k); /* until k slots are free */
 void msr_futex_wake(_Atomic uint32_t *w);
 /* Writer side: after handing slots back (consumed), wake a waiting thread
@@ -207,7 +227,7 @@ static inline void msr_space_given(msr_thread *t, int always)
     if (MSR_UNLIKELY(atomic_load_explicit(&t->waiting, memory_order_relaxed)) &&
         (always || atomic_load_explicit(&t->n, memory_order_relaxed) -
                            atomic_load_explicit(&t->consumed, memory_order_relaxed) <=
-                       MSR_RING_CAP - MSR_RING_CAP / 4)) {
+                       (t->wmask + 1) - (t->wmask + 1) / 4)) {
         atomic_fetch_add_explicit(&t->space_seq, 1, memory_order_release);
         msr_futex_wake(&t->space_seq);
     }
