@@ -296,9 +296,13 @@ static void manifest_add(const char *path)
     close(fd);
 }
 
+int msr_pid_suffixed;
+static int exec_suffix;       /* same-pid image of a ".<pid>" file (exec.c) */
+
 int msr_open_output(pid_t pid, int child)
 {
-    expand_path(pid, child);
+    msr_pid_suffixed = child || exec_suffix;
+    expand_path(pid, msr_pid_suffixed);
     msr_exec_adjust_path(msr_cfg.path, sizeof msr_cfg.path, pid, child);
     ms_writer_opts o;
     memset(&o, 0, sizeof o);
@@ -712,6 +716,9 @@ void msr_early_init(void)
     if (ap && *ap && atol(ap) != (long)msr_pid) {
         if (!flag_env("MEMSCOPE_FOLLOW_EXEC", 0)) goto out; /* exec'd descendant */
         exec_child = 1;   /* its own file: .<pid> when the path has no %p */
+    } else if (ap && *ap) {
+        const char *sx = secure_getenv("MEMSCOPE_EXEC_SUFFIX");
+        exec_suffix = sx && !strcmp(sx, "1");
     }
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;

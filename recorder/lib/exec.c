@@ -174,11 +174,12 @@ static char **new_env(char *const *envp, int follow)
 {
     size_t n = 0;
     while (envp && envp[n]) n++;
-    char **out = msr_alloc((n + 3) * sizeof *out);
+    char **out = msr_alloc((n + 4) * sizeof *out);
     if (!out) return NULL;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (is_var(envp[i], "MEMSCOPE_ACTIVE_PID") || is_var(envp[i], "MEMSCOPE_EXEC_GEN"))
+        if (is_var(envp[i], "MEMSCOPE_ACTIVE_PID") || is_var(envp[i], "MEMSCOPE_EXEC_GEN") ||
+            is_var(envp[i], "MEMSCOPE_EXEC_SUFFIX"))
             continue;
         out[k++] = envp[i];
     }
@@ -189,6 +190,9 @@ static char **new_env(char *const *envp, int follow)
         snprintf(env_gen, sizeof env_gen, "MEMSCOPE_EXEC_GEN=%ld", base + 1);
         out[k++] = env_active;
         out[k++] = env_gen;
+        /* this pid's file carries ".<pid>" (a followed fork child or exec'd
+         * descendant): the next image keeps it, ".<pid>.exec<N>" */
+        if (msr_pid_suffixed) out[k++] = (char *)"MEMSCOPE_EXEC_SUFFIX=1";
     } else {
         snprintf(env_active, sizeof env_active, "MEMSCOPE_ACTIVE_PID=0");
         out[k++] = env_active;

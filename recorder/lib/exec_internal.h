@@ -22,5 +22,7 @@ extern _Atomic int msr_exec_forking;
  * apart, so ".exec<N>" (N = MEMSCOPE_EXEC_GEN) is inserted before a
  * trailing ".memscope" (or appended). child = a fork child's file. */
 void msr_exec_adjust_path(char *path, size_t cap, pid_t pid, int child);
+/* The file of this process carries ".<pid>" (control.c, msr_open_output). */
+extern int msr_pid_suffixed;
 
 #endif

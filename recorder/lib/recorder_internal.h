@@ -40,6 +40,10 @@
  *   MEMSCOPE_EXEC_GEN=N           set by exec.c for an image exec'd (same
  *                                 pid) under MEMSCOPE_FOLLOW_EXEC: its file
  *                                 gets ".exec<N>" before ".memscope".
+ *   MEMSCOPE_EXEC_SUFFIX=1        set by exec.c with MEMSCOPE_EXEC_GEN when
+ *                                 the exec'ing process's file had ".<pid>"
+ *                                 inserted (a followed fork child): the new
+ *                                 image writes FILE.<pid>.exec<N>.memscope.
  *   MEMSCOPE_MANIFEST=FILE        set by `msrec run`: each recording
  *                                 process appends its trace's absolute path
  *                                 to FILE (control.c), which msrec then
