@@ -12,6 +12,9 @@
 . "${MS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 PIDS=""; NOEXEC=""
 cleanup() {
+    # ssh ControlPersist masters (ansible.cfg) and their sshd sessions would
+    # outlive the listeners by 60 s: close them first.
+    for s in "$TMP"/cp/*; do [ -S "$s" ] && ssh -o ControlPath="$s" -O exit x >/dev/null 2>&1; done
     for p in $PIDS; do kill "$p" 2>/dev/null; done
     wait 2>/dev/null
     [ -n "$NOEXEC" ] && umount "$NOEXEC" 2>/dev/null
