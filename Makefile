@@ -55,6 +55,12 @@ CONVCOM_OBJS := $(call obj,$(CONVCOM_SRCS))
 GEN_HTML     := $(BUILD)/gen/report_html.c
 CONVCOM_OBJS += $(BUILD)/obj/gen/report_html.o
 MSCONV_OBJS  := $(call obj,$(MSCONV_SRCS))
+# msconv --pprof: protobuf-c code generated from the profile.proto of
+# Debian's golang-github-google-pprof-dev (convert/msconv/pprof_proto.c).
+PPROF_PROTO  ?= /usr/share/gocode/src/github.com/google/pprof/proto/profile.proto
+GEN_PPROF    := $(BUILD)/gen/profile.pb-c.c $(BUILD)/gen/profile.pb-c.h
+MSCONV_OBJS  += $(BUILD)/obj/gen/profile.pb-c.o
+LIBS_PPROF   := -lprotobuf-c -lz
 MSDIFF_OBJS  := $(call obj,$(MSDIFF_SRCS))
 
 HEADER   := $(BUILD)/include/memscope.h
@@ -99,6 +105,18 @@ $(BUILD)/obj/gen/report_html.o: $(GEN_HTML)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+$(BUILD)/gen/profile.pb-c.h: $(BUILD)/gen/profile.pb-c.c
+$(BUILD)/gen/profile.pb-c.c: $(PPROF_PROTO)
+	@mkdir -p $(dir $@)
+	protoc-c --proto_path=$(dir $<) --c_out=$(dir $@) $<
+
+$(BUILD)/obj/gen/profile.pb-c.o: $(GEN_PPROF)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/convert/msconv/pprof_proto.o: ALL_CFLAGS += -I$(BUILD)/gen
+$(BUILD)/obj/convert/msconv/pprof_proto.o: $(BUILD)/gen/profile.pb-c.h
+
 $(LIBFMT): $(FORMAT_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -125,7 +143,7 @@ $(BUILD)/bin/msrec: $(MSREC_OBJS) $(LIBSYM) $(LIBFMT)
 
 $(BUILD)/bin/msconv: $(MSCONV_OBJS) $(CONVCOM_OBJS) $(LIBANA) $(LIBSYM) $(LIBFMT)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_SYM) $(LIBS_TOOLS)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_SYM) $(LIBS_TOOLS) $(LIBS_PPROF)
 
 $(BUILD)/bin/msdiff: $(MSDIFF_OBJS) $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT)
 	@mkdir -p $(dir $@)

@@ -262,6 +262,12 @@ static int add_module(ms_symtab *s, const ms_module *m)
         d->build_id = b; d->build_id_len = m->build_id.len;
     }
     d->base = m->base;
+    if (m->nsegments) {
+        ms_segment *sg = arena_alloc(s, m->nsegments * sizeof *sg);
+        if (!sg) return MS_ENOMEM;
+        memcpy(sg, m->segments, m->nsegments * sizeof *sg);
+        d->segments = sg; d->nsegments = m->nsegments;
+    }
     d->lo = UINT64_MAX; d->hi = 0;
     for (uint32_t i = 0; i < m->nsegments; i++) {
         uint64_t lo = m->segments[i].vaddr + m->base, hi = lo + m->segments[i].size;

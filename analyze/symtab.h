@@ -30,6 +30,8 @@ typedef struct ms_symtab_module {
     uint64_t base;
     uint64_t lo, hi;                  /* runtime address range [lo, hi)     */
     int unloaded;
+    const ms_segment *segments;       /* as recorded (vaddr: file address)  */
+    uint32_t nsegments;
 } ms_symtab_module;
 
 int ms_symtab_new(ms_symtab **out);

@@ -6,13 +6,16 @@
 # ansible-core (tools/ansible fleet snapshots and their test),
 # time (/usr/bin/time: max RSS in bench/heap.sh), python3.11-dbg (separate
 # debug info of /usr/bin/python3.11: the symbolizer tests find it by build id),
+# protobuf-c, zlib and pprof's profile.proto (msconv --pprof), Go (builds the
+# real pprof from the Debian sources for tests/views/test_pprof.sh),
 # the programs of the real-program suite tests/real (sqlite3, git, gcc, g++,
 # binutils, python3, bash, perl, zstd; valgrind and heaptrack compare).
 PKGS="build-essential pkg-config libzstd-dev libxxhash-dev libunwind-dev libcjson-dev libdw-dev libelf-dev
 graphviz valgrind heaptrack smem libjemalloc2 google-perftools chromium clang libclang-rt-14-dev
 python3 python3-lxml python3-zstandard python3-xxhash openssh-server openssh-client ansible-core zstd procps time
 python3.11-dbg
-sqlite3 git gcc g++ binutils bash perl"
+sqlite3 git gcc g++ binutils bash perl
+libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-github-google-pprof-dev golang-go"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"

@@ -10,6 +10,7 @@
 #include "msconv.h"
 #include "views.h"
 #include "heap_views.h"
+#include "pprof_proto.h"
 #include "progress.h"
 #include "symbolize.h"
 #include "mssym.h"
@@ -55,6 +56,8 @@ static const mode modes[] = {
       msconv_heap_folded, KIND_HEAP },
     { "--html", "OUT", "offline HTML dashboard",
       msconv_heap_html, KIND_HEAP },
+    { "--pprof", "OUT", "gzipped pprof profile.proto: alloc/inuse objects/space (OUT - = stdout)",
+      msconv_heap_pprof, KIND_HEAP },
 };
 #define NMODES (sizeof modes / sizeof modes[0])
 
