@@ -12,7 +12,8 @@
  *    the cut is inside chunk k the verdict is MS_ETRUNC, trunc_offset = its
  *    offset, bytes_lost = the bytes of it present, records_lost = its
  *    record_count when its envelope (48 bytes) is complete, else 0. A cut
- *    exactly between chunks leaves nothing partial: MS_OK (but no END).
+ *    exactly between chunks leaves nothing partial: MS_OK (END only when
+ *    the cut lies after its chunk: a symbolizer may append chunks, 8.7).
  *  - A flipped byte is always detected; no field of the goldens is
  *    ignorable. The file header check covers bytes 0..19 and is itself
  *    compared, so a header flip refuses the open. The envelope's
@@ -53,6 +54,7 @@ typedef struct ref {
     uint64_t *chunk_off;       /* chunk k spans [chunk_off[k], chunk_off[k+1]) */
     size_t *chunk_first;       /* first record index of chunk k; [nchunks] = n */
     uint64_t size;
+    size_t end_chunk;          /* chunk holding END (symbols may follow, 8.7) */
 } ref;
 
 typedef struct result {
@@ -150,6 +152,7 @@ static int load_ref(const unsigned char *buf, size_t len, ref *rf)
             rf->rec = realloc(rf->rec, cap * sizeof *rf->rec);
             rf->chunk_of = realloc(rf->chunk_of, cap * sizeof *rf->chunk_of);
         }
+        if (rec->type == MS_REC_END) rf->end_chunk = rf->nchunks - 1;
         rf->rec[rf->n] = dump_one(rec);
         rf->chunk_of[rf->n] = rf->nchunks - 1;
         rf->n++;
@@ -259,7 +262,7 @@ static void truncations(const char *name, const unsigned char *buf, const ref *r
         for (size_t k = 0; k <= rf->nchunks; k++)
             at_boundary |= rf->chunk_off[k] == L;
         if (at_boundary) {
-            if (res->g.verdict != MS_OK || res->g.has_end || res->g.chunks_bad ||
+            if (res->g.verdict != MS_OK || res->g.has_end != (complete > rf->end_chunk) || res->g.chunks_bad ||
                 res->g.chunks_ok != complete || res->g.bytes_lost || res->g.records_lost) {
                 snprintf(d, sizeof d, "verdict %d trunc_offset %llu has_end %d", res->g.verdict,
                          (unsigned long long)res->g.trunc_offset, res->g.has_end);
@@ -268,7 +271,7 @@ static void truncations(const char *name, const unsigned char *buf, const ref *r
         } else {
             size_t k = chunk_at(rf, L);
             if (res->g.verdict != MS_ETRUNC || res->g.trunc_offset != rf->chunk_off[k] ||
-                res->g.has_end || res->g.chunks_bad || res->n_trunc_problems != 1 ||
+                res->g.has_end != (k > rf->end_chunk) || res->g.chunks_bad || res->n_trunc_problems != 1 ||
                 res->n_corrupt_problems) {
                 snprintf(d, sizeof d, "verdict %d trunc_offset %llu (chunk at %llu) has_end %d "
                          "chunks_bad %llu problems trunc %d corrupt %d", res->g.verdict,
@@ -317,7 +320,7 @@ static void flips(const char *name, const unsigned char *buf, const ref *rf, res
             continue;
         }
         size_t k = chunk_at(rf, i);
-        int last = k + 1 == rf->nchunks;
+        int last = k == rf->end_chunk;
         if (res->open_rc != MS_OK || res->next_rc != 0 || !delivered_except(rf, res, k, k + 1)) {
             snprintf(d, sizeof d, "chunk %zu at %llu: open %d next %d, %zu records (want %zu)%s", k,
                      (unsigned long long)rf->chunk_off[k], res->open_rc, res->next_rc, res->n,
