@@ -14,7 +14,7 @@ PKGS="build-essential pkg-config libzstd-dev libxxhash-dev libunwind-dev libcjso
 graphviz valgrind heaptrack smem libjemalloc2 google-perftools chromium clang libclang-rt-14-dev
 python3 python3-lxml python3-zstandard python3-xxhash openssh-server openssh-client ansible-core zstd procps time
 python3.11-dbg
-sqlite3 git gcc g++ binutils bash perl
+sqlite3 git gcc g++ binutils bash perl sudo
 libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-github-google-pprof-dev golang-go"
 missing=""
 for p in $PKGS; do
