@@ -19,7 +19,7 @@
 # "heap.sh tables" marker comments when FILE has them, keeping the rest of
 # FILE, e.g. bench/convert.sh's "### Converters"; else FILE is written whole).
 # MEMSCOPE_* variables in the environment reach the memscope runs (e.g.
-# MEMSCOPE_SYMBOL_WARMUP=0 to compare).
+# MEMSCOPE_UNWIND=fp to compare).
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
 BUILD=${BUILD:-build}
