@@ -7,10 +7,10 @@
  * whose own C++ operators are called when it has them), as do jemalloc's
  * mallocx/rallocx/xallocx/dallocx/sdallocx and C23's free_sized /
  * free_aligned_sized. Frees of the bootstrap pool's blocks (dlsym's
- * allocations while the table was resolved) are dropped. When recording, an allocation is captured after the
- * real allocator returns and a free before the real free is called, so the
- * timestamps order address reuse across threads. The path takes no global
- * lock: a thread-local guard (the unwinder, stdio and the writer allocate),
+ * allocations while the table was resolved) are dropped. When recording,
+ * an allocation is captured after the real allocator returns and a free
+ * before the real free is called, so the timestamps order address reuse
+ * across threads. The path takes no global lock: a thread-local guard (the unwinder, stdio and the writer allocate),
  * the thread's own state (created on first use, or taken from the pool of
  * states of exited threads), an unwind + per-thread stack-cache lookup,
  * then one 32-byte slot (two for reallocs and aligned allocations) stored
