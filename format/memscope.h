@@ -140,7 +140,17 @@ typedef struct ms_meta {              /* MS_REC_META: once, first record      */
     uint32_t max_depth;
     ms_str label;
     ms_str boot_id;
+    ms_str allocator;                 /* (1.2) file whose malloc the process
+                                         uses: a shared object, or the
+                                         executable; "" unknown             */
+    uint32_t malloc_interposed;       /* (1.2) MS_MALLOC_*                    */
 } ms_meta;
+
+/* ms_meta.malloc_interposed */
+#define MS_MALLOC_UNKNOWN         0   /* writer before this field             */
+#define MS_MALLOC_INTERPOSED      1   /* every malloc-family call recorded    */
+#define MS_MALLOC_NOT_INTERPOSED  2   /* the allocator precedes the recorder:
+                                         malloc/free calls are missing        */
 
 typedef struct ms_segment {
     uint64_t vaddr;                   /* address in the ELF file (p_vaddr)    */

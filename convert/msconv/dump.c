@@ -157,6 +157,7 @@ static void rec_meta(jb *b, cJSON *o, const ms_meta *m)
     S("kernel", m->kernel); U("page_size", m->page_size); U("clock_hz", m->clock_hz);
     U("start_wall_ns", m->start_wall_ns); S("unwinder", m->unwinder);
     U("max_depth", m->max_depth); S("label", m->label); S("boot_id", m->boot_id);
+    S("allocator", m->allocator); U("malloc_interposed", m->malloc_interposed);
 }
 
 static void rec_module(jb *b, cJSON *o, const ms_module *m)

@@ -24,7 +24,8 @@ typedef struct info {
     uint64_t clock_hz, start_wall_ns, pid;
     uint32_t mode;
     uint64_t sample_rate;
-    char exe[512], host[256], recver[64], unwinder[32];
+    char exe[512], host[256], recver[64], unwinder[32], allocator[512];
+    uint32_t malloc_interposed;
     ms_end end;
     uint64_t snap_procs;
 } info;
@@ -146,6 +147,16 @@ static void report(FILE *fp, const char *file, const ms_header_info *h, const in
         if (x->mode == MS_MODE_SAMPLED) fprintf(fp, " (mean %" PRIu64 " bytes between samples)", x->sample_rate);
         if (x->unwinder[0]) fprintf(fp, ", unwinder %s", x->unwinder);
         fprintf(fp, "\n");
+        if (x->allocator[0] || x->malloc_interposed) {
+            fprintf(fp, "allocator:    %s", x->allocator[0] ? x->allocator : "(unknown)");
+            if (x->malloc_interposed == MS_MALLOC_INTERPOSED)
+                fprintf(fp, ", malloc interposed\n");
+            else if (x->malloc_interposed == MS_MALLOC_NOT_INTERPOSED)
+                fprintf(fp, ", malloc NOT interposed: it comes before the recorder, so the "
+                        "program's malloc/free calls are missing from this trace\n");
+            else
+                fprintf(fp, "\n");
+        }
     }
     if (x->have_end) {
         fprintf(fp, "end:          %s", end_reason(x->end.reason));
@@ -215,6 +226,8 @@ int msconv_info(const msconv_args *a)
             copy_str(x->host, sizeof x->host, m->hostname);
             copy_str(x->recver, sizeof x->recver, m->recorder_version);
             copy_str(x->unwinder, sizeof x->unwinder, m->unwinder);
+            copy_str(x->allocator, sizeof x->allocator, m->allocator);
+            x->malloc_interposed = m->malloc_interposed;
         } else if (rec->type == MS_REC_END) {
             x->have_end = 1;
             x->end = rec->u.end;

@@ -3,6 +3,8 @@
  *
  * Layout of the recorder:
  *   interpose.c  malloc family, C++ operators, hot path, per-thread buffers
+ *   nextalloc.c  the allocator the entry points forward to (glibc, jemalloc,
+ *                tcmalloc...), resolved with dlsym at the first call
  *   stacks.c     unwinding (libunwind / frame pointers) and stack interning
  *   drain.c      background writer thread, epochs, live table, finishing
  *   control.c    constructor, settings, META, signals, fork, _exit, dlopen,
