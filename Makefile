@@ -171,7 +171,7 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
 
-tests: all $(UNIT_BINS) $(BUILD)/bin/fuzz-replay $(BUILD)/bin/make_golden
+tests: all $(UNIT_BINS) $(BUILD)/bin/fuzz-replay $(BUILD)/bin/make_golden $(BUILD)/bin/gen_hostile
 
 # Recorder test programs (tests/progs): NAME.c / NAME.cc -> $(BUILD)/progs/NAME,
 # libplugin.c -> libplugin.so, and leaks.c linked with -lmemscope as
@@ -210,6 +210,11 @@ $(BUILD)/bin/fuzz-replay: $(BUILD)/obj/fuzz/replay_main.o $(BUILD)/obj/fuzz/fuzz
 # Golden-file generator, run by hand once per format version; it refuses to
 # overwrite (tests/golden/README.md).
 $(BUILD)/bin/make_golden: $(BUILD)/obj/tests/golden/make_golden.o $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT)
+
+# Hostile-but-valid trace generator for tests/hostile (and fuzz seeds).
+$(BUILD)/bin/gen_hostile: $(BUILD)/obj/tests/hostile/gen_hostile.o $(LIBFMT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT)
 
