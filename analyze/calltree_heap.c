@@ -384,68 +384,118 @@ static int ip_funcs(ipcache *c, ms_calltree *t, const ms_symtab *sym, uint64_t i
     return 0;
 }
 
+/* stack node id -> its call-tree path (open addressing, id 0 = empty) */
+typedef struct pathmap { uint64_t *id; uint32_t *path; size_t cap, n; } pathmap;
+
+static int pathmap_put(pathmap *m, uint64_t id, uint32_t path)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 1024;
+        uint64_t *ni = calloc(nc, sizeof *ni);
+        uint32_t *np = malloc(nc * sizeof *np);
+        if (!ni || !np) { free(ni); free(np); return MS_ENOMEM; }
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->id[i]) continue;
+            size_t s = mix(m->id[i]) & (nc - 1);
+            while (ni[s]) s = (s + 1) & (nc - 1);
+            ni[s] = m->id[i]; np[s] = m->path[i];
+        }
+        free(m->id); free(m->path);
+        m->id = ni; m->path = np; m->cap = nc;
+    }
+    size_t s = mix(id) & (m->cap - 1);
+    while (m->id[s] && m->id[s] != id) s = (s + 1) & (m->cap - 1);
+    if (!m->id[s]) m->n++;
+    m->id[s] = id; m->path[s] = path;
+    return 0;
+}
+
+static int pathmap_get(const pathmap *m, uint64_t id, uint32_t *path)
+{
+    if (!m->cap) return 0;
+    size_t s = mix(id) & (m->cap - 1);
+    while (m->id[s]) {
+        if (m->id[s] == id) { *path = m->path[s]; return 1; }
+        s = (s + 1) & (m->cap - 1);
+    }
+    return 0;
+}
+
+/* Call-tree path of stack node `id`: its parent's path followed by the
+ * frames of its ip, outermost inlined frame first. Each node is resolved
+ * once (memoized), walking up only to the nearest resolved ancestor, so
+ * the whole stack tree costs O(its nodes) however deep it is. A walk ends
+ * (as in ms_symtab_stack) at id 0, an undefined id or a parent id that is
+ * not smaller. */
+static int stack_path(ms_hview *v, ipcache *c, pathmap *memo, uint64_t **todo, size_t *todocap,
+                      uint64_t id, ms_ct_path *out)
+{
+    const ms_symtab *sym = ms_heap_symtab(v->heap);
+    size_t n = 0;
+    ms_ct_path base = MS_CT_ROOT_PATH;
+    for (uint64_t cur = id; cur;) {
+        uint64_t parent, ip;
+        if (pathmap_get(memo, cur, &base)) break;
+        if (ms_symtab_node(&parent, &ip, sym, cur) != 0) break;
+        if (n == *todocap) {
+            size_t nc = *todocap ? *todocap * 2 : 256;
+            uint64_t *nt = realloc(*todo, nc * sizeof *nt);
+            if (!nt) return MS_ENOMEM;
+            *todo = nt; *todocap = nc;
+        }
+        (*todo)[n++] = cur;
+        cur = parent < cur ? parent : 0;
+    }
+    while (n--) {
+        uint64_t cur = (*todo)[n], parent, ip;
+        ms_symtab_node(&parent, &ip, sym, cur);
+        uint32_t st, cnt;
+        int rc = ip_funcs(c, v->tree, sym, ip, &st, &cnt);
+        for (uint32_t k = 0; k < cnt && !rc; k++)
+            rc = ms_calltree_path_child(v->tree, &base, base, c->funcs[st + k], c->lines[st + k]);
+        if (!rc) rc = pathmap_put(memo, cur, base);
+        if (rc) return rc;
+    }
+    *out = base;
+    return 0;
+}
+
 static int build_tree(ms_hview *v)
 {
     int rc = ms_calltree_new(&v->tree, 0);
     if (rc) return rc;
-    const ms_symtab *sym = ms_heap_symtab(v->heap);
     v->nsites = ms_heap_site_count(v->heap);
     v->site_node = calloc(v->nsites ? v->nsites : 1, sizeof *v->site_node);
     if (!v->site_node) return MS_ENOMEM;
     ipcache c;
     memset(&c, 0, sizeof c);
-    size_t ipcap = 256, fcap = 1024;
-    uint64_t *ips = malloc(ipcap * sizeof *ips);
-    uint32_t *frames = malloc(fcap * sizeof *frames), *lines = malloc(fcap * sizeof *lines);
+    pathmap memo;
+    memset(&memo, 0, sizeof memo);
+    uint64_t *todo = NULL;
+    size_t todocap = 0;
+    ms_ct_path *site_path = malloc((v->nsites ? v->nsites : 1) * sizeof *site_path);
     uint32_t nostack;
-    if (!ips || !frames || !lines) rc = MS_ENOMEM;
+    ms_ct_path nostack_path = MS_CT_ROOT_PATH;
+    if (!site_path) rc = MS_ENOMEM;
     if (!rc) rc = ms_calltree_func_id(v->tree, &nostack, "[no stack]", "", 0);
+    if (!rc) rc = ms_calltree_path_child(v->tree, &nostack_path, MS_CT_ROOT_PATH, nostack, 0);
     for (size_t i = 0; i < v->nsites && !rc; i++) {
         const ms_heap_site *s = ms_heap_site_at(v->heap, i);
-        v->site_node[i] = MS_CT_ROOT;
+        site_path[i] = MS_CT_ROOT_PATH;
         if (s->allocations == 0 && s->live_blocks == 0) continue;     /* e.g. site 0 unused */
         uint64_t vals[MS_CT_NMETRICS];
         ms_hview_site_values(vals, s);
-        size_t depth = ms_symtab_stack(ips, ipcap, sym, s->stack_id);
-        if (depth > ipcap) {
-            uint64_t *ni = realloc(ips, depth * sizeof *ni);
-            if (!ni) { rc = MS_ENOMEM; break; }
-            ips = ni; ipcap = depth;
-            depth = ms_symtab_stack(ips, ipcap, sym, s->stack_id);
-        }
-        size_t n = 0;
-        if (depth == 0) { lines[n] = 0; frames[n++] = nostack; }
-        for (size_t k = depth; k-- > 0 && !rc;) {          /* outermost first */
-            uint32_t st, cnt;
-            if ((rc = ip_funcs(&c, v->tree, sym, ips[k], &st, &cnt))) break;
-            if (n + cnt > fcap) {
-                size_t nc = (n + cnt) * 2;
-                uint32_t *nf = realloc(frames, nc * sizeof *nf);
-                if (nf) frames = nf;
-                uint32_t *nl = realloc(lines, nc * sizeof *nl);
-                if (nl) lines = nl;
-                if (!nf || !nl) { rc = MS_ENOMEM; break; }
-                fcap = nc;
-            }
-            memcpy(frames + n, c.funcs + st, cnt * sizeof *frames);
-            memcpy(lines + n, c.lines + st, cnt * sizeof *lines);
-            n += cnt;
-        }
-        if (rc) break;
-        rc = ms_calltree_add_lines(v->tree, frames, lines, n, vals);
-        if (rc) break;
-        /* Node of this stack: walk down the path again. */
-        uint32_t node = MS_CT_ROOT;
-        for (size_t k = 0; k < n; k++) {
-            uint32_t ch = ms_calltree_node(v->tree, node)->first_child;
-            while (ch != MS_CT_NONE && ms_calltree_node(v->tree, ch)->func != frames[k])
-                ch = ms_calltree_node(v->tree, ch)->next_sibling;
-            node = ch;
-            if (node == MS_CT_NONE) break;
-        }
-        v->site_node[i] = node == MS_CT_NONE ? MS_CT_ROOT : node;
+        ms_ct_path p = MS_CT_ROOT_PATH;
+        rc = stack_path(v, &c, &memo, &todo, &todocap, s->stack_id, &p);
+        if (!rc && p == MS_CT_ROOT_PATH) p = nostack_path;
+        if (!rc) rc = ms_calltree_path_add(v->tree, p, vals);
+        site_path[i] = p;
     }
-    free(ips); free(frames); free(lines);
+    if (!rc) rc = ms_calltree_finish(v->tree);
+    for (size_t i = 0; i < v->nsites && !rc; i++)
+        v->site_node[i] = site_path[i] == MS_CT_ROOT_PATH ? MS_CT_ROOT : ms_calltree_path_node(v->tree, site_path[i]);
+    free(site_path); free(todo);
+    free(memo.id); free(memo.path);
     free(c.ips); free(c.start); free(c.count); free(c.funcs); free(c.lines);
     if (!rc) ms_calltree_sort_children(v->tree);
     return rc;
