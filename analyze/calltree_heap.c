@@ -384,80 +384,21 @@ static int ip_funcs(ipcache *c, ms_calltree *t, const ms_symtab *sym, uint64_t i
     return 0;
 }
 
-/* stack node id -> its call-tree path (open addressing, id 0 = empty) */
-typedef struct pathmap { uint64_t *id; uint32_t *path; size_t cap, n; } pathmap;
+/* Call-tree path of a stack node: its caller's path followed by the
+ * frames of its ip, outermost inlined frame first (ms_stack_memo_get). */
+typedef struct path_ctx { ms_hview *v; ipcache *c; } path_ctx;
 
-static int pathmap_put(pathmap *m, uint64_t id, uint32_t path)
+static int extend_path(void *ctx, uint32_t parent, uint64_t ip, uint32_t *out)
 {
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 1024;
-        uint64_t *ni = calloc(nc, sizeof *ni);
-        uint32_t *np = malloc(nc * sizeof *np);
-        if (!ni || !np) { free(ni); free(np); return MS_ENOMEM; }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->id[i]) continue;
-            size_t s = mix(m->id[i]) & (nc - 1);
-            while (ni[s]) s = (s + 1) & (nc - 1);
-            ni[s] = m->id[i]; np[s] = m->path[i];
-        }
-        free(m->id); free(m->path);
-        m->id = ni; m->path = np; m->cap = nc;
-    }
-    size_t s = mix(id) & (m->cap - 1);
-    while (m->id[s] && m->id[s] != id) s = (s + 1) & (m->cap - 1);
-    if (!m->id[s]) m->n++;
-    m->id[s] = id; m->path[s] = path;
-    return 0;
-}
-
-static int pathmap_get(const pathmap *m, uint64_t id, uint32_t *path)
-{
-    if (!m->cap) return 0;
-    size_t s = mix(id) & (m->cap - 1);
-    while (m->id[s]) {
-        if (m->id[s] == id) { *path = m->path[s]; return 1; }
-        s = (s + 1) & (m->cap - 1);
-    }
-    return 0;
-}
-
-/* Call-tree path of stack node `id`: its parent's path followed by the
- * frames of its ip, outermost inlined frame first. Each node is resolved
- * once (memoized), walking up only to the nearest resolved ancestor, so
- * the whole stack tree costs O(its nodes) however deep it is. A walk ends
- * (as in ms_symtab_stack) at id 0, an undefined id or a parent id that is
- * not smaller. */
-static int stack_path(ms_hview *v, ipcache *c, pathmap *memo, uint64_t **todo, size_t *todocap,
-                      uint64_t id, ms_ct_path *out)
-{
-    const ms_symtab *sym = ms_heap_symtab(v->heap);
-    size_t n = 0;
-    ms_ct_path base = MS_CT_ROOT_PATH;
-    for (uint64_t cur = id; cur;) {
-        uint64_t parent, ip;
-        if (pathmap_get(memo, cur, &base)) break;
-        if (ms_symtab_node(&parent, &ip, sym, cur) != 0) break;
-        if (n == *todocap) {
-            size_t nc = *todocap ? *todocap * 2 : 256;
-            uint64_t *nt = realloc(*todo, nc * sizeof *nt);
-            if (!nt) return MS_ENOMEM;
-            *todo = nt; *todocap = nc;
-        }
-        (*todo)[n++] = cur;
-        cur = parent < cur ? parent : 0;
-    }
-    while (n--) {
-        uint64_t cur = (*todo)[n], parent, ip;
-        ms_symtab_node(&parent, &ip, sym, cur);
-        uint32_t st, cnt;
-        int rc = ip_funcs(c, v->tree, sym, ip, &st, &cnt);
-        for (uint32_t k = 0; k < cnt && !rc; k++)
-            rc = ms_calltree_path_child(v->tree, &base, base, c->funcs[st + k], c->lines[st + k]);
-        if (!rc) rc = pathmap_put(memo, cur, base);
-        if (rc) return rc;
-    }
-    *out = base;
-    return 0;
+    path_ctx *p = ctx;
+    const ms_symtab *sym = ms_heap_symtab(p->v->heap);
+    uint32_t st, cnt;
+    int rc = ip_funcs(p->c, p->v->tree, sym, ip, &st, &cnt);
+    ms_ct_path path = parent;
+    for (uint32_t k = 0; k < cnt && !rc; k++)
+        rc = ms_calltree_path_child(p->v->tree, &path, path, p->c->funcs[st + k], p->c->lines[st + k]);
+    *out = path;
+    return rc;
 }
 
 static int build_tree(ms_hview *v)
@@ -469,14 +410,12 @@ static int build_tree(ms_hview *v)
     if (!v->site_node) return MS_ENOMEM;
     ipcache c;
     memset(&c, 0, sizeof c);
-    pathmap memo;
-    memset(&memo, 0, sizeof memo);
-    uint64_t *todo = NULL;
-    size_t todocap = 0;
+    path_ctx pc = { v, &c };
+    ms_stack_memo *memo = NULL;
     ms_ct_path *site_path = malloc((v->nsites ? v->nsites : 1) * sizeof *site_path);
     uint32_t nostack;
     ms_ct_path nostack_path = MS_CT_ROOT_PATH;
-    if (!site_path) rc = MS_ENOMEM;
+    if (!site_path || ms_stack_memo_new(&memo)) rc = MS_ENOMEM;
     if (!rc) rc = ms_calltree_func_id(v->tree, &nostack, "[no stack]", "", 0);
     if (!rc) rc = ms_calltree_path_child(v->tree, &nostack_path, MS_CT_ROOT_PATH, nostack, 0);
     for (size_t i = 0; i < v->nsites && !rc; i++) {
@@ -486,7 +425,7 @@ static int build_tree(ms_hview *v)
         uint64_t vals[MS_CT_NMETRICS];
         ms_hview_site_values(vals, s);
         ms_ct_path p = MS_CT_ROOT_PATH;
-        rc = stack_path(v, &c, &memo, &todo, &todocap, s->stack_id, &p);
+        rc = ms_stack_memo_get(memo, ms_heap_symtab(v->heap), s->stack_id, MS_CT_ROOT_PATH, extend_path, &pc, &p);
         if (!rc && p == MS_CT_ROOT_PATH) p = nostack_path;
         if (!rc) rc = ms_calltree_path_add(v->tree, p, vals);
         site_path[i] = p;
@@ -494,8 +433,8 @@ static int build_tree(ms_hview *v)
     if (!rc) rc = ms_calltree_finish(v->tree);
     for (size_t i = 0; i < v->nsites && !rc; i++)
         v->site_node[i] = site_path[i] == MS_CT_ROOT_PATH ? MS_CT_ROOT : ms_calltree_path_node(v->tree, site_path[i]);
-    free(site_path); free(todo);
-    free(memo.id); free(memo.path);
+    free(site_path);
+    ms_stack_memo_free(memo);
     free(c.ips); free(c.start); free(c.count); free(c.funcs); free(c.lines);
     if (!rc) ms_calltree_sort_children(v->tree);
     return rc;

@@ -10,53 +10,12 @@
  * node are summed, and the entries are sorted by impact for the reports.
  * Memory is O(sites + stack nodes + distinct frames of both traces). */
 #include "heapdiff.h"
+#include "u64map.h"
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
 typedef struct fkey { char *key; size_t len; uint64_t hash; } fkey;
-
-/* u64 -> u32 (value + 1; 0 = empty), open addressing */
-typedef struct umap { uint64_t *k; uint32_t *v; size_t cap, n; } umap;
-
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33;
-    return x;
-}
-
-static int umap_get(const umap *m, uint64_t k, uint32_t *v)
-{
-    if (!m->cap) return 0;
-    for (size_t j = mix(k) & (m->cap - 1); m->v[j]; j = (j + 1) & (m->cap - 1))
-        if (m->k[j] == k) { *v = m->v[j] - 1; return 1; }
-    return 0;
-}
-
-static int umap_put(umap *m, uint64_t k, uint32_t v)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t nc = m->cap ? m->cap * 2 : 1024;
-        uint64_t *nk = malloc(nc * sizeof *nk);
-        uint32_t *nv = calloc(nc, sizeof *nv);
-        if (!nk || !nv) { free(nk); free(nv); return -1; }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->v[i]) continue;
-            size_t j = mix(m->k[i]) & (nc - 1);
-            while (nv[j]) j = (j + 1) & (nc - 1);
-            nk[j] = m->k[i]; nv[j] = m->v[i];
-        }
-        free(m->k); free(m->v);
-        m->k = nk; m->v = nv; m->cap = nc;
-    }
-    size_t j = mix(k) & (m->cap - 1);
-    while (m->v[j] && m->k[j] != k) j = (j + 1) & (m->cap - 1);
-    if (!m->v[j]) m->n++;
-    m->k[j] = k; m->v[j] = v + 1;
-    return 0;
-}
-
-static void umap_free(umap *m) { free(m->k); free(m->v); memset(m, 0, sizeof *m); }
 
 typedef struct ent {
     ms_hd_entry pub;
@@ -68,18 +27,18 @@ typedef struct builder {
     size_t capframes, capnodes;
     fkey *keys;                         /* per frame                      */
     uint32_t *ftab; size_t ftabcap;     /* frame hash table: index + 1    */
-    umap nodemap;                       /* (parent + 1) << 32 | frame     */
+    ms_u64map nodemap;                       /* (parent + 1) << 32 | frame     */
     uint32_t *depth;                    /* per node                       */
     ent *v; size_t n, cap;
     uint32_t *entry_of;                 /* per node + 1 (0: no stack)     */
     size_t entry_cap;
     char *buf; size_t blen, bcap;       /* key under construction         */
     /* per trace */
-    umap memo;                          /* stack node id -> node          */
-    umap ipf;                           /* ip -> first index in ipfr      */
+    const ms_symtab *sym;
+    ms_stack_memo *memo;                /* stack node id -> node          */
+    ms_u64map ipf;                           /* ip -> first index in ipfr      */
     uint32_t *ipfr; size_t nipfr, capipfr; /* per ip: count, then frames
                                            outermost inlined first      */
-    uint64_t *todo; size_t todocap;
 } builder;
 
 static int put(builder *b, const void *p, size_t n)
@@ -164,7 +123,7 @@ static int intern_frame(builder *b, const ms_hd_frame *shown, uint32_t *out)
  * of their count followed by the frame ids; cached per ip. */
 static int ip_frames(builder *b, const ms_symtab *s, uint64_t ip, uint32_t *at)
 {
-    if (umap_get(&b->ipf, ip, at)) return 0;
+    if (ms_u64map_get(&b->ipf, ip, at)) return 0;
     const ms_symtab_frame *fr;
     size_t nf = src_frames(&fr, s, ip), n = nf ? nf : 1;
     if (b->nipfr + n + 1 > b->capipfr) {
@@ -197,7 +156,7 @@ static int ip_frames(builder *b, const ms_symtab *s, uint64_t ip, uint32_t *at)
         b->ipfr[b->nipfr++] = id;
     }
     *at = start;
-    return umap_put(&b->ipf, ip, start);
+    return ms_u64map_put(&b->ipf, ip, start);
 }
 
 /* The node of frame under parent (MS_HD_NONE: outermost), created when new. */
@@ -205,7 +164,7 @@ static int intern_node(builder *b, uint32_t parent, uint32_t frame, uint32_t *ou
 {
     ms_heapdiff *d = b->d;
     uint64_t key = (uint64_t)(parent + 1u) << 32 | frame;
-    if (umap_get(&b->nodemap, key, out)) return 0;
+    if (ms_u64map_get(&b->nodemap, key, out)) return 0;
     if (d->nnodes >= MS_HD_NONE - 1) return -1;
     if (d->nnodes == b->capnodes) {
         size_t c = b->capnodes ? b->capnodes * 2 : 1024;
@@ -220,40 +179,18 @@ static int intern_node(builder *b, uint32_t parent, uint32_t frame, uint32_t *ou
     d->nodes[id] = (ms_hd_node){ parent, frame };
     b->depth[id] = parent == MS_HD_NONE ? 1 : b->depth[parent] + 1;
     *out = id;
-    return umap_put(&b->nodemap, key, id);
+    return ms_u64map_put(&b->nodemap, key, id);
 }
 
-/* Node of stack id in trace s (MS_HD_NONE for an empty stack): the walk
- * goes up to the nearest node already resolved, then down again. It ends,
- * as ms_symtab_stack does, at id 0, an undefined id or a parent id that
- * is not smaller. */
-static int stack_node(builder *b, const ms_symtab *s, uint64_t id, uint32_t *out)
+/* Node of a stack node: its caller's node followed by the frames of its
+ * ip, outermost inlined first (ms_stack_memo_get; MS_HD_NONE = empty). */
+static int extend_node(void *ctx, uint32_t parent, uint64_t ip, uint32_t *out)
 {
-    size_t n = 0;
-    uint32_t node = MS_HD_NONE;
-    for (uint64_t cur = id; cur;) {
-        uint64_t parent, ip;
-        if (umap_get(&b->memo, cur, &node)) break;
-        if (ms_symtab_node(&parent, &ip, s, cur) != 0) break;
-        if (n == b->todocap) {
-            size_t c = b->todocap ? b->todocap * 2 : 256;
-            uint64_t *q = realloc(b->todo, c * sizeof *q);
-            if (!q) return -1;
-            b->todo = q;
-            b->todocap = c;
-        }
-        b->todo[n++] = cur;
-        cur = parent < cur ? parent : 0;
-    }
-    while (n--) {
-        uint64_t cur = b->todo[n], parent, ip;
-        uint32_t at;
-        ms_symtab_node(&parent, &ip, s, cur);
-        if (ip_frames(b, s, ip, &at)) return -1;
-        for (uint32_t k = 0, nf = b->ipfr[at]; k < nf; k++)
-            if (intern_node(b, node, b->ipfr[at + 1 + k], &node)) return -1;
-        if (umap_put(&b->memo, cur, node)) return -1;
-    }
+    builder *b = ctx;
+    uint32_t at, node = parent;
+    if (ip_frames(b, b->sym, ip, &at)) return MS_ENOMEM;
+    for (uint32_t k = 0, nf = b->ipfr[at]; k < nf; k++)
+        if (intern_node(b, node, b->ipfr[at + 1 + k], &node)) return MS_ENOMEM;
     *out = node;
     return 0;
 }
@@ -290,14 +227,17 @@ static int add_heap(builder *b, const ms_heap *h, int side)
 {
     const ms_symtab *s = ms_heap_symtab(h);
     size_t n = ms_heap_site_count(h);
-    umap_free(&b->memo);
-    umap_free(&b->ipf);
+    ms_stack_memo_free(b->memo);
+    b->memo = NULL;
+    ms_u64map_free(&b->ipf);
     b->nipfr = 0;
+    b->sym = s;
+    if (ms_stack_memo_new(&b->memo)) return -1;
     for (size_t i = 0; i < n; i++) {
         const ms_heap_site *st = ms_heap_site_at(h, i);
         if (!st->allocations && !st->peak_bytes && !st->live_bytes && !st->live_blocks) continue;
         uint32_t node;
-        if (stack_node(b, s, st->stack_id, &node)) return -1;
+        if (ms_stack_memo_get(b->memo, s, st->stack_id, MS_HD_NONE, extend_node, b, &node)) return -1;
         ent *e = entry_of(b, node);
         if (!e) return -1;
         ms_hd_side *d = side ? &e->pub.b : &e->pub.a;
@@ -423,8 +363,8 @@ int ms_heapdiff_build(const ms_heap *a, const ms_heap *b, ms_heapdiff *d)
 out:
     for (size_t i = 0; i < d->nframes; i++) free(bl.keys[i].key);
     free(bl.keys); free(bl.ftab); free(bl.depth);
-    umap_free(&bl.nodemap); umap_free(&bl.memo); umap_free(&bl.ipf);
-    free(bl.ipfr); free(bl.todo); free(bl.v); free(bl.entry_of); free(bl.buf);
+    ms_u64map_free(&bl.nodemap); ms_stack_memo_free(bl.memo); ms_u64map_free(&bl.ipf);
+    free(bl.ipfr); free(bl.v); free(bl.entry_of); free(bl.buf);
     if (rc) ms_heapdiff_free(d);
     return rc;
 }

@@ -11,6 +11,7 @@
  * (or its address), so unnamed frames never merge into one "??".
  */
 #include "symtab.h"
+#include "u64map.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -399,4 +400,51 @@ size_t ms_symtab_ip_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip)
 {
     /* the innermost (possibly inlined) frame names the exact source line */
     return ms_symtab_frame_name(buf, n, s, ip, 0);
+}
+
+/* ---- memoized stack walks (symtab.h) ---- */
+struct ms_stack_memo {
+    ms_u64map val;                    /* stack node id -> value             */
+    uint64_t *todo; size_t todocap;
+};
+
+int ms_stack_memo_new(ms_stack_memo **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : MS_ENOMEM;
+}
+
+void ms_stack_memo_free(ms_stack_memo *m)
+{
+    if (!m) return;
+    ms_u64map_free(&m->val);
+    free(m->todo);
+    free(m);
+}
+
+int ms_stack_memo_get(ms_stack_memo *m, const ms_symtab *s, uint64_t id, uint32_t root,
+                      ms_stack_extend_fn extend, void *ctx, uint32_t *out)
+{
+    size_t n = 0;
+    uint32_t v = root;
+    for (uint64_t cur = id; cur && cur < s->nodes_cap && s->defined[cur];) {
+        if (ms_u64map_get(&m->val, cur, &v)) break;
+        if (n == m->todocap) {
+            size_t c = m->todocap ? m->todocap * 2 : 256;
+            uint64_t *t = realloc(m->todo, c * sizeof *t);
+            if (!t) return MS_ENOMEM;
+            m->todo = t; m->todocap = c;
+        }
+        m->todo[n++] = cur;
+        uint64_t p = s->nodes[cur].parent;
+        cur = p < cur ? p : 0;
+    }
+    while (n--) {
+        uint64_t cur = m->todo[n];
+        int rc = extend(ctx, v, s->nodes[cur].ip, &v);
+        if (!rc) rc = ms_u64map_put(&m->val, cur, v);
+        if (rc) return rc;
+    }
+    *out = v;
+    return 0;
 }

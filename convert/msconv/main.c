@@ -41,7 +41,7 @@ static const mode modes[] = {
     { "--dump", "[-o OUT]", "every record as JSON Lines (one object per line)",
       msconv_dump, KIND_ANY },
     { "--json", "[-o OUT] [--events] [--top N]",
-      "heap report: summary, allocations, sites, threads, integrity",
+      "heap report: summary, allocations, sites, threads, stack tables, integrity",
       msconv_heap_json, KIND_HEAP },
     /* heap_views.h: OUT after the flag is the output file (like -o OUT) */
     { "--text", "[--metric M] [--nodecount N]", "pprof-style table (flat, cum per function) and a summary",
@@ -157,8 +157,9 @@ static void usage(FILE *fp)
         "options:\n"
         "  -o, --output OUT   write the report to OUT (default stdout); never left half-written\n"
         "  --events           --json: every allocation, streamed\n"
-        "  --top N            --json: the N largest allocations when there are more than\n"
-        "                     10000 (default 1000)\n"
+        "  --top N            --json: the N largest allocations, and the N sites with the\n"
+        "                     most bytes at the peak, when there are more than 10000\n"
+        "                     (default 1000)\n"
         "  --metric M         --text, --svg, --flamegraph, --folded: peak (default), leaked,\n"
         "                     allocated, count or temporary\n"
         "  --nodecount N      --text: at most N rows\n"
