@@ -39,7 +39,8 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
         if (!strcmp(arg, "--inverted")) { o->inverted = 1; continue; }
         int is_metric = !strncmp(arg, "--metric", 8) && (arg[8] == 0 || arg[8] == '=');
         int is_nc = !strncmp(arg, "--nodecount", 11) && (arg[11] == 0 || arg[11] == '=');
-        if (!is_metric && !is_nc) continue;
+        int is_mw = !strncmp(arg, "--minwidth", 10) && (arg[10] == 0 || arg[10] == '=');
+        if (!is_metric && !is_nc && !is_mw) continue;
         const char *eq = strchr(arg, '=');
         if (eq) val = eq + 1;
         else if (i + 1 < a->argc) val = a->argv[++i];
@@ -47,7 +48,16 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
             fprintf(stderr, "msconv: usage: %s needs a value (see msconv --help)\n", arg);
             return 2;
         }
-        if (is_metric) {
+        if (is_mw) {
+            char *end;
+            errno = 0;
+            double p = strtod(val, &end);
+            if (errno || *end || end == val || !(p >= 0 && p <= 100)) {
+                fprintf(stderr, "msconv: usage: --minwidth needs a percentage 0..100, not '%s' (see msconv --help)\n", val);
+                return 2;
+            }
+            o->min_pct = p > 0 ? p : -1;
+        } else if (is_metric) {
             o->metric = ms_ct_metric_parse(val);
             if (o->metric < 0) {
                 fprintf(stderr, "msconv: usage: --metric must be peak, leaked, allocated, count or temporary, not '%s'"
@@ -330,7 +340,8 @@ static int render_flame(FILE *f, const ms_calltree *t, const hv_opts *o, const m
     else ms_fmt_count(num, total);
     snprintf(sub, sizeof sub, "%s — %s %s%s", title, ms_flame_metric_label(o->metric, o->en), num,
              o->inverted ? (o->en ? " (inverted: allocating functions at the top)" : "（倒置：分配函数在上）") : "");
-    ms_flame_opts fo = { .metric = o->metric, .icicle = o->inverted, .lang_en = o->en, .subtitle = sub };
+    ms_flame_opts fo = { .metric = o->metric, .icicle = o->inverted, .lang_en = o->en, .subtitle = sub,
+                         .min_pct = o->min_pct };
     return ms_flame_svg(f, t, &fo);
 }
 

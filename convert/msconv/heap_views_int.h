@@ -12,6 +12,7 @@ typedef struct hv_opts {
     int metric;           /* MS_CT_*, default peak            */
     size_t nodecount;     /* 0 = all                          */
     int inverted;
+    double min_pct;       /* --minwidth PCT (flame graph), 0 = default */
     int en;               /* --lang en                        */
 } hv_opts;
 

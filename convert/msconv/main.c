@@ -50,7 +50,7 @@ static const mode modes[] = {
       msconv_heap_leaks, KIND_HEAP },
     { "--svg", "OUT [--metric M]", "call graph via Graphviz dot (a .dot file without dot)",
       msconv_heap_svg, KIND_HEAP },
-    { "--flamegraph", "OUT [--metric M] [--inverted]", "self-contained SVG flame graph",
+    { "--flamegraph", "OUT [--metric M] [--inverted] [--minwidth PCT]", "self-contained SVG flame graph",
       msconv_heap_flamegraph, KIND_HEAP },
     { "--folded", "OUT [--metric M] [--inverted]", "folded stacks (flamegraph.pl, speedscope)",
       msconv_heap_folded, KIND_HEAP },
@@ -164,6 +164,8 @@ static void usage(FILE *fp)
         "                     allocated, count or temporary\n"
         "  --nodecount N      --text: at most N rows\n"
         "  --inverted         --flamegraph, --folded: allocating functions at the root\n"
+        "  --minwidth PCT     --flamegraph: fold frames under PCT %% of the total into one\n"
+        "                     \"[N folded]\" frame per caller (default 0.1; 0 folds nothing)\n"
         "  --pid PID          snapshot files: one process (exe, PSS/RSS, open files, libraries)\n"
         "  --snapshot N       snapshot files: snapshot N of a series, 0-based (default: last)\n"
         "  --lang zh|en       language of text reports (default zh)\n"
@@ -252,7 +254,8 @@ int main(int argc, char **argv)
             continue;
         }
         int takes = !strcmp(opt, "-o") || !strcmp(opt, "--output") || !strcmp(opt, "--top") ||
-                    !strcmp(opt, "--lang") || !strcmp(opt, "--metric") || !strcmp(opt, "--nodecount");
+                    !strcmp(opt, "--lang") || !strcmp(opt, "--metric") || !strcmp(opt, "--nodecount") ||
+                    !strcmp(opt, "--minwidth");
         if (takes && !val) {
             if (i + 1 >= argc) return usage_error("%s needs a value", opt);
             val = argv[++i];
@@ -275,7 +278,8 @@ int main(int argc, char **argv)
             symbolize = 0;
         } else if (!strcmp(opt, "--debuginfod")) {
             symflags |= MSSYM_DEBUGINFOD;
-        } else if (!strcmp(opt, "--metric") || !strcmp(opt, "--nodecount") || !strcmp(opt, "--inverted")) {
+        } else if (!strcmp(opt, "--metric") || !strcmp(opt, "--nodecount") || !strcmp(opt, "--inverted") ||
+                   !strcmp(opt, "--minwidth")) {
             /* heap views read these from argv (heap_views.h) */
         } else {
             if (!unknown) unknown = arg;
