@@ -402,8 +402,8 @@ int msconv_heap_json(const msconv_args *a)
     if (e) { free(c.v); return load_error(a->input, e); }
 
     ms_outfile out;
-    if (ms_outfile_open(&out, a->output) != 0) {
-        msconv_error(a->output, "%s", strerror(errno));
+    if (ms_outfile_open_as(&out, a->output, MS_TERM_JSON) != 0) {
+        msconv_error(a->output, "%s", ms_outfile_strerror());
         ms_heap_free(h); free(c.v);
         return 1;
     }
@@ -455,7 +455,7 @@ int msconv_heap_json(const msconv_args *a)
         return load_error(a->input, e);
     }
     if (ms_outfile_commit(&out) != 0) {
-        msconv_error(a->output ? a->output : "stdout", "%s", strerror(errno));
+        msconv_error(a->output ? a->output : "stdout", "%s", ms_outfile_strerror());
         return 1;
     }
     msconv_warn_integrity(a->input, &in);

@@ -456,7 +456,7 @@ int msconv_heap_html(const msconv_args *a)
     hjob j = { { v, o.en, NULL }, a->input };
     if (ms_calltree_new(&j.c.frames, 1)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
-    if (hv_open(&out, a->input, a->output)) { ms_calltree_free(j.c.frames); ms_hview_free(v); return 1; }
+    if (hv_open(&out, a->input, a->output, 0)) { ms_calltree_free(j.c.frames); ms_hview_free(v); return 1; }
     const ms_heap_info *in = ms_heap_get_info(v->heap);
     char title[600];
     const char *exe = in->exe && *in->exe ? in->exe : a->input, *base = strrchr(exe, '/');

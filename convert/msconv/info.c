@@ -232,15 +232,15 @@ int msconv_info(const msconv_args *a)
         return 1;
     }
     ms_outfile out;
-    if (ms_outfile_open(&out, a->output) != 0) {
-        msconv_error(a->output, "%s", strerror(errno));
+    if (ms_outfile_open_as(&out, a->output, MS_TERM_TEXT) != 0) {
+        msconv_error(a->output, "%s", ms_outfile_strerror());
         free(x);
         return 1;
     }
     report(out.fp, a->input, &h, x, &in);
     free(x);
     if (ms_outfile_commit(&out) != 0) {
-        msconv_error(a->output ? a->output : "stdout", "%s", strerror(errno));
+        msconv_error(a->output ? a->output : "stdout", "%s", ms_outfile_strerror());
         return 1;
     }
     msconv_warn_integrity(a->input, &in);

@@ -12,6 +12,7 @@
 #include "heap_views.h"
 #include "pprof_proto.h"
 #include "progress.h"
+#include "term.h"
 #include "symbolize.h"
 #include "mssym.h"
 #include <errno.h>
@@ -208,6 +209,7 @@ static int is_snapshot_value_opt(const char *opt)
 int main(int argc, char **argv)
 {
     msconv_args a;
+    ms_term_guard_stderr();         /* names from the trace: no raw controls */
     memset(&a, 0, sizeof a);
     a.top = 1000;
     a.lang = "zh";

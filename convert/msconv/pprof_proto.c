@@ -478,7 +478,7 @@ int msconv_heap_pprof(const msconv_args *a)
         msconv_error(a->input, "%s", strerror(ENOMEM));
     } else {
         ms_outfile o;
-        if (!hv_open(&o, a->input, a->output)) {
+        if (!hv_open(&o, a->input, a->output, 0)) {
             int bad = write_gz(o.fp, &prof);
             rc = hv_commit(&o, a->input, a->output, bad);
         }
