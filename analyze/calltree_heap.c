@@ -38,24 +38,28 @@ uint64_t ms_hview_life_floor_ns(size_t k)
     return f;
 }
 
+/* Byte deltas add modulo 2^64: a hostile trace's sizes (up to 2^64 - 1)
+ * must not overflow a signed sum (real ones are far below 2^63). */
+static inline int64_t wadd(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+
 /* ---- timeline buckets --------------------------------------------------- */
 /* Bucket widths are powers of two (they start at 1 tick and double), so
  * the bucket of t is t >> shift: no division per event. */
 static void bucket_add_slow(ms_hview *v, uint64_t t, int64_t d)
 {
     while ((t >> v->bucket_shift) >= MS_HV_BUCKETS) {
-        for (size_t i = 0; i < MS_HV_BUCKETS / 2; i++) v->delta[i] = v->delta[2 * i] + v->delta[2 * i + 1];
+        for (size_t i = 0; i < MS_HV_BUCKETS / 2; i++) v->delta[i] = wadd(v->delta[2 * i], v->delta[2 * i + 1]);
         memset(v->delta + MS_HV_BUCKETS / 2, 0, sizeof v->delta / 2);
         v->bucket_ticks *= 2;
         v->bucket_shift++;
     }
-    v->delta[t >> v->bucket_shift] += d;
+    v->delta[t >> v->bucket_shift] = wadd(v->delta[t >> v->bucket_shift], d);
 }
 
 static inline void bucket_add(ms_hview *v, uint64_t t, int64_t d)
 {
     uint64_t k = t >> v->bucket_shift;
-    if (k < MS_HV_BUCKETS) v->delta[k] += d;
+    if (k < MS_HV_BUCKETS) v->delta[k] = wadd(v->delta[k], d);
     else bucket_add_slow(v, t, d);
 }
 
@@ -67,7 +71,7 @@ size_t ms_hview_live_curve(const ms_hview *v, uint64_t *out)
     if (n > MS_HV_BUCKETS) n = MS_HV_BUCKETS;
     int64_t run = 0;
     for (size_t i = 0; i < n; i++) {
-        run += v->delta[i];
+        run = wadd(run, v->delta[i]);
         out[i] = run > 0 ? (uint64_t)run : 0;
     }
     return n;
@@ -79,7 +83,7 @@ static void moment_add_slow(ms_hview *v, size_t site, uint64_t t, int64_t d)
     while ((t >> v->moment_shift) >= MS_HV_MOMENTS) {
         for (size_t r = 0; r < v->moment_rows; r++) {
             int64_t *row = v->site_moments + r * MS_HV_MOMENTS;
-            for (size_t i = 0; i < MS_HV_MOMENTS / 2; i++) row[i] = row[2 * i] + row[2 * i + 1];
+            for (size_t i = 0; i < MS_HV_MOMENTS / 2; i++) row[i] = wadd(row[2 * i], row[2 * i + 1]);
             memset(row + MS_HV_MOMENTS / 2, 0, MS_HV_MOMENTS / 2 * sizeof *row);
         }
         v->moment_ticks *= 2;
@@ -97,13 +101,14 @@ static void moment_add_slow(ms_hview *v, size_t site, uint64_t t, int64_t d)
         v->site_moments = nm;
         v->moment_rows = nr;
     }
-    v->site_moments[site * MS_HV_MOMENTS + (t >> v->moment_shift)] += d;
+    int64_t *cell = &v->site_moments[site * MS_HV_MOMENTS + (t >> v->moment_shift)];
+    *cell = wadd(*cell, d);
 }
 
 static inline void moment_add(ms_hview *v, size_t site, uint64_t t, int64_t d)
 {
     uint64_t k = t >> v->moment_shift;
-    if (k < MS_HV_MOMENTS && site < v->moment_rows) v->site_moments[site * MS_HV_MOMENTS + k] += d;
+    if (k < MS_HV_MOMENTS && site < v->moment_rows) v->site_moments[site * MS_HV_MOMENTS + k] = wadd(v->site_moments[site * MS_HV_MOMENTS + k], d);
     else moment_add_slow(v, site, t, d);
 }
 
@@ -118,7 +123,7 @@ size_t ms_hview_moments(const ms_hview *v, size_t topn, uint32_t *sites, uint64_
         const int64_t *row = v->site_moments + r * MS_HV_MOMENTS;
         int64_t run = 0;
         for (size_t k = 0; k < nm; k++) {
-            run += row[k];
+            run = wadd(run, row[k]);
             if (run <= 0) continue;
             uint64_t b = (uint64_t)run;
             uint32_t *ss = sites + k * topn;
@@ -221,8 +226,8 @@ static void on_block(void *ctx, const ms_heap_block *b)
         if (hz != v->life_hz || !v->life_ready) life_thresholds(v, hz);
         lk = 0;
         while (lk + 1 < v->life_lim && life >= v->life_min_ticks[lk + 1]) lk++;
-        bucket_add(v, b->t_free, -(int64_t)b->size);
-        moment_add(v, b->site, b->t_free, -(int64_t)b->size);
+        bucket_add(v, b->t_free, (int64_t)(0 - b->size));
+        moment_add(v, b->site, b->t_free, (int64_t)(0 - b->size));
     } else {
         uint32_t c = b->leak_class < 6 ? b->leak_class : MS_LEAK_UNKNOWN;
         sx->leak_blocks[c]++;
