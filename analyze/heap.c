@@ -890,6 +890,13 @@ uint64_t ms_heap_ticks_ms(const ms_heap *h, uint64_t t)
     return t / hz * 1000 + (t % hz) * 1000 / hz;
 }
 
+uint64_t ms_heap_ticks_ns(const ms_heap *h, uint64_t t)
+{
+    uint64_t hz = h->info.clock_hz ? h->info.clock_hz : 1;
+    unsigned __int128 ns = (unsigned __int128)t * 1000000000u / hz;
+    return ns > UINT64_MAX ? UINT64_MAX : (uint64_t)ns;
+}
+
 double ms_heap_ticks_sec(const ms_heap *h, uint64_t t)
 {
     return (double)t / (double)(h->info.clock_hz ? h->info.clock_hz : 1);

@@ -31,7 +31,7 @@ static void ju(FILE *fp, const char *k, uint64_t x) { fprintf(fp, "\"%s\":%llu",
 
 static uint64_t ns_of(const ms_hview *v, uint64_t ticks)
 {
-    return (uint64_t)(ms_heap_ticks_sec(v->heap, ticks) * 1e9 + 0.5);
+    return ms_heap_ticks_ns(v->heap, ticks);
 }
 
 /* Site order for the table: heaviest share of any metric first. */
