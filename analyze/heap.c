@@ -17,6 +17,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
+static const char no_name[] = "";     /* an unnamed thread's name         */
+
 #define OP_LABEL 0xFE                  /* pseudo-event in the label stream  */
 
 /* ---- u64 -> u32 map (threads, sparse stack ids, leak classes) ---- */
@@ -313,7 +315,7 @@ static long thread_index(ms_heap *h, uint64_t tid)
         }
         memset(&h->thr[h->nthr], 0, sizeof h->thr[0]);
         h->thr[h->nthr].pub.tid = tid;
-        h->thr[h->nthr].pub.name = "";
+        h->thr[h->nthr].pub.name = no_name;
         t = (long)h->nthr++;
         if (map_put(&h->thr_map, tid, (uint32_t)t + 1)) return MS_ENOMEM;
     }
@@ -548,7 +550,7 @@ void ms_heap_free(ms_heap *h)
     ms_replay_free(h->rp);
     ms_symtab_free(h->sym);
     for (size_t i = 0; i < h->nthr; i++)
-        if (h->thr[i].pub.name[0]) free((char *)h->thr[i].pub.name);
+        if (h->thr[i].pub.name != no_name) free((char *)h->thr[i].pub.name);
     free(h->slot); free(h->pool); free(h->ext); free(h->sites); free(h->site_of); free(h->thr); free(h->stream_thr);
     map_free(&h->site_map); map_free(&h->thr_map);
     free(h->lk_addr); free(h->lk_cls);
@@ -631,7 +633,7 @@ int ms_heap_add(ms_heap *h, const ms_record *rec)
         if (rec->u.thread.name.len) {
             char *n = dupstr(rec->u.thread.name);
             if (!n) { e = MS_ENOMEM; break; }
-            if (h->thr[t].pub.name[0]) free((char *)h->thr[t].pub.name);
+            if (h->thr[t].pub.name != no_name) free((char *)h->thr[t].pub.name);   /* a name may be "" */
             h->thr[t].pub.name = n;
         }
         break;
