@@ -203,7 +203,6 @@ static int child_node(ms_calltree *t, uint32_t parent, uint32_t func, uint32_t *
     if (next == MS_CT_NONE) {
         int rc = new_node(t, func, parent, &next);
         if (rc) return rc;
-        s = map_slot(&t->children, key);       /* new_node may grow nothing here, but be safe */
         t->children.keys[s] = key; t->children.vals[s] = next; t->children.n++;
     }
     *out = next;
