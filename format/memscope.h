@@ -631,6 +631,13 @@ typedef struct ms_chunk_info {
 } ms_chunk_info;
 void ms_reader_chunk(const ms_reader *r, ms_chunk_info *out);
 
+/* skip nonzero: array fields of the records that follow (module segments,
+ * live blocks, maps, snapshot libraries...) are still checked but
+ * delivered with their count and a NULL pointer, so a reader that only
+ * counts (msconv --info) needs no memory for them: a 64 MiB record of
+ * 12 million libraries would otherwise decode into ~600 MB. */
+void ms_reader_skip_arrays(ms_reader *r, int skip);
+
 void ms_reader_close(ms_reader *r);
 
 /* ------------------------------------------------------------------------ */

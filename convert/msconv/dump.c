@@ -369,8 +369,8 @@ int msconv_dump(const msconv_args *a)
     int e = ms_reader_open(&r, a->input);
     if (e) { msconv_error(a->input, "%s", msconv_reader_error(e)); return 1; }
     ms_outfile out;
-    if (ms_outfile_open(&out, a->output) != 0) {
-        msconv_error(a->output, "%s", strerror(errno));
+    if (ms_outfile_open_as(&out, a->output, MS_TERM_JSON) != 0) {
+        msconv_error(a->output, "%s", ms_outfile_strerror());
         ms_reader_close(r);
         return 1;
     }
@@ -421,11 +421,14 @@ int msconv_dump(const msconv_args *a)
     }
     if (e) {
         ms_outfile_abort(&out);
-        msconv_error(a->input, "%s", e == MS_EIO && errno ? strerror(errno) : msconv_reader_error(e));
+        int werr = ms_outfile_write_error(&out);
+        ms_outfile_abort(&out);
+        if (werr) msconv_error(a->output ? a->output : "stdout", "write failed: %s", strerror(werr));
+        else msconv_error(a->input, "%s", e == MS_EIO && errno ? strerror(errno) : msconv_reader_error(e));
         return 1;
     }
     if (ms_outfile_commit(&out) != 0) {
-        msconv_error(a->output ? a->output : "stdout", "%s", strerror(errno));
+        msconv_error(a->output ? a->output : "stdout", "%s", ms_outfile_strerror());
         return 1;
     }
     msconv_warn_integrity(a->input, &in);

@@ -192,6 +192,7 @@ int msconv_info(const msconv_args *a)
     errno = 0;
     int e = ms_reader_open(&r, a->input);
     if (e) { msconv_error(a->input, "%s", msconv_reader_error(e)); return 1; }
+    ms_reader_skip_arrays(r, 1);            /* counts only: memory stays one chunk */
     info *x = calloc(1, sizeof *x);
     if (!x) { ms_reader_close(r); msconv_error(a->input, "%s", ms_strerror(MS_ENOMEM)); return 1; }
     const ms_record *rec;
@@ -245,15 +246,15 @@ int msconv_info(const msconv_args *a)
         return 1;
     }
     ms_outfile out;
-    if (ms_outfile_open(&out, a->output) != 0) {
-        msconv_error(a->output, "%s", strerror(errno));
+    if (ms_outfile_open_as(&out, a->output, MS_TERM_TEXT) != 0) {
+        msconv_error(a->output, "%s", ms_outfile_strerror());
         free(x);
         return 1;
     }
     report(out.fp, a->input, &h, x, &in);
     free(x);
     if (ms_outfile_commit(&out) != 0) {
-        msconv_error(a->output ? a->output : "stdout", "%s", strerror(errno));
+        msconv_error(a->output ? a->output : "stdout", "%s", ms_outfile_strerror());
         return 1;
     }
     msconv_warn_integrity(a->input, &in);
