@@ -36,8 +36,17 @@ main_totals() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 n = b = live = 0
+def names(a):   # version 2: a node of "stacks" ([caller, frame]); version 1: stack_trace
+    if "stack_trace" in a:
+        return [f if isinstance(f, str) else (f.get("function") or "") for f in a["stack_trace"] or []]
+    out, n = [], a.get("stack")
+    while n is not None and n >= 0:
+        caller, fi = d["stacks"][n]
+        out.append(d["frames"][fi].get("function") or "")
+        n = caller
+    return out
 for a in d["allocations"]:
-    fr = [f if isinstance(f, str) else (f.get("function") or "") for f in a.get("stack_trace") or []]
+    fr = names(a)
     if any(f == "main" or f.startswith("main ") for f in fr):
         n += 1
         b += a["size"]
