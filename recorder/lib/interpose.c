@@ -17,6 +17,10 @@
  * and the small first ring: a program that creates 10,000 short threads
  * used to pay 1.4 MiB of fresh, zeroed recorder memory for each (60 s and
  * 199 MiB instead of 4 s).
+ * In a sampled trace (sample.c) an allocation goes to that path only when
+ * its bytes hold a sample point, a free only when its block was recorded;
+ * the rest costs a thread-local subtract (allocations) or one filter byte
+ * (frees).
  */
 #include "recorder_internal.h"
 
@@ -379,6 +383,26 @@ static inline int rec_free_on(void)
     return mode_rec() && !msr_tls.guard;
 }
 
+/* Sampled traces (sample.c): an allocation is recorded when it holds a
+ * sample point, a free when its block was recorded. */
+static inline int sampling(void) { return atomic_load_explicit(&msr_sampling, memory_order_relaxed); }
+
+static inline int rec_alloc_want(uint64_t n)
+{
+    if (MSR_UNLIKELY(sampling())) return msr_sample_take(n) && rec_alloc_on();
+    /* (the first call may have started a sampled trace: msr_early_init) */
+    return rec_alloc_on() && (MSR_LIKELY(!sampling()) || msr_sample_take(n));
+}
+
+__attribute__((noinline))
+static int sampled_free_want(void *p) { return msr_sample_forget(p) && rec_free_on(); }
+
+static inline int rec_free_want(void *p)
+{
+    if (MSR_UNLIKELY(sampling())) return p && msr_sample_maybe(p) && sampled_free_want(p);
+    return p && rec_free_on();
+}
+
 static inline msr_thread *self_thread(void)
 {
     msr_thread *t = msr_tls.t;
@@ -394,7 +418,8 @@ static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64
 {
     msr_tls.guard = 1;
     msr_thread *t = self_thread();
-    if (t) {
+    /* a sampled block is known as such before the app can free it */
+    if (t && (!p || !sampling() || msr_sample_remember(p) == 0)) {
         uint64_t stack = msr_capture_stack(t, ret, frame);
         emit(t, op, (uint64_t)(uintptr_t)p, size, old, stack, align, p != NULL);
     }
@@ -423,7 +448,7 @@ static void rec_free(uint8_t op, void *p)
 void *malloc(size_t n)
 {
     void *p = __libc_malloc(n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_MALLOC, p, n, 0, 0, RET(), FRAME());
         KEEP(p);
     }
@@ -432,24 +457,50 @@ void *malloc(size_t n)
 
 void free(void *p)
 {
-    if (p && rec_free_on()) rec_free(MS_OP_FREE, p);
+    if (rec_free_want(p)) rec_free(MS_OP_FREE, p);
     __libc_free(p);
 }
 
 void *calloc(size_t n, size_t m)
 {
     void *p = __libc_calloc(n, m);
-    if (rec_alloc_on()) {
-        size_t s;
-        if (__builtin_mul_overflow(n, m, &s)) s = SIZE_MAX;
+    size_t s;
+    if (__builtin_mul_overflow(n, m, &s)) s = SIZE_MAX;
+    if (rec_alloc_want(s)) {
         rec_alloc(MS_OP_CALLOC, p, s, 0, 0, RET(), FRAME());
         KEEP(p);
     }
     return p;
 }
 
+/* realloc in a sampled trace: free(old) + malloc(n), each sampled on its
+ * own: a recorded old block is released (a realloc event naming it when the
+ * new block is recorded too, else a free), the new block is recorded when
+ * its n bytes hold a sample point. */
+static void *realloc_sampled(uint8_t op, void *old, size_t n, void *ret, void *frame)
+{
+    int old_s = old && msr_sample_maybe(old) && msr_sample_forget(old);
+    int new_s = n && msr_sample_take(n);
+    if (!rec_free_on() || atomic_load_explicit(&msr_paused, memory_order_relaxed)) {
+        void *q = __libc_realloc(old, n);
+        if (old_s && !q && n) msr_sample_remember(old);       /* failed: still live */
+        else if (old_s && rec_free_on()) rec_free(MS_OP_FREE, old);
+        return q;
+    }
+    if (old && n == 0) {
+        if (old_s) rec_alloc(op, NULL, 0, 0, (uint64_t)(uintptr_t)old, ret, frame);
+        return __libc_realloc(old, 0);
+    }
+    void *q = __libc_realloc(old, n);
+    if (!q && old_s) msr_sample_remember(old);
+    if (new_s) rec_alloc(op, q, n, 0, old_s ? (uint64_t)(uintptr_t)old : 0, ret, frame);
+    else if (q && old_s) rec_free(MS_OP_FREE, old);
+    return q;
+}
+
 static void *do_realloc(uint8_t op, void *old, size_t n, void *ret, void *frame)
 {
+    if (MSR_UNLIKELY(sampling())) return realloc_sampled(op, old, n, ret, frame);
     if (!rec_free_on()) return __libc_realloc(old, n);
     if (atomic_load_explicit(&msr_paused, memory_order_relaxed)) {
         void *q = __libc_realloc(old, n);
@@ -477,7 +528,7 @@ void *reallocarray(void *old, size_t n, size_t m)
 {
     size_t s;
     if (__builtin_mul_overflow(n, m, &s)) {
-        if (rec_alloc_on()) {
+        if (!sampling() && rec_alloc_on()) {     /* a sample has no weight for it */
             rec_alloc(MS_OP_REALLOCARRAY, NULL, SIZE_MAX, 0, (uint64_t)(uintptr_t)old,
                       RET(), FRAME());
         }
@@ -496,7 +547,7 @@ int posix_memalign(void **out, size_t al, size_t n)
     if (!pow2(al) || al % sizeof(void *) != 0) return EINVAL;
     int saved = errno;
     void *p = __libc_memalign(al, n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_POSIX_MEMALIGN, p, n, (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0,
                   RET(), FRAME());
         KEEP(p);
@@ -512,7 +563,7 @@ int posix_memalign(void **out, size_t al, size_t n)
 void *aligned_alloc(size_t al, size_t n)
 {
     void *p = __libc_memalign(al, n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_ALIGNED_ALLOC, p, n, (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0,
                   RET(), FRAME());
         KEEP(p);
@@ -523,7 +574,7 @@ void *aligned_alloc(size_t al, size_t n)
 void *memalign(size_t al, size_t n)
 {
     void *p = __libc_memalign(al, n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_MEMALIGN, p, n, (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0,
                   RET(), FRAME());
         KEEP(p);
@@ -534,7 +585,7 @@ void *memalign(size_t al, size_t n)
 void *valloc(size_t n)
 {
     void *p = __libc_valloc(n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_VALLOC, p, n, (uint32_t)sysconf(_SC_PAGESIZE), 0, RET(), FRAME());
         KEEP(p);
     }
@@ -544,7 +595,7 @@ void *valloc(size_t n)
 void *pvalloc(size_t n)
 {
     void *p = __libc_pvalloc(n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_PVALLOC, p, n, (uint32_t)sysconf(_SC_PAGESIZE), 0, RET(), FRAME());
         KEEP(p);
     }
@@ -574,7 +625,7 @@ static void *cxx_new(uint8_t op, size_t n, size_t al, int nothrow, void *ret, vo
 {
     for (;;) {
         void *p = al ? __libc_memalign(al, n) : __libc_malloc(n);
-        if (rec_alloc_on() && (p || !get_new_handler()))
+        if ((p || !get_new_handler()) && rec_alloc_want(n))
             rec_alloc(op, p, n, 0, 0, ret, frame);
         if (p) return p;
         new_handler_fn h = get_new_handler();
@@ -588,7 +639,7 @@ static void *cxx_new(uint8_t op, size_t n, size_t al, int nothrow, void *ret, vo
 
 static inline void cxx_delete(uint8_t op, void *p)
 {
-    if (p && rec_free_on()) rec_free(op, p);
+    if (rec_free_want(p)) rec_free(op, p);
     __libc_free(p);
 }
 
