@@ -234,6 +234,7 @@ int msr_sample_forget(const void *p)
 
 static void forget_all(void)
 {
+    if (!atomic_load(&session)) return;       /* nothing remembered yet */
     for (int i = 0; i < NSTRIPES; i++) {
         stripe_lock(&stripes[i]);
         if (stripes[i].key) memset(stripes[i].key, 0, (size_t)stripes[i].cap * sizeof(uint64_t));
