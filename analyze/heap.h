@@ -200,4 +200,6 @@ const ms_heap_thread *ms_heap_thread_at(const ms_heap *h, size_t i);
 /* Ticks -> milliseconds / seconds with the trace clock. */
 uint64_t ms_heap_ticks_ms(const ms_heap *h, uint64_t ticks);
 double ms_heap_ticks_sec(const ms_heap *h, uint64_t ticks);
+/* Ticks -> nanoseconds, exact, UINT64_MAX when it does not fit. */
+uint64_t ms_heap_ticks_ns(const ms_heap *h, uint64_t ticks);
 #endif

@@ -140,7 +140,17 @@ typedef struct ms_meta {              /* MS_REC_META: once, first record      */
     uint32_t max_depth;
     ms_str label;
     ms_str boot_id;
+    ms_str allocator;                 /* (1.2) file whose malloc the process
+                                         uses: a shared object, or the
+                                         executable; "" unknown             */
+    uint32_t malloc_interposed;       /* (1.2) MS_MALLOC_*                    */
 } ms_meta;
+
+/* ms_meta.malloc_interposed */
+#define MS_MALLOC_UNKNOWN         0   /* writer before this field             */
+#define MS_MALLOC_INTERPOSED      1   /* every malloc-family call recorded    */
+#define MS_MALLOC_NOT_INTERPOSED  2   /* the allocator precedes the recorder:
+                                         malloc/free calls are missing        */
 
 typedef struct ms_segment {
     uint64_t vaddr;                   /* address in the ELF file (p_vaddr)    */
@@ -620,6 +630,13 @@ typedef struct ms_chunk_info {
     uint64_t t_first, t_last;
 } ms_chunk_info;
 void ms_reader_chunk(const ms_reader *r, ms_chunk_info *out);
+
+/* skip nonzero: array fields of the records that follow (module segments,
+ * live blocks, maps, snapshot libraries...) are still checked but
+ * delivered with their count and a NULL pointer, so a reader that only
+ * counts (msconv --info) needs no memory for them: a 64 MiB record of
+ * 12 million libraries would otherwise decode into ~600 MB. */
+void ms_reader_skip_arrays(ms_reader *r, int skip);
 
 void ms_reader_close(ms_reader *r);
 

@@ -39,7 +39,8 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
         if (!strcmp(arg, "--inverted")) { o->inverted = 1; continue; }
         int is_metric = !strncmp(arg, "--metric", 8) && (arg[8] == 0 || arg[8] == '=');
         int is_nc = !strncmp(arg, "--nodecount", 11) && (arg[11] == 0 || arg[11] == '=');
-        if (!is_metric && !is_nc) continue;
+        int is_mw = !strncmp(arg, "--minwidth", 10) && (arg[10] == 0 || arg[10] == '=');
+        if (!is_metric && !is_nc && !is_mw) continue;
         const char *eq = strchr(arg, '=');
         if (eq) val = eq + 1;
         else if (i + 1 < a->argc) val = a->argv[++i];
@@ -47,7 +48,16 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
             fprintf(stderr, "msconv: usage: %s needs a value (see msconv --help)\n", arg);
             return 2;
         }
-        if (is_metric) {
+        if (is_mw) {
+            char *end;
+            errno = 0;
+            double p = strtod(val, &end);
+            if (errno || *end || end == val || !(p >= 0 && p <= 100)) {
+                fprintf(stderr, "msconv: usage: --minwidth needs a percentage 0..100, not '%s' (see msconv --help)\n", val);
+                return 2;
+            }
+            o->min_pct = p > 0 ? p : -1;
+        } else if (is_metric) {
             o->metric = ms_ct_metric_parse(val);
             if (o->metric < 0) {
                 fprintf(stderr, "msconv: usage: --metric must be peak, leaked, allocated, count or temporary, not '%s'"
@@ -80,10 +90,10 @@ int hv_load(ms_hview **v, const msconv_args *a)
     return 0;
 }
 
-int hv_open(ms_outfile *o, const char *input, const char *path)
+int hv_open(ms_outfile *o, const char *input, const char *path, int escape)
 {
-    if (ms_outfile_open(o, path) != 0) {
-        msconv_error(path && strcmp(path, "-") ? path : input, "%s", strerror(errno));
+    if (ms_outfile_open_as(o, path, escape) != 0) {
+        msconv_error(path && strcmp(path, "-") ? path : input, "%s", ms_outfile_strerror());
         return 1;
     }
     return 0;
@@ -92,14 +102,14 @@ int hv_open(ms_outfile *o, const char *input, const char *path)
 int hv_commit(ms_outfile *o, const char *input, const char *path, int write_failed)
 {
     if (write_failed) {
-        int err = o->fp && ferror(o->fp) ? errno : 0;
+        int err = ms_outfile_write_error(o);
         ms_outfile_abort(o);
         msconv_error(path && strcmp(path, "-") ? path : input, "write failed%s%s", err ? ": " : "",
                      err ? strerror(err) : "");
         return 1;
     }
     if (ms_outfile_commit(o) != 0) {
-        msconv_error(path && strcmp(path, "-") ? path : input, "%s", strerror(errno));
+        msconv_error(path && strcmp(path, "-") ? path : input, "%s", ms_outfile_strerror());
         return 1;
     }
     return 0;
@@ -165,7 +175,7 @@ int msconv_heap_text(const msconv_args *a)
     ms_hview *v;
     if (hv_load(&v, a)) return 1;
     ms_outfile out;
-    if (hv_open(&out, a->input, a->output)) { ms_hview_free(v); return 1; }
+    if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { ms_hview_free(v); return 1; }
     char title[600], type[1100], est[300];
     trace_title(title, sizeof title, v);
     hv_sampled_line(est, sizeof est, v, o.en, 1);
@@ -231,7 +241,7 @@ int msconv_heap_leaks(const msconv_args *a)
     size_t *idx = hv_leak_sites(v, &n);
     if (!idx) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
-    if (hv_open(&out, a->input, a->output)) { free(idx); ms_hview_free(v); return 1; }
+    if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { free(idx); ms_hview_free(v); return 1; }
     const ms_heap_summary *s = ms_heap_get_summary(v->heap);
     FILE *fp = out.fp;
     char title[600];
@@ -319,7 +329,7 @@ static int need_output(const msconv_args *a, const char *mode)
  * commits that file only when everything was written. */
 typedef int (*tree_render_fn)(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v);
 
-static int tree_view(const msconv_args *a, const char *mode, tree_render_fn render)
+static int tree_view(const msconv_args *a, const char *mode, tree_render_fn render, int escape)
 {
     hv_opts o;
     int rc = hv_parse_opts(&o, a);
@@ -330,7 +340,7 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
     const ms_calltree *t;
     if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
-    if (hv_open(&out, a->input, a->output)) { ms_calltree_free(inv); ms_hview_free(v); return 1; }
+    if (hv_open(&out, a->input, a->output, escape)) { ms_calltree_free(inv); ms_hview_free(v); return 1; }
     int bad = render(out.fp, t, &o, v);
     rc = hv_commit(&out, a->input, a->output, bad);
     ms_calltree_free(inv);
@@ -349,7 +359,8 @@ static int render_flame(FILE *f, const ms_calltree *t, const hv_opts *o, const m
     snprintf(sub, sizeof sub, "%s — %s %s%s%s%s", title, ms_flame_metric_label(o->metric, o->en), num,
              o->inverted ? (o->en ? " (inverted: allocating functions at the top)" : "（倒置：分配函数在上）") : "",
              *est ? " — " : "", est);
-    ms_flame_opts fo = { .metric = o->metric, .icicle = o->inverted, .lang_en = o->en, .subtitle = sub };
+    ms_flame_opts fo = { .metric = o->metric, .icicle = o->inverted, .lang_en = o->en, .subtitle = sub,
+                         .min_pct = o->min_pct };
     return ms_flame_svg(f, t, &fo);
 }
 
@@ -361,12 +372,12 @@ static int render_folded(FILE *f, const ms_calltree *t, const hv_opts *o, const 
 
 int msconv_heap_flamegraph(const msconv_args *a)
 {
-    return tree_view(a, "--flamegraph", render_flame);
+    return tree_view(a, "--flamegraph", render_flame, 0);
 }
 
 int msconv_heap_folded(const msconv_args *a)
 {
-    return tree_view(a, "--folded", render_folded);
+    return tree_view(a, "--folded", render_folded, MS_TERM_TEXT);
 }
 
 /* ---- --svg (call graph) ------------------------------------------------------------ */
@@ -414,7 +425,7 @@ int msconv_heap_svg(const msconv_args *a)
                      path, path, a->output);
     }
     ms_outfile out;
-    if (hv_open(&out, a->input, path)) { free(dot); free(dotpath); return 1; }
+    if (hv_open(&out, a->input, path, 0)) { free(dot); free(dotpath); return 1; }
     char err[600] = "";
     if (to_dot) {
         bad = fwrite(dot, 1, len, out.fp) != len;

@@ -437,7 +437,8 @@ static int assemble(PProfile *prof, msgs *m, pp *p)
     prof->n_function = p->nfuncs; prof->function = m->funcp;
     prof->n_string_table = p->nstrs; prof->string_table = p->strs;
     prof->time_nanos = (int64_t)in->start_wall_ns;
-    prof->duration_nanos = (int64_t)(ms_heap_ticks_sec(p->heap, su->end_time > su->first_time ? su->end_time : 0) * 1e9);
+    uint64_t dur = ms_heap_ticks_ns(p->heap, su->end_time > su->first_time ? su->end_time : 0);
+    prof->duration_nanos = dur > INT64_MAX ? INT64_MAX : (int64_t)dur;
     prof->period_type = &m->period;
     prof->period = ms_heap_sampled(p->heap) ? (int64_t)ms_heap_sampled(p->heap) : 1;
     prof->n_comment = 1; prof->comment = &m->comment;
@@ -484,7 +485,7 @@ int msconv_heap_pprof(const msconv_args *a)
         msconv_error(a->input, "%s", strerror(ENOMEM));
     } else {
         ms_outfile o;
-        if (!hv_open(&o, a->input, a->output)) {
+        if (!hv_open(&o, a->input, a->output, 0)) {
             int bad = write_gz(o.fp, &prof);
             rc = hv_commit(&o, a->input, a->output, bad);
         }

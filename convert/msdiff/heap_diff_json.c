@@ -4,8 +4,12 @@
  * summary counts (sites new / vanished / grew / shrank / unchanged) with the
  * net change in peak and leaked bytes, the totals before/after/delta/percent,
  * and every matched key sorted by impact with both sides, the deltas, a
- * "shown" flag (false = below --threshold, folded in the Markdown) and the
- * full symbolized stack, innermost frame first.
+ * "shown" flag (false = below --threshold, folded in the Markdown) and its
+ * stack: "stack" is a node of the "stacks" table ([caller node or -1,
+ * frame]), frames are in the "frames" table, so walking a node's callers
+ * gives the full symbolized stack innermost first and the document grows
+ * with the distinct stack nodes, not with sites x depth (version 2; in
+ * version 1 every site carried its own frame list).
  */
 #include "heap_diff.h"
 #include "fmt.h"
@@ -75,6 +79,24 @@ static cJSON *side(const ms_hd_side *s)
     return o;
 }
 
+static cJSON *frame(const ms_hd_frame *f)
+{
+    cJSON *fr = cJSON_CreateObject();
+    if (!fr) return NULL;
+    if (f->symbolized) {
+        cJSON_AddItemToObject(fr, "function", jstr(f->function));
+        cJSON_AddItemToObject(fr, "file", jstr(f->file));
+        U(fr, "line", f->line);
+    } else {
+        cJSON_AddNullToObject(fr, "function");
+    }
+    cJSON_AddItemToObject(fr, "module", jstr(f->module));
+    char off[32];
+    snprintf(off, sizeof off, "0x%llx", (unsigned long long)f->offset);
+    cJSON_AddStringToObject(fr, f->module[0] ? "module_offset" : "address", off);
+    return fr;
+}
+
 static cJSON *entry(const ms_hd_entry *e, uint64_t threshold)
 {
     cJSON *o = cJSON_CreateObject();
@@ -93,24 +115,9 @@ static cJSON *entry(const ms_hd_entry *e, uint64_t threshold)
         I(d, "allocations", e->d_allocations);
         I(d, "temporary_allocations", e->d_temporary);
     }
-    cJSON *st = cJSON_AddArrayToObject(o, "stack");
-    for (size_t i = 0; st && i < e->nframes; i++) {
-        const ms_hd_frame *f = &e->frames[i];
-        cJSON *fr = cJSON_CreateObject();
-        if (!fr) break;
-        if (f->symbolized) {
-            cJSON_AddItemToObject(fr, "function", jstr(f->function));
-            cJSON_AddItemToObject(fr, "file", jstr(f->file));
-            U(fr, "line", f->line);
-        } else {
-            cJSON_AddNullToObject(fr, "function");
-        }
-        cJSON_AddItemToObject(fr, "module", jstr(f->module));
-        char off[32];
-        snprintf(off, sizeof off, "0x%llx", (unsigned long long)f->offset);
-        cJSON_AddStringToObject(fr, f->module[0] ? "module_offset" : "address", off);
-        cJSON_AddItemToArray(st, fr);
-    }
+    if (e->stack == MS_HD_NONE) cJSON_AddNullToObject(o, "stack");
+    else U(o, "stack", e->stack);
+    U(o, "depth", e->depth);
     return o;
 }
 
@@ -120,7 +127,7 @@ int msdiff_heap_json(FILE *f, const msdiff_heap_ctx *c)
     cJSON *r = cJSON_CreateObject();
     if (!r) return -1;
     cJSON_AddStringToObject(r, "format", "memscope-heap-diff");
-    U(r, "version", 1);
+    U(r, "version", 2);
     cJSON_AddItemToObject(r, "before", input(c->args->a, c->ha, c->args->lang));
     cJSON_AddItemToObject(r, "after", input(c->args->b, c->hb, c->args->lang));
     cJSON_AddStringToObject(r, "matching", "symbolized stack: function, file, line per frame (module + offset when unsymbolized); addresses ignored");
@@ -153,6 +160,21 @@ int msdiff_heap_json(FILE *f, const msdiff_heap_ctx *c)
         cJSON *e = entry(&d->entries[i], c->args->threshold);
         if (!e) { cJSON_Delete(r); return -1; }
         cJSON_AddItemToArray(arr, e);
+    }
+    cJSON *fr = cJSON_AddArrayToObject(r, "frames");
+    for (size_t i = 0; fr && i < d->nframes; i++) {
+        cJSON *x = frame(&d->frames[i]);
+        if (!x) { cJSON_Delete(r); return -1; }
+        cJSON_AddItemToArray(fr, x);
+    }
+    cJSON *sn = cJSON_AddArrayToObject(r, "stacks");
+    for (size_t i = 0; sn && i < d->nnodes; i++) {
+        const ms_hd_node *n = &d->nodes[i];
+        cJSON *x = cJSON_CreateArray();
+        if (!x) { cJSON_Delete(r); return -1; }
+        cJSON_AddItemToArray(x, cJSON_CreateNumber(n->parent == MS_HD_NONE ? -1 : (double)n->parent));
+        cJSON_AddItemToArray(x, cJSON_CreateNumber((double)n->frame));
+        cJSON_AddItemToArray(sn, x);
     }
     char *out = cJSON_PrintBuffered(r, 1 << 16, 1);
     cJSON_Delete(r);

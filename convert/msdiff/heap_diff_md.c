@@ -87,15 +87,15 @@ static void frame(FILE *f, const ms_hd_frame *fr)
     }
 }
 
-static void stack(FILE *f, ms_lang L, const ms_hd_entry *e)
+static void stack(FILE *f, ms_lang L, const ms_heapdiff *d, const ms_hd_entry *e)
 {
-    if (!e->nframes) { fputs(MS_T(L, M_NOSTACK), f); return; }
-    size_t n = e->nframes < TOP_FRAMES ? e->nframes : TOP_FRAMES;
-    for (size_t i = 0; i < n; i++) {
+    if (e->stack == MS_HD_NONE) { fputs(MS_T(L, M_NOSTACK), f); return; }
+    uint32_t node = e->stack;
+    for (size_t i = 0; i < TOP_FRAMES && node != MS_HD_NONE; i++, node = d->nodes[node].parent) {
         if (i) fputs(" ← ", f);
-        frame(f, &e->frames[i]);
+        frame(f, &d->frames[d->nodes[node].frame]);
     }
-    if (e->nframes > n) fputs(" ← …", f);
+    if (node != MS_HD_NONE) fputs(" ← …", f);
 }
 
 /* Rows of one section: entries with status st, impact order. */
@@ -133,7 +133,7 @@ static void section(FILE *f, const msdiff_heap_ctx *c, int st, const ms_msg *tit
             fprintf(f, "| %zu | %s | %s | %s | %s | ", shown, SB(e->d_peak), SB(e->d_leaked), SB(e->d_allocated),
                     SI(e->d_allocations));
         }
-        stack(f, L, e);
+        stack(f, L, d, e);
         fputs(" |\n", f);
     }
     if (!total) { fprintf(f, "%s\n\n", MS_T(L, M_NONE)); return; }

@@ -18,6 +18,7 @@
 #include "inspect.h"
 #include "exec_internal.h"
 #include "fdguard.h"
+#include "nextalloc.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -413,6 +414,8 @@ void msr_write_meta(void)
     m->max_depth = msr_cfg.unwind == MSR_UNW_NONE ? 0 : (uint32_t)msr_cfg.max_depth;
     m->label = s_of(msr_cfg.label);
     m->boot_id = s_of(boot_id);
+    m->allocator = s_of(msr_next_allocator());
+    m->malloc_interposed = msr_next_interposed() ? MS_MALLOC_INTERPOSED : MS_MALLOC_NOT_INTERPOSED;
     ms_writer_add(msr_writer, &r);
 }
 
@@ -754,6 +757,18 @@ __attribute__((constructor)) static void msr_init(void)
     if (msr_open_output(msr_pid, exec_child) != 0) {
         atomic_store(&msr_mode, MSR_OFF);
         goto out;
+    }
+    msr_next_resolve();
+    if (!msr_next_interposed() && !msr_cfg.quiet) {
+        char why[1200];
+        if (msr_next_in_exe())
+            snprintf(why, sizeof why, "malloc is defined by the program itself (%s): "
+                     "its malloc/free calls are not recorded", msr_next_allocator());
+        else
+            snprintf(why, sizeof why, "malloc comes from %s, loaded before libmemscope: "
+                     "malloc/free calls are not recorded (put libmemscope.so first in "
+                     "LD_PRELOAD, or use msrec run)", msr_next_allocator());
+        msr_say(why, "", "");
     }
     char pidbuf[24];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)msr_pid);

@@ -3,6 +3,8 @@
  *
  * Layout of the recorder:
  *   interpose.c  malloc family, C++ operators, hot path, per-thread buffers
+ *   nextalloc.c  the allocator the entry points forward to (glibc, jemalloc,
+ *                tcmalloc...), resolved with dlsym at the first call
  *   stacks.c     unwinding (libunwind / frame pointers) and stack interning
  *   drain.c      background writer thread, epochs, live table, finishing
  *   control.c    constructor, settings, META, signals, fork, _exit, dlopen,
@@ -134,12 +136,29 @@ void *msr_alloc_raw(size_t n);    /* same, not zeroed (the format writer)   */
 void msr_free(void *p);
 void msr_hugepage(void *p, size_t n); /* MADV_HUGEPAGE on the aligned part */
 void msr_arena_range(uint64_t *start, uint64_t *end);
+size_t msr_arena_used(void);          /* bytes handed out from the region */
+void msr_prefault(void *p, size_t n);  /* write-map now (probed tables) */
+
+/* ---- live-block table (livetab.c; writer thread only) ------------------ */
+extern uint64_t msr_lt_bytes;
+extern size_t msr_lt_used;
+extern size_t msr_lt_slots_max;
+void msr_lt_insert(uint64_t a, uint64_t size);
+void msr_lt_remove(uint64_t a);
+int msr_lt_has(uint64_t a);
+void msr_lt_prefetch(uint64_t a);
+void msr_lt_reset(void);
+/* calls each(arg, addr, size) for every live block, freeing the table */
+size_t msr_lt_drain(void (*each)(void *arg, uint64_t addr, uint64_t size), void *arg);
 void msr_arena_atfork_prepare(void);
 void msr_arena_atfork_parent(void);
 void msr_arena_atfork_child(void);
 
 /* ---- a small lock with owner (usable from signal handlers) ------------- */
-typedef struct { _Atomic int owner; } msr_lock;   /* 0 = free, else tid     */
+/* owner: 0 = free, else the address of a thread-local marker of the owning
+ * thread (no gettid system call per lock: the stack lock is taken for every
+ * new stack) */
+typedef struct { _Atomic uintptr_t owner; } msr_lock;
 int msr_gettid(void);
 void msr_lock_take(msr_lock *l);
 int msr_lock_try_for(msr_lock *l, uint64_t ms); /* 1 taken, 0 timeout, -1 self */
@@ -168,11 +187,18 @@ typedef struct msr_slot {
 } msr_slot;
 #define MSR_SLOT_EXT 0xFFu
 static inline int msr_op_ext(unsigned op) { return MS_OP_IS_REALLOC(op) || MS_OP_HAS_ALIGN(op); }
-#define MSR_CACHE_SIZE 4096       /* per-thread stack cache entries         */
+#ifndef MSR_CACHE_SIZE
+#define MSR_CACHE_SIZE 16384      /* per-thread stack cache entries         */
+#endif
 
 struct msr_cache_ent { uint64_t hash; uint64_t id; };
 struct msr_memo;
-#define MSR_MEMO_SIZE 128         /* per-thread memo entries, 4-way (stacks.c) */
+#ifndef MSR_MEMO_SIZE
+#define MSR_MEMO_SIZE 2048        /* per-thread memo entries (stacks.c) */
+#endif
+#ifndef MSR_MEMO_WAYS
+#define MSR_MEMO_WAYS 16          /* memo set associativity */
+#endif
 size_t msr_memo_bytes(void);
 
 typedef struct msr_thread {

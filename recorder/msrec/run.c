@@ -2,8 +2,10 @@
  * msrec run — record every heap allocation of a command.
  *
  * Runs CMD with libmemscope injected: finds libmemscope.so next to this
- * binary (../lib/libmemscope.so relative to /proc/self/exe), prepends it to
- * LD_PRELOAD and sets the MEMSCOPE_* variables the library reads. Only the
+ * binary (../lib/libmemscope.so relative to /proc/self/exe), puts it first
+ * in LD_PRELOAD (the user's entries follow: an allocator preloaded there,
+ * jemalloc or tcmalloc, keeps serving CMD through the library) and sets the
+ * MEMSCOPE_* variables the library reads. Only the
  * command itself records: MEMSCOPE_ACTIVE_PID names its pid (overriding one
  * inherited from an outer recording), and the library stays passive in
  * exec'd descendants unless --follow-children set MEMSCOPE_FOLLOW_EXEC=1.
@@ -61,6 +63,8 @@ static void run_usage(FILE *f)
         "                       msconv resolve the ips later)\n"
         "  --debuginfod         let the symbolizer ask $DEBUGINFOD_URLS servers\n"
         "  -h, --help           this help\n"
+        "An allocator in $LD_PRELOAD (libjemalloc.so.2, libtcmalloc_minimal.so.4...)\n"
+        "keeps serving CMD: libmemscope goes first and forwards to it.\n"
         "stdin/stdout/stderr pass through; msrec exits with CMD's status, or\n"
         "128+N when CMD was killed by signal N. The library is found at\n"
         "../lib/libmemscope.so next to msrec, or at $MEMSCOPE_LIB.\n");
@@ -114,22 +118,48 @@ static int find_library(char *out, size_t outsz)
     return 0;
 }
 
-/* Does the colon/space separated list contain item? */
-static int list_has(const char *list, const char *item)
+/* Is this LD_PRELOAD entry a libmemscope (ours under another path, or
+ * another build)? */
+static int is_memscope(const char *entry, size_t n, const char *lib)
 {
-    size_t n = strlen(item);
-    const char *p = list;
-    while (p && *p) {
+    char path[PATH_MAX], real[PATH_MAX];
+    if (n >= sizeof path)
+        return 0;
+    memcpy(path, entry, n);
+    path[n] = 0;
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    if (!strncmp(b, "libmemscope.so", 14))
+        return 1;
+    return realpath(path, real) && !strcmp(real, lib);
+}
+
+/* LD_PRELOAD for CMD: libmemscope first, then the user's entries in their
+ * order (an allocator such as libjemalloc.so.2 keeps serving the program,
+ * and libmemscope, first in symbol lookup, forwards to it), without any
+ * other copy of libmemscope. NULL when out of memory. */
+static char *preload_list(const char *lib, const char *pre)
+{
+    size_t cap = strlen(lib) + (pre ? strlen(pre) : 0) + 2;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t o = (size_t)snprintf(out, cap, "%s", lib);
+    for (const char *p = pre; p && *p;) {
         while (*p == ':' || *p == ' ')
             p++;
         const char *e = p;
         while (*e && *e != ':' && *e != ' ')
             e++;
-        if ((size_t)(e - p) == n && !strncmp(p, item, n))
-            return 1;
+        if (e > p && !is_memscope(p, (size_t)(e - p), lib)) {
+            out[o++] = ':';
+            memcpy(out + o, p, (size_t)(e - p));
+            o += (size_t)(e - p);
+            out[o] = 0;
+        }
         p = e;
     }
-    return 0;
+    return out;
 }
 
 /* Append src to dst (size cap), replacing every "%p" by pid. */
@@ -432,17 +462,9 @@ int msrec_run(int argc, char **argv)
             sigaction(fwd[k], &old[k], NULL);
         long me = (long)getpid();
         char path[PATH_MAX], num[32];
-        const char *pre = getenv("LD_PRELOAD");
-        size_t plen = strlen(lib) + (pre ? strlen(pre) : 0) + 2;
-        char *preload = malloc(plen);
+        char *preload = preload_list(lib, getenv("LD_PRELOAD"));
         if (!preload)
             _exit(127);
-        if (pre && *pre && !list_has(pre, lib))
-            snprintf(preload, plen, "%s:%s", lib, pre);
-        else if (pre && *pre)
-            snprintf(preload, plen, "%s", pre);
-        else
-            snprintf(preload, plen, "%s", lib);
         if (follow)                       /* every process expands %p itself */
             snprintf(path, sizeof path, "%s", tmpl);
         else if (expand_pid(path, sizeof path, tmpl, me) < 0) {

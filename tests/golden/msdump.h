@@ -124,6 +124,8 @@ static inline void msd_record(FILE *f, const ms_record *r)
         msd_u(f, "max_depth", m->max_depth);
         msd_str(f, "label", m->label);
         msd_str(f, "boot_id", m->boot_id);
+        msd_str(f, "allocator", m->allocator);
+        msd_u(f, "malloc_interposed", m->malloc_interposed);
         fputc('\n', f);
         break;
     }

@@ -100,8 +100,9 @@ check "pprof -base: inuse_space = msdiff leaked_memory delta" "$(dj leaked_memor
     "$(pp_total -unit=B -sample_index=inuse_space -base "$TMP/a.pb.gz" "$TMP/b.pb.gz")"
 site_delta=$(python3 -c '
 import json, sys
-for s in json.load(open(sys.argv[1]))["sites"]:
-    if s["stack"] and s["stack"][0]["function"] == "new_node": print(s["delta"]["leaked_bytes"])' "$TMP/diff.json" 2>/dev/null)
+d = json.load(open(sys.argv[1]))
+for s in d["sites"]:
+    if s["stack"] is not None and d["frames"][d["stacks"][s["stack"]][1]]["function"] == "new_node": print(s["delta"]["leaked_bytes"])' "$TMP/diff.json" 2>/dev/null)
 check "pprof -base: new_node site = msdiff site delta" "$site_delta" \
     "$(pp -top -unit=B -sample_index=inuse_space -base "$TMP/a.pb.gz" "$TMP/b.pb.gz" | awk '/new_node/ { sub(/B$/, "", $1); print $1; exit }')"
 
