@@ -36,8 +36,16 @@ main_totals() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 n = b = live = 0
+def frames(a):                   # JSON v2: interned stacks; v1: stack_trace
+    if "stack_trace" in a:
+        return a["stack_trace"] or []
+    n, out = a.get("stack"), []
+    while n is not None and n >= 0:
+        n, f = d["stacks"][n]
+        out.append(d["frames"][f])
+    return out
 for a in d["allocations"]:
-    fr = [f if isinstance(f, str) else (f.get("function") or "") for f in a.get("stack_trace") or []]
+    fr = [f if isinstance(f, str) else (f.get("function") or "") for f in frames(a)]
     if any(f == "main" or f.startswith("main ") for f in fr):
         n += 1
         b += a["size"]
