@@ -210,31 +210,34 @@ static void on_block(void *ctx, const ms_heap_block *b)
     ms_hv_site_x *sx = site_x(v, b->site);
     if (!sx) { v->oom = 1; return; }
     if (b->size < sx->min_size) sx->min_size = b->size;
+    /* counts and bytes are the block's weight (heap.h: sampled traces) */
     size_t k = b->size ? (size_t)(64 - __builtin_clzll(b->size)) : 0;   /* bit length */
-    v->size_count[k]++;
-    v->size_bytes[k] += b->size;
+    v->size_count[k] += b->wcount;
+    v->size_bytes[k] += b->wsize;
     size_t lk = MS_HV_LIFE_BUCKETS;
-    bucket_add(v, b->t_alloc, (int64_t)b->size);
-    moment_add(v, b->site, b->t_alloc, (int64_t)b->size);
+    bucket_add(v, b->t_alloc, (int64_t)b->wsize);
+    moment_add(v, b->site, b->t_alloc, (int64_t)b->wsize);
     if (b->freed) {
         /* one branch for everything a freed block adds (hot: most blocks) */
         uint64_t life = b->t_free >= b->t_alloc ? b->t_free - b->t_alloc : 0;
-        sx->freed++;
-        sx->life_sum += life;
+        uint64_t lw;
+        sx->freed += b->wcount;
+        if (__builtin_mul_overflow(life, b->wcount, &lw)) lw = UINT64_MAX;
+        sx->life_sum = sx->life_sum + lw < sx->life_sum ? UINT64_MAX : sx->life_sum + lw;
         if (life > sx->life_max) sx->life_max = life;
         uint64_t hz = v->hinfo->clock_hz;
         if (hz != v->life_hz || !v->life_ready) life_thresholds(v, hz);
         lk = 0;
         while (lk + 1 < v->life_lim && life >= v->life_min_ticks[lk + 1]) lk++;
-        bucket_add(v, b->t_free, (int64_t)(0 - b->size));
-        moment_add(v, b->site, b->t_free, (int64_t)(0 - b->size));
+        bucket_add(v, b->t_free, (int64_t)(0 - b->wsize));
+        moment_add(v, b->site, b->t_free, (int64_t)(0 - b->wsize));
     } else {
         uint32_t c = b->leak_class < 6 ? b->leak_class : MS_LEAK_UNKNOWN;
-        sx->leak_blocks[c]++;
-        sx->leak_bytes[c] += b->size;
+        sx->leak_blocks[c] += b->wcount;
+        sx->leak_bytes[c] += b->wsize;
     }
-    v->life_count[lk]++;
-    v->life_bytes[lk] += b->size;
+    v->life_count[lk] += b->wcount;
+    v->life_bytes[lk] += b->wsize;
 
     if (b->var_name || b->type_name) {
         v->labeled_blocks++;
@@ -269,7 +272,10 @@ static int add_record(ms_hview *v, const ms_record *rec)
             if (!ns) return MS_ENOMEM;
             v->samples = ns; v->cap_samples = nc;
         }
-        v->samples[v->nsamples++] = (ms_hv_sample){ rec->u.sample.time, rec->u.sample.rss, rec->u.sample.heap_live };
+        /* a sampled trace's heap_live counts the recorded blocks only (spec
+         * §8.8): the weighted timeline stands in for it */
+        uint64_t hl = ms_heap_sampled(v->heap) ? 0 : rec->u.sample.heap_live;
+        v->samples[v->nsamples++] = (ms_hv_sample){ rec->u.sample.time, rec->u.sample.rss, hl };
         if (rec->u.sample.rss > v->peak_rss) v->peak_rss = rec->u.sample.rss;
         break;
     }

@@ -9,10 +9,21 @@
  * saves its live bytes the first time it changes after the current epoch
  * began; at the end a site touched in the last epoch reports the saved
  * value, any other site its current value.
+ *
+ * Sampled traces (META mode 1, spec/FORMAT.md §8.8) are weighted here and
+ * nowhere else: every count and byte total below adds a block's weight
+ * (weigh(): 1 and its size in a full trace) when it is allocated and
+ * subtracts the same weight when it is freed, so every model and view built
+ * on this replay (sites, peak, leaks, threads, the per-block callback:
+ * timeline, lifetimes, histograms; the call tree, heap profiles, diffs)
+ * shows estimates of the whole program without knowing about sampling.
+ * The weight is not stored: it is computed again from the block's size and
+ * allocation number (both in blk) wherever it is needed.
  */
 #include "heap.h"
 #include "pump.h"
 #include "replay.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -131,6 +142,8 @@ struct ms_heap {
     size_t nlk, cap_lk;
 
     uint64_t live_bytes, live_blocks;
+    uint64_t rate;                                 /* sampled trace: R; 0 = full */
+    uint64_t failed_seq;
     uint64_t epoch;
     uint64_t seq;
     uint64_t last_time;
@@ -332,6 +345,36 @@ static inline void site_touch(ms_heap *h, site_rec *s)
     }
 }
 
+/* ---- weights of sampled traces ---- */
+double ms_heap_sample_weight(uint64_t size, uint64_t rate)
+{
+    if (!rate || !size) return 1.0;
+    double x = (double)size / (double)rate;
+    return x > 50 ? 1.0 : 1.0 / -expm1(-x);
+}
+
+/* A uniform number in [0, 1) from a block's allocation number and a salt. */
+static double unit_of(uint64_t seq, uint64_t salt)
+{
+    uint64_t x = seq * 0x9e3779b97f4a7c15ull + salt;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return (double)(x >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Integer weights of a block (count, bytes): 1 and size in a full trace;
+ * in a sampled one w = 1/p and w * size, each rounded down or up at random
+ * (floor(v + u), u uniform from the block's allocation number: unbiased,
+ * and the same at its allocation and at its free). */
+static inline void weigh(const ms_heap *h, uint64_t size, uint64_t seq, uint64_t *wc, uint64_t *wb)
+{
+    if (__builtin_expect(!h->rate, 1)) { *wc = 1; *wb = size; return; }
+    double w = ms_heap_sample_weight(size, h->rate), b = w * (double)size;
+    *wc = (uint64_t)(w + unit_of(seq, 1));
+    *wb = b >= 1.8e19 ? UINT64_MAX : (uint64_t)(b + unit_of(seq, 2));
+}
+
 /* ---- replay ---- */
 static void report(ms_heap *h, const blk *b, int freed, uint64_t t_free, uint64_t free_tid,
                    uint8_t free_op, int temporary, uint32_t leak_class)
@@ -347,6 +390,7 @@ static void report(ms_heap *h, const blk *b, int freed, uint64_t t_free, uint64_
     o.temporary = (uint8_t)temporary; o.free_op = free_op;
     o.var_name = label ? h->labels[label - 1].var : NULL;
     o.type_name = label ? h->labels[label - 1].type : NULL;
+    weigh(h, b->size, SEQ_OF(b), &o.wcount, &o.wsize);
     h->opts.on_block(h->opts.ctx, &o);
 }
 
@@ -356,16 +400,20 @@ static void do_free(ms_heap *h, size_t j, const ms_event *ev, int silent)
     const blk *b = slot_block(h, j);
     site_rec *s = &h->sites[b->site];
     thr_rec *t = &h->thr[b->thr];
-    int temp = t->last_seq == SEQ_OF(b) + 1;
+    /* (a sampled trace lacks the unsampled allocations that would end a
+     * temporary: none is counted) */
+    int temp = t->last_seq == SEQ_OF(b) + 1 && !h->rate;
+    uint64_t wc, wb;
+    weigh(h, b->size, SEQ_OF(b), &wc, &wb);
     site_touch(h, s);
-    s->pub.live_bytes -= b->size; s->pub.live_blocks--;
-    t->pub.live_bytes -= b->size; t->pub.live_blocks--;
-    h->live_bytes -= b->size; h->live_blocks--;
+    s->pub.live_bytes -= wb; s->pub.live_blocks -= wc;
+    t->pub.live_bytes -= wb; t->pub.live_blocks -= wc;
+    h->live_bytes -= wb; h->live_blocks -= wc;
     if (!silent) {
-        h->sum.total_deallocations++;
-        h->sum.total_deallocated_bytes += b->size;
-        s->pub.deallocations++;
-        h->thr[h->cur_thr].pub.deallocations++;
+        h->sum.total_deallocations += wc;
+        h->sum.total_deallocated_bytes += wb;
+        s->pub.deallocations += wc;
+        h->thr[h->cur_thr].pub.deallocations += wc;
         if (temp) {
             h->sum.temporary_allocations++;
             s->pub.temporary++;
@@ -408,16 +456,26 @@ static int do_alloc(ms_heap *h, const ms_event *ev, uint64_t addr, uint32_t thr)
     b->seq_op = seq << 16 | ev->op;
     t->last_seq = (seq & (UINT64_MAX >> 16)) + 1;
     b->site = (uint32_t)si; b->thr = thr;
+    uint64_t wc, wb;
+    weigh(h, ev->size, SEQ_OF(b), &wc, &wb);
     site_touch(h, s);
-    s->pub.live_bytes += ev->size; s->pub.live_blocks++;
-    s->pub.allocations++; s->pub.allocated_bytes += ev->size;
+    s->pub.live_bytes += wb; s->pub.live_blocks += wc;
+    s->pub.allocations += wc; s->pub.allocated_bytes += wb;
     if (ev->size > s->pub.max_size) s->pub.max_size = ev->size;
-    t->pub.live_bytes += ev->size; t->pub.live_blocks++;
-    t->pub.allocations++; t->pub.allocated_bytes += ev->size;
-    h->live_bytes += ev->size; h->live_blocks++;
-    h->sum.total_allocations++;
-    h->sum.total_allocated_bytes += ev->size;
+    t->pub.live_bytes += wb; t->pub.live_blocks += wc;
+    t->pub.allocations += wc; t->pub.allocated_bytes += wb;
+    h->live_bytes += wb; h->live_blocks += wc;
+    h->sum.total_allocations += wc;
+    h->sum.total_allocated_bytes += wb;
     return 0;
+}
+
+static void failed(ms_heap *h, thr_rec *t, uint64_t size)
+{
+    uint64_t wc, wb;
+    weigh(h, size, h->failed_seq++ | (1ull << 63), &wc, &wb);
+    h->sum.failed_allocations += wc;
+    t->pub.failed += wc;
 }
 
 static int apply_label(ms_heap *h, const ms_event *ev)
@@ -474,10 +532,10 @@ static int deliver(void *ctx, const ms_event *ev, uint32_t stream)
             else if (ev->addr == ev->old_addr) h->sum.reallocs_in_place++;
         }
         if (ev->addr) e = do_alloc(h, ev, ev->addr, (uint32_t)ti);
-        else if (ev->size) { h->sum.failed_allocations++; t->pub.failed++; }
+        else if (ev->size) failed(h, t, ev->size);
     } else {
         if (ev->addr) e = do_alloc(h, ev, ev->addr, (uint32_t)ti);
-        else { h->sum.failed_allocations++; t->pub.failed++; }
+        else failed(h, t, ev->size);
     }
     if (h->live_bytes > h->sum.peak_memory) {
         h->sum.peak_memory = h->live_bytes;
@@ -648,6 +706,8 @@ int ms_heap_add(ms_heap *h, const ms_record *rec)
         h->info.pid = m->pid;
         h->info.mode = m->mode;
         h->info.sample_rate = m->sample_rate;
+        /* weights apply from the first event on: META comes first */
+        h->rate = m->mode == MS_MODE_SAMPLED && !h->sum.events ? m->sample_rate : h->rate;
         free(h->exe);
         if (!(h->exe = dupstr(m->exe))) { e = MS_ENOMEM; break; }
         h->info.exe = h->exe;
@@ -803,8 +863,10 @@ int ms_heap_finish(ms_heap *h)
     for (size_t i = 0; i < n; i++) {
         const blk *b = &h->pool[ord[i]];
         uint32_t cls = CLS_OF(b);
-        h->sum.leak_class_blocks[cls]++;
-        h->sum.leak_class_bytes[cls] += b->size;
+        uint64_t wc, wb;
+        weigh(h, b->size, SEQ_OF(b), &wc, &wb);
+        h->sum.leak_class_blocks[cls] += wc;
+        h->sum.leak_class_bytes[cls] += wb;
         report(h, b, 0, end, 0, 0, 0, cls);
     }
     free(ord);
@@ -866,6 +928,7 @@ int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_
 
 const ms_heap_summary *ms_heap_get_summary(const ms_heap *h) { return &h->sum; }
 const ms_heap_info *ms_heap_get_info(const ms_heap *h) { return &h->info; }
+uint64_t ms_heap_sampled(const ms_heap *h) { return h->rate; }
 const ms_symtab *ms_heap_symtab(const ms_heap *h) { return h->sym; }
 size_t ms_heap_site_count(const ms_heap *h) { return h->nsites; }
 const ms_heap_site *ms_heap_site_at(const ms_heap *h, size_t i)

@@ -17,11 +17,15 @@
  * at the peak, then allocated); --events lists every allocation, streamed
  * from a second replay of the file so memory stays O(live blocks) instead
  * of O(allocations). The document is written piece by piece, never built
- * in memory.
+ * in memory. A sampled trace (spec §8.8) has estimated numbers: the
+ * summary says so ("estimated", "estimate_note" in the --lang language),
+ * and each listed allocation, a recorded one, carries its "weight" (the
+ * allocations it stands for, 1/p).
  */
 #include "views.h"
 #include "outfile.h"
 #include "heap.h"
+#include "i18n.h"
 #include "stacktab.h"
 #include <errno.h>
 #include <inttypes.h>
@@ -166,6 +170,8 @@ static void write_alloc(writer *w, const arec *r, int comma)
             comma ? "," : "", r->addr, r->size, ms_op_name(r->op), r->tid, ta);
     if (r->freed) fprintf(fp, "%" PRIu64, tf);
     else fputs("null", fp);
+    if (ms_heap_sampled(h))
+        fprintf(fp, ", \"weight\": %.6g", ms_heap_sample_weight(r->size, ms_heap_sampled(h)));
     fprintf(fp, ", \"lifetime_ms\": %" PRIu64 ", \"is_leaked\": %s, \"is_temporary\": %s, ",
             tf >= ta ? tf - ta : 0, r->freed ? "false" : "true", r->temporary ? "true" : "false");
     fputs("\"leak_class\": ", fp);
@@ -193,7 +199,7 @@ static void kv(FILE *fp, const char *k, uint64_t v, int comma)
     fprintf(fp, "    \"%s\": %" PRIu64 "%s\n", k, v, comma ? "," : "");
 }
 
-static void write_summary(FILE *fp, const ms_heap *h)
+static void write_summary(FILE *fp, const ms_heap *h, const char *lang)
 {
     const ms_heap_summary *s = ms_heap_get_summary(h);
     const ms_heap_info *in = ms_heap_get_info(h);
@@ -234,6 +240,12 @@ static void write_summary(FILE *fp, const ms_heap *h)
     msconv_json_str(fp, in->exe, strlen(in->exe));
     fprintf(fp, ",\n    \"mode\": \"%s\",\n", in->mode == MS_MODE_SAMPLED ? "sampled" : "full");
     kv(fp, "sample_rate", in->sample_rate, 1);
+    char note[400] = "";
+    if (ms_heap_sampled(h))
+        ms_i18n_sampled_long(lang && !strcmp(lang, "en") ? MS_LANG_EN : MS_LANG_ZH, ms_heap_sampled(h), note, sizeof note);
+    fprintf(fp, "    \"estimated\": %s,\n    \"estimate_note\": ", ms_heap_sampled(h) ? "true" : "false");
+    msconv_json_str(fp, note, strlen(note));
+    fputs(",\n", fp);
     kv(fp, "clock_hz", in->clock_hz, 1);
     kv(fp, "sites", s->sites, 1);
     kv(fp, "threads", s->threads, 0);
@@ -417,7 +429,7 @@ int msconv_heap_json(const msconv_args *a)
         fputs("{\n  \"format\": \"memscope-heap\",\n  \"version\": 2,\n  \"file\": ", fp);
         msconv_json_str(fp, a->input, strlen(a->input));
         fputs(",\n", fp);
-        write_summary(fp, h);
+        write_summary(fp, h, a->lang);
         const char *sel;
         uint64_t total = ms_heap_get_summary(h)->total_allocations;
         if (a->events) sel = "all";

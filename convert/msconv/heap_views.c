@@ -117,6 +117,16 @@ int hv_commit(ms_outfile *o, const char *input, const char *path, int write_fail
 
 static const char *plural(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
 
+/* The estimate line of a sampled trace (spec §8.8), "" for a full one. */
+const char *hv_sampled_line(char *buf, size_t n, const ms_hview *v, int en, int long_form)
+{
+    uint64_t rate = ms_heap_sampled(v->heap);
+    buf[0] = 0;
+    if (rate && long_form) ms_i18n_sampled_long(en ? MS_LANG_EN : MS_LANG_ZH, rate, buf, (unsigned)n);
+    else if (rate) ms_i18n_sampled(en ? MS_LANG_EN : MS_LANG_ZH, rate, buf, (unsigned)n);
+    return buf;
+}
+
 /* "prog (pid N)" for titles. */
 static void trace_title(char *buf, size_t n, const ms_hview *v)
 {
@@ -132,11 +142,14 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     double dur = ms_heap_ticks_sec(v->heap, s->end_time > s->first_time ? s->end_time : 0);
     double rate = dur > 0 ? (double)s->total_allocations / dur : 0;
     double tpct = s->total_allocations ? 100.0 * (double)s->temporary_allocations / (double)s->total_allocations : 0;
+    char temp[64];
+    if (ms_heap_sampled(v->heap)) snprintf(temp, sizeof temp, "%s", ms_i18n_sampled_na(en ? MS_LANG_EN : MS_LANG_ZH));
+    else snprintf(temp, sizeof temp, en ? "%s (%.2f%%)" : "%s 次（%.2f%%）", ms_fmt_count(MS_FBUF, s->temporary_allocations), tpct);
     fputc('\n', fp);
     if (en) {
         fprintf(fp, "total runtime: %.3f s\n", dur);
         fprintf(fp, "calls to allocation functions: %s (%.0f/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
-        fprintf(fp, "temporary memory allocations: %s (%.2f%%)\n", ms_fmt_count(MS_FBUF, s->temporary_allocations), tpct);
+        fprintf(fp, "temporary memory allocations: %s\n", temp);
         fprintf(fp, "peak heap memory consumption: %s at %.3f s\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "peak RSS (including memscope overhead): %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
@@ -145,7 +158,7 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     } else {
         fprintf(fp, "总运行时间: %.3f 秒\n", dur);
         fprintf(fp, "分配函数调用: %s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
-        fprintf(fp, "临时分配: %s 次（%.2f%%）\n", ms_fmt_count(MS_FBUF, s->temporary_allocations), tpct);
+        fprintf(fp, "临时分配: %s\n", temp);
         fprintf(fp, "堆内存峰值: %s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）: %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
@@ -163,9 +176,11 @@ int msconv_heap_text(const msconv_args *a)
     if (hv_load(&v, a)) return 1;
     ms_outfile out;
     if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { ms_hview_free(v); return 1; }
-    char title[600], type[700];
+    char title[600], type[1100], est[300];
     trace_title(title, sizeof title, v);
-    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s" : "文件: %s\n类型: %s", title, ms_ct_metric_name(o.metric));
+    hv_sampled_line(est, sizeof est, v, o.en, 1);
+    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s%s%s" : "文件: %s\n类型: %s%s%s", title,
+             ms_ct_metric_name(o.metric), *est ? "\n" : "", est);
     ms_pprof_opts po = { .metric = o.metric, .nodecount = o.nodecount, .lang_en = o.en, .type_line = type };
     int bad = ms_pprof_text(out.fp, v->tree, &po);
     text_summary(out.fp, v, o.en);
@@ -238,6 +253,8 @@ int msconv_heap_leaks(const msconv_args *a)
     else
         fprintf(fp, "文件: %s\n泄漏: %s，%s 个内存块，来自 %zu 个分配点（追踪结束时仍未释放）\n",
                 title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
+    char est[300];
+    if (*hv_sampled_line(est, sizeof est, v, o.en, 1)) fprintf(fp, "%s\n", est);
     static const ms_msg classes[6] = {
         { "未分类", "unclassified" }, { "仍可达", "still reachable" }, { "确定泄漏", "definitely lost" },
         { "间接泄漏", "indirectly lost" }, { "可能泄漏", "possibly lost" }, { "libc 内部", "libc internal" } };
@@ -333,13 +350,15 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
 
 static int render_flame(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v)
 {
-    char sub[800], title[600], num[64];
+    char sub[1200], title[600], num[64], est[300];
     trace_title(title, sizeof title, v);
     uint64_t total = ms_calltree_total(t, o->metric);
     if (ms_ct_metric_is_bytes(o->metric)) ms_fmt_bytes(num, total);
     else ms_fmt_count(num, total);
-    snprintf(sub, sizeof sub, "%s — %s %s%s", title, ms_flame_metric_label(o->metric, o->en), num,
-             o->inverted ? (o->en ? " (inverted: allocating functions at the top)" : "（倒置：分配函数在上）") : "");
+    hv_sampled_line(est, sizeof est, v, o->en, 0);
+    snprintf(sub, sizeof sub, "%s — %s %s%s%s%s", title, ms_flame_metric_label(o->metric, o->en), num,
+             o->inverted ? (o->en ? " (inverted: allocating functions at the top)" : "（倒置：分配函数在上）") : "",
+             *est ? " — " : "", est);
     ms_flame_opts fo = { .metric = o->metric, .icicle = o->inverted, .lang_en = o->en, .subtitle = sub,
                          .min_pct = o->min_pct };
     return ms_flame_svg(f, t, &fo);
@@ -378,9 +397,10 @@ int msconv_heap_svg(const msconv_args *a)
     char *dot = NULL;
     size_t len = 0;
     FILE *mf = open_memstream(&dot, &len);
-    char title[600];
+    char title[600], est[300];
     trace_title(title, sizeof title, v);
-    ms_dot_opts dopt = { .metric = o.metric, .lang_en = o.en, .title = title };
+    hv_sampled_line(est, sizeof est, v, o.en, 0);
+    ms_dot_opts dopt = { .metric = o.metric, .lang_en = o.en, .title = title, .note = *est ? est : NULL };
     ms_dot_stats st;
     int bad = !mf || ms_dot_write(mf, v->tree, &dopt, &st) != 0;
     if (mf) fclose(mf);

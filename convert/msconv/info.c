@@ -9,6 +9,7 @@
  */
 #include "views.h"
 #include "outfile.h"
+#include "i18n.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -95,7 +96,7 @@ static const char *end_reason(uint32_t r)
 }
 
 static void report(FILE *fp, const char *file, const ms_header_info *h, const info *x,
-                   const ms_integrity *in)
+                   const ms_integrity *in, ms_lang lang)
 {
     char a[96], b[96];
     int heap = h->kind == MS_KIND_HEAP, snap = h->kind == MS_KIND_SNAPSHOT;
@@ -157,6 +158,9 @@ static void report(FILE *fp, const char *file, const ms_header_info *h, const in
             else
                 fprintf(fp, "\n");
         }
+        char est[400];
+        if (x->mode == MS_MODE_SAMPLED && x->sample_rate)
+            fprintf(fp, "estimates:    %s\n", ms_i18n_sampled_long(lang, x->sample_rate, est, sizeof est));
     }
     if (x->have_end) {
         fprintf(fp, "end:          %s", end_reason(x->end.reason));
@@ -251,7 +255,7 @@ int msconv_info(const msconv_args *a)
         free(x);
         return 1;
     }
-    report(out.fp, a->input, &h, x, &in);
+    report(out.fp, a->input, &h, x, &in, a->lang && !strcmp(a->lang, "en") ? MS_LANG_EN : MS_LANG_ZH);
     free(x);
     if (ms_outfile_commit(&out) != 0) {
         msconv_error(a->output ? a->output : "stdout", "%s", ms_outfile_strerror());

@@ -41,7 +41,7 @@ static cJSON *change(uint64_t a, uint64_t b)
     return o;
 }
 
-static cJSON *input(const char *file, const ms_heap *h)
+static cJSON *input(const char *file, const ms_heap *h, ms_lang lang)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
@@ -53,6 +53,13 @@ static cJSON *input(const char *file, const ms_heap *h)
     U(o, "start_wall_ms", in->start_wall_ns / 1000000u);
     U(o, "duration_ms", s->end_time > s->first_time ? ms_heap_ticks_ms(h, s->end_time - s->first_time) : 0);
     U(o, "events", s->events);
+    /* sampled traces (spec §8.8): the numbers are estimates */
+    char note[400] = "";
+    if (ms_heap_sampled(h)) ms_i18n_sampled_long(lang, ms_heap_sampled(h), note, sizeof note);
+    cJSON_AddItemToObject(o, "mode", jstr(ms_heap_sampled(h) ? "sampled" : "full"));
+    U(o, "sample_rate", ms_heap_sampled(h));
+    cJSON_AddBoolToObject(o, "estimated", ms_heap_sampled(h) != 0);
+    cJSON_AddItemToObject(o, "estimate_note", jstr(note));
     return o;
 }
 
@@ -121,8 +128,8 @@ int msdiff_heap_json(FILE *f, const msdiff_heap_ctx *c)
     if (!r) return -1;
     cJSON_AddStringToObject(r, "format", "memscope-heap-diff");
     U(r, "version", 2);
-    cJSON_AddItemToObject(r, "before", input(c->args->a, c->ha));
-    cJSON_AddItemToObject(r, "after", input(c->args->b, c->hb));
+    cJSON_AddItemToObject(r, "before", input(c->args->a, c->ha, c->args->lang));
+    cJSON_AddItemToObject(r, "after", input(c->args->b, c->hb, c->args->lang));
     cJSON_AddStringToObject(r, "matching", "symbolized stack: function, file, line per frame (module + offset when unsymbolized); addresses ignored");
     U(r, "threshold", c->args->threshold);
     cJSON *s = cJSON_AddObjectToObject(r, "summary");

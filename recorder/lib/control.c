@@ -240,6 +240,11 @@ static void read_settings(void)
              (v && *v) ? v : "./%e.%p.memscope");
     v = secure_getenv("MEMSCOPE_LABEL");
     snprintf(msr_cfg.label, sizeof msr_cfg.label, "%s", v ? v : "");
+    msr_cfg.sample_rate = 0;
+    if ((v = secure_getenv("MEMSCOPE_SAMPLE_RATE")) && *v && msr_sample_parse(v, &msr_cfg.sample_rate) != 0) {
+        bad_value("MEMSCOPE_SAMPLE_RATE", v);
+        msr_cfg.sample_rate = 0;
+    }
 }
 
 static void expand_path(pid_t pid, int child)
@@ -392,7 +397,8 @@ void msr_write_meta(void)
     r.type = MS_REC_META;
     ms_meta *m = &r.u.meta;
     m->recorder_version = s_of(MS_VERSION_STRING);
-    m->mode = MS_MODE_FULL;
+    m->mode = atomic_load(&msr_sampling) ? MS_MODE_SAMPLED : MS_MODE_FULL;
+    m->sample_rate = atomic_load(&msr_sampling) ? msr_cfg.sample_rate : 0;
     m->pid = (uint64_t)getpid();
     m->ppid = (uint64_t)getppid();
     m->exe = s_of(exe_path);
@@ -531,6 +537,7 @@ static void fork_prepare(void)
     msr_tls.guard = 1;
     msr_lock_take(&msr_writer_lock);
     msr_lock_take(&msr_stack_lock);
+    msr_sample_atfork_prepare();
     msr_arena_atfork_prepare();
     fork_locked = 1;
 }
@@ -540,6 +547,7 @@ static void fork_parent(void)
     if (!fork_locked) return;
     fork_locked = 0;
     msr_arena_atfork_parent();
+    msr_sample_atfork_parent();
     msr_lock_release(&msr_stack_lock);
     msr_lock_release(&msr_writer_lock);
     msr_tls.guard = fork_saved_guard;
@@ -552,6 +560,7 @@ static void fork_child(void)
     if (!fork_locked) return;
     fork_locked = 0;
     msr_arena_atfork_child();
+    msr_sample_atfork_child(msr_cfg.follow_fork);
     msr_stacks_atfork_child();
     msr_fdguard_atfork_child();     /* the parent's trace is not ours */
     if (!msr_cfg.follow_fork) {
@@ -733,6 +742,7 @@ void msr_early_init(void)
         msr_say("out of memory, not recording", "", "");
         goto out;
     }
+    if (msr_cfg.sample_rate) msr_sample_start(msr_cfg.sample_rate);
     atomic_store(&msr_mode, MSR_REC);
 out:
     atomic_store(&msr_init_state, 2);

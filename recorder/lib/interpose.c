@@ -21,6 +21,10 @@
  * and the small first ring: a program that creates 10,000 short threads
  * used to pay 1.4 MiB of fresh, zeroed recorder memory for each (60 s and
  * 199 MiB instead of 4 s).
+ * In a sampled trace (sample.c) an allocation goes to that path only when
+ * its bytes hold a sample point, a free only when its block was recorded;
+ * the rest costs a thread-local subtract (allocations) or one filter byte
+ * (frees).
  */
 #include "recorder_internal.h"
 #include "nextalloc.h"
@@ -377,6 +381,26 @@ static inline int rec_free_on(void)
     return mode_rec() && !msr_tls.guard;
 }
 
+/* Sampled traces (sample.c): an allocation is recorded when it holds a
+ * sample point, a free when its block was recorded. */
+static inline int sampling(void) { return atomic_load_explicit(&msr_sampling, memory_order_relaxed); }
+
+static inline int rec_alloc_want(uint64_t n)
+{
+    if (MSR_UNLIKELY(sampling())) return msr_sample_take(n) && rec_alloc_on();
+    /* (the first call may have started a sampled trace: msr_early_init) */
+    return rec_alloc_on() && (MSR_LIKELY(!sampling()) || msr_sample_take(n));
+}
+
+__attribute__((noinline))
+static int sampled_free_want(void *p) { return msr_sample_forget(p) && rec_free_on(); }
+
+static inline int rec_free_want(void *p)
+{
+    if (MSR_UNLIKELY(sampling())) return p && msr_sample_maybe(p) && sampled_free_want(p);
+    return p && rec_free_on();
+}
+
 static inline msr_thread *self_thread(void)
 {
     msr_thread *t = msr_tls.t;
@@ -392,7 +416,8 @@ static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64
 {
     msr_tls.guard = 1;
     msr_thread *t = self_thread();
-    if (t) {
+    /* a sampled block is known as such before the app can free it */
+    if (t && (!p || !sampling() || msr_sample_remember(p) == 0)) {
         uint64_t stack = msr_capture_stack(t, ret, frame);
         emit(t, op, (uint64_t)(uintptr_t)p, size, old, stack, align, p != NULL);
     }
@@ -421,7 +446,7 @@ static void rec_free(uint8_t op, void *p)
 void *malloc(size_t n)
 {
     void *p = msr_next.malloc(n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_MALLOC, p, n, 0, 0, RET(), FRAME());
         KEEP(p);
     }
@@ -431,20 +456,62 @@ void *malloc(size_t n)
 void free(void *p)
 {
     if (MSR_UNLIKELY(msr_pool_owns(p))) return;
-    if (p && rec_free_on()) rec_free(MS_OP_FREE, p);
+    if (rec_free_want(p)) rec_free(MS_OP_FREE, p);
     msr_next.free(p);
 }
 
 void *calloc(size_t n, size_t m)
 {
     void *p = msr_next.calloc(n, m);
-    if (rec_alloc_on()) {
-        size_t s;
-        if (__builtin_mul_overflow(n, m, &s)) s = SIZE_MAX;
+    size_t s;
+    if (__builtin_mul_overflow(n, m, &s)) s = SIZE_MAX;
+    if (rec_alloc_want(s)) {
         rec_alloc(MS_OP_CALLOC, p, s, 0, 0, RET(), FRAME());
         KEEP(p);
     }
     return p;
+}
+
+/* A move in a sampled trace (realloc, rallocx) is free(old) + malloc(n),
+ * each sampled on its own: old_s says old was a recorded block (already
+ * forgotten, so no other thread's new block at that address is mistaken
+ * for it), new_s that the n bytes hold a sample point. After the allocator
+ * moved old to q (NULL: failed, old still live), a recorded old block is
+ * released (a realloc event naming it when q is recorded too, else a
+ * free). */
+static void sampled_moved(uint8_t op, void *old, int old_s, void *q, size_t n, int new_s,
+                          void *ret, void *frame)
+{
+    if (!q) {
+        if (old_s) msr_sample_remember(old);
+        return;
+    }
+    if (!rec_free_on() || atomic_load_explicit(&msr_paused, memory_order_relaxed)) {
+        if (old_s && rec_free_on()) rec_free(MS_OP_FREE, old);
+        return;
+    }
+    if (new_s) rec_alloc(op, q, n, 0, old_s ? (uint64_t)(uintptr_t)old : 0, ret, frame);
+    else if (old_s) rec_free(MS_OP_FREE, old);
+}
+
+static void *realloc_sampled(uint8_t op, void *old, size_t n, void *ret, void *frame)
+{
+    int old_s = old && msr_sample_maybe(old) && msr_sample_forget(old);
+    if (old && n == 0) {
+        /* a free, stamped before (a new minimal block some allocators
+         * return has no bytes to sample: not recorded) */
+        if (old_s && rec_free_on()) {
+            if (atomic_load_explicit(&msr_paused, memory_order_relaxed))
+                rec_free(MS_OP_FREE, old);
+            else
+                rec_alloc(op, NULL, 0, 0, (uint64_t)(uintptr_t)old, ret, frame);
+        }
+        return msr_next.realloc(old, 0);
+    }
+    int new_s = n && msr_sample_take(n);
+    void *q = msr_next.realloc(old, n);
+    sampled_moved(op, old, old_s, q, n, new_s, ret, frame);
+    return q;
 }
 
 static void *do_realloc(uint8_t op, void *old, size_t n, void *ret, void *frame)
@@ -452,9 +519,10 @@ static void *do_realloc(uint8_t op, void *old, size_t n, void *ret, void *frame)
     if (MSR_UNLIKELY(msr_pool_owns(old))) {
         /* a bootstrap block moves to the allocator: an allocation */
         void *q = msr_pool_realloc(old, n);
-        if (rec_alloc_on()) rec_alloc(op, q, n, 0, 0, ret, frame);
+        if (rec_alloc_want(n)) rec_alloc(op, q, n, 0, 0, ret, frame);
         return q;
     }
+    if (MSR_UNLIKELY(sampling())) return realloc_sampled(op, old, n, ret, frame);
     if (!rec_free_on()) return msr_next.realloc(old, n);
     if (atomic_load_explicit(&msr_paused, memory_order_relaxed)) {
         void *q = msr_next.realloc(old, n);
@@ -486,7 +554,7 @@ void *reallocarray(void *old, size_t n, size_t m)
 {
     size_t s;
     if (__builtin_mul_overflow(n, m, &s)) {
-        if (rec_alloc_on()) {
+        if (!sampling() && rec_alloc_on()) {     /* a sample has no weight for it */
             rec_alloc(MS_OP_REALLOCARRAY, NULL, SIZE_MAX, 0, (uint64_t)(uintptr_t)old,
                       RET(), FRAME());
         }
@@ -505,7 +573,7 @@ int posix_memalign(void **out, size_t al, size_t n)
     if (!pow2(al) || al % sizeof(void *) != 0) return EINVAL;
     int saved = errno;
     void *p = msr_next.memalign(al, n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_POSIX_MEMALIGN, p, n, (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0,
                   RET(), FRAME());
         KEEP(p);
@@ -521,7 +589,7 @@ int posix_memalign(void **out, size_t al, size_t n)
 void *aligned_alloc(size_t al, size_t n)
 {
     void *p = msr_next.aligned_alloc(al, n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_ALIGNED_ALLOC, p, n, (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0,
                   RET(), FRAME());
         KEEP(p);
@@ -532,7 +600,7 @@ void *aligned_alloc(size_t al, size_t n)
 void *memalign(size_t al, size_t n)
 {
     void *p = msr_next.memalign(al, n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_MEMALIGN, p, n, (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0,
                   RET(), FRAME());
         KEEP(p);
@@ -543,7 +611,7 @@ void *memalign(size_t al, size_t n)
 void *valloc(size_t n)
 {
     void *p = msr_next.valloc(n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_VALLOC, p, n, (uint32_t)sysconf(_SC_PAGESIZE), 0, RET(), FRAME());
         KEEP(p);
     }
@@ -553,7 +621,7 @@ void *valloc(size_t n)
 void *pvalloc(size_t n)
 {
     void *p = msr_next.pvalloc(n);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_PVALLOC, p, n, (uint32_t)sysconf(_SC_PAGESIZE), 0, RET(), FRAME());
         KEEP(p);
     }
@@ -569,7 +637,7 @@ void *pvalloc(size_t n)
 void *mallocx(size_t n, int fl)
 {
     void *p = msr_next.mallocx(n, fl);
-    if (rec_alloc_on()) {
+    if (rec_alloc_want(n)) {
         size_t al = X_ALIGN(fl);
         rec_alloc(al ? MS_OP_ALIGNED_ALLOC : (fl & 0x40) ? MS_OP_CALLOC : MS_OP_MALLOC, p, n,
                   (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0, RET(), FRAME());
@@ -581,6 +649,14 @@ void *mallocx(size_t n, int fl)
 /* like realloc, but a failure leaves the block and n is never 0 */
 void *rallocx(void *old, size_t n, int fl)
 {
+    if (MSR_UNLIKELY(sampling())) {
+        int old_s = old && msr_sample_maybe(old) && msr_sample_forget(old);
+        int new_s = msr_sample_take(n);
+        void *q = msr_next.rallocx(old, n, fl);
+        sampled_moved(MS_OP_REALLOC, old, old_s, q, n, new_s, RET(), FRAME());
+        KEEP(q);
+        return q;
+    }
     void *q = msr_next.rallocx(old, n, fl);
     if (!rec_free_on()) return q;
     if (atomic_load_explicit(&msr_paused, memory_order_relaxed)) {
@@ -593,11 +669,13 @@ void *rallocx(void *old, size_t n, int fl)
 }
 
 /* resizes in place: at least n bytes on success (the real size returned
- * >= n), recorded as a realloc to min(real, n + extra) at the same address */
+ * >= n), recorded as a realloc to min(real, n + extra) at the same address.
+ * Not recorded in a sampled trace: a block resized in place keeps the
+ * weight it was sampled with (its sampled or unsampled state too). */
 size_t xallocx(void *p, size_t n, size_t extra, int fl)
 {
     size_t r = msr_next.xallocx(p, n, extra, fl);
-    if (r >= n && rec_alloc_on()) {
+    if (r >= n && !sampling() && rec_alloc_on()) {
         size_t want = n + extra < n ? SIZE_MAX : n + extra;
         rec_alloc(MS_OP_REALLOC, p, r < want ? r : want, 0, (uint64_t)(uintptr_t)p,
                   RET(), FRAME());
@@ -611,7 +689,7 @@ size_t xallocx(void *p, size_t n, size_t extra, int fl)
 static inline int extra_free(void *p)
 {
     if (MSR_UNLIKELY(msr_pool_owns(p))) return 0;
-    if (p && rec_free_on()) rec_free(MS_OP_FREE, p);
+    if (rec_free_want(p)) rec_free(MS_OP_FREE, p);
     return 1;
 }
 
@@ -658,7 +736,7 @@ static void *cxx_new(uint8_t op, size_t n, size_t al, int nothrow, void *ret, vo
 {
     for (;;) {
         void *p = al ? msr_next.memalign(al, n) : msr_next.malloc(n);
-        if (rec_alloc_on() && (p || !get_new_handler()))
+        if ((p || !get_new_handler()) && rec_alloc_want(n))
             rec_alloc(op, p, n, 0, 0, ret, frame);
         if (p) return p;
         new_handler_fn h = get_new_handler();
@@ -676,7 +754,7 @@ static void *cxx_new(uint8_t op, size_t n, size_t al, int nothrow, void *ret, vo
  * throwing one throws bad_alloc). */
 static inline void *cxx_newed(uint8_t op, void *p, size_t n, int nothrow, void *ret, void *frame)
 {
-    if (rec_alloc_on()) rec_alloc(op, p, n, 0, 0, ret, frame);
+    if (rec_alloc_want(n)) rec_alloc(op, p, n, 0, 0, ret, frame);
     if (!p && !nothrow) throw_bad_alloc();
     return p;
 }
@@ -708,7 +786,7 @@ static inline void *cxx_newed(uint8_t op, void *p, size_t n, int nothrow, void *
     void name params                                                        \
     {                                                                       \
         void (*fwd) params = (void (*) params)msr_next_cxx()->name;         \
-        if (p && rec_free_on()) rec_free(op, p);                            \
+        if (rec_free_want(p)) rec_free(op, p);                              \
         if (fwd) {                                                          \
             int g = msr_tls.guard;                                          \
             msr_tls.guard = 1;                                              \

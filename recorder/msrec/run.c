@@ -42,13 +42,17 @@ static void run_usage(FILE *f)
 {
     fprintf(f,
         "usage: msrec run [-o FILE [--force]] [--unwind libunwind|fp] [--export json|html|both]\n"
-        "                 [--follow-children] [--quiet] -- CMD ARGS...\n"
+        "                 [--sample [BYTES]] [--follow-children] [--quiet] -- CMD ARGS...\n"
         "\n"
         "Runs CMD with libmemscope preloaded and records every heap allocation.\n"
         "  -o, --output FILE    trace file (default ./CMD.PID.memscope); %%p = pid,\n"
         "                       %%e = executable name\n"
         "  --unwind MODE        libunwind (default, exact) or fp (frame pointers, fast)\n"
         "  --export FMT         also write json, html or both reports next to the trace\n"
+        "  --sample [BYTES]     record a sample: one allocation per BYTES allocated on\n"
+        "                       average (Poisson byte sampling as jemalloc and Go; K, M,\n"
+        "                       G suffixes; default 512K); reports then show estimates\n"
+        "                       of the whole program at a fraction of the cost\n"
         "  --follow-children    also record exec'd child processes (one file each;\n"
         "                       the default path then contains %%p; a program that\n"
         "                       execs without fork writes FILE.exec<N>.memscope)\n"
@@ -271,9 +275,28 @@ static void symbolize_manifest(const char *manifest, unsigned flags, int quiet)
     fclose(f);
 }
 
+/* "4096", "512K", "512KiB", "1M", "2G" -> bytes (1 ..  2^40); -1 if not a size. */
+static int parse_rate(const char *s, unsigned long long *out)
+{
+    if (!s || *s < '0' || *s > '9') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = 0;
+    if (*end == 'k' || *end == 'K') shift = 10;
+    else if (*end == 'm' || *end == 'M') shift = 20;
+    else if (*end == 'g' || *end == 'G') shift = 30;
+    if (shift) end++;
+    if (shift && (!strcmp(end, "iB") || !strcmp(end, "B"))) end += strlen(end);
+    if (errno || *end || v == 0 || v > (1ull << 40) >> shift) return -1;
+    *out = v << shift;
+    return 0;
+}
+
 int msrec_run(int argc, char **argv)
 {
     const char *output = NULL, *unwind = NULL, *export_fmt = NULL;
+    unsigned long long sample = 0;
     int follow = 0, quiet = 0, symbolize = 1, force = 0;
     unsigned symflags = 0;
     int i = 1;
@@ -296,6 +319,19 @@ int msrec_run(int argc, char **argv)
         if (!strcmp(a, "--no-symbolize")) { symbolize = 0; continue; }
         if (!strcmp(a, "--force")) { force = 1; continue; }
         if (!strcmp(a, "--debuginfod")) { symflags |= MSSYM_DEBUGINFOD; continue; }
+        if (!strcmp(a, "--sample") || !strncmp(a, "--sample=", 9)) {
+            /* the value is optional: the next word is one only if it is a size */
+            const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[i + 1] : NULL);
+            if (parse_rate(v, &sample) == 0) {
+                if (a[8] != '=') i++;
+            } else if (a[8] == '=') {
+                fprintf(stderr, "msrec: --sample: expected a size in bytes (e.g. 4096, 512K, 1M), got '%s'\n", v);
+                return 2;
+            } else {
+                sample = 512 * 1024;
+            }
+            continue;
+        }
         /* options with a value: "--opt V", "--opt=V", "-oV" */
         const char *names[] = { "-o", "--output", "--unwind", "--export" };
         int which = -1;
@@ -455,6 +491,11 @@ int msrec_run(int argc, char **argv)
             setenv("MEMSCOPE_EXPORT_FORMAT", export_fmt, 1);
         if (quiet)
             setenv("MEMSCOPE_QUIET", "1", 1);
+        if (sample) {
+            char rate[32];
+            snprintf(rate, sizeof rate, "%llu", sample);
+            setenv("MEMSCOPE_SAMPLE_RATE", rate, 1);
+        }
         execvp(cmd[0], cmd);
         int e = errno;
         if (e == ENOENT && !strchr(cmd[0], '/'))
