@@ -11,8 +11,10 @@ with its sampling profiler (MALLOC_CONF=prof:true,lg_prof_sample:19: 512
 KiB, dump at exit), tcmalloc plain and with its heap profiler (HEAPPROFILE=,
 which tracks every allocation with a backtrace: one run, pairs at 1/20 of
 the work, at most BENCH_TC_TIMEOUT s, default 60). Workloads: bench/heap/pairs (10 M
-malloc/free pairs, 8-256 B), sqlite3 (inserts + index + queries), python3
-(dicts, lists and strings).
+malloc/free pairs, 8-256 B), sqlite3 (200,000 inserts + index + queries),
+python3 (dicts, lists and strings; PYTHONHASHSEED=0). A run includes the
+recorder's start and its exit work (last epoch, maps, leak scan of the
+heap: ~5-8 ms on sqlite3), which weighs most on short runs.
 
 Accuracy: bench/sample/sites (known per-site totals, 16 B - 64 KiB, MIB MiB
 allocated) under `msrec run --sample 512K` with SEEDS seeds, jemalloc's
@@ -159,14 +161,14 @@ def workloads():
     sql = os.path.join(TMP, "big.sql")
     with open(sql, "w") as f:
         f.write("create table t(id integer primary key, name text, v real);\nbegin;\n")
-        for i in range(60000):
+        for i in range(200000):
             f.write("insert into t(name, v) values('name%d', %d.5);\n" % (i, (i * 7) % 1000))
         f.write("commit;\ncreate index ti on t(name);\n"
                 "select count(*), sum(v), max(name) from t where v > 100;\n"
                 "select name from t order by v desc, id limit 5;\n")
     py = os.path.join(TMP, "work.py")
     with open(py, "w") as f:
-        f.write("d = {}\nfor i in range(150000):\n    d['k%d' % i] = [i, str(i) * (i % 7), (i, i + 1)]\n"
+        f.write("d = {}\nfor i in range(300000):\n    d['k%d' % i] = [i, str(i) * (i % 7), (i, i + 1)]\n"
                 "s = sum(len(v[1]) for v in d.values())\nl = sorted(d.items(), key=lambda kv: kv[1][0] % 1000)\n"
                 "print(len(d), s, len(l))\n")
     w = [("pairs 10M", [os.path.join(BIN, "pairs"), str(PAIRS), "1"], None)]
@@ -358,8 +360,8 @@ def main():
     u, f, m = p["uninstrumented"], p["passthrough floor"], p["memscope --sample 512K"]
     target("sampled <= 1.35x uninstrumented (pairs 10M, wall)", m[0] <= 1.35 * u[0],
            "%.2fx (cpu %.2fx)" % (m[0] / u[0], m[1] / u[1]))
-    target("sampled within 5 % of the passthrough floor (pairs 10M, cpu)", m[1] <= 1.05 * f[1],
-           "%.2fx the floor's cpu (wall %.2fx); floor %.2fx uninstrumented" % (m[1] / f[1], m[0] / f[0], f[1] / u[1]))
+    target("sampled within 5 % of the passthrough floor (pairs 10M, wall)", m[0] <= 1.05 * f[0],
+           "%.2fx the floor's wall (cpu %.2fx); floor %.2fx uninstrumented" % (m[0] / f[0], m[1] / f[1], f[0] / u[0]))
     for w in ("sqlite3", "python3"):
         if w in results:
             r = results[w]
