@@ -54,6 +54,10 @@ static void usage(FILE *f)
         "                    process matching: pid = (pid, starttime), key = (exe,\n"
         "                    normalized cmdline, user); auto = pid when both\n"
         "                    snapshots come from the same boot (default)\n"
+        "  --as-given        snapshots: keep A as before and B as after even when\n"
+        "                    A is newer (by default two snapshots of one host are\n"
+        "                    compared in time order, with a warning; snapshots\n"
+        "                    of different hosts are always compared as given)\n"
         "  --help            this text\n");
 }
 
@@ -106,6 +110,7 @@ int main(int argc, char **argv)
         const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(s, "--help") || !strcmp(s, "-h")) { usage(stdout); return 0; }
         if (!strcmp(s, "--version")) { printf("msdiff %s\n", MS_VERSION_STRING); return 0; }
+        if (!strcmp(s, "--as-given")) { a.as_given = 1; continue; }
         if (!strcmp(s, "--md") || !strcmp(s, "--json")) {
             int md = s[2] == 'm';
             const char *out = NULL;

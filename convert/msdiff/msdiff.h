@@ -22,6 +22,7 @@ typedef struct msdiff_args {
                                      this many files (snapshots)       */
     long snap_a, snap_b;          /* --snapshot: index in a series file,
                                      -1 = default                      */
+    int as_given;                 /* --as-given: never reorder A and B */
 } msdiff_args;
 
 /* Diff of two snapshot files (snapshot_diff.c). Returns the exit status. */

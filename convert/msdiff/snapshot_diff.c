@@ -2,10 +2,11 @@
  * Snapshot diff driver of msdiff: loads both snapshot files, picks one
  * snapshot of each (--snapshot N[:M] for series files; by default the last
  * snapshot of each, saying so on stderr when a file is a series, or the
- * first and last when both inputs are the same series file), puts them in
- * time order (a "before" newer than the "after" is swapped, with a
- * warning: a diff that runs backwards in time reads every growth as a
- * drop), builds the diff model (analyze/snapdiff) and writes the requested
+ * first and last when both inputs are the same series file), puts two
+ * snapshots of one host in time order (a "before" newer than the "after" is
+ * swapped, with a warning: a diff that runs backwards in time reads every
+ * growth as a drop; snapshots of two hosts, or --as-given, keep the order
+ * the user gave), builds the diff model (analyze/snapdiff) and writes the requested
  * reports atomically: all outputs are committed only when every one of
  * them was written completely.
  */
@@ -74,7 +75,9 @@ int msdiff_snapshot(const msdiff_args *a)
     const snap *sa = pick(fa, a->a, a->snap_a, same ? 0 : -1), *sb = pick(fb, a->b, a->snap_b, same ? (long)fb->nsnaps - 1 : -1);
     if (!sa || !sb) { snap_file_free(fa); snap_file_free(fb); return 1; }
     msdiff_args ra = *a;
-    if (sa->wall_ns > sb->wall_ns) {
+    int one_host = sa->hostname.n == sb->hostname.n
+                   && !memcmp(sa->hostname.p, sb->hostname.p, sa->hostname.n);
+    if (!a->as_given && one_host && sa->wall_ns > sb->wall_ns) {
         fprintf(stderr, "msdiff: warning: the first snapshot (%s, %s) is newer than the second (%s, %s); "
                 "comparing them in time order (before = %s)\n", a->a, ms_fmt_time(MS_FBUF, sa->wall_ns),
                 a->b, ms_fmt_time(MS_FBUF, sb->wall_ns), a->b);

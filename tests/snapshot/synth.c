@@ -84,7 +84,7 @@ static int add_proc(ms_writer *w, uint64_t pid, const char *name, const char *cm
     return ms_writer_add(w, &r);
 }
 
-static int write_snap(const char *path, int after)
+static int write_snap(const char *path, int after, const char *host)
 {
     ms_writer *w;
     ms_writer_opts o = { .kind = MS_KIND_SNAPSHOT };
@@ -96,7 +96,7 @@ static int write_snap(const char *path, int after)
     r.type = MS_REC_SNAP_BEGIN;
     r.u.snap_begin.wall_ns = after ? 1700003600000000000ULL : 1700000000000000000ULL;
     r.u.snap_begin.label = S(after ? "升级后" : "升级前");
-    r.u.snap_begin.hostname = S("db1");
+    r.u.snap_begin.hostname = S(host);
     r.u.snap_begin.kernel = S(after ? "6.18.0" : "6.1.0");
     r.u.snap_begin.os_release = S("Debian GNU/Linux 12 (bookworm)");
     r.u.snap_begin.boot_id = S(after ? "bbbb" : "aaaa");
@@ -183,7 +183,8 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "series")) return write_series(argv[2]);
     if (argc == 2 && !strcmp(argv[1], "units")) return units();
-    if (argc == 4 && !strcmp(argv[1], "write")) return write_snap(argv[2], 0) || write_snap(argv[3], 1);
+    if ((argc == 4 || argc == 5) && !strcmp(argv[1], "write"))
+        return write_snap(argv[2], 0, "db1") || write_snap(argv[3], 1, argc == 5 ? argv[4] : "db1");
     fprintf(stderr, "usage: synth units | synth write A B | synth series F\n");
     return 2;
 }

@@ -59,6 +59,21 @@ grep -qF '| a\|b\`c&lt;d&gt;\nx | 300 |' "$MD" && grep -qF -- '--name=a\|b\`c&lt
 grep -q "不同的启动" "$MD" && pass synth_md_rule_across_boots || fail synth_md_rule_across_boots ""
 grep -q "系统共享内存 Shmem: +100.0 MB" "$MD" && pass synth_md_shmem_cause || fail synth_md_shmem_cause "$(sed -n '/主要原因/,/^$/p' "$MD")"
 
+# ---- order: one host in time order unless --as-given; two hosts as given -----
+"$MSDIFF" b/b.memscope a/a.memscope --json rev1.json 2> rev1.err
+grep -q "is newer than the second" rev1.err && python3 -c "
+import json; d = json.load(open('rev1.json')); assert d['before']['file'] == 'a/a.memscope', d['before']['file']" \
+    && pass synth_one_host_time_order || fail synth_one_host_time_order "$(cat rev1.err)"
+"$MSDIFF" b/b.memscope a/a.memscope --as-given --json rev2.json 2> rev2.err
+! grep -q "newer" rev2.err && python3 -c "
+import json; d = json.load(open('rev2.json')); assert d['before']['file'] == 'b/b.memscope', d['before']['file']" \
+    && pass synth_as_given_keeps_order || fail synth_as_given_keeps_order "$(cat rev2.err)"
+mkdir h && "$TMP/synth" write h/db1.memscope h/db2.memscope db2 || fail synth_write_hosts "could not write"
+"$MSDIFF" h/db2.memscope h/db1.memscope --json rev3.json 2> rev3.err
+! grep -q "newer" rev3.err && python3 -c "
+import json; d = json.load(open('rev3.json')); assert d['before']['file'] == 'h/db2.memscope', d['before']['file']" \
+    && pass synth_two_hosts_as_given || fail synth_two_hosts_as_given "$(cat rev3.err)"
+
 # ---- series growth ranking ---------------------------------------------------
 "$TMP/synth" series series.memscope || { fail synth_series_write "could not write"; exit 1; }
 "$MSCONV" series.memscope --json -o series.json
