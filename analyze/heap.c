@@ -292,8 +292,9 @@ static long new_site(ms_heap *h, uint64_t stack)
 static long site_index(ms_heap *h, uint64_t stack)
 {
     if (stack < h->site_of_cap && h->site_of[stack]) return h->site_of[stack] - 1;
-    uint64_t lim = ms_symtab_max_node(h->sym) + 1;
-    if (stack < lim || stack < 65536) {
+    /* dense by id while ids stay near the number of sites (a hostile id
+     * of 60 million must not make a 240 MB array) */
+    if (stack < 65536 || stack <= 4 * (uint64_t)h->nsites + 65536) {
         if (stack >= h->site_of_cap) {
             size_t cap = h->site_of_cap ? h->site_of_cap : 4096;
             while (cap <= stack) cap *= 2;
@@ -751,17 +752,13 @@ static int cmp_u64(const void *a, const void *b)
 
 static int resolve_missing(ms_heap *h)
 {
-    uint64_t max = ms_symtab_max_node(h->sym);
-    if (!resolve_fn || max == 0) return 0;
-    uint64_t *ips = malloc(max * sizeof *ips);
+    if (!resolve_fn || ms_symtab_max_node(h->sym) == 0) return 0;
+    uint64_t *ips;
+    size_t all = ms_symtab_node_ips(h->sym, &ips), n = 0;
     if (!ips) return MS_ENOMEM;
-    size_t n = 0;
-    for (uint64_t id = 1; id <= max; id++) {
-        uint64_t parent, ip;
+    for (size_t i = 0; i < all; i++) {
         const ms_symtab_frame *f;
-        if (ms_symtab_node(&parent, &ip, h->sym, id) == 0 && ip &&
-            ms_symtab_frames(&f, h->sym, ip) == 0)
-            ips[n++] = ip;
+        if (ips[i] && ms_symtab_frames(&f, h->sym, ips[i]) == 0) ips[n++] = ips[i];
     }
     if (n > 1) qsort(ips, n, sizeof *ips, cmp_u64);
     size_t k = 0;

@@ -146,7 +146,7 @@ int snap_file_load(const char *path, snap_file **out, char *err, size_t errlen)
         switch (rec->type) {
         case MS_REC_SNAP_BEGIN: {
             const ms_snap_begin *b = &rec->u.snap_begin;
-            if (cur) qsort(cur->procs, cur->nprocs, sizeof *cur->procs, cmp_proc);
+            if (cur && cur->nprocs > 1) qsort(cur->procs, cur->nprocs, sizeof *cur->procs, cmp_proc);
             if (grow((void **)&f->snaps, &capsnaps, f->nsnaps + 1, sizeof *f->snaps)) { oom = 1; break; }
             cur = &f->snaps[f->nsnaps++];
             memset(cur, 0, sizeof *cur);
@@ -200,7 +200,7 @@ int snap_file_load(const char *path, snap_file **out, char *err, size_t errlen)
                 p->libs[i].pss = s->libs[i].pss;
                 p->libs[i].flags = s->nlib_flags == s->nlibs ? s->lib_flags[i].flags : 0;
             }
-            if (!oom) qsort(p->libs, p->nlibs, sizeof *p->libs, cmp_lib);
+            if (!oom && p->nlibs > 1) qsort(p->libs, p->nlibs, sizeof *p->libs, cmp_lib);
             for (uint32_t i = 0; i < s->nperms; i++) {
                 p->perms[i].prot = s->perms[i].prot;
                 p->perms[i].size = s->perms[i].size;
@@ -227,7 +227,7 @@ int snap_file_load(const char *path, snap_file **out, char *err, size_t errlen)
             break;
         }
     }
-    if (cur) qsort(cur->procs, cur->nprocs, sizeof *cur->procs, cmp_proc);
+    if (cur && cur->nprocs > 1) qsort(cur->procs, cur->nprocs, sizeof *cur->procs, cmp_proc);   /* procs may be NULL */
     ms_reader_integrity(r, &f->integrity);
     ms_reader_close(r);
     if (oom || rc < 0) {
@@ -381,7 +381,7 @@ int snap_series_build(const snap_file *f, snap_series *out)
             }
         }
     }
-    qsort(out->g, out->n, sizeof *out->g, cmp_growth);
+    if (out->n > 1) qsort(out->g, out->n, sizeof *out->g, cmp_growth);
     return 0;
 }
 

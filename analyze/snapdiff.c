@@ -282,7 +282,7 @@ static int build_libsums(snap_diff *d)
     }
     d->nlibsums = keep;
     free(la); free(lb); free(pa); free(pb);
-    qsort(d->libsums, d->nlibsums, sizeof *d->libsums, cmp_libsum);
+    if (d->nlibsums > 1) qsort(d->libsums, d->nlibsums, sizeof *d->libsums, cmp_libsum);
     return 0;
 }
 

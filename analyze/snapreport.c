@@ -60,7 +60,7 @@ int snap_libtotals_build(const snap *s, snap_libtotals *out)
         if (l->rss || l->pss) out->has_memory = 1;
     }
     free(v);
-    qsort(out->libs, out->n, sizeof *out->libs, cmp_total);
+    if (out->n > 1) qsort(out->libs, out->n, sizeof *out->libs, cmp_total);
     return 0;
 }
 

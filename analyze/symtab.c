@@ -32,6 +32,9 @@ typedef struct arena_blk { struct arena_blk *next; size_t used, cap; char data[]
 
 struct ms_symtab {
     node *nodes; uint8_t *defined; uint64_t nodes_cap, max_node;
+    uint64_t ndefined;                          /* nodes stored           */
+    node *sparse; size_t nsparse, sparse_cap;   /* ids far beyond the rest */
+    ms_u64map sparse_of;                        /* id -> index in sparse  */
     sym *syms; size_t syms_cap, nsyms;          /* open addressing        */
     ms_symtab_frame *frames; size_t nframes, frames_cap;
     ms_symtab_module *mods; size_t nmods, mods_cap;
@@ -112,10 +115,40 @@ void ms_symtab_free(ms_symtab *s)
 {
     if (!s) return;
     free(s->nodes); free(s->defined); free(s->syms); free(s->frames); free(s->mods);
+    free(s->sparse); ms_u64map_free(&s->sparse_of);
     ms_u64map_free(&s->mod_of_id);
     free(s->strs);
     while (s->arena) { arena_blk *n = s->arena->next; free(s->arena); s->arena = n; }
     free(s);
+}
+
+/* A node id far beyond the ones stored (more than twice their number +
+ * 64 Ki) goes to a hash map, so a file defining node 60,000,000 alone
+ * does not make the dense array 60 million entries long. */
+static int add_sparse(ms_symtab *s, uint64_t id, const ms_stack_node *sn)
+{
+    uint32_t at;
+    if (!ms_u64map_get(&s->sparse_of, id, &at)) {
+        if (s->nsparse == s->sparse_cap) {
+            size_t cap = s->sparse_cap ? s->sparse_cap * 2 : 256;
+            node *n = realloc(s->sparse, cap * sizeof *n);
+            if (!n) return MS_ENOMEM;
+            s->sparse = n; s->sparse_cap = cap;
+        }
+        at = (uint32_t)s->nsparse++;
+        if (ms_u64map_put(&s->sparse_of, id, at)) return MS_ENOMEM;
+        s->ndefined++;
+    }
+    s->sparse[at].parent = sn->parent;
+    s->sparse[at].ip = sn->ip;
+    return 0;
+}
+
+static const node *node_at(const ms_symtab *s, uint64_t id)
+{
+    if (id < s->nodes_cap) return s->defined[id] ? &s->nodes[id] : NULL;
+    uint32_t at;
+    return s->nsparse && ms_u64map_get(&s->sparse_of, id, &at) ? &s->sparse[at] : NULL;
 }
 
 static int add_nodes(ms_symtab *s, const ms_stack *st)
@@ -124,6 +157,12 @@ static int add_nodes(ms_symtab *s, const ms_stack *st)
     for (uint32_t i = 0; i < st->count; i++) {
         uint64_t id = st->first_id + i;
         if (id >= MAX_NODE_ID) break;
+        if (id > s->max_node) s->max_node = id;
+        if (id >= s->nodes_cap && id > 2 * s->ndefined + 65536) {
+            int rc = add_sparse(s, id, &st->nodes[i]);
+            if (rc) return rc;
+            continue;
+        }
         if (id >= s->nodes_cap) {
             uint64_t cap = s->nodes_cap ? s->nodes_cap : 4096;
             while (cap <= id) cap *= 2;
@@ -138,8 +177,8 @@ static int add_nodes(ms_symtab *s, const ms_stack *st)
         }
         s->nodes[id].parent = st->nodes[i].parent;
         s->nodes[id].ip = st->nodes[i].ip;
+        s->ndefined += !s->defined[id];
         s->defined[id] = 1;
-        if (id > s->max_node) s->max_node = id;
     }
     return 0;
 }
@@ -320,11 +359,24 @@ int ms_symtab_add(ms_symtab *s, const ms_record *rec)
 
 uint64_t ms_symtab_max_node(const ms_symtab *s) { return s->max_node; }
 
+size_t ms_symtab_node_ips(const ms_symtab *s, uint64_t **out)
+{
+    uint64_t *v = malloc((s->ndefined ? s->ndefined : 1) * sizeof *v);
+    *out = v;
+    if (!v) return 0;
+    size_t n = 0;
+    for (uint64_t id = 1; id < s->nodes_cap && n < s->ndefined; id++)
+        if (s->defined[id]) v[n++] = s->nodes[id].ip;
+    for (size_t i = 0; i < s->nsparse && n < s->ndefined; i++) v[n++] = s->sparse[i].ip;
+    return n;
+}
+
 int ms_symtab_node(uint64_t *parent, uint64_t *ip, const ms_symtab *s, uint64_t id)
 {
-    if (id == 0 || id >= s->nodes_cap || !s->defined[id]) return MS_EINVAL;
-    *parent = s->nodes[id].parent;
-    *ip = s->nodes[id].ip;
+    const node *nd = id ? node_at(s, id) : NULL;
+    if (!nd) return MS_EINVAL;
+    *parent = nd->parent;
+    *ip = nd->ip;
     return 0;
 }
 
@@ -332,10 +384,11 @@ size_t ms_symtab_stack(uint64_t *ips, size_t max, const ms_symtab *s, uint64_t i
 {
     size_t n = 0;
     /* parents are < own id, so the walk ends; guard anyway */
-    while (id && id < s->nodes_cap && s->defined[id] && n < 100000) {
-        if (n < max) ips[n] = s->nodes[id].ip;
+    const node *nd;
+    while (id && (nd = node_at(s, id)) && n < 100000) {
+        if (n < max) ips[n] = nd->ip;
         n++;
-        uint64_t p = s->nodes[id].parent;
+        uint64_t p = nd->parent;
         if (p >= id) break;
         id = p;
     }
@@ -444,7 +497,8 @@ int ms_stack_memo_get(ms_stack_memo *m, const ms_symtab *s, uint64_t id, uint32_
 {
     size_t n = 0;
     uint32_t v = root;
-    for (uint64_t cur = id; cur && cur < s->nodes_cap && s->defined[cur];) {
+    const node *nd;
+    for (uint64_t cur = id; cur && (nd = node_at(s, cur));) {
         if (ms_u64map_get(&m->val, cur, &v)) break;
         if (n == m->todocap) {
             size_t c = m->todocap ? m->todocap * 2 : 256;
@@ -453,12 +507,12 @@ int ms_stack_memo_get(ms_stack_memo *m, const ms_symtab *s, uint64_t id, uint32_
             m->todo = t; m->todocap = c;
         }
         m->todo[n++] = cur;
-        uint64_t p = s->nodes[cur].parent;
+        uint64_t p = nd->parent;
         cur = p < cur ? p : 0;
     }
     while (n--) {
         uint64_t cur = m->todo[n];
-        int rc = extend(ctx, v, s->nodes[cur].ip, &v);
+        int rc = extend(ctx, v, node_at(s, cur)->ip, &v);
         if (!rc) rc = ms_u64map_put(&m->val, cur, v);
         if (rc) return rc;
     }

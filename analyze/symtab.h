@@ -44,6 +44,10 @@ int ms_symtab_add(ms_symtab *s, const ms_record *rec);
 /* Largest stack node id defined so far (0 = none). */
 uint64_t ms_symtab_max_node(const ms_symtab *s);
 
+/* The ips of every defined node (unsorted, repeats kept) in a malloc'd
+ * array (*out; NULL on ENOMEM); returns their number. */
+size_t ms_symtab_node_ips(const ms_symtab *s, uint64_t **out);
+
 /* Node id -> (parent, ip). Returns 0, or MS_EINVAL for an undefined id. */
 int ms_symtab_node(uint64_t *parent, uint64_t *ip, const ms_symtab *s, uint64_t id);
 

@@ -14,11 +14,22 @@ static void put_name(FILE *fp, const char *s)
     }
 }
 
+/* A line shows at most FOLDED_MAX frames: the outermost and innermost
+ * halves around one "[N frames]" frame, so a file of deep stacks (a
+ * 20,000-deep recursion of 20,000 stacks) gives lines of bounded length
+ * instead of output quadratic in the depth. */
+#define FOLDED_MAX 1024
+
 static int folded_line(void *ctx, const char *const *names, size_t depth, uint64_t value)
 {
     FILE *fp = ctx;
     for (size_t i = 0; i < depth; i++) {
         if (i) fputc(';', fp);
+        if (depth > FOLDED_MAX && i == FOLDED_MAX / 2) {
+            fprintf(fp, "[%zu frames]", depth - FOLDED_MAX + 1);
+            i = depth - FOLDED_MAX / 2;
+            fputc(';', fp);
+        }
         put_name(fp, names[i]);
     }
     fprintf(fp, " %llu\n", (unsigned long long)value);

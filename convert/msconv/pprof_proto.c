@@ -251,9 +251,15 @@ static uint64_t loc_id(pp *p, uint64_t ip, int nostack)
     return i + 1;
 }
 
+/* pprof lists every location of every sample (no shared prefixes), so a
+ * sample keeps at most its SAMPLE_MAX_DEPTH innermost frames: deep
+ * stacks cost linear, not quadratic, space. */
+#define SAMPLE_MAX_DEPTH 1024
+
 static int add_sample(pp *p, const ms_hprof_sample *smp)
 {
     size_t depth = ms_symtab_stack(p->ips, p->ips_cap, p->sym, smp->stack_id);
+    if (depth > SAMPLE_MAX_DEPTH) depth = SAMPLE_MAX_DEPTH;
     if (depth > p->ips_cap) {
         uint64_t *n = realloc(p->ips, depth * sizeof *n);
         if (!n) return -1;

@@ -19,6 +19,9 @@
  *   names OUT           control characters (ESC, BEL, CR, BS, DEL, C1) in
  *                       every string a report shows: exe, thread, mark,
  *                       function, file, module and label names
+ *   sparse OUT          stack node ids 1 and 60,000,000 (caller 1), allocations
+ *                       at stack 60,000,000 (sparse_leaf) and at an undefined
+ *                       id 4,000,000,000: 100 and 200 bytes, leaked
  *   overflow OUT        sizes and times near 2^64 (sums and differences
  *                       that overflow), a 2^63-byte block freed and live
  *
@@ -306,6 +309,22 @@ static void gen_names(void)
     end_at(30, 2, 2, 0);
 }
 
+static void gen_sparse(void)
+{
+    meta("/bin/sparse");
+    ms_stack_node a = { 0, 0x401000 }, b = { 1, 0x402000 };
+    stack_nodes(1, &a, 1);
+    stack_nodes(60000000, &b, 1);
+    symbol(0x401000, "main", "sparse.c", 1);
+    symbol(0x402000, "sparse_leaf", "sparse.c", 2);
+    ms_event ev[2] = {
+        { .time = 1, .addr = 0x1000, .size = 100, .stack = 60000000, .op = MS_OP_MALLOC },
+        { .time = 2, .addr = 0x2000, .size = 200, .stack = 4000000000u, .op = MS_OP_MALLOC } };
+    events(1, ev, 2);
+    sync_at(3);
+    end_at(3, 2, 2, 0);
+}
+
 /* overflow: sizes near 2^64 (a 2^63-byte block freed, one of 2^63 + 5
  * live, a 2^64 - 1 one freed by realloc to 0), times near 2^64 and going
  * back, a realloc of an unknown block, a label with size-sized index. */
@@ -344,7 +363,7 @@ static uint64_t num(const char *s)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: gen_hostile chain|live|modules|libs|threads|stacks|names|overflow OUT [N] [rec|nosync]\n");
+        fprintf(stderr, "usage: gen_hostile chain|live|modules|libs|threads|stacks|names|sparse|overflow OUT [N] [rec|nosync]\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -362,6 +381,7 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "stacks") && n) gen_stacks(n);
     else if (!strcmp(mode, "names")) gen_names();
     else if (!strcmp(mode, "overflow")) gen_overflow();
+    else if (!strcmp(mode, "sparse")) gen_sparse();
     else { ms_writer_abort(w); fprintf(stderr, "%s: bad mode or count\n", prog); return 2; }
     rc = ms_writer_close(w);
     w = NULL;

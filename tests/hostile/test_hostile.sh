@@ -92,6 +92,14 @@ grep -q 'snapshots: *1 (1 process records)' out.libs && pass hostile/libs-info-c
 # the chunk is 10 MB raw; its 2 M libraries would decode into 96 MB
 le hostile/libs-info-memory "$(( KB - BASE_KB ))" 32768 "KB above baseline"
 
+# ---- sparse stack node ids: memory follows the nodes, not the largest id ------------
+"$GEN" sparse sparse.memscope || fail hostile/gen-sparse "exit $?"
+measure sparse "$MSCONV" sparse.memscope --text --lang en
+check hostile/sparse-exit 0 "$RC"
+grep -q 'sparse_leaf' out.sparse && grep -q 'Showing nodes accounting for 300B' out.sparse \
+    && pass hostile/sparse-content || fail hostile/sparse-content "$(head -6 out.sparse)"
+le hostile/sparse-memory "$(( KB - BASE_KB ))" 16384 "KB above baseline (node id 60,000,000)"
+
 # ---- 262,144 unique stacks: bounded outputs ----------------------------------------
 "$GEN" stacks stacks.memscope 262144 || fail hostile/gen-stacks "exit $?"
 measure stjson "$MSCONV" stacks.memscope --json -o st.json

@@ -35,10 +35,14 @@ def frame_name(fr):
     if isinstance(fr, str):
         return fr
     if isinstance(fr, dict):
+        name = "?"
         for k in ("function", "func", "name", "symbol"):
             if fr.get(k):
-                return str(fr[k])
-        return "?"
+                name = str(fr[k])
+                break
+        if fr.get("file"):   # as version 1 named frames: "function (file:line)"
+            name += " (%s%s)" % (fr["file"], ":%d" % fr["line"] if fr.get("line") else "")
+        return name
     return str(fr)
 
 def stack(d, a):
