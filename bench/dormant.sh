@@ -4,20 +4,21 @@
 # `msrec attach`, and its allocation entry points must cost no more than a
 # bare passthrough interposer (bench/ctl/passthrough.c): the issue's target
 # is within 5 % of that floor. Workload: bench/heap/pairs, 10 M malloc/free
-# pairs of 8-256 bytes on 1 thread. Variants, run interleaved round by round
+# pairs (x BENCH_SCALE) of 8-256 bytes on 1 thread. Variants, run interleaved round by round
 # (BENCH_ROUNDS, default 5; the best of each is kept, wall and CPU):
 #   none       uninstrumented
 #   pass       LD_PRELOAD passthrough interposer
 #   dormant    LD_PRELOAD libmemscope, MEMSCOPE_CONTROL=1 (listener up)
 #   off        LD_PRELOAD libmemscope, no variable (every call passes through)
-# BENCH_SCALE scales the pair count (default 1).
+# BENCH_SCALE scales 10 M pairs (default 5: 50 M, ~1 s of CPU per run, so
+# /usr/bin/time's 10 ms resolution is 1 %).
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
 LIB=$BUILD/lib/libmemscope.so
 BIN=$BUILD/bench
 ROUNDS=${BENCH_ROUNDS:-5}
-SCALE=${BENCH_SCALE:-1}
+SCALE=${BENCH_SCALE:-5}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/msdormant.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 mkdir -p "$BIN"

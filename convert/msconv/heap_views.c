@@ -232,6 +232,8 @@ int msconv_heap_leaks(const msconv_args *a)
     else
         fprintf(fp, "文件: %s\n泄漏: %s，%s 个内存块，来自 %zu 个分配点（追踪结束时仍未释放）\n",
                 title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
+    char note[600];
+    if (ms_window_note(note, sizeof note, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH)) fprintf(fp, "%s\n", note);
     static const ms_msg classes[6] = {
         { "未分类", "unclassified" }, { "仍可达", "still reachable" }, { "确定泄漏", "definitely lost" },
         { "间接泄漏", "indirectly lost" }, { "可能泄漏", "possibly lost" }, { "libc 内部", "libc internal" } };

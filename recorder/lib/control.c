@@ -42,6 +42,7 @@
 struct msr_settings msr_cfg;
 uint64_t msr_proc_start_ns;
 int msr_ctl_enabled;
+int msr_stacks_ready;
 int msr_use_tsc;
 uint64_t msr_tsc0, msr_mono0_ns, msr_wall0_ns;
 unsigned msr_tick_shift;
@@ -759,13 +760,17 @@ void msr_early_init(void)
     msr_proc_start_ns = msr_wall0_ns;
     msr_use_membarrier =
         syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-    if (msr_stacks_init() != 0) {
+    /* (dormant: at the first attach, so a dormant process holds no table
+     * and no descriptor of libunwind's) */
+    if (rec && msr_stacks_init() != 0) {
         msr_say("out of memory, not recording", "", "");
         goto out;
     }
+    msr_stacks_ready = rec;
     msr_ctl_enabled = ctl;
     if (rec) atomic_store(&msr_mode, MSR_REC);
 out:
+    if (atomic_load(&msr_mode) == MSR_PENDING) atomic_store(&msr_mode, MSR_OFF);
     atomic_store(&msr_init_state, 2);
     msr_tls.guard = g;
 }

@@ -89,7 +89,8 @@
 #define MSR_TLS         __thread __attribute__((tls_model("initial-exec")))
 
 /* ---- global mode ------------------------------------------------------- */
-enum { MSR_OFF = 0, MSR_REC = 1, MSR_FINISHING = 2, MSR_DONE = 3 };
+/* MSR_PENDING until msr_early_init has decided (then OFF or REC) */
+enum { MSR_OFF = 0, MSR_REC = 1, MSR_FINISHING = 2, MSR_DONE = 3, MSR_PENDING = 4 };
 extern _Atomic int msr_mode;      /* MSR_*                                  */
 extern _Atomic int msr_paused;    /* ms_pause()                             */
 extern _Atomic int msr_init_state; /* 2 once msr_early_init has run         */
@@ -263,6 +264,7 @@ extern _Atomic uint32_t msr_names_gen;  /* a thread renamed another      */
 
 /* ---- stacks ------------------------------------------------------------ */
 int msr_stacks_init(void);
+extern int msr_stacks_ready;      /* msr_stacks_init has succeeded          */
 /* Capture the caller's stack: ret = return address of the public entry
  * point, frame = its frame address. Returns the interned stack id. */
 uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame);

@@ -113,6 +113,10 @@ long msr_session_begin(int fd, const char *path, uint64_t sample_rate, char *err
                       "to record every allocation", "");
     if (msr_sample_set_rate && msr_sample_set_rate(sample_rate) != 0)
         return refuse(fd, err, errlen, "sample rate not accepted", "");
+    if (!msr_stacks_ready) {
+        if (msr_stacks_init() != 0) return refuse(fd, err, errlen, "out of memory", "");
+        msr_stacks_ready = 1;
+    }
 
     msr_lock_take(&msr_writer_lock);
     msr_drain_reset();

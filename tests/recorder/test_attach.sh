@@ -111,6 +111,23 @@ if attach_bg w1 -o "$W1"; then
     grep -q 'site_alloc' "$TMP/w1.txt" && pass $n/symbolized || fail $n/symbolized "no site_alloc in --text"
     "$MSCONV" "$W1" --text > "$TMP/w1.zh.txt" 2>&1
     grep -q '^时间窗口记录（第 1 次附加）' "$TMP/w1.zh.txt" && pass $n/text-zh || fail $n/text-zh "$(tail -8 "$TMP/w1.zh.txt" | head -2)"
+    if command -v chromium >/dev/null 2>&1; then
+        "$MSCONV" "$W1" --html "$TMP/w1.html" --lang en 2> /dev/null
+        cat > "$TMP/w1.js" <<'JS'
+## window row in the overview
+var t = (document.getElementById("meta-scope") || {}).textContent || "";
+return /^window \(attach session 1\), started [0-9.]+ ms after the process$/.test(t) || t;
+## window note with the frees before it
+var t = (document.getElementById("window-note") || {}).textContent || "";
+return t.indexOf("100 frees of such blocks are counted apart") > 0 || t;
+## live at the end, not leaked
+var c = document.getElementById("card-leaked");
+return (c.textContent.indexOf("Live at the end of the window") === 0 && c.getAttribute("data-v") === "150000") || c.textContent;
+JS
+        python3 "$MS_ROOT/tests/html/cdp.py" "file://$TMP/w1.html" "$TMP/w1.js" "$n/html"
+    else
+        echo "SKIP: $n/html: chromium not installed"
+    fi
 fi
 st=$("$MSREC" status $SVC)
 case $st in *"dormant"*"1 recording session so far"*) pass $n/dormant-again ;;
