@@ -171,7 +171,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
 
-tests: all $(UNIT_BINS) $(BUILD)/bin/fuzz-replay $(BUILD)/bin/make_golden
+tests: all $(UNIT_BINS) $(BUILD)/bin/fuzz-replay $(BUILD)/bin/fuzz-replay-msconv $(BUILD)/bin/fuzz-replay-msdiff \
+       $(BUILD)/bin/make_golden $(BUILD)/bin/gen_hostile
 
 # Recorder test programs (tests/progs): NAME.c / NAME.cc -> $(BUILD)/progs/NAME,
 # libplugin.c -> libplugin.so, and leaks.c linked with -lmemscope as
@@ -187,6 +188,9 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(PROG_C)) \
 PROG_FLAGS := -g -O0 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
 # nofp: built like a distribution binary, without frame pointers (--unwind fp test)
 $(BUILD)/progs/nofp: PROG_FLAGS := -g -O2 -fomit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
+# allocstats: built without PIE and taking malloc's address, so its dynamic
+# symbol table holds a PLT entry named malloc (as python3.11's does)
+$(BUILD)/progs/allocstats: PROG_FLAGS += -fno-pie -no-pie
 $(BUILD)/progs/%: tests/progs/%.c tests/progs/progs.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(PROG_FLAGS) -o $@ $< -ldl
@@ -211,9 +215,32 @@ $(BUILD)/bin/fuzz-replay: $(BUILD)/obj/fuzz/replay_main.o $(BUILD)/obj/fuzz/fuzz
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT)
 
+# Replay drivers of the converter fuzz targets (fuzz/fuzz_msconv.c,
+# fuzz/fuzz_msdiff.c): msconv's and msdiff's main compiled as
+# msconv_main / msdiff_main and called in-process on each input.
+$(BUILD)/obj/fuzz/msconv_main.o: convert/msconv/main.c $(HEADER)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Dmain=msconv_main -c $< -o $@
+$(BUILD)/obj/fuzz/msdiff_main.o: convert/msdiff/main.c $(HEADER)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Dmain=msdiff_main -c $< -o $@
+$(BUILD)/bin/fuzz-replay-msconv: $(BUILD)/obj/fuzz/replay_main.o $(BUILD)/obj/fuzz/fuzz_msconv.o $(BUILD)/obj/fuzz/msconv_main.o \
+		$(filter-out $(BUILD)/obj/convert/msconv/main.o,$(MSCONV_OBJS)) $(CONVCOM_OBJS) $(LIBANA) $(LIBSYM) $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_SYM) $(LIBS_TOOLS) $(LIBS_PPROF)
+$(BUILD)/bin/fuzz-replay-msdiff: $(BUILD)/obj/fuzz/replay_main.o $(BUILD)/obj/fuzz/fuzz_msdiff.o $(BUILD)/obj/fuzz/msdiff_main.o \
+		$(filter-out $(BUILD)/obj/convert/msdiff/main.o,$(MSDIFF_OBJS)) $(CONVCOM_OBJS) $(LIBANA) $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_TOOLS)
+
 # Golden-file generator, run by hand once per format version; it refuses to
 # overwrite (tests/golden/README.md).
 $(BUILD)/bin/make_golden: $(BUILD)/obj/tests/golden/make_golden.o $(LIBFMT)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT)
+
+# Hostile-but-valid trace generator for tests/hostile (and fuzz seeds).
+$(BUILD)/bin/gen_hostile: $(BUILD)/obj/tests/hostile/gen_hostile.o $(LIBFMT)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDSAN) -o $@ $^ $(LIBS_FORMAT)
 

@@ -2,9 +2,18 @@
  * root-first stacks with per-node totals, per-function flat/cum and
  * caller->callee edges, each counted once per stack. All views that show
  * "who allocated what" (pprof text, DOT, flame graphs, folded stacks, the
- * dashboard) read this one model so their numbers agree. Lookups use
- * open-addressing hash tables of 32-bit indices; adding a stack costs
- * O(depth). */
+ * dashboard) read this one model so their numbers agree.
+ *
+ * Stacks are paths in a trie of (function, line) frames (ms_ct_path); in
+ * function mode a tree node merges the paths that differ only in lines.
+ * Adding a stack only adds its values where its path ends; totals, flat,
+ * cum, edges and the per-line sums are derived in one depth-first pass
+ * the first time they are read after an add (settle()), counting a
+ * function, an edge or a (function, line) once per stack by keeping a
+ * count of how often each is on the current path. So a stack that extends
+ * another one costs O(its new frames), and a 20,000-deep chain of 20,000
+ * stacks costs O(20,000) instead of O(20,000^2). Lookups use
+ * open-addressing hash tables of 32-bit indices. */
 #include <stdlib.h>
 #include <string.h>
 #include "memscope.h"
@@ -26,9 +35,17 @@ typedef struct func_ent {
 
 typedef struct line_ent {        /* one (function, line) in function mode */
     uint32_t func, line, next;
-    uint64_t stamp;              /* last add that counted it              */
     uint64_t cum[MS_CT_NMETRICS];
 } line_ent;
+
+typedef struct pnode {           /* one path: a frame under its parent    */
+    uint32_t parent, func, line;
+    uint32_t node;               /* its tree node                         */
+    uint32_t lent;               /* its line_ent, MS_CT_NONE = none       */
+    uint32_t first_child, next_sibling;
+    uint32_t is_stack;
+    uint64_t self[MS_CT_NMETRICS];
+} pnode;
 
 struct ms_calltree {
     int lines;
@@ -38,17 +55,19 @@ struct ms_calltree {
     size_t fcap;
     ms_ct_node *nodes;
     size_t nnodes, capnodes;
+    uint32_t *node_edge;         /* per node: edge from its parent        */
     u64map children;             /* (parent << 32 | func) -> node         */
     ms_ct_edge *edges;
     size_t nedges, capedges;
     u64map edgemap;              /* (caller << 32 | callee) -> edge       */
-    uint64_t *fstamp;            /* per func: last add that counted it    */
-    uint64_t *estamp;            /* per edge                              */
-    uint64_t stamp;
     line_ent *lines_v;
     size_t nlines, caplines;
     u64map linemap;              /* (func << 32 | line) -> line_ent       */
-    size_t nstacks;
+    pnode *paths;
+    size_t npaths, cappaths;
+    uint32_t *phash;             /* path hash table: slot -> path + 1     */
+    size_t pcap;
+    int dirty;                   /* adds since the last settle()          */
     uint64_t total[MS_CT_NMETRICS];
 };
 
@@ -118,19 +137,52 @@ static size_t map_slot(const u64map *m, uint64_t key)
 static void map_free(u64map *m) { free(m->keys); free(m->vals); }
 
 /* ---- construction -------------------------------------------------------- */
+static int edge_of(ms_calltree *t, uint32_t caller, uint32_t callee, uint32_t *out)
+{
+    if ((t->edgemap.n + 1) * 2 > t->edgemap.cap && map_grow(&t->edgemap)) return MS_ENOMEM;
+    uint64_t key = (uint64_t)caller << 32 | callee;
+    size_t s = map_slot(&t->edgemap, key);
+    uint32_t e = t->edgemap.vals[s];
+    if (e == MS_CT_NONE) {
+        if (t->nedges == t->capedges) {
+            size_t nc = t->capedges ? t->capedges * 2 : 64;
+            ms_ct_edge *ne = realloc(t->edges, nc * sizeof *ne);
+            if (!ne) return MS_ENOMEM;
+            t->edges = ne; t->capedges = nc;
+        }
+        e = (uint32_t)t->nedges++;
+        memset(&t->edges[e], 0, sizeof t->edges[e]);
+        t->edges[e].caller = caller; t->edges[e].callee = callee;
+        t->edgemap.keys[s] = key; t->edgemap.vals[s] = e; t->edgemap.n++;
+    }
+    *out = e;
+    return 0;
+}
+
 static int new_node(ms_calltree *t, uint32_t func, uint32_t parent, uint32_t *id)
 {
+    if (t->nnodes >= MS_CT_NONE - 1) return MS_ENOMEM;
     if (t->nnodes == t->capnodes) {
         size_t nc = t->capnodes ? t->capnodes * 2 : 256;
         ms_ct_node *nn = realloc(t->nodes, nc * sizeof *nn);
         if (!nn) return MS_ENOMEM;
-        t->nodes = nn; t->capnodes = nc;
+        t->nodes = nn;
+        uint32_t *ne = realloc(t->node_edge, nc * sizeof *ne);
+        if (!ne) return MS_ENOMEM;
+        t->node_edge = ne;
+        t->capnodes = nc;
+    }
+    uint32_t e = MS_CT_NONE;
+    if (parent != MS_CT_NONE && parent != MS_CT_ROOT) {
+        int rc = edge_of(t, t->nodes[parent].func, func, &e);
+        if (rc) return rc;
     }
     uint32_t i = (uint32_t)t->nnodes++;
     ms_ct_node *n = &t->nodes[i];
     memset(n, 0, sizeof *n);
     n->func = func; n->parent = parent;
     n->first_child = n->next_sibling = MS_CT_NONE;
+    t->node_edge[i] = e;
     if (parent != MS_CT_NONE) {
         ms_ct_node *p = &t->nodes[parent];
         n->depth = p->depth + 1;
@@ -141,14 +193,103 @@ static int new_node(ms_calltree *t, uint32_t func, uint32_t parent, uint32_t *id
     return 0;
 }
 
+/* Tree node of func under parent, created when missing. */
+static int child_node(ms_calltree *t, uint32_t parent, uint32_t func, uint32_t *out)
+{
+    if ((t->children.n + 1) * 2 > t->children.cap && map_grow(&t->children)) return MS_ENOMEM;
+    uint64_t key = (uint64_t)parent << 32 | func;
+    size_t s = map_slot(&t->children, key);
+    uint32_t next = t->children.vals[s];
+    if (next == MS_CT_NONE) {
+        int rc = new_node(t, func, parent, &next);
+        if (rc) return rc;
+        t->children.keys[s] = key; t->children.vals[s] = next; t->children.n++;
+    }
+    *out = next;
+    return 0;
+}
+
+/* The (func, line) entry, created when missing; NULL on ENOMEM. */
+static line_ent *line_entry(ms_calltree *t, uint32_t func, uint32_t line, uint32_t *idx)
+{
+    if ((t->linemap.n + 1) * 2 > t->linemap.cap && map_grow(&t->linemap)) return NULL;
+    uint64_t key = (uint64_t)func << 32 | line;
+    size_t s = map_slot(&t->linemap, key);
+    if (t->linemap.vals[s] != MS_CT_NONE) {
+        if (idx) *idx = t->linemap.vals[s];
+        return &t->lines_v[t->linemap.vals[s]];
+    }
+    if (t->nlines == t->caplines) {
+        size_t nc = t->caplines ? t->caplines * 2 : 64;
+        line_ent *nl = realloc(t->lines_v, nc * sizeof *nl);
+        if (!nl) return NULL;
+        t->lines_v = nl; t->caplines = nc;
+    }
+    uint32_t i = (uint32_t)t->nlines++;
+    line_ent *l = &t->lines_v[i];
+    memset(l, 0, sizeof *l);
+    l->func = func; l->line = line;
+    l->next = t->funcs[func].first_line;
+    t->funcs[func].first_line = i;
+    t->linemap.keys[s] = key; t->linemap.vals[s] = i; t->linemap.n++;
+    if (idx) *idx = i;
+    return l;
+}
+
+static int new_path(ms_calltree *t, uint32_t parent, uint32_t func, uint32_t line, uint32_t node, uint32_t *id)
+{
+    if (t->npaths >= MS_CT_NONE - 1) return MS_ENOMEM;
+    if (t->npaths == t->cappaths) {
+        size_t nc = t->cappaths ? t->cappaths * 2 : 256;
+        pnode *np = realloc(t->paths, nc * sizeof *np);
+        if (!np) return MS_ENOMEM;
+        t->paths = np; t->cappaths = nc;
+    }
+    uint32_t lent = MS_CT_NONE;
+    if (line && !t->lines && parent != MS_CT_NONE && !line_entry(t, func, line, &lent)) return MS_ENOMEM;
+    uint32_t i = (uint32_t)t->npaths++;
+    pnode *p = &t->paths[i];
+    memset(p, 0, sizeof *p);
+    p->parent = parent; p->func = func; p->line = line; p->node = node; p->lent = lent;
+    p->first_child = p->next_sibling = MS_CT_NONE;
+    if (parent != MS_CT_NONE) {
+        p->next_sibling = t->paths[parent].first_child;
+        t->paths[parent].first_child = i;
+    }
+    *id = i;
+    return 0;
+}
+
+static uint64_t path_hash(uint32_t parent, uint32_t func, uint32_t line)
+{
+    return mix64(((uint64_t)parent << 32 | func) ^ mix64((uint64_t)line + 0x9e3779b97f4a7c15ULL));
+}
+
+static int phash_grow(ms_calltree *t)
+{
+    size_t ncap = t->pcap ? t->pcap * 2 : 1024;
+    uint32_t *nh = calloc(ncap, sizeof *nh);
+    if (!nh) return MS_ENOMEM;
+    for (size_t i = 1; i < t->npaths; i++) {
+        const pnode *p = &t->paths[i];
+        size_t s = path_hash(p->parent, p->func, p->line) & (ncap - 1);
+        while (nh[s]) s = (s + 1) & (ncap - 1);
+        nh[s] = (uint32_t)i + 1;
+    }
+    free(t->phash);
+    t->phash = nh; t->pcap = ncap;
+    return 0;
+}
+
 int ms_calltree_new(ms_calltree **out, int lines)
 {
     *out = NULL;
     ms_calltree *t = calloc(1, sizeof *t);
     if (!t) return MS_ENOMEM;
     t->lines = lines;
-    uint32_t root;
-    if (new_node(t, MS_CT_NONE, MS_CT_NONE, &root) || map_grow(&t->children) || map_grow(&t->edgemap)) {
+    uint32_t root, proot;
+    if (new_node(t, MS_CT_NONE, MS_CT_NONE, &root) || map_grow(&t->children) || map_grow(&t->edgemap) ||
+        new_path(t, MS_CT_NONE, MS_CT_NONE, 0, MS_CT_ROOT, &proot) || phash_grow(t)) {
         ms_calltree_free(t);
         return MS_ENOMEM;
     }
@@ -160,8 +301,8 @@ void ms_calltree_free(ms_calltree *t)
 {
     if (!t) return;
     for (size_t i = 0; i < t->nfuncs; i++) free(t->funcs[i].key);
-    free(t->funcs); free(t->fhash); free(t->nodes); free(t->edges);
-    free(t->fstamp); free(t->estamp); free(t->lines_v);
+    free(t->funcs); free(t->fhash); free(t->nodes); free(t->node_edge); free(t->edges);
+    free(t->lines_v); free(t->paths); free(t->phash);
     map_free(&t->children); map_free(&t->edgemap); map_free(&t->linemap);
     free(t);
 }
@@ -205,13 +346,12 @@ int ms_calltree_func_id(ms_calltree *t, uint32_t *id, const char *name, const ch
             return 0;
         }
     }
+    if (t->nfuncs >= MS_CT_NONE - 1) { free(key); return MS_ENOMEM; }
     if (t->nfuncs == t->capfuncs) {
         size_t nc = t->capfuncs ? t->capfuncs * 2 : 64;
         func_ent *nf = realloc(t->funcs, nc * sizeof *nf);
-        uint64_t *ns = realloc(t->fstamp, nc * sizeof *ns);
-        if (ns) t->fstamp = ns;
-        if (nf) t->funcs = nf;
-        if (!nf || !ns) { free(key); return MS_ENOMEM; }
+        if (!nf) { free(key); return MS_ENOMEM; }
+        t->funcs = nf;
         t->capfuncs = nc;
     }
     uint32_t i = (uint32_t)t->nfuncs++;
@@ -220,66 +360,166 @@ int ms_calltree_func_id(ms_calltree *t, uint32_t *id, const char *name, const ch
     e->key = key; e->keylen = keylen; e->hash = h;
     e->f.name = key; e->f.file = key + ln + 1; e->f.line = line;
     e->first_line = MS_CT_NONE;
-    t->fstamp[i] = 0;
     t->fhash[s] = i;
     *id = i;
     return 0;
 }
 
-static int edge_add(ms_calltree *t, uint32_t caller, uint32_t callee, const uint64_t *v)
+int ms_calltree_path_child(ms_calltree *t, ms_ct_path *out, ms_ct_path path, uint32_t func, uint32_t line)
 {
-    if ((t->edgemap.n + 1) * 2 > t->edgemap.cap && map_grow(&t->edgemap)) return MS_ENOMEM;
-    uint64_t key = (uint64_t)caller << 32 | callee;
-    size_t s = map_slot(&t->edgemap, key);
-    uint32_t e = t->edgemap.vals[s];
-    if (e == MS_CT_NONE) {
-        if (t->nedges == t->capedges) {
-            size_t nc = t->capedges ? t->capedges * 2 : 64;
-            ms_ct_edge *ne = realloc(t->edges, nc * sizeof *ne);
-            uint64_t *ns = realloc(t->estamp, nc * sizeof *ns);
-            if (ne) t->edges = ne;
-            if (ns) t->estamp = ns;
-            if (!ne || !ns) return MS_ENOMEM;
-            t->capedges = nc;
-        }
-        e = (uint32_t)t->nedges++;
-        memset(&t->edges[e], 0, sizeof t->edges[e]);
-        t->edges[e].caller = caller; t->edges[e].callee = callee;
-        t->estamp[e] = 0;
-        t->edgemap.keys[s] = key; t->edgemap.vals[s] = e; t->edgemap.n++;
+    if (func >= t->nfuncs || path >= t->npaths) return MS_EINVAL;
+    if (t->lines) line = 0;                    /* the function id holds it */
+    if ((t->npaths + 1) * 2 > t->pcap && phash_grow(t)) return MS_ENOMEM;
+    size_t s = path_hash(path, func, line) & (t->pcap - 1);
+    for (; t->phash[s]; s = (s + 1) & (t->pcap - 1)) {
+        const pnode *p = &t->paths[t->phash[s] - 1];
+        if (p->parent == path && p->func == func && p->line == line) { *out = t->phash[s] - 1; return 0; }
     }
-    if (t->estamp[e] != t->stamp) {
-        t->estamp[e] = t->stamp;
-        for (int m = 0; m < MS_CT_NMETRICS; m++) t->edges[e].value[m] += v[m];
-    }
+    uint32_t node, id;
+    int rc = child_node(t, t->paths[path].node, func, &node);
+    if (!rc) rc = new_path(t, path, func, line, node, &id);
+    if (rc) return rc;
+    t->phash[s] = id + 1;
+    *out = id;
     return 0;
 }
 
-/* The (func, line) entry, created when missing; NULL on ENOMEM. */
-static line_ent *line_entry(ms_calltree *t, uint32_t func, uint32_t line)
+int ms_calltree_path_add(ms_calltree *t, ms_ct_path path, const uint64_t *values)
 {
-    if ((t->linemap.n + 1) * 2 > t->linemap.cap && map_grow(&t->linemap)) return NULL;
-    uint64_t key = (uint64_t)func << 32 | line;
-    size_t s = map_slot(&t->linemap, key);
-    if (t->linemap.vals[s] != MS_CT_NONE) return &t->lines_v[t->linemap.vals[s]];
-    if (t->nlines == t->caplines) {
-        size_t nc = t->caplines ? t->caplines * 2 : 64;
-        line_ent *nl = realloc(t->lines_v, nc * sizeof *nl);
-        if (!nl) return NULL;
-        t->lines_v = nl; t->caplines = nc;
+    if (path >= t->npaths) return MS_EINVAL;
+    pnode *p = &t->paths[path];
+    for (int m = 0; m < MS_CT_NMETRICS; m++) {
+        p->self[m] += values[m];
+        t->total[m] += values[m];
     }
-    uint32_t i = (uint32_t)t->nlines++;
-    line_ent *l = &t->lines_v[i];
-    memset(l, 0, sizeof *l);
-    l->func = func; l->line = line;
-    l->next = t->funcs[func].first_line;
-    t->funcs[func].first_line = i;
-    t->linemap.keys[s] = key; t->linemap.vals[s] = i; t->linemap.n++;
-    return l;
+    p->is_stack = 1;
+    t->dirty = 1;
+    return 0;
 }
+
+uint32_t ms_calltree_path_node(const ms_calltree *t, ms_ct_path path)
+{
+    return path < t->npaths ? t->paths[path].node : MS_CT_NONE;
+}
+
+int ms_calltree_add(ms_calltree *t, const uint32_t *frames, size_t n, const uint64_t *values)
+{
+    return ms_calltree_add_lines(t, frames, NULL, n, values);
+}
+
+int ms_calltree_add_lines(ms_calltree *t, const uint32_t *frames, const uint32_t *lines, size_t n,
+                          const uint64_t *values)
+{
+    for (size_t i = 0; i < n; i++)
+        if (frames[i] >= t->nfuncs) return MS_EINVAL;
+    ms_ct_path p = MS_CT_ROOT_PATH;
+    for (size_t i = 0; i < n; i++) {
+        int rc = ms_calltree_path_child(t, &p, p, frames[i], lines ? lines[i] : 0);
+        if (rc) return rc;
+    }
+    return ms_calltree_path_add(t, p, values);
+}
+
+/* Pre-order walk of a first_child/next_sibling tree with an exit step:
+ * enter(i) on the way down, leave(i) once its subtree is done. */
+#define WALK(first_child_of, next_sibling_of, parent_of, root, enter, leave) do { \
+    uint32_t cur_ = first_child_of(root); \
+    while (cur_ != MS_CT_NONE) { \
+        enter(cur_); \
+        if (first_child_of(cur_) != MS_CT_NONE) { cur_ = first_child_of(cur_); continue; } \
+        for (;;) { \
+            leave(cur_); \
+            if (next_sibling_of(cur_) != MS_CT_NONE) { cur_ = next_sibling_of(cur_); break; } \
+            cur_ = parent_of(cur_); \
+            if (cur_ == (root)) { cur_ = MS_CT_NONE; break; } \
+        } \
+    } \
+} while (0)
+
+/* Derive every total of the tree from the values at the paths' ends (see
+ * the top of the file). Returns 0 or MS_ENOMEM (the tree keeps its old
+ * totals and stays dirty). */
+static int settle(ms_calltree *t)
+{
+    if (!t->dirty) return 0;
+    uint32_t *fact = calloc(t->nfuncs ? t->nfuncs : 1, sizeof *fact);
+    uint32_t *eact = calloc(t->nedges ? t->nedges : 1, sizeof *eact);
+    uint32_t *lact = calloc(t->nlines ? t->nlines : 1, sizeof *lact);
+    uint64_t (*ptot)[MS_CT_NMETRICS] = malloc(t->npaths * sizeof *ptot);
+    if (!fact || !eact || !lact || !ptot) { free(fact); free(eact); free(lact); free(ptot); return MS_ENOMEM; }
+    for (size_t i = 0; i < t->nnodes; i++) {
+        ms_ct_node *n = &t->nodes[i];
+        memset(n->total, 0, sizeof n->total); memset(n->self, 0, sizeof n->self);
+        n->is_stack = 0;
+    }
+    for (size_t i = 0; i < t->nfuncs; i++) {
+        memset(t->funcs[i].f.flat, 0, sizeof t->funcs[i].f.flat);
+        memset(t->funcs[i].f.cum, 0, sizeof t->funcs[i].f.cum);
+    }
+    for (size_t i = 0; i < t->nedges; i++) memset(t->edges[i].value, 0, sizeof t->edges[i].value);
+    for (size_t i = 0; i < t->nlines; i++) memset(t->lines_v[i].cum, 0, sizeof t->lines_v[i].cum);
+    /* self: paths -> nodes; totals: children before parents (parents have
+     * smaller indices, for paths and for nodes) */
+    for (size_t i = 0; i < t->npaths; i++) {
+        const pnode *p = &t->paths[i];
+        ms_ct_node *n = &t->nodes[p->node];
+        for (int m = 0; m < MS_CT_NMETRICS; m++) { n->self[m] += p->self[m]; ptot[i][m] = p->self[m]; }
+        if (p->is_stack && p->node != MS_CT_ROOT) n->is_stack = 1;
+    }
+    for (size_t i = t->npaths; i-- > 1;)
+        for (int m = 0; m < MS_CT_NMETRICS; m++) ptot[t->paths[i].parent][m] += ptot[i][m];
+    for (size_t i = 0; i < t->nnodes; i++) memcpy(t->nodes[i].total, t->nodes[i].self, sizeof t->nodes[i].self);
+    for (size_t i = t->nnodes; i-- > 1;)
+        for (int m = 0; m < MS_CT_NMETRICS; m++) t->nodes[t->nodes[i].parent].total[m] += t->nodes[i].total[m];
+    /* flat: stacks ending in the function */
+    for (size_t i = 1; i < t->nnodes; i++)
+        for (int m = 0; m < MS_CT_NMETRICS; m++) t->funcs[t->nodes[i].func].f.flat[m] += t->nodes[i].self[m];
+    /* cum and edges once per stack: the topmost occurrence on each path */
+#define NFC(i) (t->nodes[i].first_child)
+#define NNS(i) (t->nodes[i].next_sibling)
+#define NPA(i) (t->nodes[i].parent)
+#define NENTER(i) do { \
+        const ms_ct_node *n_ = &t->nodes[i]; \
+        if (!fact[n_->func]++) \
+            for (int m = 0; m < MS_CT_NMETRICS; m++) t->funcs[n_->func].f.cum[m] += n_->total[m]; \
+        uint32_t e_ = t->node_edge[i]; \
+        if (e_ != MS_CT_NONE && !eact[e_]++) \
+            for (int m = 0; m < MS_CT_NMETRICS; m++) t->edges[e_].value[m] += n_->total[m]; \
+    } while (0)
+#define NLEAVE(i) do { \
+        fact[t->nodes[i].func]--; \
+        if (t->node_edge[i] != MS_CT_NONE) eact[t->node_edge[i]]--; \
+    } while (0)
+    WALK(NFC, NNS, NPA, MS_CT_ROOT, NENTER, NLEAVE);
+    /* (function, line) sums once per stack, over the paths */
+#define PFC(i) (t->paths[i].first_child)
+#define PNS(i) (t->paths[i].next_sibling)
+#define PPA(i) (t->paths[i].parent)
+#define PENTER(i) do { \
+        uint32_t l_ = t->paths[i].lent; \
+        if (l_ != MS_CT_NONE && !lact[l_]++) \
+            for (int m = 0; m < MS_CT_NMETRICS; m++) t->lines_v[l_].cum[m] += ptot[i][m]; \
+    } while (0)
+#define PLEAVE(i) do { if (t->paths[i].lent != MS_CT_NONE) lact[t->paths[i].lent]--; } while (0)
+    if (t->nlines) WALK(PFC, PNS, PPA, MS_CT_ROOT_PATH, PENTER, PLEAVE);
+    free(fact); free(eact); free(lact); free(ptot);
+    t->dirty = 0;
+    return 0;
+}
+
+/* Read access settles the tree first (queries take a const tree that the
+ * caller allocated as non-const, so the cast is safe). */
+static const ms_calltree *ready(const ms_calltree *t)
+{
+    if (t->dirty) settle((ms_calltree *)t);
+    return t;
+}
+
+int ms_calltree_finish(ms_calltree *t) { return settle(t); }
 
 uint32_t ms_calltree_func_line(const ms_calltree *t, uint32_t id, int metric)
 {
+    t = ready(t);
     if (id >= t->nfuncs) return 0;
     const func_ent *f = &t->funcs[id];
     if (metric < 0 || metric >= MS_CT_NMETRICS) return f->f.line;
@@ -293,83 +533,34 @@ uint32_t ms_calltree_func_line(const ms_calltree *t, uint32_t id, int metric)
     return best ? best->line : f->f.line;
 }
 
-int ms_calltree_add(ms_calltree *t, const uint32_t *frames, size_t n, const uint64_t *values)
-{
-    return ms_calltree_add_lines(t, frames, NULL, n, values);
-}
-
-int ms_calltree_add_lines(ms_calltree *t, const uint32_t *frames, const uint32_t *lines, size_t n,
-                          const uint64_t *values)
-{
-    for (size_t i = 0; i < n; i++)
-        if (frames[i] >= t->nfuncs) return MS_EINVAL;
-    t->stamp++;
-    uint32_t cur = MS_CT_ROOT;
-    for (size_t i = 0; i < n; i++) {
-        if ((t->children.n + 1) * 2 > t->children.cap && map_grow(&t->children)) return MS_ENOMEM;
-        uint64_t key = (uint64_t)cur << 32 | frames[i];
-        size_t s = map_slot(&t->children, key);
-        uint32_t next = t->children.vals[s];
-        if (next == MS_CT_NONE) {
-            int rc = new_node(t, frames[i], cur, &next);
-            if (rc) return rc;
-            t->children.keys[s] = key; t->children.vals[s] = next; t->children.n++;
-        }
-        if (i > 0) {
-            int rc = edge_add(t, frames[i - 1], frames[i], values);
-            if (rc) return rc;
-        }
-        cur = next;
-    }
-    /* Every node on the path (root included) gets the values in total. */
-    for (uint32_t k = cur; k != MS_CT_NONE; k = t->nodes[k].parent)
-        for (int m = 0; m < MS_CT_NMETRICS; m++) t->nodes[k].total[m] += values[m];
-    ms_ct_node *leaf = &t->nodes[cur];
-    for (int m = 0; m < MS_CT_NMETRICS; m++) {
-        leaf->self[m] += values[m];
-        t->total[m] += values[m];
-    }
-    if (!leaf->is_stack && cur != MS_CT_ROOT) { leaf->is_stack = 1; t->nstacks++; }
-    if (n > 0) {
-        ms_ct_func *lf = &t->funcs[frames[n - 1]].f;
-        for (int m = 0; m < MS_CT_NMETRICS; m++) lf->flat[m] += values[m];
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (t->fstamp[frames[i]] == t->stamp) continue;   /* recursion: once */
-        t->fstamp[frames[i]] = t->stamp;
-        ms_ct_func *f = &t->funcs[frames[i]].f;
-        for (int m = 0; m < MS_CT_NMETRICS; m++) f->cum[m] += values[m];
-    }
-    for (size_t i = 0; lines && !t->lines && i < n; i++) {
-        if (!lines[i]) continue;
-        line_ent *l = line_entry(t, frames[i], lines[i]);
-        if (!l) return MS_ENOMEM;
-        if (l->stamp == t->stamp) continue;
-        l->stamp = t->stamp;
-        for (int m = 0; m < MS_CT_NMETRICS; m++) l->cum[m] += values[m];
-    }
-    return 0;
-}
-
 /* ---- queries ------------------------------------------------------------- */
 uint64_t ms_calltree_total(const ms_calltree *t, int m)
 {
     return m >= 0 && m < MS_CT_NMETRICS ? t->total[m] : 0;
 }
-size_t ms_calltree_stack_count(const ms_calltree *t) { return t->nstacks; }
+size_t ms_calltree_stack_count(const ms_calltree *t)
+{
+    t = ready(t);
+    size_t n = 0;
+    for (size_t i = 1; i < t->nnodes; i++) n += t->nodes[i].is_stack != 0;
+    return n;
+}
 size_t ms_calltree_func_count(const ms_calltree *t) { return t->nfuncs; }
 const ms_ct_func *ms_calltree_func(const ms_calltree *t, uint32_t id)
 {
+    t = ready(t);
     return id < t->nfuncs ? &t->funcs[id].f : NULL;
 }
 size_t ms_calltree_node_count(const ms_calltree *t) { return t->nnodes; }
 const ms_ct_node *ms_calltree_node(const ms_calltree *t, uint32_t id)
 {
+    t = ready(t);
     return id < t->nnodes ? &t->nodes[id] : NULL;
 }
 size_t ms_calltree_edge_count(const ms_calltree *t) { return t->nedges; }
 const ms_ct_edge *ms_calltree_edge(const ms_calltree *t, size_t i)
 {
+    t = ready(t);
     return i < t->nedges ? &t->edges[i] : NULL;
 }
 
@@ -434,6 +625,7 @@ static int func_rank_cmp(const void *pa, const void *pb)
 uint32_t *ms_calltree_sorted_funcs(const ms_calltree *t, int metric, int by_cum, size_t *n)
 {
     *n = 0;
+    t = ready(t);
     if (metric < 0 || metric >= MS_CT_NMETRICS || t->nfuncs == 0) return NULL;
     uint32_t *ids = malloc(t->nfuncs * sizeof *ids);
     if (!ids) return NULL;
@@ -450,6 +642,7 @@ uint32_t *ms_calltree_sorted_funcs(const ms_calltree *t, int metric, int by_cum,
 int ms_calltree_folded(const ms_calltree *t, int metric, ms_ct_folded_fn fn, void *ctx)
 {
     if (metric < 0 || metric >= MS_CT_NMETRICS) return MS_EINVAL;
+    t = ready(t);
     size_t maxd = 1;
     for (size_t i = 0; i < t->nnodes; i++)
         if (t->nodes[i].depth + 1 > maxd) maxd = t->nodes[i].depth + 1;
@@ -483,25 +676,21 @@ int ms_calltree_invert(ms_calltree **out, const ms_calltree *t)
         rc = ms_calltree_func_id(r, &id, f->name, f->file, f->line);
         if (rc == 0) r->funcs[id].f.line = f->line;
     }
-    size_t maxd = 1;
-    for (size_t i = 0; i < t->nnodes; i++)
-        if (t->nodes[i].depth + 1 > maxd) maxd = t->nodes[i].depth + 1;
-    uint32_t *path = rc ? NULL : malloc(maxd * sizeof *path);
-    if (!path && rc == 0) rc = MS_ENOMEM;
-    for (size_t i = 0; i < t->nnodes && rc == 0; i++) {
-        const ms_ct_node *nd = &t->nodes[i];
-        if (!nd->is_stack && i != MS_CT_ROOT) continue;
-        size_t k = 0;   /* leaf first = this node, then its parents */
-        for (uint32_t c = (uint32_t)i; c != MS_CT_ROOT; c = t->nodes[c].parent) path[k++] = t->nodes[c].func;
-        rc = ms_calltree_add(r, path, k, nd->self);
+    /* every stack path leaf first, with its lines; the inverted tree of
+     * long stacks that share no suffix grows with the sum of their
+     * depths, so it is capped */
+    uint64_t frames = 0;
+    for (size_t i = 1; i < t->npaths && rc == 0; i++) {
+        const pnode *p = &t->paths[i];
+        if (!p->is_stack) continue;
+        ms_ct_path q = MS_CT_ROOT_PATH;
+        for (uint32_t c = (uint32_t)i; c != MS_CT_ROOT_PATH && rc == 0; c = t->paths[c].parent) {
+            if (++frames > MS_CT_INVERT_MAX_FRAMES) rc = MS_ELIMIT;
+            else rc = ms_calltree_path_child(r, &q, q, t->paths[c].func, t->paths[c].line);
+        }
+        if (rc == 0) rc = ms_calltree_path_add(r, q, p->self);
     }
-    free(path);
-    for (size_t i = 0; i < t->nlines && rc == 0; i++) {   /* same ids, same stacks */
-        const line_ent *l = &t->lines_v[i];
-        line_ent *c = line_entry(r, l->func, l->line);
-        if (!c) rc = MS_ENOMEM;
-        else memcpy(c->cum, l->cum, sizeof c->cum);
-    }
+    if (rc == 0 && t->paths[MS_CT_ROOT_PATH].is_stack) rc = ms_calltree_path_add(r, MS_CT_ROOT_PATH, t->paths[0].self);
     if (rc) { ms_calltree_free(r); return rc; }
     *out = r;
     return 0;

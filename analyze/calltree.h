@@ -75,6 +75,29 @@ void ms_calltree_free(ms_calltree *t);
  * file NULL becomes "". Returns 0 or MS_ENOMEM. */
 int ms_calltree_func_id(ms_calltree *t, uint32_t *id, const char *name, const char *file, uint32_t line);
 
+/* Paths: a handle for a root-first sequence of (function, line) frames;
+ * MS_CT_ROOT_PATH is the empty one. Building stacks frame by frame from a
+ * shared prefix costs O(1) per new frame, so stacks that extend each other
+ * (deep recursion, a stack-node tree) are added in time linear in their
+ * distinct frames. */
+typedef uint32_t ms_ct_path;
+#define MS_CT_ROOT_PATH 0u
+
+/* The path of `path` followed by (func, line) (line 0 = unknown; ignored
+ * in lines mode, where the function id holds the line). Returns 0, MS_EINVAL
+ * (bad function id or path) or MS_ENOMEM. */
+int ms_calltree_path_child(ms_calltree *t, ms_ct_path *out, ms_ct_path path, uint32_t func, uint32_t line);
+/* Add values for one stack ending at path (MS_CT_ROOT_PATH: the totals
+ * only). Returns 0 or MS_EINVAL. */
+int ms_calltree_path_add(ms_calltree *t, ms_ct_path path, const uint64_t *values);
+/* Tree node where path ends (function mode merges paths that differ only
+ * in lines); MS_CT_NONE for a bad path. */
+uint32_t ms_calltree_path_node(const ms_calltree *t, ms_ct_path path);
+
+/* Derive totals, flat, cum, edges and line sums now (they are otherwise
+ * derived on the first read after an add). Returns 0 or MS_ENOMEM. */
+int ms_calltree_finish(ms_calltree *t);
+
 /* Add one stack: frames[0] is the outermost (root-most) function,
  * frames[n-1] the leaf; values has MS_CT_NMETRICS entries. n == 0 adds the
  * values to the root only (they count in the totals). Returns 0, MS_EINVAL
@@ -125,6 +148,9 @@ typedef int (*ms_ct_folded_fn)(void *ctx, const char *const *names, size_t depth
 int ms_calltree_folded(const ms_calltree *t, int metric, ms_ct_folded_fn fn, void *ctx);
 
 /* Inverted tree: every stack added leaf first (callers under callees), same
- * functions and ids. Returns 0 or MS_ENOMEM. */
+ * functions and ids. Returns 0, MS_ENOMEM, or MS_ELIMIT when the stacks
+ * hold more than MS_CT_INVERT_MAX_FRAMES frames in all (the inverted tree
+ * of deep stacks sharing no suffix grows with the sum of their depths). */
+#define MS_CT_INVERT_MAX_FRAMES (64u << 20)
 int ms_calltree_invert(ms_calltree **out, const ms_calltree *t);
 #endif

@@ -38,24 +38,28 @@ uint64_t ms_hview_life_floor_ns(size_t k)
     return f;
 }
 
+/* Byte deltas add modulo 2^64: a hostile trace's sizes (up to 2^64 - 1)
+ * must not overflow a signed sum (real ones are far below 2^63). */
+static inline int64_t wadd(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+
 /* ---- timeline buckets --------------------------------------------------- */
 /* Bucket widths are powers of two (they start at 1 tick and double), so
  * the bucket of t is t >> shift: no division per event. */
 static void bucket_add_slow(ms_hview *v, uint64_t t, int64_t d)
 {
     while ((t >> v->bucket_shift) >= MS_HV_BUCKETS) {
-        for (size_t i = 0; i < MS_HV_BUCKETS / 2; i++) v->delta[i] = v->delta[2 * i] + v->delta[2 * i + 1];
+        for (size_t i = 0; i < MS_HV_BUCKETS / 2; i++) v->delta[i] = wadd(v->delta[2 * i], v->delta[2 * i + 1]);
         memset(v->delta + MS_HV_BUCKETS / 2, 0, sizeof v->delta / 2);
         v->bucket_ticks *= 2;
         v->bucket_shift++;
     }
-    v->delta[t >> v->bucket_shift] += d;
+    v->delta[t >> v->bucket_shift] = wadd(v->delta[t >> v->bucket_shift], d);
 }
 
 static inline void bucket_add(ms_hview *v, uint64_t t, int64_t d)
 {
     uint64_t k = t >> v->bucket_shift;
-    if (k < MS_HV_BUCKETS) v->delta[k] += d;
+    if (k < MS_HV_BUCKETS) v->delta[k] = wadd(v->delta[k], d);
     else bucket_add_slow(v, t, d);
 }
 
@@ -67,7 +71,7 @@ size_t ms_hview_live_curve(const ms_hview *v, uint64_t *out)
     if (n > MS_HV_BUCKETS) n = MS_HV_BUCKETS;
     int64_t run = 0;
     for (size_t i = 0; i < n; i++) {
-        run += v->delta[i];
+        run = wadd(run, v->delta[i]);
         out[i] = run > 0 ? (uint64_t)run : 0;
     }
     return n;
@@ -79,7 +83,7 @@ static void moment_add_slow(ms_hview *v, size_t site, uint64_t t, int64_t d)
     while ((t >> v->moment_shift) >= MS_HV_MOMENTS) {
         for (size_t r = 0; r < v->moment_rows; r++) {
             int64_t *row = v->site_moments + r * MS_HV_MOMENTS;
-            for (size_t i = 0; i < MS_HV_MOMENTS / 2; i++) row[i] = row[2 * i] + row[2 * i + 1];
+            for (size_t i = 0; i < MS_HV_MOMENTS / 2; i++) row[i] = wadd(row[2 * i], row[2 * i + 1]);
             memset(row + MS_HV_MOMENTS / 2, 0, MS_HV_MOMENTS / 2 * sizeof *row);
         }
         v->moment_ticks *= 2;
@@ -97,13 +101,14 @@ static void moment_add_slow(ms_hview *v, size_t site, uint64_t t, int64_t d)
         v->site_moments = nm;
         v->moment_rows = nr;
     }
-    v->site_moments[site * MS_HV_MOMENTS + (t >> v->moment_shift)] += d;
+    int64_t *cell = &v->site_moments[site * MS_HV_MOMENTS + (t >> v->moment_shift)];
+    *cell = wadd(*cell, d);
 }
 
 static inline void moment_add(ms_hview *v, size_t site, uint64_t t, int64_t d)
 {
     uint64_t k = t >> v->moment_shift;
-    if (k < MS_HV_MOMENTS && site < v->moment_rows) v->site_moments[site * MS_HV_MOMENTS + k] += d;
+    if (k < MS_HV_MOMENTS && site < v->moment_rows) v->site_moments[site * MS_HV_MOMENTS + k] = wadd(v->site_moments[site * MS_HV_MOMENTS + k], d);
     else moment_add_slow(v, site, t, d);
 }
 
@@ -118,7 +123,7 @@ size_t ms_hview_moments(const ms_hview *v, size_t topn, uint32_t *sites, uint64_
         const int64_t *row = v->site_moments + r * MS_HV_MOMENTS;
         int64_t run = 0;
         for (size_t k = 0; k < nm; k++) {
-            run += row[k];
+            run = wadd(run, row[k]);
             if (run <= 0) continue;
             uint64_t b = (uint64_t)run;
             uint32_t *ss = sites + k * topn;
@@ -205,31 +210,34 @@ static void on_block(void *ctx, const ms_heap_block *b)
     ms_hv_site_x *sx = site_x(v, b->site);
     if (!sx) { v->oom = 1; return; }
     if (b->size < sx->min_size) sx->min_size = b->size;
+    /* counts and bytes are the block's weight (heap.h: sampled traces) */
     size_t k = b->size ? (size_t)(64 - __builtin_clzll(b->size)) : 0;   /* bit length */
-    v->size_count[k]++;
-    v->size_bytes[k] += b->size;
+    v->size_count[k] += b->wcount;
+    v->size_bytes[k] += b->wsize;
     size_t lk = MS_HV_LIFE_BUCKETS;
-    bucket_add(v, b->t_alloc, (int64_t)b->size);
-    moment_add(v, b->site, b->t_alloc, (int64_t)b->size);
+    bucket_add(v, b->t_alloc, (int64_t)b->wsize);
+    moment_add(v, b->site, b->t_alloc, (int64_t)b->wsize);
     if (b->freed) {
         /* one branch for everything a freed block adds (hot: most blocks) */
         uint64_t life = b->t_free >= b->t_alloc ? b->t_free - b->t_alloc : 0;
-        sx->freed++;
-        sx->life_sum += life;
+        uint64_t lw;
+        sx->freed += b->wcount;
+        if (__builtin_mul_overflow(life, b->wcount, &lw)) lw = UINT64_MAX;
+        sx->life_sum = sx->life_sum + lw < sx->life_sum ? UINT64_MAX : sx->life_sum + lw;
         if (life > sx->life_max) sx->life_max = life;
         uint64_t hz = v->hinfo->clock_hz;
         if (hz != v->life_hz || !v->life_ready) life_thresholds(v, hz);
         lk = 0;
         while (lk + 1 < v->life_lim && life >= v->life_min_ticks[lk + 1]) lk++;
-        bucket_add(v, b->t_free, -(int64_t)b->size);
-        moment_add(v, b->site, b->t_free, -(int64_t)b->size);
+        bucket_add(v, b->t_free, (int64_t)(0 - b->wsize));
+        moment_add(v, b->site, b->t_free, (int64_t)(0 - b->wsize));
     } else {
         uint32_t c = b->leak_class < 6 ? b->leak_class : MS_LEAK_UNKNOWN;
-        sx->leak_blocks[c]++;
-        sx->leak_bytes[c] += b->size;
+        sx->leak_blocks[c] += b->wcount;
+        sx->leak_bytes[c] += b->wsize;
     }
-    v->life_count[lk]++;
-    v->life_bytes[lk] += b->size;
+    v->life_count[lk] += b->wcount;
+    v->life_bytes[lk] += b->wsize;
 
     if (b->var_name || b->type_name) {
         v->labeled_blocks++;
@@ -264,7 +272,10 @@ static int add_record(ms_hview *v, const ms_record *rec)
             if (!ns) return MS_ENOMEM;
             v->samples = ns; v->cap_samples = nc;
         }
-        v->samples[v->nsamples++] = (ms_hv_sample){ rec->u.sample.time, rec->u.sample.rss, rec->u.sample.heap_live };
+        /* a sampled trace's heap_live counts the recorded blocks only (spec
+         * §8.8): the weighted timeline stands in for it */
+        uint64_t hl = ms_heap_sampled(v->heap) ? 0 : rec->u.sample.heap_live;
+        v->samples[v->nsamples++] = (ms_hv_sample){ rec->u.sample.time, rec->u.sample.rss, hl };
         if (rec->u.sample.rss > v->peak_rss) v->peak_rss = rec->u.sample.rss;
         break;
     }
@@ -384,68 +395,57 @@ static int ip_funcs(ipcache *c, ms_calltree *t, const ms_symtab *sym, uint64_t i
     return 0;
 }
 
+/* Call-tree path of a stack node: its caller's path followed by the
+ * frames of its ip, outermost inlined frame first (ms_stack_memo_get). */
+typedef struct path_ctx { ms_hview *v; ipcache *c; } path_ctx;
+
+static int extend_path(void *ctx, uint32_t parent, uint64_t ip, uint32_t *out)
+{
+    path_ctx *p = ctx;
+    const ms_symtab *sym = ms_heap_symtab(p->v->heap);
+    uint32_t st, cnt;
+    int rc = ip_funcs(p->c, p->v->tree, sym, ip, &st, &cnt);
+    ms_ct_path path = parent;
+    for (uint32_t k = 0; k < cnt && !rc; k++)
+        rc = ms_calltree_path_child(p->v->tree, &path, path, p->c->funcs[st + k], p->c->lines[st + k]);
+    *out = path;
+    return rc;
+}
+
 static int build_tree(ms_hview *v)
 {
     int rc = ms_calltree_new(&v->tree, 0);
     if (rc) return rc;
-    const ms_symtab *sym = ms_heap_symtab(v->heap);
     v->nsites = ms_heap_site_count(v->heap);
     v->site_node = calloc(v->nsites ? v->nsites : 1, sizeof *v->site_node);
     if (!v->site_node) return MS_ENOMEM;
     ipcache c;
     memset(&c, 0, sizeof c);
-    size_t ipcap = 256, fcap = 1024;
-    uint64_t *ips = malloc(ipcap * sizeof *ips);
-    uint32_t *frames = malloc(fcap * sizeof *frames), *lines = malloc(fcap * sizeof *lines);
+    path_ctx pc = { v, &c };
+    ms_stack_memo *memo = NULL;
+    ms_ct_path *site_path = malloc((v->nsites ? v->nsites : 1) * sizeof *site_path);
     uint32_t nostack;
-    if (!ips || !frames || !lines) rc = MS_ENOMEM;
+    ms_ct_path nostack_path = MS_CT_ROOT_PATH;
+    if (!site_path || ms_stack_memo_new(&memo)) rc = MS_ENOMEM;
     if (!rc) rc = ms_calltree_func_id(v->tree, &nostack, "[no stack]", "", 0);
+    if (!rc) rc = ms_calltree_path_child(v->tree, &nostack_path, MS_CT_ROOT_PATH, nostack, 0);
     for (size_t i = 0; i < v->nsites && !rc; i++) {
         const ms_heap_site *s = ms_heap_site_at(v->heap, i);
-        v->site_node[i] = MS_CT_ROOT;
+        site_path[i] = MS_CT_ROOT_PATH;
         if (s->allocations == 0 && s->live_blocks == 0) continue;     /* e.g. site 0 unused */
         uint64_t vals[MS_CT_NMETRICS];
         ms_hview_site_values(vals, s);
-        size_t depth = ms_symtab_stack(ips, ipcap, sym, s->stack_id);
-        if (depth > ipcap) {
-            uint64_t *ni = realloc(ips, depth * sizeof *ni);
-            if (!ni) { rc = MS_ENOMEM; break; }
-            ips = ni; ipcap = depth;
-            depth = ms_symtab_stack(ips, ipcap, sym, s->stack_id);
-        }
-        size_t n = 0;
-        if (depth == 0) { lines[n] = 0; frames[n++] = nostack; }
-        for (size_t k = depth; k-- > 0 && !rc;) {          /* outermost first */
-            uint32_t st, cnt;
-            if ((rc = ip_funcs(&c, v->tree, sym, ips[k], &st, &cnt))) break;
-            if (n + cnt > fcap) {
-                size_t nc = (n + cnt) * 2;
-                uint32_t *nf = realloc(frames, nc * sizeof *nf);
-                if (nf) frames = nf;
-                uint32_t *nl = realloc(lines, nc * sizeof *nl);
-                if (nl) lines = nl;
-                if (!nf || !nl) { rc = MS_ENOMEM; break; }
-                fcap = nc;
-            }
-            memcpy(frames + n, c.funcs + st, cnt * sizeof *frames);
-            memcpy(lines + n, c.lines + st, cnt * sizeof *lines);
-            n += cnt;
-        }
-        if (rc) break;
-        rc = ms_calltree_add_lines(v->tree, frames, lines, n, vals);
-        if (rc) break;
-        /* Node of this stack: walk down the path again. */
-        uint32_t node = MS_CT_ROOT;
-        for (size_t k = 0; k < n; k++) {
-            uint32_t ch = ms_calltree_node(v->tree, node)->first_child;
-            while (ch != MS_CT_NONE && ms_calltree_node(v->tree, ch)->func != frames[k])
-                ch = ms_calltree_node(v->tree, ch)->next_sibling;
-            node = ch;
-            if (node == MS_CT_NONE) break;
-        }
-        v->site_node[i] = node == MS_CT_NONE ? MS_CT_ROOT : node;
+        ms_ct_path p = MS_CT_ROOT_PATH;
+        rc = ms_stack_memo_get(memo, ms_heap_symtab(v->heap), s->stack_id, MS_CT_ROOT_PATH, extend_path, &pc, &p);
+        if (!rc && p == MS_CT_ROOT_PATH) p = nostack_path;
+        if (!rc) rc = ms_calltree_path_add(v->tree, p, vals);
+        site_path[i] = p;
     }
-    free(ips); free(frames); free(lines);
+    if (!rc) rc = ms_calltree_finish(v->tree);
+    for (size_t i = 0; i < v->nsites && !rc; i++)
+        v->site_node[i] = site_path[i] == MS_CT_ROOT_PATH ? MS_CT_ROOT : ms_calltree_path_node(v->tree, site_path[i]);
+    free(site_path);
+    ms_stack_memo_free(memo);
     free(c.ips); free(c.start); free(c.count); free(c.funcs); free(c.lines);
     if (!rc) ms_calltree_sort_children(v->tree);
     return rc;

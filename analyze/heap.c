@@ -9,12 +9,26 @@
  * saves its live bytes the first time it changes after the current epoch
  * began; at the end a site touched in the last epoch reports the saved
  * value, any other site its current value.
+ *
+ * Sampled traces (META mode 1, spec/FORMAT.md §8.8) are weighted here and
+ * nowhere else: every count and byte total below adds a block's weight
+ * (weigh(): 1 and its size in a full trace) when it is allocated and
+ * subtracts the same weight when it is freed, so every model and view built
+ * on this replay (sites, peak, leaks, threads, the per-block callback:
+ * timeline, lifetimes, histograms; the call tree, heap profiles, diffs)
+ * shows estimates of the whole program without knowing about sampling.
+ * The weight is not stored: it is computed again from the block's size and
+ * allocation number (both in blk) wherever it is needed.
  */
 #include "heap.h"
 #include "pump.h"
 #include "replay.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+static const char no_name[] = "";     /* an unnamed thread's name         */
 
 #define OP_LABEL 0xFE                  /* pseudo-event in the label stream  */
 
@@ -66,13 +80,25 @@ static int map_put(u64map *m, uint64_t k, uint32_t v1)
 
 static void map_free(u64map *m) { free(m->k); free(m->v); memset(m, 0, sizeof *m); }
 
-/* ---- live table ---- */
+/* ---- live table ----
+ * A block is 40 bytes in a dense pool (freed entries reused first, so the
+ * memory touched stays recent); the table is 8-byte slots (top 32 bits of
+ * the address hash, pool index + 1) at most 3/4 full: 51 to 61 bytes a
+ * live block, with the rare extras (alignment, label) in a side array
+ * that exists only once some block has one. */
 typedef struct blk {
-    uint64_t addr;
-    uint64_t size, t_alloc, seq, tseq;
-    uint32_t site, thr, label, align; /* site: next free block when free    */
-    uint8_t op;
+    uint64_t addr, size, t_alloc;
+    uint64_t seq_op;                  /* seq << 16 | leak class << 8 | op   */
+    uint32_t site, thr;               /* free entry: site = next free,
+                                         thr = FREE_THR                     */
 } blk;
+
+typedef struct blk_ext { uint32_t align, label; } blk_ext;
+
+#define FREE_THR UINT32_MAX
+#define SEQ_OF(b) ((b)->seq_op >> 16)
+#define OP_OF(b) ((uint8_t)(b)->seq_op)
+#define CLS_OF(b) ((uint32_t)((b)->seq_op >> 8) & 0xff)
 
 typedef struct site_rec {
     ms_heap_site pub;
@@ -81,7 +107,7 @@ typedef struct site_rec {
 
 typedef struct thr_rec {
     ms_heap_thread pub;
-    uint64_t alloc_serial;            /* allocations made so far            */
+    uint64_t last_seq;                /* seq of its last allocation + 1     */
 } thr_rec;
 
 typedef struct label_rec { char *var, *type; } label_rec;
@@ -95,11 +121,11 @@ struct ms_heap {
     ms_heap_info info;
     char *exe;
 
-    /* live table: open addressing on the addresses alone (8 bytes a slot,
-     * so probes stay in cache), each slot naming its block in a dense pool
-     * whose freed entries are reused first (recently touched memory) */
-    uint64_t *key; uint32_t *slot_blk; size_t cap, n; unsigned shift;
+    /* live table (see blk): linear probing on 8-byte slots */
+    uint64_t *slot; size_t cap, n; unsigned shift;
     blk *pool; size_t npool, cap_pool; uint32_t free_blk;
+    blk_ext *ext;                                  /* NULL until needed, else
+                                                      cap_pool entries        */
 
     site_rec *sites; size_t nsites, cap_sites;
     uint32_t *site_of; size_t site_of_cap;        /* dense stack id -> site+1 */
@@ -112,9 +138,12 @@ struct ms_heap {
     uint32_t cur_thr;                              /* thread of the event    */
 
     label_rec *labels; size_t nlabels, cap_labels;
-    u64map leak_class;                             /* addr -> class+1         */
+    uint64_t *lk_addr; uint8_t *lk_cls;           /* LIVE_BLOCKS, file order */
+    size_t nlk, cap_lk;
 
     uint64_t live_bytes, live_blocks;
+    uint64_t rate;                                 /* sampled trace: R; 0 = full */
+    uint64_t failed_seq;
     uint64_t epoch;
     uint64_t seq;
     uint64_t last_time;
@@ -122,54 +151,77 @@ struct ms_heap {
     int err;
 };
 
-/* ---- live table (linear probing, backward-shift deletion) ---- */
-static inline size_t slot_of(const ms_heap *h, uint64_t addr)
-{
-    return (size_t)(((addr >> 4) * 0x9e3779b97f4a7c15ull) >> h->shift);
-}
-
+/* ---- live table (linear probing, backward-shift deletion) ----
+ * A slot is hash(addr) >> 32 (the fingerprint, whose top bits are the home
+ * slot) << 32 | pool index + 1; 0 is empty. Capacity stays <= 2^32 slots. */
 #define NO_SLOT SIZE_MAX
-#define NO_BLK UINT32_MAX
+#define NO_BLK (UINT32_MAX - 1)
+#define SLOT_FP(v) ((uint32_t)((v) >> 32))
+#define SLOT_BLK(v) ((uint32_t)(v) - 1)
 
+static inline uint64_t addr_hash(uint64_t addr) { return addr * 0x9e3779b97f4a7c15ull; }
+static inline size_t home_of_fp(const ms_heap *h, uint32_t fp) { return (size_t)(fp >> (h->shift - 32)); }
+
+/* Double the table. The old table is read in slot order, which is nearly
+ * the order of the new homes (top hash bits), and given back to the
+ * system 2 MiB at a time behind the read, so the peak stays near the new
+ * table's size instead of old + new. The new table is written (memset)
+ * before it is read: a read of a fresh page maps the zero page, and the
+ * first write then costs a TLB flush, which dominated large replays. */
 static int tab_grow(ms_heap *h)
 {
     size_t cap = h->cap ? h->cap * 2 : 4096;
-    uint64_t *k = calloc(cap, sizeof *k);
-    uint32_t *v = malloc(cap * sizeof *v);
-    if (!k || !v) { free(k); free(v); return MS_ENOMEM; }
-    uint64_t *ok = h->key; uint32_t *ov = h->slot_blk; size_t ocap = h->cap;
-    h->key = k; h->slot_blk = v; h->cap = cap;
+    if (cap > ((size_t)1 << 32)) return MS_ENOMEM;
+    uint64_t *k = malloc(cap * sizeof *k);
+    if (!k) return MS_ENOMEM;
+    __asm__ volatile("" : : "r"(k) : "memory");   /* keep the compiler from making this calloc */
+    memset(k, 0, cap * sizeof *k);
+    uint64_t *ok = h->slot; size_t ocap = h->cap;
+    h->slot = k; h->cap = cap;
     h->shift = 64 - (unsigned)__builtin_ctzll(cap);
+    const size_t page = (2u << 20) / sizeof *ok;
+    uintptr_t lo = ((uintptr_t)ok + 4095) & ~(uintptr_t)4095;   /* first whole page */
+    size_t given = ok ? (size_t)((uint64_t *)lo - ok) : 0;
     for (size_t i = 0; i < ocap; i++) {
-        if (!ok[i]) continue;
-        size_t j = slot_of(h, ok[i]);
-        while (k[j]) j = (j + 1) & (cap - 1);
-        k[j] = ok[i]; v[j] = ov[i];
+        uint64_t v = ok[i];
+        if (v) {
+            size_t j = home_of_fp(h, SLOT_FP(v));
+            while (k[j]) j = (j + 1) & (cap - 1);
+            k[j] = v;
+        }
+        if (i + 1 >= given + page && ocap > 2 * page) {
+            madvise(ok + given, page * sizeof *ok, MADV_DONTNEED);
+            given += page;
+        }
     }
-    free(ok); free(ov);
+    free(ok);
     return 0;
 }
+
+static inline blk *slot_block(const ms_heap *h, size_t j) { return &h->pool[SLOT_BLK(h->slot[j])]; }
 
 /* Slot of live address addr (!= 0), or NO_SLOT. */
 static inline size_t tab_find(const ms_heap *h, uint64_t addr)
 {
-    size_t m = h->cap - 1, j = slot_of(h, addr);
+    uint64_t hh = addr_hash(addr);
+    uint32_t fp = (uint32_t)(hh >> 32);
+    size_t m = h->cap - 1, j = (size_t)(hh >> h->shift);
     for (;;) {
-        uint64_t a = h->key[j];
-        if (a == addr) return j;
-        if (!a) return NO_SLOT;
+        uint64_t v = h->slot[j];
+        if (!v) return NO_SLOT;
+        if (SLOT_FP(v) == fp && h->pool[SLOT_BLK(v)].addr == addr) return j;
         j = (j + 1) & m;
     }
 }
 
-static inline blk *slot_block(const ms_heap *h, size_t j) { return &h->pool[h->slot_blk[j]]; }
-
 /* A pool entry for a new block (may move the pool): its index or NO_BLK. */
 static inline uint32_t blk_new(ms_heap *h)
 {
+    uint32_t i;
     if (h->free_blk != NO_BLK) {
-        uint32_t i = h->free_blk;
+        i = h->free_blk;
         h->free_blk = h->pool[i].site;
+        if (h->ext) h->ext[i] = (blk_ext){ 0, 0 };
         return i;
     }
     if (h->npool == h->cap_pool) {
@@ -177,31 +229,49 @@ static inline uint32_t blk_new(ms_heap *h)
         if (cap >= NO_BLK) return NO_BLK;
         blk *p = realloc(h->pool, cap * sizeof *p);
         if (!p) return NO_BLK;
-        h->pool = p; h->cap_pool = cap;
+        h->pool = p;
+        if (h->ext) {
+            blk_ext *x = realloc(h->ext, cap * sizeof *x);
+            if (!x) return NO_BLK;
+            memset(x + h->cap_pool, 0, (cap - h->cap_pool) * sizeof *x);
+            h->ext = x;
+        }
+        h->cap_pool = cap;
     }
     return (uint32_t)h->npool++;
+}
+
+/* The extras of pool entry i, creating the side array; NULL on ENOMEM. */
+static blk_ext *blk_ext_of(ms_heap *h, uint32_t i)
+{
+    if (!h->ext) {
+        h->ext = calloc(h->cap_pool ? h->cap_pool : 1, sizeof *h->ext);
+        if (!h->ext) return NULL;
+    }
+    return &h->ext[i];
 }
 
 /* Remove slot i (backward-shift deletion) and release its block. */
 static inline void tab_remove(ms_heap *h, size_t i)
 {
-    uint32_t bi = h->slot_blk[i];
+    uint32_t bi = SLOT_BLK(h->slot[i]);
     h->pool[bi].site = h->free_blk;
+    h->pool[bi].thr = FREE_THR;
     h->free_blk = bi;
     size_t m = h->cap - 1, j = i;
     for (;;) {
         j = (j + 1) & m;
-        if (!h->key[j]) break;
-        size_t k = slot_of(h, h->key[j]);
+        uint64_t v = h->slot[j];
+        if (!v) break;
+        size_t k = home_of_fp(h, SLOT_FP(v));
         /* move j to i when its home k is not cyclically in (i, j], i.e.
          * when j is at least as far from k as from i */
         if (((j - k) & m) >= ((j - i) & m)) {
-            h->key[i] = h->key[j];
-            h->slot_blk[i] = h->slot_blk[j];
+            h->slot[i] = v;
             i = j;
         }
     }
-    h->key[i] = 0;
+    h->slot[i] = 0;
     h->n--;
 }
 
@@ -258,7 +328,7 @@ static long thread_index(ms_heap *h, uint64_t tid)
         }
         memset(&h->thr[h->nthr], 0, sizeof h->thr[0]);
         h->thr[h->nthr].pub.tid = tid;
-        h->thr[h->nthr].pub.name = "";
+        h->thr[h->nthr].pub.name = no_name;
         t = (long)h->nthr++;
         if (map_put(&h->thr_map, tid, (uint32_t)t + 1)) return MS_ENOMEM;
     }
@@ -275,6 +345,36 @@ static inline void site_touch(ms_heap *h, site_rec *s)
     }
 }
 
+/* ---- weights of sampled traces ---- */
+double ms_heap_sample_weight(uint64_t size, uint64_t rate)
+{
+    if (!rate || !size) return 1.0;
+    double x = (double)size / (double)rate;
+    return x > 50 ? 1.0 : 1.0 / -expm1(-x);
+}
+
+/* A uniform number in [0, 1) from a block's allocation number and a salt. */
+static double unit_of(uint64_t seq, uint64_t salt)
+{
+    uint64_t x = seq * 0x9e3779b97f4a7c15ull + salt;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    return (double)(x >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Integer weights of a block (count, bytes): 1 and size in a full trace;
+ * in a sampled one w = 1/p and w * size, each rounded down or up at random
+ * (floor(v + u), u uniform from the block's allocation number: unbiased,
+ * and the same at its allocation and at its free). */
+static inline void weigh(const ms_heap *h, uint64_t size, uint64_t seq, uint64_t *wc, uint64_t *wb)
+{
+    if (__builtin_expect(!h->rate, 1)) { *wc = 1; *wb = size; return; }
+    double w = ms_heap_sample_weight(size, h->rate), b = w * (double)size;
+    *wc = (uint64_t)(w + unit_of(seq, 1));
+    *wb = b >= 1.8e19 ? UINT64_MAX : (uint64_t)(b + unit_of(seq, 2));
+}
+
 /* ---- replay ---- */
 static void report(ms_heap *h, const blk *b, int freed, uint64_t t_free, uint64_t free_tid,
                    uint8_t free_op, int temporary, uint32_t leak_class)
@@ -283,11 +383,14 @@ static void report(ms_heap *h, const blk *b, int freed, uint64_t t_free, uint64_
     ms_heap_block o;
     o.addr = b->addr; o.size = b->size; o.t_alloc = b->t_alloc; o.t_free = t_free;
     o.tid = h->thr[b->thr].pub.tid; o.free_tid = free_tid;
-    o.stack_id = h->sites[b->site].pub.stack_id; o.seq = b->seq; o.site = b->site;
-    o.align = b->align; o.leak_class = leak_class; o.op = b->op; o.freed = (uint8_t)freed;
+    o.stack_id = h->sites[b->site].pub.stack_id; o.seq = SEQ_OF(b); o.site = b->site;
+    const blk_ext *x = h->ext ? &h->ext[b - h->pool] : NULL;
+    uint32_t label = x ? x->label : 0;
+    o.align = x ? x->align : 0; o.leak_class = leak_class; o.op = OP_OF(b); o.freed = (uint8_t)freed;
     o.temporary = (uint8_t)temporary; o.free_op = free_op;
-    o.var_name = b->label ? h->labels[b->label - 1].var : NULL;
-    o.type_name = b->label ? h->labels[b->label - 1].type : NULL;
+    o.var_name = label ? h->labels[label - 1].var : NULL;
+    o.type_name = label ? h->labels[label - 1].type : NULL;
+    weigh(h, b->size, SEQ_OF(b), &o.wcount, &o.wsize);
     h->opts.on_block(h->opts.ctx, &o);
 }
 
@@ -297,16 +400,20 @@ static void do_free(ms_heap *h, size_t j, const ms_event *ev, int silent)
     const blk *b = slot_block(h, j);
     site_rec *s = &h->sites[b->site];
     thr_rec *t = &h->thr[b->thr];
-    int temp = t->alloc_serial == b->tseq;
+    /* (a sampled trace lacks the unsampled allocations that would end a
+     * temporary: none is counted) */
+    int temp = t->last_seq == SEQ_OF(b) + 1 && !h->rate;
+    uint64_t wc, wb;
+    weigh(h, b->size, SEQ_OF(b), &wc, &wb);
     site_touch(h, s);
-    s->pub.live_bytes -= b->size; s->pub.live_blocks--;
-    t->pub.live_bytes -= b->size; t->pub.live_blocks--;
-    h->live_bytes -= b->size; h->live_blocks--;
+    s->pub.live_bytes -= wb; s->pub.live_blocks -= wc;
+    t->pub.live_bytes -= wb; t->pub.live_blocks -= wc;
+    h->live_bytes -= wb; h->live_blocks -= wc;
     if (!silent) {
-        h->sum.total_deallocations++;
-        h->sum.total_deallocated_bytes += b->size;
-        s->pub.deallocations++;
-        h->thr[h->cur_thr].pub.deallocations++;
+        h->sum.total_deallocations += wc;
+        h->sum.total_deallocated_bytes += wb;
+        s->pub.deallocations += wc;
+        h->thr[h->cur_thr].pub.deallocations += wc;
         if (temp) {
             h->sum.temporary_allocations++;
             s->pub.temporary++;
@@ -321,49 +428,68 @@ static int do_alloc(ms_heap *h, const ms_event *ev, uint64_t addr, uint32_t thr)
 {
     long si = site_index(h, ev->stack);
     if (si < 0) return (int)si;
-    if ((h->n + 1) * 2 > h->cap && tab_grow(h)) return MS_ENOMEM;
+    if ((h->n + 1) * 4 > h->cap * 3 && tab_grow(h)) return MS_ENOMEM;
+    uint64_t hh = addr_hash(addr);
+    uint32_t fp = (uint32_t)(hh >> 32);
     size_t j;
     for (;;) {                        /* one probe: the match or a free slot */
         size_t m = h->cap - 1;
-        j = slot_of(h, addr);
-        while (h->key[j] && h->key[j] != addr) j = (j + 1) & m;
-        if (!h->key[j]) break;
+        j = (size_t)(hh >> h->shift);
+        uint64_t v;
+        while ((v = h->slot[j]) && !(SLOT_FP(v) == fp && h->pool[SLOT_BLK(v)].addr == addr)) j = (j + 1) & m;
+        if (!v) break;
         h->sum.duplicate_allocs++;    /* a free we never saw                */
         do_free(h, j, ev, 1);         /* moves entries: probe again         */
     }
     uint32_t bi = blk_new(h);
     if (bi == NO_BLK) return MS_ENOMEM;
-    h->key[j] = addr;
-    h->slot_blk[j] = bi;
+    blk_ext *x = NULL;
+    if (ev->align && !(x = blk_ext_of(h, bi))) return MS_ENOMEM;
+    if (x) x->align = ev->align;
+    h->slot[j] = (uint64_t)fp << 32 | (bi + 1);
     blk *b = &h->pool[bi];
     h->n++;
     thr_rec *t = &h->thr[thr];
     site_rec *s = &h->sites[si];
-    b->addr = addr; b->size = ev->size; b->t_alloc = ev->time; b->seq = h->seq++;
-    b->tseq = ++t->alloc_serial; b->site = (uint32_t)si; b->thr = thr; b->label = 0;
-    b->align = ev->align; b->op = ev->op;
+    uint64_t seq = h->seq++;
+    b->addr = addr; b->size = ev->size; b->t_alloc = ev->time;
+    b->seq_op = seq << 16 | ev->op;
+    t->last_seq = (seq & (UINT64_MAX >> 16)) + 1;
+    b->site = (uint32_t)si; b->thr = thr;
+    uint64_t wc, wb;
+    weigh(h, ev->size, SEQ_OF(b), &wc, &wb);
     site_touch(h, s);
-    s->pub.live_bytes += ev->size; s->pub.live_blocks++;
-    s->pub.allocations++; s->pub.allocated_bytes += ev->size;
+    s->pub.live_bytes += wb; s->pub.live_blocks += wc;
+    s->pub.allocations += wc; s->pub.allocated_bytes += wb;
     if (ev->size > s->pub.max_size) s->pub.max_size = ev->size;
-    t->pub.live_bytes += ev->size; t->pub.live_blocks++;
-    t->pub.allocations++; t->pub.allocated_bytes += ev->size;
-    h->live_bytes += ev->size; h->live_blocks++;
-    h->sum.total_allocations++;
-    h->sum.total_allocated_bytes += ev->size;
+    t->pub.live_bytes += wb; t->pub.live_blocks += wc;
+    t->pub.allocations += wc; t->pub.allocated_bytes += wb;
+    h->live_bytes += wb; h->live_blocks += wc;
+    h->sum.total_allocations += wc;
+    h->sum.total_allocated_bytes += wb;
     return 0;
+}
+
+static void failed(ms_heap *h, thr_rec *t, uint64_t size)
+{
+    uint64_t wc, wb;
+    weigh(h, size, h->failed_seq++ | (1ull << 63), &wc, &wb);
+    h->sum.failed_allocations += wc;
+    t->pub.failed += wc;
 }
 
 static int apply_label(ms_heap *h, const ms_event *ev)
 {
     size_t j = ev->addr ? tab_find(h, ev->addr) : NO_SLOT;
     if (j == NO_SLOT) { h->sum.unmatched_labels++; return 0; }
-    slot_block(h, j)->label = (uint32_t)ev->size + 1;
+    blk_ext *x = blk_ext_of(h, SLOT_BLK(h->slot[j]));
+    if (!x) return MS_ENOMEM;
+    x->label = (uint32_t)ev->size + 1;
     return 0;
 }
 
 /* A free of an address that is not live: in a window trace a block
- * allocated before the window (spec 8.8), else unmatched. */
+ * allocated before the window (spec 8.9), else unmatched. */
 static void unknown_free(ms_heap *h)
 {
     if (h->info.scope == MS_SCOPE_WINDOW) h->sum.frees_before_window++;
@@ -414,10 +540,10 @@ static int deliver(void *ctx, const ms_event *ev, uint32_t stream)
             else if (ev->addr == ev->old_addr) h->sum.reallocs_in_place++;
         }
         if (ev->addr) e = do_alloc(h, ev, ev->addr, (uint32_t)ti);
-        else if (ev->size) { h->sum.failed_allocations++; t->pub.failed++; }
+        else if (ev->size) failed(h, t, ev->size);
     } else {
         if (ev->addr) e = do_alloc(h, ev, ev->addr, (uint32_t)ti);
-        else { h->sum.failed_allocations++; t->pub.failed++; }
+        else failed(h, t, ev->size);
     }
     if (h->live_bytes > h->sum.peak_memory) {
         h->sum.peak_memory = h->live_bytes;
@@ -439,10 +565,10 @@ static int deliver(void *ctx, const ms_event *ev, uint32_t stream)
 static void prefetch(void *ctx, uint64_t far_addr, uint64_t near_addr)
 {
     const ms_heap *h = ctx;
-    if (far_addr) __builtin_prefetch(&h->key[slot_of(h, far_addr)]);
+    if (far_addr) __builtin_prefetch(&h->slot[addr_hash(far_addr) >> h->shift]);
     if (near_addr) {
-        size_t j = slot_of(h, near_addr);
-        if (h->key[j] == near_addr) __builtin_prefetch(&h->pool[h->slot_blk[j]]);
+        uint64_t v = h->slot[addr_hash(near_addr) >> h->shift];
+        if (v) __builtin_prefetch(&h->pool[SLOT_BLK(v)]);
     }
 }
 
@@ -490,9 +616,10 @@ void ms_heap_free(ms_heap *h)
     ms_replay_free(h->rp);
     ms_symtab_free(h->sym);
     for (size_t i = 0; i < h->nthr; i++)
-        if (h->thr[i].pub.name[0]) free((char *)h->thr[i].pub.name);
-    free(h->key); free(h->slot_blk); free(h->pool); free(h->sites); free(h->site_of); free(h->thr); free(h->stream_thr);
-    map_free(&h->site_map); map_free(&h->thr_map); map_free(&h->leak_class);
+        if (h->thr[i].pub.name != no_name) free((char *)h->thr[i].pub.name);
+    free(h->slot); free(h->pool); free(h->ext); free(h->sites); free(h->site_of); free(h->thr); free(h->stream_thr);
+    map_free(&h->site_map); map_free(&h->thr_map);
+    free(h->lk_addr); free(h->lk_cls);
     for (size_t i = 0; i < h->nlabels; i++) { free(h->labels[i].var); free(h->labels[i].type); }
     free(h->labels);
     free(h->exe);
@@ -529,6 +656,28 @@ static int add_label(ms_heap *h, const ms_label_rec *l)
     return ms_replay_push_stream(h->rp, h->label_stream, &ev);
 }
 
+/* Leak classes of blocks live at exit, applied by ms_heap_finish (9 bytes
+ * an entry until then; the last entry for an address wins). */
+static int add_live_blocks(ms_heap *h, const ms_live_blocks *lb)
+{
+    if (h->nlk + lb->count > h->cap_lk) {
+        size_t cap = h->cap_lk ? h->cap_lk : 256;
+        while (cap < h->nlk + lb->count) cap *= 2;
+        uint64_t *a = realloc(h->lk_addr, cap * sizeof *a);
+        if (a) h->lk_addr = a;
+        uint8_t *c = realloc(h->lk_cls, cap);
+        if (c) h->lk_cls = c;
+        if (!a || !c) return MS_ENOMEM;
+        h->cap_lk = cap;
+    }
+    for (uint32_t i = 0; i < lb->count; i++) {
+        uint32_t c = lb->blocks[i].leak_class;
+        h->lk_addr[h->nlk] = lb->blocks[i].addr;
+        h->lk_cls[h->nlk++] = (uint8_t)(c > MS_LEAK_LIBC ? MS_LEAK_UNKNOWN : c);
+    }
+    return 0;
+}
+
 int ms_heap_add(ms_heap *h, const ms_record *rec)
 {
     if (h->err) return h->err;
@@ -550,7 +699,7 @@ int ms_heap_add(ms_heap *h, const ms_record *rec)
         if (rec->u.thread.name.len) {
             char *n = dupstr(rec->u.thread.name);
             if (!n) { e = MS_ENOMEM; break; }
-            if (h->thr[t].pub.name[0]) free((char *)h->thr[t].pub.name);
+            if (h->thr[t].pub.name != no_name) free((char *)h->thr[t].pub.name);   /* a name may be "" */
             h->thr[t].pub.name = n;
         }
         break;
@@ -568,6 +717,8 @@ int ms_heap_add(ms_heap *h, const ms_record *rec)
         h->info.scope = m->scope;
         h->info.process_start_ns = m->process_start_ns;
         h->info.session = m->session;
+        /* weights apply from the first event on: META comes first */
+        h->rate = m->mode == MS_MODE_SAMPLED && !h->sum.events ? m->sample_rate : h->rate;
         free(h->exe);
         if (!(h->exe = dupstr(m->exe))) { e = MS_ENOMEM; break; }
         h->info.exe = h->exe;
@@ -579,10 +730,7 @@ int ms_heap_add(ms_heap *h, const ms_record *rec)
         h->info.has_end = 1;
         break;
     case MS_REC_LIVE_BLOCKS:
-        for (uint32_t i = 0; i < rec->u.live_blocks.count && !e; i++) {
-            const ms_live_block *b = &rec->u.live_blocks.blocks[i];
-            e = map_put(&h->leak_class, b->addr, b->leak_class + 1);
-        }
+        e = add_live_blocks(h, &rec->u.live_blocks);
         break;
     default:
         break;
@@ -635,10 +783,47 @@ static int resolve_missing(ms_heap *h)
     return 0;
 }
 
-static int cmp_seq(const void *a, const void *b)
+static int cmp_pool_seq(const void *a, const void *b, void *ctx)
 {
-    uint64_t x = (*(blk *const *)a)->seq, y = (*(blk *const *)b)->seq;
+    const blk *p = ctx;
+    uint64_t x = SEQ_OF(&p[*(const uint32_t *)a]), y = SEQ_OF(&p[*(const uint32_t *)b]);
     return x < y ? -1 : x > y;
+}
+
+static inline size_t seq_bucket(const blk *b, double f, size_t n)
+{
+    size_t k = (size_t)((double)SEQ_OF(b) * f);
+    return k < n ? k : n - 1;
+}
+
+/* Pool indices of the n live blocks in allocation order, malloc'd: a
+ * counting sort into n buckets of the seq range, then each bucket sorted
+ * (linear for the usual spread; 8 bytes a block). NULL on ENOMEM. */
+static uint32_t *live_in_order(const ms_heap *h, size_t n)
+{
+    uint32_t *cnt = calloc(n + 1, sizeof *cnt), *ord = malloc(n * sizeof *ord);
+    if (!cnt || !ord) { free(cnt); free(ord); return NULL; }
+    double f = (double)n / (double)(h->seq ? h->seq : 1);
+    for (size_t i = 0; i < h->npool; i++)
+        if (h->pool[i].thr != FREE_THR) cnt[seq_bucket(&h->pool[i], f, n) + 1]++;
+    for (size_t k = 0; k < n; k++) cnt[k + 1] += cnt[k];
+    for (size_t i = 0; i < h->npool; i++)
+        if (h->pool[i].thr != FREE_THR) ord[cnt[seq_bucket(&h->pool[i], f, n)]++] = (uint32_t)i;
+    /* cnt[k] is now the end of bucket k */
+    for (size_t k = 0, lo = 0; k < n; lo = cnt[k++]) {
+        size_t len = cnt[k] - lo;
+        if (len < 2) continue;
+        if (len <= 16) {
+            for (size_t a = lo + 1; a < cnt[k]; a++)
+                for (size_t b = a; b > lo && SEQ_OF(&h->pool[ord[b]]) < SEQ_OF(&h->pool[ord[b - 1]]); b--) {
+                    uint32_t t = ord[b]; ord[b] = ord[b - 1]; ord[b - 1] = t;
+                }
+        } else {
+            qsort_r(ord + lo, len, sizeof *ord, cmp_pool_seq, h->pool);
+        }
+    }
+    free(cnt);
+    return ord;
 }
 
 int ms_heap_finish(ms_heap *h)
@@ -671,24 +856,33 @@ int ms_heap_finish(ms_heap *h)
             s->pub.peak_blocks = s->pub.live_blocks;
         }
     }
+    /* leak classes from LIVE_BLOCKS, then the table is no longer needed */
+    for (size_t i = 0; i < h->nlk; i++) {
+        size_t j = h->lk_addr[i] ? tab_find(h, h->lk_addr[i]) : NO_SLOT;
+        if (j == NO_SLOT) continue;
+        blk *b = slot_block(h, j);
+        b->seq_op = (b->seq_op & ~(uint64_t)0xff00) | (uint64_t)h->lk_cls[i] << 8;
+    }
+    free(h->lk_addr); free(h->lk_cls);
+    h->lk_addr = NULL; h->lk_cls = NULL; h->nlk = h->cap_lk = 0;
+    size_t n = h->n;
+    free(h->slot);
+    h->slot = NULL; h->cap = h->n = 0;
     /* live blocks: leak classes and the callback, in allocation order */
-    blk **live = NULL;
-    if (h->n) {
-        live = malloc(h->n * sizeof *live);
-        if (!live) return h->err = MS_ENOMEM;
+    uint32_t *ord = n ? live_in_order(h, n) : NULL;
+    if (n && !ord) return h->err = MS_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const blk *b = &h->pool[ord[i]];
+        uint32_t cls = CLS_OF(b);
+        uint64_t wc, wb;
+        weigh(h, b->size, SEQ_OF(b), &wc, &wb);
+        h->sum.leak_class_blocks[cls] += wc;
+        h->sum.leak_class_bytes[cls] += wb;
+        report(h, b, 0, end, 0, 0, 0, cls);
     }
-    size_t k = 0;
-    for (size_t i = 0; i < h->cap; i++) if (h->key[i]) live[k++] = slot_block(h, i);
-    if (k > 1) qsort(live, k, sizeof *live, cmp_seq);
-    for (size_t i = 0; i < k; i++) {
-        const uint32_t *c = map_get(&h->leak_class, live[i]->addr);
-        uint32_t cls = c ? *c - 1 : MS_LEAK_UNKNOWN;
-        if (cls > MS_LEAK_LIBC) cls = MS_LEAK_UNKNOWN;
-        h->sum.leak_class_blocks[cls]++;
-        h->sum.leak_class_bytes[cls] += live[i]->size;
-        report(h, live[i], 0, end, 0, 0, 0, cls);
-    }
-    free(live);
+    free(ord);
+    free(h->pool); free(h->ext);
+    h->pool = NULL; h->ext = NULL; h->npool = h->cap_pool = 0;
     return 0;
 }
 
@@ -745,6 +939,7 @@ int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_
 
 const ms_heap_summary *ms_heap_get_summary(const ms_heap *h) { return &h->sum; }
 const ms_heap_info *ms_heap_get_info(const ms_heap *h) { return &h->info; }
+uint64_t ms_heap_sampled(const ms_heap *h) { return h->rate; }
 const ms_symtab *ms_heap_symtab(const ms_heap *h) { return h->sym; }
 size_t ms_heap_site_count(const ms_heap *h) { return h->nsites; }
 const ms_heap_site *ms_heap_site_at(const ms_heap *h, size_t i)
@@ -779,6 +974,13 @@ int ms_heap_window(const ms_heap *h, double *after_start_s)
         *after_start_s = in->process_start_ns && in->start_wall_ns >= in->process_start_ns
                              ? (double)(in->start_wall_ns - in->process_start_ns) / 1e9 : -1;
     return 1;
+}
+
+uint64_t ms_heap_ticks_ns(const ms_heap *h, uint64_t t)
+{
+    uint64_t hz = h->info.clock_hz ? h->info.clock_hz : 1;
+    unsigned __int128 ns = (unsigned __int128)t * 1000000000u / hz;
+    return ns > UINT64_MAX ? UINT64_MAX : (uint64_t)ns;
 }
 
 double ms_heap_ticks_sec(const ms_heap *h, uint64_t t)

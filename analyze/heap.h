@@ -24,7 +24,7 @@
  *     0 and size > 0 (the old block stays live);
  *   - unmatched free = a free (or realloc old address) of an address that
  *     is not live (allocated before recording, or a lost event);
- *   - in a window trace (META scope 1, spec 8.8: recording started in a
+ *   - in a window trace (META scope 1, spec 8.9: recording started in a
  *     running process) such a free is a free of a block allocated before
  *     the window (frees_before_window), never an unmatched free: those
  *     blocks were never seen, their sizes are unknown and change no total;
@@ -35,7 +35,20 @@
  *     event: old and new are never counted together); peak time = the time
  *     of the event that first reached it;
  *   - leaked = still live at the end of the trace ("active" at the end);
- *     LIVE_BLOCKS records, when present, add a leak class per block. */
+ *     LIVE_BLOCKS records, when present, add a leak class per block.
+ *
+ * Sampled traces (META mode 1 with a sample_rate R; spec/FORMAT.md §8.8):
+ * every count and byte total is an estimate of the whole program. Each
+ * recorded block weighs w = 1/p, p = 1 - exp(-size/R) (ms_heap_sample_
+ * weight): it adds w allocations and w * size bytes where it is allocated
+ * and subtracts exactly the same where it is freed, so a program that frees
+ * everything ends with 0 estimated live. The counters stay integers: each
+ * block's w and w * size are rounded down or up at random, unbiased, with a
+ * stream fixed by the block's allocation number (the same numbers on every
+ * run). Not weighted: events, anomalies (unmatched frees, duplicates,
+ * late events, ties), realloc event counts, labels, max_size and the
+ * per-block size/addr/times; temporaries are not known (0) because the
+ * unsampled allocations that end them are not in the trace. */
 #ifndef MS_HEAP_H
 #define MS_HEAP_H
 #include <stddef.h>
@@ -64,6 +77,9 @@ typedef struct ms_heap_block {
     uint8_t temporary;
     uint8_t free_op;                  /* op that released it                */
     const char *var_name, *type_name; /* from LABEL; NULL when unlabeled    */
+    uint64_t wcount, wsize;           /* its weight: the allocations and    */
+                                      /* bytes it stands for (1 and size in */
+                                      /* a full trace; heap.h top)          */
 } ms_heap_block;
 
 typedef void (*ms_heap_block_fn)(void *ctx, const ms_heap_block *b);
@@ -173,6 +189,12 @@ void ms_heap_set_resolver(ms_heap_resolve_fn fn, void *ctx);
 
 const ms_heap_summary *ms_heap_get_summary(const ms_heap *h);
 const ms_heap_info *ms_heap_get_info(const ms_heap *h);
+/* R when the model weights a sampled trace (every number is an estimate,
+ * "sampled 1 in R bytes"), 0 for a full trace. */
+uint64_t ms_heap_sampled(const ms_heap *h);
+/* Weight 1/p of a sampled allocation of size bytes at mean rate R,
+ * p = 1 - exp(-size/R); 1 when size or rate is 0. */
+double ms_heap_sample_weight(uint64_t size, uint64_t rate);
 const ms_symtab *ms_heap_symtab(const ms_heap *h);
 
 size_t ms_heap_site_count(const ms_heap *h);
@@ -183,7 +205,7 @@ long ms_heap_site_find(const ms_heap *h, uint64_t stack_id);
 size_t ms_heap_thread_count(const ms_heap *h);      /* in order first seen */
 const ms_heap_thread *ms_heap_thread_at(const ms_heap *h, size_t i);
 
-/* A window trace (spec 8.8): 1 and *after_start_s = seconds from the
+/* A window trace (spec 8.9): 1 and *after_start_s = seconds from the
  * process start to the window's start (-1 when the process start is
  * unknown); 0 for a trace of the whole process. after_start_s may be NULL. */
 int ms_heap_window(const ms_heap *h, double *after_start_s);
@@ -191,4 +213,6 @@ int ms_heap_window(const ms_heap *h, double *after_start_s);
 /* Ticks -> milliseconds / seconds with the trace clock. */
 uint64_t ms_heap_ticks_ms(const ms_heap *h, uint64_t ticks);
 double ms_heap_ticks_sec(const ms_heap *h, uint64_t ticks);
+/* Ticks -> nanoseconds, exact, UINT64_MAX when it does not fit. */
+uint64_t ms_heap_ticks_ns(const ms_heap *h, uint64_t ticks);
 #endif

@@ -12,6 +12,12 @@
  * side only are new or vanished. Entries are sorted by impact: |Δpeak|,
  * then |Δleaked|, then |Δallocated| (descending), then by key.
  *
+ * Stacks are interned: every distinct frame once (frames[]), every distinct
+ * stack as a chain of nodes (nodes[], each a frame and its caller's node),
+ * an entry naming its innermost node. Building is linear in the stack
+ * nodes of both traces however deep their stacks are (a trace of 20,000
+ * stacks of depth 1..20,000 has 20,000 nodes, not 200 million frames).
+ *
  * The model points into both heaps' symbol tables: keep the heaps until
  * ms_heapdiff_free. Builds a model only; rendering is convert/msdiff. */
 #ifndef MS_HEAPDIFF_H
@@ -49,13 +55,22 @@ typedef struct ms_hd_frame {
                                              when the module is unknown */
 } ms_hd_frame;
 
+#define MS_HD_NONE UINT32_MAX
+
+/* A stack node: frame `frame` called from node `parent` (MS_HD_NONE: the
+ * outermost frame). */
+typedef struct ms_hd_node {
+    uint32_t parent, frame;
+} ms_hd_node;
+
 typedef struct ms_hd_entry {
     int status;                           /* enum ms_hd_status          */
     ms_hd_side a, b;                      /* zero on the missing side   */
     int64_t d_peak, d_peak_blocks, d_leaked, d_leaked_blocks;
     int64_t d_allocated, d_allocations, d_temporary;
-    const ms_hd_frame *frames;            /* innermost first            */
-    size_t nframes;                       /* 0 = allocations without a stack */
+    uint32_t stack;                       /* innermost node; MS_HD_NONE =
+                                             allocations without a stack */
+    size_t depth;                         /* frames of the stack        */
 } ms_hd_entry;
 
 /* Totals of one trace, from its summary. */
@@ -72,9 +87,12 @@ typedef struct ms_heapdiff {
     size_t nentries;
     ms_hd_totals ta, tb;
     size_t n_new, n_vanished, n_grew, n_shrank, n_unchanged;
-    /* internal */
-    ms_hd_frame *frame_pool;
-    size_t frame_pool_len;
+    ms_hd_frame *frames;                  /* distinct frames            */
+    size_t nframes;
+    ms_hd_node *nodes;                    /* distinct stack nodes; a
+                                             parent comes before its
+                                             children                   */
+    size_t nnodes;
 } ms_heapdiff;
 
 /* Build the diff of A (before) and B (after). Returns 0 or MS_ENOMEM

@@ -11,6 +11,7 @@
  * (or its address), so unnamed frames never merge into one "??".
  */
 #include "symtab.h"
+#include "u64map.h"
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ struct ms_symtab {
     sym *syms; size_t syms_cap, nsyms;          /* open addressing        */
     ms_symtab_frame *frames; size_t nframes, frames_cap;
     ms_symtab_module *mods; size_t nmods, mods_cap;
+    ms_u64map mod_of_id;                        /* id -> newest module   */
     arena_blk *arena;
     const char **strs; size_t strs_cap, nstrs;  /* intern set             */
 };
@@ -110,6 +112,7 @@ void ms_symtab_free(ms_symtab *s)
 {
     if (!s) return;
     free(s->nodes); free(s->defined); free(s->syms); free(s->frames); free(s->mods);
+    ms_u64map_free(&s->mod_of_id);
     free(s->strs);
     while (s->arena) { arena_blk *n = s->arena->next; free(s->arena); s->arena = n; }
     free(s);
@@ -242,8 +245,28 @@ static int add_symbol(ms_symtab *s, const ms_symbol *y)
     return 0;
 }
 
+/* The newest module announced with id, or NULL. */
+static ms_symtab_module *module_by_id(const ms_symtab *s, uint64_t id)
+{
+    uint32_t i;
+    return ms_u64map_get(&s->mod_of_id, id, &i) ? &s->mods[i] : NULL;
+}
+
+/* A MODULE record repeating the newest one of its id changes nothing and
+ * is not stored again (a hostile file repeats one 12 million times). */
+static int same_module(const ms_symtab_module *d, const ms_module *m)
+{
+    return d->base == m->base && d->nsegments == m->nsegments && !d->unloaded &&
+           strlen(d->path) == m->path.len && (!m->path.len || !memcmp(d->path, m->path.ptr, m->path.len)) &&
+           d->build_id_len == m->build_id.len && (!m->build_id.len || !memcmp(d->build_id, m->build_id.ptr, m->build_id.len)) &&
+           (!m->nsegments || !memcmp(d->segments, m->segments, m->nsegments * sizeof *m->segments));
+}
+
 static int add_module(ms_symtab *s, const ms_module *m)
 {
+    const ms_symtab_module *prev = module_by_id(s, m->id);
+    if (prev && same_module(prev, m)) return 0;
+    if (s->nmods >= UINT32_MAX - 1) return MS_ENOMEM;
     if (s->nmods == s->mods_cap) {
         size_t cap = s->mods_cap ? s->mods_cap * 2 : 64;
         ms_symtab_module *t = realloc(s->mods, cap * sizeof *t);
@@ -275,6 +298,7 @@ static int add_module(ms_symtab *s, const ms_module *m)
         if (hi > d->hi) d->hi = hi;
     }
     if (d->lo > d->hi) d->lo = d->hi = 0;
+    if (ms_u64map_put(&s->mod_of_id, m->id, (uint32_t)s->nmods)) return MS_ENOMEM;
     s->nmods++;
     return 0;
 }
@@ -285,10 +309,11 @@ int ms_symtab_add(ms_symtab *s, const ms_record *rec)
     case MS_REC_STACK: return add_nodes(s, &rec->u.stack);
     case MS_REC_SYMBOL: return add_symbol(s, &rec->u.symbol);
     case MS_REC_MODULE: return add_module(s, &rec->u.module);
-    case MS_REC_MODULE_UNLOAD:
-        for (size_t i = s->nmods; i-- > 0;)
-            if (s->mods[i].id == rec->u.module_unload.id) { s->mods[i].unloaded = 1; break; }
+    case MS_REC_MODULE_UNLOAD: {
+        ms_symtab_module *m = module_by_id(s, rec->u.module_unload.id);
+        if (m) m->unloaded = 1;
         return 0;
+    }
     default: return 0;
     }
 }
@@ -323,13 +348,6 @@ size_t ms_symtab_frames(const ms_symtab_frame **frames, const ms_symtab *s, uint
     if (!e || !e->nframes) { *frames = NULL; return 0; }
     *frames = &s->frames[e->first];
     return e->nframes;
-}
-
-static const ms_symtab_module *module_by_id(const ms_symtab *s, uint64_t id)
-{
-    for (size_t i = s->nmods; i-- > 0;)
-        if (s->mods[i].id == id) return &s->mods[i];
-    return NULL;
 }
 
 const ms_symtab_module *ms_symtab_module_of(uint64_t *offset, const ms_symtab *s, uint64_t ip)
@@ -399,4 +417,51 @@ size_t ms_symtab_ip_name(char *buf, size_t n, const ms_symtab *s, uint64_t ip)
 {
     /* the innermost (possibly inlined) frame names the exact source line */
     return ms_symtab_frame_name(buf, n, s, ip, 0);
+}
+
+/* ---- memoized stack walks (symtab.h) ---- */
+struct ms_stack_memo {
+    ms_u64map val;                    /* stack node id -> value             */
+    uint64_t *todo; size_t todocap;
+};
+
+int ms_stack_memo_new(ms_stack_memo **out)
+{
+    *out = calloc(1, sizeof **out);
+    return *out ? 0 : MS_ENOMEM;
+}
+
+void ms_stack_memo_free(ms_stack_memo *m)
+{
+    if (!m) return;
+    ms_u64map_free(&m->val);
+    free(m->todo);
+    free(m);
+}
+
+int ms_stack_memo_get(ms_stack_memo *m, const ms_symtab *s, uint64_t id, uint32_t root,
+                      ms_stack_extend_fn extend, void *ctx, uint32_t *out)
+{
+    size_t n = 0;
+    uint32_t v = root;
+    for (uint64_t cur = id; cur && cur < s->nodes_cap && s->defined[cur];) {
+        if (ms_u64map_get(&m->val, cur, &v)) break;
+        if (n == m->todocap) {
+            size_t c = m->todocap ? m->todocap * 2 : 256;
+            uint64_t *t = realloc(m->todo, c * sizeof *t);
+            if (!t) return MS_ENOMEM;
+            m->todo = t; m->todocap = c;
+        }
+        m->todo[n++] = cur;
+        uint64_t p = s->nodes[cur].parent;
+        cur = p < cur ? p : 0;
+    }
+    while (n--) {
+        uint64_t cur = m->todo[n];
+        int rc = extend(ctx, v, s->nodes[cur].ip, &v);
+        if (!rc) rc = ms_u64map_put(&m->val, cur, v);
+        if (rc) return rc;
+    }
+    *out = v;
+    return 0;
 }

@@ -52,6 +52,24 @@ int ms_symtab_node(uint64_t *parent, uint64_t *ip, const ms_symtab *s, uint64_t 
  * and undefined parents end the walk. */
 size_t ms_symtab_stack(uint64_t *ips, size_t max, const ms_symtab *s, uint64_t stack_id);
 
+/* Memoized walks of the stack-node tree, for models that give every stack
+ * a value built from its caller's (a call-tree path, an interned stack
+ * node): each node id is resolved once, walking up only to the nearest
+ * node already resolved, so all the stacks of a trace cost O(their nodes)
+ * however deep they are (a chain of 20,000 stacks of depth 1..20,000 costs
+ * 20,000 steps, not 200 million). */
+typedef struct ms_stack_memo ms_stack_memo;
+int ms_stack_memo_new(ms_stack_memo **out);
+void ms_stack_memo_free(ms_stack_memo *m);
+/* Value of the node whose caller's value is `parent` and whose ip is ip. */
+typedef int (*ms_stack_extend_fn)(void *ctx, uint32_t parent, uint64_t ip, uint32_t *value);
+/* Value of stack id: `root` for an empty stack, else extend(value of its
+ * caller, its ip). The walk ends, as ms_symtab_stack's, at id 0, an
+ * undefined id or a parent id that is not smaller than its child's.
+ * Returns 0, MS_ENOMEM or extend's error. */
+int ms_stack_memo_get(ms_stack_memo *m, const ms_symtab *s, uint64_t id, uint32_t root,
+                      ms_stack_extend_fn extend, void *ctx, uint32_t *out);
+
 /* Symbolized frames of ip (innermost inlined first); returns their count,
  * 0 when no SYMBOL record named ip. */
 size_t ms_symtab_frames(const ms_symtab_frame **frames, const ms_symtab *s, uint64_t ip);

@@ -223,5 +223,11 @@ void msf_arena_free(msf_arena *a);
  * Returns 0, MS_ECORRUPT (malformed) or MS_ENOMEM. */
 int msf_rec_decode(uint32_t type, const unsigned char *p, size_t len,
                    ms_record *rec, msf_arena *a);
+/* Same; arrays 0 leaves array fields with their count and a NULL pointer
+ * (still checked). */
+int msf_rec_decode_opt(uint32_t type, const unsigned char *p, size_t len,
+                       ms_record *rec, msf_arena *a, int arrays);
+/* Check a record body as msf_rec_decode would, storing nothing. */
+int msf_rec_check(uint32_t type, const unsigned char *p, size_t len);
 
 #endif

@@ -140,12 +140,22 @@ typedef struct ms_meta {              /* MS_REC_META: once, first record      */
     uint32_t max_depth;
     ms_str label;
     ms_str boot_id;
+    ms_str allocator;                 /* (1.2) file whose malloc the process
+                                         uses: a shared object, or the
+                                         executable; "" unknown             */
+    uint32_t malloc_interposed;       /* (1.2) MS_MALLOC_*                    */
     uint32_t scope;                   /* MS_SCOPE_* (1.3)                     */
     uint64_t process_start_ns;        /* Unix ns of the process start, 0 unknown (1.3) */
     uint64_t session;                 /* window traces: attach session 1, 2... (1.3) */
 } ms_meta;
 
-/* ms_meta.scope (spec 8.8): what part of the process's life a trace covers. */
+/* ms_meta.malloc_interposed */
+#define MS_MALLOC_UNKNOWN         0   /* writer before this field             */
+#define MS_MALLOC_INTERPOSED      1   /* every malloc-family call recorded    */
+#define MS_MALLOC_NOT_INTERPOSED  2   /* the allocator precedes the recorder:
+                                         malloc/free calls are missing        */
+
+/* ms_meta.scope (spec 8.9): what part of the process's life a trace covers. */
 #define MS_SCOPE_PROCESS 0            /* from the process start               */
 #define MS_SCOPE_WINDOW  1            /* a window: recording started later     */
 
@@ -631,6 +641,13 @@ typedef struct ms_chunk_info {
     uint64_t t_first, t_last;
 } ms_chunk_info;
 void ms_reader_chunk(const ms_reader *r, ms_chunk_info *out);
+
+/* skip nonzero: array fields of the records that follow (module segments,
+ * live blocks, maps, snapshot libraries...) are still checked but
+ * delivered with their count and a NULL pointer, so a reader that only
+ * counts (msconv --info) needs no memory for them: a 64 MiB record of
+ * 12 million libraries would otherwise decode into ~600 MB. */
+void ms_reader_skip_arrays(ms_reader *r, int skip);
 
 void ms_reader_close(ms_reader *r);
 

@@ -73,6 +73,7 @@ struct ms_reader {
 
     ms_record rec;
     msf_arena arena;
+    int skip_arrays;               /* ms_reader_skip_arrays                 */
     char msg[256];
 };
 
@@ -269,8 +270,7 @@ static const char *records_setup(ms_reader *r, int *nomem)
                 r->unsup_index = n;
                 r->unsup_type = type;
             } else {
-                int rc = msf_rec_decode((uint32_t)type, p, (size_t)len, &r->rec, &r->arena);
-                msf_arena_reset(&r->arena);
+                int rc = msf_rec_check((uint32_t)type, p, (size_t)len);
                 if (rc == MS_ENOMEM) { *nomem = 1; return "out of memory"; }
                 if (rc) return "malformed record";
             }
@@ -539,7 +539,7 @@ int ms_reader_next(ms_reader *r, const ms_record **rec)
                 return r->fatal;
             }
             if (type >= MSF_REC_OPTIONAL) continue;
-            int rc = msf_rec_decode((uint32_t)type, body, (size_t)len, &r->rec, &r->arena);
+            int rc = msf_rec_decode_opt((uint32_t)type, body, (size_t)len, &r->rec, &r->arena, !r->skip_arrays);
             if (rc) { r->fatal = rc; return rc; }   /* validated: only ENOMEM */
             if (type == MS_REC_END) {
                 r->integ.has_end = 1;
@@ -692,3 +692,5 @@ void ms_reader_close(ms_reader *r)
     msf_arena_free(&r->arena);
     free(r);
 }
+
+void ms_reader_skip_arrays(ms_reader *r, int skip) { r->skip_arrays = skip != 0; }

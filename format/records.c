@@ -47,6 +47,7 @@ static const fdesc d_meta[] = {
     STR(ms_meta, hostname), STR(ms_meta, kernel), U64(ms_meta, page_size),
     U64(ms_meta, clock_hz), U64(ms_meta, start_wall_ns), STR(ms_meta, unwinder),
     U32(ms_meta, max_depth), STR(ms_meta, label), STR(ms_meta, boot_id),
+    STR(ms_meta, allocator), U32(ms_meta, malloc_interposed),
     U32(ms_meta, scope), U64(ms_meta, process_start_ns), U64(ms_meta, session), END
 };
 static const fdesc d_string[] = { U64(ms_string, id), STR(ms_string, value), END };
@@ -339,57 +340,66 @@ static void zero_fields(const fdesc *d, int from, unsigned char *s)
     }
 }
 
-/* top: fields may end early (only at a field boundary of the record). */
+/* top: fields may end early (only at a field boundary of the record).
+ * s NULL: check only (nothing stored, nothing allocated). arrays 0: array
+ * fields are checked but delivered with their count and a NULL pointer. */
 static int dec_fields(const fdesc *d, const unsigned char **pp, const unsigned char *end,
-                      unsigned char *s, msf_arena *a, uint64_t *prev, int top)
+                      unsigned char *s, msf_arena *a, uint64_t *prev, int top, int arrays)
 {
     const unsigned char *p = *pp;
     for (int i = 0; d[i].kind != F_END; i++) {
-        if (top && p == end) { zero_fields(d, i, s); break; }
-        void *f = s + d[i].off;
+        if (top && p == end) { if (s) zero_fields(d, i, s); break; }
+        void *f = s ? s + d[i].off : NULL;
         uint64_t v;
         if (msf_get_uv(&p, end, &v)) return MS_ECORRUPT;
         switch (d[i].kind) {
-        case F_U64: memcpy(f, &v, 8); break;
+        case F_U64: if (f) memcpy(f, &v, 8); break;
         case F_U32: {
             if (v > UINT32_MAX) return MS_ECORRUPT;
-            uint32_t x = (uint32_t)v; memcpy(f, &x, 4); break;
+            uint32_t x = (uint32_t)v;
+            if (f) memcpy(f, &x, 4);
+            break;
         }
-        case F_I64: { int64_t x = msf_unzz(v); memcpy(f, &x, 8); break; }
+        case F_I64: { int64_t x = msf_unzz(v); if (f) memcpy(f, &x, 8); break; }
         case F_DELTA: {
             uint64_t x = prev[i] + (uint64_t)msf_unzz(v);
             prev[i] = x;
-            memcpy(f, &x, 8);
+            if (f) memcpy(f, &x, 8);
             break;
         }
         case F_STR: {
             if (v > (uint64_t)(end - p)) return MS_ECORRUPT;
-            char *c = msf_arena_alloc(a, (size_t)v + 1);
-            if (!c) return MS_ENOMEM;
-            memcpy(c, p, (size_t)v);
-            c[v] = 0;
+            if (f) {
+                char *c = msf_arena_alloc(a, (size_t)v + 1);
+                if (!c) return MS_ENOMEM;
+                memcpy(c, p, (size_t)v);
+                c[v] = 0;
+                ms_str str = { c, (size_t)v };
+                memcpy(f, &str, sizeof str);
+            }
             p += v;
-            ms_str str = { c, (size_t)v };
-            memcpy(f, &str, sizeof str);
             break;
         }
         case F_ARR: {
             if (v > UINT32_MAX || v > (uint64_t)(end - p) / d[i].emin) return MS_ECORRUPT;
             uint32_t n = (uint32_t)v;
             unsigned char *ep = NULL;
-            if (n) {
+            int store = f && arrays;
+            if (n && store) {
                 if ((size_t)n > SIZE_MAX / d[i].esize) return MS_ECORRUPT;
                 ep = msf_arena_alloc(a, (size_t)n * d[i].esize);
                 if (!ep) return MS_ENOMEM;
                 memset(ep, 0, (size_t)n * d[i].esize);
-                uint64_t eprev[48] = { 0 };
-                for (uint32_t k = 0; k < n; k++) {
-                    int rc = dec_fields(d[i].sub, &p, end, ep + (size_t)k * d[i].esize, a, eprev, 0);
-                    if (rc) return rc;
-                }
             }
-            memcpy(f, &n, 4);
-            memcpy(s + d[i].off2, &ep, sizeof ep);
+            uint64_t eprev[48] = { 0 };
+            for (uint32_t k = 0; k < n; k++) {
+                int rc = dec_fields(d[i].sub, &p, end, store ? ep + (size_t)k * d[i].esize : NULL, a, eprev, 0, 1);
+                if (rc) return rc;
+            }
+            if (f) {
+                memcpy(f, &n, 4);
+                memcpy(s + d[i].off2, &ep, sizeof ep);
+            }
             break;
         }
         default: return MS_ECORRUPT;
@@ -399,7 +409,16 @@ static int dec_fields(const fdesc *d, const unsigned char **pp, const unsigned c
     return 0;
 }
 
-int msf_rec_decode(uint32_t type, const unsigned char *p, size_t len, ms_record *rec, msf_arena *a)
+int msf_rec_check(uint32_t type, const unsigned char *p, size_t len)
+{
+    const fdesc *d = desc_of(type);
+    if (!d) return MS_ECORRUPT;
+    uint64_t prev[48] = { 0 };
+    const unsigned char *q = p;
+    return dec_fields(d, &q, p + len, NULL, NULL, prev, 1, 0);
+}
+
+int msf_rec_decode_opt(uint32_t type, const unsigned char *p, size_t len, ms_record *rec, msf_arena *a, int arrays)
 {
     const fdesc *d = desc_of(type);
     if (!d) return MS_ECORRUPT;
@@ -407,6 +426,11 @@ int msf_rec_decode(uint32_t type, const unsigned char *p, size_t len, ms_record 
     rec->type = type;
     uint64_t prev[48] = { 0 };
     const unsigned char *q = p;
-    return dec_fields(d, &q, p + len, (unsigned char *)&rec->u, a, prev, 1);
+    return dec_fields(d, &q, p + len, (unsigned char *)&rec->u, a, prev, 1, arrays);
+}
+
+int msf_rec_decode(uint32_t type, const unsigned char *p, size_t len, ms_record *rec, msf_arena *a)
+{
+    return msf_rec_decode_opt(type, p, len, rec, a, 1);
     /* trailing bytes after the known fields are ignored (newer minor) */
 }

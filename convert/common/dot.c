@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -109,6 +110,7 @@ int ms_dot_write(FILE *fp, const ms_calltree *t, const ms_dot_opts *o, ms_dot_st
     /* Legend. */
     fputs("subgraph cluster_L { \"Legend\" [shape=box fontsize=16 label=\"", fp);
     if (o->title) { dot_str(fp, o->title, 200); fputs("\\l", fp); }
+    if (o->note) { dot_str(fp, o->note, 200); fputs("\\l", fp); }
     fprintf(fp, en ? "Type: %s\\l" : "类型: %s\\l", ms_flame_metric_label(m, en));
     if (bytes) fprintf(fp, "Total MB: %.1f\\l", (double)total / 1048576.0);
     else fprintf(fp, en ? "Total: %llu\\l" : "总计: %llu\\l", (unsigned long long)total);
@@ -205,49 +207,62 @@ int ms_dot_svg(const char *dot, size_t len, FILE *out, char *err, size_t errlen)
 {
     const char *exe = ms_dot_find();
     if (!exe) { snprintf(err, errlen, "Graphviz 'dot' not found in PATH"); return -1; }
-    if (fflush(out) != 0) { snprintf(err, errlen, "%s", strerror(errno)); return -1; }
-    int in[2], errp[2];
+    int in[2], op[2], errp[2];
     if (pipe(in) != 0) { snprintf(err, errlen, "pipe: %s", strerror(errno)); return -1; }
-    if (pipe(errp) != 0) { close(in[0]); close(in[1]); snprintf(err, errlen, "pipe: %s", strerror(errno)); return -1; }
+    if (pipe(op) != 0) { close(in[0]); close(in[1]); snprintf(err, errlen, "pipe: %s", strerror(errno)); return -1; }
+    if (pipe(errp) != 0) {
+        close(in[0]); close(in[1]); close(op[0]); close(op[1]);
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
-        close(in[0]); close(in[1]); close(errp[0]); close(errp[1]);
+        close(in[0]); close(in[1]); close(op[0]); close(op[1]); close(errp[0]); close(errp[1]);
         return -1;
     }
     if (pid == 0) {
         dup2(in[0], 0);
-        dup2(fileno(out), 1);
+        dup2(op[1], 1);
         dup2(errp[1], 2);
-        close(in[0]); close(in[1]); close(errp[0]); close(errp[1]);
+        close(in[0]); close(in[1]); close(op[0]); close(op[1]); close(errp[0]); close(errp[1]);
         execl(exe, "dot", "-Tsvg", (char *)NULL);
         _exit(127);
     }
-    close(in[0]); close(errp[1]);
+    close(in[0]); close(op[1]); close(errp[1]);
     void (*old)(int) = signal(SIGPIPE, SIG_IGN);
-    size_t off = 0;
-    int werr = 0;
-    while (off < len) {
-        ssize_t w = write(in[1], dot + off, len - off);
-        if (w < 0) { if (errno == EINTR) continue; werr = errno; break; }
-        off += (size_t)w;
-    }
-    close(in[1]);
-    char msg[512];
-    size_t got = 0;
-    for (;;) {
-        ssize_t r = read(errp[0], msg + got, sizeof msg - 1 - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) break;
-        got += (size_t)r;
-        if (got == sizeof msg - 1) {   /* drain the rest */
-            char sink[512];
-            while (read(errp[0], sink, sizeof sink) > 0) {}
-            break;
+    /* feed the graph, and copy the SVG into out as it comes (out may be
+     * any stream: the report's escaping, atomic file) */
+    size_t off = 0, got = 0;
+    int werr = 0, oerr = 0;
+    char msg[512], buf[16384];
+    struct pollfd pf[3] = { { op[0], POLLIN, 0 }, { errp[0], POLLIN, 0 }, { in[1], POLLOUT, 0 } };
+    int open_fds = 3;
+    if (len == 0) { close(in[1]); pf[2].fd = -1; open_fds--; }
+    while (open_fds) {
+        if (poll(pf, 3, -1) < 0) { if (errno == EINTR) continue; werr = errno; break; }
+        if (pf[2].fd >= 0 && pf[2].revents) {
+            ssize_t w = pf[2].revents & POLLOUT ? write(in[1], dot + off, len - off > 65536 ? 65536 : len - off) : -1;
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) werr = errno;
+            else off += (size_t)w;
+            if (w < 0 || off == len) { close(in[1]); pf[2].fd = -1; open_fds--; }
+        }
+        for (int k = 0; k < 2; k++) {
+            if (pf[k].fd < 0 || !pf[k].revents) continue;
+            ssize_t r = read(pf[k].fd, buf, sizeof buf);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) { close(pf[k].fd); pf[k].fd = -1; open_fds--; continue; }
+            if (k == 0) { if (!oerr && fwrite(buf, 1, (size_t)r, out) != (size_t)r) oerr = 1; }
+            else {
+                size_t c = (size_t)r < sizeof msg - 1 - got ? (size_t)r : sizeof msg - 1 - got;
+                memcpy(msg + got, buf, c);
+                got += c;
+            }
         }
     }
+    for (int k = 0; k < 3; k++) if (pf[k].fd >= 0) close(pf[k].fd);
     msg[got] = 0;
-    close(errp[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     signal(SIGPIPE, old);
@@ -258,8 +273,6 @@ int ms_dot_svg(const char *dot, size_t len, FILE *out, char *err, size_t errlen)
         return -1;
     }
     if (werr) { snprintf(err, errlen, "writing to dot: %s", strerror(werr)); return -1; }
-    /* The child wrote through its own descriptor: move our stream's
-     * position to the end so later writes (none expected) append. */
-    fseek(out, 0, SEEK_END);
+    if (oerr || ferror(out)) { snprintf(err, errlen, "write failed: %s", strerror(errno)); return -1; }
     return 0;
 }

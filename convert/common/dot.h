@@ -14,6 +14,8 @@ typedef struct ms_dot_opts {
     int metric;               /* MS_CT_*                                    */
     int lang_en;              /* 0 = Chinese legend (default)               */
     const char *title;        /* first legend line (e.g. the program); NULL */
+    const char *note;         /* next legend line (e.g. "estimated, sampled
+                                 1 in R bytes"); NULL */
     size_t max_nodes;         /* 0 = 80                                     */
     double node_frac;         /* drop nodes with cum < this x total; 0 = 0.005 */
     double edge_frac;         /* drop edges < this x total; 0 = 0.001      */

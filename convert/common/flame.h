@@ -1,7 +1,9 @@
 /* Flame graphs of a call tree: folded stacks (flamegraph.pl, speedscope,
  * inferno input) and one self-contained SVG drawn by memscope itself, with
  * embedded JavaScript (search, click-to-zoom, reset, hover details), a
- * <title> tooltip per frame "function (N bytes, x%)", flamegraph.pl's
+ * <title> tooltip per frame "function (N bytes, x%)", frames under 0.1 %
+ * of the total folded (so a trace of 262,000 stacks stays a few MB and
+ * renders at once), flamegraph.pl's
  * "mem" colors and an icicle (top-down) option. No external script, font
  * or network access; every name is XML-escaped. */
 #ifndef MS_FLAME_H
@@ -22,7 +24,11 @@ typedef struct ms_flame_opts {
     const char *title;     /* NULL = "内存火焰图（峰值）" / "Memory flame graph (peak)" */
     const char *subtitle;  /* NULL = none (e.g. the trace's program)         */
     unsigned width;        /* 0 = 1200                                       */
-    double min_width;      /* pixels; narrower frames are left out; 0 = 0.1 */
+    double min_pct;        /* frames under this percent of the total are
+                              folded: one "[N folded]" frame per parent
+                              (drawn when they add up to min_pct), and a
+                              line saying how many and how much; 0 = 0.1
+                              (flamegraph.pl's minwidth idea), < 0 = none */
 } ms_flame_opts;
 
 /* Draw the tree (children in their current order: call

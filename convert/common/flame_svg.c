@@ -2,7 +2,10 @@
  * by flamegraph.pl so the report needs no Perl and no external script.
  * Layout follows flamegraph.pl: one row per stack depth, frame width
  * proportional to the node's total, root frame "all" spanning the width,
- * frames narrower than min_width pixels left out (with their subtrees).
+ * frames under min_pct % of the total folded with their subtrees: each
+ * parent's folded children become one grey "[N folded]" frame (when they
+ * add up to min_pct), and a line under the title says how many frames and
+ * how much value were folded.
  * Each frame is a <g> carrying its position as fractions (data-x, data-w)
  * and depth (data-d); the embedded script zooms by rescaling those, so
  * the SVG also renders correctly with scripts disabled. */
@@ -120,27 +123,37 @@ int ms_flame_svg(FILE *fp, const ms_calltree *t, const ms_flame_opts *o)
 {
     int m = o->metric, en = o->lang_en;
     unsigned W = o->width ? o->width : 1200;
-    double minw = o->min_width > 0 ? o->min_width : 0.1;
+    double pct = o->min_pct > 0 ? o->min_pct : o->min_pct < 0 ? 0 : 0.1;
     uint64_t total = ms_calltree_node(t, MS_CT_ROOT)->total[m];
     double scale = total ? (W - 2.0 * XPAD) / (double)total : 0;
+    /* frames below minv are folded: per parent into one "[N folded]"
+     * frame when those add up to minv, else left out */
+    double mv = (double)total * pct / 100.0;
+    uint64_t minv = mv < 1 ? 1 : (uint64_t)mv + ((double)(uint64_t)mv < mv);
 
-    /* Pass 1: deepest depth drawn, to size the image. */
+    /* Pass 1: deepest depth drawn (to size the image), what is folded. */
     size_t nn = ms_calltree_node_count(t);
     walk *st = malloc((nn + 1) * sizeof *st);
     if (!st) return -1;
     unsigned maxd = 0;
-    size_t sp = 0, drawn = 0, dropped = 0;
+    size_t sp = 0, drawn = 0, folded = 0, folded_groups = 0;
+    uint64_t folded_v = 0;
     if (total) st[sp++] = (walk){ MS_CT_ROOT, 0 };
     while (sp) {
         walk w = st[--sp];
         const ms_ct_node *nd = ms_calltree_node(t, w.node);
         if (nd->depth > maxd) maxd = nd->depth;
+        uint64_t agg = 0;
         for (uint32_t c = nd->first_child; c != MS_CT_NONE; c = ms_calltree_node(t, c)->next_sibling) {
-            if (ms_calltree_node(t, c)->total[m] * scale < minw) { if (ms_calltree_node(t, c)->total[m]) dropped++; continue; }
+            uint64_t v = ms_calltree_node(t, c)->total[m];
+            if (!v) continue;
+            if (v < minv) { folded++; folded_v += v; agg += v; continue; }
             st[sp++] = (walk){ c, 0 };
         }
+        if (agg >= minv) { folded_groups++; if (nd->depth + 1 > maxd) maxd = nd->depth + 1; }
     }
-    unsigned H = YPAD_TOP + YPAD_BOTTOM + (maxd + 1) * FRAME_H;
+    unsigned ytop = YPAD_TOP + (folded ? FRAME_H : 0);
+    unsigned H = ytop + YPAD_BOTTOM + (maxd + 1) * FRAME_H;
 
     char title[512];
     if (o->title) snprintf(title, sizeof title, "%s", o->title);
@@ -168,6 +181,19 @@ int ms_flame_svg(FILE *fp, const ms_calltree *t, const ms_flame_opts *o)
             W - XPAD, en ? "Reset search" : "清除搜索");
     fprintf(fp, "<text id=\"matched\" x=\"%u\" y=\"%u\" text-anchor=\"end\"></text>\n", W - XPAD, H - 12);
     fprintf(fp, "<text id=\"details\" x=\"%d\" y=\"%u\"> </text>\n", XPAD, H - 12);
+    if (folded) {
+        char n1[MS_FBUF_LEN], n2[MS_FBUF_LEN];
+        ms_fmt_count(n1, folded);
+        if (ms_ct_metric_is_bytes(m)) ms_fmt_bytes(n2, folded_v);
+        else ms_fmt_count(n2, folded_v);
+        fprintf(fp, "<text id=\"folded\" x=\"%u\" y=\"%u\" text-anchor=\"middle\" data-frames=\"%zu\" data-value=\"%llu\">",
+                W / 2, YPAD_TOP + 4, folded, (unsigned long long)folded_v);
+        if (en) fprintf(fp, "%s frames under %g%% of the total folded, with their callees: %s (%.2f%%)", n1, pct, n2,
+                        100.0 * (double)folded_v / (double)total);
+        else fprintf(fp, "已折叠 %s 个小于总量 %g%% 的帧（连同其被调用者）：%s（%.2f%%）", n1, pct, n2,
+                     100.0 * (double)folded_v / (double)total);
+        fputs("</text>\n", fp);
+    }
     if (!total)
         fprintf(fp, "<text x=\"%u\" y=\"%u\" text-anchor=\"middle\">%s</text>\n", W / 2, YPAD_TOP + 20,
                 en ? "No data for this metric" : "该指标没有数据");
@@ -184,7 +210,7 @@ int ms_flame_svg(FILE *fp, const ms_calltree *t, const ms_flame_opts *o)
         const char *name = w.node == MS_CT_ROOT ? (en ? "all" : "全部") : ms_calltree_func(t, nd->func)->name;
         double fx = (double)w.x / (double)total, fw = (double)nd->total[m] / (double)total;
         double px = XPAD + w.x * scale, pw = nd->total[m] * scale;
-        unsigned y = o->icicle ? YPAD_TOP + nd->depth * FRAME_H : H - YPAD_BOTTOM - (nd->depth + 1) * FRAME_H;
+        unsigned y = o->icicle ? ytop + nd->depth * FRAME_H : H - YPAD_BOTTOM - (nd->depth + 1) * FRAME_H;
         uint32_t h = name_hash(name);
         unsigned v1 = (h & 0xffff) * 210 / 0xffff, v2 = ((h >> 16) & 0xffff) * 50 / 0xffff;
         char num[MS_FBUF_LEN], pct[32];
@@ -208,13 +234,30 @@ int ms_flame_svg(FILE *fp, const ms_calltree *t, const ms_flame_opts *o)
             }
             kids[k++] = c;
         }
-        uint64_t x = w.x;
+        uint64_t x = w.x, agg = 0;
+        size_t nagg = 0;
         walk *base = st + sp;
         size_t pushed = 0;
         for (size_t i = 0; i < k; i++) {
             uint64_t v = ms_calltree_node(t, kids[i])->total[m];
-            if (v * scale >= minw) base[pushed++] = (walk){ kids[i], x };
+            if (!v) continue;
+            if (v < minv) { agg += v; nagg++; continue; }
+            base[pushed++] = (walk){ kids[i], x };
             x += v;
+        }
+        if (agg >= minv) {               /* the folded children, after the others */
+            char label[96], num2[MS_FBUF_LEN];
+            snprintf(label, sizeof label, en ? "[%zu folded]" : "[折叠 %zu 个]", nagg);
+            double ax = (double)x / (double)total, aw = (double)agg / (double)total;
+            unsigned ay = o->icicle ? ytop + (nd->depth + 1) * FRAME_H : H - YPAD_BOTTOM - (nd->depth + 2) * FRAME_H;
+            ms_fmt_count(num2, agg);
+            fprintf(fp, "<g class=\"f\" data-x=\"%.9f\" data-w=\"%.9f\" data-d=\"%u\" data-folded=\"%zu\"><title>%s (%s %s, %.2f%%)</title>"
+                        "<rect x=\"%.2f\" y=\"%u\" width=\"%.2f\" height=\"%d\" fill=\"rgb(200,200,200)\" rx=\"2\" ry=\"2\"/><text x=\"%.2f\" y=\"%u\">",
+                    ax, aw, nd->depth + 1, nagg, label, num2, unit, 100.0 * aw, XPAD + x * scale, ay, agg * scale, FRAME_H - 1,
+                    XPAD + x * scale + 3, ay + FRAME_H - 4);
+            put_label(fp, label, agg * scale);
+            fputs("</text></g>\n", fp);
+            drawn++;
         }
         for (size_t i = 0; i < pushed / 2; i++) {
             walk tmp = base[i]; base[i] = base[pushed - 1 - i]; base[pushed - 1 - i] = tmp;
@@ -223,7 +266,8 @@ int ms_flame_svg(FILE *fp, const ms_calltree *t, const ms_flame_opts *o)
     }
     free(kids);
     free(st);
-    fprintf(fp, "<!-- frames: %zu drawn, %zu narrower than %.2f px left out -->\n", drawn, dropped, minw);
+    fprintf(fp, "<!-- frames: %zu drawn, %zu under %g%% of the total folded (%zu groups drawn) -->\n", drawn, folded, pct,
+            folded_groups);
     fprintf(fp, "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n</svg>\n", flame_js);
     return ferror(fp) ? -1 : 0;
 }

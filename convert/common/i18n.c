@@ -4,6 +4,7 @@
  * converter adds its strings without touching a central table.
  */
 #include "i18n.h"
+#include "fmt.h"
 #include "memscope.h"
 #include <stdio.h>
 #include <string.h>
@@ -46,3 +47,24 @@ const char *ms_i18n_read_status(ms_lang l, uint32_t bits, char *buf, unsigned ca
     }
     return buf;
 }
+
+const char *ms_i18n_sampled(ms_lang l, uint64_t rate, char *buf, unsigned cap)
+{
+    char n[MS_FBUF_LEN], b[MS_FBUF_LEN];
+    ms_fmt_count(n, rate);
+    ms_fmt_bytes(b, rate);
+    if (l == MS_LANG_EN) snprintf(buf, cap, "estimated, sampled 1 in %s bytes (%s)", n, b);
+    else snprintf(buf, cap, "估算值，按每 %s 字节（%s）采样 1 次", n, b);
+    return buf;
+}
+
+const char *ms_i18n_sampled_long(ms_lang l, uint64_t rate, char *buf, unsigned cap)
+{
+    char s[160];
+    ms_i18n_sampled(l, rate, s, sizeof s);
+    snprintf(buf, cap, "%s%s", s, l == MS_LANG_EN ? ": every count and size is an estimate of the whole program"
+                                                  : "：所有次数与字节数均为对整个程序的估算");
+    return buf;
+}
+
+const char *ms_i18n_sampled_na(ms_lang l) { return l == MS_LANG_EN ? "n/a (sampled trace)" : "不适用（采样追踪）"; }

@@ -21,4 +21,14 @@ const char *ms_i18n_kind_plural(ms_lang l, uint32_t kind);
 const char *ms_i18n_kind(ms_lang l, uint32_t kind);
 /* Read status bits as words joined by ", " into buf: "已退出, 无权限读取 smaps". */
 const char *ms_i18n_read_status(ms_lang l, uint32_t bits, char *buf, unsigned cap);
+/* The line every report of a sampled heap trace carries (spec §8.8), rate R
+ * in bytes: "估算值，按每 524,288 字节（512.0 KB）采样 1 次" / "estimated,
+ * sampled 1 in 524,288 bytes (512.0 KB)". */
+const char *ms_i18n_sampled(ms_lang l, uint64_t rate, char *buf, unsigned cap);
+/* The same with what it means for the numbers, for report headers:
+ * "...: every count and size is an estimate of the whole program". */
+const char *ms_i18n_sampled_long(ms_lang l, uint64_t rate, char *buf, unsigned cap);
+/* Temporary allocations are not known in a sampled trace: "不适用（采样追踪）"
+ * / "n/a (sampled trace)". */
+const char *ms_i18n_sampled_na(ms_lang l);
 #endif

@@ -9,6 +9,7 @@
 #include "progress.h"
 #include "heap.h"
 #include "fmt.h"
+#include "term.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,14 +33,15 @@ static uint64_t now_ns(void)
 static void draw(void *ctx, uint64_t done, uint64_t total)
 {
     (void)ctx;
+    FILE *err = ms_term_raw_stderr();
     uint64_t t = now_ns();
     int end = total && done >= total;
     if (!P.start_ns) P.start_ns = t;
     if (end) {
         if (P.shown) {
-            if (P.force) fprintf(stderr, "\r%s: reading 100%%\n", P.prog);
-            else fputs("\r\033[K", stderr);
-            fflush(stderr);
+            if (P.force) fprintf(err, "\r%s: reading 100%%\n", P.prog);
+            else fputs("\r\033[K", err);
+            fflush(err);
         }
         P.start_ns = P.last_ns = 0;
         P.shown = 0;
@@ -55,9 +57,9 @@ static void draw(void *ctx, uint64_t done, uint64_t total)
     unsigned fill = pct * W / 100;
     for (unsigned i = 0; i < W; i++) bar[i] = i < fill ? '#' : '.';
     bar[W] = 0;
-    fprintf(stderr, "\r%s: reading %3u%% [%s] %s / %s\033[K", P.prog, pct, bar,
+    fprintf(err, "\r%s: reading %3u%% [%s] %s / %s\033[K", P.prog, pct, bar,
             ms_fmt_bytes(MS_FBUF, done), ms_fmt_bytes(MS_FBUF, total));
-    fflush(stderr);
+    fflush(err);
 }
 
 void ms_progress_install(const char *prog)

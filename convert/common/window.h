@@ -1,4 +1,4 @@
-/* The sentence every heap report prints about a window trace (spec 8.8:
+/* The sentence every heap report prints about a window trace (spec 8.9:
  * recorded by `msrec attach` in a running process), so text, SVG and
  * markdown views say the same thing in both languages. */
 #ifndef MS_WINDOW_H

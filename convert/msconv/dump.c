@@ -157,6 +157,7 @@ static void rec_meta(jb *b, cJSON *o, const ms_meta *m)
     S("kernel", m->kernel); U("page_size", m->page_size); U("clock_hz", m->clock_hz);
     U("start_wall_ns", m->start_wall_ns); S("unwinder", m->unwinder);
     U("max_depth", m->max_depth); S("label", m->label); S("boot_id", m->boot_id);
+    S("allocator", m->allocator); U("malloc_interposed", m->malloc_interposed);
 }
 
 static void rec_module(jb *b, cJSON *o, const ms_module *m)
@@ -368,8 +369,8 @@ int msconv_dump(const msconv_args *a)
     int e = ms_reader_open(&r, a->input);
     if (e) { msconv_error(a->input, "%s", msconv_reader_error(e)); return 1; }
     ms_outfile out;
-    if (ms_outfile_open(&out, a->output) != 0) {
-        msconv_error(a->output, "%s", strerror(errno));
+    if (ms_outfile_open_as(&out, a->output, MS_TERM_JSON) != 0) {
+        msconv_error(a->output, "%s", ms_outfile_strerror());
         ms_reader_close(r);
         return 1;
     }
@@ -420,11 +421,14 @@ int msconv_dump(const msconv_args *a)
     }
     if (e) {
         ms_outfile_abort(&out);
-        msconv_error(a->input, "%s", e == MS_EIO && errno ? strerror(errno) : msconv_reader_error(e));
+        int werr = ms_outfile_write_error(&out);
+        ms_outfile_abort(&out);
+        if (werr) msconv_error(a->output ? a->output : "stdout", "write failed: %s", strerror(werr));
+        else msconv_error(a->input, "%s", e == MS_EIO && errno ? strerror(errno) : msconv_reader_error(e));
         return 1;
     }
     if (ms_outfile_commit(&out) != 0) {
-        msconv_error(a->output ? a->output : "stdout", "%s", strerror(errno));
+        msconv_error(a->output ? a->output : "stdout", "%s", ms_outfile_strerror());
         return 1;
     }
     msconv_warn_integrity(a->input, &in);

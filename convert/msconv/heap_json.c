@@ -1,21 +1,32 @@
 /*
  * msconv --json for heap traces: the heap models of analyze/heap.h as one
- * JSON document
+ * JSON document (version 2)
  *   {"summary": {...}, "allocations": [...], "sites": [...],
- *    "threads": [...], "integrity": {...}}
+ *    "threads": [...], "frames": [...], "stacks": [...], "integrity": {...}}
  * with bytes and milliseconds as integers. Allocations follow the
  * AllocationInfo shape users know (ptr, size, thread_id, timestamp_alloc,
- * timestamp_dealloc, lifetime_ms, is_leaked, var_name, type_name,
- * stack_trace); lifetime_ms is never null: a block live at the end lives
- * until the end of the trace. All allocations are listed when there are at
- * most 10000, else the --top N largest (default 1000); --events lists every
- * one, streamed from a second replay of the file so memory stays
- * O(live blocks) instead of O(allocations). The document is written piece
- * by piece, never built in memory.
+ * timestamp_dealloc, lifetime_ms, is_leaked, var_name, type_name);
+ * lifetime_ms is never null: a block live at the end lives until the end
+ * of the trace. Stacks are interned (analyze/stacktab.h): an allocation or
+ * site names its stack by "stack", a node of "stacks" ([caller node or -1,
+ * frame]), frames are objects of "frames"; so the document grows with the
+ * distinct stacks shown, not with rows x depth (version 1 repeated every
+ * frame in every row: 2 GB for a trace of 262,000 stacks).
+ * All allocations are listed when there are at most 10000, else the --top
+ * N largest (default 1000); sites the same way (the N with the most bytes
+ * at the peak, then allocated); --events lists every allocation, streamed
+ * from a second replay of the file so memory stays O(live blocks) instead
+ * of O(allocations). The document is written piece by piece, never built
+ * in memory. A sampled trace (spec §8.8) has estimated numbers: the
+ * summary says so ("estimated", "estimate_note" in the --lang language),
+ * and each listed allocation, a recorded one, carries its "weight" (the
+ * allocations it stands for, 1/p).
  */
 #include "views.h"
 #include "outfile.h"
 #include "heap.h"
+#include "i18n.h"
+#include "stacktab.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -117,8 +128,7 @@ static void on_block_collect(void *ctx, const ms_heap_block *b)
 typedef struct writer {
     FILE *fp;
     const ms_heap *h;           /* the model whose sites/symbols we name  */
-    char **site_trace;          /* cached JSON array text per site        */
-    size_t nsites;
+    ms_stacktab *st;            /* stacks named so far                    */
     int oom;
     uint64_t written;
 } writer;
@@ -135,47 +145,13 @@ static const char *leak_class_name(uint32_t c)
     }
 }
 
-/* The stack of site i as a JSON array of frame names (innermost first,
- * inlined frames expanded); cached. */
-static const char *site_trace(writer *w, uint32_t site)
+/* "stack": the node of stack_id in the stack table, or null. */
+static void put_stack(writer *w, uint64_t stack_id)
 {
-    if (site < w->nsites && w->site_trace[site]) return w->site_trace[site];
-    const ms_heap_site *s = ms_heap_site_at(w->h, site);
-    const ms_symtab *sym = ms_heap_symtab(w->h);
-    size_t cap = 256, len = 0;
-    char *out = malloc(cap);
-    if (!out) { w->oom = 1; return "[]"; }
-    out[len++] = '[';
-    uint64_t ips[256];
-    size_t depth = s ? ms_symtab_stack(ips, 256, sym, s->stack_id) : 0;
-    if (depth > 256) depth = 256;
-    int first = 1;
-    for (size_t i = 0; i < depth; i++) {
-        const ms_symtab_frame *f;
-        size_t nf = ms_symtab_frames(&f, sym, ips[i]);
-        for (size_t k = 0; k < (nf ? nf : 1); k++) {
-            char name[1024];
-            size_t nl = ms_symtab_frame_name(name, sizeof name, sym, ips[i], k);
-            char *q = msconv_json_str_dup(name, nl);
-            if (!q) { w->oom = 1; continue; }
-            size_t ql = strlen(q);
-            while (len + ql + 4 > cap) {
-                cap *= 2;
-                char *t = realloc(out, cap);
-                if (!t) { free(q); free(out); w->oom = 1; return "[]"; }
-                out = t;
-            }
-            if (!first) out[len++] = ',';
-            memcpy(out + len, q, ql); len += ql;
-            first = 0;
-            free(q);
-        }
-    }
-    out[len++] = ']';
-    out[len] = 0;
-    if (site >= w->nsites) { free(out); return "[]"; }   /* cannot happen */
-    w->site_trace[site] = out;
-    return out;
+    uint32_t node;
+    if (ms_stacktab_node_of(w->st, stack_id, &node)) { w->oom = 1; node = MS_STACKTAB_NONE; }
+    if (node == MS_STACKTAB_NONE) fputs("\"stack\": null", w->fp);
+    else fprintf(w->fp, "\"stack\": %" PRIu32, node);
 }
 
 static void put_opt_str(FILE *fp, const char *s)
@@ -194,6 +170,8 @@ static void write_alloc(writer *w, const arec *r, int comma)
             comma ? "," : "", r->addr, r->size, ms_op_name(r->op), r->tid, ta);
     if (r->freed) fprintf(fp, "%" PRIu64, tf);
     else fputs("null", fp);
+    if (ms_heap_sampled(h))
+        fprintf(fp, ", \"weight\": %.6g", ms_heap_sample_weight(r->size, ms_heap_sampled(h)));
     fprintf(fp, ", \"lifetime_ms\": %" PRIu64 ", \"is_leaked\": %s, \"is_temporary\": %s, ",
             tf >= ta ? tf - ta : 0, r->freed ? "false" : "true", r->temporary ? "true" : "false");
     fputs("\"leak_class\": ", fp);
@@ -201,8 +179,10 @@ static void write_alloc(writer *w, const arec *r, int comma)
     else fprintf(fp, "\"%s\"", leak_class_name(r->leak_class));
     fputs(", \"var_name\": ", fp); put_opt_str(fp, r->var);
     fputs(", \"type_name\": ", fp); put_opt_str(fp, r->type);
-    fprintf(fp, ", \"alloc_index\": %" PRIu64 ", \"site\": %" PRIu32 ", \"stack_trace\": %s}",
-            r->seq, r->site, site_trace(w, r->site));
+    fprintf(fp, ", \"alloc_index\": %" PRIu64 ", \"site\": %" PRIu32 ", ", r->seq, r->site);
+    const ms_heap_site *s = ms_heap_site_at(h, r->site);
+    put_stack(w, s ? s->stack_id : 0);
+    fputc('}', fp);
     w->written++;
 }
 
@@ -219,7 +199,7 @@ static void kv(FILE *fp, const char *k, uint64_t v, int comma)
     fprintf(fp, "    \"%s\": %" PRIu64 "%s\n", k, v, comma ? "," : "");
 }
 
-static void write_summary(FILE *fp, const ms_heap *h)
+static void write_summary(FILE *fp, const ms_heap *h, const char *lang)
 {
     const ms_heap_summary *s = ms_heap_get_summary(h);
     const ms_heap_info *in = ms_heap_get_info(h);
@@ -268,6 +248,12 @@ static void write_summary(FILE *fp, const ms_heap *h)
         kv(fp, "session", in->session, 1);
         fprintf(fp, "    \"window_after_start_ms\": %.0f,\n", after >= 0 ? after * 1000 : -1.0);
     }
+    char note[400] = "";
+    if (ms_heap_sampled(h))
+        ms_i18n_sampled_long(lang && !strcmp(lang, "en") ? MS_LANG_EN : MS_LANG_ZH, ms_heap_sampled(h), note, sizeof note);
+    fprintf(fp, "    \"estimated\": %s,\n    \"estimate_note\": ", ms_heap_sampled(h) ? "true" : "false");
+    msconv_json_str(fp, note, strlen(note));
+    fputs(",\n", fp);
     kv(fp, "clock_hz", in->clock_hz, 1);
     kv(fp, "sites", s->sites, 1);
     kv(fp, "threads", s->threads, 0);
@@ -284,72 +270,84 @@ static int cmp_site(const void *x, const void *y, void *hp)
     return *(const uint32_t *)x < *(const uint32_t *)y ? -1 : 1;
 }
 
-static void write_frames(FILE *fp, const ms_heap *h, uint64_t stack_id)
+/* Sites: all when there are at most ALL_LIMIT, else the top N in the
+ * order most bytes at the peak, then allocated. */
+static int write_sites(writer *w, size_t top)
 {
-    const ms_symtab *sym = ms_heap_symtab(h);
-    uint64_t ips[256];
-    size_t depth = ms_symtab_stack(ips, 256, sym, stack_id);
-    if (depth > 256) depth = 256;
-    fputs("[", fp);
-    int first = 1;
-    for (size_t i = 0; i < depth; i++) {
-        const ms_symtab_frame *f;
-        size_t nf = ms_symtab_frames(&f, sym, ips[i]);
-        uint64_t off;
-        const ms_symtab_module *m = ms_symtab_module_of(&off, sym, ips[i]);
-        for (size_t k = 0; k < (nf ? nf : 1); k++) {
-            fprintf(fp, "%s{\"ip\": \"0x%" PRIx64 "\"", first ? "" : ", ", ips[i]);
-            first = 0;
-            if (nf) {
-                fputs(", \"function\": ", fp);
-                msconv_json_str(fp, f[k].function, strlen(f[k].function));
-                if (strcmp(f[k].symbol, f[k].function)) {
-                    fputs(", \"symbol\": ", fp);
-                    msconv_json_str(fp, f[k].symbol, strlen(f[k].symbol));
-                }
-                fputs(", \"file\": ", fp);
-                msconv_json_str(fp, f[k].file, strlen(f[k].file));
-                fprintf(fp, ", \"line\": %" PRIu32, f[k].line);
-                fprintf(fp, ", \"inlined\": %s", k + 1 < nf ? "true" : "false");
-            }
-            if (m) {
-                fputs(", \"module\": ", fp);
-                msconv_json_str(fp, m->path, strlen(m->path));
-                fprintf(fp, ", \"module_offset\": \"0x%" PRIx64 "\"", off);
-            }
-            fputs("}", fp);
-        }
-    }
-    fputs("]", fp);
-}
-
-static int write_sites(FILE *fp, const ms_heap *h)
-{
-    size_t n = ms_heap_site_count(h);
+    FILE *fp = w->fp;
+    const ms_heap *h = w->h;
+    size_t n = ms_heap_site_count(h), used = 0;
     uint32_t *ord = malloc((n ? n : 1) * sizeof *ord);
     if (!ord) return MS_ENOMEM;
-    for (size_t i = 0; i < n; i++) ord[i] = (uint32_t)i;
-    qsort_r(ord, n, sizeof *ord, cmp_site, (void *)h);
+    for (size_t i = 0; i < n; i++) {
+        const ms_heap_site *s = ms_heap_site_at(h, i);
+        if (s->allocations || i != 0) ord[used++] = (uint32_t)i;   /* not the unused "no stack" site */
+    }
+    qsort_r(ord, used, sizeof *ord, cmp_site, (void *)h);
+    size_t shown = used <= ALL_LIMIT ? used : top < used ? top : used;
+    fprintf(fp, "  \"sites_selection\": \"%s\",\n  \"sites_total\": %zu,\n  \"sites_shown\": %zu,\n",
+            used <= ALL_LIMIT ? "all" : "top_by_peak", used, shown);
     fputs("  \"sites\": [", fp);
-    int first = 1;
-    for (size_t j = 0; j < n; j++) {
+    for (size_t j = 0; j < shown; j++) {
         const ms_heap_site *s = ms_heap_site_at(h, ord[j]);
-        if (!s->allocations && ord[j] == 0) continue;     /* unused "no stack" site */
         fprintf(fp, "%s\n    {\"site\": %" PRIu32 ", \"stack_id\": %" PRIu64 ", \"allocations\": %" PRIu64
                 ", \"deallocations\": %" PRIu64 ", \"allocated_bytes\": %" PRIu64
                 ", \"peak_bytes\": %" PRIu64 ", \"peak_allocations\": %" PRIu64
                 ", \"leaked_bytes\": %" PRIu64 ", \"leaked_allocations\": %" PRIu64
-                ", \"temporary_allocations\": %" PRIu64 ", \"max_size\": %" PRIu64 ", \"stack_trace\": ",
-                first ? "" : ",", ord[j], s->stack_id, s->allocations, s->deallocations,
+                ", \"temporary_allocations\": %" PRIu64 ", \"max_size\": %" PRIu64 ", ",
+                j ? "," : "", ord[j], s->stack_id, s->allocations, s->deallocations,
                 s->allocated_bytes, s->peak_bytes, s->peak_blocks, s->live_bytes, s->live_blocks,
                 s->temporary, s->max_size);
-        write_frames(fp, h, s->stack_id);
-        fputs("}", fp);
-        first = 0;
+        put_stack(w, s->stack_id);
+        fputc('}', fp);
     }
-    fputs(first ? "],\n" : "\n  ],\n", fp);
+    fputs(shown ? "\n  ],\n" : "],\n", fp);
     free(ord);
     return 0;
+}
+
+/* The "frames" and "stacks" tables of every stack named above. */
+static void write_stack_tables(writer *w)
+{
+    FILE *fp = w->fp;
+    const ms_symtab *sym = ms_heap_symtab(w->h);
+    size_t nf = ms_stacktab_frame_count(w->st), nn = ms_stacktab_node_count(w->st);
+    fputs("  \"frames\": [", fp);
+    for (size_t i = 0; i < nf; i++) {
+        const ms_stacktab_frame *fr = ms_stacktab_frame_at(w->st, i);
+        const ms_symtab_frame *f;
+        size_t n = ms_symtab_frames(&f, sym, fr->ip);
+        uint64_t off;
+        const ms_symtab_module *m = ms_symtab_module_of(&off, sym, fr->ip);
+        fprintf(fp, "%s\n    {\"ip\": \"0x%" PRIx64 "\"", i ? "," : "", fr->ip);
+        if (fr->k < n) {
+            const ms_symtab_frame *x = &f[fr->k];
+            fputs(", \"function\": ", fp);
+            msconv_json_str(fp, x->function, strlen(x->function));
+            if (strcmp(x->symbol, x->function)) {
+                fputs(", \"symbol\": ", fp);
+                msconv_json_str(fp, x->symbol, strlen(x->symbol));
+            }
+            fputs(", \"file\": ", fp);
+            msconv_json_str(fp, x->file, strlen(x->file));
+            fprintf(fp, ", \"line\": %" PRIu32 ", \"inlined\": %s", x->line, fr->k + 1 < n ? "true" : "false");
+        }
+        if (m) {
+            fputs(", \"module\": ", fp);
+            msconv_json_str(fp, m->path, strlen(m->path));
+            fprintf(fp, ", \"module_offset\": \"0x%" PRIx64 "\"", off);
+        }
+        fputc('}', fp);
+    }
+    fputs(nf ? "\n  ],\n" : "],\n", fp);
+    fputs("  \"stacks\": [", fp);
+    for (size_t i = 0; i < nn; i++) {
+        const ms_stacktab_node *n = ms_stacktab_node_at(w->st, i);
+        if (n->parent == MS_STACKTAB_NONE) fprintf(fp, "%s[-1,%" PRIu32 "]", i ? "," : "", n->frame);
+        else fprintf(fp, "%s[%" PRIu32 ",%" PRIu32 "]", i ? "," : "", n->parent, n->frame);
+        if (i % 16 == 15) fputs("\n   ", fp);
+    }
+    fputs("],\n", fp);
 }
 
 static void write_threads(FILE *fp, const ms_heap *h)
@@ -424,8 +422,8 @@ int msconv_heap_json(const msconv_args *a)
     if (e) { free(c.v); return load_error(a->input, e); }
 
     ms_outfile out;
-    if (ms_outfile_open(&out, a->output) != 0) {
-        msconv_error(a->output, "%s", strerror(errno));
+    if (ms_outfile_open_as(&out, a->output, MS_TERM_JSON) != 0) {
+        msconv_error(a->output, "%s", ms_outfile_strerror());
         ms_heap_free(h); free(c.v);
         return 1;
     }
@@ -433,15 +431,13 @@ int msconv_heap_json(const msconv_args *a)
     writer w;
     memset(&w, 0, sizeof w);
     w.fp = fp; w.h = h;
-    w.nsites = ms_heap_site_count(h);
-    w.site_trace = calloc(w.nsites ? w.nsites : 1, sizeof *w.site_trace);
-    if (!w.site_trace) e = MS_ENOMEM;
+    if (ms_stacktab_new(&w.st, ms_heap_symtab(h))) e = MS_ENOMEM;
 
     if (!e) {
-        fputs("{\n  \"format\": \"memscope-heap\",\n  \"version\": 1,\n  \"file\": ", fp);
+        fputs("{\n  \"format\": \"memscope-heap\",\n  \"version\": 2,\n  \"file\": ", fp);
         msconv_json_str(fp, a->input, strlen(a->input));
         fputs(",\n", fp);
-        write_summary(fp, h);
+        write_summary(fp, h, a->lang);
         const char *sel;
         uint64_t total = ms_heap_get_summary(h)->total_allocations;
         if (a->events) sel = "all";
@@ -463,15 +459,15 @@ int msconv_heap_json(const msconv_args *a)
         fputs(w.written ? "\n  ],\n" : "],\n", fp);
         fprintf(fp, "  \"allocations_shown\": %" PRIu64 ",\n", w.written);
     }
-    if (!e) e = write_sites(fp, h);
+    if (!e) e = write_sites(&w, c.top);
     if (!e) {
         write_threads(fp, h);
+        write_stack_tables(&w);
         write_integrity(fp, h, &in);
         fputs("}\n", fp);
     }
     if (!e && w.oom) e = MS_ENOMEM;
-    for (size_t i = 0; i < w.nsites && w.site_trace; i++) free(w.site_trace[i]);
-    free(w.site_trace);
+    ms_stacktab_free(w.st);
     free(c.v);
     ms_heap_free(h);
     if (e) {
@@ -479,7 +475,7 @@ int msconv_heap_json(const msconv_args *a)
         return load_error(a->input, e);
     }
     if (ms_outfile_commit(&out) != 0) {
-        msconv_error(a->output ? a->output : "stdout", "%s", strerror(errno));
+        msconv_error(a->output ? a->output : "stdout", "%s", ms_outfile_strerror());
         return 1;
     }
     msconv_warn_integrity(a->input, &in);

@@ -40,7 +40,8 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
         if (!strcmp(arg, "--inverted")) { o->inverted = 1; continue; }
         int is_metric = !strncmp(arg, "--metric", 8) && (arg[8] == 0 || arg[8] == '=');
         int is_nc = !strncmp(arg, "--nodecount", 11) && (arg[11] == 0 || arg[11] == '=');
-        if (!is_metric && !is_nc) continue;
+        int is_mw = !strncmp(arg, "--minwidth", 10) && (arg[10] == 0 || arg[10] == '=');
+        if (!is_metric && !is_nc && !is_mw) continue;
         const char *eq = strchr(arg, '=');
         if (eq) val = eq + 1;
         else if (i + 1 < a->argc) val = a->argv[++i];
@@ -48,7 +49,16 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
             fprintf(stderr, "msconv: usage: %s needs a value (see msconv --help)\n", arg);
             return 2;
         }
-        if (is_metric) {
+        if (is_mw) {
+            char *end;
+            errno = 0;
+            double p = strtod(val, &end);
+            if (errno || *end || end == val || !(p >= 0 && p <= 100)) {
+                fprintf(stderr, "msconv: usage: --minwidth needs a percentage 0..100, not '%s' (see msconv --help)\n", val);
+                return 2;
+            }
+            o->min_pct = p > 0 ? p : -1;
+        } else if (is_metric) {
             o->metric = ms_ct_metric_parse(val);
             if (o->metric < 0) {
                 fprintf(stderr, "msconv: usage: --metric must be peak, leaked, allocated, count or temporary, not '%s'"
@@ -81,10 +91,10 @@ int hv_load(ms_hview **v, const msconv_args *a)
     return 0;
 }
 
-int hv_open(ms_outfile *o, const char *input, const char *path)
+int hv_open(ms_outfile *o, const char *input, const char *path, int escape)
 {
-    if (ms_outfile_open(o, path) != 0) {
-        msconv_error(path && strcmp(path, "-") ? path : input, "%s", strerror(errno));
+    if (ms_outfile_open_as(o, path, escape) != 0) {
+        msconv_error(path && strcmp(path, "-") ? path : input, "%s", ms_outfile_strerror());
         return 1;
     }
     return 0;
@@ -93,20 +103,30 @@ int hv_open(ms_outfile *o, const char *input, const char *path)
 int hv_commit(ms_outfile *o, const char *input, const char *path, int write_failed)
 {
     if (write_failed) {
-        int err = o->fp && ferror(o->fp) ? errno : 0;
+        int err = ms_outfile_write_error(o);
         ms_outfile_abort(o);
         msconv_error(path && strcmp(path, "-") ? path : input, "write failed%s%s", err ? ": " : "",
                      err ? strerror(err) : "");
         return 1;
     }
     if (ms_outfile_commit(o) != 0) {
-        msconv_error(path && strcmp(path, "-") ? path : input, "%s", strerror(errno));
+        msconv_error(path && strcmp(path, "-") ? path : input, "%s", ms_outfile_strerror());
         return 1;
     }
     return 0;
 }
 
 static const char *plural(uint64_t n, const char *one, const char *many) { return n == 1 ? one : many; }
+
+/* The estimate line of a sampled trace (spec §8.8), "" for a full one. */
+const char *hv_sampled_line(char *buf, size_t n, const ms_hview *v, int en, int long_form)
+{
+    uint64_t rate = ms_heap_sampled(v->heap);
+    buf[0] = 0;
+    if (rate && long_form) ms_i18n_sampled_long(en ? MS_LANG_EN : MS_LANG_ZH, rate, buf, (unsigned)n);
+    else if (rate) ms_i18n_sampled(en ? MS_LANG_EN : MS_LANG_ZH, rate, buf, (unsigned)n);
+    return buf;
+}
 
 /* "prog (pid N)" for titles. */
 static void trace_title(char *buf, size_t n, const ms_hview *v)
@@ -125,12 +145,15 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     double tpct = s->total_allocations ? 100.0 * (double)s->temporary_allocations / (double)s->total_allocations : 0;
     const char *leaked = ms_window_leak_label(v->heap, en ? MS_LANG_EN : MS_LANG_ZH);
     char note[600];
+    char temp[64];
+    if (ms_heap_sampled(v->heap)) snprintf(temp, sizeof temp, "%s", ms_i18n_sampled_na(en ? MS_LANG_EN : MS_LANG_ZH));
+    else snprintf(temp, sizeof temp, en ? "%s (%.2f%%)" : "%s 次（%.2f%%）", ms_fmt_count(MS_FBUF, s->temporary_allocations), tpct);
     fputc('\n', fp);
     if (ms_window_note(note, sizeof note, v->heap, en ? MS_LANG_EN : MS_LANG_ZH)) fprintf(fp, "%s\n", note);
     if (en) {
         fprintf(fp, "total runtime: %.3f s\n", dur);
         fprintf(fp, "calls to allocation functions: %s (%.0f/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
-        fprintf(fp, "temporary memory allocations: %s (%.2f%%)\n", ms_fmt_count(MS_FBUF, s->temporary_allocations), tpct);
+        fprintf(fp, "temporary memory allocations: %s\n", temp);
         fprintf(fp, "peak heap memory consumption: %s at %.3f s\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "peak RSS (including memscope overhead): %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
@@ -139,7 +162,7 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     } else {
         fprintf(fp, "总运行时间: %.3f 秒\n", dur);
         fprintf(fp, "分配函数调用: %s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
-        fprintf(fp, "临时分配: %s 次（%.2f%%）\n", ms_fmt_count(MS_FBUF, s->temporary_allocations), tpct);
+        fprintf(fp, "临时分配: %s\n", temp);
         fprintf(fp, "堆内存峰值: %s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）: %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
@@ -156,10 +179,12 @@ int msconv_heap_text(const msconv_args *a)
     ms_hview *v;
     if (hv_load(&v, a)) return 1;
     ms_outfile out;
-    if (hv_open(&out, a->input, a->output)) { ms_hview_free(v); return 1; }
-    char title[600], type[700];
+    if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { ms_hview_free(v); return 1; }
+    char title[600], type[1100], est[300];
     trace_title(title, sizeof title, v);
-    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s" : "文件: %s\n类型: %s", title, ms_ct_metric_name(o.metric));
+    hv_sampled_line(est, sizeof est, v, o.en, 1);
+    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s%s%s" : "文件: %s\n类型: %s%s%s", title,
+             ms_ct_metric_name(o.metric), *est ? "\n" : "", est);
     ms_pprof_opts po = { .metric = o.metric, .nodecount = o.nodecount, .lang_en = o.en, .type_line = type };
     int bad = ms_pprof_text(out.fp, v->tree, &po);
     text_summary(out.fp, v, o.en);
@@ -220,7 +245,7 @@ int msconv_heap_leaks(const msconv_args *a)
     size_t *idx = hv_leak_sites(v, &n);
     if (!idx) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
-    if (hv_open(&out, a->input, a->output)) { free(idx); ms_hview_free(v); return 1; }
+    if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { free(idx); ms_hview_free(v); return 1; }
     const ms_heap_summary *s = ms_heap_get_summary(v->heap);
     FILE *fp = out.fp;
     char title[600];
@@ -232,6 +257,8 @@ int msconv_heap_leaks(const msconv_args *a)
     else
         fprintf(fp, "文件: %s\n泄漏: %s，%s 个内存块，来自 %zu 个分配点（追踪结束时仍未释放）\n",
                 title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
+    char est[300];
+    if (*hv_sampled_line(est, sizeof est, v, o.en, 1)) fprintf(fp, "%s\n", est);
     char note[600];
     if (ms_window_note(note, sizeof note, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH)) fprintf(fp, "%s\n", note);
     static const ms_msg classes[6] = {
@@ -308,7 +335,7 @@ static int need_output(const msconv_args *a, const char *mode)
  * commits that file only when everything was written. */
 typedef int (*tree_render_fn)(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v);
 
-static int tree_view(const msconv_args *a, const char *mode, tree_render_fn render)
+static int tree_view(const msconv_args *a, const char *mode, tree_render_fn render, int escape)
 {
     hv_opts o;
     int rc = hv_parse_opts(&o, a);
@@ -319,7 +346,7 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
     const ms_calltree *t;
     if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
-    if (hv_open(&out, a->input, a->output)) { ms_calltree_free(inv); ms_hview_free(v); return 1; }
+    if (hv_open(&out, a->input, a->output, escape)) { ms_calltree_free(inv); ms_hview_free(v); return 1; }
     int bad = render(out.fp, t, &o, v);
     rc = hv_commit(&out, a->input, a->output, bad);
     ms_calltree_free(inv);
@@ -329,14 +356,17 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
 
 static int render_flame(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v)
 {
-    char sub[800], title[600], num[64];
+    char sub[1200], title[600], num[64], est[300];
     trace_title(title, sizeof title, v);
     uint64_t total = ms_calltree_total(t, o->metric);
     if (ms_ct_metric_is_bytes(o->metric)) ms_fmt_bytes(num, total);
     else ms_fmt_count(num, total);
-    snprintf(sub, sizeof sub, "%s — %s %s%s", title, ms_flame_metric_label(o->metric, o->en), num,
-             o->inverted ? (o->en ? " (inverted: allocating functions at the top)" : "（倒置：分配函数在上）") : "");
-    ms_flame_opts fo = { .metric = o->metric, .icicle = o->inverted, .lang_en = o->en, .subtitle = sub };
+    hv_sampled_line(est, sizeof est, v, o->en, 0);
+    snprintf(sub, sizeof sub, "%s — %s %s%s%s%s", title, ms_flame_metric_label(o->metric, o->en), num,
+             o->inverted ? (o->en ? " (inverted: allocating functions at the top)" : "（倒置：分配函数在上）") : "",
+             *est ? " — " : "", est);
+    ms_flame_opts fo = { .metric = o->metric, .icicle = o->inverted, .lang_en = o->en, .subtitle = sub,
+                         .min_pct = o->min_pct };
     return ms_flame_svg(f, t, &fo);
 }
 
@@ -348,12 +378,12 @@ static int render_folded(FILE *f, const ms_calltree *t, const hv_opts *o, const 
 
 int msconv_heap_flamegraph(const msconv_args *a)
 {
-    return tree_view(a, "--flamegraph", render_flame);
+    return tree_view(a, "--flamegraph", render_flame, 0);
 }
 
 int msconv_heap_folded(const msconv_args *a)
 {
-    return tree_view(a, "--folded", render_folded);
+    return tree_view(a, "--folded", render_folded, MS_TERM_TEXT);
 }
 
 /* ---- --svg (call graph) ------------------------------------------------------------ */
@@ -373,9 +403,10 @@ int msconv_heap_svg(const msconv_args *a)
     char *dot = NULL;
     size_t len = 0;
     FILE *mf = open_memstream(&dot, &len);
-    char title[600];
+    char title[600], est[300];
     trace_title(title, sizeof title, v);
-    ms_dot_opts dopt = { .metric = o.metric, .lang_en = o.en, .title = title };
+    hv_sampled_line(est, sizeof est, v, o.en, 0);
+    ms_dot_opts dopt = { .metric = o.metric, .lang_en = o.en, .title = title, .note = *est ? est : NULL };
     ms_dot_stats st;
     int bad = !mf || ms_dot_write(mf, v->tree, &dopt, &st) != 0;
     if (mf) fclose(mf);
@@ -400,7 +431,7 @@ int msconv_heap_svg(const msconv_args *a)
                      path, path, a->output);
     }
     ms_outfile out;
-    if (hv_open(&out, a->input, path)) { free(dot); free(dotpath); return 1; }
+    if (hv_open(&out, a->input, path, 0)) { free(dot); free(dotpath); return 1; }
     char err[600] = "";
     if (to_dot) {
         bad = fwrite(dot, 1, len, out.fp) != len;

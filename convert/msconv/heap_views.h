@@ -3,7 +3,7 @@
  *   --text [--metric M] [--nodecount N]   pprof-style table + summary
  *   --leaks                               leaking sites with full stacks
  *   --svg OUT [--metric M]                Graphviz call graph (.dot if no dot)
- *   --flamegraph OUT [--metric M] [--inverted]   self-contained SVG
+ *   --flamegraph OUT [--metric M] [--inverted] [--minwidth PCT]   SVG
  *   --folded OUT [--metric M] [--inverted]       flamegraph.pl input
  *   --html OUT                            offline dashboard
  * M is peak (default), leaked, allocated, count or temporary. The output is

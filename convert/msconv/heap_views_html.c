@@ -31,7 +31,7 @@ static void ju(FILE *fp, const char *k, uint64_t x) { fprintf(fp, "\"%s\":%llu",
 
 static uint64_t ns_of(const ms_hview *v, uint64_t ticks)
 {
-    return (uint64_t)(ms_heap_ticks_sec(v->heap, ticks) * 1e9 + 0.5);
+    return ms_heap_ticks_ns(v->heap, ticks);
 }
 
 /* Site order for the table: heaviest share of any metric first. */
@@ -461,7 +461,7 @@ int msconv_heap_html(const msconv_args *a)
     hjob j = { { v, o.en, NULL }, a->input };
     if (ms_calltree_new(&j.c.frames, 1)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
-    if (hv_open(&out, a->input, a->output)) { ms_calltree_free(j.c.frames); ms_hview_free(v); return 1; }
+    if (hv_open(&out, a->input, a->output, 0)) { ms_calltree_free(j.c.frames); ms_hview_free(v); return 1; }
     const ms_heap_info *in = ms_heap_get_info(v->heap);
     char title[600];
     const char *exe = in->exe && *in->exe ? in->exe : a->input, *base = strrchr(exe, '/');

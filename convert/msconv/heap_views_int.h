@@ -12,6 +12,7 @@ typedef struct hv_opts {
     int metric;           /* MS_CT_*, default peak            */
     size_t nodecount;     /* 0 = all                          */
     int inverted;
+    double min_pct;       /* --minwidth PCT (flame graph), 0 = default */
     int en;               /* --lang en                        */
 } hv_opts;
 
@@ -19,7 +20,8 @@ typedef struct hv_opts {
 int hv_parse_opts(hv_opts *o, const msconv_args *a);
 /* 0, or 1 after printing "msconv: FILE: reason". */
 int hv_load(ms_hview **v, const msconv_args *a);
-int hv_open(ms_outfile *o, const char *input, const char *path);
+/* escape: 0 (SVG, HTML, binary), MS_TERM_TEXT or MS_TERM_JSON (term.h). */
+int hv_open(ms_outfile *o, const char *input, const char *path, int escape);
 /* Commit (or abort when write_failed); 0 or 1 after an error line. */
 int hv_commit(ms_outfile *o, const char *input, const char *path, int write_failed);
 /* Indexes of sites with live blocks, most leaked bytes first (malloc'd). */
@@ -27,4 +29,7 @@ size_t *hv_leak_sites(const ms_hview *v, size_t *n);
 /* Symbolized stack, innermost first, one "#N function (file:line)" line
  * per frame (inlined frames included). */
 void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *indent);
+/* The line a report of a sampled trace carries (spec §8.8; i18n.h:
+ * long_form adds what it means), "" for a full trace; returns buf. */
+const char *hv_sampled_line(char *buf, size_t n, const ms_hview *v, int en, int long_form);
 #endif

@@ -9,6 +9,7 @@
  */
 #include "views.h"
 #include "outfile.h"
+#include "i18n.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -24,7 +25,8 @@ typedef struct info {
     uint64_t clock_hz, start_wall_ns, pid;
     uint32_t mode, scope;
     uint64_t sample_rate, process_start_ns, session;
-    char exe[512], host[256], recver[64], unwinder[32];
+    char exe[512], host[256], recver[64], unwinder[32], allocator[512];
+    uint32_t malloc_interposed;
     ms_end end;
     uint64_t snap_procs;
 } info;
@@ -94,7 +96,7 @@ static const char *end_reason(uint32_t r)
 }
 
 static void report(FILE *fp, const char *file, const ms_header_info *h, const info *x,
-                   const ms_integrity *in)
+                   const ms_integrity *in, ms_lang lang)
 {
     char a[96], b[96];
     int heap = h->kind == MS_KIND_HEAP, snap = h->kind == MS_KIND_SNAPSHOT;
@@ -146,6 +148,19 @@ static void report(FILE *fp, const char *file, const ms_header_info *h, const in
         if (x->mode == MS_MODE_SAMPLED) fprintf(fp, " (mean %" PRIu64 " bytes between samples)", x->sample_rate);
         if (x->unwinder[0]) fprintf(fp, ", unwinder %s", x->unwinder);
         fprintf(fp, "\n");
+        if (x->allocator[0] || x->malloc_interposed) {
+            fprintf(fp, "allocator:    %s", x->allocator[0] ? x->allocator : "(unknown)");
+            if (x->malloc_interposed == MS_MALLOC_INTERPOSED)
+                fprintf(fp, ", malloc interposed\n");
+            else if (x->malloc_interposed == MS_MALLOC_NOT_INTERPOSED)
+                fprintf(fp, ", malloc NOT interposed: it comes before the recorder, so the "
+                        "program's malloc/free calls are missing from this trace\n");
+            else
+                fprintf(fp, "\n");
+        }
+        char est[400];
+        if (x->mode == MS_MODE_SAMPLED && x->sample_rate)
+            fprintf(fp, "estimates:    %s\n", ms_i18n_sampled_long(lang, x->sample_rate, est, sizeof est));
         if (heap && x->scope == MS_SCOPE_WINDOW) {
             fprintf(fp, "scope:        window (attach session %" PRIu64 "), recording started ", x->session);
             if (x->process_start_ns && x->start_wall_ns >= x->process_start_ns)
@@ -196,6 +211,7 @@ int msconv_info(const msconv_args *a)
     errno = 0;
     int e = ms_reader_open(&r, a->input);
     if (e) { msconv_error(a->input, "%s", msconv_reader_error(e)); return 1; }
+    ms_reader_skip_arrays(r, 1);            /* counts only: memory stays one chunk */
     info *x = calloc(1, sizeof *x);
     if (!x) { ms_reader_close(r); msconv_error(a->input, "%s", ms_strerror(MS_ENOMEM)); return 1; }
     const ms_record *rec;
@@ -231,6 +247,8 @@ int msconv_info(const msconv_args *a)
             copy_str(x->host, sizeof x->host, m->hostname);
             copy_str(x->recver, sizeof x->recver, m->recorder_version);
             copy_str(x->unwinder, sizeof x->unwinder, m->unwinder);
+            copy_str(x->allocator, sizeof x->allocator, m->allocator);
+            x->malloc_interposed = m->malloc_interposed;
         } else if (rec->type == MS_REC_END) {
             x->have_end = 1;
             x->end = rec->u.end;
@@ -248,15 +266,15 @@ int msconv_info(const msconv_args *a)
         return 1;
     }
     ms_outfile out;
-    if (ms_outfile_open(&out, a->output) != 0) {
-        msconv_error(a->output, "%s", strerror(errno));
+    if (ms_outfile_open_as(&out, a->output, MS_TERM_TEXT) != 0) {
+        msconv_error(a->output, "%s", ms_outfile_strerror());
         free(x);
         return 1;
     }
-    report(out.fp, a->input, &h, x, &in);
+    report(out.fp, a->input, &h, x, &in, a->lang && !strcmp(a->lang, "en") ? MS_LANG_EN : MS_LANG_ZH);
     free(x);
     if (ms_outfile_commit(&out) != 0) {
-        msconv_error(a->output ? a->output : "stdout", "%s", strerror(errno));
+        msconv_error(a->output ? a->output : "stdout", "%s", ms_outfile_strerror());
         return 1;
     }
     msconv_warn_integrity(a->input, &in);

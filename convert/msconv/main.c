@@ -12,6 +12,7 @@
 #include "heap_views.h"
 #include "pprof_proto.h"
 #include "progress.h"
+#include "term.h"
 #include "symbolize.h"
 #include "mssym.h"
 #include <errno.h>
@@ -41,7 +42,7 @@ static const mode modes[] = {
     { "--dump", "[-o OUT]", "every record as JSON Lines (one object per line)",
       msconv_dump, KIND_ANY },
     { "--json", "[-o OUT] [--events] [--top N]",
-      "heap report: summary, allocations, sites, threads, integrity",
+      "heap report: summary, allocations, sites, threads, stack tables, integrity",
       msconv_heap_json, KIND_HEAP },
     /* heap_views.h: OUT after the flag is the output file (like -o OUT) */
     { "--text", "[--metric M] [--nodecount N]", "pprof-style table (flat, cum per function) and a summary",
@@ -50,7 +51,7 @@ static const mode modes[] = {
       msconv_heap_leaks, KIND_HEAP },
     { "--svg", "OUT [--metric M]", "call graph via Graphviz dot (a .dot file without dot)",
       msconv_heap_svg, KIND_HEAP },
-    { "--flamegraph", "OUT [--metric M] [--inverted]", "self-contained SVG flame graph",
+    { "--flamegraph", "OUT [--metric M] [--inverted] [--minwidth PCT]", "self-contained SVG flame graph",
       msconv_heap_flamegraph, KIND_HEAP },
     { "--folded", "OUT [--metric M] [--inverted]", "folded stacks (flamegraph.pl, speedscope)",
       msconv_heap_folded, KIND_HEAP },
@@ -157,12 +158,15 @@ static void usage(FILE *fp)
         "options:\n"
         "  -o, --output OUT   write the report to OUT (default stdout); never left half-written\n"
         "  --events           --json: every allocation, streamed\n"
-        "  --top N            --json: the N largest allocations when there are more than\n"
-        "                     10000 (default 1000)\n"
+        "  --top N            --json: the N largest allocations, and the N sites with the\n"
+        "                     most bytes at the peak, when there are more than 10000\n"
+        "                     (default 1000)\n"
         "  --metric M         --text, --svg, --flamegraph, --folded: peak (default), leaked,\n"
         "                     allocated, count or temporary\n"
         "  --nodecount N      --text: at most N rows\n"
         "  --inverted         --flamegraph, --folded: allocating functions at the root\n"
+        "  --minwidth PCT     --flamegraph: fold frames under PCT %% of the total into one\n"
+        "                     \"[N folded]\" frame per caller (default 0.1; 0 folds nothing)\n"
         "  --pid PID          snapshot files: one process (exe, PSS/RSS, open files, libraries)\n"
         "  --snapshot N       snapshot files: snapshot N of a series, 0-based (default: last)\n"
         "  --lang zh|en       language of text reports (default zh)\n"
@@ -205,6 +209,7 @@ static int is_snapshot_value_opt(const char *opt)
 int main(int argc, char **argv)
 {
     msconv_args a;
+    ms_term_guard_stderr();         /* names from the trace: no raw controls */
     memset(&a, 0, sizeof a);
     a.top = 1000;
     a.lang = "zh";
@@ -251,7 +256,8 @@ int main(int argc, char **argv)
             continue;
         }
         int takes = !strcmp(opt, "-o") || !strcmp(opt, "--output") || !strcmp(opt, "--top") ||
-                    !strcmp(opt, "--lang") || !strcmp(opt, "--metric") || !strcmp(opt, "--nodecount");
+                    !strcmp(opt, "--lang") || !strcmp(opt, "--metric") || !strcmp(opt, "--nodecount") ||
+                    !strcmp(opt, "--minwidth");
         if (takes && !val) {
             if (i + 1 >= argc) return usage_error("%s needs a value", opt);
             val = argv[++i];
@@ -274,7 +280,8 @@ int main(int argc, char **argv)
             symbolize = 0;
         } else if (!strcmp(opt, "--debuginfod")) {
             symflags |= MSSYM_DEBUGINFOD;
-        } else if (!strcmp(opt, "--metric") || !strcmp(opt, "--nodecount") || !strcmp(opt, "--inverted")) {
+        } else if (!strcmp(opt, "--metric") || !strcmp(opt, "--nodecount") || !strcmp(opt, "--inverted") ||
+                   !strcmp(opt, "--minwidth")) {
             /* heap views read these from argv (heap_views.h) */
         } else {
             if (!unknown) unknown = arg;

@@ -15,7 +15,9 @@
  * functions, files, lines and inline frames so pprof never re-symbolizes
  * what memscope already resolved. The messages are the protobuf-c code
  * generated at build time from Debian's profile.proto; zlib gzips the
- * packed bytes as protobuf-c emits them, through ms_outfile (atomic). */
+ * packed bytes as protobuf-c emits them, through ms_outfile (atomic). A
+ * sampled trace's values are the model's estimates; its comment (pprof
+ * -comments) says so in the --lang language and period is the rate. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +29,7 @@
 #include "heap_profile.h"
 #include "symtab.h"
 #include "outfile.h"
+#include "i18n.h"
 #include "profile.pb-c.h"
 
 typedef Perftools__Profiles__Profile PProfile;
@@ -91,6 +94,7 @@ typedef struct lrange { size_t first, n; } lrange;
 
 typedef struct pp {
     const ms_heap *heap;
+    ms_lang lang;                     /* of the comment (--lang)             */
     const ms_symtab *sym;
     /* string table: strs[0] = "" */
     char **strs; size_t nstrs, strs_cap; hindex str_ix;
@@ -376,9 +380,10 @@ static int assemble(PProfile *prof, msgs *m, pp *p)
         m->vt[k] = v;
         m->vtp[k] = &m->vt[k];
     }
-    char comment[512];
-    snprintf(comment, sizeof comment, "memscope heap trace of %s (pid %llu)%s", in->exe && *in->exe ? in->exe : "?",
-             (unsigned long long)in->pid, in->mode == 1 ? ", sampled" : "");
+    char comment[900], est[400] = "";
+    if (ms_heap_sampled(p->heap)) ms_i18n_sampled_long(p->lang, ms_heap_sampled(p->heap), est, sizeof est);
+    snprintf(comment, sizeof comment, "memscope heap trace of %s (pid %llu)%s%s", in->exe && *in->exe ? in->exe : "?",
+             (unsigned long long)in->pid, *est ? "; " : "", est);
     if ((m->comment = str_id(p, comment)) < 0) return -1;
 
     m->samples = calloc(p->nsamp + 1, sizeof *m->samples);
@@ -432,9 +437,10 @@ static int assemble(PProfile *prof, msgs *m, pp *p)
     prof->n_function = p->nfuncs; prof->function = m->funcp;
     prof->n_string_table = p->nstrs; prof->string_table = p->strs;
     prof->time_nanos = (int64_t)in->start_wall_ns;
-    prof->duration_nanos = (int64_t)(ms_heap_ticks_sec(p->heap, su->end_time > su->first_time ? su->end_time : 0) * 1e9);
+    uint64_t dur = ms_heap_ticks_ns(p->heap, su->end_time > su->first_time ? su->end_time : 0);
+    prof->duration_nanos = dur > INT64_MAX ? INT64_MAX : (int64_t)dur;
     prof->period_type = &m->period;
-    prof->period = in->mode == 1 && in->sample_rate ? (int64_t)in->sample_rate : 1;
+    prof->period = ms_heap_sampled(p->heap) ? (int64_t)ms_heap_sampled(p->heap) : 1;
     prof->n_comment = 1; prof->comment = &m->comment;
     prof->default_sample_type = m->vt[MS_HPROF_DEFAULT].type;
     return 0;
@@ -469,6 +475,7 @@ int msconv_heap_pprof(const msconv_args *a)
     pp p;
     memset(&p, 0, sizeof p);
     p.heap = h;
+    p.lang = a->lang && !strcmp(a->lang, "en") ? MS_LANG_EN : MS_LANG_ZH;
     p.sym = ms_heap_symtab(h);
     msgs m;
     memset(&m, 0, sizeof m);
@@ -478,7 +485,7 @@ int msconv_heap_pprof(const msconv_args *a)
         msconv_error(a->input, "%s", strerror(ENOMEM));
     } else {
         ms_outfile o;
-        if (!hv_open(&o, a->input, a->output)) {
+        if (!hv_open(&o, a->input, a->output, 0)) {
             int bad = write_gz(o.fp, &prof);
             rc = hv_commit(&o, a->input, a->output, bad);
         }

@@ -661,8 +661,8 @@ int msconv_snapshot(int argc, char **argv)
         }
     }
     ms_outfile of;
-    if (ms_outfile_open(&of, out)) {
-        fprintf(stderr, "msconv: %s: %s\n", out, strerror(errno));
+    if (ms_outfile_open_as(&of, out, view == 'j' ? MS_TERM_JSON : view == 'h' ? 0 : MS_TERM_TEXT)) {
+        fprintf(stderr, "msconv: %s: %s\n", out, ms_outfile_strerror());
         snap_file_free(sf);
         return 1;
     }
@@ -679,12 +679,12 @@ int msconv_snapshot(int argc, char **argv)
         rc = view_text(of.fp, L, sf, use, top);
     }
     if (rc) {
-        int werr = ferror(of.fp) ? errno : 0;
+        int werr = ms_outfile_write_error(&of);
         ms_outfile_abort(&of);
         if (werr) fprintf(stderr, "msconv: %s: write failed: %s\n", out && strcmp(out, "-") ? out : "stdout", strerror(werr));
         else fprintf(stderr, "msconv: %s: out of memory\n", file);
     } else if (ms_outfile_commit(&of)) {
-        fprintf(stderr, "msconv: %s: %s\n", out ? out : "stdout", strerror(errno));
+        fprintf(stderr, "msconv: %s: %s\n", out ? out : "stdout", ms_outfile_strerror());
         rc = -1;
     }
     snap_file_free(sf);

@@ -4,8 +4,12 @@
  * summary counts (sites new / vanished / grew / shrank / unchanged) with the
  * net change in peak and leaked bytes, the totals before/after/delta/percent,
  * and every matched key sorted by impact with both sides, the deltas, a
- * "shown" flag (false = below --threshold, folded in the Markdown) and the
- * full symbolized stack, innermost frame first.
+ * "shown" flag (false = below --threshold, folded in the Markdown) and its
+ * stack: "stack" is a node of the "stacks" table ([caller node or -1,
+ * frame]), frames are in the "frames" table, so walking a node's callers
+ * gives the full symbolized stack innermost first and the document grows
+ * with the distinct stack nodes, not with sites x depth (version 2; in
+ * version 1 every site carried its own frame list).
  */
 #include "heap_diff.h"
 #include "fmt.h"
@@ -37,7 +41,7 @@ static cJSON *change(uint64_t a, uint64_t b)
     return o;
 }
 
-static cJSON *input(const char *file, const ms_heap *h)
+static cJSON *input(const char *file, const ms_heap *h, ms_lang lang)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
@@ -49,6 +53,13 @@ static cJSON *input(const char *file, const ms_heap *h)
     U(o, "start_wall_ms", in->start_wall_ns / 1000000u);
     U(o, "duration_ms", s->end_time > s->first_time ? ms_heap_ticks_ms(h, s->end_time - s->first_time) : 0);
     U(o, "events", s->events);
+    /* sampled traces (spec §8.8): the numbers are estimates */
+    char note[400] = "";
+    if (ms_heap_sampled(h)) ms_i18n_sampled_long(lang, ms_heap_sampled(h), note, sizeof note);
+    cJSON_AddItemToObject(o, "mode", jstr(ms_heap_sampled(h) ? "sampled" : "full"));
+    U(o, "sample_rate", ms_heap_sampled(h));
+    cJSON_AddBoolToObject(o, "estimated", ms_heap_sampled(h) != 0);
+    cJSON_AddItemToObject(o, "estimate_note", jstr(note));
     return o;
 }
 
@@ -66,6 +77,24 @@ static cJSON *side(const ms_hd_side *s)
     U(o, "temporary_allocations", s->temporary);
     U(o, "sites", s->sites);
     return o;
+}
+
+static cJSON *frame(const ms_hd_frame *f)
+{
+    cJSON *fr = cJSON_CreateObject();
+    if (!fr) return NULL;
+    if (f->symbolized) {
+        cJSON_AddItemToObject(fr, "function", jstr(f->function));
+        cJSON_AddItemToObject(fr, "file", jstr(f->file));
+        U(fr, "line", f->line);
+    } else {
+        cJSON_AddNullToObject(fr, "function");
+    }
+    cJSON_AddItemToObject(fr, "module", jstr(f->module));
+    char off[32];
+    snprintf(off, sizeof off, "0x%llx", (unsigned long long)f->offset);
+    cJSON_AddStringToObject(fr, f->module[0] ? "module_offset" : "address", off);
+    return fr;
 }
 
 static cJSON *entry(const ms_hd_entry *e, uint64_t threshold)
@@ -86,24 +115,9 @@ static cJSON *entry(const ms_hd_entry *e, uint64_t threshold)
         I(d, "allocations", e->d_allocations);
         I(d, "temporary_allocations", e->d_temporary);
     }
-    cJSON *st = cJSON_AddArrayToObject(o, "stack");
-    for (size_t i = 0; st && i < e->nframes; i++) {
-        const ms_hd_frame *f = &e->frames[i];
-        cJSON *fr = cJSON_CreateObject();
-        if (!fr) break;
-        if (f->symbolized) {
-            cJSON_AddItemToObject(fr, "function", jstr(f->function));
-            cJSON_AddItemToObject(fr, "file", jstr(f->file));
-            U(fr, "line", f->line);
-        } else {
-            cJSON_AddNullToObject(fr, "function");
-        }
-        cJSON_AddItemToObject(fr, "module", jstr(f->module));
-        char off[32];
-        snprintf(off, sizeof off, "0x%llx", (unsigned long long)f->offset);
-        cJSON_AddStringToObject(fr, f->module[0] ? "module_offset" : "address", off);
-        cJSON_AddItemToArray(st, fr);
-    }
+    if (e->stack == MS_HD_NONE) cJSON_AddNullToObject(o, "stack");
+    else U(o, "stack", e->stack);
+    U(o, "depth", e->depth);
     return o;
 }
 
@@ -113,9 +127,9 @@ int msdiff_heap_json(FILE *f, const msdiff_heap_ctx *c)
     cJSON *r = cJSON_CreateObject();
     if (!r) return -1;
     cJSON_AddStringToObject(r, "format", "memscope-heap-diff");
-    U(r, "version", 1);
-    cJSON_AddItemToObject(r, "before", input(c->args->a, c->ha));
-    cJSON_AddItemToObject(r, "after", input(c->args->b, c->hb));
+    U(r, "version", 2);
+    cJSON_AddItemToObject(r, "before", input(c->args->a, c->ha, c->args->lang));
+    cJSON_AddItemToObject(r, "after", input(c->args->b, c->hb, c->args->lang));
     cJSON_AddStringToObject(r, "matching", "symbolized stack: function, file, line per frame (module + offset when unsymbolized); addresses ignored");
     U(r, "threshold", c->args->threshold);
     cJSON *s = cJSON_AddObjectToObject(r, "summary");
@@ -146,6 +160,21 @@ int msdiff_heap_json(FILE *f, const msdiff_heap_ctx *c)
         cJSON *e = entry(&d->entries[i], c->args->threshold);
         if (!e) { cJSON_Delete(r); return -1; }
         cJSON_AddItemToArray(arr, e);
+    }
+    cJSON *fr = cJSON_AddArrayToObject(r, "frames");
+    for (size_t i = 0; fr && i < d->nframes; i++) {
+        cJSON *x = frame(&d->frames[i]);
+        if (!x) { cJSON_Delete(r); return -1; }
+        cJSON_AddItemToArray(fr, x);
+    }
+    cJSON *sn = cJSON_AddArrayToObject(r, "stacks");
+    for (size_t i = 0; sn && i < d->nnodes; i++) {
+        const ms_hd_node *n = &d->nodes[i];
+        cJSON *x = cJSON_CreateArray();
+        if (!x) { cJSON_Delete(r); return -1; }
+        cJSON_AddItemToArray(x, cJSON_CreateNumber(n->parent == MS_HD_NONE ? -1 : (double)n->parent));
+        cJSON_AddItemToArray(x, cJSON_CreateNumber((double)n->frame));
+        cJSON_AddItemToArray(sn, x);
     }
     char *out = cJSON_PrintBuffered(r, 1 << 16, 1);
     cJSON_Delete(r);

@@ -30,6 +30,7 @@ static const ms_msg
     M_RATE = {"变化率", "Change %"}, M_METRIC = {"指标", "Metric"},
     M_FILE = {"文件", "File"}, M_PROG = {"程序", "Program"}, M_START = {"开始时间", "Started"},
     M_DUR = {"时长", "Duration"}, M_EVENTS = {"事件数", "Events"},
+    M_MODE = {"记录方式", "Recording"}, M_FULL = {"全部分配", "every allocation"},
     M_SUMMARY = {"摘要", "Summary"},
     M_SUM_FMT = {"分配点：新增 %zu 个，消失 %zu 个，增长 %zu 个，减少 %zu 个；峰值内存净变化 %s（%s），泄漏内存净变化 %s（%s）。",
                  "Sites: %zu new, %zu vanished, %zu grew, %zu shrank; net change in peak memory %s (%s), in leaked memory %s (%s)."},
@@ -86,15 +87,15 @@ static void frame(FILE *f, const ms_hd_frame *fr)
     }
 }
 
-static void stack(FILE *f, ms_lang L, const ms_hd_entry *e)
+static void stack(FILE *f, ms_lang L, const ms_heapdiff *d, const ms_hd_entry *e)
 {
-    if (!e->nframes) { fputs(MS_T(L, M_NOSTACK), f); return; }
-    size_t n = e->nframes < TOP_FRAMES ? e->nframes : TOP_FRAMES;
-    for (size_t i = 0; i < n; i++) {
+    if (e->stack == MS_HD_NONE) { fputs(MS_T(L, M_NOSTACK), f); return; }
+    uint32_t node = e->stack;
+    for (size_t i = 0; i < TOP_FRAMES && node != MS_HD_NONE; i++, node = d->nodes[node].parent) {
         if (i) fputs(" ← ", f);
-        frame(f, &e->frames[i]);
+        frame(f, &d->frames[d->nodes[node].frame]);
     }
-    if (e->nframes > n) fputs(" ← …", f);
+    if (node != MS_HD_NONE) fputs(" ← …", f);
 }
 
 /* Rows of one section: entries with status st, impact order. */
@@ -132,7 +133,7 @@ static void section(FILE *f, const msdiff_heap_ctx *c, int st, const ms_msg *tit
             fprintf(f, "| %zu | %s | %s | %s | %s | ", shown, SB(e->d_peak), SB(e->d_leaked), SB(e->d_allocated),
                     SI(e->d_allocations));
         }
-        stack(f, L, e);
+        stack(f, L, d, e);
         fputs(" |\n", f);
     }
     if (!total) { fprintf(f, "%s\n\n", MS_T(L, M_NONE)); return; }
@@ -164,7 +165,11 @@ static void input_rows(FILE *f, const msdiff_heap_ctx *c)
         fprintf(f, "| %s | %s | %s |\n", MS_T(L, M_START), ms_fmt_time(MS_FBUF, ia->start_wall_ns), ms_fmt_time(MS_FBUF, ib->start_wall_ns));
     fprintf(f, "| %s | %s | %s |\n", MS_T(L, M_DUR), ms_fmt_duration(MS_FBUF, c->d->ta.duration_ms * 1000000u),
             ms_fmt_duration(MS_FBUF, c->d->tb.duration_ms * 1000000u));
-    fprintf(f, "| %s | %s | %s |\n\n", MS_T(L, M_EVENTS), CNT(c->d->ta.events), CNT(c->d->tb.events));
+    fprintf(f, "| %s | %s | %s |\n", MS_T(L, M_EVENTS), CNT(c->d->ta.events), CNT(c->d->tb.events));
+    char sa[200], sb[200];
+    uint64_t ra = ms_heap_sampled(c->ha), rb = ms_heap_sampled(c->hb);
+    fprintf(f, "| %s | %s | %s |\n\n", MS_T(L, M_MODE), ra ? ms_i18n_sampled(L, ra, sa, sizeof sa) : MS_T(L, M_FULL),
+            rb ? ms_i18n_sampled(L, rb, sb, sizeof sb) : MS_T(L, M_FULL));
 }
 
 int msdiff_heap_md(FILE *f, const msdiff_heap_ctx *c)
@@ -173,6 +178,10 @@ int msdiff_heap_md(FILE *f, const msdiff_heap_ctx *c)
     const ms_heapdiff *d = c->d;
     const ms_hd_totals *a = &d->ta, *b = &d->tb;
     fprintf(f, "# %s\n\n", MS_T(L, M_TITLE));
+    /* sampled traces (spec §8.8): every number below is an estimate */
+    uint64_t rate = ms_heap_sampled(c->ha) ? ms_heap_sampled(c->ha) : ms_heap_sampled(c->hb);
+    char est[400];
+    if (rate) fprintf(f, "> %s\n\n", ms_i18n_sampled_long(L, rate, est, sizeof est));
     fprintf(f, "**%s**: ", MS_T(L, M_SUMMARY));
     fprintf(f, MS_T(L, M_SUM_FMT), d->n_new, d->n_vanished, d->n_grew, d->n_shrank,
             SB((int64_t)(b->peak_memory - a->peak_memory)), PC(a->peak_memory, b->peak_memory),

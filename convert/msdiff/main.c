@@ -8,6 +8,7 @@
  * current directory when the second input is a file.
  */
 #include "msdiff.h"
+#include "term.h"
 #include "memscope.h"
 #include "snap.h"
 #include "snapdiff.h"
@@ -92,6 +93,7 @@ static const struct { uint32_t kind; diff_fn fn; } diffs[] = {
 int main(int argc, char **argv)
 {
     msdiff_args a;
+    ms_term_guard_stderr();         /* names from the trace: no raw controls */
     memset(&a, 0, sizeof a);
     a.lang = MS_LANG_ZH;
     a.threshold = 1024 * 1024;

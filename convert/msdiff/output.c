@@ -8,6 +8,7 @@
  */
 #include "msdiff.h"
 #include "outfile.h"
+#include "memscope.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -32,29 +33,35 @@ int msdiff_write_reports(const msdiff_args *a, msdiff_render_fn md,
     ms_outfile om, oj;
     memset(&om, 0, sizeof om);
     memset(&oj, 0, sizeof oj);
-    if (a->want_md && ms_outfile_open(&om, mdpath)) {
-        fprintf(stderr, "msdiff: %s: %s\n", mdpath, strerror(errno));
+    if (a->want_md && ms_outfile_open_as(&om, mdpath, MS_TERM_TEXT)) {
+        fprintf(stderr, "msdiff: %s: %s\n", mdpath, ms_outfile_strerror());
         return 1;
     }
-    if (a->want_json && ms_outfile_open(&oj, jspath)) {
-        fprintf(stderr, "msdiff: %s: %s\n", jspath, strerror(errno));
+    if (a->want_json && ms_outfile_open_as(&oj, jspath, MS_TERM_JSON)) {
+        fprintf(stderr, "msdiff: %s: %s\n", jspath, ms_outfile_strerror());
         if (a->want_md) ms_outfile_abort(&om);
         return 1;
     }
-    int bad = (a->want_md && md(om.fp, ctx)) || (a->want_json && json(oj.fp, ctx));
+    /* everything written out (a full disk shows here) before any commit */
+    int bad_md = a->want_md && (md(om.fp, ctx) || fflush(om.fp));
+    int bad = bad_md || (a->want_json && (json(oj.fp, ctx) || fflush(oj.fp)));
     if (bad) {
-        fprintf(stderr, "msdiff: %s: out of memory\n", a->b);
+        /* a write that failed (a full disk) is named as such, else it was memory */
+        const ms_outfile *w = bad_md ? &om : &oj;
+        int werr = ms_outfile_write_error(w);
+        if (werr) fprintf(stderr, "msdiff: %s: write failed: %s\n", bad_md ? mdpath : jspath, strerror(werr));
+        else fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_strerror(MS_ENOMEM));
         if (a->want_md) ms_outfile_abort(&om);
         if (a->want_json) ms_outfile_abort(&oj);
         return 1;
     }
     if (a->want_md && ms_outfile_commit(&om)) {
-        fprintf(stderr, "msdiff: %s: %s\n", mdpath, strerror(errno));
+        fprintf(stderr, "msdiff: %s: %s\n", mdpath, ms_outfile_strerror());
         if (a->want_json) ms_outfile_abort(&oj);
         return 1;
     }
     if (a->want_json && ms_outfile_commit(&oj)) {
-        fprintf(stderr, "msdiff: %s: %s\n", jspath, strerror(errno));
+        fprintf(stderr, "msdiff: %s: %s\n", jspath, ms_outfile_strerror());
         return 1;
     }
     if (a->want_md && strcmp(mdpath, "-")) fprintf(stderr, "msdiff: wrote %s\n", mdpath);

@@ -25,7 +25,7 @@
 #define MIN_SHIFT 5
 #define MAX_SHIFT 40
 #define DIRECT_CLASS 0xFFu
-#define BIG_BYTES (4u * 1024u * 1024u) /* smaller freed blocks stay resident */
+#define BIG_BYTES (16u * 1024u)  /* freed blocks this big give their pages back */
 
 struct hdr { uint32_t cls; uint32_t magic; uint64_t size; };
 #define MAGIC 0x6d73726fu
@@ -36,9 +36,12 @@ static msr_lock arena_lock;
 
 int msr_gettid(void) { return (int)syscall(SYS_gettid); }
 
+static MSR_TLS char lock_self;
+
 void msr_lock_take(msr_lock *l)
 {
-    int me = msr_gettid(), zero = 0, spins = 0;
+    uintptr_t me = (uintptr_t)&lock_self, zero = 0;
+    int spins = 0;
     while (!atomic_compare_exchange_weak_explicit(&l->owner, &zero, me,
                                                    memory_order_acquire,
                                                    memory_order_relaxed)) {
@@ -54,7 +57,7 @@ void msr_lock_take(msr_lock *l)
 
 int msr_lock_try_for(msr_lock *l, uint64_t ms)
 {
-    int me = msr_gettid(), zero = 0;
+    uintptr_t me = (uintptr_t)&lock_self, zero = 0;
     uint64_t deadline = msr_mono_ns() + ms * 1000000ull;
     for (;;) {
         if (atomic_compare_exchange_strong_explicit(&l->owner, &zero, me,
@@ -180,6 +183,28 @@ void msr_free(void *ptr)
     msr_lock_release(&arena_lock);
 }
 
+/* Map [p, p+n) now, writable. For a table that is probed before it is
+ * written (hash tables, the stack memo's headers): a read of an untouched
+ * page maps the shared zero page, and the first write then takes a second,
+ * copy-on-write fault that flushes the TLB of every CPU running one of the
+ * program's threads (measured on cc1: 4.5 % of all samples). */
+void msr_prefault(void *p, size_t n)
+{
+    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)4095;
+    uintptr_t hi = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
+    if (hi <= lo) return;
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+    int saved = errno;
+    if (madvise((void *)lo, hi - lo, MADV_POPULATE_WRITE) != 0) {
+        for (uintptr_t a = lo < (uintptr_t)p ? (uintptr_t)p : lo; a < (uintptr_t)p + n;
+             a = (a + 4096) & ~(uintptr_t)4095)
+            __atomic_fetch_add((char *)a, 0, __ATOMIC_RELAXED);
+    }
+    errno = saved;
+}
+
 /* Ask for transparent huge pages on the 2 MiB-aligned part of [p, p+n):
  * big tables touched all over (the live table, rings) then take one page
  * fault per 2 MiB instead of 512 (measured: ~20 k faults on 1 M live
@@ -190,6 +215,8 @@ void msr_hugepage(void *p, size_t n)
     uintptr_t hi = ((uintptr_t)p + n) & ~(((uintptr_t)2 << 20) - 1);
     if (hi > lo) madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
+
+size_t msr_arena_used(void) { return (size_t)(bump - region); }
 
 void msr_arena_range(uint64_t *start, uint64_t *end)
 {

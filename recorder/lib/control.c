@@ -19,6 +19,7 @@
 #include "inspect.h"
 #include "exec_internal.h"
 #include "fdguard.h"
+#include "nextalloc.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -246,6 +247,11 @@ static void read_settings(void)
              (v && *v) ? v : "./%e.%p.memscope");
     v = secure_getenv("MEMSCOPE_LABEL");
     snprintf(msr_cfg.label, sizeof msr_cfg.label, "%s", v ? v : "");
+    msr_cfg.sample_rate = 0;
+    if ((v = secure_getenv("MEMSCOPE_SAMPLE_RATE")) && *v && msr_sample_parse(v, &msr_cfg.sample_rate) != 0) {
+        bad_value("MEMSCOPE_SAMPLE_RATE", v);
+        msr_cfg.sample_rate = 0;
+    }
 }
 
 static void expand_path(pid_t pid, int child)
@@ -415,7 +421,8 @@ void msr_write_meta(void)
     r.type = MS_REC_META;
     ms_meta *m = &r.u.meta;
     m->recorder_version = s_of(MS_VERSION_STRING);
-    m->mode = MS_MODE_FULL;
+    m->mode = atomic_load(&msr_sampling) ? MS_MODE_SAMPLED : MS_MODE_FULL;
+    m->sample_rate = atomic_load(&msr_sampling) ? msr_cfg.sample_rate : 0;
     m->pid = (uint64_t)getpid();
     m->ppid = (uint64_t)getppid();
     m->exe = s_of(exe_path);
@@ -431,6 +438,8 @@ void msr_write_meta(void)
     m->max_depth = msr_cfg.unwind == MSR_UNW_NONE ? 0 : (uint32_t)msr_cfg.max_depth;
     m->label = s_of(msr_cfg.label);
     m->boot_id = s_of(boot_id);
+    m->allocator = s_of(msr_next_allocator());
+    m->malloc_interposed = msr_next_interposed() ? MS_MALLOC_INTERPOSED : MS_MALLOC_NOT_INTERPOSED;
     m->scope = msr_cfg.scope;
     m->process_start_ns = msr_proc_start_ns;
     m->session = msr_cfg.session;
@@ -555,6 +564,7 @@ static void fork_prepare(void)
     msr_tls.guard = 1;
     msr_lock_take(&msr_writer_lock);
     msr_lock_take(&msr_stack_lock);
+    msr_sample_atfork_prepare();
     msr_arena_atfork_prepare();
     fork_locked = 1;
 }
@@ -564,6 +574,7 @@ static void fork_parent(void)
     if (!fork_locked) return;
     fork_locked = 0;
     msr_arena_atfork_parent();
+    msr_sample_atfork_parent();
     msr_lock_release(&msr_stack_lock);
     msr_lock_release(&msr_writer_lock);
     msr_tls.guard = fork_saved_guard;
@@ -576,6 +587,7 @@ static void fork_child(void)
     if (!fork_locked) return;
     fork_locked = 0;
     msr_arena_atfork_child();
+    msr_sample_atfork_child(msr_cfg.follow_fork);
     msr_stacks_atfork_child();
     msr_fdguard_atfork_child();     /* the parent's trace is not ours */
     if (!msr_cfg.follow_fork) {
@@ -768,7 +780,10 @@ void msr_early_init(void)
     }
     msr_stacks_ready = rec;
     msr_ctl_enabled = ctl;
-    if (rec) atomic_store(&msr_mode, MSR_REC);
+    if (rec) {
+        if (msr_cfg.sample_rate) msr_sample_start(msr_cfg.sample_rate);
+        atomic_store(&msr_mode, MSR_REC);
+    }
 out:
     if (atomic_load(&msr_mode) == MSR_PENDING) atomic_store(&msr_mode, MSR_OFF);
     atomic_store(&msr_init_state, 2);
@@ -785,6 +800,18 @@ __attribute__((constructor)) static void msr_init(void)
         atomic_store(&msr_mode, MSR_OFF);
         rec = 0;
         if (!msr_ctl_enabled) goto out;
+    }
+    msr_next_resolve();
+    if (!msr_next_interposed() && !msr_cfg.quiet) {
+        char why[1200];
+        if (msr_next_in_exe())
+            snprintf(why, sizeof why, "malloc is defined by the program itself (%s): "
+                     "its malloc/free calls are not recorded", msr_next_allocator());
+        else
+            snprintf(why, sizeof why, "malloc comes from %s, loaded before libmemscope: "
+                     "malloc/free calls are not recorded (put libmemscope.so first in "
+                     "LD_PRELOAD, or use msrec run)", msr_next_allocator());
+        msr_say(why, "", "");
     }
     if (rec) set_active_pid();
     install_signals();

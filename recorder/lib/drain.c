@@ -67,139 +67,6 @@ static struct {
 static uint64_t rec_alloc_errors;   /* recorder buffers not allocated */
 struct msr_end_note msr_last_end;
 
-/* ------------------------------------------------------------------------ */
-/* Live table: open addressing on the block address, 12 bytes a slot        */
-/* (address and size as 32 bits, packed together; sizes >= 4 GiB in a small */
-/* side list), any capacity (fastrange), load <= 0.75: ~16 MiB for a       */
-/* million live blocks.                                                     */
-/* ------------------------------------------------------------------------ */
-struct lt_ent { uint64_t key; uint32_t size; } __attribute__((packed));
-static struct lt_ent *lt;         /* one array: one cache miss per lookup  */
-static size_t lt_cap, lt_used;
-static uint64_t lt_bytes;
-#define BIG_SIZE 0xFFFFFFFFu
-static struct { uint64_t addr, size; } *lt_big;
-static size_t lt_nbig, lt_capbig;
-
-static inline size_t lt_slot(uint64_t a, size_t cap)
-{
-    uint64_t h = (a >> 4) * 0x9E3779B97F4A7C15ull;
-    h ^= h >> 29;
-    return (size_t)(((unsigned __int128)h * cap) >> 64);
-}
-
-static uint64_t big_take(uint64_t a, int remove)
-{
-    for (size_t i = 0; i < lt_nbig; i++) {
-        if (lt_big[i].addr != a) continue;
-        uint64_t s = lt_big[i].size;
-        if (remove) lt_big[i] = lt_big[--lt_nbig];
-        return s;
-    }
-    return BIG_SIZE;
-}
-
-static void big_put(uint64_t a, uint64_t size)
-{
-    if (lt_nbig == lt_capbig) {
-        size_t nc = lt_capbig ? lt_capbig * 2 : 16;
-        void *n = msr_alloc(nc * sizeof *lt_big);
-        if (!n) return;
-        if (lt_big) memcpy(n, lt_big, lt_nbig * sizeof *lt_big);
-        msr_free(lt_big);
-        lt_big = n;
-        lt_capbig = nc;
-    }
-    lt_big[lt_nbig].addr = a;
-    lt_big[lt_nbig].size = size;
-    lt_nbig++;
-}
-
-static inline uint64_t lt_sz(size_t j)
-{
-    return lt[j].size == BIG_SIZE ? big_take(lt[j].key, 0) : lt[j].size;
-}
-
-static int lt_grow(void)
-{
-    size_t ncap = lt_cap ? lt_cap + lt_cap / 2 : (1u << 14);
-    struct lt_ent *nt = msr_alloc(ncap * sizeof *nt);
-    if (!nt) return -1;
-    msr_hugepage(nt, ncap * sizeof *nt);
-    for (size_t i = 0; i < lt_cap; i++) {
-        if (!lt[i].key) continue;
-        size_t j = lt_slot(lt[i].key, ncap);
-        while (nt[j].key) j = j + 1 == ncap ? 0 : j + 1;
-        nt[j] = lt[i];
-    }
-    msr_free(lt);
-    lt = nt;
-    lt_cap = ncap;
-    return 0;
-}
-
-static void lt_insert(uint64_t a, uint64_t size)
-{
-    if ((lt_used + 1) * 4 > lt_cap * 3 && lt_grow() != 0) return;
-    size_t j = lt_slot(a, lt_cap);
-    while (lt[j].key) {
-        if (lt[j].key == a) {        /* its free was lost: replace */
-            lt_bytes -= lt[j].size == BIG_SIZE ? big_take(a, 1) : lt[j].size;
-            goto store;
-        }
-        j = j + 1 == lt_cap ? 0 : j + 1;
-    }
-    lt[j].key = a;
-    lt_used++;
-store:
-    if (size >= BIG_SIZE) {
-        big_put(a, size);
-        lt[j].size = BIG_SIZE;
-    } else {
-        lt[j].size = (uint32_t)size;
-    }
-    lt_bytes += size;
-}
-
-static int lt_has(uint64_t a)
-{
-    if (!lt_cap) return 0;
-    size_t j = lt_slot(a, lt_cap);
-    while (lt[j].key) {
-        if (lt[j].key == a) return 1;
-        j = j + 1 == lt_cap ? 0 : j + 1;
-    }
-    return 0;
-}
-
-static void lt_remove(uint64_t a)
-{
-    if (!lt_cap) return;
-    size_t j = lt_slot(a, lt_cap);
-    while (lt[j].key != a) {
-        if (!lt[j].key) return;
-        j = j + 1 == lt_cap ? 0 : j + 1;
-    }
-    lt_bytes -= lt[j].size == BIG_SIZE ? big_take(a, 1) : lt[j].size;
-    lt_used--;
-    /* backward-shift deletion */
-    size_t i = j;
-    for (;;) {
-        lt[i].key = 0;
-        size_t k = i;
-        for (;;) {
-            k = k + 1 == lt_cap ? 0 : k + 1;
-            if (!lt[k].key) return;
-            size_t home = lt_slot(lt[k].key, lt_cap);
-            /* the entry at k may move to i unless its home is in (i, k] */
-            if (i <= k ? (home <= i || home > k) : (home <= i && home > k)) break;
-        }
-        lt[i].key = lt[k].key;
-        lt[i].size = lt[k].size;
-        i = k;
-    }
-}
-
 static void replay(const ms_event *e)
 {
     st.n_events++;
@@ -207,26 +74,26 @@ static void replay(const ms_event *e)
     if (MS_OP_IS_FREE(op)) {
         if (e->addr) {
             st.n_frees++;
-            lt_remove(e->addr);
+            msr_lt_remove(e->addr);
             msr_leak_rt_free(e->addr);
         }
     } else if (MS_OP_IS_REALLOC(op)) {
         if (e->addr == 0 && e->size > 0) return; /* failed: old stays live */
         if (e->old_addr) {
             st.n_frees++;
-            lt_remove(e->old_addr);
+            msr_lt_remove(e->old_addr);
             msr_leak_rt_free(e->old_addr);
         }
         if (e->addr) {
             st.n_allocs++;
             st.alloc_bytes += e->size;
-            lt_insert(e->addr, e->size);
+            msr_lt_insert(e->addr, e->size);
             msr_leak_rt_alloc(e->addr, e->stack);
         }
     } else if (e->addr) {
         st.n_allocs++;
         st.alloc_bytes += e->size;
-        lt_insert(e->addr, e->size);
+        msr_lt_insert(e->addr, e->size);
         msr_leak_rt_alloc(e->addr, e->stack);
     }
 }
@@ -369,8 +236,8 @@ static void write_sample(uint64_t T)
     r.type = MS_REC_SAMPLE;
     r.u.sample.time = T;
     r.u.sample.rss = read_rss();
-    r.u.sample.heap_live = lt_bytes;
-    r.u.sample.heap_blocks = lt_used;
+    r.u.sample.heap_live = msr_lt_bytes;
+    r.u.sample.heap_blocks = msr_lt_used;
     ms_writer_add(msr_writer, &r);
 }
 
@@ -501,9 +368,9 @@ static ms_event *scratch;             /* slots -> events for the writer      */
  * allocation after the free of the address it returns) */
 static int fits(const msr_slot *s, const msr_slot *x)
 {
-    if (MS_OP_IS_FREE(s->op)) return !s->addr || lt_has(s->addr);
-    if (MS_OP_IS_REALLOC(s->op)) return !x->size || lt_has(x->size);
-    return !s->addr || !lt_has(s->addr);
+    if (MS_OP_IS_FREE(s->op)) return !s->addr || msr_lt_has(s->addr);
+    if (MS_OP_IS_REALLOC(s->op)) return !x->size || msr_lt_has(x->size);
+    return !s->addr || !msr_lt_has(s->addr);
 }
 
 /* An alloc immediately followed, in the same thread, by the free of that
@@ -540,7 +407,7 @@ static void replay_cursors(size_t n, struct pairs *pc);
  * cost a cache miss each in a table of tens of MiB. */
 static inline void lt_prefetch(const msr_thread *t, uint64_t j, uint64_t lo, uint64_t end)
 {
-    if (j >= end || !lt_cap) return;
+    if (j >= end) return;
     const msr_slot *s = RING(t, j);
     uint64_t a = s->addr;
     if (!a || s->op == MSR_SLOT_EXT) return;
@@ -553,8 +420,7 @@ static inline void lt_prefetch(const msr_thread *t, uint64_t j, uint64_t lo, uin
         const msr_slot *q = RING(t, j + 1);
         if (q->addr == a && MS_OP_IS_FREE(q->op)) return;
     }
-    size_t k = lt_slot(a, lt_cap);
-    __builtin_prefetch(&lt[k], 1, 1);
+    msr_lt_prefetch(a);
 }
 
 static void replay_merged(size_t n)
@@ -888,12 +754,7 @@ static void trace_reset(void)
     msr_meta_written = 0;
     memset(&st, 0, sizeof st);
     rec_alloc_errors = 0;
-    msr_free(lt);
-    lt = NULL;
-    lt_cap = 0;
-    lt_nbig = 0;
-    lt_used = 0;
-    lt_bytes = 0;
+    msr_lt_reset();
     msr_leak_rt_reset();
     dl_adds = dl_subs = ~0ull;
 }
@@ -1004,36 +865,32 @@ static void sort_blocks(ms_live_block *b, size_t n)
     }
 }
 
+struct lb_fill { ms_live_block *b; size_t k, n; };
+
+static void lb_add(void *arg, uint64_t addr, uint64_t size)
+{
+    struct lb_fill *f = arg;
+    if (f->k == f->n) return;
+    f->b[f->k].addr = addr;
+    f->b[f->k].size = size;
+    f->b[f->k].leak_class = msr_leak_rt_has(addr) ? MS_LEAK_LIBC : MS_LEAK_UNKNOWN;
+    f->k++;
+}
+
 static void write_live_blocks(uint64_t time)
 {
-    size_t n = lt_used;
+    size_t n = msr_lt_used;
     ms_live_block *b = msr_alloc((n ? n : 1) * sizeof *b);
     if (!b) return;
-    size_t k = 0;
-    /* copy out and give the table's pages back as we go: the peak stays
-     * near the larger of the two arrays, not their sum */
-    const size_t step = 1u << 17;
-    for (size_t i = 0; i < lt_cap && k < n; i++) {
-        if (lt[i].key) {
-            b[k].addr = lt[i].key;
-            b[k].size = lt_sz(i);
-            b[k].leak_class = msr_leak_rt_has(lt[i].key) ? MS_LEAK_LIBC : MS_LEAK_UNKNOWN;
-            k++;
-        }
-        if ((i + 1) % step == 0) {
-            uintptr_t lo = ((uintptr_t)&lt[i + 1 - step] + 4095) & ~(uintptr_t)4095;
-            uintptr_t hi = (uintptr_t)&lt[i + 1] & ~(uintptr_t)4095;
-            if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
-        }
-    }
-    msr_free(lt);
-    lt = NULL;
-    lt_cap = lt_used = 0;
+    /* the table gives its pages back segment by segment as it is copied */
+    struct lb_fill f = {b, 0, n};
+    msr_lt_drain(lb_add, &f);
+    size_t k = f.k;
     sort_blocks(b, k);
     uint64_t ex[2];
     msr_arena_range(&ex[0], &ex[1]);
     /* (a window trace: the blocks allocated before it, which may point to
-     * these, are unknown; spec 8.8) */
+     * these, are unknown; spec 8.9) */
     if (k && msr_cfg.scope != MS_SCOPE_WINDOW) msr_leak_classify(b, k, ex, 1);
     for (size_t off = 0; off < k;) {
         size_t m = k - off;
@@ -1108,6 +965,12 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
                      (unsigned long long)t->memo_hits, (unsigned long long)t->memo_misses,
                      (unsigned long long)t->cache_misses, (unsigned long long)t->n_dropped);
             msr_say("debug: ", line, "");
+#ifdef MSR_PROF
+            { extern uint64_t msr_prof[8];
+              snprintf(line, sizeof line, "prof: unwind %.0f ms (%llu, %.1f frames avg), intern %.0f ms, fill %.0f ms, scanned %llu words, %llu full stacks",
+                msr_prof[0] / 2.69e6, (unsigned long long)msr_prof[6], (double)msr_prof[5] / (msr_prof[6] ? msr_prof[6] : 1), msr_prof[1] / 2.69e6, msr_prof[2] / 2.69e6, (unsigned long long)msr_prof[3], (unsigned long long)msr_prof[4]);
+              msr_say("debug: ", line, ""); }
+#endif
         }
     }
     uint64_t f0 = msr_mono_ns();
@@ -1116,8 +979,12 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         write_live_blocks(now);
         if (dbg && *dbg == '1') {
             char line[120];
-            snprintf(line, sizeof line, "finish: maps+live blocks %.2f ms",
-                     (double)(msr_mono_ns() - f0) / 1e6);
+            snprintf(line, sizeof line, "finish: maps+live blocks %.2f ms, %llu stack nodes, "
+                     "arena %.1f MiB, live table max %.1f MiB",
+                     (double)(msr_mono_ns() - f0) / 1e6,
+                     (unsigned long long)atomic_load(&msr_nodes_count),
+                     (double)msr_arena_used() / 1048576.0,
+                     (double)msr_lt_slots_max * 8 / 1048576.0);
             msr_say("debug: ", line, "");
         }
     }

@@ -78,6 +78,15 @@ void msr_leak_entry_frame(const void *frame);
  * whole stack block is no root either. Up to 8 threads. */
 void msr_leak_ignore_thread(int tid);
 
+/* The blocks given to msr_leak_classify are a sample of the heap (a
+ * sampled trace, sample.c): the heap's own memory (the [heap] mapping and
+ * glibc's arena heaps), which then holds blocks nobody told the scan about,
+ * is a root like any other writable mapping, outside the given blocks'
+ * bytes. A sampled block reachable only through unsampled blocks is then
+ * reachable, never lost; stale words in free chunks can make a lost block
+ * look reachable (the classes err on the side of "reachable"). */
+void msr_leak_set_sampled(int on);
+
 /* Runtime-internal allocations (leakrt.c), fed by the writer thread under
  * the writer lock: every replayed allocation with its stack id, every free.
  * msr_leak_rt_has(addr): the live block at addr was allocated by the C/C++

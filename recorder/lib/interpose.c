@@ -2,11 +2,15 @@
  * interpose.c — the allocation entry points of libmemscope and its hot path.
  *
  * Every malloc-family function and every C++ operator new/delete variant is
- * defined here and forwards to glibc's __libc_* allocator (no dlsym, so no
- * bootstrap problem). When recording, an allocation is captured after the
- * real allocator returns and a free before the real free is called, so the
- * timestamps order address reuse across threads. The path takes no global
- * lock: a thread-local guard (the unwinder, stdio and the writer allocate),
+ * defined here and forwards to the allocator the program really uses
+ * (nextalloc.c: glibc, or jemalloc / tcmalloc loaded after libmemscope,
+ * whose own C++ operators are called when it has them), as do jemalloc's
+ * mallocx/rallocx/xallocx/dallocx/sdallocx and C23's free_sized /
+ * free_aligned_sized. Frees of the bootstrap pool's blocks (dlsym's
+ * allocations while the table was resolved) are dropped. When recording,
+ * an allocation is captured after the real allocator returns and a free
+ * before the real free is called, so the timestamps order address reuse
+ * across threads. The path takes no global lock: a thread-local guard (the unwinder, stdio and the writer allocate),
  * the thread's own state (created on first use, or taken from the pool of
  * states of exited threads), an unwind + per-thread stack-cache lookup,
  * then one 32-byte slot (two for reallocs and aligned allocations) stored
@@ -17,8 +21,13 @@
  * and the small first ring: a program that creates 10,000 short threads
  * used to pay 1.4 MiB of fresh, zeroed recorder memory for each (60 s and
  * 199 MiB instead of 4 s).
+ * In a sampled trace (sample.c) an allocation goes to that path only when
+ * its bytes hold a sample point, a free only when its block was recorded;
+ * the rest costs a thread-local subtract (allocations) or one filter byte
+ * (frees).
  */
 #include "recorder_internal.h"
+#include "nextalloc.h"
 
 #include <errno.h>
 #include <dlfcn.h>
@@ -31,14 +40,6 @@
 #include <linux/futex.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
-
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-extern void *__libc_valloc(size_t);
-extern void *__libc_pvalloc(size_t);
 
 MSR_TLS struct msr_tls msr_tls;
 _Atomic(msr_thread *) msr_threads;
@@ -362,7 +363,7 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
 static inline int mode_rec(void)
 {
     int m = atomic_load_explicit(&msr_mode, memory_order_relaxed);
-    if (MSR_UNLIKELY(m == MSR_PENDING)) {
+    if (MSR_UNLIKELY(m == MSR_PENDING) && !msr_tls.guard) {
         msr_early_init();
         m = atomic_load_explicit(&msr_mode, memory_order_relaxed);
     }
@@ -380,6 +381,26 @@ static inline int rec_free_on(void)
     return mode_rec() && !msr_tls.guard;
 }
 
+/* Sampled traces (sample.c): an allocation is recorded when it holds a
+ * sample point, a free when its block was recorded. */
+static inline int sampling(void) { return atomic_load_explicit(&msr_sampling, memory_order_relaxed); }
+
+static inline int rec_alloc_want(uint64_t n)
+{
+    if (MSR_UNLIKELY(sampling())) return msr_sample_take(n) && rec_alloc_on();
+    /* (the first call may have started a sampled trace: msr_early_init) */
+    return rec_alloc_on() && (MSR_LIKELY(!sampling()) || msr_sample_take(n));
+}
+
+__attribute__((noinline))
+static int sampled_free_want(void *p) { return msr_sample_forget(p) && rec_free_on(); }
+
+static inline int rec_free_want(void *p)
+{
+    if (MSR_UNLIKELY(sampling())) return p && msr_sample_maybe(p) && sampled_free_want(p);
+    return p && rec_free_on();
+}
+
 static inline msr_thread *self_thread(void)
 {
     msr_thread *t = msr_tls.t;
@@ -395,7 +416,8 @@ static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64
 {
     msr_tls.guard = 1;
     msr_thread *t = self_thread();
-    if (t) {
+    /* a sampled block is known as such before the app can free it */
+    if (t && (!p || !sampling() || msr_sample_remember(p) == 0)) {
         uint64_t stack = msr_capture_stack(t, ret, frame);
         emit(t, op, (uint64_t)(uintptr_t)p, size, old, stack, align, p != NULL);
     }
@@ -423,8 +445,8 @@ static void rec_free(uint8_t op, void *p)
 
 void *malloc(size_t n)
 {
-    void *p = __libc_malloc(n);
-    if (rec_alloc_on()) {
+    void *p = msr_next.malloc(n);
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_MALLOC, p, n, 0, 0, RET(), FRAME());
         KEEP(p);
     }
@@ -433,36 +455,90 @@ void *malloc(size_t n)
 
 void free(void *p)
 {
-    if (p && rec_free_on()) rec_free(MS_OP_FREE, p);
-    __libc_free(p);
+    if (MSR_UNLIKELY(msr_pool_owns(p))) return;
+    if (rec_free_want(p)) rec_free(MS_OP_FREE, p);
+    msr_next.free(p);
 }
 
 void *calloc(size_t n, size_t m)
 {
-    void *p = __libc_calloc(n, m);
-    if (rec_alloc_on()) {
-        size_t s;
-        if (__builtin_mul_overflow(n, m, &s)) s = SIZE_MAX;
+    void *p = msr_next.calloc(n, m);
+    size_t s;
+    if (__builtin_mul_overflow(n, m, &s)) s = SIZE_MAX;
+    if (rec_alloc_want(s)) {
         rec_alloc(MS_OP_CALLOC, p, s, 0, 0, RET(), FRAME());
         KEEP(p);
     }
     return p;
 }
 
+/* A move in a sampled trace (realloc, rallocx) is free(old) + malloc(n),
+ * each sampled on its own: old_s says old was a recorded block (already
+ * forgotten, so no other thread's new block at that address is mistaken
+ * for it), new_s that the n bytes hold a sample point. After the allocator
+ * moved old to q (NULL: failed, old still live), a recorded old block is
+ * released (a realloc event naming it when q is recorded too, else a
+ * free). */
+static void sampled_moved(uint8_t op, void *old, int old_s, void *q, size_t n, int new_s,
+                          void *ret, void *frame)
+{
+    if (!q) {
+        if (old_s) msr_sample_remember(old);
+        return;
+    }
+    if (!rec_free_on() || atomic_load_explicit(&msr_paused, memory_order_relaxed)) {
+        if (old_s && rec_free_on()) rec_free(MS_OP_FREE, old);
+        return;
+    }
+    if (new_s) rec_alloc(op, q, n, 0, old_s ? (uint64_t)(uintptr_t)old : 0, ret, frame);
+    else if (old_s) rec_free(MS_OP_FREE, old);
+}
+
+static void *realloc_sampled(uint8_t op, void *old, size_t n, void *ret, void *frame)
+{
+    int old_s = old && msr_sample_maybe(old) && msr_sample_forget(old);
+    if (old && n == 0) {
+        /* a free, stamped before (a new minimal block some allocators
+         * return has no bytes to sample: not recorded) */
+        if (old_s && rec_free_on()) {
+            if (atomic_load_explicit(&msr_paused, memory_order_relaxed))
+                rec_free(MS_OP_FREE, old);
+            else
+                rec_alloc(op, NULL, 0, 0, (uint64_t)(uintptr_t)old, ret, frame);
+        }
+        return msr_next.realloc(old, 0);
+    }
+    int new_s = n && msr_sample_take(n);
+    void *q = msr_next.realloc(old, n);
+    sampled_moved(op, old, old_s, q, n, new_s, ret, frame);
+    return q;
+}
+
 static void *do_realloc(uint8_t op, void *old, size_t n, void *ret, void *frame)
 {
-    if (!rec_free_on()) return __libc_realloc(old, n);
+    if (MSR_UNLIKELY(msr_pool_owns(old))) {
+        /* a bootstrap block moves to the allocator: an allocation */
+        void *q = msr_pool_realloc(old, n);
+        if (rec_alloc_want(n)) rec_alloc(op, q, n, 0, 0, ret, frame);
+        return q;
+    }
+    if (MSR_UNLIKELY(sampling())) return realloc_sampled(op, old, n, ret, frame);
+    if (!rec_free_on()) return msr_next.realloc(old, n);
     if (atomic_load_explicit(&msr_paused, memory_order_relaxed)) {
-        void *q = __libc_realloc(old, n);
+        void *q = msr_next.realloc(old, n);
         if (old && (q || n == 0)) rec_free(MS_OP_FREE, old);
         return q;
     }
     if (old && n == 0) {
-        /* glibc frees the block and returns NULL: a free, stamped before */
+        /* glibc, jemalloc and tcmalloc free the block and return NULL: a
+         * free, stamped before; an allocator that returns a new minimal
+         * block instead gets it recorded as realloc(NULL, 0) */
         rec_alloc(op, NULL, 0, 0, (uint64_t)(uintptr_t)old, ret, frame);
-        return __libc_realloc(old, 0);
+        void *q = msr_next.realloc(old, 0);
+        if (MSR_UNLIKELY(q != NULL)) rec_alloc(op, q, 0, 0, 0, ret, frame);
+        return q;
     }
-    void *q = __libc_realloc(old, n);
+    void *q = msr_next.realloc(old, n);
     rec_alloc(op, q, n, 0, (uint64_t)(uintptr_t)old, ret, frame);
     return q;
 }
@@ -478,7 +554,7 @@ void *reallocarray(void *old, size_t n, size_t m)
 {
     size_t s;
     if (__builtin_mul_overflow(n, m, &s)) {
-        if (rec_alloc_on()) {
+        if (!sampling() && rec_alloc_on()) {     /* a sample has no weight for it */
             rec_alloc(MS_OP_REALLOCARRAY, NULL, SIZE_MAX, 0, (uint64_t)(uintptr_t)old,
                       RET(), FRAME());
         }
@@ -496,8 +572,8 @@ int posix_memalign(void **out, size_t al, size_t n)
 {
     if (!pow2(al) || al % sizeof(void *) != 0) return EINVAL;
     int saved = errno;
-    void *p = __libc_memalign(al, n);
-    if (rec_alloc_on()) {
+    void *p = msr_next.memalign(al, n);
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_POSIX_MEMALIGN, p, n, (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0,
                   RET(), FRAME());
         KEEP(p);
@@ -512,8 +588,8 @@ int posix_memalign(void **out, size_t al, size_t n)
 
 void *aligned_alloc(size_t al, size_t n)
 {
-    void *p = __libc_memalign(al, n);
-    if (rec_alloc_on()) {
+    void *p = msr_next.aligned_alloc(al, n);
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_ALIGNED_ALLOC, p, n, (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0,
                   RET(), FRAME());
         KEEP(p);
@@ -523,8 +599,8 @@ void *aligned_alloc(size_t al, size_t n)
 
 void *memalign(size_t al, size_t n)
 {
-    void *p = __libc_memalign(al, n);
-    if (rec_alloc_on()) {
+    void *p = msr_next.memalign(al, n);
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_MEMALIGN, p, n, (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0,
                   RET(), FRAME());
         KEEP(p);
@@ -534,8 +610,8 @@ void *memalign(size_t al, size_t n)
 
 void *valloc(size_t n)
 {
-    void *p = __libc_valloc(n);
-    if (rec_alloc_on()) {
+    void *p = msr_next.valloc(n);
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_VALLOC, p, n, (uint32_t)sysconf(_SC_PAGESIZE), 0, RET(), FRAME());
         KEEP(p);
     }
@@ -544,12 +620,97 @@ void *valloc(size_t n)
 
 void *pvalloc(size_t n)
 {
-    void *p = __libc_pvalloc(n);
-    if (rec_alloc_on()) {
+    void *p = msr_next.pvalloc(n);
+    if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_PVALLOC, p, n, (uint32_t)sysconf(_SC_PAGESIZE), 0, RET(), FRAME());
         KEEP(p);
     }
     return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* jemalloc's non-standard API and C23's sized frees (glibc has none of     */
+/* them: nextalloc.c builds them on malloc & co. then)                      */
+/* ------------------------------------------------------------------------ */
+#define X_ALIGN(fl) (((fl) & 63) ? (size_t)1 << ((fl) & 63) : 0)
+
+void *mallocx(size_t n, int fl)
+{
+    void *p = msr_next.mallocx(n, fl);
+    if (rec_alloc_want(n)) {
+        size_t al = X_ALIGN(fl);
+        rec_alloc(al ? MS_OP_ALIGNED_ALLOC : (fl & 0x40) ? MS_OP_CALLOC : MS_OP_MALLOC, p, n,
+                  (uint32_t)(al > UINT32_MAX ? UINT32_MAX : al), 0, RET(), FRAME());
+        KEEP(p);
+    }
+    return p;
+}
+
+/* like realloc, but a failure leaves the block and n is never 0 */
+void *rallocx(void *old, size_t n, int fl)
+{
+    if (MSR_UNLIKELY(sampling())) {
+        int old_s = old && msr_sample_maybe(old) && msr_sample_forget(old);
+        int new_s = msr_sample_take(n);
+        void *q = msr_next.rallocx(old, n, fl);
+        sampled_moved(MS_OP_REALLOC, old, old_s, q, n, new_s, RET(), FRAME());
+        KEEP(q);
+        return q;
+    }
+    void *q = msr_next.rallocx(old, n, fl);
+    if (!rec_free_on()) return q;
+    if (atomic_load_explicit(&msr_paused, memory_order_relaxed)) {
+        if (q) rec_free(MS_OP_FREE, old);
+    } else {
+        rec_alloc(MS_OP_REALLOC, q, n, 0, (uint64_t)(uintptr_t)old, RET(), FRAME());
+        KEEP(q);
+    }
+    return q;
+}
+
+/* resizes in place: at least n bytes on success (the real size returned
+ * >= n), recorded as a realloc to min(real, n + extra) at the same address.
+ * Not recorded in a sampled trace: a block resized in place keeps the
+ * weight it was sampled with (its sampled or unsampled state too). */
+size_t xallocx(void *p, size_t n, size_t extra, int fl)
+{
+    size_t r = msr_next.xallocx(p, n, extra, fl);
+    if (r >= n && !sampling() && rec_alloc_on()) {
+        size_t want = n + extra < n ? SIZE_MAX : n + extra;
+        rec_alloc(MS_OP_REALLOC, p, r < want ? r : want, 0, (uint64_t)(uintptr_t)p,
+                  RET(), FRAME());
+        KEEP(r);
+    }
+    return r;
+}
+
+/* a free of the extras: pool blocks are dropped; 1 when the allocator is
+ * to be called */
+static inline int extra_free(void *p)
+{
+    if (MSR_UNLIKELY(msr_pool_owns(p))) return 0;
+    if (rec_free_want(p)) rec_free(MS_OP_FREE, p);
+    return 1;
+}
+
+void dallocx(void *p, int fl)
+{
+    if (extra_free(p)) msr_next.dallocx(p, fl);
+}
+
+void sdallocx(void *p, size_t n, int fl)
+{
+    if (extra_free(p)) msr_next.sdallocx(p, n, fl);
+}
+
+void free_sized(void *p, size_t n)
+{
+    if (extra_free(p)) msr_next.free_sized(p, n);
+}
+
+void free_aligned_sized(void *p, size_t al, size_t n)
+{
+    if (extra_free(p)) msr_next.free_aligned_sized(p, al, n);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -574,8 +735,8 @@ __attribute__((noreturn)) static void throw_bad_alloc(void)
 static void *cxx_new(uint8_t op, size_t n, size_t al, int nothrow, void *ret, void *frame)
 {
     for (;;) {
-        void *p = al ? __libc_memalign(al, n) : __libc_malloc(n);
-        if (rec_alloc_on() && (p || !get_new_handler()))
+        void *p = al ? msr_next.memalign(al, n) : msr_next.malloc(n);
+        if ((p || !get_new_handler()) && rec_alloc_want(n))
             rec_alloc(op, p, n, 0, 0, ret, frame);
         if (p) return p;
         new_handler_fn h = get_new_handler();
@@ -587,53 +748,94 @@ static void *cxx_new(uint8_t op, size_t n, size_t al, int nothrow, void *ret, vo
     }
 }
 
-static inline void cxx_delete(uint8_t op, void *p)
+/* The allocator's own nothrow operator (tcmalloc, jemalloc) did the
+ * work: record it; the throwing operators throw when it gave NULL (its
+ * new-handler loop has run: the nothrow new returns NULL exactly where the
+ * throwing one throws bad_alloc). */
+static inline void *cxx_newed(uint8_t op, void *p, size_t n, int nothrow, void *ret, void *frame)
 {
-    if (p && rec_free_on()) rec_free(op, p);
-    __libc_free(p);
+    if (rec_alloc_want(n)) rec_alloc(op, p, n, 0, 0, ret, frame);
+    if (!p && !nothrow) throw_bad_alloc();
+    return p;
 }
 
-#define NEW_FN(name, op, params, size, al, nothrow)                        \
+/* fwd: the allocator's own nothrow operator new, or its operator delete of
+ * the same name and signature, called inside the guard so calls it makes to
+ * the allocator's public functions (jemalloc's sized delete calls sdallocx)
+ * are not recorded twice; else malloc/memalign/free of the table. */
+#define NEW_FN(name, op, params, fwd_name, fwd_params, fwd_args, size, al, nothrow) \
     void *name params;                                                      \
     void *name params                                                       \
     {                                                                       \
-        void *p = cxx_new(op, size, al, nothrow, RET(), FRAME());           \
+        void *(*fwd) fwd_params = (void *(*) fwd_params)msr_next_cxx()->fwd_name; \
+        void *p;                                                            \
+        if (fwd) {                                                          \
+            int g = msr_tls.guard;                                          \
+            msr_tls.guard = 1;                                              \
+            p = fwd fwd_args;                                               \
+            msr_tls.guard = g;                                              \
+            p = cxx_newed(op, p, size, nothrow, RET(), FRAME());            \
+        } else {                                                            \
+            p = cxx_new(op, size, al, nothrow, RET(), FRAME());             \
+        }                                                                   \
         KEEP(p);                                                            \
         return p;                                                           \
     }
-#define DEL_FN(name, op, params)                                            \
+#define DEL_FN(name, op, params, args)                                      \
     void name params;                                                       \
-    void name params { cxx_delete(op, p); }
+    void name params                                                        \
+    {                                                                       \
+        void (*fwd) params = (void (*) params)msr_next_cxx()->name;         \
+        if (rec_free_want(p)) rec_free(op, p);                              \
+        if (fwd) {                                                          \
+            int g = msr_tls.guard;                                          \
+            msr_tls.guard = 1;                                              \
+            fwd args;                                                       \
+            msr_tls.guard = g;                                              \
+        } else {                                                            \
+            msr_next.free(p);                                               \
+        }                                                                   \
+    }
 
 typedef struct { int x; } msr_nothrow_t;
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 
 
-NEW_FN(_Znwm, MS_OP_NEW, (size_t n), n, 0, 0)
-NEW_FN(_Znam, MS_OP_NEW_ARRAY, (size_t n), n, 0, 0)
-NEW_FN(_ZnwmRKSt9nothrow_t, MS_OP_NEW, (size_t n, const msr_nothrow_t *nt), n, 0, 1)
-NEW_FN(_ZnamRKSt9nothrow_t, MS_OP_NEW_ARRAY, (size_t n, const msr_nothrow_t *nt), n, 0, 1)
-NEW_FN(_ZnwmSt11align_val_t, MS_OP_NEW, (size_t n, size_t al), n, al, 0)
-NEW_FN(_ZnamSt11align_val_t, MS_OP_NEW_ARRAY, (size_t n, size_t al), n, al, 0)
-NEW_FN(_ZnwmSt11align_val_tRKSt9nothrow_t, MS_OP_NEW,
-       (size_t n, size_t al, const msr_nothrow_t *nt), n, al, 1)
-NEW_FN(_ZnamSt11align_val_tRKSt9nothrow_t, MS_OP_NEW_ARRAY,
-       (size_t n, size_t al, const msr_nothrow_t *nt), n, al, 1)
+/* stands for std::nothrow (the operators do not read it) */
+static const msr_nothrow_t nt0;
+#define NT1 (size_t n, const msr_nothrow_t *nt)
+#define NT2 (size_t n, size_t al, const msr_nothrow_t *nt)
 
-DEL_FN(_ZdlPv, MS_OP_DELETE, (void *p))
-DEL_FN(_ZdaPv, MS_OP_DELETE_ARRAY, (void *p))
-DEL_FN(_ZdlPvm, MS_OP_DELETE, (void *p, size_t n))
-DEL_FN(_ZdaPvm, MS_OP_DELETE_ARRAY, (void *p, size_t n))
-DEL_FN(_ZdlPvSt11align_val_t, MS_OP_DELETE, (void *p, size_t al))
-DEL_FN(_ZdaPvSt11align_val_t, MS_OP_DELETE_ARRAY, (void *p, size_t al))
-DEL_FN(_ZdlPvmSt11align_val_t, MS_OP_DELETE, (void *p, size_t n, size_t al))
-DEL_FN(_ZdaPvmSt11align_val_t, MS_OP_DELETE_ARRAY, (void *p, size_t n, size_t al))
-DEL_FN(_ZdlPvRKSt9nothrow_t, MS_OP_DELETE, (void *p, const msr_nothrow_t *nt))
-DEL_FN(_ZdaPvRKSt9nothrow_t, MS_OP_DELETE_ARRAY, (void *p, const msr_nothrow_t *nt))
+NEW_FN(_Znwm, MS_OP_NEW, (size_t n), _ZnwmRKSt9nothrow_t, NT1, (n, &nt0), n, 0, 0)
+NEW_FN(_Znam, MS_OP_NEW_ARRAY, (size_t n), _ZnamRKSt9nothrow_t, NT1, (n, &nt0), n, 0, 0)
+NEW_FN(_ZnwmRKSt9nothrow_t, MS_OP_NEW, (size_t n, const msr_nothrow_t *nt),
+       _ZnwmRKSt9nothrow_t, NT1, (n, nt), n, 0, 1)
+NEW_FN(_ZnamRKSt9nothrow_t, MS_OP_NEW_ARRAY, (size_t n, const msr_nothrow_t *nt),
+       _ZnamRKSt9nothrow_t, NT1, (n, nt), n, 0, 1)
+NEW_FN(_ZnwmSt11align_val_t, MS_OP_NEW, (size_t n, size_t al),
+       _ZnwmSt11align_val_tRKSt9nothrow_t, NT2, (n, al, &nt0), n, al, 0)
+NEW_FN(_ZnamSt11align_val_t, MS_OP_NEW_ARRAY, (size_t n, size_t al),
+       _ZnamSt11align_val_tRKSt9nothrow_t, NT2, (n, al, &nt0), n, al, 0)
+NEW_FN(_ZnwmSt11align_val_tRKSt9nothrow_t, MS_OP_NEW, (size_t n, size_t al, const msr_nothrow_t *nt),
+       _ZnwmSt11align_val_tRKSt9nothrow_t, NT2, (n, al, nt), n, al, 1)
+NEW_FN(_ZnamSt11align_val_tRKSt9nothrow_t, MS_OP_NEW_ARRAY,
+       (size_t n, size_t al, const msr_nothrow_t *nt),
+       _ZnamSt11align_val_tRKSt9nothrow_t, NT2, (n, al, nt), n, al, 1)
+
+DEL_FN(_ZdlPv, MS_OP_DELETE, (void *p), (p))
+DEL_FN(_ZdaPv, MS_OP_DELETE_ARRAY, (void *p), (p))
+DEL_FN(_ZdlPvm, MS_OP_DELETE, (void *p, size_t n), (p, n))
+DEL_FN(_ZdaPvm, MS_OP_DELETE_ARRAY, (void *p, size_t n), (p, n))
+DEL_FN(_ZdlPvSt11align_val_t, MS_OP_DELETE, (void *p, size_t al), (p, al))
+DEL_FN(_ZdaPvSt11align_val_t, MS_OP_DELETE_ARRAY, (void *p, size_t al), (p, al))
+DEL_FN(_ZdlPvmSt11align_val_t, MS_OP_DELETE, (void *p, size_t n, size_t al), (p, n, al))
+DEL_FN(_ZdaPvmSt11align_val_t, MS_OP_DELETE_ARRAY, (void *p, size_t n, size_t al), (p, n, al))
+DEL_FN(_ZdlPvRKSt9nothrow_t, MS_OP_DELETE, (void *p, const msr_nothrow_t *nt), (p, nt))
+DEL_FN(_ZdaPvRKSt9nothrow_t, MS_OP_DELETE_ARRAY, (void *p, const msr_nothrow_t *nt), (p, nt))
 DEL_FN(_ZdlPvSt11align_val_tRKSt9nothrow_t, MS_OP_DELETE,
-       (void *p, size_t al, const msr_nothrow_t *nt))
+       (void *p, size_t al, const msr_nothrow_t *nt), (p, al, nt))
 DEL_FN(_ZdaPvSt11align_val_tRKSt9nothrow_t, MS_OP_DELETE_ARRAY,
-       (void *p, size_t al, const msr_nothrow_t *nt))
+       (void *p, size_t al, const msr_nothrow_t *nt), (p, al, nt))
 
 /* ------------------------------------------------------------------------ */
 /* Thread names                                                             */

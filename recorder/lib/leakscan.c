@@ -34,6 +34,8 @@
  *    guard and holds no live SP): only its static TLS and struct pthread
  *    stay roots; threads named by msr_leak_ignore_thread (the recorder's)
  *    lose their whole stack block.
+ * In a sampled trace (msr_leak_set_sampled) the heap itself is a root
+ * too, outside the sampled blocks: most of its blocks are unknown to us.
  * Plus each stopped thread's registers (from the signal frame; the calling
  * thread's from getcontext). Pages of private mappings that were never
  * touched (neither present nor swapped in /proc/self/pagemap) hold zeros
@@ -1242,7 +1244,10 @@ static uint64_t self_scan_sp(const struct scan *s)
     return s->self_sp;
 }
 
-/* The root set: see the header. */
+static _Atomic int leak_sampled;
+void msr_leak_set_sampled(int on) { atomic_store(&leak_sampled, on); }
+
+/* The root set: see the header (and msr_leak_set_sampled). */
 static void exclude_non_roots(struct scan *s, const ms_live_block *blocks)
 {
     uint64_t sb = (uint64_t)(uintptr_t)s;
@@ -1255,12 +1260,14 @@ static void exclude_non_roots(struct scan *s, const ms_live_block *blocks)
     add_ex(s, (uint64_t)(uintptr_t)blocks, (uint64_t)(uintptr_t)(blocks + s->n));
     for (size_t i = 0; i < s->nownseg; i++)
         add_ex(s, s->ownseg[i].lo, s->ownseg[i].hi);
-    for (size_t i = 0; i < s->nmaps; i++)
+    int sampled = atomic_load(&leak_sampled);
+    for (size_t i = 0; i < s->nmaps && !sampled; i++)
         if (s->maps[i].flags & MR_HEAP)
             add_ex(s, s->maps[i].lo, s->maps[i].hi);
     find_mmapped_blocks(s);
     merge_ex(s);
-    find_heaps(s);
+    if (!sampled)
+        find_heaps(s);
     merge_ex(s);
 
     /* thread stacks and TLS */

@@ -3,16 +3,19 @@
  *
  * Layout of the recorder:
  *   interpose.c  malloc family, C++ operators, hot path, per-thread buffers
+ *   nextalloc.c  the allocator the entry points forward to (glibc, jemalloc,
+ *                tcmalloc...), resolved with dlsym at the first call
  *   stacks.c     unwinding (libunwind / frame pointers) and stack interning
  *   drain.c      background writer thread, epochs, live table, finishing
  *   control.c    constructor, settings, META, signals, fork, _exit, dlopen,
  *                export at exit, the link-in API (ms_label, ms_mark, ...)
  *   arena.c      private mmap allocator for everything the recorder owns
+ *   sample.c     Poisson byte sampling: gaps, the set of sampled blocks
  *   exec.c       exec family: finish the trace before the image goes
  *   ctlsock.c    MEMSCOPE_CONTROL=1: the control channel of a dormant
  *                process (msrec attach/detach/status)
  *   session.c    a recording session started and stopped in a running
- *                process (a window trace, spec 8.8)
+ *                process (a window trace, spec 8.9)
  *
  * Environment variables read by libmemscope:
  *   MEMSCOPE_AUTO_EXPORT=1        record this process (otherwise every call
@@ -61,12 +64,16 @@
  *   MEMSCOPE_LABEL=TEXT           copied into META.label
  *   MEMSCOPE_CLOCK=tsc|mono       trace clock (default: tsc when the kernel
  *                                 uses the TSC clocksource, else mono)
+ *   MEMSCOPE_SAMPLE_RATE=BYTES    Poisson byte sampling, one sample per BYTES
+ *                                 on average (K, M, G suffixes: KiB...; 0 =
+ *                                 every allocation, the default); sample.c
  * Tuning and diagnostics (not user-facing):
  *   MEMSCOPE_STACK_MEMO=0         no validated stack memo (always unwind)
  *   MEMSCOPE_TICK_SHIFT=N         ticks = TSC >> N (default 10; mono: ns >> N,
  *                                 default 9)
  *   MEMSCOPE_ZSTD_LEVEL=N         zstd level of the writer (default 1)
  *   MEMSCOPE_DEBUG=1              per-thread stack-memo/cache stats at exit
+ *   MEMSCOPE_SAMPLE_SEED=N        fixed seed of the sampling gaps (tests)
  *
  * Signals whose default action terminates (SEGV BUS FPE ILL ABRT TERM INT
  * HUP QUIT PIPE ALRM USR1 USR2 XCPU XFSZ VTALRM SYS) finish the trace and
@@ -109,7 +116,7 @@ struct msr_settings {
     char path[1024];              /* the file being written                 */
     char abs_path[2048];          /* same, absolute (the app may chdir)     */
     char label[256];
-    uint64_t sample_rate;         /* mean bytes between samples; 0 = full  */
+    uint64_t sample_rate;         /* bytes between samples (mean), 0 = full */
     uint32_t scope;               /* MS_SCOPE_*: WINDOW = attached session */
     uint64_t session;             /* attach session of this trace (META)   */
 };
@@ -150,12 +157,29 @@ void *msr_alloc_raw(size_t n);    /* same, not zeroed (the format writer)   */
 void msr_free(void *p);
 void msr_hugepage(void *p, size_t n); /* MADV_HUGEPAGE on the aligned part */
 void msr_arena_range(uint64_t *start, uint64_t *end);
+size_t msr_arena_used(void);          /* bytes handed out from the region */
+void msr_prefault(void *p, size_t n);  /* write-map now (probed tables) */
+
+/* ---- live-block table (livetab.c; writer thread only) ------------------ */
+extern uint64_t msr_lt_bytes;
+extern size_t msr_lt_used;
+extern size_t msr_lt_slots_max;
+void msr_lt_insert(uint64_t a, uint64_t size);
+void msr_lt_remove(uint64_t a);
+int msr_lt_has(uint64_t a);
+void msr_lt_prefetch(uint64_t a);
+void msr_lt_reset(void);
+/* calls each(arg, addr, size) for every live block, freeing the table */
+size_t msr_lt_drain(void (*each)(void *arg, uint64_t addr, uint64_t size), void *arg);
 void msr_arena_atfork_prepare(void);
 void msr_arena_atfork_parent(void);
 void msr_arena_atfork_child(void);
 
 /* ---- a small lock with owner (usable from signal handlers) ------------- */
-typedef struct { _Atomic int owner; } msr_lock;   /* 0 = free, else tid     */
+/* owner: 0 = free, else the address of a thread-local marker of the owning
+ * thread (no gettid system call per lock: the stack lock is taken for every
+ * new stack) */
+typedef struct { _Atomic uintptr_t owner; } msr_lock;
 int msr_gettid(void);
 void msr_lock_take(msr_lock *l);
 int msr_lock_try_for(msr_lock *l, uint64_t ms); /* 1 taken, 0 timeout, -1 self */
@@ -184,11 +208,18 @@ typedef struct msr_slot {
 } msr_slot;
 #define MSR_SLOT_EXT 0xFFu
 static inline int msr_op_ext(unsigned op) { return MS_OP_IS_REALLOC(op) || MS_OP_HAS_ALIGN(op); }
-#define MSR_CACHE_SIZE 4096       /* per-thread stack cache entries         */
+#ifndef MSR_CACHE_SIZE
+#define MSR_CACHE_SIZE 16384      /* per-thread stack cache entries         */
+#endif
 
 struct msr_cache_ent { uint64_t hash; uint64_t id; };
 struct msr_memo;
-#define MSR_MEMO_SIZE 128         /* per-thread memo entries, 4-way (stacks.c) */
+#ifndef MSR_MEMO_SIZE
+#define MSR_MEMO_SIZE 2048        /* per-thread memo entries (stacks.c) */
+#endif
+#ifndef MSR_MEMO_WAYS
+#define MSR_MEMO_WAYS 16          /* memo set associativity */
+#endif
 size_t msr_memo_bytes(void);
 
 typedef struct msr_thread {
@@ -261,6 +292,54 @@ static inline void msr_space_given(msr_thread *t, int always)
 void msr_wake_writer(void);
 extern _Atomic uint32_t msr_wake_word;
 extern _Atomic uint32_t msr_names_gen;  /* a thread renamed another      */
+
+/* ---- Poisson byte sampling (sample.c) ----------------------------------- */
+/* While msr_sampling is set, an allocation of n bytes is recorded only when
+ * msr_sample_take(n) says so, and a free only when msr_sample_maybe(p) &&
+ * msr_sample_forget(p) (p was recorded; it is forgotten). A recorded
+ * sampled block must be msr_sample_remember'ed before the allocation
+ * returns it. msr_sample_start(rate) begins a session (forgets the blocks of
+ * an earlier one, sets msr_cfg.sample_rate and the leak scan's sampled
+ * mode); call it before msr_mode becomes MSR_REC, and msr_sample_stop()
+ * when recording stops. */
+#define MSR_SAMPLE_RATE_MAX (1ull << 40)
+#define MSR_SF_BITS 16
+struct msr_stls {
+    int64_t left;                 /* bytes to the next sample point         */
+    uint64_t rng;                 /* xorshift64* state, 0 = not seeded      */
+    uint64_t gen;                 /* session the gap was drawn in           */
+};
+extern MSR_TLS struct msr_stls msr_stls;
+extern _Atomic int msr_sampling;
+extern _Atomic uint8_t msr_sfilter[1u << MSR_SF_BITS];
+int msr_sample_due(uint64_t n);
+/* The unsampled fast path: one subtract and one branch. (A size above
+ * INT64_MAX, which no allocator serves, adds instead and is not sampled.) */
+static inline int msr_sample_take(uint64_t n)
+{
+    int64_t l = msr_stls.left - (int64_t)n;
+    msr_stls.left = l;
+    if (MSR_LIKELY(l > 0)) return 0;
+    return msr_sample_due(n);
+}
+static inline size_t msr_sf_index(uint64_t a)
+{
+    return (size_t)(((a >> 4) ^ (a >> 20)) & ((1u << MSR_SF_BITS) - 1));
+}
+/* 0: p is certainly not a live sampled block. */
+static inline int msr_sample_maybe(const void *p)
+{
+    return atomic_load_explicit(&msr_sfilter[msr_sf_index((uint64_t)(uintptr_t)p)],
+                                memory_order_relaxed) != 0;
+}
+int msr_sample_remember(const void *p);   /* 0, or -1: no memory (drop it)  */
+int msr_sample_forget(const void *p);     /* 1 if p was a live sampled block */
+int msr_sample_parse(const char *s, uint64_t *out);  /* "4096", "512K", "1MiB" */
+void msr_sample_start(uint64_t rate);
+void msr_sample_stop(void);
+void msr_sample_atfork_prepare(void);
+void msr_sample_atfork_parent(void);
+void msr_sample_atfork_child(int keep);
 
 /* ---- stacks ------------------------------------------------------------ */
 int msr_stacks_init(void);

@@ -10,9 +10,10 @@
  * the writer state of the last trace is forgotten (msr_drain_reset:
  * tables, counters, stack nodes and modules written, threads that exited
  * meanwhile), tick 0 moves to now, msr_cfg gets the session's settings
- * (scope window, session number, sample rate, path; messages muted: msrec
- * reports), the writer thread starts and msr_mode becomes MSR_REC. The
- * file is a window trace (spec 8.8): META says when the window started
+ * (scope window, session number, path; messages muted: msrec reports),
+ * sampling starts at the requested rate (sample.c; 0 = every allocation:
+ * msrec attach -c), the writer thread starts and msr_mode becomes MSR_REC. The
+ * file is a window trace (spec 8.9): META says when the window started
  * after the process, frees of older blocks are not unmatched.
  *
  * It ends like a recording at exit: msr_finish writes the last events,
@@ -40,11 +41,6 @@
 #include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* Set by a sampling recorder (msrec attach -c): the rate the entry points
- * use from now on, 0 = every allocation; 0 when accepted. Without it this
- * library records every allocation and refuses -c. */
-extern int msr_sample_set_rate(uint64_t rate) __attribute__((weak));
 
 static uint64_t sessions;
 static uint64_t since_ns;
@@ -108,11 +104,8 @@ long msr_session_begin(int fd, const char *path, uint64_t sample_rate, char *err
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size != 0 || acc < 0 ||
         (acc & O_ACCMODE) == O_RDONLY)
         return refuse(fd, err, errlen, "the output must be an empty regular file open for writing", "");
-    if (sample_rate && !msr_sample_set_rate)
-        return refuse(fd, err, errlen, "this libmemscope cannot sample yet (-c): attach without -c "
-                      "to record every allocation", "");
-    if (msr_sample_set_rate && msr_sample_set_rate(sample_rate) != 0)
-        return refuse(fd, err, errlen, "sample rate not accepted", "");
+    if (sample_rate > MSR_SAMPLE_RATE_MAX)
+        return refuse(fd, err, errlen, "sample rate too large (at most 1 TiB)", "");
     if (!msr_stacks_ready) {
         if (msr_stacks_init() != 0) return refuse(fd, err, errlen, "out of memory", "");
         msr_stacks_ready = 1;
@@ -125,7 +118,7 @@ long msr_session_begin(int fd, const char *path, uint64_t sample_rate, char *err
     msr_cfg.quiet = 2;
     msr_cfg.scope = MS_SCOPE_WINDOW;
     msr_cfg.session = sessions + 1;
-    msr_cfg.sample_rate = sample_rate;
+    msr_sample_start(sample_rate);      /* (0: every allocation) */
     snprintf(msr_cfg.path, sizeof msr_cfg.path, "%s", path);
     snprintf(msr_cfg.abs_path, sizeof msr_cfg.abs_path, "%s", path);
     msr_last_end.reason = ~0u;
@@ -133,6 +126,7 @@ long msr_session_begin(int fd, const char *path, uint64_t sample_rate, char *err
     since_ns = wall_now();
     int r = msr_writer_on_fd(fd);
     if (r != MS_OK) {
+        msr_sample_stop();
         msr_cfg.quiet = saved_quiet;
         msr_lock_release(&msr_writer_lock);
         return refuse(-1, err, errlen, "cannot write the trace: ",
@@ -142,6 +136,7 @@ long msr_session_begin(int fd, const char *path, uint64_t sample_rate, char *err
     msr_lock_release(&msr_writer_lock);
     if (msr_drain_start() != 0) {
         atomic_store(&msr_mode, MSR_OFF);
+        msr_sample_stop();
         msr_lock_take(&msr_writer_lock);
         ms_writer_close(msr_writer);
         msr_writer = NULL;
@@ -158,6 +153,7 @@ void msr_session_end(int detail)
     msr_finish(MS_END_STOPPED, detail, 0);
     /* dormant again, unless the exit (or a signal, an exec) finished it */
     if (msr_last_end.reason == MS_END_STOPPED && atomic_load(&msr_mode) == MSR_DONE) {
+        msr_sample_stop();
         msr_out_fd = -1;
         if (msr_cfg.scope == MS_SCOPE_WINDOW) msr_cfg.quiet = saved_quiet;
         atomic_store(&msr_mode, MSR_OFF);

@@ -2,8 +2,10 @@
  * msrec run — record every heap allocation of a command.
  *
  * Runs CMD with libmemscope injected: finds libmemscope.so next to this
- * binary (../lib/libmemscope.so relative to /proc/self/exe), prepends it to
- * LD_PRELOAD and sets the MEMSCOPE_* variables the library reads. Only the
+ * binary (../lib/libmemscope.so relative to /proc/self/exe), puts it first
+ * in LD_PRELOAD (the user's entries follow: an allocator preloaded there,
+ * jemalloc or tcmalloc, keeps serving CMD through the library) and sets the
+ * MEMSCOPE_* variables the library reads. Only the
  * command itself records: MEMSCOPE_ACTIVE_PID names its pid (overriding one
  * inherited from an outer recording), and the library stays passive in
  * exec'd descendants unless --follow-children set MEMSCOPE_FOLLOW_EXEC=1.
@@ -40,13 +42,17 @@ static void run_usage(FILE *f)
 {
     fprintf(f,
         "usage: msrec run [-o FILE [--force]] [--unwind libunwind|fp] [--export json|html|both]\n"
-        "                 [--follow-children] [--quiet] -- CMD ARGS...\n"
+        "                 [--sample [BYTES]] [--follow-children] [--quiet] -- CMD ARGS...\n"
         "\n"
         "Runs CMD with libmemscope preloaded and records every heap allocation.\n"
         "  -o, --output FILE    trace file (default ./CMD.PID.memscope); %%p = pid,\n"
         "                       %%e = executable name\n"
         "  --unwind MODE        libunwind (default, exact) or fp (frame pointers, fast)\n"
         "  --export FMT         also write json, html or both reports next to the trace\n"
+        "  --sample [BYTES]     record a sample: one allocation per BYTES allocated on\n"
+        "                       average (Poisson byte sampling as jemalloc and Go; K, M,\n"
+        "                       G suffixes; default 512K); reports then show estimates\n"
+        "                       of the whole program at a fraction of the cost\n"
         "  --follow-children    also record exec'd child processes (one file each;\n"
         "                       the default path then contains %%p; a program that\n"
         "                       execs without fork writes FILE.exec<N>.memscope)\n"
@@ -57,6 +63,8 @@ static void run_usage(FILE *f)
         "                       msconv resolve the ips later)\n"
         "  --debuginfod         let the symbolizer ask $DEBUGINFOD_URLS servers\n"
         "  -h, --help           this help\n"
+        "An allocator in $LD_PRELOAD (libjemalloc.so.2, libtcmalloc_minimal.so.4...)\n"
+        "keeps serving CMD: libmemscope goes first and forwards to it.\n"
         "stdin/stdout/stderr pass through; msrec exits with CMD's status, or\n"
         "128+N when CMD was killed by signal N. The library is found at\n"
         "../lib/libmemscope.so next to msrec, or at $MEMSCOPE_LIB.\n");
@@ -110,22 +118,48 @@ static int find_library(char *out, size_t outsz)
     return 0;
 }
 
-/* Does the colon/space separated list contain item? */
-static int list_has(const char *list, const char *item)
+/* Is this LD_PRELOAD entry a libmemscope (ours under another path, or
+ * another build)? */
+static int is_memscope(const char *entry, size_t n, const char *lib)
 {
-    size_t n = strlen(item);
-    const char *p = list;
-    while (p && *p) {
+    char path[PATH_MAX], real[PATH_MAX];
+    if (n >= sizeof path)
+        return 0;
+    memcpy(path, entry, n);
+    path[n] = 0;
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    if (!strncmp(b, "libmemscope.so", 14))
+        return 1;
+    return realpath(path, real) && !strcmp(real, lib);
+}
+
+/* LD_PRELOAD for CMD: libmemscope first, then the user's entries in their
+ * order (an allocator such as libjemalloc.so.2 keeps serving the program,
+ * and libmemscope, first in symbol lookup, forwards to it), without any
+ * other copy of libmemscope. NULL when out of memory. */
+static char *preload_list(const char *lib, const char *pre)
+{
+    size_t cap = strlen(lib) + (pre ? strlen(pre) : 0) + 2;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t o = (size_t)snprintf(out, cap, "%s", lib);
+    for (const char *p = pre; p && *p;) {
         while (*p == ':' || *p == ' ')
             p++;
         const char *e = p;
         while (*e && *e != ':' && *e != ' ')
             e++;
-        if ((size_t)(e - p) == n && !strncmp(p, item, n))
-            return 1;
+        if (e > p && !is_memscope(p, (size_t)(e - p), lib)) {
+            out[o++] = ':';
+            memcpy(out + o, p, (size_t)(e - p));
+            o += (size_t)(e - p);
+            out[o] = 0;
+        }
         p = e;
     }
-    return 0;
+    return out;
 }
 
 /* Append src to dst (size cap), replacing every "%p" by pid. */
@@ -248,9 +282,28 @@ static void symbolize_manifest(const char *manifest, unsigned flags, int quiet)
     fclose(f);
 }
 
+/* "4096", "512K", "512KiB", "1M", "2G" -> bytes (1 ..  2^40); -1 if not a size. */
+static int parse_rate(const char *s, unsigned long long *out)
+{
+    if (!s || *s < '0' || *s > '9') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    int shift = 0;
+    if (*end == 'k' || *end == 'K') shift = 10;
+    else if (*end == 'm' || *end == 'M') shift = 20;
+    else if (*end == 'g' || *end == 'G') shift = 30;
+    if (shift) end++;
+    if (shift && (!strcmp(end, "iB") || !strcmp(end, "B"))) end += strlen(end);
+    if (errno || *end || v == 0 || v > (1ull << 40) >> shift) return -1;
+    *out = v << shift;
+    return 0;
+}
+
 int msrec_run(int argc, char **argv)
 {
     const char *output = NULL, *unwind = NULL, *export_fmt = NULL;
+    unsigned long long sample = 0;
     int follow = 0, quiet = 0, symbolize = 1, force = 0;
     unsigned symflags = 0;
     int i = 1;
@@ -273,6 +326,19 @@ int msrec_run(int argc, char **argv)
         if (!strcmp(a, "--no-symbolize")) { symbolize = 0; continue; }
         if (!strcmp(a, "--force")) { force = 1; continue; }
         if (!strcmp(a, "--debuginfod")) { symflags |= MSSYM_DEBUGINFOD; continue; }
+        if (!strcmp(a, "--sample") || !strncmp(a, "--sample=", 9)) {
+            /* the value is optional: the next word is one only if it is a size */
+            const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[i + 1] : NULL);
+            if (parse_rate(v, &sample) == 0) {
+                if (a[8] != '=') i++;
+            } else if (a[8] == '=') {
+                fprintf(stderr, "msrec: --sample: expected a size in bytes (e.g. 4096, 512K, 1M), got '%s'\n", v);
+                return 2;
+            } else {
+                sample = 512 * 1024;
+            }
+            continue;
+        }
         /* options with a value: "--opt V", "--opt=V", "-oV" */
         const char *names[] = { "-o", "--output", "--unwind", "--export" };
         int which = -1;
@@ -403,17 +469,9 @@ int msrec_run(int argc, char **argv)
             sigaction(fwd[k], &old[k], NULL);
         long me = (long)getpid();
         char path[PATH_MAX], num[32];
-        const char *pre = getenv("LD_PRELOAD");
-        size_t plen = strlen(lib) + (pre ? strlen(pre) : 0) + 2;
-        char *preload = malloc(plen);
+        char *preload = preload_list(lib, getenv("LD_PRELOAD"));
         if (!preload)
             _exit(127);
-        if (pre && *pre && !list_has(pre, lib))
-            snprintf(preload, plen, "%s:%s", lib, pre);
-        else if (pre && *pre)
-            snprintf(preload, plen, "%s", pre);
-        else
-            snprintf(preload, plen, "%s", lib);
         if (follow)                       /* every process expands %p itself */
             snprintf(path, sizeof path, "%s", tmpl);
         else if (expand_pid(path, sizeof path, tmpl, me) < 0) {
@@ -440,6 +498,11 @@ int msrec_run(int argc, char **argv)
             setenv("MEMSCOPE_EXPORT_FORMAT", export_fmt, 1);
         if (quiet)
             setenv("MEMSCOPE_QUIET", "1", 1);
+        if (sample) {
+            char rate[32];
+            snprintf(rate, sizeof rate, "%llu", sample);
+            setenv("MEMSCOPE_SAMPLE_RATE", rate, 1);
+        }
         execvp(cmd[0], cmd);
         int e = errno;
         if (e == ENOENT && !strchr(cmd[0], '/'))

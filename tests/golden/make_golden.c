@@ -640,8 +640,8 @@ static void make_heap_v12(const char *path, const char *expected)
 
 /* ----------------------------------------------------------- heap v1.3 -- */
 
-/* v1.3: a window trace (spec 8.8), as `msrec attach` writes one: META
- * scope 1 with the process start 3600.5 s before the window and session 2;
+/* v1.3: a window trace (spec 8.9), as `msrec attach` writes one: META
+ * fields 17-18 (allocator, malloc interposed; 1.2) and 19-21: scope 1 with the process start 3600.5 s before the window and session 2;
  * frees and a realloc of addresses allocated before the window (not live
  * in the trace), a block allocated and freed inside it, blocks still live
  * at its end (LIVE_BLOCKS class 0: not classified in a window), END reason
@@ -659,6 +659,7 @@ static void make_heap_v13(const char *path, const char *expected)
         .hostname = S("golden-host"), .kernel = S("6.1.0-18-amd64"), .page_size = 4096,
         .clock_hz = 1000000, .start_wall_ns = 1810003600500000000ULL, .unwinder = S("fp"),
         .max_depth = 64, .label = S("golden v1.3"), .boot_id = S("5b6c7d8e-0000-4111-8222-933344455566"),
+        .allocator = S("/lib/x86_64-linux-gnu/libc.so.6"), .malloc_interposed = MS_MALLOC_INTERPOSED,
         .scope = MS_SCOPE_WINDOW, .process_start_ns = 1810000000000000000ULL, .session = 2 });
     static const ms_segment exe_seg[1] = { { 0, 0x4000, 0, 5 } };
     ADD(&g, MS_REC_MODULE, (ms_module){ .id = 1, .time = 0, .path = S("/usr/sbin/serviced"),

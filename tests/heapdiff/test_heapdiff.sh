@@ -25,11 +25,24 @@ mkdir before after
 pass record_both
 
 A=before/before.memscope; B=after/after.memscope
+# diff_report.json (version 2) names each site's stack by a node of its
+# "stacks" table; hdload() expands it into the frame list, innermost first
+export HDLOAD='import json
+def hdload(p):
+    d = json.load(open(p))
+    for s in d["sites"]:
+        n, fr = s["stack"], []
+        while n is not None and n >= 0:
+            n, f = d["stacks"][n]
+            fr.append(d["frames"][f])
+        s["stack"] = fr
+    return d'
 "$MSDIFF" "$A" "$B" --json d.json --md d.md --threshold 0 2>diff.err
 check diff_exit 0 $?
 python3 - d.json <<'PYEOF'
 import json, sys
-d = json.load(open(sys.argv[1]))
+import os; exec(os.environ["HDLOAD"])
+d = hdload(sys.argv[1])
 def ok(name, cond, got):
     print(("PASS: %s" % name) if cond else ("FAIL: %s: got %s" % (name, got)))
 def site(fn):
@@ -132,7 +145,8 @@ has md_fold_line dt.md 增长最多的分配点 '另有 1 个分配点的变化�
 has md_fold_new dt.md 新增分配点 '另有 1 个分配点的变化小于阈值'
 python3 -c '
 import json
-d=json.load(open("dt.json"))
+import os; exec(os.environ["HDLOAD"])
+d=hdload("dt.json")
 sh={s["stack"][0]["function"]: s["shown"] for s in d["sites"] if s["stack"]}
 ok = d["threshold"] == 1048576 and sh.get("grow_site") is True and sh.get("leak_site") is False and len(d["sites"]) == 5
 print("PASS: json_threshold_flags" if ok else "FAIL: json_threshold_flags: %s" % sh)'
@@ -169,7 +183,8 @@ cp prog1 stripped && strip stripped
 "$MSDIFF" s1.memscope s2.memscope --json s.json --md s.md --threshold 0 2>/dev/null
 python3 -c '
 import json
-d=json.load(open("s.json")); s=d["summary"]
+import os; exec(os.environ["HDLOAD"])
+d=hdload("s.json"); s=d["summary"]
 top=[x["stack"][0] for x in d["sites"]]
 ok = s["sites_unchanged"] == 4 and s["sites_new"] == s["sites_vanished"] == 0 and all(f["function"] is None and f["module"].endswith("/stripped") and f["module_offset"].startswith("0x") for f in top)
 print("PASS: stripped_matched_by_module_offset" if ok else "FAIL: stripped_matched_by_module_offset: %s %s" % (s, top))'

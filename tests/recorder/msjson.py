@@ -5,10 +5,12 @@
   msjson.py count JSON [k=v ...]           allocations matching all filters
   msjson.py frames JSON [k=v ...]          function names of the first match's stack
   msjson.py field JSON KEY [k=v ...]       KEY of the first matching allocation
-  msjson.py maxdepth JSON [k=v ...]        longest stack_trace among matches
+  msjson.py maxdepth JSON [k=v ...]        deepest stack among matches
 
 Filters compare str(allocation[k]) == v; size=N, kind=malloc, is_leaked=true.
-Stack frames may be strings or objects with a function/name/symbol key.
+Version 2 documents name a stack by a node of their "stacks" table
+([caller node or -1, frame index into "frames"]); version 1 ones carried
+a "stack_trace" list per allocation (strings or frame objects).
 """
 import json, sys
 
@@ -39,6 +41,16 @@ def frame_name(fr):
         return "?"
     return str(fr)
 
+def stack(d, a):
+    """Frames of allocation a, innermost first."""
+    if "stacks" not in d:
+        return a.get("stack_trace") or []
+    out, n = [], a.get("stack")
+    while n is not None and n >= 0:
+        n, f = d["stacks"][n]
+        out.append(d["frames"][f])
+    return out
+
 def main():
     cmd, path = sys.argv[1], sys.argv[2]
     rest = sys.argv[3:]
@@ -57,12 +69,12 @@ def main():
         print(len(allocs))
     elif cmd == "frames":
         if allocs:
-            for fr in allocs[0].get("stack_trace") or []:
+            for fr in stack(d, allocs[0]):
                 print(frame_name(fr))
     elif cmd == "field":
         print(norm(allocs[0].get(key)) if allocs else "")
     elif cmd == "maxdepth":
-        print(max([len(a.get("stack_trace") or []) for a in allocs] or [0]))
+        print(max([len(stack(d, a)) for a in allocs] or [0]))
     else:
         sys.exit("msjson.py: unknown command " + cmd)
 

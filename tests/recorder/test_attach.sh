@@ -9,8 +9,8 @@
 #     window (allocations, frees, frees before the window, live blocks),
 #     END stopped by detach, msconv --info/--text/--json/--html say window;
 #     status while recording and after; re-attach with -s 1 and a prefix
-#     (PREFIX<pid>.2.memscope, END after the duration); -c (sampling:
-#     refused clearly by a library without it, else a sampled file);
+#     (PREFIX<pid>.2.memscope, END after the duration); -c 4096 (a sampled
+#     window whose estimate of 1000 allocations is within 10 %);
 #     closefrom(3) in the program leaves the channel working; the service
 #     goes on, exits 0 and prints what it prints without memscope, nothing
 #     on stderr;
@@ -67,7 +67,7 @@ jsum() { sed -n "s/^    \"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$
 # the same commands without memscope: the output to compare with
 svc plain "$PROGS/service"
 send "alloc 100 48"; send "alloc 200 1000"; send "free 50"; send "churn 300 64"; send "free 100"
-send "alloc 7 333"; send "free 7"; send "churn 5 16"; send "closefrom"; send "alloc 10 10"
+send "alloc 7 333"; send "free 7"; send "churn 5 16"; send "alloc 1000 4096"; send "closefrom"; send "alloc 10 10"
 exec 3>&-
 wait $SVC
 
@@ -154,27 +154,29 @@ if attach_bg w2 -s 1 -o "$TMP/pfx_" --no-symbolize; then
         || fail $n/ended-in-time "waited $(( (t1 - t0) / 1000000 )) ms"
 fi
 
-# -c: sampled when the library samples, else refused with a clear error
+# -c: a sampled window (1 in 4096 bytes): 1000 blocks of 4096 bytes are
+# each recorded with p = 1 - e^-1 = 0.63 and weighted 1/p, so the estimate
+# is 1000 with a standard deviation of sqrt(1000 (1-p)/p) = 24: +-10 % is
+# over 4 sigma
 n=$T/sample
-"$MSREC" attach $SVC -s 0.2 -c 4096 -o "$TMP/c.memscope" --no-symbolize > "$TMP/c.out" 2> "$TMP/c.err"; rc=$?
-if grep -q 'cannot sample' "$TMP/c.err"; then
-    check $n/refused-status 1 "$rc"
-    [ ! -e "$TMP/c.memscope" ] && pass $n/no-file-left || fail $n/no-file-left "$TMP/c.memscope exists"
-    case $(cat "$TMP/c.err") in "msrec: $SVC: this libmemscope cannot sample yet (-c): attach without -c"*) pass $n/clear-error ;;
-        *) fail $n/clear-error "$(cat "$TMP/c.err")" ;; esac
-else
-    check $n/status 0 "$rc"
+if attach_bg c -s 0.5 -c 4096 -o "$TMP/c.memscope" --no-symbolize; then
+    send "alloc 1000 4096"; ok 9
+    wait $ATT; check $n/attach-status 0 "$?"
     jsonof "$TMP/c.memscope"
     check $n/mode sampled "$(jsum "$TMP/c.memscope" mode)"
     check $n/rate 4096 "$(jsum "$TMP/c.memscope" sample_rate)"
+    check $n/scope window "$(jsum "$TMP/c.memscope" scope)"
+    est=$(jsum "$TMP/c.memscope" total_allocations)
+    [ -n "$est" ] && [ "$est" -ge 900 ] && [ "$est" -le 1100 ] && pass $n/estimate-1000-within-10pct \
+        || fail $n/estimate-1000-within-10pct "estimated '$est' allocations"
 fi
 
 # closefrom(3) in the program: the channel survives
 n=$T/closefrom
-send "closefrom"; ok 9
+send "closefrom"; ok 10
 "$MSREC" status $SVC > "$TMP/cf.status" 2>&1 && grep -q dormant "$TMP/cf.status" && pass $n/status-works \
     || fail $n/status-works "$(cat "$TMP/cf.status")"
-send "alloc 10 10"; ok 10
+send "alloc 10 10"; ok 11
 exec 3>&-
 wait $SVC; rc=$?
 n=$T/service

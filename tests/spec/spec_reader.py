@@ -15,8 +15,18 @@ ip, §8.7); a violation is printed on stderr as
 with the resync and counter rules of the spec, so the integrity line of the
 dump can be compared with the C reader on damaged files too.
 
-Usage: spec_reader.py FILE   (dump on stdout)
+With --estimate it instead replays the heap events of a trace and prints
+the totals §8.8 defines, weighting every recorded allocation of size n by
+1/p(n), p(n) = 1 - exp(-n/R), when META says the trace is sampled (mode 1,
+sample_rate R; weight 1 in a full trace), each free subtracting the weight of
+its block: one "estimate" line of totals, then one "stack" line per stack id
+with its allocations, bytes and bytes live at the end (real numbers, no
+rounding) and the allocation events recorded there.
+
+Usage: spec_reader.py FILE              (dump on stdout)
+       spec_reader.py --estimate FILE   (§8.8 estimates on stdout)
 """
+import math
 import sys
 
 import xxhash
@@ -130,6 +140,7 @@ RECORDS = {
                     ("hostname", "s"), ("kernel", "s"), ("page_size", "u"),
                     ("clock_hz", "u"), ("start_wall_ns", "u"), ("unwinder", "s"),
                     ("max_depth", "u32"), ("label", "s"), ("boot_id", "s"),
+                    ("allocator", "s"), ("malloc_interposed", "u32"),
                     ("scope", "u32"), ("process_start_ns", "u"), ("session", "u")]),
     0x02: ("string", [("id", "u"), ("value", "s")]),
     0x03: ("module", [("id", "u"), ("time", "u"), ("path", "s"), ("build_id", "hex"),
@@ -451,6 +462,7 @@ class Reader:
         self.chunks_before = 0  # chunks seen (usable envelopes) before the current one
         self.end_seen = False   # a chunk holding END was delivered (§8.7)
         self.symbol_ips = set() # ips with a SYMBOL record so far (§8.7)
+        self.records = []       # (name, rec, tid or None) of delivered chunks
 
     def corrupt(self, off, msg):
         if self.integ["verdict"] != MS_ECORRUPT:
@@ -594,6 +606,7 @@ class Reader:
                                   "stored_len=%d t_first=%d t_last=%d" %
                                   (off, seq, ctype, flags, count, raw_len, stored, t_first, t_last))
             for name, fields, rec in recs:
+                self.records.append((name, rec))
                 self.lines.append(record_text(name, fields, rec))
                 if name == "end":
                     self.integ["has_end"] = 1
@@ -692,9 +705,89 @@ def dump(data):
     return "\n".join(out) + "\n", rc, list(violations)
 
 
+FREE_OPS = (0x00, 0x01, 0x02)
+REALLOC_OPS = (0x12, 0x13)
+
+
+def weight(n, rate):
+    """§8.8: allocations one recorded event of size n stands for."""
+    if not rate or not n:
+        return 1.0
+    return 1.0 / -math.expm1(-n / rate)
+
+
+def estimate(data):
+    """§8.8 totals of a heap trace: (totals dict, {stack: [allocs, bytes,
+    live_bytes, events]}). Events are merged by time (§8.3; ties keep file
+    order)."""
+    r = Reader(data)
+    if r.open() != MS_OK:
+        raise SystemExit("open failed")
+    r.run()
+    rate = 0
+    events = []
+    for name, rec in r.records:
+        if name == "meta" and rec["mode"] == 1:
+            rate = rec["sample_rate"]
+        elif name == "event":
+            events.append(rec)
+    events.sort(key=lambda e: e["time"])     # stable: each thread's order kept
+    live = {}                                # addr -> (count weight, bytes weight, stack)
+    stacks = {}
+    tot = dict(allocations=0.0, allocated_bytes=0.0, deallocations=0.0,
+               live_bytes=0.0, live_blocks=0.0, peak=0.0, events=len(events))
+
+    def release(addr):
+        b = live.pop(addr, None)
+        if b is None:
+            return
+        tot["deallocations"] += b[0]
+        tot["live_blocks"] -= b[0]
+        tot["live_bytes"] -= b[1]
+        stacks[b[2]][2] -= b[1]
+
+    def allocate(addr, size, stack):
+        release(addr)
+        w = weight(size, rate)
+        live[addr] = (w, w * size, stack)
+        tot["allocations"] += w
+        tot["allocated_bytes"] += w * size
+        tot["live_blocks"] += w
+        tot["live_bytes"] += w * size
+        st = stacks.setdefault(stack, [0.0, 0.0, 0.0, 0])
+        st[0] += w
+        st[1] += w * size
+        st[2] += w * size
+        st[3] += 1
+
+    for e in events:
+        op = e["op"]
+        if op in FREE_OPS:
+            release(e["addr"])
+        elif op in REALLOC_OPS:
+            if e["old_addr"] and (e["addr"] or e["size"] == 0):
+                release(e["old_addr"])
+            if e["addr"]:
+                allocate(e["addr"], e["size"], e["stack"])
+        elif e["addr"]:
+            allocate(e["addr"], e["size"], e["stack"])
+        tot["peak"] = max(tot["peak"], tot["live_bytes"])
+    tot["rate"] = rate
+    return tot, stacks
+
+
 def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--estimate":
+        with open(sys.argv[2], "rb") as f:
+            tot, stacks = estimate(f.read())
+        print("estimate " + " ".join("%s=%.1f" % (k, v) for k, v in sorted(tot.items())))
+        for sid in sorted(stacks):
+            a = stacks[sid]
+            print("stack %d allocations=%.1f allocated_bytes=%.1f live_bytes=%.1f events=%d" %
+                  (sid, a[0], a[1], a[2], a[3]))
+        return 0
     if len(sys.argv) != 2:
-        print("usage: spec_reader.py FILE", file=sys.stderr)
+        print("usage: spec_reader.py FILE | --estimate FILE", file=sys.stderr)
         return 2
     with open(sys.argv[1], "rb") as f:
         data = f.read()

@@ -6,6 +6,10 @@
  * leaks, a label, events split over chunks and written out of time order
  * between threads, with and without SYNC barriers. A randomized trace is
  * checked against a straightforward simulation of its global order.
+ * A sampled trace (META mode 1, spec §8.8) is weighted per event: totals
+ * against the sums of 1/p computed here, frees giving back exactly what
+ * their blocks added, the per-block weights, the same events unweighted in
+ * a full trace.
  *
  * `test_analyze --bench N [THREADS [KEEP]]` writes a trace of N events (THREADS
  * threads, default 4, interleaved event by event: the merge's worst case)
@@ -32,7 +36,7 @@ static void die(const char *what, int e)
     exit(1);
 }
 
-static ms_writer *open_trace(char *path, size_t n, uint64_t clock_hz)
+static ms_writer *open_trace_mode(char *path, size_t n, uint64_t clock_hz, uint32_t mode, uint64_t rate)
 {
     snprintf(path, n, "%s/t%d.memscope", tmpdir, file_no++);
     ms_writer_opts o = { .kind = MS_KIND_HEAP };
@@ -45,8 +49,15 @@ static ms_writer *open_trace(char *path, size_t n, uint64_t clock_hz)
     r.u.meta.clock_hz = clock_hz;
     r.u.meta.exe = S("/usr/bin/synthetic");
     r.u.meta.pid = 77;
+    r.u.meta.mode = mode;
+    r.u.meta.sample_rate = rate;
     if ((e = ms_writer_add(w, &r))) die("meta", e);
     return w;
+}
+
+static ms_writer *open_trace(char *path, size_t n, uint64_t clock_hz)
+{
+    return open_trace_mode(path, n, clock_hz, MS_MODE_FULL, 0);
 }
 
 static void add(ms_writer *w, const ms_record *r)
@@ -489,7 +500,7 @@ static int bench(uint64_t n, int NT, const char *keep)
     return 0;
 }
 
-/* A window trace (spec 8.8, the v1.3 golden): frees of addresses never
+/* A window trace (spec 8.9, the v1.3 golden): frees of addresses never
  * allocated in it are frees of blocks allocated before the window, not
  * unmatched frees; the window starts 3600.5 s after the process. */
 static void check_window(void)
@@ -516,6 +527,113 @@ static void check_window(void)
     ms_heap_free(h);
 }
 
+/* ---- sampled traces (spec §8.8) ---- */
+typedef struct wsum { uint64_t count, bytes, live_count, live_bytes, n; } wsum;
+static void on_block_sum(void *ctx, const ms_heap_block *b)
+{
+    wsum *w = ctx;
+    w->count += b->wcount; w->bytes += b->wsize; w->n++;
+    if (!b->freed) { w->live_count += b->wcount; w->live_bytes += b->wsize; }
+}
+
+static int near(double got, double want, double tol) { return got >= want - tol && got <= want + tol; }
+
+/* 20000 pairs of 64-byte blocks, 500 of 1 MiB, a realloc chain 64 ->
+ * 4096 -> 1 MiB, 300 blocks of 4096 bytes left live, a failed malloc. */
+static void write_sampled(char *path, size_t n, uint32_t mode)
+{
+    const uint64_t R = 4096;
+    ms_writer *w = open_trace_mode(path, n, 1000, mode, mode == MS_MODE_SAMPLED ? R : 0);
+    thread_rec(w, A, "main");
+    static ms_event ev[42000];
+    size_t k = 0;
+    uint64_t t = 1;
+    for (int i = 0; i < 20000; i++) {
+        ev[k++] = (ms_event)EV(t++, MS_OP_MALLOC, 0x10000 + 16 * (uint64_t)i, 64, 0, 0);
+        ev[k++] = (ms_event)EV(t++, MS_OP_FREE, 0x10000 + 16 * (uint64_t)i, 0, 0, 0);
+    }
+    for (int i = 0; i < 500; i++) {
+        ev[k++] = (ms_event)EV(t++, MS_OP_MALLOC, 0x100000000ull + 0x200000 * (uint64_t)i, 1 << 20, 0, 0);
+        ev[k++] = (ms_event)EV(t++, MS_OP_FREE, 0x100000000ull + 0x200000 * (uint64_t)i, 0, 0, 0);
+    }
+    ev[k++] = (ms_event)EV(t++, MS_OP_MALLOC, 0x50, 64, 0, 0);
+    ev[k++] = (ms_event)EV(t++, MS_OP_REALLOC, 0x60, 4096, 0x50, 0);
+    ev[k++] = (ms_event)EV(t++, MS_OP_REALLOC, 0x70, 1 << 20, 0x60, 0);
+    ev[k++] = (ms_event)EV(t++, MS_OP_FREE, 0x70, 0, 0, 0);
+    for (int i = 0; i < 300; i++)
+        ev[k++] = (ms_event)EV(t++, MS_OP_MALLOC, 0x9000000 + 0x2000 * (uint64_t)i, 4096, 0, 0);
+    ev[k++] = (ms_event)EV(t++, MS_OP_MALLOC, 0, 64, 0, 0);
+    for (size_t i = 0; i < k; i += 10000) events(w, A, ev + i, k - i < 10000 ? k - i : 10000);
+    sync_rec(w, t);
+    end_rec(w, t);
+    int e = ms_writer_close(w);
+    if (e) die("writer close", e);
+}
+
+static void check_sampled(void)
+{
+    const uint64_t R = 4096;
+    CHECK("sampled: weight of size 0 is 1", ms_heap_sample_weight(0, R) == 1.0);
+    CHECK("sampled: weight in a full trace is 1", ms_heap_sample_weight(100, 0) == 1.0);
+    CHECK("sampled: weight of R bytes is 1/(1-1/e)", near(ms_heap_sample_weight(R, R), 1.5819767068693265, 1e-12));
+    CHECK("sampled: weight of 64 B at 4096 is 64.50", near(ms_heap_sample_weight(64, R), 64.50130, 1e-4));
+    CHECK("sampled: weight of 1 MiB at 4096 is 1", ms_heap_sample_weight(1 << 20, R) == 1.0);
+
+    char path[256];
+    double w64 = ms_heap_sample_weight(64, R), w4k = ms_heap_sample_weight(4096, R);
+    for (int sampled = 1; sampled >= 0; sampled--) {
+        write_sampled(path, sizeof path, sampled ? MS_MODE_SAMPLED : MS_MODE_FULL);
+        wsum ws = { 0, 0, 0, 0, 0 };
+        ms_heap_opts o = { on_block_sum, &ws };
+        ms_heap *h;
+        ms_integrity in;
+        int e = ms_heap_load(&h, &in, path, &o);
+        CHECK(sampled ? "sampled: load" : "sampled (full trace): load", e == 0);
+        if (e) return;
+        const ms_heap_summary *s = ms_heap_get_summary(h);
+        /* the weights' sums; each block rounds w and w*size down or up
+         * (variance <= 1/4 each): 5 SD over 20301 blocks is ~360 */
+        double c = 20000 * w64 + 500 + w64 + w4k + 1 + 300 * w4k;
+        double b = 20000 * 64 * w64 + 500.0 * (1 << 20) + 64 * w64 + 4096 * w4k + (1 << 20) + 300 * 4096 * w4k;
+        if (sampled) {
+            CHECK_EQ_U64("sampled: rate", R, ms_heap_sampled(h));
+            CHECK("sampled: allocations = sum of 1/p", near((double)s->total_allocations, c, 360));
+            CHECK("sampled: bytes = sum of size/p", near((double)s->total_allocated_bytes, b, 360));
+            CHECK("sampled: 300 live blocks of 4096 weigh 300/p", near((double)s->active_allocations, 300 * w4k, 30));
+            CHECK("sampled: their bytes", near((double)s->active_memory, 300 * 4096 * w4k, 30));
+            CHECK("sampled: failed malloc of 64 B weighs 1/p", near((double)s->failed_allocations, w64, 1));
+            CHECK_EQ_U64("sampled: temporaries not counted", 0, s->temporary_allocations);
+        } else {
+            CHECK_EQ_U64("full: rate 0", 0, ms_heap_sampled(h));
+            CHECK_EQ_U64("full: allocations", 20000 + 500 + 3 + 300, s->total_allocations);
+            CHECK_EQ_U64("full: bytes", 20000 * 64 + 500ull * (1 << 20) + 64 + 4096 + (1 << 20) + 300 * 4096,
+                         s->total_allocated_bytes);
+            CHECK_EQ_U64("full: live", 300 * 4096, s->active_memory);
+            CHECK_EQ_U64("full: failed", 1, s->failed_allocations);
+        }
+        const char *p = sampled ? "sampled" : "full";
+        char name[128];
+        /* frees give back exactly what their blocks added */
+        snprintf(name, sizeof name, "%s: freed = allocated - live (count)", p);
+        CHECK_EQ_U64(name, s->total_allocations - s->active_allocations, s->total_deallocations);
+        snprintf(name, sizeof name, "%s: freed = allocated - live (bytes)", p);
+        CHECK_EQ_U64(name, s->total_allocated_bytes - s->active_memory, s->total_deallocated_bytes);
+        snprintf(name, sizeof name, "%s: per-block weights sum to the totals", p);
+        CHECK(name, ws.count == s->total_allocations && ws.bytes == s->total_allocated_bytes &&
+                    ws.live_count == s->active_allocations && ws.live_bytes == s->active_memory);
+        snprintf(name, sizeof name, "%s: one site holds it all", p);
+        const ms_heap_site *site = ms_heap_site_at(h, 0);
+        CHECK(name, site && site->allocated_bytes == s->total_allocated_bytes && site->live_bytes == s->active_memory);
+        /* the peak: the 300 blocks of 4 KiB live at the end (more than a
+         * 1 MiB block, weight 1, alone earlier) */
+        double pk = 300 * 4096 * (sampled ? w4k : 1.0);
+        snprintf(name, sizeof name, "%s: peak", p);
+        CHECK(name, near((double)s->peak_memory, pk, 30));
+        ms_heap_free(h);
+        unlink(path);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (!mkdtemp(tmpdir)) { printf("FAIL: mkdtemp\n"); return 1; }
@@ -527,6 +645,7 @@ int main(int argc, char **argv)
     check_random(4);      /* linear-scan merge */
     check_random(24);     /* heap merge (more than 16 streams) */
     check_window();
+    check_sampled();
     rmdir(tmpdir);
     return ms_test_failures != 0;
 }

@@ -93,15 +93,16 @@ static void build_fixtures(void)
     memset(&r, 0, sizeof r);
     r.u.meta = (ms_meta){ S("0.1.0"), MS_MODE_SAMPLED, 524288, 1234, 1, S("/usr/bin/prog"),
                           NULS, S("host"), S("6.1.0"), 4096, 1000000000, 1700000000000000000ull,
-                          S("libunwind"), 64, S(""), S("0123456789abcdef"), MS_SCOPE_WINDOW,
-                          1699999990000000000ull, 2 };
+                          S("libunwind"), 64, S(""), S("0123456789abcdef"),
+                          S("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"), MS_MALLOC_NOT_INTERPOSED,
+                          MS_SCOPE_WINDOW, 1699999990000000000ull, 2 };
     add_fix(MS_REC_META, r);
     memset(&r, 0, sizeof r);
     add_fix(MS_REC_META, r);                                   /* all zero/empty */
     memset(&r, 0, sizeof r);
     r.u.meta = (ms_meta){ NULS, UINT32_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, NULS, NULS, NULS,
                           NULS, UINT64_MAX, UINT64_MAX, UINT64_MAX, NULS, UINT32_MAX, NULS, NULS,
-                          UINT32_MAX, UINT64_MAX, UINT64_MAX };
+                          NULS, UINT32_MAX, UINT32_MAX, UINT64_MAX, UINT64_MAX };
     add_fix(MS_REC_META, r);
     memset(&r, 0, sizeof r);
     r.u.string = (ms_string){ 7, NULS };
@@ -201,7 +202,7 @@ static const char *rec_diff(const ms_record *ra, const ms_record *rb)
         const ms_meta *a = &ra->u.meta, *b = &rb->u.meta;
         FS(recorder_version); F(mode); F(sample_rate); F(pid); F(ppid); FS(exe); FS(cmdline);
         FS(hostname); FS(kernel); F(page_size); F(clock_hz); F(start_wall_ns); FS(unwinder);
-        F(max_depth); FS(label); FS(boot_id);
+        F(max_depth); FS(label); FS(boot_id); FS(allocator); F(malloc_interposed);
         return NULL;
     }
     case MS_REC_STRING: { const ms_string *a = &ra->u.string, *b = &rb->u.string; F(id); FS(value); return NULL; }

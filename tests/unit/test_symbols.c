@@ -250,8 +250,11 @@ int main(void)
     CHECK_EQ_U64("diff keys", 7, d.nentries);
     CHECK_EQ_U64("diff unchanged", 7, d.n_unchanged);
     int unnamed = 0;
-    for (size_t i = 0; i < d.nentries; i++)
-        if (d.entries[i].nframes && !d.entries[i].frames[0].symbolized && d.entries[i].frames[0].module[0]) unnamed++;
+    for (size_t i = 0; i < d.nentries; i++) {
+        if (d.entries[i].stack == MS_HD_NONE) continue;
+        const ms_hd_frame *f0 = &d.frames[d.nodes[d.entries[i].stack].frame];
+        if (!f0->symbolized && f0->module[0]) unnamed++;
+    }
     CHECK_EQ_U64("diff unnamed keys by module+offset", 3, unnamed);
     ms_heapdiff_free(&d);
 

@@ -12,11 +12,14 @@
 #   - `pprof -base` of two runs gives msdiff's deltas, per type and site;
 #   - mappings carry path, build id (readelf's) and the page-aligned file
 #     offset of the executable segment (`pprof -raw`);
+#   - a sampled trace (tests/progs/sampled, msrec run --sample 4096): pprof's
+#     totals are msconv's estimates and match the program's truth, and its
+#     comment says "estimated, sampled 1 in 4,096 bytes" (zh / --lang en);
 #   - errors: one line, exit status, no half-written or clobbered file.
 . "${MS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 . "$MS_ROOT/tests/recorder/common.sh"
 T=pprof
-require "$MSREC" "$MSCONV" "$MSDIFF" "$PROGS/inlined"
+require "$MSREC" "$MSCONV" "$MSDIFF" "$PROGS/inlined" "$PROGS/sampled"
 trap 'rm -rf "$TMP"' EXIT
 
 # ---- the real pprof, built once ---------------------------------------------
@@ -97,10 +100,33 @@ check "pprof -base: inuse_space = msdiff leaked_memory delta" "$(dj leaked_memor
     "$(pp_total -unit=B -sample_index=inuse_space -base "$TMP/a.pb.gz" "$TMP/b.pb.gz")"
 site_delta=$(python3 -c '
 import json, sys
-for s in json.load(open(sys.argv[1]))["sites"]:
-    if s["stack"] and s["stack"][0]["function"] == "new_node": print(s["delta"]["leaked_bytes"])' "$TMP/diff.json" 2>/dev/null)
+d = json.load(open(sys.argv[1]))
+for s in d["sites"]:
+    if s["stack"] is not None and d["frames"][d["stacks"][s["stack"]][1]]["function"] == "new_node": print(s["delta"]["leaked_bytes"])' "$TMP/diff.json" 2>/dev/null)
 check "pprof -base: new_node site = msdiff site delta" "$site_delta" \
     "$(pp -top -unit=B -sample_index=inuse_space -base "$TMP/a.pb.gz" "$TMP/b.pb.gz" | awk '/new_node/ { sub(/B$/, "", $1); print $1; exit }')"
+
+# ---- a sampled trace (spec §8.8): weighted values, said in the comment ----------
+# tests/progs/sampled prints its per-site truth; at rate R the byte estimate
+# of B bytes has SD <= sqrt(R*B) (~1 % here); an unweighted sum of the
+# recorded sizes would be about half of B (16-64 B blocks are recorded 1 in
+# ~100, 64 KiB ones nearly always)
+S="$TMP/s.memscope"
+MEMSCOPE_SAMPLE_SEED=3 "$MSREC" run -q --sample 4096 -o "$S" -- "$PROGS/sampled" free 0.1 > "$TMP/s.out" 2>&1
+"$MSCONV" "$S" --json > "$S.json" 2> /dev/null
+"$MSCONV" "$S" --pprof "$TMP/s.pb.gz" 2> /dev/null
+"$MSCONV" "$S" --pprof "$TMP/s.en.pb.gz" --lang en 2> /dev/null
+check "pprof sampled: alloc_space = msconv's estimate" "$(sumval "$S.json" total_allocated_bytes)" \
+    "$(pp_total -unit=B -sample_index=alloc_space "$TMP/s.pb.gz")"
+check "pprof sampled: alloc_objects = msconv's estimate" "$(sumval "$S.json" total_allocations)" \
+    "$(pp_total -sample_index=alloc_objects "$TMP/s.pb.gz")"
+truth=$(awk '$1 == "SITE" { b += $3 } END { print b }' "$TMP/s.out")
+est=$(pp_total -unit=B -sample_index=alloc_space "$TMP/s.pb.gz")
+awk -v t="$truth" -v e="$est" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(t > 0 && d <= 5 * sqrt(4096 * t)) }' \
+    && pass "pprof sampled: alloc_space is weighted (the program's truth within 5 SD)" \
+    || fail "pprof sampled: alloc_space is weighted (the program's truth within 5 SD)" "pprof $est, truth $truth"
+check "pprof sampled: comment (zh)" 1 "$(pp -comments "$TMP/s.pb.gz" | grep -c '估算值，按每 4,096 字节（4.0 KB）采样 1 次')"
+check "pprof sampled: comment (en)" 1 "$(pp -comments "$TMP/s.en.pb.gz" | grep -c 'estimated, sampled 1 in 4,096 bytes (4.0 KB)')"
 
 # ---- mappings: path, build id, offset -------------------------------------------
 pp -raw "$TMP/a.pb.gz" > "$TMP/raw.txt"
