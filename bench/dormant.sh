@@ -2,7 +2,8 @@
 # Dormant cost (run by `make bench` through bench/run.sh): a process started
 # with libmemscope preloaded and MEMSCOPE_CONTROL=1 records nothing until
 # `msrec attach`, and its allocation entry points must cost no more than a
-# bare passthrough interposer (bench/ctl/passthrough.c): the target
+# bare passthrough interposer (bench/sample/passthrough.c, also
+# bench/sample.sh's floor): the target
 # is within 5 % of that floor. Workload: bench/heap/pairs, 10 M malloc/free
 # pairs (x BENCH_SCALE) of 8-256 bytes on 1 thread. Variants, run interleaved round by round
 # (BENCH_ROUNDS, default 5; the best of each is kept, wall and CPU):
@@ -26,8 +27,8 @@ mkdir -p "$BIN"
 if [ ! -x "$BIN/pairs" ] || [ bench/heap/pairs.c -nt "$BIN/pairs" ]; then
     ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -g -fno-omit-frame-pointer -pthread -o "$BIN/pairs" bench/heap/pairs.c || exit 1
 fi
-if [ ! -f "$BIN/passthrough.so" ] || [ bench/ctl/passthrough.c -nt "$BIN/passthrough.so" ]; then
-    ${CC:-cc} -std=c11 -O2 -shared -fPIC -o "$BIN/passthrough.so" bench/ctl/passthrough.c || exit 1
+if [ ! -f "$BIN/passthrough.so" ] || [ bench/sample/passthrough.c -nt "$BIN/passthrough.so" ]; then
+    ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -g -fno-omit-frame-pointer -fPIC -shared -o "$BIN/passthrough.so" bench/sample/passthrough.c || exit 1
 fi
 N=$(awk -v s="$SCALE" 'BEGIN { printf "%d", 10000000 * s }')
 TIME=/usr/bin/time
