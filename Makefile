@@ -177,13 +177,14 @@ tests: all $(UNIT_BINS) $(BUILD)/bin/fuzz-replay $(BUILD)/bin/fuzz-replay-msconv
 # Recorder test programs (tests/progs): NAME.c / NAME.cc -> $(BUILD)/progs/NAME,
 # libplugin.c -> libplugin.so, and leaks.c linked with -lmemscope as
 # leaks_linked. Built without optimisation and with frame pointers so stacks
-# and symbol names are exact. Not built for SAN=1 (they run under the
+# and symbol names are exact (service_linked: service.c linked with
+# -lmemscope). Not built for SAN=1 (they run under the
 # normal libmemscope only).
 PROG_C    := $(filter-out tests/progs/libplugin.c,$(wildcard tests/progs/*.c))
 PROG_CC   := $(wildcard tests/progs/*.cc)
 PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(PROG_C)) \
              $(patsubst tests/progs/%.cc,$(BUILD)/progs/%,$(PROG_CC)) \
-             $(BUILD)/progs/libplugin.so $(BUILD)/progs/leaks_linked
+             $(BUILD)/progs/libplugin.so $(BUILD)/progs/leaks_linked $(BUILD)/progs/service_linked
 PROG_FLAGS := -g -O0 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
 # nofp: built like a distribution binary, without frame pointers (--unwind fp test)
 $(BUILD)/progs/nofp: PROG_FLAGS := -g -O2 -fomit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
@@ -200,6 +201,9 @@ $(BUILD)/progs/libplugin.so: tests/progs/libplugin.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(PROG_FLAGS) -shared -fPIC -o $@ $<
 $(BUILD)/progs/leaks_linked: tests/progs/leaks.c tests/progs/progs.h $(LIBSO)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 $(PROG_FLAGS) -o $@ $< -L$(BUILD)/lib -Wl,--no-as-needed -lmemscope -Wl,-rpath,$(abspath $(BUILD)/lib)
+$(BUILD)/progs/service_linked: tests/progs/service.c tests/progs/progs.h $(LIBSO)
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 $(PROG_FLAGS) -o $@ $< -L$(BUILD)/lib -Wl,--no-as-needed -lmemscope -Wl,-rpath,$(abspath $(BUILD)/lib)
 ifneq ($(SAN),1)

@@ -489,6 +489,14 @@ static int apply_label(ms_heap *h, const ms_event *ev)
     return 0;
 }
 
+/* A free of an address that is not live: in a window trace a block
+ * allocated before the window (spec 8.9), else unmatched. */
+static void unknown_free(ms_heap *h)
+{
+    if (h->info.scope == MS_SCOPE_WINDOW) h->sum.frees_before_window++;
+    else h->sum.unmatched_frees++;
+}
+
 static int deliver(void *ctx, const ms_event *ev, uint32_t stream)
 {
     ms_heap *h = ctx;
@@ -521,14 +529,14 @@ static int deliver(void *ctx, const ms_event *ev, uint32_t stream)
         if (ev->addr) {
             size_t j = tab_find(h, ev->addr);
             if (j != NO_SLOT) do_free(h, j, ev, 0);
-            else h->sum.unmatched_frees++;
+            else unknown_free(h);
         }
     } else if (MS_OP_IS_REALLOC(op)) {
         h->sum.reallocs++;
         if (ev->old_addr && (ev->addr || ev->size == 0)) {
             size_t j = tab_find(h, ev->old_addr);
             if (j != NO_SLOT) do_free(h, j, ev, 0);
-            else h->sum.unmatched_frees++;
+            else unknown_free(h);
             if (!ev->addr) h->sum.realloc_frees++;
             else if (ev->addr == ev->old_addr) h->sum.reallocs_in_place++;
         }
@@ -707,6 +715,9 @@ int ms_heap_add(ms_heap *h, const ms_record *rec)
         h->info.pid = m->pid;
         h->info.mode = m->mode;
         h->info.sample_rate = m->sample_rate;
+        h->info.scope = m->scope;
+        h->info.process_start_ns = m->process_start_ns;
+        h->info.session = m->session;
         /* weights apply from the first event on: META comes first */
         h->rate = m->mode == MS_MODE_SAMPLED && !h->sum.events ? m->sample_rate : h->rate;
         free(h->exe);
@@ -950,6 +961,16 @@ uint64_t ms_heap_ticks_ms(const ms_heap *h, uint64_t t)
 {
     uint64_t hz = h->info.clock_hz ? h->info.clock_hz : 1;
     return t / hz * 1000 + (t % hz) * 1000 / hz;
+}
+
+int ms_heap_window(const ms_heap *h, double *after_start_s)
+{
+    const ms_heap_info *in = &h->info;
+    if (in->scope != MS_SCOPE_WINDOW) return 0;
+    if (after_start_s)
+        *after_start_s = in->process_start_ns && in->start_wall_ns >= in->process_start_ns
+                             ? (double)(in->start_wall_ns - in->process_start_ns) / 1e9 : -1;
+    return 1;
 }
 
 uint64_t ms_heap_ticks_ns(const ms_heap *h, uint64_t t)

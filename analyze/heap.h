@@ -24,6 +24,10 @@
  *     0 and size > 0 (the old block stays live);
  *   - unmatched free = a free (or realloc old address) of an address that
  *     is not live (allocated before recording, or a lost event);
+ *   - in a window trace (META scope 1, spec 8.9: recording started in a
+ *     running process) such a free is a free of a block allocated before
+ *     the window (frees_before_window), never an unmatched free: those
+ *     blocks were never seen, their sizes are unknown and change no total;
  *   - temporary (heaptrack's rule, per thread): a block freed before its
  *     allocating thread made any other allocation (a realloc counts as an
  *     allocation of its thread; its old block is freed first);
@@ -95,6 +99,7 @@ typedef struct ms_heap_summary {
     uint64_t temporary_allocations;
     uint64_t failed_allocations;
     uint64_t unmatched_frees;
+    uint64_t frees_before_window;     /* window traces: frees of unknown blocks */
     uint64_t reallocs;                /* realloc/reallocarray events        */
     uint64_t reallocs_in_place;       /* new address == old address         */
     uint64_t realloc_frees;           /* realloc(p, 0)                      */
@@ -133,6 +138,9 @@ typedef struct ms_heap_info {
     uint32_t mode;
     uint64_t sample_rate;
     const char *exe;                  /* "" when unknown                    */
+    uint32_t scope;                   /* MS_SCOPE_*: MS_SCOPE_WINDOW = window */
+    uint64_t process_start_ns;        /* Unix ns, 0 unknown (window traces)  */
+    uint64_t session;                 /* attach session of a window trace    */
     int has_meta, has_end;
     ms_end end;                       /* valid when has_end                 */
 } ms_heap_info;
@@ -196,6 +204,11 @@ long ms_heap_site_find(const ms_heap *h, uint64_t stack_id);
 
 size_t ms_heap_thread_count(const ms_heap *h);      /* in order first seen */
 const ms_heap_thread *ms_heap_thread_at(const ms_heap *h, size_t i);
+
+/* A window trace (spec 8.9): 1 and *after_start_s = seconds from the
+ * process start to the window's start (-1 when the process start is
+ * unknown); 0 for a trace of the whole process. after_start_s may be NULL. */
+int ms_heap_window(const ms_heap *h, double *after_start_s);
 
 /* Ticks -> milliseconds / seconds with the trace clock. */
 uint64_t ms_heap_ticks_ms(const ms_heap *h, uint64_t ticks);

@@ -25,7 +25,7 @@ extern "C" {
 
 /* Format version written by this library (spec/FORMAT.md, "Versioning"). */
 #define MS_FORMAT_MAJOR 1
-#define MS_FORMAT_MINOR 2
+#define MS_FORMAT_MINOR 3
 
 /* ------------------------------------------------------------------------ */
 /* Errors: 0 is success, negative values are errors. Never renumbered.      */
@@ -144,6 +144,9 @@ typedef struct ms_meta {              /* MS_REC_META: once, first record      */
                                          uses: a shared object, or the
                                          executable; "" unknown             */
     uint32_t malloc_interposed;       /* (1.2) MS_MALLOC_*                    */
+    uint32_t scope;                   /* MS_SCOPE_* (1.3)                     */
+    uint64_t process_start_ns;        /* Unix ns of the process start, 0 unknown (1.3) */
+    uint64_t session;                 /* window traces: attach session 1, 2... (1.3) */
 } ms_meta;
 
 /* ms_meta.malloc_interposed */
@@ -151,6 +154,10 @@ typedef struct ms_meta {              /* MS_REC_META: once, first record      */
 #define MS_MALLOC_INTERPOSED      1   /* every malloc-family call recorded    */
 #define MS_MALLOC_NOT_INTERPOSED  2   /* the allocator precedes the recorder:
                                          malloc/free calls are missing        */
+
+/* ms_meta.scope (spec 8.9): what part of the process's life a trace covers. */
+#define MS_SCOPE_PROCESS 0            /* from the process start               */
+#define MS_SCOPE_WINDOW  1            /* a window: recording started later     */
 
 typedef struct ms_segment {
     uint64_t vaddr;                   /* address in the ELF file (p_vaddr)    */
@@ -251,6 +258,10 @@ typedef struct ms_sync {              /* MS_REC_SYNC: ordering barrier        */
 #define MS_END_STOPPED 3              /* recording stopped by request         */
 #define MS_END_SNAPSHOT 4             /* end of a snapshot file               */
 #define MS_END_EXEC    5              /* image replaced by exec* (v1.1)       */
+/* END.detail of MS_END_STOPPED (1.3, window traces: spec 8.8) */
+#define MS_STOP_DETACH   0            /* a detach request                     */
+#define MS_STOP_DURATION 1            /* the requested duration elapsed       */
+#define MS_STOP_LOST     2            /* the controlling connection was lost  */
 
 typedef struct ms_end {               /* MS_REC_END: last record of a file    */
     uint64_t time;

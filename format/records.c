@@ -47,7 +47,8 @@ static const fdesc d_meta[] = {
     STR(ms_meta, hostname), STR(ms_meta, kernel), U64(ms_meta, page_size),
     U64(ms_meta, clock_hz), U64(ms_meta, start_wall_ns), STR(ms_meta, unwinder),
     U32(ms_meta, max_depth), STR(ms_meta, label), STR(ms_meta, boot_id),
-    STR(ms_meta, allocator), U32(ms_meta, malloc_interposed), END
+    STR(ms_meta, allocator), U32(ms_meta, malloc_interposed),
+    U32(ms_meta, scope), U64(ms_meta, process_start_ns), U64(ms_meta, session), END
 };
 static const fdesc d_string[] = { U64(ms_string, id), STR(ms_string, value), END };
 static const fdesc d_segment[] = {

@@ -223,6 +223,7 @@ static void write_summary(FILE *fp, const ms_heap *h, const char *lang)
     kv(fp, "temporary_allocations", s->temporary_allocations, 1);
     kv(fp, "failed_allocations", s->failed_allocations, 1);
     kv(fp, "unmatched_frees", s->unmatched_frees, 1);
+    kv(fp, "frees_before_window", s->frees_before_window, 1);
     kv(fp, "reallocs", s->reallocs, 1);
     kv(fp, "reallocs_in_place", s->reallocs_in_place, 1);
     kv(fp, "realloc_frees", s->realloc_frees, 1);
@@ -240,6 +241,13 @@ static void write_summary(FILE *fp, const ms_heap *h, const char *lang)
     msconv_json_str(fp, in->exe, strlen(in->exe));
     fprintf(fp, ",\n    \"mode\": \"%s\",\n", in->mode == MS_MODE_SAMPLED ? "sampled" : "full");
     kv(fp, "sample_rate", in->sample_rate, 1);
+    double after;
+    int window = ms_heap_window(h, &after);
+    fprintf(fp, "    \"scope\": \"%s\",\n", window ? "window" : "process");
+    if (window) {
+        kv(fp, "session", in->session, 1);
+        fprintf(fp, "    \"window_after_start_ms\": %.0f,\n", after >= 0 ? after * 1000 : -1.0);
+    }
     char note[400] = "";
     if (ms_heap_sampled(h))
         ms_i18n_sampled_long(lang && !strcmp(lang, "en") ? MS_LANG_EN : MS_LANG_ZH, ms_heap_sampled(h), note, sizeof note);

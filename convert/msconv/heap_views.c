@@ -17,6 +17,7 @@
 #include "outfile.h"
 #include "fmt.h"
 #include "i18n.h"
+#include "window.h"
 
 /* ---- options -------------------------------------------------------------- */
 int hv_parse_opts(hv_opts *o, const msconv_args *a)
@@ -142,10 +143,13 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     double dur = ms_heap_ticks_sec(v->heap, s->end_time > s->first_time ? s->end_time : 0);
     double rate = dur > 0 ? (double)s->total_allocations / dur : 0;
     double tpct = s->total_allocations ? 100.0 * (double)s->temporary_allocations / (double)s->total_allocations : 0;
+    const char *leaked = ms_window_leak_label(v->heap, en ? MS_LANG_EN : MS_LANG_ZH);
+    char note[600];
     char temp[64];
     if (ms_heap_sampled(v->heap)) snprintf(temp, sizeof temp, "%s", ms_i18n_sampled_na(en ? MS_LANG_EN : MS_LANG_ZH));
     else snprintf(temp, sizeof temp, en ? "%s (%.2f%%)" : "%s 次（%.2f%%）", ms_fmt_count(MS_FBUF, s->temporary_allocations), tpct);
     fputc('\n', fp);
+    if (ms_window_note(note, sizeof note, v->heap, en ? MS_LANG_EN : MS_LANG_ZH)) fprintf(fp, "%s\n", note);
     if (en) {
         fprintf(fp, "total runtime: %.3f s\n", dur);
         fprintf(fp, "calls to allocation functions: %s (%.0f/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
@@ -153,7 +157,7 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
         fprintf(fp, "peak heap memory consumption: %s at %.3f s\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "peak RSS (including memscope overhead): %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
-        fprintf(fp, "total memory leaked: %s in %s %s\n", ms_fmt_bytes(MS_FBUF, s->leaked_memory),
+        fprintf(fp, "%s: %s in %s %s\n", leaked, ms_fmt_bytes(MS_FBUF, s->leaked_memory),
                 ms_fmt_count(MS_FBUF, s->leaked_allocations), plural(s->leaked_allocations, "block", "blocks"));
     } else {
         fprintf(fp, "总运行时间: %.3f 秒\n", dur);
@@ -162,7 +166,7 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
         fprintf(fp, "堆内存峰值: %s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）: %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
-        fprintf(fp, "泄漏总量: %s，%s 个内存块\n", ms_fmt_bytes(MS_FBUF, s->leaked_memory),
+        fprintf(fp, "%s: %s，%s 个内存块\n", leaked, ms_fmt_bytes(MS_FBUF, s->leaked_memory),
                 ms_fmt_count(MS_FBUF, s->leaked_allocations));
     }
 }
@@ -255,6 +259,8 @@ int msconv_heap_leaks(const msconv_args *a)
                 title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
     char est[300];
     if (*hv_sampled_line(est, sizeof est, v, o.en, 1)) fprintf(fp, "%s\n", est);
+    char note[600];
+    if (ms_window_note(note, sizeof note, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH)) fprintf(fp, "%s\n", note);
     static const ms_msg classes[6] = {
         { "未分类", "unclassified" }, { "仍可达", "still reachable" }, { "确定泄漏", "definitely lost" },
         { "间接泄漏", "indirectly lost" }, { "可能泄漏", "possibly lost" }, { "libc 内部", "libc internal" } };

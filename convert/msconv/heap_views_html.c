@@ -96,6 +96,7 @@ static void write_summary(FILE *fp, const ms_hview *v)
     ju(fp, "temporary", s->temporary_allocations); fputc(',', fp);
     ju(fp, "failed", s->failed_allocations); fputc(',', fp);
     ju(fp, "unmatched_frees", s->unmatched_frees); fputc(',', fp);
+    ju(fp, "frees_before_window", s->frees_before_window); fputc(',', fp);
     ju(fp, "reallocs", s->reallocs); fputc(',', fp);
     ju(fp, "threads", s->threads); fputc(',', fp);
     ju(fp, "sites", s->sites); fputc(',', fp);
@@ -136,6 +137,10 @@ static void write_meta(FILE *fp, const ms_hview *v, const char *input)
     ms_json_string(fp, in->start_wall_ns ? ms_fmt_time(MS_FBUF, in->start_wall_ns) : "");
     fprintf(fp, ",\"mode\":\"%s\",", in->mode == MS_MODE_SAMPLED ? "sampled" : "full");
     ju(fp, "sample_rate", in->sample_rate); fputc(',', fp);
+    double after;
+    if (ms_heap_window(v->heap, &after))
+        fprintf(fp, "\"window\":{\"session\":%llu,\"after_start_ms\":%.0f},",
+                (unsigned long long)in->session, after >= 0 ? after * 1000 : -1.0);
     char verdict[256];
     const char *word;
     msconv_verdict(verdict, sizeof verdict, &word, &v->integ);

@@ -23,8 +23,8 @@ typedef struct info {
     uint64_t tmin, tmax; int have_t;
     int have_meta, have_end;
     uint64_t clock_hz, start_wall_ns, pid;
-    uint32_t mode;
-    uint64_t sample_rate;
+    uint32_t mode, scope;
+    uint64_t sample_rate, process_start_ns, session;
     char exe[512], host[256], recver[64], unwinder[32], allocator[512];
     uint32_t malloc_interposed;
     ms_end end;
@@ -161,10 +161,25 @@ static void report(FILE *fp, const char *file, const ms_header_info *h, const in
         char est[400];
         if (x->mode == MS_MODE_SAMPLED && x->sample_rate)
             fprintf(fp, "estimates:    %s\n", ms_i18n_sampled_long(lang, x->sample_rate, est, sizeof est));
+        if (heap && x->scope == MS_SCOPE_WINDOW) {
+            fprintf(fp, "scope:        window (attach session %" PRIu64 "), recording started ", x->session);
+            if (x->process_start_ns && x->start_wall_ns >= x->process_start_ns)
+                fprintf(fp, "%.3f s after the process started",
+                        (double)(x->start_wall_ns - x->process_start_ns) / 1e9);
+            else
+                fprintf(fp, "while the process was running");
+            fprintf(fp, "; frees of blocks allocated before it are not unmatched\n");
+        } else if (heap) {
+            fprintf(fp, "scope:        the whole process%s\n",
+                    x->scope > MS_SCOPE_WINDOW ? " (unknown scope value)" : "");
+        }
     }
     if (x->have_end) {
         fprintf(fp, "end:          %s", end_reason(x->end.reason));
         if (x->end.reason == MS_END_SIGNAL) fprintf(fp, " %" PRId64, x->end.detail);
+        else if (x->end.reason == MS_END_STOPPED && heap && x->scope == MS_SCOPE_WINDOW)
+            fprintf(fp, " (%s)", x->end.detail == MS_STOP_DURATION ? "duration elapsed"
+                                 : x->end.detail == MS_STOP_LOST ? "controller lost" : "detach");
         else if (x->end.reason == MS_END_EXIT || x->end.reason == MS_END_UEXIT)
             fprintf(fp, " status %" PRId64, x->end.detail);
         if (heap) {
@@ -227,6 +242,7 @@ int msconv_info(const msconv_args *a)
             x->have_meta = 1;
             x->clock_hz = m->clock_hz; x->start_wall_ns = m->start_wall_ns; x->pid = m->pid;
             x->mode = m->mode; x->sample_rate = m->sample_rate;
+            x->scope = m->scope; x->process_start_ns = m->process_start_ns; x->session = m->session;
             copy_str(x->exe, sizeof x->exe, m->exe);
             copy_str(x->host, sizeof x->host, m->hostname);
             copy_str(x->recver, sizeof x->recver, m->recorder_version);

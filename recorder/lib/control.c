@@ -3,7 +3,8 @@
  * signals, fork, _exit, dlclose, reports at exit and the link-in API.
  *
  * The constructor decides whether this process records (MEMSCOPE_AUTO_EXPORT
- * =1 and not an exec'd descendant of a recorded process), reads the
+ * =1 and not an exec'd descendant of a recorded process) or waits dormant
+ * for `msrec attach` (MEMSCOPE_CONTROL=1: ctlsock.c, session.c), reads the
  * settings, creates the output file (never clobbering, never following a
  * symlink), installs handlers for the fatal signals, registers fork handlers
  * and an on_exit handler (registered from a preload constructor it runs
@@ -40,6 +41,9 @@
 #include <sys/wait.h>
 
 struct msr_settings msr_cfg;
+uint64_t msr_proc_start_ns;
+int msr_ctl_enabled;
+int msr_stacks_ready;
 int msr_use_tsc;
 uint64_t msr_tsc0, msr_mono0_ns, msr_wall0_ns;
 unsigned msr_tick_shift;
@@ -53,6 +57,7 @@ extern int __sigaction(int, const struct sigaction *, struct sigaction *);
 /* ------------------------------------------------------------------------ */
 void msr_say(const char *a, const char *b, const char *c)
 {
+    if (msr_cfg.quiet > 1) return;   /* an attached session: msrec reports */
     char buf[2300];
     size_t n = 0;
     const char *parts[] = {"memscope: ", a, b, c, "\n"};
@@ -110,6 +115,8 @@ static void clock_zero(void)
     msr_tsc0 = t;
     msr_wall0_ns = w - (c - msr_mono0_ns);
 }
+
+void msr_clock_restart(void) { clock_zero(); }
 
 void msr_clock_init(void)
 {
@@ -305,11 +312,11 @@ static void manifest_add(const char *path)
 int msr_pid_suffixed;
 static int exec_suffix;       /* same-pid image of a ".<pid>" file (exec.c) */
 
-int msr_open_output(pid_t pid, int child)
+/* The writer on fd, moved to a high descriptor and protected (fdguard.c),
+ * so an application that closes or reuses descriptors does not hit the
+ * trace. fd is closed when this fails. */
+static int writer_fdopen(int fd, ms_writer **w)
 {
-    msr_pid_suffixed = child || exec_suffix;
-    expand_path(pid, msr_pid_suffixed);
-    msr_exec_adjust_path(msr_cfg.path, sizeof msr_cfg.path, pid, child);
     ms_writer_opts o;
     memset(&o, 0, sizeof o);
     o.kind = MS_KIND_HEAP;
@@ -318,26 +325,43 @@ int msr_open_output(pid_t pid, int child)
     if (lv && *lv) o.level = atoi(lv);
     o.alloc_fn = msr_alloc_raw;
     o.free_fn = msr_free;
+    fd = msr_fdguard_place_high(fd);
+    int r = ms_writer_fdopen(w, fd, 1, &o);
+    msr_out_fd = r == MS_OK ? fd : -1;
+    if (r == MS_OK) {
+        msr_fdguard_add(fd);
+    } else {
+        int e = errno;
+        close(fd);
+        errno = e;
+    }
+    return r;
+}
+
+int msr_writer_on_fd(int fd)
+{
     ms_writer *w = NULL;
-    /* Open it ourselves (same flags as ms_writer_open: never clobber, never
-     * follow a symlink), move it to a high descriptor and protect it
-     * (fdguard.c), so an application that closes or reuses descriptors does
-     * not hit the trace. */
+    int r = writer_fdopen(fd, &w);
+    if (r == MS_OK) msr_writer = w;
+    return r;
+}
+
+int msr_open_output(pid_t pid, int child)
+{
+    msr_pid_suffixed = child || exec_suffix;
+    expand_path(pid, msr_pid_suffixed);
+    msr_exec_adjust_path(msr_cfg.path, sizeof msr_cfg.path, pid, child);
+    ms_writer *w = NULL;
+    /* Opened here with the flags of ms_writer_open: never clobber, never
+     * follow a symlink. */
     int r;
     int fd = open(msr_cfg.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {
         r = errno == EEXIST || errno == ELOOP ? MS_EEXIST : MS_EIO;
-    } else {
-        fd = msr_fdguard_place_high(fd);
-        r = ms_writer_fdopen(&w, fd, 1, &o);
-        msr_out_fd = r == MS_OK ? fd : -1;
-        if (r == MS_OK) msr_fdguard_add(fd);
-        if (r != MS_OK) {
-            int e = errno;
-            close(fd);
-            unlink(msr_cfg.path);
-            errno = e;
-        }
+    } else if ((r = writer_fdopen(fd, &w)) != MS_OK) {
+        int e = errno;
+        unlink(msr_cfg.path);
+        errno = e;
     }
     if (r == MS_OK) {
         char cwd[1024];
@@ -416,6 +440,9 @@ void msr_write_meta(void)
     m->boot_id = s_of(boot_id);
     m->allocator = s_of(msr_next_allocator());
     m->malloc_interposed = msr_next_interposed() ? MS_MALLOC_INTERPOSED : MS_MALLOC_NOT_INTERPOSED;
+    m->scope = msr_cfg.scope;
+    m->process_start_ns = msr_proc_start_ns;
+    m->session = msr_cfg.session;
     ms_writer_add(msr_writer, &r);
 }
 
@@ -707,6 +734,7 @@ void msr_export_reports(void)
  * handlers come in the constructor; until then events wait in the rings
  * (dropped if a ring fills). */
 _Atomic int msr_init_state;   /* 0 not yet, 1 running, 2 done */
+static void set_active_pid(void);
 static int exec_child;        /* exec'd descendant recorded by FOLLOW_EXEC */
 
 void msr_early_init(void)
@@ -718,33 +746,46 @@ void msr_early_init(void)
     if (getauxval(AT_SECURE)) {
         /* setuid/setgid/capabilities: the caller's environment is not to
          * be obeyed (secure_getenv hides it anyway); stay off */
-        if (getenv("MEMSCOPE_AUTO_EXPORT"))
+        if (getenv("MEMSCOPE_AUTO_EXPORT") || getenv("MEMSCOPE_CONTROL"))
             msr_say("secure-execution (setuid) program, not recording", "", "");
         goto out;
     }
-    if (!flag_env("MEMSCOPE_AUTO_EXPORT", 0)) goto out;
+    /* MEMSCOPE_CONTROL=1: dormant with a control channel (the constructor
+     * starts it); the exec'd-descendant rule below is about recording at
+     * start only */
+    int rec = flag_env("MEMSCOPE_AUTO_EXPORT", 0), ctl = flag_env("MEMSCOPE_CONTROL", 0);
+    if (!rec && !ctl) goto out;
     msr_pid = getpid();
     const char *ap = secure_getenv("MEMSCOPE_ACTIVE_PID");
-    if (ap && *ap && atol(ap) != (long)msr_pid) {
-        if (!flag_env("MEMSCOPE_FOLLOW_EXEC", 0)) goto out; /* exec'd descendant */
-        exec_child = 1;   /* its own file: .<pid> when the path has no %p */
-    } else if (ap && *ap) {
+    if (rec && ap && *ap && atol(ap) != (long)msr_pid) {
+        if (!flag_env("MEMSCOPE_FOLLOW_EXEC", 0)) rec = 0;  /* exec'd descendant */
+        else exec_child = 1;  /* its own file: .<pid> when the path has no %p */
+    } else if (rec && ap && *ap) {
         const char *sx = secure_getenv("MEMSCOPE_EXEC_SUFFIX");
         exec_suffix = sx && !strcmp(sx, "1");
     }
+    if (!rec && !ctl) goto out;
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
     read_settings();
     msr_clock_init();
+    msr_proc_start_ns = msr_wall0_ns;
     msr_use_membarrier =
         syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
-    if (msr_stacks_init() != 0) {
+    /* (dormant: at the first attach, so a dormant process holds no table
+     * and no descriptor of libunwind's) */
+    if (rec && msr_stacks_init() != 0) {
         msr_say("out of memory, not recording", "", "");
         goto out;
     }
-    if (msr_cfg.sample_rate) msr_sample_start(msr_cfg.sample_rate);
-    atomic_store(&msr_mode, MSR_REC);
+    msr_stacks_ready = rec;
+    msr_ctl_enabled = ctl;
+    if (rec) {
+        if (msr_cfg.sample_rate) msr_sample_start(msr_cfg.sample_rate);
+        atomic_store(&msr_mode, MSR_REC);
+    }
 out:
+    if (atomic_load(&msr_mode) == MSR_PENDING) atomic_store(&msr_mode, MSR_OFF);
     atomic_store(&msr_init_state, 2);
     msr_tls.guard = g;
 }
@@ -752,11 +793,13 @@ out:
 __attribute__((constructor)) static void msr_init(void)
 {
     msr_early_init();
-    if (atomic_load(&msr_mode) != MSR_REC) return;
+    int rec = atomic_load(&msr_mode) == MSR_REC;
+    if (!rec && !msr_ctl_enabled) return;
     msr_tls.guard = 1;
-    if (msr_open_output(msr_pid, exec_child) != 0) {
+    if (rec && msr_open_output(msr_pid, exec_child) != 0) {
         atomic_store(&msr_mode, MSR_OFF);
-        goto out;
+        rec = 0;
+        if (!msr_ctl_enabled) goto out;
     }
     msr_next_resolve();
     if (!msr_next_interposed() && !msr_cfg.quiet) {
@@ -770,6 +813,27 @@ __attribute__((constructor)) static void msr_init(void)
                      "LD_PRELOAD, or use msrec run)", msr_next_allocator());
         msr_say(why, "", "");
     }
+    if (rec) set_active_pid();
+    install_signals();
+    /* (before msr_ctl_start: its fork handlers must run first in prepare,
+     * after these in the child) */
+    pthread_atfork(fork_prepare, fork_parent, fork_child);
+    on_exit(on_exit_cb, NULL);
+    if (rec && msr_drain_start() != 0) {
+        atomic_store(&msr_mode, MSR_OFF);
+        ms_writer_abort(msr_writer);
+        unlink(msr_cfg.path);
+        msr_writer = NULL;
+        msr_say("cannot start the writer thread, not recording", "", "");
+    }
+    if (msr_ctl_enabled) msr_ctl_start();
+out:
+    msr_tls.guard = 0;
+}
+
+/* MEMSCOPE_ACTIVE_PID=<this pid>: exec'd descendants stay passive. */
+static void set_active_pid(void)
+{
     char pidbuf[24];
     snprintf(pidbuf, sizeof pidbuf, "%d", (int)msr_pid);
     /* A program may define setenv itself (bash: its variable hash tables,
@@ -781,18 +845,6 @@ __attribute__((constructor)) static void msr_init(void)
     msr_tls.guard = !app_setenv;
     setenv("MEMSCOPE_ACTIVE_PID", pidbuf, 1);
     msr_tls.guard = 1;
-    install_signals();
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
-    on_exit(on_exit_cb, NULL);
-    if (msr_drain_start() != 0) {
-        atomic_store(&msr_mode, MSR_OFF);
-        ms_writer_abort(msr_writer);
-        unlink(msr_cfg.path);
-        msr_writer = NULL;
-        msr_say("cannot start the writer thread, not recording", "", "");
-    }
-out:
-    msr_tls.guard = 0;
 }
 
 /* ------------------------------------------------------------------------ */

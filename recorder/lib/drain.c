@@ -19,9 +19,11 @@
  * ring must be freed as early as possible. Every 50 ms it adds
  * SAMPLE and SYNC{T} and flushes, so a kill -9 loses at most ~50 ms; the
  * other epochs end with SYNC{T} too, so readers merge short windows.
- * msr_finish (exit, _exit, fatal signal) stops the thread and does a last
- * epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes) and
- * END; on the crash path the writer goes raw (no zstd). The trace holds raw
+ * msr_finish (exit, _exit, fatal signal, a detach) stops the thread and does a
+ * last epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes;
+ * not in a window trace, whose older blocks are unknown) and END; on the
+ * crash path the writer goes raw (no zstd). msr_drain_reset readies
+ * everything for the next session's file (session.c). The trace holds raw
  * ips (STACK) and the module map (MODULE): symbols are resolved later by
  * msrec/msconv in their own process (recorder/symbolize/), so nothing of
  * libdw runs (or is even loaded) in the traced program.
@@ -63,6 +65,7 @@ static struct {
     uint64_t n_events, n_allocs, n_frees, alloc_bytes, n_dropped;
 } st;
 static uint64_t rec_alloc_errors;   /* recorder buffers not allocated */
+struct msr_end_note msr_last_end;
 
 static void replay(const ms_event *e)
 {
@@ -283,6 +286,25 @@ static void write_thread_end(msr_thread *t, uint64_t time)
     r.u.thread_end.tid = t->tid;
     r.u.thread_end.time = time;
     ms_writer_add(msr_writer, &r);
+}
+
+/* Take t (preceded by prev, NULL at the head) out of the thread list; the
+ * head may have new threads pushed in front meanwhile. 1 when unlinked. */
+static int thread_unlink(msr_thread *prev, msr_thread *t)
+{
+    msr_thread *next = t->next;
+    if (prev) {
+        prev->next = next;
+        return 1;
+    }
+    msr_thread *exp = t;
+    if (atomic_compare_exchange_strong(&msr_threads, &exp, next)) return 1;
+    for (msr_thread *p = atomic_load(&msr_threads); p; p = p->next)
+        if (p->next == t) {
+            p->next = next;
+            return 1;
+        }
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -645,24 +667,7 @@ static void epoch(int kind, int timer)
             if (t->dead && atomic_load(&t->consumed) == atomic_load(&t->n)) {
                 write_thread_end(t, now);
                 st.n_dropped += t->n_dropped;
-                int unlinked = 0;
-                if (!prev) {
-                    msr_thread *exp = t;
-                    unlinked = atomic_compare_exchange_strong(&msr_threads, &exp, next);
-                    if (!unlinked) {
-                        /* new threads were pushed in front: find our predecessor */
-                        for (msr_thread *p = atomic_load(&msr_threads); p; p = p->next)
-                            if (p->next == t) {
-                                p->next = next;
-                                unlinked = 1;
-                                break;
-                            }
-                    }
-                } else {
-                    prev->next = next;
-                    unlinked = 1;
-                }
-                if (unlinked) {
+                if (thread_unlink(prev, t)) {
                     msr_thread_release(t);
                     t = next;
                     continue;
@@ -742,6 +747,62 @@ int msr_drain_start(void)
     return r == 0 ? 0 : -1;
 }
 
+/* The state of the trace being written: nothing written yet. */
+static void trace_reset(void)
+{
+    nodes_written = 0;
+    msr_meta_written = 0;
+    memset(&st, 0, sizeof st);
+    rec_alloc_errors = 0;
+    msr_lt_reset();
+    msr_leak_rt_reset();
+    dl_adds = dl_subs = ~0ull;
+}
+
+void msr_drain_reset(void)
+{
+    /* threads gone since the last trace go back to the pool unannounced;
+     * the others start where they are (events left in their rings after
+     * the last trace ended are not this trace's) */
+    pid_t pid = getpid();
+    msr_thread *prev = NULL, *t = atomic_load(&msr_threads);
+    while (t) {
+        msr_thread *next = t->next;
+        if (syscall(SYS_tgkill, pid, (pid_t)t->tid, 0) != 0 && errno == ESRCH &&
+            thread_unlink(prev, t)) {
+            msr_thread_release(t);
+            t = next;
+            continue;
+        }
+        uint64_t n = atomic_load(&t->n);
+        atomic_store(&t->consumed, n);
+        t->batch_end = n;
+        t->announced = t->dead = 0;
+        t->n_dropped = 0;
+        t->wake_sent = 0;
+        prev = t;
+        t = next;
+    }
+    msr_lock_take(&q_lock);
+    struct qent *q = q_head;
+    q_head = q_tail = NULL;
+    msr_lock_release(&q_lock);
+    while (q) {
+        struct qent *next = q->next;
+        msr_free(q->a);
+        msr_free(q->b);
+        msr_free(q);
+        q = next;
+    }
+    trace_reset();
+}
+
+void msr_drain_progress(uint64_t *events, uint64_t *bytes)
+{
+    *events = st.n_events;
+    *bytes = msr_writer ? ms_writer_offset(msr_writer) : 0;
+}
+
 /* In a fork child: forget the parent's threads and pending events. */
 void msr_drain_atfork_child(int follow)
 {
@@ -770,13 +831,7 @@ void msr_drain_atfork_child(int follow)
     }
     atomic_store(&msr_threads, me);
     q_head = q_tail = NULL;
-    if (!follow) return;
-    nodes_written = 0;
-    msr_meta_written = 0;
-    memset(&st, 0, sizeof st);
-    msr_lt_reset();
-    msr_leak_rt_reset();
-    dl_adds = dl_subs = ~0ull;
+    if (follow) trace_reset();
 }
 
 /* ------------------------------------------------------------------------ */
@@ -834,7 +889,9 @@ static void write_live_blocks(uint64_t time)
     sort_blocks(b, k);
     uint64_t ex[2];
     msr_arena_range(&ex[0], &ex[1]);
-    if (k) msr_leak_classify(b, k, ex, 1);
+    /* (a window trace: the blocks allocated before it, which may point to
+     * these, are unknown; spec 8.9) */
+    if (k && msr_cfg.scope != MS_SCOPE_WINDOW) msr_leak_classify(b, k, ex, 1);
     for (size_t off = 0; off < k;) {
         size_t m = k - off;
         if (m > 16384) m = 16384;
@@ -951,6 +1008,11 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     r.u.end.write_errors = ws.write_errors + rec_alloc_errors;
     r.u.end.first_errno = ws.first_errno ? ws.first_errno : rec_alloc_errors ? ENOMEM : 0;
     ms_writer_add(msr_writer, &r);
+    msr_last_end.reason = reason;
+    msr_last_end.detail = detail;
+    msr_last_end.events = st.n_events;
+    msr_last_end.write_errors = r.u.end.write_errors;
+    msr_last_end.first_errno = (int)r.u.end.first_errno;
     uint64_t bytes;
     ms_writer_flush(msr_writer);
     bytes = ms_writer_offset(msr_writer);
@@ -964,6 +1026,10 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     }
     ws.write_errors += rec_alloc_errors;
     if (!ws.first_errno && rec_alloc_errors) ws.first_errno = ENOMEM;
+    msr_last_end.events_written = ws.events_written;
+    msr_last_end.bytes = bytes;
+    if (ws.write_errors > msr_last_end.write_errors) msr_last_end.write_errors = ws.write_errors;
+    if (ws.first_errno && !msr_last_end.first_errno) msr_last_end.first_errno = ws.first_errno;
     if (ws.write_errors || ws.events_written < st.n_events) {
         /* never claim a write that did not happen: say what reached the file */
         int e = ws.first_errno;

@@ -46,7 +46,7 @@ _Atomic(msr_thread *) msr_threads;
 int msr_use_membarrier;
 _Atomic uint32_t msr_wake_word;
 _Atomic uint32_t msr_names_gen;
-_Atomic int msr_mode;
+_Atomic int msr_mode = MSR_PENDING;
 _Atomic int msr_paused;
 
 /* ------------------------------------------------------------------------ */
@@ -358,12 +358,12 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
 /* when recording)                                                          */
 /* ------------------------------------------------------------------------ */
 
+/* One load when not recording (off, or dormant under MEMSCOPE_CONTROL):
+ * "not started yet" is a mode of its own, MSR_PENDING, not a second word. */
 static inline int mode_rec(void)
 {
     int m = atomic_load_explicit(&msr_mode, memory_order_relaxed);
-    if (MSR_UNLIKELY(m == MSR_OFF) &&
-        MSR_UNLIKELY(atomic_load_explicit(&msr_init_state, memory_order_relaxed) == 0) &&
-        !msr_tls.guard) {
+    if (MSR_UNLIKELY(m == MSR_PENDING) && !msr_tls.guard) {
         msr_early_init();
         m = atomic_load_explicit(&msr_mode, memory_order_relaxed);
     }

@@ -12,10 +12,20 @@
  *   arena.c      private mmap allocator for everything the recorder owns
  *   sample.c     Poisson byte sampling: gaps, the set of sampled blocks
  *   exec.c       exec family: finish the trace before the image goes
+ *   ctlsock.c    MEMSCOPE_CONTROL=1: the control channel of a dormant
+ *                process (msrec attach/detach/status)
+ *   session.c    a recording session started and stopped in a running
+ *                process (a window trace, spec 8.9)
  *
  * Environment variables read by libmemscope:
  *   MEMSCOPE_AUTO_EXPORT=1        record this process (otherwise every call
  *                                 passes straight through)
+ *   MEMSCOPE_CONTROL=1            dormant (every call passes straight
+ *                                 through) and listening for `msrec attach
+ *                                 PID` on a control socket only the same
+ *                                 user or root may use (ctlsock.c); with
+ *                                 MEMSCOPE_AUTO_EXPORT=1 too, recording
+ *                                 starts at once and `msrec detach` stops it
  *   MEMSCOPE_EXPORT_PATH=PATH     output file; %p = pid, %e = exe name, %% = %
  *                                 (default ./<exe>.<pid>.memscope). Created
  *                                 with O_EXCL|O_NOFOLLOW: if it exists, one
@@ -86,7 +96,8 @@
 #define MSR_TLS         __thread __attribute__((tls_model("initial-exec")))
 
 /* ---- global mode ------------------------------------------------------- */
-enum { MSR_OFF = 0, MSR_REC = 1, MSR_FINISHING = 2, MSR_DONE = 3 };
+/* MSR_PENDING until msr_early_init has decided (then OFF or REC) */
+enum { MSR_OFF = 0, MSR_REC = 1, MSR_FINISHING = 2, MSR_DONE = 3, MSR_PENDING = 4 };
 extern _Atomic int msr_mode;      /* MSR_*                                  */
 extern _Atomic int msr_paused;    /* ms_pause()                             */
 extern _Atomic int msr_init_state; /* 2 once msr_early_init has run         */
@@ -106,8 +117,17 @@ struct msr_settings {
     char abs_path[2048];          /* same, absolute (the app may chdir)     */
     char label[256];
     uint64_t sample_rate;         /* bytes between samples (mean), 0 = full */
+    uint32_t scope;               /* MS_SCOPE_*: WINDOW = attached session */
+    uint64_t session;             /* attach session of this trace (META)   */
 };
 extern struct msr_settings msr_cfg;
+/* Unix ns at which libmemscope started in this process (META
+ * process_start_ns: the start of the program, give or take its loader). */
+extern uint64_t msr_proc_start_ns;
+extern int msr_ctl_enabled;       /* MEMSCOPE_CONTROL=1 (ctlsock.c runs)    */
+/* Constructor, MEMSCOPE_CONTROL=1: start the control listener (ctlsock.c);
+ * one stderr line when it cannot. */
+void msr_ctl_start(void);
 
 /* ---- clock ------------------------------------------------------------- */
 extern int msr_use_tsc;
@@ -128,6 +148,7 @@ static inline uint64_t msr_now(void)
 }
 #define msr_now_after msr_now
 void msr_clock_init(void);
+void msr_clock_restart(void);     /* tick 0 = now (a new session's trace)  */
 uint64_t msr_clock_hz(void);      /* calibrates once (may wait a few ms)   */
 
 /* ---- arena: the recorder's private memory (one mmap region) ------------ */
@@ -322,6 +343,7 @@ void msr_sample_atfork_child(int keep);
 
 /* ---- stacks ------------------------------------------------------------ */
 int msr_stacks_init(void);
+extern int msr_stacks_ready;      /* msr_stacks_init has succeeded          */
 /* Capture the caller's stack: ret = return address of the public entry
  * point, frame = its frame address. Returns the interned stack id. */
 uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame);
@@ -343,6 +365,23 @@ void msr_ensure_meta(void);       /* META + modules if not written (lock)   */
 void msr_queue_mark(const char *name);
 void msr_queue_label(const void *p, const char *var, const char *type);
 int msr_open_output(pid_t pid, int child); /* open msr_writer (cfg, pid) */
+/* msr_writer on fd, an empty file open for writing (placed high and
+ * protected like msr_open_output's); 0, or an MS_E* code with fd closed. */
+int msr_writer_on_fd(int fd);
+/* Forget what the last trace wrote (tables, counters, stack nodes and
+ * modules written, queued marks) and the threads that have exited since,
+ * so that a new file starts afresh; the writer thread must not run. */
+void msr_drain_reset(void);
+/* Under the writer lock: heap events seen and bytes written so far. */
+void msr_drain_progress(uint64_t *events, uint64_t *bytes);
+/* What the last msr_finish wrote into END (session.c reports it). */
+struct msr_end_note {
+    uint32_t reason;
+    int64_t detail;
+    uint64_t events, events_written, bytes, write_errors;
+    int first_errno;
+};
+extern struct msr_end_note msr_last_end;
 
 extern _Atomic int msr_modules_dirty;
 extern int msr_meta_written;       /* META is in the file (writer lock)     */

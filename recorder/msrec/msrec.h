@@ -7,6 +7,12 @@
 int msrec_run(int argc, char **argv);      /* recorder/msrec/run.c        */
 int msrec_snapshot(int argc, char **argv); /* recorder/snapshot/        */
 int msrec_symbolize(int argc, char **argv); /* recorder/msrec/symbolize.c */
+int msrec_attach(int argc, char **argv);   /* recorder/msrec/attach.c     */
+int msrec_detach(int argc, char **argv);   /* recorder/msrec/attach.c     */
+int msrec_status(int argc, char **argv);   /* recorder/msrec/attach.c     */
+/* An output FILE that exists: removed with force (0), else, or when it
+ * cannot be, one error line and -1. 0 when there is none. (run.c) */
+int msrec_clear_output(const char *path, int force);
 /* Symbolize one trace in place (out NULL) or into out; prints one summary
  * line on stderr unless quiet, or the error. Returns 0 or an MS_E* code. */
 int msrec_symbolize_one(const char *path, const char *out, unsigned flags, int quiet);

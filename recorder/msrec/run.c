@@ -192,6 +192,23 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+int msrec_clear_output(const char *path, int force)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (!force) {
+        fprintf(stderr, "msrec: %s: exists (use --force to replace it)\n", path);
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode) || unlink(path) != 0) {
+        fprintf(stderr, "msrec: %s: cannot replace it: %s\n", path,
+                S_ISDIR(st.st_mode) ? strerror(EISDIR) : strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* Before CMD starts: can the trace be created? A path without '%' must not
  * exist (--force removes a file there) and must be creatable (tried for
  * real, then removed); for a path with %p/%e in its name a probe file in
@@ -209,18 +226,8 @@ static int check_output(const char *tmpl, int force)
     if (strchr(dir, '%'))
         return 0;                        /* a directory per process */
     if (!strchr(name, '%')) {
-        struct stat st;
-        if (lstat(tmpl, &st) == 0) {
-            if (!force) {
-                fprintf(stderr, "msrec: %s: exists (use --force to replace it)\n", tmpl);
-                return -1;
-            }
-            if (S_ISDIR(st.st_mode) || unlink(tmpl) != 0) {
-                fprintf(stderr, "msrec: %s: cannot replace it: %s\n", tmpl,
-                        S_ISDIR(st.st_mode) ? strerror(EISDIR) : strerror(errno));
-                return -1;
-            }
-        }
+        if (msrec_clear_output(tmpl, force) != 0)
+            return -1;
         int fd = open(tmpl, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0) {
             fprintf(stderr, "msrec: %s: %s\n", tmpl, strerror(errno));

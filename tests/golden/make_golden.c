@@ -1,6 +1,7 @@
 /*
  * make_golden.c — writes the golden .memscope files of the current format
- * version (v1.2; the v1.0 and v1.1 ones were made by its earlier forms) and
+ * version (v1.3; the v1.0 and v1.1 ones were made by its earlier forms, the
+ * v1.2 one by make_heap_v12 below, kept for `make_golden --v1.2 DIR`) and
  * their canonical dumps (.expected).
  *
  * The goldens pin the bytes of the format: tests/unit/test_golden.c reads
@@ -18,6 +19,7 @@
  * writer or reader bug.
  *
  * Usage: make_golden [DIR]   (DIR defaults to tests/golden)
+ *        make_golden --v1.2 DIR   the v1.2 golden again, into an empty DIR
  *        make_golden --dump FILE   prints the canonical dump of any file
  *        (tests/spec/test_spec_reader.sh compares it with the spec reader's
  *        on damaged files).
@@ -636,6 +638,67 @@ static void make_heap_v12(const char *path, const char *expected)
     gen_finish(&g, expected);
 }
 
+/* ----------------------------------------------------------- heap v1.3 -- */
+
+/* v1.3: a window trace (spec 8.9), as `msrec attach` writes one: META
+ * fields 17-18 (allocator, malloc interposed; 1.2) and 19-21: scope 1 with the process start 3600.5 s before the window and session 2;
+ * frees and a realloc of addresses allocated before the window (not live
+ * in the trace), a block allocated and freed inside it, blocks still live
+ * at its end (LIVE_BLOCKS class 0: not classified in a window), END reason
+ * 3 (stopped by request) with detail 1 (the requested duration elapsed). */
+#define V13_EXE 0x5600a0000000ULL
+#define V13_HEAP 0x5600a1000000ULL
+static void make_heap_v13(const char *path, const char *expected)
+{
+    gen g;
+    gen_open(&g, path, MS_KIND_HEAP, 0);
+    ms_end end = { .time = 2000000, .reason = MS_END_STOPPED, .detail = MS_STOP_DURATION };
+    ADD(&g, MS_REC_META, (ms_meta){
+        .recorder_version = S("0.4.0"), .mode = MS_MODE_FULL, .pid = 4711, .ppid = 1,
+        .exe = S("/usr/sbin/serviced"), .cmdline = S("serviced\0--port=8080"),
+        .hostname = S("golden-host"), .kernel = S("6.1.0-18-amd64"), .page_size = 4096,
+        .clock_hz = 1000000, .start_wall_ns = 1810003600500000000ULL, .unwinder = S("fp"),
+        .max_depth = 64, .label = S("golden v1.3"), .boot_id = S("5b6c7d8e-0000-4111-8222-933344455566"),
+        .allocator = S("/lib/x86_64-linux-gnu/libc.so.6"), .malloc_interposed = MS_MALLOC_INTERPOSED,
+        .scope = MS_SCOPE_WINDOW, .process_start_ns = 1810000000000000000ULL, .session = 2 });
+    static const ms_segment exe_seg[1] = { { 0, 0x4000, 0, 5 } };
+    ADD(&g, MS_REC_MODULE, (ms_module){ .id = 1, .time = 0, .path = S("/usr/sbin/serviced"),
+        .build_id = S("\x0a\x0b\x0c\x0d"), .base = V13_EXE, .nsegments = 1, .segments = exe_seg });
+    ADD(&g, MS_REC_THREAD, (ms_thread){ .tid = 4711, .time = 0, .name = S("serviced"), .creator_tid = 0 });
+    ADD(&g, MS_REC_THREAD, (ms_thread){ .tid = 4712, .time = 0, .name = S("worker"), .creator_tid = 0 });
+    static const ms_stack_node st[3] = {
+        { 0, V13_EXE + 0x1100 },          /* 1: main                        */
+        { 1, V13_EXE + 0x1200 },          /* 2: handle_request              */
+        { 1, V13_EXE + 0x1300 },          /* 3: grow_cache                  */
+    };
+    ADD(&g, MS_REC_STACK, (ms_stack){ .first_id = 1, .count = 3, .nodes = st });
+    ms_event ev1[] = {
+        EV(10, MS_OP_FREE, V13_HEAP + 0x10, 0, 0, 0, 0),          /* allocated before   */
+        EV(20, MS_OP_MALLOC, V13_HEAP + 0x10, 48, 0, 2, 0),
+        EV(30, MS_OP_REALLOC, V13_HEAP + 0x400, 4096, V13_HEAP + 0x200, 3, 0), /* old: before */
+        EV(40, MS_OP_FREE, V13_HEAP + 0x10, 0, 0, 0, 0),
+        EV(50, MS_OP_MALLOC, V13_HEAP + 0x10, 64, 0, 2, 0),       /* live at the end    */
+    };
+    ms_event ev2[] = {
+        EV(15, MS_OP_DELETE, V13_HEAP + 0x900, 0, 0, 0, 0),       /* allocated before   */
+        EV(25, MS_OP_NEW, V13_HEAP + 0x1000, 32, 0, 2, 0),
+        EV(35, MS_OP_DELETE, V13_HEAP + 0x1000, 0, 0, 0, 0),
+    };
+    events(&g, 4711, ev1, sizeof ev1 / sizeof ev1[0]);
+    events(&g, 4712, ev2, sizeof ev2 / sizeof ev2[0]);
+    tally(ev1, sizeof ev1 / sizeof ev1[0], &end);
+    tally(ev2, sizeof ev2 / sizeof ev2[0], &end);
+    ADD(&g, MS_REC_SYNC, (ms_sync){ .time = 60 });
+    static const ms_live_block lb[2] = {
+        { V13_HEAP + 0x10, 64, MS_LEAK_UNKNOWN }, { V13_HEAP + 0x400, 4096, MS_LEAK_UNKNOWN } };
+    ADD(&g, MS_REC_LIVE_BLOCKS, (ms_live_blocks){ .time = 1999999, .count = 2, .blocks = lb });
+    ADD(&g, MS_REC_THREAD_END, (ms_thread_end){ .tid = 4712, .time = 1999999 });
+    ADD(&g, MS_REC_THREAD_END, (ms_thread_end){ .tid = 4711, .time = 1999999 });
+    end.n_chunks = chunks_so_far(&g);
+    add(&g, MS_REC_END, &end, sizeof end);
+    gen_finish(&g, expected);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--dump") == 0) {
@@ -657,16 +720,19 @@ int main(int argc, char **argv)
         free(buf);
         return n < 0;
     }
-    const char *dir = argc > 1 ? argv[1] : "tests/golden";
-    /* the goldens of the current version only (1.2); older versions' files
+    int v12 = argc > 1 && strcmp(argv[1], "--v1.2") == 0;
+    const char *dir = argc > 1 + v12 ? argv[1 + v12] : "tests/golden";
+    /* the goldens of the current version only (1.3); older versions' files
      * were written by their own writer and stay as they are */
-    static const char *names[2] = { "v1.2-heap.memscope", "v1.2-heap.expected" };
+    static const char *names[2][2] = { { "v1.3-heap.memscope", "v1.3-heap.expected" },
+                                       { "v1.2-heap.memscope", "v1.2-heap.expected" } };
     char p[2][4096];
     for (int i = 0; i < 2; i++) {
-        snprintf(p[i], sizeof p[i], "%s/%s", dir, names[i]);
+        snprintf(p[i], sizeof p[i], "%s/%s", dir, names[v12][i]);
         if (access(p[i], F_OK) == 0)
             die("%s exists: goldens are never regenerated (tests/golden/README.md)", p[i]);
     }
-    make_heap_v12(p[0], p[1]);
+    if (v12) make_heap_v12(p[0], p[1]);
+    else make_heap_v13(p[0], p[1]);
     return 0;
 }

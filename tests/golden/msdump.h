@@ -126,6 +126,9 @@ static inline void msd_record(FILE *f, const ms_record *r)
         msd_str(f, "boot_id", m->boot_id);
         msd_str(f, "allocator", m->allocator);
         msd_u(f, "malloc_interposed", m->malloc_interposed);
+        msd_u(f, "scope", m->scope);
+        msd_u(f, "process_start_ns", m->process_start_ns);
+        msd_u(f, "session", m->session);
         fputc('\n', f);
         break;
     }

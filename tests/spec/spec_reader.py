@@ -140,7 +140,8 @@ RECORDS = {
                     ("hostname", "s"), ("kernel", "s"), ("page_size", "u"),
                     ("clock_hz", "u"), ("start_wall_ns", "u"), ("unwinder", "s"),
                     ("max_depth", "u32"), ("label", "s"), ("boot_id", "s"),
-                    ("allocator", "s"), ("malloc_interposed", "u32")]),
+                    ("allocator", "s"), ("malloc_interposed", "u32"),
+                    ("scope", "u32"), ("process_start_ns", "u"), ("session", "u")]),
     0x02: ("string", [("id", "u"), ("value", "s")]),
     0x03: ("module", [("id", "u"), ("time", "u"), ("path", "s"), ("build_id", "hex"),
                       ("base", "u"), ("segments", arr("nsegments", "segment", SEGMENT))]),
@@ -610,7 +611,7 @@ class Reader:
                 if name == "end":
                     self.integ["has_end"] = 1
                     if (rec["reason"] not in END_REASONS and
-                            (self.hdr["major"], self.hdr["minor"]) <= (1, 2)):
+                            (self.hdr["major"], self.hdr["minor"]) <= (1, 3)):
                         violation("END reason %d is not assigned in %d.%d" %
                                   (rec["reason"], self.hdr["major"], self.hdr["minor"]))
                     if rec["n_chunks"] != self.chunks_before:

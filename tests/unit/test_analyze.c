@@ -205,6 +205,7 @@ static void check_scenario(int with_sync)
     CK(temporary_allocations, 3);
     CK(failed_allocations, 2);
     CK(unmatched_frees, 1);
+    CK(frees_before_window, 0);
     CK(reallocs, 3);
     CK(reallocs_in_place, 0);
     CK(realloc_frees, 1);
@@ -499,6 +500,33 @@ static int bench(uint64_t n, int NT, const char *keep)
     return 0;
 }
 
+/* A window trace (spec 8.9, the v1.3 golden): frees of addresses never
+ * allocated in it are frees of blocks allocated before the window, not
+ * unmatched frees; the window starts 3600.5 s after the process. */
+static void check_window(void)
+{
+    const char *root = getenv("MS_ROOT");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/golden/v1.3-heap.memscope", root && *root ? root : ".");
+    ms_heap *h;
+    int e = ms_heap_load(&h, NULL, path, NULL);
+    CHECK("window: load", e == 0);
+    if (e) return;
+    const ms_heap_summary *s = ms_heap_get_summary(h);
+    CHECK_EQ_U64("window: frees before the window", 3, s->frees_before_window);
+    CHECK_EQ_U64("window: no unmatched frees", 0, s->unmatched_frees);
+    CHECK_EQ_U64("window: allocations", 4, s->total_allocations);
+    CHECK_EQ_U64("window: deallocations", 2, s->total_deallocations);
+    CHECK_EQ_U64("window: deallocated bytes", 80, s->total_deallocated_bytes);
+    CHECK_EQ_U64("window: live at the end", 4160, s->active_memory);
+    CHECK_EQ_U64("window: live blocks at the end", 2, s->active_allocations);
+    double after = 0;
+    CHECK("window: is a window", ms_heap_window(h, &after) == 1);
+    CHECK("window: 3600.5 s after the process start", after > 3600.49 && after < 3600.51);
+    CHECK_EQ_U64("window: session", 2, ms_heap_get_info(h)->session);
+    ms_heap_free(h);
+}
+
 /* ---- sampled traces (spec §8.8) ---- */
 typedef struct wsum { uint64_t count, bytes, live_count, live_bytes, n; } wsum;
 static void on_block_sum(void *ctx, const ms_heap_block *b)
@@ -616,6 +644,7 @@ int main(int argc, char **argv)
     check_scenario(0);
     check_random(4);      /* linear-scan merge */
     check_random(24);     /* heap merge (more than 16 streams) */
+    check_window();
     check_sampled();
     rmdir(tmpdir);
     return ms_test_failures != 0;

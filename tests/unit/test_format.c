@@ -94,14 +94,15 @@ static void build_fixtures(void)
     r.u.meta = (ms_meta){ S("0.1.0"), MS_MODE_SAMPLED, 524288, 1234, 1, S("/usr/bin/prog"),
                           NULS, S("host"), S("6.1.0"), 4096, 1000000000, 1700000000000000000ull,
                           S("libunwind"), 64, S(""), S("0123456789abcdef"),
-                          S("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"), MS_MALLOC_NOT_INTERPOSED };
+                          S("/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"), MS_MALLOC_NOT_INTERPOSED,
+                          MS_SCOPE_WINDOW, 1699999990000000000ull, 2 };
     add_fix(MS_REC_META, r);
     memset(&r, 0, sizeof r);
     add_fix(MS_REC_META, r);                                   /* all zero/empty */
     memset(&r, 0, sizeof r);
     r.u.meta = (ms_meta){ NULS, UINT32_MAX, UINT64_MAX, UINT64_MAX, UINT64_MAX, NULS, NULS, NULS,
                           NULS, UINT64_MAX, UINT64_MAX, UINT64_MAX, NULS, UINT32_MAX, NULS, NULS,
-                          NULS, UINT32_MAX };
+                          NULS, UINT32_MAX, UINT32_MAX, UINT64_MAX, UINT64_MAX };
     add_fix(MS_REC_META, r);
     memset(&r, 0, sizeof r);
     r.u.string = (ms_string){ 7, NULS };
