@@ -270,6 +270,11 @@ size_t msr_lt_drain(void (*each)(void *arg, uint64_t addr, uint64_t size), void 
     return n;
 }
 
+size_t msr_lt_table_bytes(void)
+{
+    return slots_now * sizeof(uint64_t) + big_cap * sizeof(struct big);
+}
+
 void msr_lt_reset(void)
 {
     for (int g = 0; g < SEGS; g++) {
