@@ -8,11 +8,18 @@
 # Prints one table row per (workload, tool): wall seconds, ratio to the
 # uninstrumented run, trace bytes per heap event (memscope: file size;
 # heaptrack: its .zst), and the tool's extra RSS (max RSS of the largest
-# process, /usr/bin/time %M, minus the uninstrumented max RSS). Then one line
-# per target of the recorder issue: MET or MISSED with the numbers.
+# process, /usr/bin/time %M, minus the uninstrumented max RSS). After the
+# memscope rows of a workload, one untimed run with MEMSCOPE_DEBUG=1 prints
+# where the recorder's own memory is at exit ("memory:" line: the arena's
+# resident MiB, the live table's share at its peak, free blocks' resident
+# rest); the rest of the extra RSS is code and data of the libraries the
+# recorder loads (libzstd, libunwind...) and the writer thread's stack.
+# Then one line per target of the recorder issue: MET or MISSED with the
+# numbers.
 #
 # Environment: BENCH_SCALE (default 1; e.g. 0.1 while developing),
 # BENCH_TOOLS (default "none fp libunwind heaptrack massif"),
+# BENCH_ATTRIB=0 (no MEMSCOPE_DEBUG=1 memory run),
 # BENCH_WORKLOADS (default "pairs1 pairs2 live grow churn"), BENCH_REPEAT (memscope
 # runs: best of N, default 1; the uninstrumented run is always best of 3),
 # BENCH_RESULTS=FILE (also write the table there as Markdown: between the
@@ -93,6 +100,20 @@ run_best() {
 
 ROWS=$TMP/rows
 : > "$ROWS"
+MEM=$TMP/memory
+: > "$MEM"
+# attrib WORKLOAD UNWIND CMD... : the recorder's "memory:" debug line at exit
+attrib() {
+    aw=$1; au=$2; shift 2
+    rm -f "$TMP/attrib.memscope"
+    env LD_PRELOAD="$LIB" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_QUIET=1 MEMSCOPE_DEBUG=1 \
+        MEMSCOPE_UNWIND="$au" MEMSCOPE_EXPORT_PATH="$TMP/attrib.memscope" "$@" \
+        > /dev/null 2> "$TMP/attrib.err" < /dev/null
+    m=$(sed -n 's/^memscope: debug: memory: arena/arena/p' "$TMP/attrib.err" | head -1)
+    [ -n "$m" ] || m="no memory line (MEMSCOPE_DEBUG=1)"
+    printf '%-8s %-20s %s\n' "$aw" "memory ($au)" "$m"
+    printf '| %s | %s | %s |\n' "$aw" "$au" "$m" >> "$MEM"
+}
 row() { # workload tool wall ratio bpe xrss note
     printf '%s|%s|%s|%s|%s|%s|%s\n' "$@" >> "$ROWS"
     printf '%-8s %-20s %8s %9s %9s %10s  %s\n' "$@"
@@ -138,7 +159,9 @@ for w in $WORKLOADS; do
             [ -s "$f" ] || note="$note no trace file"
             b=$(bpe "$(fsize "$f")" "$ev"); r=$(ratio "$WALL" "$base"); x=$(mib "$RSS" "$baserss")
             row "$w" "memscope $tool" "$WALL" "$r" "$b" "$x" "$note"
-            eval "W_${w}_$tool=$WALL; B_${w}_$tool=$b; X_${w}_$tool=$x" ;;
+            eval "W_${w}_$tool=$WALL; B_${w}_$tool=$b; X_${w}_$tool=$x"
+            # shellcheck disable=SC2086
+            [ "${BENCH_ATTRIB:-1}" = 0 ] || [ "$tool" != libunwind ] || attrib "$w" "$tool" $cmd ;;
         heaptrack)
             command -v heaptrack > /dev/null || { row "$w" heaptrack - - - - "not installed"; continue; }
             # shellcheck disable=SC2086
@@ -223,6 +246,14 @@ if [ -n "${BENCH_RESULTS:-}" ]; then
         echo "|---|---|---:|---:|---:|---:|---|"
         awk -F'|' '{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n" }' "$ROWS"
         echo
+        if [ -s "$MEM" ]; then
+            echo "Recorder memory at exit (MEMSCOPE_DEBUG=1, one untimed run; the live table at its peak):"
+            echo
+            echo "| workload | unwind | memory |"
+            echo "|---|---|---|"
+            cat "$MEM"
+            echo
+        fi
         echo "| target | | measured |"
         echo "|---|---|---|"
         cat "$TARGETS"

@@ -6,8 +6,12 @@
  * carved with power-of-two size classes. Why: the recorder must never call
  * the application's malloc (reentrancy, signal handlers, a corrupt heap at
  * crash time), its memory must be one address range the leak scanner can
- * exclude, and untouched reservations cost no RSS. Big freed blocks are
- * returned to the kernel with MADV_DONTNEED. When the lock is held by the
+ * exclude, and untouched reservations cost no RSS. Freed blocks of a page
+ * or more give all their pages back (MADV_DONTNEED) and wait on a spare
+ * stack outside the region, so a table that grows by steps (the live
+ * table's 64 segments, zstd's workspace) leaves no resident page behind:
+ * in-block free-list links kept one page per freed block (1 M live blocks:
+ * 1.8 MiB of 4 KiB pages). A full spare stack falls back to the link. When the lock is held by the
  * calling thread itself (a signal interrupted the arena), requests fall back
  * to a direct mmap so the crash path never deadlocks.
  */
@@ -25,13 +29,16 @@
 #define MIN_SHIFT 5
 #define MAX_SHIFT 40
 #define DIRECT_CLASS 0xFFu
-#define BIG_BYTES (16u * 1024u)  /* freed blocks this big give their pages back */
+#define PAGE_SHIFT 12             /* freed blocks this big give their pages back */
+#define SPARES 128                /* per class, blocks held outside the region */
 
 struct hdr { uint32_t cls; uint32_t magic; uint64_t size; };
 #define MAGIC 0x6d73726fu
 
 static char *region, *bump, *region_end;
 static void *free_lists[MAX_SHIFT + 1];
+static void *spare[MAX_SHIFT + 1 - PAGE_SHIFT][SPARES]; /* all pages dropped */
+static unsigned n_spare[MAX_SHIFT + 1 - PAGE_SHIFT];
 static msr_lock arena_lock;
 
 int msr_gettid(void) { return (int)syscall(SYS_gettid); }
@@ -124,9 +131,12 @@ static void *arena_alloc(size_t n, int zero)
         msr_lock_release(&arena_lock);
         return direct_alloc(n);
     }
-    char *p = free_lists[c];
+    char *p = NULL;
     int fresh = 0;
-    if (p) {
+    if (c >= PAGE_SHIFT && n_spare[c - PAGE_SHIFT]) {
+        p = spare[c - PAGE_SHIFT][--n_spare[c - PAGE_SHIFT]];
+        fresh = 1;                    /* all zero pages */
+    } else if ((p = free_lists[c])) {
         free_lists[c] = *(void **)(p + HDR);
     } else {
         /* align big blocks to their size class (max 2 MiB) for THP-friendliness */
@@ -145,13 +155,8 @@ static void *arena_alloc(size_t n, int zero)
     h->cls = c;
     h->magic = MAGIC;
     h->size = sz;
-    if (!fresh && zero) {
-        if (sz < BIG_BYTES) memset(p + HDR, 0, sz - HDR);
-        else { /* past the kept first page the block was DONTNEED'd (zero) */
-            uintptr_t from = ((uintptr_t)p + 4096 + 4095) & ~(uintptr_t)4095;
-            memset(p + HDR, 0, from - (uintptr_t)p - HDR);
-        }
-    }
+    if (!fresh && zero) /* past a page the block was DONTNEED'd (zero) */
+        memset(p + HDR, 0, (sz < 4096 ? sz : 4096) - HDR);
     return p + HDR;
 }
 
@@ -169,17 +174,19 @@ void msr_free(void *ptr)
         return;
     }
     unsigned c = h->cls;
-    size_t sz = (size_t)1 << c;
-    if (sz >= BIG_BYTES) {
-        /* keep the first page (header + free-list link), drop the rest */
-        uintptr_t from = ((uintptr_t)p + 4096 + 4095) & ~(uintptr_t)4095;
-        uintptr_t to = ((uintptr_t)p + sz) & ~(uintptr_t)4095;
-        if (to > from) madvise((void *)from, to - from, MADV_DONTNEED);
-    }
+    if (c >= PAGE_SHIFT) /* page-aligned: every page goes, header included */
+        madvise(p, (size_t)1 << c, MADV_DONTNEED);
     int r = msr_lock_try_for(&arena_lock, 5000);
     if (r != 1) return; /* leak rather than deadlock */
-    *(void **)ptr = free_lists[c];
-    free_lists[c] = p;
+    if (c >= PAGE_SHIFT && n_spare[c - PAGE_SHIFT] < SPARES) {
+        spare[c - PAGE_SHIFT][n_spare[c - PAGE_SHIFT]++] = p;
+    } else {
+        h->cls = c;   /* (refaults the first page of a dropped block) */
+        h->magic = MAGIC;
+        h->size = (size_t)1 << c;
+        *(void **)ptr = free_lists[c];
+        free_lists[c] = p;
+    }
     msr_lock_release(&arena_lock);
 }
 
@@ -217,6 +224,59 @@ void msr_hugepage(void *p, size_t n)
 }
 
 size_t msr_arena_used(void) { return (size_t)(bump - region); }
+
+static size_t resident(const char *p, size_t n)
+{
+    uintptr_t lo = (uintptr_t)p & ~(uintptr_t)4095;
+    uintptr_t hi = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
+    unsigned char vec[256];
+    size_t r = 0;
+    for (uintptr_t a = lo; a < hi; a += sizeof vec * 4096) {
+        size_t len = hi - a < sizeof vec * 4096 ? hi - a : sizeof vec * 4096;
+        if (mincore((void *)a, len, vec) != 0) return 0;
+        for (size_t i = 0; i < len / 4096; i++) r += vec[i] & 1;
+    }
+    return r * 4096;
+}
+
+/* Walks the region block by block (MEMSCOPE_DEBUG=1 at exit): a block
+ * starts at the bump pointer of its time, aligned to 16, 4096 or 2 MiB, so
+ * a word without the header magic is an alignment gap or a spare block
+ * (no header), skipped to the next page. Blocks below a page count their
+ * whole size as resident. */
+void msr_arena_usage(msr_arena_use *u)
+{
+    memset(u, 0, sizeof *u);
+    if (msr_lock_try_for(&arena_lock, 1000) != 1) return;
+    u->region_resident = region ? resident(region, (size_t)(bump - region)) : 0;
+    char *p = region;
+    while (p && p < bump) {
+        struct hdr *h = (struct hdr *)p;
+        if (!resident(p, HDR) || h->magic != MAGIC || h->cls < MIN_SHIFT || h->cls > MAX_SHIFT) {
+            p = (char *)(((uintptr_t)p + 4096) & ~(uintptr_t)4095);
+            continue;
+        }
+        size_t sz = (size_t)1 << h->cls;
+        u->used[h->cls]++;
+        u->used_resident[h->cls] += sz < 4096 ? sz : resident(p, sz);
+        p += sz;
+    }
+    for (unsigned c = MIN_SHIFT; c <= MAX_SHIFT; c++)
+        for (char *f = free_lists[c]; f; f = *(void **)(f + HDR)) {
+            size_t sz = (size_t)1 << c;
+            size_t res = sz < 4096 ? sz : resident(f, sz);
+            u->used[c]--;               /* the walk counted it */
+            u->used_resident[c] -= res;
+            u->free_blocks[c]++;
+            u->free_resident[c] += res;
+        }
+    for (unsigned c = PAGE_SHIFT; c <= MAX_SHIFT; c++)
+        for (unsigned i = 0; i < n_spare[c - PAGE_SHIFT]; i++) {
+            u->free_blocks[c]++;
+            u->free_resident[c] += resident(spare[c - PAGE_SHIFT][i], (size_t)1 << c);
+        }
+    msr_lock_release(&arena_lock);
+}
 
 void msr_arena_range(uint64_t *start, uint64_t *end)
 {

@@ -919,6 +919,31 @@ static void fmt_u64(char *out, uint64_t v)
     *out = 0;
 }
 
+/* MEMSCOPE_DEBUG=1: where the recorder's own memory is, at exit before
+ * the live table is drained (it never shrinks, so this is its peak): the
+ * arena's resident bytes, the live table's share, then per size class the
+ * blocks in use and the free lists' resident rest. */
+static void debug_memory(void)
+{
+    static msr_arena_use u;
+    msr_arena_usage(&u);
+    char line[160];
+    size_t fr = 0;
+    for (int c = 0; c < 41; c++) fr += u.free_resident[c];
+    snprintf(line, sizeof line, "memory: arena resident %.2f MiB: live table %.2f MiB "
+             "(%zu blocks, max %.2f MiB), free lists %.2f MiB",
+             u.region_resident / 1048576.0, msr_lt_table_bytes() / 1048576.0, msr_lt_used,
+             msr_lt_slots_max * 8 / 1048576.0, fr / 1048576.0);
+    msr_say("debug: ", line, "");
+    for (int c = 0; c < 41; c++) {
+        if (u.used_resident[c] + u.free_resident[c] < 65536) continue;
+        snprintf(line, sizeof line, "memory: class %zu KiB: %zu in use %.2f MiB resident, "
+                 "%zu free %.2f MiB resident", ((size_t)1 << c) / 1024, u.used[c],
+                 u.used_resident[c] / 1048576.0, u.free_blocks[c], u.free_resident[c] / 1048576.0);
+        msr_say("debug: ", line, "");
+    }
+}
+
 void msr_finish(uint32_t reason, int64_t detail, int crash)
 {
     int expected = MSR_REC;
@@ -976,6 +1001,7 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     uint64_t f0 = msr_mono_ns();
     if (!crash) {
         msr_procmaps_write(msr_writer, now);
+        if (dbg && *dbg == '1') debug_memory();
         write_live_blocks(now);
         if (dbg && *dbg == '1') {
             char line[120];

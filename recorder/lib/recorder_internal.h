@@ -159,6 +159,13 @@ void msr_hugepage(void *p, size_t n); /* MADV_HUGEPAGE on the aligned part */
 void msr_arena_range(uint64_t *start, uint64_t *end);
 size_t msr_arena_used(void);          /* bytes handed out from the region */
 void msr_prefault(void *p, size_t n);  /* write-map now (probed tables) */
+/* Resident bytes of the region and, per size class 2^c, the blocks in use
+ * and the free ones with their resident bytes (MEMSCOPE_DEBUG=1). */
+typedef struct {
+    size_t region_resident;
+    size_t used[41], used_resident[41], free_blocks[41], free_resident[41];
+} msr_arena_use;
+void msr_arena_usage(msr_arena_use *u);
 
 /* ---- live-block table (livetab.c; writer thread only) ------------------ */
 extern uint64_t msr_lt_bytes;
@@ -169,6 +176,7 @@ void msr_lt_remove(uint64_t a);
 int msr_lt_has(uint64_t a);
 void msr_lt_prefetch(uint64_t a);
 void msr_lt_reset(void);
+size_t msr_lt_table_bytes(void);  /* slots and side map allocated now      */
 /* calls each(arg, addr, size) for every live block, freeing the table */
 size_t msr_lt_drain(void (*each)(void *arg, uint64_t addr, uint64_t size), void *arg);
 void msr_arena_atfork_prepare(void);

@@ -3,8 +3,12 @@
  * against a plain reference model: a million random inserts, removes,
  * replacements and lookups over ordinary, unaligned, high (>= 2^47) and
  * big (>= 1 MiB) blocks; live bytes, count, membership and the drained list
- * at the end must equal the model's exactly. The table's source is
- * compiled in here with the arena replaced by calloc/free.
+ * at the end must equal the model's exactly. Then its size: N live blocks
+ * (heap-like addresses, sizes below 1 MiB) take at least N * 8 bytes of
+ * slots and at most N * 8 * 1.25 / 0.88 plus the 64 first segments (the
+ * growth policy of livetab.c; the recorder's extra RSS on 1 M live blocks
+ * is mostly this table). The table's source is compiled in here with the
+ * arena replaced by calloc/free.
  */
 #include "../../recorder/lib/livetab.c"
 
@@ -119,6 +123,25 @@ int main(void)
     CHECK_EQ_U64("livetab/empty-after-drain", 0, msr_lt_used + msr_lt_bytes);
     msr_lt_insert(0x1000, 32);                  /* usable again */
     CHECK("livetab/reuse", msr_lt_has(0x1000) && msr_lt_bytes == 32);
+    msr_lt_reset();
+
+    /* size bound, at several counts (each segment sits anywhere in its
+     * growth cycle) */
+    int size_bad = 0;
+    uint64_t a = 0x5555500000ull, lo = 0, hi = 0;
+    for (size_t live_n = 1; live_n <= 1000000; live_n++) {
+        msr_lt_insert(a, 16 + live_n % 128);
+        a += 16 + 16 * (next() % 8);
+        if (live_n % 99991 == 0 || live_n == 1000000) {
+            size_t b = msr_lt_table_bytes();
+            size_t max = live_n * 8 * 125 / 88 + SEGS * SEG_MIN * 8;
+            if (b < live_n * 8 || b > max) size_bad++;
+            lo = b, hi = max;
+        }
+    }
+    CHECK_EQ_U64("livetab/size/blocks", 1000000, msr_lt_used);
+    CHECK_EQ_U64("livetab/size/within-bound", 0, size_bad);
+    CHECK("livetab/size/1M-blocks-le-10.5MiB", lo <= (size_t)21 << 19 && lo <= hi);
     msr_lt_reset();
     return ms_test_failures != 0;
 }
