@@ -190,6 +190,7 @@ struct msr_next msr_next = {
     stub_sdallocx, stub_free_sized, stub_free_aligned_sized,
 };
 struct msr_next_cxx msr_next_cxx_tab;
+void *(*msr_next_tc_skip_nh)(size_t);
 
 /* ------------------------------------------------------------------------ */
 /* Equivalents for what the allocator lacks, built on the resolved table    */
@@ -412,6 +413,7 @@ void msr_next_resolve(void)
     void *xx = pick(h, "xallocx", self, own), *dx = pick(h, "dallocx", self, own);
     void *sdx = pick(h, "sdallocx", self, own), *fs = pick(h, "free_sized", self, own);
     void *fas = pick(h, "free_aligned_sized", self, own);
+    void *tcs = pick(h, "tc_malloc_skip_new_handler", self, own);
 
     struct msr_next_cxx cx;
     memset(&cx, 0, sizeof cx);
@@ -452,11 +454,47 @@ void msr_next_resolve(void)
     SET(free_sized, fs ? (void (*)(void *, size_t))fs : syn_free_sized);
     SET(free_aligned_sized, fas ? (void (*)(void *, size_t, size_t))fas : syn_free_aligned_sized);
     msr_next_cxx_tab = cx;
+    msr_next_tc_skip_nh = (void *(*)(size_t))tcs;
     atomic_store_explicit(&msr_next_ready, 1, memory_order_release);
 
     errno = saved;
     msr_tls.guard = guard;
     resolving = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Names exported only where the allocator has them (IFUNC resolvers)       */
+/* ------------------------------------------------------------------------ */
+/* The extras (jemalloc's mallocx..., C23's sized frees, tcmalloc's tc_*)
+ * are IFUNCs whose resolvers ask this, so a program probing for them
+ * (`if (&mallocx)`, dlsym(RTLD_DEFAULT, "mallocx")) sees what it would see
+ * without libmemscope: ours where the first object after libmemscope that
+ * defines name is the one serving malloc, that object's own function where
+ * another object defines it, NULL (absent) where none does. Resolvers run
+ * while the dynamic linker relocates the object that refers to the name,
+ * which can be before libmemscope itself is relocated (a library bound
+ * with BIND_NOW): then nothing that needs our GOT may run, and the answer
+ * is ours (a probe there is fooled as before; glibc also prints its
+ * "Relink ... for IFUNC symbol" line, which no resolver can avoid). A RELATIVE
+ * relocation tells which: reloc_probe holds reloc_mark's address only once
+ * libmemscope is relocated. A static executable (no _DYNAMIC) gets ours. */
+static void reloc_mark(void) {}
+static void (*volatile reloc_probe)(void) = reloc_mark;
+extern ElfW(Dyn) _DYNAMIC[] __attribute__((weak, visibility("hidden")));
+
+void *msr_next_lookup(const char *name, void *ours)
+{
+    if (reloc_probe != reloc_mark || !_DYNAMIC) return ours;
+    struct link_map *self = _r_debug.r_map;
+    while (self && self->l_ld != _DYNAMIC) self = self->l_next;
+    if (!self) return ours;
+    struct link_map *own = NULL;
+    for (struct link_map *lm = self->l_next; lm; lm = lm->l_next) {
+        if (!own && defined_in(lm, "malloc")) own = lm;
+        void *a = defined_in(lm, name);
+        if (a) return lm == own ? ours : a;
+    }
+    return NULL;
 }
 
 int msr_next_interposed(void) { return interposed; }

@@ -16,17 +16,19 @@
 # (ALLOC:libmemscope.so, and a program defining malloc itself,
 # tests/progs/ownmalloc) print exactly one stderr line saying malloc is
 # not recorded and write META.malloc_interposed = 2 with the allocator's
-# file (read by the spec reader) and --info says so.
+# file (read by the spec reader) and --info says so. tests/progs/tcdirect:
+# the allocator extras are visible to the program only where the allocator
+# has them, and tcmalloc's tc_* names are recorded.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=allocators
-require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/allocstats" "$PROGS/ownmalloc"
+require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/allocstats" "$PROGS/ownmalloc" "$PROGS/tcdirect"
 LIBDIR=/usr/lib/x86_64-linux-gnu
 JE=$LIBDIR/libjemalloc.so.2
 TC=$LIBDIR/libtcmalloc_minimal.so.4
 PY=/usr/bin/python3
 
-truth_of() { sed -n "s/^TRUTH allocstats.* $2=\([0-9]*\).*/\1/p" "$TMP/$1.out"; }
+truth_of() { sed -n "s/^TRUTH [a-z]*.* $2=\([0-9]*\).*/\1/p" "$TMP/$1.out"; }
 stat_of() { sed -n "s/^STATS $2 live=\([0-9]*\) expected=\([0-9]*\)$/\1 \2/p" "$TMP/$1.out"; }
 
 # main_totals JSON: "count bytes live_blocks" of the allocations whose stack
@@ -122,13 +124,45 @@ for a in jemalloc tcmalloc; do
         "memscope: malloc comes from $lib, loaded before libmemscope: malloc/free calls are not recorded (put libmemscope.so first in LD_PRELOAD, or use msrec run)" \
         "$(grep 'not recorded' "$TMP/$a.last.err")"
     check $n/meta "allocator=\"$lib\" malloc_interposed=2" \
-        "$($PY "$MS_ROOT/tests/spec/spec_reader.py" "$f" 2>&1 | sed -n 's/^meta .* \(allocator=.*\)$/\1/p')"
+        "$($PY "$MS_ROOT/tests/spec/spec_reader.py" "$f" 2>&1 | sed -n 's/^meta .* \(allocator=.* malloc_interposed=[0-9]*\).*$/\1/p')"
     check $n/info-says-not-interposed 1 "$("$MSCONV" "$f" --info | grep -c "^allocator:    $lib, malloc NOT interposed")"
     # quiet: no line
     env LD_PRELOAD="$lib:$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$f.q" \
         "$PROGS/allocstats" $a > /dev/null 2> "$TMP/$a.lastq.err" < /dev/null
     check $n/quiet-no-line 0 "$(wc -l < "$TMP/$a.lastq.err" | tr -d ' ')"
 done
+
+# The extras (jemalloc's mallocx..., C23's free_sized, tcmalloc's tc_*) are
+# found by a program's weak references and dlsym exactly where they are
+# found without libmemscope (tests/progs/tcdirect's PROBE line); tcmalloc's
+# tc_* called by name are recorded like malloc/free/new/delete (exact
+# counts and bytes, tcmalloc's statistics and usable sizes unchanged).
+for a in glibc jemalloc tcmalloc; do
+    lib=; pre=$LIBMS
+    [ $a = jemalloc ] && lib=$JE
+    [ $a = tcmalloc ] && lib=$TC
+    [ -n "$lib" ] && pre=$LIBMS:$lib
+    [ -n "$lib" ] && [ ! -e "$lib" ] && continue
+    LD_PRELOAD=$lib "$PROGS/tcdirect" > "$TMP/td.$a.plain.out" 2>&1 < /dev/null
+    LD_PRELOAD=$pre MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$TMP/td.$a.memscope" \
+        "$PROGS/tcdirect" > "$TMP/td.$a.out" 2> "$TMP/td.$a.err" < /dev/null
+    check extras/$a/exit-status 0 $?
+    check extras/$a/probes-unchanged "$(grep ^PROBE "$TMP/td.$a.plain.out")" "$(grep ^PROBE "$TMP/td.$a.out")"
+done
+want="mallocx=0/0 sdallocx=0/0 free_sized=0/0 free_aligned_sized=0/0 tc_malloc=0/0"
+check extras/glibc/probes-absent 1 "$(grep -c "^PROBE $want " "$TMP/td.glibc.out")"
+if [ -e "$TC" ]; then
+    n=tcmalloc/tc-names
+    f=$TMP/td.msrec.memscope
+    LD_PRELOAD=$TC "$MSREC" run -q -o "$f" -- "$PROGS/tcdirect" > "$TMP/td.msrec.out" 2> "$TMP/td.msrec.err" < /dev/null
+    check $n/exit-status 0 $?
+    check $n/probes-present 1 "$(grep -c '^PROBE .* tc_malloc=1/1 tc_delete_sized=1/1 tc_malloc_skip_new_handler=1/1$' "$TMP/td.msrec.out")"
+    check $n/truth-unchanged "$(grep ^TRUTH "$TMP/td.tcmalloc.plain.out")" "$(grep ^TRUTH "$TMP/td.msrec.out")"
+    check $n/usable-size-unchanged "$(grep ^USABLE "$TMP/td.tcmalloc.plain.out")" "$(grep ^USABLE "$TMP/td.msrec.out")"
+    stats_close $n/allocator-stats-kept td.tcmalloc.plain td.msrec tcmalloc
+    check_complete $n "$f" td.msrec "$TC"
+    check_complete $n/preload-first "$TMP/td.tcmalloc.memscope" td.tcmalloc "$TC"
+fi
 
 # glibc: libc.so.6 is the allocator; the trace is exactly the program's
 n=glibc/preload
@@ -137,7 +171,7 @@ LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$f" \
     "$PROGS/allocstats" glibc > "$TMP/glibc.out" 2> "$TMP/glibc.err" < /dev/null
 check $n/exit-status 0 $?
 check_complete $n "$f" glibc /libc.so.6
-check $n/meta-interposed 1 "$($PY "$MS_ROOT/tests/spec/spec_reader.py" "$f" 2>&1 | sed -n 's/^meta .* malloc_interposed=\([0-9]*\)$/\1/p')"
+check $n/meta-interposed 1 "$($PY "$MS_ROOT/tests/spec/spec_reader.py" "$f" 2>&1 | sed -n 's/^meta .* malloc_interposed=\([0-9]*\).*$/\1/p')"
 
 # a program defining malloc itself
 n=ownmalloc
@@ -152,5 +186,5 @@ check $n/one-warning-line \
     "memscope: malloc is defined by the program itself ($exe): its malloc/free calls are not recorded" \
     "$(grep 'not recorded' "$TMP/own.err")"
 check $n/meta "allocator=\"$exe\" malloc_interposed=2" \
-    "$($PY "$MS_ROOT/tests/spec/spec_reader.py" "$f" 2>&1 | sed -n 's/^meta .* \(allocator=.*\)$/\1/p')"
+    "$($PY "$MS_ROOT/tests/spec/spec_reader.py" "$f" 2>&1 | sed -n 's/^meta .* \(allocator=.* malloc_interposed=[0-9]*\).*$/\1/p')"
 rm -rf "$TMP"
