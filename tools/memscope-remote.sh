@@ -196,7 +196,8 @@ echo "memscope-remote: $(( (s1 == 0) + (n == 2 && s2 == 0) )) of $n hosts succee
 
 if [ "$DIFF" -eq 1 ]; then
     if [ $s1 -eq 0 ] && [ $s2 -eq 0 ]; then
-        set --; [ -n "$LANG_OPT" ] && set -- --lang "$LANG_OPT"
+        # two hosts collected at once: compared as named, never by time
+        set -- --as-given; [ -n "$LANG_OPT" ] && set -- --as-given --lang "$LANG_OPT"
         "$MSDIFF" "$OUT/$(hostdir "$H1")" "$OUT/$(hostdir "$H2")" "$@" || status=1
     else
         echo "memscope-remote: $H1 or $H2 failed: no diff" >&2; status=1

@@ -125,7 +125,7 @@ for a in jemalloc tcmalloc; do
         "memscope: malloc comes from $lib, loaded before libmemscope: malloc/free calls are not recorded (put libmemscope.so first in LD_PRELOAD, or use msrec run)" \
         "$(grep 'not recorded' "$TMP/$a.last.err")"
     check $n/meta "allocator=\"$lib\" malloc_interposed=2" \
-        "$($PY "$MS_ROOT/tests/spec/spec_reader.py" "$f" 2>&1 | sed -n 's/^meta .* \(allocator=.* malloc_interposed=[0-9]*\).*$/\1/p')"
+        "$($PY "$MS_ROOT/tests/spec/spec_reader.py" "$f" 2>&1 | sed -n 's/^meta .* \(allocator=".*" malloc_interposed=[0-9]*\).*$/\1/p')"
     check $n/info-says-not-interposed 1 "$("$MSCONV" "$f" --info | grep -c "^allocator:    $lib, malloc NOT interposed")"
     # quiet: no line
     env LD_PRELOAD="$lib:$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$f.q" \
@@ -207,5 +207,5 @@ check $n/one-warning-line \
     "memscope: malloc is defined by the program itself ($exe): its malloc/free calls are not recorded" \
     "$(grep 'not recorded' "$TMP/own.err")"
 check $n/meta "allocator=\"$exe\" malloc_interposed=2" \
-    "$($PY "$MS_ROOT/tests/spec/spec_reader.py" "$f" 2>&1 | sed -n 's/^meta .* \(allocator=.* malloc_interposed=[0-9]*\).*$/\1/p')"
+    "$($PY "$MS_ROOT/tests/spec/spec_reader.py" "$f" 2>&1 | sed -n 's/^meta .* \(allocator=".*" malloc_interposed=[0-9]*\).*$/\1/p')"
 rm -rf "$TMP"
