@@ -190,6 +190,19 @@ def truth(mib):
     return sites
 
 
+def stack_names(js, s):
+    """function names of a site, innermost first (--json version 1: its
+    stack_trace; version 2: a node of the shared stacks table)"""
+    if "stack_trace" in s:
+        return [fr.get("function", "") for fr in s["stack_trace"]]
+    out, n = [], s.get("stack")
+    while n is not None and n >= 0:
+        caller, fi = js["stacks"][n]
+        out.append(js["frames"][fi].get("function") or "")
+        n = caller
+    return out
+
+
 def memscope_estimates(seed, mib):
     f = os.path.join(TMP, "acc-%d.memscope" % seed)
     subprocess.run([MSREC, "run", "-q", "--force", "--sample", str(RATE), "-o", f, "--", os.path.join(BIN, "sites"),
@@ -198,7 +211,7 @@ def memscope_estimates(seed, mib):
     js = json.loads(subprocess.run([MSCONV, f, "--json", "--top", "0"], capture_output=True, text=True).stdout)
     est = {}
     for s in js["sites"]:
-        names = [fr.get("function", "") for fr in s["stack_trace"]]
+        names = stack_names(js, s)
         n = next((x for x in names if x.startswith("site_")), None)
         if n:
             est[n] = est.get(n, 0) + s["allocated_bytes"]

@@ -63,6 +63,12 @@ int msr_proc_mem_read(ms_proc_mem *pm);
  * SIGRTMAX downward whose action is SIG_DFL stops the other threads for
  * at most ~1 s). Costs ~45 ns per live block plus the bytes scanned
  * (untouched pages of big private mappings are skipped via pagemap). */
+/* The next allocator's own mappings (nextalloc.c; weak: absent where
+ * leakscan.c is linked alone): up to max [lo, hi) pairs into lohi, their
+ * count; 0 when none are known or the table overflowed. */
+size_t msr_next_mappings(uint64_t *lohi, size_t max)
+    __attribute__((weak, visibility("hidden")));
+
 int msr_leak_classify(ms_live_block *blocks, size_t n,
                       const uint64_t *exclude, size_t nexclude);
 

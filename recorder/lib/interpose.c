@@ -608,9 +608,20 @@ void *memalign(size_t al, size_t n)
     return p;
 }
 
+/* tcmalloc's valloc and pvalloc call tc_memalign through its PLT, which
+ * is ours: called inside the guard, so the block is recorded once */
+static inline void *page_alloc(void *(*f)(size_t), size_t n)
+{
+    int g = msr_tls.guard;
+    msr_tls.guard = 1;
+    void *p = f(n);
+    msr_tls.guard = g;
+    return p;
+}
+
 void *valloc(size_t n)
 {
-    void *p = msr_next.valloc(n);
+    void *p = page_alloc(msr_next.valloc, n);
     if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_VALLOC, p, n, (uint32_t)sysconf(_SC_PAGESIZE), 0, RET(), FRAME());
         KEEP(p);
@@ -620,7 +631,7 @@ void *valloc(size_t n)
 
 void *pvalloc(size_t n)
 {
-    void *p = msr_next.pvalloc(n);
+    void *p = page_alloc(msr_next.pvalloc, n);
     if (rec_alloc_want(n)) {
         rec_alloc(MS_OP_PVALLOC, p, n, (uint32_t)sysconf(_SC_PAGESIZE), 0, RET(), FRAME());
         KEEP(p);
@@ -634,7 +645,7 @@ void *pvalloc(size_t n)
 /* ------------------------------------------------------------------------ */
 #define X_ALIGN(fl) (((fl) & 63) ? (size_t)1 << ((fl) & 63) : 0)
 
-void *mallocx(size_t n, int fl)
+static void *x_mallocx(size_t n, int fl)
 {
     void *p = msr_next.mallocx(n, fl);
     if (rec_alloc_want(n)) {
@@ -647,7 +658,7 @@ void *mallocx(size_t n, int fl)
 }
 
 /* like realloc, but a failure leaves the block and n is never 0 */
-void *rallocx(void *old, size_t n, int fl)
+static void *x_rallocx(void *old, size_t n, int fl)
 {
     if (MSR_UNLIKELY(sampling())) {
         int old_s = old && msr_sample_maybe(old) && msr_sample_forget(old);
@@ -672,7 +683,7 @@ void *rallocx(void *old, size_t n, int fl)
  * >= n), recorded as a realloc to min(real, n + extra) at the same address.
  * Not recorded in a sampled trace: a block resized in place keeps the
  * weight it was sampled with (its sampled or unsampled state too). */
-size_t xallocx(void *p, size_t n, size_t extra, int fl)
+static size_t x_xallocx(void *p, size_t n, size_t extra, int fl)
 {
     size_t r = msr_next.xallocx(p, n, extra, fl);
     if (r >= n && !sampling() && rec_alloc_on()) {
@@ -693,22 +704,22 @@ static inline int extra_free(void *p)
     return 1;
 }
 
-void dallocx(void *p, int fl)
+static void x_dallocx(void *p, int fl)
 {
     if (extra_free(p)) msr_next.dallocx(p, fl);
 }
 
-void sdallocx(void *p, size_t n, int fl)
+static void x_sdallocx(void *p, size_t n, int fl)
 {
     if (extra_free(p)) msr_next.sdallocx(p, n, fl);
 }
 
-void free_sized(void *p, size_t n)
+static void x_free_sized(void *p, size_t n)
 {
     if (extra_free(p)) msr_next.free_sized(p, n);
 }
 
-void free_aligned_sized(void *p, size_t al, size_t n)
+static void x_free_aligned_sized(void *p, size_t al, size_t n)
 {
     if (extra_free(p)) msr_next.free_aligned_sized(p, al, n);
 }
@@ -836,6 +847,81 @@ DEL_FN(_ZdlPvSt11align_val_tRKSt9nothrow_t, MS_OP_DELETE,
        (void *p, size_t al, const msr_nothrow_t *nt), (p, al, nt))
 DEL_FN(_ZdaPvSt11align_val_tRKSt9nothrow_t, MS_OP_DELETE_ARRAY,
        (void *p, size_t al, const msr_nothrow_t *nt), (p, al, nt))
+
+/* ------------------------------------------------------------------------ */
+/* Extras, exported only where the allocator has them                       */
+/* ------------------------------------------------------------------------ */
+/* jemalloc's API, C23's sized frees and tcmalloc's tc_* names are IFUNCs:
+ * a program that probes for them (weak reference, dlsym) finds them exactly
+ * where it would without libmemscope (msr_next_lookup; the first law).
+ * tcmalloc's tc_* functions are aliases of its malloc, free, operator new...
+ * (one address each, libtcmalloc 2.10), so each resolves to our entry point
+ * of the standard name, reached through a hidden alias (no GOT: a resolver
+ * may run before libmemscope is relocated); a program linked with
+ * libtcmalloc that calls tc_malloc, tc_delete_sized... is recorded like
+ * malloc, operator delete... tc_malloc_skip_new_handler is tcmalloc's own
+ * (malloc that never calls the new-handler in tc_set_new_mode(1)). Not
+ * wrapped: size queries (malloc_usable_size, tc_malloc_size, nallocx: the
+ * allocator's answer for its own block), statistics, cfree (glibc's is a
+ * compat symbol only; tc_cfree is). */
+static void *x_tc_malloc_skip_new_handler(size_t n)
+{
+    void *p = msr_next_tc_skip_nh ? msr_next_tc_skip_nh(n) : msr_next.malloc(n);
+    if (rec_alloc_want(n)) {
+        rec_alloc(MS_OP_MALLOC, p, n, 0, 0, RET(), FRAME());
+        KEEP(p);
+    }
+    return p;
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-attributes"   /* leaf, nothrow: libc's declarations */
+#define H_ALIAS(name) extern __typeof__(name) h_##name __attribute__((alias(#name), visibility("hidden")));
+H_ALIAS(malloc) H_ALIAS(free) H_ALIAS(calloc) H_ALIAS(realloc) H_ALIAS(memalign)
+H_ALIAS(posix_memalign) H_ALIAS(valloc) H_ALIAS(pvalloc)
+H_ALIAS(_Znwm) H_ALIAS(_Znam) H_ALIAS(_ZnwmRKSt9nothrow_t) H_ALIAS(_ZnamRKSt9nothrow_t)
+H_ALIAS(_ZnwmSt11align_val_t) H_ALIAS(_ZnamSt11align_val_t)
+H_ALIAS(_ZnwmSt11align_val_tRKSt9nothrow_t) H_ALIAS(_ZnamSt11align_val_tRKSt9nothrow_t)
+H_ALIAS(_ZdlPv) H_ALIAS(_ZdaPv) H_ALIAS(_ZdlPvm) H_ALIAS(_ZdaPvm)
+H_ALIAS(_ZdlPvSt11align_val_t) H_ALIAS(_ZdaPvSt11align_val_t)
+H_ALIAS(_ZdlPvmSt11align_val_t) H_ALIAS(_ZdaPvmSt11align_val_t)
+H_ALIAS(_ZdlPvRKSt9nothrow_t) H_ALIAS(_ZdaPvRKSt9nothrow_t)
+H_ALIAS(_ZdlPvSt11align_val_tRKSt9nothrow_t) H_ALIAS(_ZdaPvSt11align_val_tRKSt9nothrow_t)
+#undef H_ALIAS
+#pragma GCC diagnostic pop
+
+/* name: an IFUNC resolving to impl where the allocator defines name */
+#define EXTRA(name, impl)                                                   \
+    __typeof__(impl) name;                                                  \
+    static __typeof__(&impl) r_##name(void)                                 \
+    {                                                                       \
+        return (__typeof__(&impl))msr_next_lookup(#name, (void *)impl);     \
+    }                                                                       \
+    __typeof__(impl) name __attribute__((ifunc("r_" #name)));
+
+EXTRA(mallocx, x_mallocx) EXTRA(rallocx, x_rallocx) EXTRA(xallocx, x_xallocx)
+EXTRA(dallocx, x_dallocx) EXTRA(sdallocx, x_sdallocx)
+EXTRA(free_sized, x_free_sized) EXTRA(free_aligned_sized, x_free_aligned_sized)
+
+EXTRA(tc_malloc, h_malloc) EXTRA(tc_free, h_free) EXTRA(tc_cfree, h_free)
+EXTRA(tc_calloc, h_calloc) EXTRA(tc_realloc, h_realloc) EXTRA(tc_memalign, h_memalign)
+EXTRA(tc_posix_memalign, h_posix_memalign) EXTRA(tc_valloc, h_valloc)
+EXTRA(tc_pvalloc, h_pvalloc) EXTRA(tc_free_sized, x_free_sized)
+EXTRA(tc_malloc_skip_new_handler, x_tc_malloc_skip_new_handler)
+EXTRA(tc_new, h__Znwm) EXTRA(tc_newarray, h__Znam)
+EXTRA(tc_new_nothrow, h__ZnwmRKSt9nothrow_t) EXTRA(tc_newarray_nothrow, h__ZnamRKSt9nothrow_t)
+EXTRA(tc_new_aligned, h__ZnwmSt11align_val_t) EXTRA(tc_newarray_aligned, h__ZnamSt11align_val_t)
+EXTRA(tc_new_aligned_nothrow, h__ZnwmSt11align_val_tRKSt9nothrow_t)
+EXTRA(tc_newarray_aligned_nothrow, h__ZnamSt11align_val_tRKSt9nothrow_t)
+EXTRA(tc_delete, h__ZdlPv) EXTRA(tc_deletearray, h__ZdaPv)
+EXTRA(tc_delete_sized, h__ZdlPvm) EXTRA(tc_deletearray_sized, h__ZdaPvm)
+EXTRA(tc_delete_aligned, h__ZdlPvSt11align_val_t) EXTRA(tc_deletearray_aligned, h__ZdaPvSt11align_val_t)
+EXTRA(tc_delete_sized_aligned, h__ZdlPvmSt11align_val_t)
+EXTRA(tc_deletearray_sized_aligned, h__ZdaPvmSt11align_val_t)
+EXTRA(tc_delete_nothrow, h__ZdlPvRKSt9nothrow_t) EXTRA(tc_deletearray_nothrow, h__ZdaPvRKSt9nothrow_t)
+EXTRA(tc_delete_aligned_nothrow, h__ZdlPvSt11align_val_tRKSt9nothrow_t)
+EXTRA(tc_deletearray_aligned_nothrow, h__ZdaPvSt11align_val_tRKSt9nothrow_t)
+#undef EXTRA
 
 /* ------------------------------------------------------------------------ */
 /* Thread names                                                             */

@@ -8,7 +8,8 @@
  *  - the innermost caller lies in the dynamic loader (ld.so allocates only
  *    for itself: link maps, dlopen scopes, dynamic TLS and DTVs); or
  *  - every frame lies in a runtime module (libc, ld.so, libstdc++, libgcc_s,
- *    libm, libc++/libc++abi, old libpthread/libdl/librt) and the outermost
+ *    libm, libc++/libc++abi, old libpthread/libdl/librt, the allocator
+ *    libmemscope forwards to when that is a library) and the outermost
  *    one is the loader (constructors run by _dl_init before main:
  *    libstdc++'s emergency exception pool of 72,704 bytes, locale setup),
  *    libc (a thread's clone) or the executable's entry stub (_start,
@@ -22,6 +23,7 @@
  * free. Single-threaded: the writer lock serializes all calls. */
 #include "recorder_internal.h"
 #include "inspect.h"
+#include "nextalloc.h"
 
 #include <string.h>
 #include <sys/auxv.h>
@@ -59,6 +61,13 @@ static int module_kind(const char *path)
     for (size_t i = 0; i < sizeof rt / sizeof rt[0]; i++)
         if (has_prefix(b, rt[i]))
             return K_RUNTIME;
+    /* the allocator libmemscope forwards to (jemalloc, tcmalloc: their
+     * constructors allocate for themselves), when it is a library */
+    const char *al = msr_next_allocator();
+    const char *ab = strrchr(al, '/');
+    ab = ab ? ab + 1 : al;
+    if (*ab && !msr_next_in_exe() && strcmp(ab, b) == 0)
+        return K_RUNTIME;
     return K_APP;
 }
 

@@ -120,6 +120,7 @@
 #define MAX_IGNORED 8
 #define MAX_TCBS    4096
 #define MAX_OWNSEG  16
+#define ALLOC_MAPS  1024       /* nextalloc.c's table */
 #define MR_READ    1u
 #define MR_STACK   2u
 #define MR_ANON    4u
@@ -152,6 +153,7 @@ struct scan {
     size_t nwork;
     size_t leader;
     unsigned char *lib;         /* per block: 1 = MS_LEAK_LIBC             */
+    uint64_t amaps[2 * ALLOC_MAPS]; /* msr_next_mappings' ranges           */
     uint64_t page;
     int pagemap;                /* fd of /proc/self/pagemap or -1          */
     uint64_t tls_static;        /* estimated static TLS bytes below tp */
@@ -1177,7 +1179,7 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *arg)
 
 static size_t ex_cap(size_t n, size_t nexclude)
 {
-    return nexclude + n + 2 * MAX_TCBS + MAX_SLOTS + 64;
+    return nexclude + n + 2 * MAX_TCBS + MAX_SLOTS + ALLOC_MAPS + 64;
 }
 
 static int prepare(struct scan *s, ms_live_block *blocks, size_t n,
@@ -1261,6 +1263,13 @@ static void exclude_non_roots(struct scan *s, const ms_live_block *blocks)
     for (size_t i = 0; i < s->nownseg; i++)
         add_ex(s, s->ownseg[i].lo, s->ownseg[i].hi);
     int sampled = atomic_load(&leak_sampled);
+    /* another allocator's own mappings (jemalloc's extents and metadata):
+     * its heap, like glibc's below */
+    if (msr_next_mappings && !sampled) {
+        size_t k = msr_next_mappings(s->amaps, ALLOC_MAPS);
+        for (size_t i = 0; i < k; i++)
+            add_ex(s, s->amaps[2 * i], s->amaps[2 * i + 1]);
+    }
     for (size_t i = 0; i < s->nmaps && !sampled; i++)
         if (s->maps[i].flags & MR_HEAP)
             add_ex(s, s->maps[i].lo, s->maps[i].hi);

@@ -33,6 +33,8 @@
 #include <errno.h>
 #include <link.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 extern void *__libc_malloc(size_t);
@@ -190,6 +192,7 @@ struct msr_next msr_next = {
     stub_sdallocx, stub_free_sized, stub_free_aligned_sized,
 };
 struct msr_next_cxx msr_next_cxx_tab;
+void *(*msr_next_tc_skip_nh)(size_t);
 
 /* ------------------------------------------------------------------------ */
 /* Equivalents for what the allocator lacks, built on the resolved table    */
@@ -283,6 +286,112 @@ static void syn_free_aligned_sized(void *p, size_t al, size_t n)
 {
     (void)al, (void)n;
     msr_next.free(p);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The allocator's own mappings                                             */
+/* ------------------------------------------------------------------------ */
+/* jemalloc keeps its metadata (extent descriptors holding each slab's and
+ * large block's address, tcache arrays) and its slabs' free regions with
+ * stale words in anonymous mappings it makes itself: scanned as roots, they
+ * made every leaked block of a slab's first region "reachable". glibc's
+ * arenas are recognised by shape (leakscan.c); for another allocator the
+ * mappings made by calls to mmap from its own code are remembered here
+ * (its text range, from its program headers, against the caller's return
+ * address; munmap trims them) and the leak scan treats them as glibc's
+ * heap: not roots, the blocks in them scanned when reached. The allocator
+ * served by glibc records nothing (glibc's malloc calls its internal mmap).
+ * mmap and munmap forward to the next definition (glibc's, or tcmalloc's
+ * own hooked mmap), by a system call before that is known. */
+#define AMAPS_MAX 1024
+static struct { uint64_t lo, hi; } amaps[AMAPS_MAX];
+static size_t namaps;
+static int amaps_full;
+static msr_lock amaps_lock;
+static uintptr_t alloc_lo, alloc_hi;
+static void *(*next_mmap)(void *, size_t, int, int, int, off_t);
+static int (*next_munmap)(void *, size_t);
+
+/* lo/hi of the object's PT_LOAD segments (its ELF header is mapped at
+ * l_addr: the first segment of a shared object starts at offset 0) */
+static void object_span(struct link_map *lm, uintptr_t *lo, uintptr_t *hi)
+{
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)lm->l_addr;
+    if (!lm->l_addr || memcmp(eh->e_ident, ELFMAG, SELFMAG)) return;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(lm->l_addr + eh->e_phoff);
+    uintptr_t a = UINTPTR_MAX, b = 0;
+    for (int i = 0; i < eh->e_phnum; i++)
+        if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X)) {
+            if (lm->l_addr + ph[i].p_vaddr < a) a = lm->l_addr + ph[i].p_vaddr;
+            if (lm->l_addr + ph[i].p_vaddr + ph[i].p_memsz > b) b = lm->l_addr + ph[i].p_vaddr + ph[i].p_memsz;
+        }
+    if (a < b) *lo = a, *hi = b;
+}
+
+static void amaps_cut(uint64_t lo, uint64_t hi)
+{
+    for (size_t i = 0; i < namaps; i++) {
+        uint64_t a = amaps[i].lo, b = amaps[i].hi;
+        if (b <= lo || a >= hi) continue;
+        if (a < lo && b > hi && namaps < AMAPS_MAX) {       /* a hole: split */
+            amaps[namaps].lo = hi;
+            amaps[namaps++].hi = b;
+            amaps[i].hi = lo;
+        } else if (a < lo) {
+            amaps[i].hi = lo;
+        } else if (b > hi) {
+            amaps[i].lo = hi;
+        } else {
+            amaps[i--] = amaps[--namaps];
+        }
+    }
+}
+
+void *mmap(void *addr, size_t len, int prot, int fl, int fd, off_t off)
+{
+    uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+    void *p = next_mmap ? next_mmap(addr, len, prot, fl, fd, off)
+                        : (void *)syscall(SYS_mmap, addr, len, prot, fl, fd, off);
+    if (ra - alloc_lo < alloc_hi - alloc_lo && p != MAP_FAILED) {
+        int saved = errno;
+        msr_lock_take(&amaps_lock);
+        uint64_t lo = (uint64_t)(uintptr_t)p, hi = lo + len;
+        amaps_cut(lo, hi);   /* MAP_FIXED over an old one */
+        if (namaps < AMAPS_MAX) {
+            amaps[namaps].lo = lo;
+            amaps[namaps++].hi = hi;
+        } else {
+            amaps_full = 1;
+        }
+        msr_lock_release(&amaps_lock);
+        errno = saved;
+    }
+    return p;
+}
+
+int munmap(void *addr, size_t len)
+{
+    if (alloc_hi && len) {
+        int saved = errno;
+        uint64_t lo = (uint64_t)(uintptr_t)addr;
+        msr_lock_take(&amaps_lock);
+        amaps_cut(lo, lo + len);
+        msr_lock_release(&amaps_lock);
+        errno = saved;
+    }
+    return next_munmap ? next_munmap(addr, len) : (int)syscall(SYS_munmap, addr, len);
+}
+
+size_t msr_next_mappings(uint64_t *lohi, size_t max)
+{
+    msr_lock_take(&amaps_lock);
+    size_t n = namaps < max ? namaps : max;
+    for (size_t i = 0; i < n; i++) {
+        lohi[2 * i] = amaps[i].lo;
+        lohi[2 * i + 1] = amaps[i].hi;
+    }
+    msr_lock_release(&amaps_lock);
+    return amaps_full ? 0 : n;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -412,6 +521,10 @@ void msr_next_resolve(void)
     void *xx = pick(h, "xallocx", self, own), *dx = pick(h, "dallocx", self, own);
     void *sdx = pick(h, "sdallocx", self, own), *fs = pick(h, "free_sized", self, own);
     void *fas = pick(h, "free_aligned_sized", self, own);
+    void *tcs = pick(h, "tc_malloc_skip_new_handler", self, own);
+    void *mm = before ? NULL : pick(RTLD_NEXT, "mmap", self, NULL);
+    void *mu = before ? NULL : pick(RTLD_NEXT, "munmap", self, NULL);
+    struct link_map *libc = object_of((void *)__libc_malloc);
 
     struct msr_next_cxx cx;
     memset(&cx, 0, sizeof cx);
@@ -452,11 +565,52 @@ void msr_next_resolve(void)
     SET(free_sized, fs ? (void (*)(void *, size_t))fs : syn_free_sized);
     SET(free_aligned_sized, fas ? (void (*)(void *, size_t, size_t))fas : syn_free_aligned_sized);
     msr_next_cxx_tab = cx;
+    if (!before) {
+        next_mmap = (void *(*)(void *, size_t, int, int, int, off_t))mm;
+        next_munmap = (int (*)(void *, size_t))mu;
+        if (own && own != libc && !in_exe) object_span(own, &alloc_lo, &alloc_hi);
+    }
+    msr_next_tc_skip_nh = (void *(*)(size_t))tcs;
     atomic_store_explicit(&msr_next_ready, 1, memory_order_release);
 
     errno = saved;
     msr_tls.guard = guard;
     resolving = 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Names exported only where the allocator has them (IFUNC resolvers)       */
+/* ------------------------------------------------------------------------ */
+/* The extras (jemalloc's mallocx..., C23's sized frees, tcmalloc's tc_*)
+ * are IFUNCs whose resolvers ask this, so a program probing for them
+ * (`if (&mallocx)`, dlsym(RTLD_DEFAULT, "mallocx")) sees what it would see
+ * without libmemscope: ours where the first object after libmemscope that
+ * defines name is the one serving malloc, that object's own function where
+ * another object defines it, NULL (absent) where none does. Resolvers run
+ * while the dynamic linker relocates the object that refers to the name,
+ * which can be before libmemscope itself is relocated (a library bound
+ * with BIND_NOW): then nothing that needs our GOT may run, and the answer
+ * is ours (a probe there is fooled as before; glibc also prints its
+ * "Relink ... for IFUNC symbol" line, which no resolver can avoid). A RELATIVE
+ * relocation tells which: reloc_probe holds reloc_mark's address only once
+ * libmemscope is relocated. A static executable (no _DYNAMIC) gets ours. */
+static void reloc_mark(void) {}
+static void (*volatile reloc_probe)(void) = reloc_mark;
+extern ElfW(Dyn) _DYNAMIC[] __attribute__((weak, visibility("hidden")));
+
+void *msr_next_lookup(const char *name, void *ours)
+{
+    if (reloc_probe != reloc_mark || !_DYNAMIC) return ours;
+    struct link_map *self = _r_debug.r_map;
+    while (self && self->l_ld != _DYNAMIC) self = self->l_next;
+    if (!self) return ours;
+    struct link_map *own = NULL;
+    for (struct link_map *lm = self->l_next; lm; lm = lm->l_next) {
+        if (!own && defined_in(lm, "malloc")) own = lm;
+        void *a = defined_in(lm, name);
+        if (a) return lm == own ? ours : a;
+    }
+    return NULL;
 }
 
 int msr_next_interposed(void) { return interposed; }

@@ -34,6 +34,9 @@ struct msr_next {
     void (*free_aligned_sized)(void *, size_t, size_t);
 };
 extern MSR_HIDDEN struct msr_next msr_next;
+/* tcmalloc's tc_malloc_skip_new_handler (its only tc_* name that is not an
+ * alias of a standard one), NULL elsewhere */
+extern MSR_HIDDEN void *(*msr_next_tc_skip_nh)(size_t);
 
 /* The allocator's own C++ operators (tcmalloc and jemalloc define them),
  * by mangled name; NULL when it has none (glibc: libstdc++'s operators
@@ -63,6 +66,13 @@ static inline const struct msr_next_cxx *msr_next_cxx(void)
         msr_next_resolve();
     return &msr_next_cxx_tab;
 }
+
+/* For the IFUNC resolvers of the extras (interpose.c): ours, when the
+ * object that serves malloc after libmemscope defines name; else the first
+ * later object's own definition; NULL when no object after libmemscope
+ * defines it (the name then looks absent, as without libmemscope). Safe
+ * before libmemscope is relocated (answers ours then). */
+void *msr_next_lookup(const char *name, void *ours) MSR_HIDDEN;
 
 #define MSR_POOL_SIZE (64u * 1024u)
 extern MSR_HIDDEN char msr_pool[MSR_POOL_SIZE];

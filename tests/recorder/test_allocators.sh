@@ -16,17 +16,20 @@
 # (ALLOC:libmemscope.so, and a program defining malloc itself,
 # tests/progs/ownmalloc) print exactly one stderr line saying malloc is
 # not recorded and write META.malloc_interposed = 2 with the allocator's
-# file (read by the spec reader) and --info says so.
+# file (read by the spec reader) and --info says so. tests/progs/tcdirect:
+# the allocator extras are visible to the program only where the allocator
+# has them, and tcmalloc's tc_* names are recorded. Leak classes of
+# tests/progs/leakclass are the same with jemalloc and tcmalloc as with glibc.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=allocators
-require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/allocstats" "$PROGS/ownmalloc"
+require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/allocstats" "$PROGS/ownmalloc" "$PROGS/tcdirect" "$PROGS/leakclass"
 LIBDIR=/usr/lib/x86_64-linux-gnu
 JE=$LIBDIR/libjemalloc.so.2
 TC=$LIBDIR/libtcmalloc_minimal.so.4
 PY=/usr/bin/python3
 
-truth_of() { sed -n "s/^TRUTH allocstats.* $2=\([0-9]*\).*/\1/p" "$TMP/$1.out"; }
+truth_of() { sed -n "s/^TRUTH [a-z]*.* $2=\([0-9]*\).*/\1/p" "$TMP/$1.out"; }
 stat_of() { sed -n "s/^STATS $2 live=\([0-9]*\) expected=\([0-9]*\)$/\1 \2/p" "$TMP/$1.out"; }
 
 # main_totals JSON: "count bytes live_blocks" of the allocations whose stack
@@ -128,6 +131,58 @@ for a in jemalloc tcmalloc; do
     env LD_PRELOAD="$lib:$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$f.q" \
         "$PROGS/allocstats" $a > /dev/null 2> "$TMP/$a.lastq.err" < /dev/null
     check $n/quiet-no-line 0 "$(wc -l < "$TMP/$a.lastq.err" | tr -d ' ')"
+done
+
+# The extras (jemalloc's mallocx..., C23's free_sized, tcmalloc's tc_*) are
+# found by a program's weak references and dlsym exactly where they are
+# found without libmemscope (tests/progs/tcdirect's PROBE line); tcmalloc's
+# tc_* called by name are recorded like malloc/free/new/delete (exact
+# counts and bytes, tcmalloc's statistics and usable sizes unchanged).
+for a in glibc jemalloc tcmalloc; do
+    lib=; pre=$LIBMS
+    [ $a = jemalloc ] && lib=$JE
+    [ $a = tcmalloc ] && lib=$TC
+    [ -n "$lib" ] && pre=$LIBMS:$lib
+    [ -n "$lib" ] && [ ! -e "$lib" ] && continue
+    LD_PRELOAD=$lib "$PROGS/tcdirect" > "$TMP/td.$a.plain.out" 2>&1 < /dev/null
+    LD_PRELOAD=$pre MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$TMP/td.$a.memscope" \
+        "$PROGS/tcdirect" > "$TMP/td.$a.out" 2> "$TMP/td.$a.err" < /dev/null
+    check extras/$a/exit-status 0 $?
+    check extras/$a/probes-unchanged "$(grep ^PROBE "$TMP/td.$a.plain.out")" "$(grep ^PROBE "$TMP/td.$a.out")"
+done
+want="mallocx=0/0 sdallocx=0/0 free_sized=0/0 free_aligned_sized=0/0 tc_malloc=0/0"
+check extras/glibc/probes-absent 1 "$(grep -c "^PROBE $want " "$TMP/td.glibc.out")"
+if [ -e "$TC" ]; then
+    n=tcmalloc/tc-names
+    f=$TMP/td.msrec.memscope
+    LD_PRELOAD=$TC "$MSREC" run -q -o "$f" -- "$PROGS/tcdirect" > "$TMP/td.msrec.out" 2> "$TMP/td.msrec.err" < /dev/null
+    check $n/exit-status 0 $?
+    check $n/probes-present 1 "$(grep -c '^PROBE .* tc_malloc=1/1 tc_delete_sized=1/1 tc_malloc_skip_new_handler=1/1$' "$TMP/td.msrec.out")"
+    check $n/truth-unchanged "$(grep ^TRUTH "$TMP/td.tcmalloc.plain.out")" "$(grep ^TRUTH "$TMP/td.msrec.out")"
+    check $n/usable-size-unchanged "$(grep ^USABLE "$TMP/td.tcmalloc.plain.out")" "$(grep ^USABLE "$TMP/td.msrec.out")"
+    stats_close $n/allocator-stats-kept td.tcmalloc.plain td.msrec tcmalloc
+    check_complete $n "$f" td.msrec "$TC"
+    check_complete $n/preload-first "$TMP/td.tcmalloc.memscope" td.tcmalloc "$TC"
+fi
+
+# Leak classes with jemalloc / tcmalloc equal glibc's on tests/progs/
+# leakclass (definite 8552 B in 5 blocks, indirect 96/2, possible 900/1,
+# reachable 700/1, as test_leakclass.sh checks against valgrind): the
+# allocator's own mappings are not roots (jemalloc's extent metadata holds
+# each slab's first block) and its constructors' blocks are runtime-internal.
+lclasses() { $PY -c '
+import json, sys
+c = json.load(open(sys.argv[1]))["summary"]["leaks_by_class"]
+print(" ".join("%s=%d/%d" % (k, c[k]["bytes"], c[k]["allocations"]) for k in ("definite", "indirect", "possible", "reachable")))' "$1" 2>&1; }
+"$MSREC" run -q -o "$TMP/lc.glibc.memscope" -- "$PROGS/leakclass" > /dev/null 2>&1 < /dev/null
+"$MSCONV" "$TMP/lc.glibc.memscope" --json -o "$TMP/lc.glibc.json" 2> /dev/null
+check leakclass/glibc "definite=8552/5 indirect=96/2 possible=900/1 reachable=700/1" "$(lclasses "$TMP/lc.glibc.json")"
+for a in jemalloc tcmalloc; do
+    lib=$JE; [ $a = tcmalloc ] && lib=$TC
+    [ -e "$lib" ] || continue
+    LD_PRELOAD=$lib "$MSREC" run -q -o "$TMP/lc.$a.memscope" -- "$PROGS/leakclass" > /dev/null 2>&1 < /dev/null
+    "$MSCONV" "$TMP/lc.$a.memscope" --json -o "$TMP/lc.$a.json" 2> /dev/null
+    check leakclass/$a/classes-as-glibc "$(lclasses "$TMP/lc.glibc.json")" "$(lclasses "$TMP/lc.$a.json")"
 done
 
 # glibc: libc.so.6 is the allocator; the trace is exactly the program's

@@ -66,7 +66,13 @@ def by_site(js):
     site_* frame it is"""
     acc = {}
     for s in js["sites"]:
-        names = [f.get("function", "") for f in s["stack_trace"]]
+        if "stack_trace" in s:   # --json version 1
+            names = [f.get("function", "") for f in s["stack_trace"]]
+        else:                    # version 2: a node of the shared stacks table
+            names, n = [], s.get("stack")
+            while n is not None and n >= 0:
+                n, fi = js["stacks"][n]
+                names.append(js["frames"][fi].get("function") or "")
         name = next((n for n in names if n.startswith("site_")), None)
         if not name: continue
         a = acc.setdefault(name, dict(allocated_bytes=0, allocations=0, leaked_bytes=0, deallocations=0))
