@@ -221,6 +221,10 @@ static void write_summary(FILE *fp, const ms_heap *h, const char *lang)
                 leak_class_name(c), s->leak_class_blocks[c], s->leak_class_bytes[c]);
     fputs("},\n", fp);
     kv(fp, "temporary_allocations", s->temporary_allocations, 1);
+    fputs("    \"temporary_rule\": ", fp);
+    const char *tdef = ms_i18n_temporary_def(MS_LANG_EN);
+    msconv_json_str(fp, tdef, strlen(tdef));
+    fputs(",\n", fp);
     kv(fp, "failed_allocations", s->failed_allocations, 1);
     kv(fp, "unmatched_frees", s->unmatched_frees, 1);
     kv(fp, "frees_before_window", s->frees_before_window, 1);

@@ -153,7 +153,7 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     if (en) {
         fprintf(fp, "total runtime: %.3f s\n", dur);
         fprintf(fp, "calls to allocation functions: %s (%.0f/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
-        fprintf(fp, "temporary memory allocations: %s\n", temp);
+        fprintf(fp, "temporary memory allocations: %s\n  (%s)\n", temp, ms_i18n_temporary_def(MS_LANG_EN));
         fprintf(fp, "peak heap memory consumption: %s at %.3f s\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "peak RSS (including memscope overhead): %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
@@ -162,7 +162,7 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     } else {
         fprintf(fp, "总运行时间: %.3f 秒\n", dur);
         fprintf(fp, "分配函数调用: %s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
-        fprintf(fp, "临时分配: %s\n", temp);
+        fprintf(fp, "临时分配: %s\n  （%s）\n", temp, ms_i18n_temporary_def(MS_LANG_ZH));
         fprintf(fp, "堆内存峰值: %s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）: %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));

@@ -14,6 +14,7 @@
 #include "html.h"
 #include "html_esc.h"
 #include "fmt.h"
+#include "i18n.h"
 
 #define HV_MAX_SITES 5000
 #define HV_MAX_SAMPLES 2000
@@ -390,6 +391,9 @@ static int heap_json(FILE *fp, void *ctx)
     fprintf(fp, "{\"kind\":\"heap\",\"lang\":\"%s\",", c->en ? "en" : "zh");
     jkey(fp, "metrics");
     fputs("[\"peak\",\"leaked\",\"allocated\",\"count\",\"temporary\"],", fp);
+    jkey(fp, "temporary_def");
+    ms_json_string(fp, ms_i18n_temporary_def(c->en ? MS_LANG_EN : MS_LANG_ZH));
+    fputc(',', fp);
     write_meta(fp, v, j->input);
     fputc(',', fp);
     write_summary(fp, v);
