@@ -18,6 +18,7 @@
 #include "fmt.h"
 #include "i18n.h"
 #include "window.h"
+#include "sitepath.h"
 
 /* ---- options -------------------------------------------------------------- */
 int hv_parse_opts(hv_opts *o, const msconv_args *a)
@@ -221,6 +222,19 @@ static int leak_cmp(const void *pa, const void *pb)
     return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
 }
 
+uint32_t *hv_site_depths(const ms_hview *v, const size_t *idx, size_t n)
+{
+    uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    uint32_t *depth = malloc((n ? n : 1) * sizeof *depth);
+    for (size_t i = 0; ids && i < n; i++) ids[i] = ms_heap_site_at(v->heap, idx[i])->stack_id;
+    if (!ids || !depth || ms_site_depths(depth, ms_heap_symtab(v->heap), ids, n, MS_SITE_MIN_FRAMES)) {
+        free(depth);
+        depth = NULL;
+    }
+    free(ids);
+    return depth;
+}
+
 size_t *hv_leak_sites(const ms_hview *v, size_t *n)
 {
     size_t ns = ms_heap_site_count(v->heap), k = 0;
@@ -273,9 +287,11 @@ int msconv_heap_leaks(const msconv_args *a)
                         ms_fmt_count(MS_FBUF, s->leak_class_blocks[c]),
                         o.en ? plural(s->leak_class_blocks[c], "block", "blocks") : "个块");
     }
-    for (size_t i = 0; i < n; i++) {
+    uint32_t *depth = hv_site_depths(v, idx, n);
+    for (size_t i = 0; i < n && depth; i++) {
         const ms_heap_site *st = ms_heap_site_at(v->heap, idx[i]);
-        char pct[32];
+        char pct[32], path[2048];
+        ms_site_path_name(path, sizeof path, ms_heap_symtab(v->heap), st->stack_id, depth[i]);
         snprintf(pct, sizeof pct, "%.2f%%", s->leaked_memory ? 100.0 * (double)st->live_bytes / (double)s->leaked_memory : 0);
         fputc('\n', fp);
         if (o.en)
@@ -301,11 +317,13 @@ int msconv_heap_leaks(const msconv_args *a)
         if (v->site_var && idx[i] < v->site_label_cap && (v->site_var[idx[i]] || v->site_type[idx[i]]))
             fprintf(fp, "  %s %s%s%s\n", o.en ? "variable:" : "变量:", v->site_var[idx[i]] ? v->site_var[idx[i]] : "?",
                     v->site_type[idx[i]] ? " : " : "", v->site_type[idx[i]] ? v->site_type[idx[i]] : "");
+        fprintf(fp, "  %s %s\n", o.en ? "site:" : "分配点:", path);
         hv_print_stack(fp, v, st->stack_id, "  ");
     }
     if (n == 0) fputs(o.en ? "\nNo leaks.\n" : "\n没有泄漏。\n", fp);
     free(idx);
-    rc = hv_commit(&out, a->input, a->output, ferror(fp));
+    rc = hv_commit(&out, a->input, a->output, ferror(fp) || !depth);
+    free(depth);
     ms_hview_free(v);
     return rc;
 }

@@ -26,6 +26,9 @@ int hv_open(ms_outfile *o, const char *input, const char *path, int escape);
 int hv_commit(ms_outfile *o, const char *input, const char *path, int write_failed);
 /* Indexes of sites with live blocks, most leaked bytes first (malloc'd). */
 size_t *hv_leak_sites(const ms_hview *v, size_t *n);
+/* Frames to show for each site idx[0..n) (ms_site_depths with
+ * MS_SITE_MIN_FRAMES): malloc'd, NULL on ENOMEM. */
+uint32_t *hv_site_depths(const ms_hview *v, const size_t *idx, size_t n);
 /* Symbolized stack, innermost first, one "#N function (file:line)" line
  * per frame (inlined frames included). */
 void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *indent);
