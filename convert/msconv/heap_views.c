@@ -21,10 +21,22 @@
 #include "sitepath.h"
 
 /* ---- options -------------------------------------------------------------- */
+/* A number in [0, hi]: 0, or -1 when val is not one. */
+static int parse_real(const char *val, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(val, &end);
+    if (errno || *end || end == val || !(x >= 0 && x <= hi)) return -1;
+    *out = x;
+    return 0;
+}
+
 int hv_parse_opts(hv_opts *o, const msconv_args *a)
 {
     memset(o, 0, sizeof *o);
     o->metric = MS_CT_PEAK;
+    o->nodefraction = 0.005;          /* pprof's default */
     /* Reports are Chinese unless --lang says otherwise (read from argv so
      * the default does not depend on main.c's). */
     ms_lang l = MS_LANG_ZH;
@@ -39,10 +51,15 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
         const char *arg = a->argv[i], *val = NULL;
         if (!strcmp(arg, "--")) break;
         if (!strcmp(arg, "--inverted")) { o->inverted = 1; continue; }
+        if (!strcmp(arg, "--top") && i + 1 < a->argc) { o->top = (size_t)strtoul(a->argv[i + 1], NULL, 10); continue; }
+        if (!strncmp(arg, "--top=", 6)) { o->top = (size_t)strtoul(arg + 6, NULL, 10); continue; }
         int is_metric = !strncmp(arg, "--metric", 8) && (arg[8] == 0 || arg[8] == '=');
         int is_nc = !strncmp(arg, "--nodecount", 11) && (arg[11] == 0 || arg[11] == '=');
         int is_mw = !strncmp(arg, "--minwidth", 10) && (arg[10] == 0 || arg[10] == '=');
-        if (!is_metric && !is_nc && !is_mw) continue;
+        int is_gran = !strncmp(arg, "--granularity", 13) && (arg[13] == 0 || arg[13] == '=');
+        int is_nf = !strncmp(arg, "--nodefraction", 14) && (arg[14] == 0 || arg[14] == '=');
+        int is_sort = !strncmp(arg, "--sort", 6) && (arg[6] == 0 || arg[6] == '=');
+        if (!is_metric && !is_nc && !is_mw && !is_gran && !is_nf && !is_sort) continue;
         const char *eq = strchr(arg, '=');
         if (eq) val = eq + 1;
         else if (i + 1 < a->argc) val = a->argv[++i];
@@ -50,11 +67,29 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
             fprintf(stderr, "msconv: usage: %s needs a value (see msconv --help)\n", arg);
             return 2;
         }
-        if (is_mw) {
-            char *end;
-            errno = 0;
-            double p = strtod(val, &end);
-            if (errno || *end || end == val || !(p >= 0 && p <= 100)) {
+        if (is_gran) {
+            o->gran = ms_hview_gran_parse(val);
+            if (o->gran < 0) {
+                fprintf(stderr, "msconv: usage: --granularity must be functions, lines, files or addresses, not '%s'"
+                                " (see msconv --help)\n", val);
+                return 2;
+            }
+        } else if (is_sort) {
+            int k = hv_sections_parse(val);
+            if (k < 0) {
+                fprintf(stderr, "msconv: usage: --sort must be calls, peak, temporary, leaked or all"
+                                " (comma-separated), not '%s' (see msconv --help)\n", val);
+                return 2;
+            }
+            o->sections |= (unsigned)k;
+        } else if (is_nf) {
+            if (parse_real(val, 1, &o->nodefraction)) {
+                fprintf(stderr, "msconv: usage: --nodefraction needs a fraction 0..1, not '%s' (see msconv --help)\n", val);
+                return 2;
+            }
+        } else if (is_mw) {
+            double p;
+            if (parse_real(val, 100, &p)) {
                 fprintf(stderr, "msconv: usage: --minwidth needs a percentage 0..100, not '%s' (see msconv --help)\n", val);
                 return 2;
             }
@@ -186,8 +221,20 @@ int msconv_heap_text(const msconv_args *a)
     hv_sampled_line(est, sizeof est, v, o.en, 1);
     snprintf(type, sizeof type, o.en ? "File: %s\nType: %s%s%s" : "文件: %s\n类型: %s%s%s", title,
              ms_ct_metric_name(o.metric), *est ? "\n" : "", est);
-    ms_pprof_opts po = { .metric = o.metric, .nodecount = o.nodecount, .lang_en = o.en, .type_line = type };
-    int bad = ms_pprof_text(out.fp, v->tree, &po);
+    ms_calltree *tree;
+    if (ms_hview_tree(&tree, v, o.gran)) {
+        ms_outfile_abort(&out);
+        msconv_error(a->input, "%s", strerror(ENOMEM));
+        ms_hview_free(v);
+        return 1;
+    }
+    ms_pprof_opts po = { .metric = o.metric, .nodecount = o.nodecount, .lang_en = o.en, .type_line = type,
+                         .nodefraction = o.nodefraction,
+                         .rows = o.gran == MS_HV_GRAN_FUNCTIONS ? MS_PPROF_ROWS_FUNCTIONS
+                               : o.gran == MS_HV_GRAN_FILES ? MS_PPROF_ROWS_FILES : MS_PPROF_ROWS_LINES };
+    int bad = ms_pprof_text(out.fp, tree, &po);
+    ms_calltree_free(tree);
+    if (!bad && o.sections) bad = hv_sections(out.fp, v, o.sections, o.top, o.en);
     text_summary(out.fp, v, o.en);
     rc = hv_commit(&out, a->input, a->output, bad || ferror(out.fp));
     ms_hview_free(v);

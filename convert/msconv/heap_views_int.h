@@ -14,7 +14,20 @@ typedef struct hv_opts {
     int inverted;
     double min_pct;       /* --minwidth PCT (flame graph), 0 = default */
     int en;               /* --lang en                        */
+    int gran;             /* --granularity: MS_HV_GRAN_*      */
+    double nodefraction;  /* --nodefraction, default 0.005    */
+    unsigned sections;    /* --sort: HV_SEC_* bits            */
+    size_t top;           /* --top: entries per section       */
 } hv_opts;
+
+/* heaptrack_print's sections of --text (heap_sections.c). */
+enum { HV_SEC_CALLS = 1, HV_SEC_PEAK = 2, HV_SEC_TEMPORARY = 4, HV_SEC_LEAKED = 8, HV_SEC_ALL = 15 };
+/* "calls", "peak", "temporary", "leaked", "all" or a comma-separated list
+ * -> HV_SEC_* bits, -1 when a word is unknown. */
+int hv_sections_parse(const char *s);
+/* Write the sections in `sections` (top entries each, 0 = 10), each entry
+ * a site: its numbers, call path and stack. 0, or -1 on a write error. */
+int hv_sections(FILE *fp, const ms_hview *v, unsigned sections, size_t top, int en);
 
 /* 0, or 2 after printing a usage error. */
 int hv_parse_opts(hv_opts *o, const msconv_args *a);
