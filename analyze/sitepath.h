@@ -23,7 +23,7 @@
  * shown frames differ somewhere in their stacks get the same name: start
  * at min(min_frames, the stack's frames) and add a caller to every site of
  * a group sharing a name until the names differ or the stacks end. Time
- * O(sites x frames shown) with a per-ip cache. Returns 0 or MS_ENOMEM. */
+ * O(sites x frames shown) with a per-ip cache, never O(stack depth). Returns 0 or MS_ENOMEM. */
 int ms_site_depths(uint32_t *depth, const ms_symtab *sym, const uint64_t *stack_ids, size_t n,
                    unsigned min_frames);
 
@@ -33,7 +33,4 @@ int ms_site_depths(uint32_t *depth, const ms_symtab *sym, const uint64_t *stack_
  * "[no stack]" for an empty stack. Always NUL-terminates buf (n > 0);
  * returns the length written. */
 size_t ms_site_path_name(char *buf, size_t n, const ms_symtab *sym, uint64_t stack_id, uint32_t frames);
-
-/* Display frames of stack_id (the sum of every ip's frame count). */
-size_t ms_site_frame_count(const ms_symtab *sym, uint64_t stack_id);
 #endif
