@@ -155,7 +155,10 @@ int ms_site_depths(uint32_t *depth, const ms_symtab *sym, const uint64_t *stack_
             if (!walk_step(&w[i], &c, sym, &e)) grown++;
         }
         nact = keep;
-        if (!grown) break;
+        if (!grown) {                   /* same frames to the end: addresses */
+            for (size_t a = 0; a < nact; a++) w[act[a]].depth |= MS_SITEPATH_ADDR;
+            break;
+        }
     }
     for (size_t i = 0; i < n && !e; i++) depth[i] = w[i].depth;
     free(w); free(act); free(grp); free(gk);
@@ -175,6 +178,8 @@ size_t ms_site_path_name(char *buf, size_t n, const ms_symtab *sym, uint64_t sta
     buf[0] = 0;
     uint64_t ips[MS_SITEPATH_MAX_FRAMES];
     size_t depth = stack_ips(ips, MS_SITEPATH_MAX_FRAMES, sym, stack_id), len = 0;
+    int addr = (frames & MS_SITEPATH_ADDR) != 0;
+    frames &= ~MS_SITEPATH_ADDR;
     if (!frames || frames > MS_SITEPATH_MAX_FRAMES) frames = MS_SITEPATH_MAX_FRAMES;
     if (depth == 0) {
         snprintf(buf, n, "[no stack]");
@@ -187,6 +192,10 @@ size_t ms_site_path_name(char *buf, size_t n, const ms_symtab *sym, uint64_t sta
             const ms_symtab_frame *f = ms_symtab_frame_at(sym, ips[i], k);
             char label[1024], where[600] = "";
             ms_symtab_frame_label(label, sizeof label, sym, ips[i], k);
+            if (addr && shown == 0 && strncmp(label, "0x", 2)) {
+                size_t l = strlen(label);
+                snprintf(label + l, sizeof label - l, " @0x%llx", (unsigned long long)ips[i]);
+            }
             if (*f->file && f->line) snprintf(where, sizeof where, " %s:%u", base_name(f->file), f->line);
             else if (*f->file) snprintf(where, sizeof where, " %s", base_name(f->file));
             int w = snprintf(buf + len, n - len, "%s%s%s%s", shown ? " \xe2\x86\x90 " : "", label,

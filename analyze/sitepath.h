@@ -16,19 +16,24 @@
 #include "symtab.h"
 
 #define MS_SITEPATH_MAX_FRAMES 64u
+/* Flag in a depth: the site's frames read the same as another site's to
+ * the end (two calls on one source line): its name adds the leaf's
+ * address, "churn @0x4011c2 sitepaths.c:52 ← ...". */
+#define MS_SITEPATH_ADDR 0x80000000u
 /* Frames every report shows at least: the site and two callers. */
 #define MS_SITE_MIN_FRAMES 3u
 
 /* depth[i] = frames to show for stack_ids[i] so that no two sites whose
  * shown frames differ somewhere in their stacks get the same name: start
  * at min(min_frames, the stack's frames) and add a caller to every site of
- * a group sharing a name until the names differ or the stacks end. Time
+ * a group sharing a name until the names differ or the stacks end; those
+ * still alike then get MS_SITEPATH_ADDR. Time
  * O(sites x frames shown) with a per-ip cache, never O(stack depth). Returns 0 or MS_ENOMEM. */
 int ms_site_depths(uint32_t *depth, const ms_symtab *sym, const uint64_t *stack_ids, size_t n,
                    unsigned min_frames);
 
 /* The name of stack_id with its first `frames` frames (0 = all, up to
- * MS_SITEPATH_MAX_FRAMES): "func file:line ← caller file:line ← ...",
+ * MS_SITEPATH_MAX_FRAMES; a depth from ms_site_depths, flag included): "func file:line ← caller file:line ← ...",
  * files as basenames, "func (inline) file:line" for an inlined frame,
  * "[no stack]" for an empty stack. Always NUL-terminates buf (n > 0);
  * returns the length written. */

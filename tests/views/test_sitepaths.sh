@@ -7,6 +7,7 @@
 #     naming the callers (and "(inline)" for the inlined one);
 #   - two_lines' bytes come from two lines: --granularity lines gives a row
 #     per line (12kB on 37, 4kB on 38), functions names no line for it;
+#     churn's two mallocs on line 52 differ by the leaf address;
 #   - exactly 100 temporary allocations (heaptrack's rule), in the summary,
 #     --metric temporary, --json and the temporary section;
 #   - --nodefraction 0.01: "Dropped 3 nodes (cum <= 0.54kB)", tiny1..3 gone;
@@ -69,6 +70,8 @@ EOF
 check "json: three dup_value sites, distinct caller paths" "10 dup_value sitepaths.c:22 ← cache_put sitepaths.c:24 ← main sitepaths.c:66
 20 dup_value sitepaths.c:22 ← index_put sitepaths.c:26 ← main sitepaths.c:67
 5 dup_value sitepaths.c:22 ← inl_put (inline) sitepaths.c:23 ← cache_put_inl sitepaths.c:25" "$(cat "$TMP/jp.txt")"
+check "json: every site's path is distinct; two calls on one line add the address" "12 12 2" \
+    "$(python3 -c 'import json,sys; p=[s["path"] for s in json.load(open(sys.argv[1]))["sites"]]; print(len(p), len(set(p)), sum(x.startswith("churn @0x") and "sitepaths.c:52 " in x for x in p))' "$TMP/s.json")"
 "$MSCONV" "$S" --html "$TMP/s.html" --lang en
 python3 - "$TMP/s.html" > "$TMP/hp.txt" <<'EOF'
 import html, json, re, sys
