@@ -533,6 +533,22 @@ uint32_t ms_calltree_func_line(const ms_calltree *t, uint32_t id, int metric)
     return best ? best->line : f->f.line;
 }
 
+uint32_t ms_calltree_func_sole_line(const ms_calltree *t, uint32_t id, int metric)
+{
+    t = ready(t);
+    if (id >= t->nfuncs || metric < 0 || metric >= MS_CT_NMETRICS) return 0;
+    const func_ent *f = &t->funcs[id];
+    if (t->lines || f->first_line == MS_CT_NONE) return f->f.line;   /* no per-line sums: as interned */
+    uint32_t line = 0;
+    for (uint32_t i = f->first_line; i != MS_CT_NONE; i = t->lines_v[i].next) {
+        const line_ent *l = &t->lines_v[i];
+        if (!l->cum[metric]) continue;
+        if (line || !l->line) return 0;
+        line = l->line;
+    }
+    return line;
+}
+
 /* ---- queries ------------------------------------------------------------- */
 uint64_t ms_calltree_total(const ms_calltree *t, int m)
 {

@@ -117,6 +117,13 @@ int ms_calltree_add_lines(ms_calltree *t, const uint32_t *frames, const uint32_t
  * ms_ct_func.line. */
 uint32_t ms_calltree_func_line(const ms_calltree *t, uint32_t id, int metric);
 
+/* The line all of function id's metric comes from: in function mode the
+ * one line whose stacks hold a non-zero value (0 when there are several,
+ * or one of them is unknown, or none has a value: a row then names no
+ * line); in lines mode, or for a function added without lines
+ * (ms_calltree_add), ms_ct_func.line. */
+uint32_t ms_calltree_func_sole_line(const ms_calltree *t, uint32_t id, int metric);
+
 /* Sum of every added stack's values. */
 uint64_t ms_calltree_total(const ms_calltree *t, int metric);
 size_t ms_calltree_stack_count(const ms_calltree *t);   /* unique stacks     */

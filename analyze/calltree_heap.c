@@ -5,6 +5,7 @@
  * the maps / process memory at exit. Keeping this in analyze/ lets every
  * converter (text, SVG, HTML, diff) read the same numbers. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "memscope.h"
@@ -326,6 +327,7 @@ static int add_record(ms_hview *v, const ms_record *rec)
 
 /* ---- call tree from the sites' stacks -------------------------------------- */
 typedef struct ipcache {
+    int gran;                     /* MS_HV_GRAN_*, or -1: the views' tree  */
     uint64_t *ips;
     uint32_t *start, *count;      /* into funcs[]; count UINT32_MAX = empty */
     size_t cap, n;
@@ -373,8 +375,27 @@ static int push_func(ipcache *c, uint32_t f, uint32_t line)
     return 0;
 }
 
-/* Function ids of ip, outermost inlined frame first; each frame is
- * named by ms_symtab_frame_label with its own file and line. */
+/* The function a frame of ip (k of nf, k = 0 innermost) is in the tree
+ * of granularity c->gran (calltree_heap.h). */
+static int frame_func(ipcache *c, ms_calltree *t, const ms_symtab *sym, uint64_t ip, size_t k, size_t nf, uint32_t *id)
+{
+    const ms_symtab_frame *fr = ms_symtab_frame_at(sym, ip, k);
+    char label[1024], name[1200];
+    ms_symtab_frame_label(label, sizeof label, sym, ip, k);
+    const char *inl = c->gran >= 0 && k + 1 < nf ? " (inline)" : "";
+    switch (c->gran) {
+    case MS_HV_GRAN_FILES:
+        return ms_calltree_func_id(t, id, *fr->file ? fr->file : label, "", 0);
+    case MS_HV_GRAN_ADDRESSES:
+        snprintf(name, sizeof name, "0x%llx %s%s", (unsigned long long)ip, label, inl);
+        return ms_calltree_func_id(t, id, name, fr->file, fr->line);
+    default:
+        snprintf(name, sizeof name, "%s%s", label, inl);
+        return ms_calltree_func_id(t, id, name, fr->file, fr->line);
+    }
+}
+
+/* Function ids of ip, outermost inlined frame first (frame_func). */
 static int ip_funcs(ipcache *c, ms_calltree *t, const ms_symtab *sym, uint64_t ip, uint32_t *start, uint32_t *count)
 {
     if ((c->n + 1) * 2 > c->cap && cache_grow(c)) return MS_ENOMEM;
@@ -383,11 +404,10 @@ static int ip_funcs(ipcache *c, ms_calltree *t, const ms_symtab *sym, uint64_t i
     if (c->count[s] != UINT32_MAX) { *start = c->start[s]; *count = c->count[s]; return 0; }
     uint32_t st = (uint32_t)c->nfuncs, id;
     int rc;
-    for (size_t k = ms_symtab_frame_count(sym, ip); k-- > 0;) {
-        const ms_symtab_frame *fr = ms_symtab_frame_at(sym, ip, k);
-        char label[1024];
-        ms_symtab_frame_label(label, sizeof label, sym, ip, k);
-        if ((rc = ms_calltree_func_id(t, &id, label, fr->file, fr->line)) || (rc = push_func(c, id, fr->line)))
+    size_t nf = ms_symtab_frame_count(sym, ip);
+    for (size_t k = nf; k-- > 0;) {
+        if ((rc = frame_func(c, t, sym, ip, k, nf, &id)) ||
+            (rc = push_func(c, id, c->gran == MS_HV_GRAN_FILES ? 0 : ms_symtab_frame_at(sym, ip, k)->line)))
             return rc;
     }
     c->ips[s] = ip; c->start[s] = st; c->count[s] = (uint32_t)(c->nfuncs - st); c->n++;
@@ -397,18 +417,57 @@ static int ip_funcs(ipcache *c, ms_calltree *t, const ms_symtab *sym, uint64_t i
 
 /* Call-tree path of a stack node: its caller's path followed by the
  * frames of its ip, outermost inlined frame first (ms_stack_memo_get). */
-typedef struct path_ctx { ms_hview *v; ipcache *c; } path_ctx;
+typedef struct path_ctx { const ms_hview *v; ipcache *c; ms_calltree *t; } path_ctx;
 
 static int extend_path(void *ctx, uint32_t parent, uint64_t ip, uint32_t *out)
 {
     path_ctx *p = ctx;
     const ms_symtab *sym = ms_heap_symtab(p->v->heap);
     uint32_t st, cnt;
-    int rc = ip_funcs(p->c, p->v->tree, sym, ip, &st, &cnt);
+    int rc = ip_funcs(p->c, p->t, sym, ip, &st, &cnt);
     ms_ct_path path = parent;
     for (uint32_t k = 0; k < cnt && !rc; k++)
-        rc = ms_calltree_path_child(p->v->tree, &path, path, p->c->funcs[st + k], p->c->lines[st + k]);
+        rc = ms_calltree_path_child(p->t, &path, path, p->c->funcs[st + k], p->c->lines[st + k]);
     *out = path;
+    return rc;
+}
+
+/* The call tree of every site's stack at granularity gran (-1: the views'
+ * tree); site_node (nsites entries, or NULL) gets each site's node. */
+static int build_tree_into(const ms_hview *v, ms_calltree *tree, int gran, uint32_t *site_node)
+{
+    int rc = 0;
+    size_t nsites = ms_heap_site_count(v->heap);
+    ipcache c;
+    memset(&c, 0, sizeof c);
+    c.gran = gran;
+    path_ctx pc = { v, &c, tree };
+    ms_stack_memo *memo = NULL;
+    ms_ct_path *site_path = malloc((nsites ? nsites : 1) * sizeof *site_path);
+    uint32_t nostack;
+    ms_ct_path nostack_path = MS_CT_ROOT_PATH;
+    if (!site_path || ms_stack_memo_new(&memo)) rc = MS_ENOMEM;
+    if (!rc) rc = ms_calltree_func_id(tree, &nostack, "[no stack]", "", 0);
+    if (!rc) rc = ms_calltree_path_child(tree, &nostack_path, MS_CT_ROOT_PATH, nostack, 0);
+    for (size_t i = 0; i < nsites && !rc; i++) {
+        const ms_heap_site *s = ms_heap_site_at(v->heap, i);
+        site_path[i] = MS_CT_ROOT_PATH;
+        if (s->allocations == 0 && s->live_blocks == 0) continue;     /* e.g. site 0 unused */
+        uint64_t vals[MS_CT_NMETRICS];
+        ms_hview_site_values(vals, s);
+        ms_ct_path p = MS_CT_ROOT_PATH;
+        rc = ms_stack_memo_get(memo, ms_heap_symtab(v->heap), s->stack_id, MS_CT_ROOT_PATH, extend_path, &pc, &p);
+        if (!rc && p == MS_CT_ROOT_PATH) p = nostack_path;
+        if (!rc) rc = ms_calltree_path_add(tree, p, vals);
+        site_path[i] = p;
+    }
+    if (!rc) rc = ms_calltree_finish(tree);
+    for (size_t i = 0; i < nsites && !rc && site_node; i++)
+        site_node[i] = site_path[i] == MS_CT_ROOT_PATH ? MS_CT_ROOT : ms_calltree_path_node(tree, site_path[i]);
+    free(site_path);
+    ms_stack_memo_free(memo);
+    free(c.ips); free(c.start); free(c.count); free(c.funcs); free(c.lines);
+    if (!rc) ms_calltree_sort_children(tree);
     return rc;
 }
 
@@ -419,36 +478,27 @@ static int build_tree(ms_hview *v)
     v->nsites = ms_heap_site_count(v->heap);
     v->site_node = calloc(v->nsites ? v->nsites : 1, sizeof *v->site_node);
     if (!v->site_node) return MS_ENOMEM;
-    ipcache c;
-    memset(&c, 0, sizeof c);
-    path_ctx pc = { v, &c };
-    ms_stack_memo *memo = NULL;
-    ms_ct_path *site_path = malloc((v->nsites ? v->nsites : 1) * sizeof *site_path);
-    uint32_t nostack;
-    ms_ct_path nostack_path = MS_CT_ROOT_PATH;
-    if (!site_path || ms_stack_memo_new(&memo)) rc = MS_ENOMEM;
-    if (!rc) rc = ms_calltree_func_id(v->tree, &nostack, "[no stack]", "", 0);
-    if (!rc) rc = ms_calltree_path_child(v->tree, &nostack_path, MS_CT_ROOT_PATH, nostack, 0);
-    for (size_t i = 0; i < v->nsites && !rc; i++) {
-        const ms_heap_site *s = ms_heap_site_at(v->heap, i);
-        site_path[i] = MS_CT_ROOT_PATH;
-        if (s->allocations == 0 && s->live_blocks == 0) continue;     /* e.g. site 0 unused */
-        uint64_t vals[MS_CT_NMETRICS];
-        ms_hview_site_values(vals, s);
-        ms_ct_path p = MS_CT_ROOT_PATH;
-        rc = ms_stack_memo_get(memo, ms_heap_symtab(v->heap), s->stack_id, MS_CT_ROOT_PATH, extend_path, &pc, &p);
-        if (!rc && p == MS_CT_ROOT_PATH) p = nostack_path;
-        if (!rc) rc = ms_calltree_path_add(v->tree, p, vals);
-        site_path[i] = p;
-    }
-    if (!rc) rc = ms_calltree_finish(v->tree);
-    for (size_t i = 0; i < v->nsites && !rc; i++)
-        v->site_node[i] = site_path[i] == MS_CT_ROOT_PATH ? MS_CT_ROOT : ms_calltree_path_node(v->tree, site_path[i]);
-    free(site_path);
-    ms_stack_memo_free(memo);
-    free(c.ips); free(c.start); free(c.count); free(c.funcs); free(c.lines);
-    if (!rc) ms_calltree_sort_children(v->tree);
-    return rc;
+    return build_tree_into(v, v->tree, -1, v->site_node);
+}
+
+int ms_hview_tree(ms_calltree **out, const ms_hview *v, int gran)
+{
+    *out = NULL;
+    if (gran < MS_HV_GRAN_FUNCTIONS || gran > MS_HV_GRAN_ADDRESSES) return MS_EINVAL;
+    ms_calltree *t;
+    int rc = ms_calltree_new(&t, gran == MS_HV_GRAN_LINES || gran == MS_HV_GRAN_ADDRESSES);
+    if (rc) return rc;
+    if ((rc = build_tree_into(v, t, gran, NULL))) { ms_calltree_free(t); return rc; }
+    *out = t;
+    return 0;
+}
+
+int ms_hview_gran_parse(const char *s)
+{
+    static const char *const names[] = { "functions", "lines", "files", "addresses" };
+    for (int i = 0; i < 4; i++)
+        if (s && !strcmp(s, names[i])) return i;
+    return -1;
 }
 
 static int pump_record(void *ctx, const ms_record *rec)

@@ -119,6 +119,18 @@ size_t ms_hview_moments(const ms_hview *v, size_t topn, uint32_t *sites, uint64_
  * allocated, count, temporary). */
 void ms_hview_site_values(uint64_t out[MS_CT_NMETRICS], const ms_heap_site *s);
 
+/* pprof's granularities for the text table: a row per function (name,
+ * file), per source line (name, file, line), per file, or per instruction
+ * address ("0x4011a6 name", file, line). Inlined frames are named
+ * "name (inline)" (not in files granularity), as pprof marks them. */
+enum { MS_HV_GRAN_FUNCTIONS = 0, MS_HV_GRAN_LINES, MS_HV_GRAN_FILES, MS_HV_GRAN_ADDRESSES };
+/* "functions", "lines", "files", "addresses" -> MS_HV_GRAN_*, else -1. */
+int ms_hview_gran_parse(const char *s);
+/* A new call tree of the sites' stacks at granularity gran (the views'
+ * tree v->tree is a function tree without inline marks). *out is freed by
+ * ms_calltree_free. Returns 0, MS_EINVAL or MS_ENOMEM. */
+int ms_hview_tree(ms_calltree **out, const ms_hview *v, int gran);
+
 /* Lower bound (ns) of lifetime bucket k: 0, 1us, 10us, ..., 10s. */
 uint64_t ms_hview_life_floor_ns(size_t k);
 #endif

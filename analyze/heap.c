@@ -107,7 +107,6 @@ typedef struct site_rec {
 
 typedef struct thr_rec {
     ms_heap_thread pub;
-    uint64_t last_seq;                /* seq of its last allocation + 1     */
 } thr_rec;
 
 typedef struct label_rec { char *var, *type; } label_rec;
@@ -144,6 +143,10 @@ struct ms_heap {
     uint64_t live_bytes, live_blocks;
     uint64_t rate;                                 /* sampled trace: R; 0 = full */
     uint64_t failed_seq;
+    uint64_t last_alloc;              /* seq + 1 of the allocation that was
+                                         the last allocation event (alloc or
+                                         free), 0 after a free: heap.h
+                                         "temporary"                        */
     uint64_t epoch;
     uint64_t seq;
     uint64_t last_time;
@@ -403,7 +406,8 @@ static void do_free(ms_heap *h, size_t j, const ms_event *ev, int silent)
     thr_rec *t = &h->thr[b->thr];
     /* (a sampled trace lacks the unsampled allocations that would end a
      * temporary: none is counted) */
-    int temp = t->last_seq == SEQ_OF(b) + 1 && !h->rate;
+    int temp = h->last_alloc == SEQ_OF(b) + 1 && !h->rate;
+    h->last_alloc = 0;
     uint64_t wc, wb;
     weigh(h, b->size, SEQ_OF(b), &wc, &wb);
     site_touch(h, s);
@@ -455,7 +459,7 @@ static int do_alloc(ms_heap *h, const ms_event *ev, uint64_t addr, uint32_t thr)
     uint64_t seq = h->seq++;
     b->addr = addr; b->size = ev->size; b->t_alloc = ev->time;
     b->seq_op = seq << 16 | ev->op;
-    t->last_seq = (seq & (UINT64_MAX >> 16)) + 1;
+    h->last_alloc = (seq & (UINT64_MAX >> 16)) + 1;
     b->site = (uint32_t)si; b->thr = thr;
     uint64_t wc, wb;
     weigh(h, ev->size, SEQ_OF(b), &wc, &wb);

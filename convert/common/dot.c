@@ -156,7 +156,7 @@ int ms_dot_write(FILE *fp, const ms_calltree *t, const ms_dot_opts *o, ms_dot_st
         if (*f->file) {
             fputs(" (", fp);
             dot_str(fp, f->file, 300);
-            uint32_t line = ms_calltree_func_line(t, ids[i], m);
+            uint32_t line = ms_calltree_func_sole_line(t, ids[i], m);
             if (line) fprintf(fp, ":%u", line);
             fputc(')', fp);
         }

@@ -68,3 +68,13 @@ const char *ms_i18n_sampled_long(ms_lang l, uint64_t rate, char *buf, unsigned c
 }
 
 const char *ms_i18n_sampled_na(ms_lang l) { return l == MS_LANG_EN ? "n/a (sampled trace)" : "不适用（采样追踪）"; }
+
+const char *ms_i18n_temporary_def(ms_lang l)
+{
+    return l == MS_LANG_EN
+        ? "temporary allocation: a block whose free is the very next allocation event of the process after "
+          "its allocation, with no other allocation or free in between (heaptrack's rule; a realloc frees "
+          "the old block, then allocates the new one)"
+        : "临时分配：分配之后，整个进程的下一个分配事件就是它的释放，中间没有任何其他分配或释放"
+          "（heaptrack 的规则；realloc 先释放旧块，再分配新块）";
+}

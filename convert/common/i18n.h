@@ -31,4 +31,7 @@ const char *ms_i18n_sampled_long(ms_lang l, uint64_t rate, char *buf, unsigned c
 /* Temporary allocations are not known in a sampled trace: "不适用（采样追踪）"
  * / "n/a (sampled trace)". */
 const char *ms_i18n_sampled_na(ms_lang l);
+/* What every report that shows temporary allocations means by them (the
+ * rule of analyze/heap.h, heaptrack's), one sentence for a legend. */
+const char *ms_i18n_temporary_def(ms_lang l);
 #endif

@@ -2,7 +2,8 @@
  * `msconv --text` body. Numbers come from the call tree's per-function
  * flat/cum, so they agree with the folded stacks and the graphs. Header
  * wording is Chinese by default, English with lang_en; the column names
- * stay pprof's (flat flat% sum% cum cum%) because users know them. */
+ * stay pprof's (flat flat% sum% cum cum%) because users know them. Rows
+ * under pprof's node cutoff are dropped and counted as pprof does. */
 #include <stdlib.h>
 #include <string.h>
 #include "memscope.h"
@@ -59,6 +60,13 @@ int ms_pprof_text(FILE *fp, const ms_calltree *t, const ms_pprof_opts *o)
     if (!ms_ct_metric_is_bytes(m)) unit = MS_PPROF_UNIT_COUNT;
     size_t nf;
     uint32_t *ids = ms_calltree_sorted_funcs(t, m, 0, &nf);
+    /* pprof's node cutoff: nodes with cum below total x nodefraction go */
+    uint64_t cutoff = o->nodefraction > 0 ? (uint64_t)((double)total * o->nodefraction) : 0;
+    size_t kept = 0;
+    for (size_t i = 0; i < nf; i++)
+        if (ms_calltree_func(t, ids[i])->cum[m] >= cutoff) ids[kept++] = ids[i];
+    size_t dropped = nf - kept;
+    nf = kept;
     size_t shown = o->nodecount && o->nodecount < nf ? o->nodecount : nf;
     uint64_t shown_flat = 0;
     for (size_t i = 0; i < shown; i++) shown_flat += ms_calltree_func(t, ids[i])->flat[m];
@@ -75,6 +83,11 @@ int ms_pprof_text(FILE *fp, const ms_calltree *t, const ms_pprof_opts *o)
         fprintf(fp, "Showing nodes accounting for %s, %s of %s total\n", a, b, c);
     else
         fprintf(fp, "显示的节点合计 %s，占总量 %s 的 %s\n", a, c, b);
+    if (dropped) {
+        ms_pprof_value(a, sizeof a, cutoff, unit);
+        if (o->lang_en) fprintf(fp, "Dropped %zu nodes (cum <= %s)\n", dropped, a);
+        else fprintf(fp, "已略去 %zu 个节点（cum <= %s）\n", dropped, a);
+    }
     if (shown < nf) {
         if (o->lang_en) fprintf(fp, "Showing top %zu nodes out of %zu\n", shown, nf);
         else fprintf(fp, "显示前 %zu 个节点（共 %zu 个）\n", shown, nf);
@@ -90,9 +103,15 @@ int ms_pprof_text(FILE *fp, const ms_calltree *t, const ms_pprof_opts *o)
         ms_pprof_percent(sp, sizeof sp, sum, total);
         ms_pprof_value(cu, sizeof cu, f->cum[m], unit);
         ms_pprof_percent(cup, sizeof cup, f->cum[m], total);
-        fprintf(fp, "%10s %s %s %10s %s  %s", fl, flp, sp, cu, cup, f->name);
-        uint32_t line = ms_calltree_func_line(t, ids[i], m);
-        if (*f->file) {
+        /* pprof -lines writes "name file:line (inline)": the mark goes last */
+        size_t nl = strlen(f->name);
+        int inl = o->rows == MS_PPROF_ROWS_LINES && *f->file && nl > 9 && !strcmp(f->name + nl - 9, " (inline)");
+        fprintf(fp, "%10s %s %s %10s %s  %.*s", fl, flp, sp, cu, cup, (int)(inl ? nl - 9 : nl), f->name);
+        if (o->rows == MS_PPROF_ROWS_LINES && *f->file) {
+            if (f->line) fprintf(fp, " %s:%u%s", f->file, f->line, inl ? " (inline)" : "");
+            else fprintf(fp, " %s%s", f->file, inl ? " (inline)" : "");
+        } else if (o->rows == MS_PPROF_ROWS_FUNCTIONS && *f->file) {
+            uint32_t line = ms_calltree_func_sole_line(t, ids[i], m);
             if (line) fprintf(fp, " (%s:%u)", f->file, line);
             else fprintf(fp, " (%s)", f->file);
         }

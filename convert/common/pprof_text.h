@@ -16,7 +16,17 @@ typedef struct ms_pprof_opts {
     int lang_en;            /* 0 = Chinese header (default), 1 = English   */
     const char *type_line;  /* NULL = "Type: <metric>"; "" = none          */
     int unit;               /* MS_PPROF_UNIT_*; AUTO = from the total      */
+    double nodefraction;    /* drop rows whose cum < total x this, saying  */
+                            /* "Dropped N nodes (cum <= X)" (pprof's       */
+                            /* -nodefraction; 0 = keep all)                */
+    int rows;               /* MS_PPROF_ROWS_*: how a row names its place  */
 } ms_pprof_opts;
+
+/* Row names by granularity: FUNCTIONS "name (file)", or "name (file:line)"
+ * when every value of the row comes from that one line (never one line
+ * picked among several); LINES "name file:line" (also addresses, whose
+ * name starts with the address); FILES the name (the file) alone. */
+enum { MS_PPROF_ROWS_FUNCTIONS = 0, MS_PPROF_ROWS_LINES, MS_PPROF_ROWS_FILES };
 
 enum { MS_PPROF_UNIT_AUTO = 0, MS_PPROF_UNIT_B, MS_PPROF_UNIT_KB, MS_PPROF_UNIT_MB, MS_PPROF_UNIT_GB,
        MS_PPROF_UNIT_COUNT /* plain integer */ };

@@ -27,6 +27,7 @@
 #include "heap.h"
 #include "i18n.h"
 #include "stacktab.h"
+#include "sitepath.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -221,6 +222,10 @@ static void write_summary(FILE *fp, const ms_heap *h, const char *lang)
                 leak_class_name(c), s->leak_class_blocks[c], s->leak_class_bytes[c]);
     fputs("},\n", fp);
     kv(fp, "temporary_allocations", s->temporary_allocations, 1);
+    fputs("    \"temporary_rule\": ", fp);
+    const char *tdef = ms_i18n_temporary_def(MS_LANG_EN);
+    msconv_json_str(fp, tdef, strlen(tdef));
+    fputs(",\n", fp);
     kv(fp, "failed_allocations", s->failed_allocations, 1);
     kv(fp, "unmatched_frees", s->unmatched_frees, 1);
     kv(fp, "frees_before_window", s->frees_before_window, 1);
@@ -287,9 +292,18 @@ static int write_sites(writer *w, size_t top)
     size_t shown = used <= ALL_LIMIT ? used : top < used ? top : used;
     fprintf(fp, "  \"sites_selection\": \"%s\",\n  \"sites_total\": %zu,\n  \"sites_shown\": %zu,\n",
             used <= ALL_LIMIT ? "all" : "top_by_peak", used, shown);
+    /* "path": the call path naming the site among the shown ones (sitepath.h) */
+    uint64_t *ids = malloc((shown ? shown : 1) * sizeof *ids);
+    uint32_t *depth = malloc((shown ? shown : 1) * sizeof *depth);
+    if (!ids || !depth) { free(ids); free(depth); free(ord); return MS_ENOMEM; }
+    for (size_t j = 0; j < shown; j++) ids[j] = ms_heap_site_at(h, ord[j])->stack_id;
+    int e = ms_site_depths(depth, ms_heap_symtab(h), ids, shown, MS_SITE_MIN_FRAMES);
+    if (e) { free(ids); free(depth); free(ord); return e; }
     fputs("  \"sites\": [", fp);
     for (size_t j = 0; j < shown; j++) {
         const ms_heap_site *s = ms_heap_site_at(h, ord[j]);
+        char path[2048];
+        size_t plen = ms_site_path_name(path, sizeof path, ms_heap_symtab(h), s->stack_id, depth[j]);
         fprintf(fp, "%s\n    {\"site\": %" PRIu32 ", \"stack_id\": %" PRIu64 ", \"allocations\": %" PRIu64
                 ", \"deallocations\": %" PRIu64 ", \"allocated_bytes\": %" PRIu64
                 ", \"peak_bytes\": %" PRIu64 ", \"peak_allocations\": %" PRIu64
@@ -298,10 +312,14 @@ static int write_sites(writer *w, size_t top)
                 j ? "," : "", ord[j], s->stack_id, s->allocations, s->deallocations,
                 s->allocated_bytes, s->peak_bytes, s->peak_blocks, s->live_bytes, s->live_blocks,
                 s->temporary, s->max_size);
+        fputs("\"path\": ", fp);
+        msconv_json_str(fp, path, plen);
+        fputs(", ", fp);
         put_stack(w, s->stack_id);
         fputc('}', fp);
     }
     fputs(shown ? "\n  ],\n" : "],\n", fp);
+    free(ids); free(depth);
     free(ord);
     return 0;
 }

@@ -18,12 +18,25 @@
 #include "fmt.h"
 #include "i18n.h"
 #include "window.h"
+#include "sitepath.h"
 
 /* ---- options -------------------------------------------------------------- */
+/* A number in [0, hi]: 0, or -1 when val is not one. */
+static int parse_real(const char *val, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double x = strtod(val, &end);
+    if (errno || *end || end == val || !(x >= 0 && x <= hi)) return -1;
+    *out = x;
+    return 0;
+}
+
 int hv_parse_opts(hv_opts *o, const msconv_args *a)
 {
     memset(o, 0, sizeof *o);
     o->metric = MS_CT_PEAK;
+    o->nodefraction = 0.005;          /* pprof's default */
     /* Reports are Chinese unless --lang says otherwise (read from argv so
      * the default does not depend on main.c's). */
     ms_lang l = MS_LANG_ZH;
@@ -38,10 +51,15 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
         const char *arg = a->argv[i], *val = NULL;
         if (!strcmp(arg, "--")) break;
         if (!strcmp(arg, "--inverted")) { o->inverted = 1; continue; }
+        if (!strcmp(arg, "--top") && i + 1 < a->argc) { o->top = (size_t)strtoul(a->argv[i + 1], NULL, 10); continue; }
+        if (!strncmp(arg, "--top=", 6)) { o->top = (size_t)strtoul(arg + 6, NULL, 10); continue; }
         int is_metric = !strncmp(arg, "--metric", 8) && (arg[8] == 0 || arg[8] == '=');
         int is_nc = !strncmp(arg, "--nodecount", 11) && (arg[11] == 0 || arg[11] == '=');
         int is_mw = !strncmp(arg, "--minwidth", 10) && (arg[10] == 0 || arg[10] == '=');
-        if (!is_metric && !is_nc && !is_mw) continue;
+        int is_gran = !strncmp(arg, "--granularity", 13) && (arg[13] == 0 || arg[13] == '=');
+        int is_nf = !strncmp(arg, "--nodefraction", 14) && (arg[14] == 0 || arg[14] == '=');
+        int is_sort = !strncmp(arg, "--sort", 6) && (arg[6] == 0 || arg[6] == '=');
+        if (!is_metric && !is_nc && !is_mw && !is_gran && !is_nf && !is_sort) continue;
         const char *eq = strchr(arg, '=');
         if (eq) val = eq + 1;
         else if (i + 1 < a->argc) val = a->argv[++i];
@@ -49,11 +67,29 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
             fprintf(stderr, "msconv: usage: %s needs a value (see msconv --help)\n", arg);
             return 2;
         }
-        if (is_mw) {
-            char *end;
-            errno = 0;
-            double p = strtod(val, &end);
-            if (errno || *end || end == val || !(p >= 0 && p <= 100)) {
+        if (is_gran) {
+            o->gran = ms_hview_gran_parse(val);
+            if (o->gran < 0) {
+                fprintf(stderr, "msconv: usage: --granularity must be functions, lines, files or addresses, not '%s'"
+                                " (see msconv --help)\n", val);
+                return 2;
+            }
+        } else if (is_sort) {
+            int k = hv_sections_parse(val);
+            if (k < 0) {
+                fprintf(stderr, "msconv: usage: --sort must be calls, peak, temporary, leaked or all"
+                                " (comma-separated), not '%s' (see msconv --help)\n", val);
+                return 2;
+            }
+            o->sections |= (unsigned)k;
+        } else if (is_nf) {
+            if (parse_real(val, 1, &o->nodefraction)) {
+                fprintf(stderr, "msconv: usage: --nodefraction needs a fraction 0..1, not '%s' (see msconv --help)\n", val);
+                return 2;
+            }
+        } else if (is_mw) {
+            double p;
+            if (parse_real(val, 100, &p)) {
                 fprintf(stderr, "msconv: usage: --minwidth needs a percentage 0..100, not '%s' (see msconv --help)\n", val);
                 return 2;
             }
@@ -153,7 +189,7 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     if (en) {
         fprintf(fp, "total runtime: %.3f s\n", dur);
         fprintf(fp, "calls to allocation functions: %s (%.0f/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
-        fprintf(fp, "temporary memory allocations: %s\n", temp);
+        fprintf(fp, "temporary memory allocations: %s\n  (%s)\n", temp, ms_i18n_temporary_def(MS_LANG_EN));
         fprintf(fp, "peak heap memory consumption: %s at %.3f s\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "peak RSS (including memscope overhead): %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
@@ -162,7 +198,7 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     } else {
         fprintf(fp, "总运行时间: %.3f 秒\n", dur);
         fprintf(fp, "分配函数调用: %s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
-        fprintf(fp, "临时分配: %s\n", temp);
+        fprintf(fp, "临时分配: %s\n  （%s）\n", temp, ms_i18n_temporary_def(MS_LANG_ZH));
         fprintf(fp, "堆内存峰值: %s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                 ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）: %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
@@ -185,8 +221,20 @@ int msconv_heap_text(const msconv_args *a)
     hv_sampled_line(est, sizeof est, v, o.en, 1);
     snprintf(type, sizeof type, o.en ? "File: %s\nType: %s%s%s" : "文件: %s\n类型: %s%s%s", title,
              ms_ct_metric_name(o.metric), *est ? "\n" : "", est);
-    ms_pprof_opts po = { .metric = o.metric, .nodecount = o.nodecount, .lang_en = o.en, .type_line = type };
-    int bad = ms_pprof_text(out.fp, v->tree, &po);
+    ms_calltree *tree;
+    if (ms_hview_tree(&tree, v, o.gran)) {
+        ms_outfile_abort(&out);
+        msconv_error(a->input, "%s", strerror(ENOMEM));
+        ms_hview_free(v);
+        return 1;
+    }
+    ms_pprof_opts po = { .metric = o.metric, .nodecount = o.nodecount, .lang_en = o.en, .type_line = type,
+                         .nodefraction = o.nodefraction,
+                         .rows = o.gran == MS_HV_GRAN_FUNCTIONS ? MS_PPROF_ROWS_FUNCTIONS
+                               : o.gran == MS_HV_GRAN_FILES ? MS_PPROF_ROWS_FILES : MS_PPROF_ROWS_LINES };
+    int bad = ms_pprof_text(out.fp, tree, &po);
+    ms_calltree_free(tree);
+    if (!bad && o.sections) bad = hv_sections(out.fp, v, o.sections, o.top, o.en);
     text_summary(out.fp, v, o.en);
     rc = hv_commit(&out, a->input, a->output, bad || ferror(out.fp));
     ms_hview_free(v);
@@ -219,6 +267,19 @@ static int leak_cmp(const void *pa, const void *pb)
     if (a->live_bytes != b->live_bytes) return a->live_bytes > b->live_bytes ? -1 : 1;
     if (a->live_blocks != b->live_blocks) return a->live_blocks > b->live_blocks ? -1 : 1;
     return a->stack_id < b->stack_id ? -1 : a->stack_id > b->stack_id;
+}
+
+uint32_t *hv_site_depths(const ms_hview *v, const size_t *idx, size_t n)
+{
+    uint64_t *ids = malloc((n ? n : 1) * sizeof *ids);
+    uint32_t *depth = malloc((n ? n : 1) * sizeof *depth);
+    for (size_t i = 0; ids && i < n; i++) ids[i] = ms_heap_site_at(v->heap, idx[i])->stack_id;
+    if (!ids || !depth || ms_site_depths(depth, ms_heap_symtab(v->heap), ids, n, MS_SITE_MIN_FRAMES)) {
+        free(depth);
+        depth = NULL;
+    }
+    free(ids);
+    return depth;
 }
 
 size_t *hv_leak_sites(const ms_hview *v, size_t *n)
@@ -273,9 +334,11 @@ int msconv_heap_leaks(const msconv_args *a)
                         ms_fmt_count(MS_FBUF, s->leak_class_blocks[c]),
                         o.en ? plural(s->leak_class_blocks[c], "block", "blocks") : "个块");
     }
-    for (size_t i = 0; i < n; i++) {
+    uint32_t *depth = hv_site_depths(v, idx, n);
+    for (size_t i = 0; i < n && depth; i++) {
         const ms_heap_site *st = ms_heap_site_at(v->heap, idx[i]);
-        char pct[32];
+        char pct[32], path[2048];
+        ms_site_path_name(path, sizeof path, ms_heap_symtab(v->heap), st->stack_id, depth[i]);
         snprintf(pct, sizeof pct, "%.2f%%", s->leaked_memory ? 100.0 * (double)st->live_bytes / (double)s->leaked_memory : 0);
         fputc('\n', fp);
         if (o.en)
@@ -301,11 +364,13 @@ int msconv_heap_leaks(const msconv_args *a)
         if (v->site_var && idx[i] < v->site_label_cap && (v->site_var[idx[i]] || v->site_type[idx[i]]))
             fprintf(fp, "  %s %s%s%s\n", o.en ? "variable:" : "变量:", v->site_var[idx[i]] ? v->site_var[idx[i]] : "?",
                     v->site_type[idx[i]] ? " : " : "", v->site_type[idx[i]] ? v->site_type[idx[i]] : "");
+        fprintf(fp, "  %s %s\n", o.en ? "site:" : "分配点:", path);
         hv_print_stack(fp, v, st->stack_id, "  ");
     }
     if (n == 0) fputs(o.en ? "\nNo leaks.\n" : "\n没有泄漏。\n", fp);
     free(idx);
-    rc = hv_commit(&out, a->input, a->output, ferror(fp));
+    rc = hv_commit(&out, a->input, a->output, ferror(fp) || !depth);
+    free(depth);
     ms_hview_free(v);
     return rc;
 }

@@ -14,6 +14,8 @@
 #include "html.h"
 #include "html_esc.h"
 #include "fmt.h"
+#include "i18n.h"
+#include "sitepath.h"
 
 #define HV_MAX_SITES 5000
 #define HV_MAX_SAMPLES 2000
@@ -259,11 +261,18 @@ static int write_sites(FILE *fp, hctx *c, const int32_t *node_idx, const uint8_t
     size_t n = 0;
     for (size_t k = 0; k < ns; k++)
         if (k < HV_MAX_SITES || must[idx[k]]) idx[n++] = idx[k];
+    uint32_t *depth = hv_site_depths(v, idx, n);
+    if (!depth) { free(idx); return -1; }
     fprintf(fp, "\"sites_total\":%zu,\"sites\":[", ns);
     for (size_t k = 0; k < n; k++) {
         size_t i = idx[k];
         const ms_heap_site *s = ms_heap_site_at(v->heap, i);
-        fprintf(fp, "%s{\"id\":%zu,\"node\":%d,", k ? "," : "", i, node_idx[v->site_node[i]]);
+        char path[2048];
+        ms_site_path_name(path, sizeof path, ms_heap_symtab(v->heap), s->stack_id, depth[k]);
+        fputs("{\"path\":", fp);
+        ms_json_string(fp, path);
+        fputc(',', fp);
+        fprintf(fp, "\"id\":%zu,\"node\":%d,", i, node_idx[v->site_node[i]]);
         ju(fp, "peak", s->peak_bytes); fputc(',', fp);
         ju(fp, "peak_blocks", s->peak_blocks); fputc(',', fp);
         ju(fp, "leaked", s->live_bytes); fputc(',', fp);
@@ -293,10 +302,11 @@ static int write_sites(FILE *fp, hctx *c, const int32_t *node_idx, const uint8_t
             }
         }
         fputs(",\"stack\":", fp);
-        if (write_stack(fp, c, s->stack_id)) { free(idx); return -1; }
-        fputc('}', fp);
+        if (write_stack(fp, c, s->stack_id)) { free(idx); free(depth); return -1; }
+        fputs(k + 1 < n ? "}," : "}", fp);
     }
     fputs("]", fp);
+    free(depth);
     free(idx);
     return 0;
 }
@@ -390,6 +400,9 @@ static int heap_json(FILE *fp, void *ctx)
     fprintf(fp, "{\"kind\":\"heap\",\"lang\":\"%s\",", c->en ? "en" : "zh");
     jkey(fp, "metrics");
     fputs("[\"peak\",\"leaked\",\"allocated\",\"count\",\"temporary\"],", fp);
+    jkey(fp, "temporary_def");
+    ms_json_string(fp, ms_i18n_temporary_def(c->en ? MS_LANG_EN : MS_LANG_ZH));
+    fputc(',', fp);
     write_meta(fp, v, j->input);
     fputc(',', fp);
     write_summary(fp, v);

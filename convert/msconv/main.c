@@ -45,7 +45,8 @@ static const mode modes[] = {
       "heap report: summary, allocations, sites, threads, stack tables, integrity",
       msconv_heap_json, KIND_HEAP },
     /* heap_views.h: OUT after the flag is the output file (like -o OUT) */
-    { "--text", "[--metric M] [--nodecount N]", "pprof-style table (flat, cum per function) and a summary",
+    { "--text", "[--metric M] [--granularity G] [--sort S]",
+      "pprof-style table (flat, cum per function, line, file or address), heaptrack_print's sections, a summary",
       msconv_heap_text, KIND_HEAP },
     { "--leaks", "[-o OUT]", "leaking sites with their full stacks, bytes and blocks",
       msconv_heap_leaks, KIND_HEAP },
@@ -164,6 +165,16 @@ static void usage(FILE *fp)
         "  --metric M         --text, --svg, --flamegraph, --folded: peak (default), leaked,\n"
         "                     allocated, count or temporary\n"
         "  --nodecount N      --text: at most N rows\n"
+        "  --nodefraction F   --text: drop rows whose cum is under F x the total and say\n"
+        "                     \"Dropped N nodes (cum <= X)\" (pprof's; default 0.005, 0 keeps all)\n"
+        "  --granularity G    --text: a row per functions (default; a function shows a line\n"
+        "                     only when all of its value comes from that line), lines, files\n"
+        "                     or addresses, as pprof; inlined frames are marked (inline)\n"
+        "  --sort S           --text: also heaptrack_print's sections, each site with its\n"
+        "                     call path and stack: calls (most calls to allocation\n"
+        "                     functions), peak (peak memory consumers), temporary (most\n"
+        "                     temporary allocations), leaked (most memory leaked), all, or a\n"
+        "                     comma-separated list; --top N entries each (default 10)\n"
         "  --inverted         --flamegraph, --folded: allocating functions at the root\n"
         "  --minwidth PCT     --flamegraph: fold frames under PCT %% of the total into one\n"
         "                     \"[N folded]\" frame per caller (default 0.1; 0 folds nothing)\n"
@@ -257,7 +268,8 @@ int main(int argc, char **argv)
         }
         int takes = !strcmp(opt, "-o") || !strcmp(opt, "--output") || !strcmp(opt, "--top") ||
                     !strcmp(opt, "--lang") || !strcmp(opt, "--metric") || !strcmp(opt, "--nodecount") ||
-                    !strcmp(opt, "--minwidth");
+                    !strcmp(opt, "--minwidth") || !strcmp(opt, "--granularity") ||
+                    !strcmp(opt, "--nodefraction") || !strcmp(opt, "--sort");
         if (takes && !val) {
             if (i + 1 >= argc) return usage_error("%s needs a value", opt);
             val = argv[++i];
@@ -281,7 +293,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(opt, "--debuginfod")) {
             symflags |= MSSYM_DEBUGINFOD;
         } else if (!strcmp(opt, "--metric") || !strcmp(opt, "--nodecount") || !strcmp(opt, "--inverted") ||
-                   !strcmp(opt, "--minwidth")) {
+                   !strcmp(opt, "--minwidth") || !strcmp(opt, "--granularity") || !strcmp(opt, "--nodefraction") ||
+                   !strcmp(opt, "--sort")) {
             /* heap views read these from argv (heap_views.h) */
         } else {
             if (!unknown) unknown = arg;

@@ -204,7 +204,7 @@ int msdiff_heap_md(FILE *f, const msdiff_heap_ctx *c)
     total_row(f, L, &M_T_CALLS, a->allocations, b->allocations, 0);
     total_row(f, L, &M_T_TEMP, a->temporary, b->temporary, 0);
     total_row(f, L, &M_T_SITES, a->keys, b->keys, 0);
-    fputc('\n', f);
+    fprintf(f, "\n> %s\n\n", ms_i18n_temporary_def(L));
 
     section(f, c, MS_HD_GREW, &M_GREW);
     section(f, c, MS_HD_SHRANK, &M_SHRANK);

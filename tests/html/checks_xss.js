@@ -47,7 +47,7 @@ var n = document.querySelectorAll("#sites-table tbody tr").length;
 return n === 3 || n;
 ## sites table function name as text
 var f = document.querySelector("#sites-table tbody tr td").textContent;
-return f === "<img src=x onerror=window.__xss=2>" || f;
+return f === "<img src=x onerror=window.__xss=2> script>.c:7 \u2190 main x.c:5" || f;
 ## sites table sort by leaked
 var th = document.querySelector('#sites-table th[data-key="leaked"]');
 th.click();
@@ -76,11 +76,11 @@ return document.getElementById("leaks-total").getAttribute("data-v") === "1300";
 ## inspector from a leak
 document.querySelectorAll("#leaks .leak a")[1].click();
 var t = document.getElementById("inspector-title").textContent;
-return (t.indexOf("work (x.c:9)") >= 0 && document.getElementById("insp-allocated").textContent === "300 B" &&
+return (t.indexOf("work x.c:9 \u2190 main x.c:5") >= 0 && document.getElementById("insp-allocated").textContent === "300 B" &&
   !document.getElementById("insp-life")) || t;
 ## inspector lifetime of a freed site
 var rows = document.querySelectorAll("#sites-table tbody tr"), r = null;
-for (var i = 0; i < rows.length; i++) if (rows[i].querySelector("td").textContent === "leafy") r = rows[i];
+for (var i = 0; i < rows.length; i++) if (rows[i].querySelector("td").textContent.indexOf("leafy ") === 0) r = rows[i];
 r.click();
 var l = document.getElementById("insp-life").textContent, mn = document.getElementById("insp-min").textContent;
 return (l === "5.5 ms (最长 10.0 ms)" && mn === "64 B") || l + " " + mn;
@@ -131,7 +131,7 @@ return (live && live.textContent === "1.5 KB" && mark && mark.textContent === "<
 ## timeline click lists the sites live then
 var v = Array.prototype.map.call(document.querySelectorAll("#moment-sites li"), function (c) { return c.getAttribute("data-v"); });
 var n = document.querySelector("#moment-sites li a").textContent;
-return (v.join(",") === "1000,500" && n === "<img src=x onerror=window.__xss=2> (</script>.c:7)") || v.join(",") + " " + n;
+return (v.join(",") === "1000,500" && n === "<img src=x onerror=window.__xss=2> script>.c:7 \u2190 main x.c:5") || v.join(",") + " " + n;
 ## size histogram
 var v = Array.prototype.map.call(document.querySelectorAll("#hist-size .val"), function (c) { return c.getAttribute("data-v"); });
 return v.join(",") === "1,2,1" || v.join(",");

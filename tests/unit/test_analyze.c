@@ -318,8 +318,7 @@ static void check_random(int NT)
     size_t cnt[MAXT] = { 0 };
     for (int i = 0; i < NT; i++) per[i] = calloc(NEV, sizeof *per[i]);
     uint64_t live_size[NADDR] = { 0 };
-    int live_thr[NADDR];
-    uint64_t live_tseq[NADDR], serial[MAXT] = { 0 };
+    uint64_t live_tseq[NADDR], serial = 0, last_alloc = 0;
     ref r = { 0 };
     uint64_t t = 1;
     int prev_th = -1, prev_a = 0, tick_n = 0, tick_multi = 0;
@@ -343,7 +342,9 @@ static void check_random(int NT)
             ev.op = MS_OP_FREE;
             r.frees++;
             r.live -= live_size[a]; r.live_blocks--;
-            if (serial[live_thr[a]] == live_tseq[a]) r.temporary++;
+            /* heaptrack's rule: freed by the very next event (heap.h) */
+            if (last_alloc == live_tseq[a]) r.temporary++;
+            last_alloc = 0;
             live_size[a] = 0;
         } else {
             ev.op = MS_OP_MALLOC;
@@ -351,7 +352,7 @@ static void check_random(int NT)
             ev.stack = 0;
             r.allocs++; r.bytes += ev.size;
             r.live += ev.size; r.live_blocks++;
-            live_size[a] = ev.size; live_thr[a] = th; live_tseq[a] = ++serial[th];
+            live_size[a] = ev.size; live_tseq[a] = last_alloc = ++serial;
             if (r.live > r.peak) r.peak = r.live;
         }
         per[th][cnt[th]++] = ev;

@@ -55,9 +55,10 @@ grep -q "^泄漏总量: 1.3 KB，2 个内存块$" "$TMP/tz.txt" && pass "text zh
 # --leaks
 "$MSCONV" "$X" --leaks --lang en > "$TMP/l.txt"
 check "leaks header" "Leaked: 1.3 KB in 2 blocks from 2 allocation sites (still live at the end of the trace)" "$(sed -n 2p "$TMP/l.txt")"
+check "leaks first site path" "  site: $EVIL script>.c:7 ← main x.c:5" "$(sed -n 5p "$TMP/l.txt")"
 check "leaks first stack" "  #0 $EVIL (</script>.c:7)
-  #1 main (x.c:5)" "$(sed -n 5,6p "$TMP/l.txt")"
-check "leaks second site" "300 B leaked in 1 block (300 bytes, 23.08% of leaks), 1 allocation at this site" "$(sed -n 8p "$TMP/l.txt")"
+  #1 main (x.c:5)" "$(sed -n 6,7p "$TMP/l.txt")"
+check "leaks second site" "300 B leaked in 1 block (300 bytes, 23.08% of leaks), 1 allocation at this site" "$(sed -n 9p "$TMP/l.txt")"
 
 # --flamegraph: XML, tooltips, escaping, inverted
 "$MSCONV" "$X" --flamegraph "$TMP/fg.svg" --lang en
