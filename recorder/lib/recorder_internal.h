@@ -62,8 +62,8 @@
  *                                 to FILE (control.c), which msrec then
  *                                 symbolizes (recorder/symbolize/)
  *   MEMSCOPE_LABEL=TEXT           copied into META.label
- *   MEMSCOPE_CLOCK=tsc|mono       trace clock (default: tsc when the kernel
- *                                 uses the TSC clocksource, else mono)
+ *   MEMSCOPE_CLOCK=tsc|mono       trace clock (default: tsc when the CPU's
+ *                                 TSC is invariant, else mono)
  *   MEMSCOPE_SAMPLE_RATE=BYTES    Poisson byte sampling, one sample per BYTES
  *                                 on average (K, M, G suffixes: KiB...; 0 =
  *                                 every allocation, the default); sample.c
