@@ -665,6 +665,7 @@ int dlclose(void *h)
     static int (*real)(void *);
     if (!real) real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
     if (!real) return -1;
+    msr_unw_dyn_withdraw(!msr_tls.guard);
     if (atomic_load(&msr_mode) == MSR_REC && !msr_tls.guard) {
         /* make sure the module about to go has its MODULE record */
         msr_tls.guard = 1;

@@ -343,6 +343,9 @@ void msr_sample_atfork_child(int keep);
 
 /* ---- stacks ------------------------------------------------------------ */
 int msr_stacks_init(void);
+/* before a dlclose: libunwind stops using the module tables msr_stacks_init
+ * gave it; wait: until no unwind of ours reads them (stacks.c) */
+void msr_unw_dyn_withdraw(int wait);
 extern int msr_stacks_ready;      /* msr_stacks_init has succeeded          */
 /* Capture the caller's stack: ret = return address of the public entry
  * point, frame = its frame address. Returns the interned stack id. */

@@ -33,6 +33,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,9 +57,12 @@ static size_t edges_cap, edges_used;
 static struct full *fulls;
 static size_t fulls_cap, fulls_used;
 
+static void dyn_register(void);
+
 int msr_stacks_init(void)
 {
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    dyn_register();
     msr_nodes = msr_alloc((size_t)NODE_CAP * sizeof *msr_nodes);
     edges_cap = 1u << 14;
     edges = msr_alloc(edges_cap * sizeof *edges);
@@ -257,6 +261,21 @@ static int exec_segments(uintptr_t start, uintptr_t bias, uintptr_t *lo, uintptr
     return k;
 }
 
+/* The binary-search table of an .eh_frame_hdr (version 1, fde_count
+ * udata4, table datarel|sdata4: 8-byte entries relative to h), or NULL. */
+static const unsigned char *eh_table(const unsigned char *h, uint32_t *count)
+{
+    if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b) return NULL;
+    size_t ptr_len;
+    switch (h[1] & 0x0f) {
+    case 0x03: case 0x0b: ptr_len = 4; break;
+    case 0x00: case 0x04: case 0x0c: ptr_len = 8; break;
+    default: return NULL;
+    }
+    memcpy(count, h + 4 + ptr_len, 4);
+    return h + 8 + ptr_len;
+}
+
 static int module_nofp(const struct dl_find_object *o)
 {
     const unsigned char *h = o->dlfo_eh_frame;
@@ -264,18 +283,9 @@ static int module_nofp(const struct dl_find_object *o)
     uintptr_t xlo[8], xhi[8];
     int nx = o->dlfo_link_map ? exec_segments(start, o->dlfo_link_map->l_addr, xlo, xhi, 8) : 0;
     if (!h || !nx || (uintptr_t)h < start || (uintptr_t)h > end - 16) return 0;
-    /* version 1, fde_count udata4, table datarel|sdata4 */
-    if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b) return 0;
-    size_t ptr_len;
-    switch (h[1] & 0x0f) {
-    case 0x03: case 0x0b: ptr_len = 4; break;
-    case 0x00: case 0x04: case 0x0c: ptr_len = 8; break;
-    default: return 0;
-    }
     uint32_t count;
-    memcpy(&count, h + 4 + ptr_len, 4);
-    const unsigned char *tab = h + 8 + ptr_len;
-    if (count < 2 || (uintptr_t)tab + (uint64_t)count * 8 > end) return 0;
+    const unsigned char *tab = eh_table(h, &count);
+    if (!tab || count < 2 || (uintptr_t)tab + (uint64_t)count * 8 > end) return 0;
     int fp = 0, push = 0, other = 0;
     uint32_t runs = count / 4 < 16 ? (count + 3) / 4 : 16;
     for (uint32_t r = 0; r < runs; r++) {
@@ -351,6 +361,68 @@ static int caller_nofp(uint64_t ip)
             return e->nofp;
     }
     return module_nofp(&o);                   /* table full: decide again */
+}
+
+/* libunwind 1.6 finds the unwind table of an ip it has not seen (every
+ * new ip of a thread, and every ip again each time its per-thread cache
+ * grows, which empties it) with dl_iterate_phdr inside two
+ * rt_sigprocmask(SIG_SETMASK, all) system calls: on cc1 -O2 53 k pairs,
+ * ~2 us a pair here (page-table isolation). It asks its dynamic unwind
+ * info list (_U_dyn_register, meant for JITs) first, and an entry of format
+ * UNW_INFO_FORMAT_REMOTE_TABLE over a module's .eh_frame_hdr search table
+ * is searched by the very routine its dl_iterate_phdr path ends in
+ * (dwarf_search_unwind_table), so the stacks do not change. The modules
+ * loaded when recording starts are registered (modules loaded later take
+ * libunwind's own path); the first dlclose withdraws them all, for good,
+ * and waits for the unwinds in flight, before the module goes. */
+#define DYN_MAX 128
+static unw_dyn_info_t dyn_tab[DYN_MAX];
+static int dyn_n;
+static _Atomic int dyn_state;          /* 0 none, 1 registered, 2 withdrawn */
+static _Atomic int dyn_inflight;       /* unwinds that may read dyn_tab */
+
+static int dyn_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    const unsigned char *h = NULL;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+            h = (const unsigned char *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    uint32_t count = 0;
+    const unsigned char *tab = h ? eh_table(h, &count) : NULL;
+    if (!tab || !count) return 0;
+    for (int i = 0; i < info->dlpi_phnum && dyn_n < DYN_MAX; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+        unw_dyn_info_t *di = &dyn_tab[dyn_n++];
+        memset(di, 0, sizeof *di);
+        di->start_ip = info->dlpi_addr + ph->p_vaddr;
+        di->end_ip = di->start_ip + ph->p_memsz;
+        di->format = UNW_INFO_FORMAT_REMOTE_TABLE;
+        di->u.rti.segbase = (unw_word_t)(uintptr_t)h;
+        di->u.rti.table_data = (unw_word_t)(uintptr_t)tab;
+        di->u.rti.table_len = (unw_word_t)count * 8 / sizeof(unw_word_t);
+    }
+    return 0;
+}
+
+static void dyn_register(void)
+{
+    int zero = 0;
+    if (msr_cfg.unwind == MSR_UNW_NONE || !atomic_compare_exchange_strong(&dyn_state, &zero, 1))
+        return;
+    dl_iterate_phdr(dyn_module, NULL);
+    for (int i = 0; i < dyn_n; i++) _U_dyn_register(&dyn_tab[i]);
+}
+
+void msr_unw_dyn_withdraw(int wait)
+{
+    int one = 1;
+    if (!atomic_compare_exchange_strong(&dyn_state, &one, 2)) return;
+    for (int i = 0; i < dyn_n; i++) _U_dyn_cancel(&dyn_tab[i]);
+    atomic_thread_fence(memory_order_seq_cst);
+    while (wait && atomic_load(&dyn_inflight)) sched_yield();
 }
 
 /* Validated stack memo. Keyed by the entry point's return address and the
@@ -589,7 +661,9 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
     } else {
         int saved = errno;   /* libunwind may probe memory with syscalls */
         P0(a);
+        atomic_fetch_add(&dyn_inflight, 1);
         d = unw_walk(ret, ips, max);
+        atomic_fetch_sub(&dyn_inflight, 1);
         P1(0, a);
 #ifdef MSR_PROF
         msr_prof[5] += d; msr_prof[6]++;
