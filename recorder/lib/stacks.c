@@ -56,6 +56,9 @@ static uint32_t *edges;
 static size_t edges_cap, edges_used;
 static struct full *fulls;
 static size_t fulls_cap, fulls_used;
+/* the path (outermost frame first) of the stack interned last */
+static uint64_t path_ip[MAX_FRAMES], path_id[MAX_FRAMES];
+static int path_d;
 
 static void dyn_register(void);
 
@@ -63,6 +66,7 @@ int msr_stacks_init(void)
 {
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     dyn_register();
+    path_d = 0;
     msr_nodes = msr_alloc((size_t)NODE_CAP * sizeof *msr_nodes);
     edges_cap = 1u << 14;
     edges = msr_alloc(edges_cap * sizeof *edges);
@@ -131,7 +135,14 @@ static uint64_t intern_locked(const uint64_t *ips, int d, uint64_t h)
     }
     uint64_t parent = 0;
     uint64_t count = atomic_load_explicit(&msr_nodes_count, memory_order_relaxed);
-    for (int i = d - 1; i >= 0; i--) {
+    /* the outer frames shared with the path interned last need no probe
+     * of the cold child index (a new stack mostly differs from the one
+     * before in its inner frames: on cc1 -O2 59 % of the 1.23 M levels of
+     * its 29.7 k new stacks) */
+    int lv = 0;
+    while (lv < path_d && lv < d && path_ip[lv] == ips[d - 1 - lv]) parent = path_id[lv++];
+    path_d = lv;
+    for (int i = d - 1 - lv; i >= 0; i--) {
         if ((edges_used + 1) * 4 > edges_cap * 3 && edges_grow() != 0) return 0;
         size_t k = mix(parent, ips[i]) & (edges_cap - 1);
         uint64_t found = 0;
@@ -154,6 +165,9 @@ static uint64_t intern_locked(const uint64_t *ips, int d, uint64_t h)
             edges_used++;
         }
         parent = found;
+        path_ip[d - 1 - i] = ips[i];
+        path_id[d - 1 - i] = found;
+        path_d = d - i;
     }
     if ((fulls_used + 1) * 4 > fulls_cap * 3 && fulls_grow() != 0) return parent;
     j = h & (fulls_cap - 1);
