@@ -32,6 +32,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <cpuid.h>
 #include <linux/membarrier.h>
 #include <linux/perf_event.h>
 #include <sys/auxv.h>
@@ -95,24 +96,50 @@ static uint64_t wall_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* lfence; rdtsc, not rdtscp: some CPUs (and VMs) have an invariant TSC
+ * but no rdtscp */
 static inline uint64_t rdtsc_abs(void)
 {
-    uint32_t lo, hi, aux;
-    __asm__ __volatile__("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+    uint32_t lo, hi;
+    __asm__ __volatile__("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
     return ((uint64_t)hi << 32) | lo;
+}
+
+/* CPUID 0x80000007 EDX bit 8: the TSC runs at a constant rate in every
+ * P- and C-state (and the kernel keeps it in step across CPUs) */
+static int invariant_tsc(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000007) return 0;
+    if (!__get_cpuid(0x80000007, &a, &b, &c, &d)) return 0;
+    return (d >> 8) & 1;
 }
 
 static uint64_t clock_hz_cached;
 
+/* a TSC read and the CLOCK_MONOTONIC time it was taken at (the middle of
+ * the tightest of 5 bracketing pairs of clock reads) */
+static uint64_t tsc_at(uint64_t *mono)
+{
+    uint64_t a = 0, t = 0, b = UINT64_MAX / 2;
+    for (int i = 0; i < 5; i++) {
+        uint64_t a1 = msr_mono_ns();
+        uint64_t t1 = rdtsc_abs();
+        uint64_t b1 = msr_mono_ns();
+        if (b1 - a1 < b - a) a = a1, t = t1, b = b1;
+    }
+    *mono = a + (b - a) / 2;
+    return t;
+}
+
 static void clock_zero(void)
 {
-    uint64_t a = msr_mono_ns();
-    uint64_t t = msr_use_tsc ? rdtsc_abs() : 0;
-    uint64_t b = msr_mono_ns();
+    uint64_t m;
+    msr_tsc0 = msr_use_tsc ? tsc_at(&m) : 0;
+    if (!msr_use_tsc) m = msr_mono_ns();
     uint64_t w = wall_ns();
     uint64_t c = msr_mono_ns();
-    msr_mono0_ns = a + (b - a) / 2;
-    msr_tsc0 = t;
+    msr_mono0_ns = m;
     msr_wall0_ns = w - (c - msr_mono0_ns);
 }
 
@@ -121,16 +148,11 @@ void msr_clock_restart(void) { clock_zero(); }
 void msr_clock_init(void)
 {
     const char *v = secure_getenv("MEMSCOPE_CLOCK");
-    int tsc = 0;
-    char cs[32] = {0};
-    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource",
-                  O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t r = read(fd, cs, sizeof cs - 1);
-        (void)r;
-        close(fd);
-    }
-    tsc = strncmp(cs, "tsc", 3) == 0;
+    /* TSC whenever it is invariant, whatever the kernel's clocksource: a
+     * read costs ~8 ns against ~30 ns for a vDSO clock_gettime on
+     * kvm-clock (measured on cc1 -O2, 2.3 M events: 2 % of its cycles);
+     * calibrated against CLOCK_MONOTONIC (msr_clock_hz) */
+    int tsc = invariant_tsc();
     if (v && *v) {
         if (!strcmp(v, "tsc")) tsc = 1;
         else if (!strcmp(v, "mono")) tsc = 0;
@@ -179,16 +201,17 @@ uint64_t msr_clock_hz(void)
     if (!msr_use_tsc) return clock_hz_cached = 1000000000ull >> msr_tick_shift;
     uint64_t khz = kernel_tsc_hz();
     if (khz > 1000000ull) return clock_hz_cached = khz >> msr_tick_shift;
+    /* measured over >= 10 ms from clock_zero: ~1e-5 relative error */
     uint64_t el = msr_mono_ns() - msr_mono0_ns;
     if (el < 10000000ull) {
-        uint64_t rest = 10000000ull - el;
-        struct timespec ts = {0, (long)rest};
-        nanosleep(&ts, NULL);
+        int saved = errno;
+        struct timespec ts = {0, (long)(10000000ull - el)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
+        errno = saved;
     }
-    uint64_t a = msr_mono_ns();
-    uint64_t t = rdtsc_abs();
-    uint64_t b = msr_mono_ns();
-    uint64_t ns = a + (b - a) / 2 - msr_mono0_ns;
+    uint64_t m;
+    uint64_t t = tsc_at(&m);
+    uint64_t ns = m - msr_mono0_ns;
     if (ns == 0) ns = 1;
     unsigned __int128 hz = (unsigned __int128)(t - msr_tsc0) * 1000000000u / ns;
     hz >>= msr_tick_shift;
@@ -642,6 +665,7 @@ int dlclose(void *h)
     static int (*real)(void *);
     if (!real) real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
     if (!real) return -1;
+    msr_unw_dyn_withdraw(!msr_tls.guard);
     if (atomic_load(&msr_mode) == MSR_REC && !msr_tls.guard) {
         /* make sure the module about to go has its MODULE record */
         msr_tls.guard = 1;

@@ -62,8 +62,8 @@
  *                                 to FILE (control.c), which msrec then
  *                                 symbolizes (recorder/symbolize/)
  *   MEMSCOPE_LABEL=TEXT           copied into META.label
- *   MEMSCOPE_CLOCK=tsc|mono       trace clock (default: tsc when the kernel
- *                                 uses the TSC clocksource, else mono)
+ *   MEMSCOPE_CLOCK=tsc|mono       trace clock (default: tsc when the CPU's
+ *                                 TSC is invariant, else mono)
  *   MEMSCOPE_SAMPLE_RATE=BYTES    Poisson byte sampling, one sample per BYTES
  *                                 on average (K, M, G suffixes: KiB...; 0 =
  *                                 every allocation, the default); sample.c
@@ -223,7 +223,7 @@ static inline int msr_op_ext(unsigned op) { return MS_OP_IS_REALLOC(op) || MS_OP
 struct msr_cache_ent { uint64_t hash; uint64_t id; };
 struct msr_memo;
 #ifndef MSR_MEMO_SIZE
-#define MSR_MEMO_SIZE 2048        /* per-thread memo entries (stacks.c) */
+#define MSR_MEMO_SIZE 8192        /* per-thread memo entries (stacks.c) */
 #endif
 #ifndef MSR_MEMO_WAYS
 #define MSR_MEMO_WAYS 16          /* memo set associativity */
@@ -351,6 +351,9 @@ void msr_sample_atfork_child(int keep);
 
 /* ---- stacks ------------------------------------------------------------ */
 int msr_stacks_init(void);
+/* before a dlclose: libunwind stops using the module tables msr_stacks_init
+ * gave it; wait: until no unwind of ours reads them (stacks.c) */
+void msr_unw_dyn_withdraw(int wait);
 extern int msr_stacks_ready;      /* msr_stacks_init has succeeded          */
 /* Capture the caller's stack: ret = return address of the public entry
  * point, frame = its frame address. Returns the interned stack id. */

@@ -33,6 +33,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -55,10 +56,17 @@ static uint32_t *edges;
 static size_t edges_cap, edges_used;
 static struct full *fulls;
 static size_t fulls_cap, fulls_used;
+/* the path (outermost frame first) of the stack interned last */
+static uint64_t path_ip[MAX_FRAMES], path_id[MAX_FRAMES];
+static int path_d;
+
+static void dyn_register(void);
 
 int msr_stacks_init(void)
 {
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+    dyn_register();
+    path_d = 0;
     msr_nodes = msr_alloc((size_t)NODE_CAP * sizeof *msr_nodes);
     edges_cap = 1u << 14;
     edges = msr_alloc(edges_cap * sizeof *edges);
@@ -127,7 +135,14 @@ static uint64_t intern_locked(const uint64_t *ips, int d, uint64_t h)
     }
     uint64_t parent = 0;
     uint64_t count = atomic_load_explicit(&msr_nodes_count, memory_order_relaxed);
-    for (int i = d - 1; i >= 0; i--) {
+    /* the outer frames shared with the path interned last need no probe
+     * of the cold child index (a new stack mostly differs from the one
+     * before in its inner frames: on cc1 -O2 59 % of the 1.23 M levels of
+     * its 29.7 k new stacks) */
+    int lv = 0;
+    while (lv < path_d && lv < d && path_ip[lv] == ips[d - 1 - lv]) parent = path_id[lv++];
+    path_d = lv;
+    for (int i = d - 1 - lv; i >= 0; i--) {
         if ((edges_used + 1) * 4 > edges_cap * 3 && edges_grow() != 0) return 0;
         size_t k = mix(parent, ips[i]) & (edges_cap - 1);
         uint64_t found = 0;
@@ -150,6 +165,9 @@ static uint64_t intern_locked(const uint64_t *ips, int d, uint64_t h)
             edges_used++;
         }
         parent = found;
+        path_ip[d - 1 - i] = ips[i];
+        path_id[d - 1 - i] = found;
+        path_d = d - i;
     }
     if ((fulls_used + 1) * 4 > fulls_cap * 3 && fulls_grow() != 0) return parent;
     j = h & (fulls_cap - 1);
@@ -257,6 +275,21 @@ static int exec_segments(uintptr_t start, uintptr_t bias, uintptr_t *lo, uintptr
     return k;
 }
 
+/* The binary-search table of an .eh_frame_hdr (version 1, fde_count
+ * udata4, table datarel|sdata4: 8-byte entries relative to h), or NULL. */
+static const unsigned char *eh_table(const unsigned char *h, uint32_t *count)
+{
+    if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b) return NULL;
+    size_t ptr_len;
+    switch (h[1] & 0x0f) {
+    case 0x03: case 0x0b: ptr_len = 4; break;
+    case 0x00: case 0x04: case 0x0c: ptr_len = 8; break;
+    default: return NULL;
+    }
+    memcpy(count, h + 4 + ptr_len, 4);
+    return h + 8 + ptr_len;
+}
+
 static int module_nofp(const struct dl_find_object *o)
 {
     const unsigned char *h = o->dlfo_eh_frame;
@@ -264,18 +297,9 @@ static int module_nofp(const struct dl_find_object *o)
     uintptr_t xlo[8], xhi[8];
     int nx = o->dlfo_link_map ? exec_segments(start, o->dlfo_link_map->l_addr, xlo, xhi, 8) : 0;
     if (!h || !nx || (uintptr_t)h < start || (uintptr_t)h > end - 16) return 0;
-    /* version 1, fde_count udata4, table datarel|sdata4 */
-    if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b) return 0;
-    size_t ptr_len;
-    switch (h[1] & 0x0f) {
-    case 0x03: case 0x0b: ptr_len = 4; break;
-    case 0x00: case 0x04: case 0x0c: ptr_len = 8; break;
-    default: return 0;
-    }
     uint32_t count;
-    memcpy(&count, h + 4 + ptr_len, 4);
-    const unsigned char *tab = h + 8 + ptr_len;
-    if (count < 2 || (uintptr_t)tab + (uint64_t)count * 8 > end) return 0;
+    const unsigned char *tab = eh_table(h, &count);
+    if (!tab || count < 2 || (uintptr_t)tab + (uint64_t)count * 8 > end) return 0;
     int fp = 0, push = 0, other = 0;
     uint32_t runs = count / 4 < 16 ? (count + 3) / 4 : 16;
     for (uint32_t r = 0; r < runs; r++) {
@@ -353,26 +377,102 @@ static int caller_nofp(uint64_t ip)
     return module_nofp(&o);                   /* table full: decide again */
 }
 
+/* libunwind 1.6 finds the unwind table of an ip it has not seen (every
+ * new ip of a thread, and every ip again each time its per-thread cache
+ * grows, which empties it) with dl_iterate_phdr inside two
+ * rt_sigprocmask(SIG_SETMASK, all) system calls: on cc1 -O2 53 k pairs,
+ * ~2 us a pair here (page-table isolation). It asks its dynamic unwind
+ * info list (_U_dyn_register, meant for JITs) first, and an entry of format
+ * UNW_INFO_FORMAT_REMOTE_TABLE over a module's .eh_frame_hdr search table
+ * is searched by the very routine its dl_iterate_phdr path ends in
+ * (dwarf_search_unwind_table), so the stacks do not change. The modules
+ * loaded when recording starts are registered (modules loaded later take
+ * libunwind's own path); the first dlclose withdraws them all, for good,
+ * and waits for the unwinds in flight, before the module goes. */
+#define DYN_MAX 128
+static unw_dyn_info_t dyn_tab[DYN_MAX];
+static int dyn_n;
+static _Atomic int dyn_state;          /* 0 none, 1 registered, 2 withdrawn */
+static _Atomic int dyn_inflight;       /* unwinds that may read dyn_tab */
+
+static int dyn_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    (void)arg;
+    const unsigned char *h = NULL;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+            h = (const unsigned char *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+    uint32_t count = 0;
+    const unsigned char *tab = h ? eh_table(h, &count) : NULL;
+    if (!tab || !count) return 0;
+    for (int i = 0; i < info->dlpi_phnum && dyn_n < DYN_MAX; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+        unw_dyn_info_t *di = &dyn_tab[dyn_n++];
+        memset(di, 0, sizeof *di);
+        di->start_ip = info->dlpi_addr + ph->p_vaddr;
+        di->end_ip = di->start_ip + ph->p_memsz;
+        di->format = UNW_INFO_FORMAT_REMOTE_TABLE;
+        di->u.rti.segbase = (unw_word_t)(uintptr_t)h;
+        di->u.rti.table_data = (unw_word_t)(uintptr_t)tab;
+        di->u.rti.table_len = (unw_word_t)count * 8 / sizeof(unw_word_t);
+    }
+    return 0;
+}
+
+static void dyn_register(void)
+{
+    int zero = 0;
+    if (msr_cfg.unwind == MSR_UNW_NONE || !atomic_compare_exchange_strong(&dyn_state, &zero, 1))
+        return;
+    dl_iterate_phdr(dyn_module, NULL);
+    for (int i = 0; i < dyn_n; i++) _U_dyn_register(&dyn_tab[i]);
+}
+
+void msr_unw_dyn_withdraw(int wait)
+{
+    int one = 1;
+    if (!atomic_compare_exchange_strong(&dyn_state, &one, 2)) return;
+    for (int i = 0; i < dyn_n; i++) _U_dyn_cancel(&dyn_tab[i]);
+    atomic_thread_fence(memory_order_seq_cst);
+    while (wait && atomic_load(&dyn_inflight)) sched_yield();
+}
+
 /* Validated stack memo. Keyed by the entry point's return address and the
  * depth of the stack slot holding it (its distance to the top of the
- * thread's stack); remembers the ips of the last full unwind from there
- * and the depths where each return address was found. A later call from
- * the same place is the same stack when every remembered depth still holds
- * the same return address (same call chain at the same stack positions);
- * then the unwind is skipped. Depths, not addresses: a new thread running
+ * thread's stack); remembers where the return addresses of the last full
+ * unwind from there were found (each slot's distance in words from the
+ * previous one, 16 bits) and a 64-bit hash (XXH3) of those return
+ * addresses. A later call from the same place is the same stack when the
+ * words at the remembered slots hash to the same value (same call chain at
+ * the same stack positions: a different chain passes for it with
+ * probability 2^-64); then the unwind is skipped. A hit reads the set's
+ * tags (one cache line), a 32-byte header and the slot distances (one line
+ * for up to 32 frames), where one full copy of the ips and their depths
+ * took five lines for a 23-frame stack, and an entry takes 2 * max_depth +
+ * 36 bytes instead of 12 * max_depth + 36: the memo holds 4x the
+ * entries in less memory (1.4 MiB). Depths, not addresses: a new thread running
  * the same code has the same frames at the same depths, and takes its
  * state (memo included) from an exited thread (interpose.c's pool), so a
  * program that creates many short threads unwinds each call site once,
  * not once per thread (libunwind's unw_backtrace also sets up a 256 KiB
  * cache in every thread it runs in). Slots are read only inside the
- * current thread's stack bounds, above the current frame. The headers
- * (looked up on every call) are apart from the ips, so a lookup touches
- * one page. */
-struct memo_hdr { uint64_t ret0, off0, id; uint32_t d, pad; };
+ * current thread's stack bounds, above the current frame. */
+struct memo_hdr { uint64_t ret0, hash; uint32_t off0, id, d, pad; };
+/* a frame distance: return address << 16 | gap (user addresses < 2^48) */
+typedef uint64_t memo_frame;
+#ifndef MSR_MEMO_KEYFRAMES
+#define MSR_MEMO_KEYFRAMES 2
+#endif
+#ifndef MEMO_FRAMES
+#define MEMO_FRAMES 16384
+#endif
 struct msr_memo {
     uint32_t tag[MSR_MEMO_SIZE];       /* a set's tags share a cache line */
     struct memo_hdr h[MSR_MEMO_SIZE];
-    uint64_t data[];
+    memo_frame fr[MEMO_FRAMES];        /* return address -> next slot's gap */
+    uint16_t gap[];                    /* memo_stride() a entry */
 };
 static int memo_on = -1;
 static inline size_t memo_stride(void);
@@ -384,49 +484,90 @@ size_t msr_memo_bytes(void)
         memo_on = msr_cfg.unwind != MSR_UNW_NONE && !(v && !strcmp(v, "0"));
     }
     if (!memo_on) return 0;
-    return sizeof(struct msr_memo) + (size_t)MSR_MEMO_SIZE * memo_stride() * sizeof(uint64_t);
+    return sizeof(struct msr_memo) + (size_t)MSR_MEMO_SIZE * memo_stride() * sizeof(uint16_t);
 }
 
-/* entry i: max_depth ips, then max_depth 32-bit depths */
-static inline size_t memo_stride(void) { return ((size_t)msr_cfg.max_depth * 3 + 1) / 2; }
-static inline uint64_t *memo_data(msr_thread *t, size_t i)
+/* entry i: max_depth - 1 slot distances, in whole cache lines */
+static inline size_t memo_stride(void) { return ((size_t)msr_cfg.max_depth + 31) & ~(size_t)31; }
+static inline uint16_t *memo_gaps(msr_thread *t, size_t i) { return t->memo->gap + i * memo_stride(); }
+
+/* The set of a call: one call site (same return address and depth) is
+ * reached from many callers (helpers such as xmalloc called from
+ * everywhere, identical-code folding, recursion), more than a set has
+ * ways, so the key also takes the return addresses of the next
+ * MSR_MEMO_KEYFRAMES - 1 frames. Their slots are found without unwinding:
+ * a function's frame has one size (save for alloca), so the distance from
+ * the slot of a return address into it to the next return address is
+ * remembered per return address (fr, direct-mapped, filled by memo_fill).
+ * A wrong or missing distance only changes the key: a miss, never a wrong
+ * stack (memo_hit checks every frame). */
+static inline size_t memo_frame_slot(uint64_t ret)
 {
-    return t->memo->data + i * memo_stride();
+    return (size_t)((ret * 0x9E3779B97F4A7C15ull) >> 40) & (MEMO_FRAMES - 1);
 }
-static inline uint32_t *memo_offs(uint64_t *ips) { return (uint32_t *)(ips + msr_cfg.max_depth); }
+
+static inline uint64_t memo_key(const msr_thread *t, uint64_t ret0, uintptr_t slot0,
+                                uint64_t off0)
+{
+    uint64_t k = (ret0 ^ (off0 << 7)) * 0x9E3779B97F4A7C15ull;
+    uintptr_t p = slot0, top = t->stack_hi - 8;
+    uint64_t r = ret0;
+    for (int lv = 1; lv < MSR_MEMO_KEYFRAMES; lv++) {
+        memo_frame f = t->memo->fr[memo_frame_slot(r)];
+        uint64_t gap = f & 0xFFFF;
+        if (f >> 16 != r || !gap || gap > (top - p) / 8) break;
+        p += gap * 8;
+        r = *(const uint64_t *)p;
+        k = (k ^ r) * 0xBF58476D1CE4E5B9ull;
+        k ^= k >> 31;
+    }
+    return k;
+}
 
 /* off0 = stack_hi - slot0, with slot0 inside the stack (checked by the
- * caller): every depth of an entry is <= its off0 and >= 8. */
-static inline uint64_t memo_hit(msr_thread *t, size_t i, uint64_t ret0, uint64_t off0)
+ * caller): every slot of an entry lies in [slot0, stack_hi - 8]. */
+static inline uint64_t memo_hit(msr_thread *t, size_t i, uint64_t ret0, uintptr_t slot0,
+                                uint64_t off0)
 {
     const struct memo_hdr *m = &t->memo->h[i];
     if (m->ret0 != ret0 || m->off0 != off0 || !m->id) return 0;
-    uint64_t *ips = memo_data(t, i);
-    const uint32_t *offs = memo_offs(ips);
-    uintptr_t hi = t->stack_hi;
-    for (uint32_t k = 1; k < m->d; k++)
-        if (*(const uint64_t *)(hi - offs[k]) != ips[k]) return 0;
+    const uint16_t *g = memo_gaps(t, i);
+    uint64_t w[MAX_FRAMES];
+    uint32_t n = m->d - 1;
+    uintptr_t p = slot0;
+    for (uint32_t k = 0; k < n; k++) {
+        p += (uintptr_t)g[k] * 8;
+        w[k] = *(const uint64_t *)p;
+    }
+    if (XXH3_64bits(w, n * sizeof w[0]) != m->hash) return 0;
     return m->id;
 }
 
-static int memo_fill(msr_thread *t, size_t i, uint64_t ret0, uintptr_t slot0,
-                     const uint64_t *ips, const uint64_t *known_slots, int d, uint64_t id)
+/* Remember a stack just unwound: find the slot of each return address
+ * (known_slots; else one frame distance up when the distance table knows
+ * the frame and the word there is that return address; else scanning up
+ * from the previous slot: 800 words a miss on cc1, 16 with the table),
+ * learn the frame distances, then store the entry in its set (an empty
+ * way, else way). */
+static void memo_fill(msr_thread *t, uint64_t ret0, uintptr_t slot0, const uint64_t *ips,
+                      const uint64_t *known_slots, int d, uint64_t id, size_t way)
 {
-    struct memo_hdr *m = &t->memo->h[i];
-    m->id = 0;
     uintptr_t hi = t->stack_hi;
-    if (*(const uint64_t *)slot0 != ret0 || ips[0] != ret0) return 0;
-    uint64_t *mi = memo_data(t, i);
-    uint32_t *mo = memo_offs(mi);
-    if (hi - slot0 > UINT32_MAX) return 0;
-    mi[0] = ret0;
-    mo[0] = (uint32_t)(hi - slot0);
-    uintptr_t pos = slot0 + 8;
+    uint16_t gaps[MAX_FRAMES];
+    if (*(const uint64_t *)slot0 != ret0 || ips[0] != ret0) return;
+    if (hi - slot0 > UINT32_MAX || id > UINT32_MAX) return;
+    uintptr_t prev = slot0;
     for (int k = 1; k < d; k++) {
         uintptr_t p;
+        memo_frame f = t->memo->fr[memo_frame_slot(ips[k - 1])];
+        uint64_t g = f & 0xFFFF;
         if (known_slots) {
             p = known_slots[k];
+        } else if (f >> 16 == ips[k - 1] && g && g <= (hi - 8 - prev) / 8 &&
+                   *(const uint64_t *)(prev + g * 8) == ips[k]) {
+            p = prev + g * 8;          /* the frame's size, seen before */
         } else {
+            uintptr_t pos = prev + 8;
             uintptr_t lim = pos + 65536 < hi ? pos + 65536 : hi;
             p = pos;
             const uint64_t want = ips[k];
@@ -439,18 +580,32 @@ static int memo_fill(msr_thread *t, size_t i, uint64_t ret0, uintptr_t slot0,
 #ifdef MSR_PROF
             msr_prof[3] += (p - pos) / 8;
 #endif
-            if (p + 8 > lim) return 0;
-            pos = p + 8;
+            if (p + 8 > lim) return;
         }
-        mi[k] = ips[k];
-        if (hi - p > UINT32_MAX) return 0;
-        mo[k] = (uint32_t)(hi - p);
+        if (p <= prev || p > hi - 8 || ((p - prev) & 7) || (p - prev) / 8 > UINT16_MAX) return;
+        gaps[k - 1] = (uint16_t)((p - prev) / 8);
+        if (gaps[k - 1] != g && !(ips[k - 1] >> 48))
+            t->memo->fr[memo_frame_slot(ips[k - 1])] = ips[k - 1] << 16 | gaps[k - 1];
+        prev = p;
     }
+    uint64_t off0 = hi - slot0;
+    uint64_t key = memo_key(t, ret0, slot0, off0);
+    size_t set = ((size_t)(key >> 40) & (MSR_MEMO_SIZE / MSR_MEMO_WAYS - 1)) * MSR_MEMO_WAYS;
+    size_t i = set + way;
+    for (size_t w = 0; w < MSR_MEMO_WAYS; w++)
+        if (!t->memo->tag[set + w]) {
+            i = set + w;
+            break;
+        }
+    t->memo->tag[i] = 0;
+    struct memo_hdr *m = &t->memo->h[i];
+    memcpy(memo_gaps(t, i), gaps, (size_t)(d - 1) * sizeof gaps[0]);
     m->ret0 = ret0;
-    m->off0 = hi - slot0;
+    m->off0 = (uint32_t)off0;
     m->d = (uint32_t)d;
-    m->id = id;
-    return 1;
+    m->hash = XXH3_64bits(ips + 1, (size_t)(d - 1) * sizeof ips[0]);
+    m->id = (uint32_t)id;
+    t->memo->tag[i] = (uint32_t)key | 1;
 }
 
 static int unw_walk(void *ret, uint64_t *ips, int max)
@@ -485,39 +640,35 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
     const uint64_t *known = NULL;
     int d;
     int max = msr_cfg.max_depth;
-    size_t mi = MSR_MEMO_SIZE;
+    int fill = 0;
     uintptr_t slot0 = (uintptr_t)frame + 8;
     /* the entry point's frame lies in the thread's stack (not on a signal
      * stack, a coroutine's, or a thread of unknown bounds) */
     int on_stack = t->stack_lo && slot0 >= t->stack_lo && t->stack_hi >= 16 &&
                    slot0 <= t->stack_hi - 8;
     if (msr_cfg.unwind == MSR_UNW_NONE) return 0;
-    uint32_t tag = 0;
     if (t->memo && on_stack) {
-        /* MSR_MEMO_WAYS-way set: one call site (same return address and
-         * depth) is reached from many callers (identical-code folding,
-         * helpers called from everywhere, recursion); the set's 32-bit tags
-         * (0 = empty) are compared first, in one cache line. Measured on
-         * cc1 -O2 (1.17 M allocations, 29.7 k distinct stacks): 128
-         * entries 4-way miss 530 k times, 2048 16-way 218 k. */
+        /* MSR_MEMO_WAYS-way set (memo_key); the set's 32-bit tags (0 =
+         * empty) are compared first, in one cache line. Measured on cc1
+         * -O2 (1.17 M allocations, 29.7 k distinct stacks), misses: 128
+         * entries 4-way keyed by the call site 530 k, 2048 16-way 218 k,
+         * 8192 16-way 135 k; keyed by call site and caller's return
+         * address 8192 70 k (16384 51 k, but +1.3 MiB RSS), by three
+         * frames 84 k (the frame-distance table thrashes). */
         uint64_t off0 = t->stack_hi - slot0;
-        uint64_t k = ((uint64_t)(uintptr_t)ret ^ (off0 << 7)) * 0x9E3779B97F4A7C15ull;
+        uint64_t k = memo_key(t, (uint64_t)(uintptr_t)ret, slot0, off0);
         size_t set = ((size_t)(k >> 40) & (MSR_MEMO_SIZE / MSR_MEMO_WAYS - 1)) * MSR_MEMO_WAYS;
-        tag = (uint32_t)k | 1;
+        uint32_t tag = (uint32_t)k | 1;
         const uint32_t *tags = t->memo->tag + set;
         for (size_t w = 0; w < MSR_MEMO_WAYS; w++) {
-            if (tags[w] != tag) {
-                if (!tags[w] && mi == MSR_MEMO_SIZE) mi = set + w;
-                continue;
-            }
-            uint64_t id = memo_hit(t, set + w, (uint64_t)(uintptr_t)ret, off0);
+            if (tags[w] != tag) continue;
+            uint64_t id = memo_hit(t, set + w, (uint64_t)(uintptr_t)ret, slot0, off0);
             if (MSR_LIKELY(id != 0)) {
                 t->memo_hits++;
                 return id;
             }
         }
-        if (mi == MSR_MEMO_SIZE)
-            mi = set + (size_t)(t->memo_misses & (MSR_MEMO_WAYS - 1));
+        fill = 1;
         t->memo_misses++;
     }
     /* without its validation pipe (fdguard.c) libunwind must not run: its
@@ -529,7 +680,9 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
     } else {
         int saved = errno;   /* libunwind may probe memory with syscalls */
         P0(a);
+        atomic_fetch_add(&dyn_inflight, 1);
         d = unw_walk(ret, ips, max);
+        atomic_fetch_sub(&dyn_inflight, 1);
         P1(0, a);
 #ifdef MSR_PROF
         msr_prof[5] += d; msr_prof[6]++;
@@ -555,11 +708,9 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
         e->id = id;
     }
     P0(c);
-    if (mi < MSR_MEMO_SIZE && id) {
-        t->memo->tag[mi] = 0;
-        if (memo_fill(t, mi, (uint64_t)(uintptr_t)ret, slot0, ips, known, d, id))
-            t->memo->tag[mi] = tag;
-    }
+    if (fill && id)
+        memo_fill(t, (uint64_t)(uintptr_t)ret, slot0, ips, known, d, id,
+                  (size_t)(t->memo_misses & (MSR_MEMO_WAYS - 1)));
     P1(2, c);
     return id;
 }
