@@ -36,6 +36,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "recorder"))
+import msjson  # noqa: E402  (the reader of both --json layouts)
+
 BIN, BUILD = sys.argv[1], sys.argv[2]
 REPEAT = int(os.environ.get("BENCH_REPEAT_SAMPLE", os.environ.get("BENCH_REPEAT", "7")))
 MIB = float(os.environ.get("BENCH_SAMPLE_MIB", "1024"))
@@ -191,16 +194,8 @@ def truth(mib):
 
 
 def stack_names(js, s):
-    """function names of a site, innermost first (--json version 1: its
-    stack_trace; version 2: a node of the shared stacks table)"""
-    if "stack_trace" in s:
-        return [fr.get("function", "") for fr in s["stack_trace"]]
-    out, n = [], s.get("stack")
-    while n is not None and n >= 0:
-        caller, fi = js["stacks"][n]
-        out.append(js["frames"][fi].get("function") or "")
-        n = caller
-    return out
+    """function names of a site, innermost first (either --json version)"""
+    return [fr if isinstance(fr, str) else fr.get("function", "") for fr in msjson.stack(js, s)]
 
 
 def memscope_estimates(seed, mib):

@@ -82,4 +82,5 @@ def main():
     else:
         sys.exit("msjson.py: unknown command " + cmd)
 
-main()
+if __name__ == "__main__":
+    main()

@@ -35,19 +35,14 @@ stat_of() { sed -n "s/^STATS $2 live=\([0-9]*\) expected=\([0-9]*\)$/\1 \2/p" "$
 # main_totals JSON: "count bytes live_blocks" of the allocations whose stack
 # holds the program's main; then the summary's unmatched_frees
 main_totals() {
-    $PY - "$1" <<'EOF'
+    $PY - "$1" "$MS_ROOT/tests/recorder" <<'EOF'
 import json, sys
+sys.path.insert(0, sys.argv[2])
+import msjson
 d = json.load(open(sys.argv[1]))
 n = b = live = 0
-def names(a):   # version 2: a node of "stacks" ([caller, frame]); version 1: stack_trace
-    if "stack_trace" in a:
-        return [f if isinstance(f, str) else (f.get("function") or "") for f in a["stack_trace"] or []]
-    out, n = [], a.get("stack")
-    while n is not None and n >= 0:
-        caller, fi = d["stacks"][n]
-        out.append(d["frames"][fi].get("function") or "")
-        n = caller
-    return out
+def names(a):
+    return [f if isinstance(f, str) else (f.get("function") or "") for f in msjson.stack(d, a)]
 for a in d["allocations"]:
     fr = names(a)
     if any(f == "main" or f.startswith("main ") for f in fr):
