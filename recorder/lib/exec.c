@@ -237,6 +237,12 @@ static void drain_and_lock(void)
     }
 }
 
+/* The program an exec without MEMSCOPE_FOLLOW_EXEC is about to run (NULL
+ * when following): the finishing child says that it will not be recorded,
+ * since a wrapper (env, a pyenv shim, `sh -c CMD`) would otherwise leave
+ * the user with a trace of the wrapper and no word why. */
+static const char *unfollowed_target;
+
 /* Child side: finish the copy of the trace, report on fd, exit. */
 static void finish_child(int fd)
 {
@@ -245,6 +251,10 @@ static void finish_child(int fd)
     msr_drain_atfork_child(0);   /* writer lock, thread list, no writer thread */
     atomic_store(&msr_exec_forking, 0);
     msr_finish(MS_END_EXEC, 0, 0);
+    if (unfollowed_target && !msr_cfg.quiet)
+        msr_say("note: the traced process exec'd ", unfollowed_target,
+                ", which is not recorded (msrec run --follow-children or "
+                "MEMSCOPE_FOLLOW_EXEC=1 records it)");
     char ok = msr_writer == NULL && atomic_load(&msr_mode) == MSR_DONE ? 'k' : 'x';
     ssize_t w = write(fd, &ok, 1);
     (void)w;
@@ -308,16 +318,49 @@ static int finish_for_exec(uint64_t *off)
     return 2;
 }
 
+/* 0 when the exec is sure to fail because no file it could run exists
+ * (execve of a missing or non-executable path, execvp of a name found in
+ * no $PATH directory): the trace is then not finished and resumed, which
+ * costs a fork, and a shell trying each $PATH directory in turn would
+ * otherwise print a "wrote" line per directory. 1 when it may succeed. */
+static int may_exec(const struct exec_req *r)
+{
+    if (r->kind != K_EXECVE && r->kind != K_EXECVPE) return 1;
+    if (!r->path || !*r->path) return 0;
+    if (r->kind == K_EXECVE || strchr(r->path, '/')) return access(r->path, X_OK) == 0;
+    const char *p = getenv("PATH");
+    if (!p) p = "/bin:/usr/bin";    /* glibc's default for execvp */
+    size_t fl = strlen(r->path);
+    for (;;) {
+        const char *e = strchr(p, ':');
+        size_t dl = e ? (size_t)(e - p) : strlen(p);
+        char cand[4096];
+        if (dl + fl + 2 <= sizeof cand) {
+            if (dl) memcpy(cand, p, dl);
+            else cand[0] = '.';     /* an empty entry is the current directory */
+            size_t o = dl ? dl : 1;
+            cand[o] = '/';
+            memcpy(cand + o + 1, r->path, fl + 1);
+            if (access(cand, X_OK) == 0) return 1;
+        } else {
+            return 1;               /* cannot tell: behave as before */
+        }
+        if (!e) return 0;
+        p = e + 1;
+    }
+}
+
 static int exec_common(const struct exec_req *r)
 {
     int mode = atomic_load(&msr_mode);
-    if (mode == MSR_OFF || msr_tls.guard || msr_pid != getpid())
+    if (mode == MSR_OFF || msr_tls.guard || msr_pid != getpid() || !may_exec(r))
         return real_exec(r, r->envp);
     int g = msr_tls.guard;
     msr_tls.guard = 1;
     const char *fv = secure_getenv("MEMSCOPE_FOLLOW_EXEC");
     int follow = fv && (!strcmp(fv, "1") || !strcmp(fv, "yes") || !strcmp(fv, "true"));
     char **env = new_env(r->envp, follow);
+    unfollowed_target = follow ? NULL : r->path ? r->path : "a program (fexecve)";
     uint64_t off = 0;
     msr_leak_entry_frame(__builtin_frame_address(0));
     int how = finish_for_exec(&off);

@@ -9,7 +9,7 @@
  * (execl* pass at most 4 arguments). Before the exec it allocates 3 blocks of
  * 500 bytes (frees one, keeps two in a global) and leaks one of 777 bytes.
  * With --fail-first it first calls FUNC on a program that cannot run (which
- * returns -1), then allocates 2 blocks of 4444 bytes and frees one: a failed
+ * returns -1; $EXECER_BAD names it, default a missing path), then allocates 2 blocks of 4444 bytes and frees one: a failed
  * exec must not stop the recording. Exits 99 when the real exec fails too.
  * Prints its truth before the exec; output through write(2) (progs.h).
  */
@@ -77,7 +77,8 @@ int main(int argc, char **argv)
     const char *func = argv[i], *prog = argv[i + 1];
     before_exec();
     if (fail_first) {
-        char *bad[] = {"/nonexistent/execer-target", NULL};
+        /* $EXECER_BAD: a program that exists but cannot run (ENOEXEC) */
+        char *bad[] = {getenv("EXECER_BAD") ? getenv("EXECER_BAD") : "/nonexistent/execer-target", NULL};
         const char *bp = !strcmp(func, "fexecve") ? "/dev/null" : bad[0];
         int r = run(func, bp, bad);
         out("execer: failed exec returned %d\n", r);

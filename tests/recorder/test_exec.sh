@@ -60,6 +60,35 @@ for fn in execve execvp execl fexecve; do
     check_frame $n/stack-4444-after_failed_exec "$f.json" after_failed_exec size=4444
 done
 
+# a failed exec of a file that exists and is executable but is no program
+# (ENOEXEC): the trace is finished, the exec fails, the file is cut back
+# and the recording goes on (a missing file never gets that far: the
+# recorder sees that no file could run and does not finish the trace)
+printf '\177ELF not really\n' > "$TMP/badexe"; chmod +x "$TMP/badexe"
+d=$TMP/enoexec; mkdir -p "$d"
+EXECER_BAD=$TMP/badexe; export EXECER_BAD
+record preload execer.enoexec "$d/x.%p.memscope" -- "$P" --fail-first execve "$PROGS/leaks"
+unset EXECER_BAD
+check exec/fail-enoexec/exit-status 3 "$RC"
+check exec/fail-enoexec/one-file 1 "$(nfiles "$d")"
+f=$(ls "$d"/*.memscope 2>/dev/null | head -1)
+if check_trace exec/fail-enoexec "$f"; then
+    check exec/fail-enoexec/complete complete "$(complete "$f")"
+    check_totals exec/fail-enoexec "$f.json" 6 2 11165 6221 4
+fi
+
+# a shell exec'ing a command tries each $PATH directory: one "wrote" line,
+# not one per directory (each failed try used to finish the trace, fork and
+# cut it back), and a note that the exec'd program is not recorded
+d=$TMP/shexec; mkdir -p "$d"
+record plain execer.sh - -- env -u MEMSCOPE_QUIET PATH=/nonexistent/a:/nonexistent/b:/usr/bin:/bin \
+    "$MSREC" run -o "$d/x.memscope" -- /bin/sh -c 'exec true'
+check exec/sh-exec/exit-status 0 "$RC"
+check exec/sh-exec/one-wrote-line 1 "$(grep -c '^memscope: wrote' "$TMP/execer.sh.err")"
+check exec/sh-exec/note-names-program 1 "$(grep -c "^memscope: note: the traced process exec'd /usr/bin/true, which is not recorded" "$TMP/execer.sh.err")"
+check exec/sh-exec/complete complete "$(complete "$d/x.memscope")"
+check exec/sh-exec/end-reason exec "$(endline "$d/x.memscope")"
+
 # exec fails for good: the process goes on and exits normally
 d=$TMP/never; mkdir -p "$d"
 record preload execer.never "$d/x.memscope" -- "$P" --fail-first execv /nonexistent/prog
