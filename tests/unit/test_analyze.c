@@ -181,7 +181,7 @@ static void check_scenario(int with_sync)
     char path[256], name[128];
     write_scenario(path, sizeof path, with_sync);
     got g = { .n = 0 };
-    ms_heap_opts o = { on_block, &g };
+    ms_heap_opts o = { on_block, &g, NULL };
     ms_heap *h;
     ms_integrity in;
     int e = ms_heap_load(&h, &in, path, &o);
@@ -585,7 +585,7 @@ static void check_sampled(void)
     for (int sampled = 1; sampled >= 0; sampled--) {
         write_sampled(path, sizeof path, sampled ? MS_MODE_SAMPLED : MS_MODE_FULL);
         wsum ws = { 0, 0, 0, 0, 0 };
-        ms_heap_opts o = { on_block_sum, &ws };
+        ms_heap_opts o = { on_block_sum, &ws, NULL };
         ms_heap *h;
         ms_integrity in;
         int e = ms_heap_load(&h, &in, path, &o);
