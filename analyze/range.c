@@ -4,13 +4,19 @@
  * file only decides times, so the rules of a range live in one place.
  * Mark names are kept (each distinct name once, found through a set of
  * their 64-bit hashes) only for phase requests, to list the phases that
- * exist when the requested one does not. */
+ * exist when the requested one does not: at most RANGE_NAMES of them, each
+ * cut to RANGE_NAME_LEN bytes, so a hostile trace of millions of distinct
+ * or huge names (or of names built to collide in the set) costs O(1) a
+ * mark once the list is full. */
 #include "range.h"
 #include "memscope.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define RANGE_NAMES 256
+#define RANGE_NAME_LEN 200
 
 int ms_range_init(ms_range *r, const ms_range_req *req)
 {
@@ -64,6 +70,7 @@ static uint64_t name_hash(const char *s, size_t n)
 /* Remember name once; 0 or -1 on ENOMEM. */
 static int remember(ms_range *r, const char *name, size_t len)
 {
+    if (r->nnames >= RANGE_NAMES) { r->names_capped = 1; return 0; }
     if ((r->nnames + 1) * 2 > r->cap_hash) {
         size_t cap = r->cap_hash ? r->cap_hash * 2 : 64;
         uint64_t *t = calloc(cap, sizeof *t);
@@ -89,10 +96,11 @@ static int remember(ms_range *r, const char *name, size_t len)
         if (!n) return -1;
         r->names = n; r->cap_names = cap;
     }
-    char *c = malloc(len + 1);
+    size_t keep = len < RANGE_NAME_LEN ? len : RANGE_NAME_LEN;
+    char *c = malloc(keep + 1);
     if (!c) return -1;
-    memcpy(c, name, len);
-    c[len] = 0;
+    memcpy(c, name, keep);
+    c[keep] = 0;
     r->names[r->nnames++] = c;
     r->name_hash[j] = h;
     return 0;
@@ -160,4 +168,5 @@ void ms_range_names(const ms_range *r, char *buf, size_t cap)
         }
         n += (size_t)snprintf(buf + n, cap - n, "%s%s", sep, r->names[i]);
     }
+    if (r->names_capped && n + 6 < cap) memcpy(buf + n, ", ...", 6);
 }

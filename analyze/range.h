@@ -60,6 +60,7 @@ typedef struct ms_range {
     /* mark names in order first seen (phase requests only), for "phases
      * that exist" */
     char **names; size_t nnames, cap_names;
+    int names_capped;                 /* more names than kept               */
     uint64_t *name_hash; size_t cap_hash;   /* set of hashes of names + 1  */
 } ms_range;
 
@@ -94,6 +95,6 @@ static inline int ms_range_passed(ms_range *r, uint64_t t)
  * range was still open (the caller then takes its picture at the end). */
 int ms_range_finish(ms_range *r, uint64_t end, uint64_t clock_hz);
 /* The mark names seen, comma-separated in order first seen ("" when
- * none), cut with ", ..." to fit cap. */
+ * none), cut with ", ..." to fit cap (and after the first 256 names). */
 void ms_range_names(const ms_range *r, char *buf, size_t cap);
 #endif
