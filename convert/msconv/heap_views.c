@@ -193,7 +193,7 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
         ms_range_note(note, sizeof note, v->heap, en ? MS_LANG_EN : MS_LANG_ZH, 0);
         dur = rg->to_s - rg->from_s;
         rate = dur > 0 ? (double)s->total_allocations / dur : 0;
-        fprintf(fp, en ? "%s: %.3f s\n" : "%s：%.3f 秒\n", note, dur);
+        fprintf(fp, en ? "%s, %.3f s long\n" : "%s，时长 %.3f 秒\n", note, dur);
     }
     if (en) {
         if (!rg) fprintf(fp, "total runtime: %.3f s\n", dur);

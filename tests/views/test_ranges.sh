@@ -90,7 +90,7 @@ check "ranges --to past the end: a one-line note" 1 "$(grep -c 'note: --to 1000.
 all=$(jv all | awk '{ print $1, $2, $3, $5 }')
 check "ranges whole trace = unranged (allocs bytes temp leaked)" "$(jv unranged)" "$all"
 check "ranges whole trace = truth" "$(tr_of all allocs) $(tr_of all bytes) $(tr_of all temp) $(tr_of all leaked)" "$all"
-for m in allocated count leaked temporary; do
+for m in allocated leaked; do
     check "ranges whole trace: folded --metric $m = unranged" "$("$MSCONV" "$P" --folded - --metric $m)" \
         "$("$MSCONV" "$P" --folded - --metric $m --to 1000 2>/dev/null | grep -v '^#')"
 done
@@ -130,17 +130,19 @@ check "ranges svg (.dot): title has the range" 1 \
 # ---- the real pprof -----------------------------------------------------------------------
 . "$MS_ROOT/tests/views/pprof_bin.sh"
 if pprof_bin; then
+    # pprof -raw: one line a sample, "alloc_objects alloc_space inuse_objects inuse_space: locations"
+    raw_sums() { pp -raw "$1" | awk '/^Samples:/ { on = 1; next } /^Locations/ { on = 0 }
+        on && /:/ { a += $1; b += $2; c += $3; d += $4 } END { print a + 0, b + 0, c + 0, d + 0 }'; }
     "$MSCONV" "$P" --pprof "$TMP/parse.pb.gz" --phase parse --lang en
-    check "ranges pprof --phase parse: alloc_space" "$(tr_of parse bytes)" "$(pp_total -unit=B -sample_index=alloc_space "$TMP/parse.pb.gz")"
-    check "ranges pprof --phase parse: alloc_objects" "$(tr_of parse allocs)" "$(pp_total -sample_index=alloc_objects "$TMP/parse.pb.gz")"
-    check "ranges pprof --phase parse: inuse_space = live at its end" "$(tr_of parse end_live | cut -d/ -f1)" \
-        "$(pp_total -unit=B -sample_index=inuse_space "$TMP/parse.pb.gz")"
-    check "ranges pprof --phase parse: inuse_objects" "$(tr_of parse end_live | cut -d/ -f2)" \
-        "$(pp_total -sample_index=inuse_objects "$TMP/parse.pb.gz")"
+    check "ranges pprof --phase parse: alloc_space (pprof -top)" "$(tr_of parse bytes)" \
+        "$(pp_total -unit=B -sample_index=alloc_space "$TMP/parse.pb.gz")"
+    check "ranges pprof --phase parse: alloc_objects alloc_space inuse_objects inuse_space (pprof -raw)" \
+        "$(tr_of parse allocs) $(tr_of parse bytes) $(tr_of parse end_live | cut -d/ -f2) $(tr_of parse end_live | cut -d/ -f1)" \
+        "$(raw_sums "$TMP/parse.pb.gz")"
     check "ranges pprof: comment" 1 "$(pp -comments "$TMP/parse.pb.gz" | grep -cF "$HEAD_EN")"
     "$MSCONV" "$P" --pprof "$TMP/to.pb.gz" --to "$TO"
     check "ranges pprof --to T: inuse_space = heap at T" "$(tr_of all live_in_parse_pause | cut -d/ -f1)" \
-        "$(pp_total -unit=B -sample_index=inuse_space "$TMP/to.pb.gz")"
+        "$(raw_sums "$TMP/to.pb.gz" | cut -d' ' -f4)"
 fi
 
 # ---- errors ---------------------------------------------------------------------------------
