@@ -21,6 +21,9 @@
  *     peak_blocks). With from = 0 it is the whole heap at that instant;
  *   - leaked: blocks allocated in the range still live at the end of the
  *     trace (their temporary status and frees follow them past the range);
+ *   - threads: their allocations in the range as above; their event
+ *     counts and first/last times stay the whole trace's, as do the
+ *     summary's events, first_time and end_time;
  *   - every other block is replayed too (addresses stay consistent, a free
  *     in the range of an older block is neither counted nor unmatched) but
  *     reaches no counter and no on_block callback.
