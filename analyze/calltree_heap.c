@@ -515,6 +515,11 @@ static int pump_events(void *ctx, uint64_t tid, const ms_replay_packed *ev, size
 
 int ms_hview_load(ms_hview **out, const char *path)
 {
+    return ms_hview_load_range(out, path, NULL);
+}
+
+int ms_hview_load_range(ms_hview **out, const char *path, const ms_range_req *range)
+{
     *out = NULL;
     ms_hview *v = calloc(1, sizeof *v);
     if (!v) return MS_ENOMEM;
@@ -523,7 +528,7 @@ int ms_hview_load(ms_hview **out, const char *path)
     ms_reader *r;
     int e = ms_reader_open(&r, path);
     if (e) { free(v); return e; }
-    ms_heap_opts ho = { on_block, v };
+    ms_heap_opts ho = { on_block, v, range };
     if ((e = ms_heap_new(&v->heap, &ho))) { ms_reader_close(r); ms_hview_free(v); return e; }
     v->hinfo = ms_heap_get_info(v->heap);
     /* the pump reads on this thread (and reports ms_heap_progress per

@@ -100,6 +100,9 @@ typedef struct ms_hview {
  * open errors) and *out is NULL. A damaged but readable file succeeds;
  * check (*out)->integ. */
 int ms_hview_load(ms_hview **out, const char *path);
+/* The same for a time range or phase (range.h; NULL = the whole trace):
+ * every model above counts only what the range selects. */
+int ms_hview_load_range(ms_hview **out, const char *path, const ms_range_req *range);
 void ms_hview_free(ms_hview *v);
 
 /* Live heap (bytes) at the end of each timeline bucket: fills out[0..n)

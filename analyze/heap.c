@@ -31,6 +31,7 @@
 static const char no_name[] = "";     /* an unnamed thread's name         */
 
 #define OP_LABEL 0xFE                  /* pseudo-event in the label stream  */
+#define OP_MARK 0xFD                   /* a MARK placed by time (range.h)   */
 
 /* ---- u64 -> u32 map (threads, sparse stack ids, leak classes) ---- */
 typedef struct u64map { uint64_t *k; uint32_t *v; size_t cap, n; } u64map;
@@ -96,6 +97,8 @@ typedef struct blk {
 typedef struct blk_ext { uint32_t align, label; } blk_ext;
 
 #define FREE_THR UINT32_MAX
+#define OUT_THR (UINT32_MAX - 1)      /* a block allocated outside the range
+                                         (range.h): replayed, never counted */
 #define SEQ_OF(b) ((b)->seq_op >> 16)
 #define OP_OF(b) ((uint8_t)(b)->seq_op)
 #define CLS_OF(b) ((uint32_t)((b)->seq_op >> 8) & 0xff)
@@ -152,6 +155,7 @@ struct ms_heap {
     uint64_t last_time;
     int have_time, finished;
     int err;
+    ms_range *range;                               /* NULL: the whole trace  */
 };
 
 /* ---- live table (linear probing, backward-shift deletion) ----
@@ -402,6 +406,11 @@ static void report(ms_heap *h, const blk *b, int freed, uint64_t t_free, uint64_
 static void do_free(ms_heap *h, size_t j, const ms_event *ev, int silent)
 {
     const blk *b = slot_block(h, j);
+    if (b->thr == OUT_THR) {          /* not in the range: state only       */
+        h->last_alloc = 0;
+        tab_remove(h, j);
+        return;
+    }
     site_rec *s = &h->sites[b->site];
     thr_rec *t = &h->thr[b->thr];
     /* (a sampled trace lacks the unsampled allocations that would end a
@@ -429,9 +438,9 @@ static void do_free(ms_heap *h, size_t j, const ms_event *ev, int silent)
     tab_remove(h, j);
 }
 
-static int do_alloc(ms_heap *h, const ms_event *ev, uint64_t addr, uint32_t thr)
+static int do_alloc(ms_heap *h, const ms_event *ev, uint64_t addr, uint32_t thr, int in)
 {
-    long si = site_index(h, ev->stack);
+    long si = in ? site_index(h, ev->stack) : 0;
     if (si < 0) return (int)si;
     if ((h->n + 1) * 4 > h->cap * 3 && tab_grow(h)) return MS_ENOMEM;
     uint64_t hh = addr_hash(addr);
@@ -461,6 +470,7 @@ static int do_alloc(ms_heap *h, const ms_event *ev, uint64_t addr, uint32_t thr)
     b->seq_op = seq << 16 | ev->op;
     h->last_alloc = (seq & (UINT64_MAX >> 16)) + 1;
     b->site = (uint32_t)si; b->thr = thr;
+    if (!in) { b->thr = OUT_THR; return 0; }
     uint64_t wc, wb;
     weigh(h, ev->size, SEQ_OF(b), &wc, &wb);
     site_touch(h, s);
@@ -501,10 +511,34 @@ static void unknown_free(ms_heap *h)
     else h->sum.unmatched_frees++;
 }
 
+/* A ranged replay at its range's end (range.h): what is live now (only
+ * blocks allocated in the range are counted) is its "peak", per site too
+ * (ms_heap_finish reports pk_* of sites touched in the current epoch). */
+static void range_picture(ms_heap *h)
+{
+    h->epoch++;
+    for (size_t i = 0; i < h->nsites; i++) {
+        site_rec *s = &h->sites[i];
+        s->pk_bytes = s->pub.live_bytes;
+        s->pk_blocks = s->pub.live_blocks;
+        s->mod_epoch = h->epoch;
+    }
+    h->sum.peak_memory = h->live_bytes;
+    h->sum.peak_blocks = h->live_blocks;
+}
+
 static int deliver(void *ctx, const ms_event *ev, uint32_t stream)
 {
     ms_heap *h = ctx;
-    if ((int)stream == h->label_stream) return apply_label(h, ev);
+    int in = 1;
+    if (h->range) {
+        ms_range *r = h->range;
+        if (!r->ticks_set) ms_range_set_clock(r, h->info.clock_hz);
+        if (ev->op == OP_MARK && (int)stream == h->label_stream) ms_range_mark_at(r, ev->time, (int)ev->size);
+        if (ms_range_passed(r, ev->time)) range_picture(h);
+        in = ms_range_has(r, ev->time);
+    }
+    if ((int)stream == h->label_stream) return ev->op == OP_MARK ? 0 : apply_label(h, ev);
     long ti;
     if (stream < h->stream_thr_cap && h->stream_thr[stream]) ti = (long)h->stream_thr[stream] - 1;
     else {
@@ -533,24 +567,24 @@ static int deliver(void *ctx, const ms_event *ev, uint32_t stream)
         if (ev->addr) {
             size_t j = tab_find(h, ev->addr);
             if (j != NO_SLOT) do_free(h, j, ev, 0);
-            else unknown_free(h);
+            else if (in) unknown_free(h);
         }
     } else if (MS_OP_IS_REALLOC(op)) {
-        h->sum.reallocs++;
+        h->sum.reallocs += (uint64_t)in;
         if (ev->old_addr && (ev->addr || ev->size == 0)) {
             size_t j = tab_find(h, ev->old_addr);
             if (j != NO_SLOT) do_free(h, j, ev, 0);
-            else unknown_free(h);
-            if (!ev->addr) h->sum.realloc_frees++;
-            else if (ev->addr == ev->old_addr) h->sum.reallocs_in_place++;
+            else if (in) unknown_free(h);
+            if (in && !ev->addr) h->sum.realloc_frees++;
+            else if (in && ev->addr == ev->old_addr) h->sum.reallocs_in_place++;
         }
-        if (ev->addr) e = do_alloc(h, ev, ev->addr, (uint32_t)ti);
-        else if (ev->size) failed(h, t, ev->size);
+        if (ev->addr) e = do_alloc(h, ev, ev->addr, (uint32_t)ti, in);
+        else if (ev->size && in) failed(h, t, ev->size);
     } else {
-        if (ev->addr) e = do_alloc(h, ev, ev->addr, (uint32_t)ti);
-        else failed(h, t, ev->size);
+        if (ev->addr) e = do_alloc(h, ev, ev->addr, (uint32_t)ti, in);
+        else if (in) failed(h, t, ev->size);
     }
-    if (h->live_bytes > h->sum.peak_memory) {
+    if (h->live_bytes > h->sum.peak_memory && !h->range) {
         h->sum.peak_memory = h->live_bytes;
         h->sum.peak_blocks = h->live_blocks;
         h->sum.peak_time = ev->time;
@@ -595,6 +629,10 @@ int ms_heap_new(ms_heap **out, const ms_heap_opts *opts)
     ms_heap *h = calloc(1, sizeof *h);
     if (!h) return MS_ENOMEM;
     if (opts) h->opts = *opts;
+    if (h->opts.range) {
+        if (!(h->range = malloc(sizeof *h->range))) { free(h); return MS_ENOMEM; }
+        if (ms_range_init(h->range, h->opts.range)) { free(h->range); free(h); return MS_ENOMEM; }
+    }
     h->info.clock_hz = 1000000000ull;
     h->free_blk = NO_BLK;
     h->info.exe = "";
@@ -628,6 +666,8 @@ void ms_heap_free(ms_heap *h)
     for (size_t i = 0; i < h->nlabels; i++) { free(h->labels[i].var); free(h->labels[i].type); }
     free(h->labels);
     free(h->exe);
+    ms_range_free(h->range);
+    free(h->range);
     free(h);
 }
 
@@ -658,6 +698,18 @@ static int add_label(ms_heap *h, const ms_label_rec *l)
     memset(&ev, 0, sizeof ev);
     ev.time = l->time; ev.tid = l->tid; ev.addr = l->addr; ev.op = OP_LABEL;
     ev.size = h->nlabels++;
+    return ms_replay_push_stream(h->rp, h->label_stream, &ev);
+}
+
+/* A phase request (range.h): the mark joins the label stream, so it is
+ * placed among the events by time and sorts before events of its tick. */
+static int add_mark(ms_heap *h, const ms_mark_rec *m)
+{
+    int is = ms_range_mark_seen(h->range, m->name.ptr, m->name.len);
+    if (is < 0) return MS_ENOMEM;
+    ms_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.time = m->time; ev.tid = m->tid; ev.op = OP_MARK; ev.size = (uint64_t)is;
     return ms_replay_push_stream(h->rp, h->label_stream, &ev);
 }
 
@@ -711,6 +763,9 @@ int ms_heap_add(ms_heap *h, const ms_record *rec)
     }
     case MS_REC_LABEL:
         e = add_label(h, &rec->u.label);
+        break;
+    case MS_REC_MARK:
+        if (h->range && h->range->req.phase) e = add_mark(h, &rec->u.mark);
         break;
     case MS_REC_META: {
         const ms_meta *m = &rec->u.meta;
@@ -843,6 +898,10 @@ int ms_heap_finish(ms_heap *h)
     uint64_t end = h->last_time;
     if (h->info.has_end && h->info.end.time > end) end = h->info.end.time;
     h->sum.end_time = end;
+    if (h->range) {
+        if (ms_range_finish(h->range, end, h->info.clock_hz)) range_picture(h);
+        h->sum.peak_time = h->range->end_tick;
+    }
     h->sum.active_allocations = h->sum.leaked_allocations = h->live_blocks;
     h->sum.active_memory = h->sum.leaked_memory = h->live_bytes;
     h->sum.threads = h->nthr;
@@ -874,6 +933,7 @@ int ms_heap_finish(ms_heap *h)
     if (n && !ord) return h->err = MS_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         const blk *b = &h->pool[ord[i]];
+        if (b->thr == OUT_THR) continue;
         uint32_t cls = CLS_OF(b);
         uint64_t wc, wb;
         weigh(h, b->size, SEQ_OF(b), &wc, &wb);
@@ -941,6 +1001,7 @@ int ms_heap_load(ms_heap **out, ms_integrity *integ, const char *path, const ms_
 const ms_heap_summary *ms_heap_get_summary(const ms_heap *h) { return &h->sum; }
 const ms_heap_info *ms_heap_get_info(const ms_heap *h) { return &h->info; }
 uint64_t ms_heap_sampled(const ms_heap *h) { return h->rate; }
+const ms_range *ms_heap_range(const ms_heap *h) { return h->range; }
 const ms_symtab *ms_heap_symtab(const ms_heap *h) { return h->sym; }
 size_t ms_heap_site_count(const ms_heap *h) { return h->nsites; }
 const ms_heap_site *ms_heap_site_at(const ms_heap *h, size_t i)

@@ -54,6 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "memscope.h"
+#include "range.h"
 #include "replay.h"
 #include "symtab.h"
 
@@ -87,6 +88,8 @@ typedef void (*ms_heap_block_fn)(void *ctx, const ms_heap_block *b);
 typedef struct ms_heap_opts {
     ms_heap_block_fn on_block;        /* NULL = no per-block callback       */
     void *ctx;
+    const ms_range_req *range;        /* NULL = the whole trace; else only  */
+                                      /* what range.h selects is counted    */
 } ms_heap_opts;
 
 typedef struct ms_heap_summary {
@@ -209,6 +212,10 @@ const ms_heap_thread *ms_heap_thread_at(const ms_heap *h, size_t i);
  * process start to the window's start (-1 when the process start is
  * unknown); 0 for a trace of the whole process. after_start_s may be NULL. */
 int ms_heap_window(const ms_heap *h, double *after_start_s);
+
+/* The range the model was built for (range.h: from_s, to_s, phase,
+ * found, ...), resolved by ms_heap_finish; NULL for the whole trace. */
+const ms_range *ms_heap_range(const ms_heap *h);
 
 /* Ticks -> milliseconds / seconds with the trace clock. */
 uint64_t ms_heap_ticks_ms(const ms_heap *h, uint64_t ticks);

@@ -20,8 +20,10 @@ int ms_hprof_site(ms_hprof_sample *out, const ms_heap *h, size_t i)
     out->stack_id = s->stack_id;
     out->value[MS_HPROF_ALLOC_OBJECTS] = clamp64(s->allocations);
     out->value[MS_HPROF_ALLOC_SPACE] = clamp64(s->allocated_bytes);
-    out->value[MS_HPROF_INUSE_OBJECTS] = clamp64(s->live_blocks);
-    out->value[MS_HPROF_INUSE_SPACE] = clamp64(s->live_bytes);
+    /* a ranged model (range.h): in use at the range's end, its "peak" */
+    int ranged = ms_heap_range(h) != NULL;
+    out->value[MS_HPROF_INUSE_OBJECTS] = clamp64(ranged ? s->peak_blocks : s->live_blocks);
+    out->value[MS_HPROF_INUSE_SPACE] = clamp64(ranged ? s->peak_bytes : s->live_bytes);
     for (int k = 0; k < MS_HPROF_NVALUES; k++)
         if (out->value[k]) return 1;
     return 0;

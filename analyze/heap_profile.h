@@ -6,6 +6,9 @@
  *   alloc_space    bytes   bytes those allocations asked for
  *   inuse_objects  count   its blocks live at the end of the trace
  *   inuse_space    bytes   their bytes
+ * (a model built for a time range, range.h: allocations in the range, and
+ * in use = their blocks live at the range's end, as a Go heap profile
+ * taken at that moment would have it)
  * The values are the heap model's site counters (heap.h), never recounted
  * here: a sampled trace (META mode 1) will weight each event where the
  * model replays it, and every exporter built on these samples then writes

@@ -28,6 +28,7 @@
 #include "i18n.h"
 #include "stacktab.h"
 #include "sitepath.h"
+#include "timerange.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -411,6 +412,22 @@ static void write_integrity(FILE *fp, const ms_heap *h, const ms_integrity *in)
     fputs("  }\n", fp);
 }
 
+/* "range": the time range or phase the numbers are restricted to (only
+ * in a ranged report; analyze/range.h has what each number then means). */
+static void write_range(FILE *fp, const ms_heap *h, const char *lang)
+{
+    const ms_range *r = ms_heap_range(h);
+    if (!r) return;
+    char note[700];
+    ms_range_note(note, sizeof note, h, lang && !strcmp(lang, "en") ? MS_LANG_EN : MS_LANG_ZH, 1);
+    fprintf(fp, "  \"range\": {\"from_s\": %.6f, \"to_s\": %.6f, \"phase\": ", r->from_s, r->to_s);
+    if (r->req.phase) msconv_json_str(fp, r->req.phase, strlen(r->req.phase));
+    else fputs("null", fp);
+    fprintf(fp, ", \"to_clamped\": %s, \"note\": ", r->to_clamped ? "true" : "false");
+    msconv_json_str(fp, note, strlen(note));
+    fputs("},\n", fp);
+}
+
 static int load_error(const char *file, int e)
 {
     msconv_error(file, "%s", msconv_reader_error(e));
@@ -423,7 +440,7 @@ int msconv_heap_json(const msconv_args *a)
     memset(&c, 0, sizeof c);
     c.top = a->top < 0 ? 0 : (size_t)a->top;
     if (c.top > ALL_LIMIT * 100) c.top = ALL_LIMIT * 100;
-    ms_heap_opts ho = { NULL, NULL };
+    ms_heap_opts ho = { NULL, NULL, a->range };
     if (!a->events) { ho.on_block = on_block_collect; ho.ctx = &c; }
     if (!a->events && c.top) {
         /* the top-N heap must hold N records without growing */
@@ -438,6 +455,7 @@ int msconv_heap_json(const msconv_args *a)
     int e = ms_heap_load(&h, &in, a->input, &ho);
     if (!e && c.oom) { ms_heap_free(h); e = MS_ENOMEM; }
     if (e) { free(c.v); return load_error(a->input, e); }
+    if ((e = msconv_range_check(a->input, h))) { ms_heap_free(h); free(c.v); return e; }
 
     ms_outfile out;
     if (ms_outfile_open_as(&out, a->output, MS_TERM_JSON) != 0) {
@@ -455,6 +473,7 @@ int msconv_heap_json(const msconv_args *a)
         fputs("{\n  \"format\": \"memscope-heap\",\n  \"version\": 2,\n  \"file\": ", fp);
         msconv_json_str(fp, a->input, strlen(a->input));
         fputs(",\n", fp);
+        write_range(fp, h, a->lang);
         write_summary(fp, h, a->lang);
         const char *sel;
         uint64_t total = ms_heap_get_summary(h)->total_allocations;
@@ -466,7 +485,7 @@ int msconv_heap_json(const msconv_args *a)
         fputs("  \"allocations\": [", fp);
         if (a->events) {
             ms_heap *h2;
-            ms_heap_opts o2 = { on_block_stream, &w };
+            ms_heap_opts o2 = { on_block_stream, &w, a->range };
             ms_integrity in2;
             e = ms_heap_load(&h2, &in2, a->input, &o2);
             if (!e) ms_heap_free(h2);

@@ -18,6 +18,7 @@
 #include "fmt.h"
 #include "i18n.h"
 #include "window.h"
+#include "timerange.h"
 #include "sitepath.h"
 
 /* ---- options -------------------------------------------------------------- */
@@ -118,13 +119,14 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
 int hv_load(ms_hview **v, const msconv_args *a)
 {
     errno = 0;
-    int e = ms_hview_load(v, a->input);
+    int e = ms_hview_load_range(v, a->input, a->range);
     if (e) {
         msconv_error(a->input, "%s", msconv_reader_error(e));
         return 1;
     }
     msconv_warn_integrity(a->input, &(*v)->integ);
-    return 0;
+    if ((e = msconv_range_check(a->input, (*v)->heap))) { ms_hview_free(*v); *v = NULL; }
+    return e;
 }
 
 int hv_open(ms_outfile *o, const char *input, const char *path, int escape)
@@ -186,21 +188,37 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     else snprintf(temp, sizeof temp, en ? "%s (%.2f%%)" : "%s 次（%.2f%%）", ms_fmt_count(MS_FBUF, s->temporary_allocations), tpct);
     fputc('\n', fp);
     if (ms_window_note(note, sizeof note, v->heap, en ? MS_LANG_EN : MS_LANG_ZH)) fprintf(fp, "%s\n", note);
+    const ms_range *rg = ms_heap_range(v->heap);
+    if (rg) {
+        ms_range_note(note, sizeof note, v->heap, en ? MS_LANG_EN : MS_LANG_ZH, 0);
+        dur = rg->to_s - rg->from_s;
+        rate = dur > 0 ? (double)s->total_allocations / dur : 0;
+        fprintf(fp, en ? "%s, %.3f s long\n" : "%s，时长 %.3f 秒\n", note, dur);
+    }
     if (en) {
-        fprintf(fp, "total runtime: %.3f s\n", dur);
+        if (!rg) fprintf(fp, "total runtime: %.3f s\n", dur);
         fprintf(fp, "calls to allocation functions: %s (%.0f/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
         fprintf(fp, "temporary memory allocations: %s\n  (%s)\n", temp, ms_i18n_temporary_def(MS_LANG_EN));
-        fprintf(fp, "peak heap memory consumption: %s at %.3f s\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
-                ms_heap_ticks_sec(v->heap, s->peak_time));
+        if (rg)
+            fprintf(fp, "live at the range's end (%.3f s), allocated in the range: %s in %s %s\n", rg->to_s,
+                    ms_fmt_bytes(MS_FBUF, s->peak_memory), ms_fmt_count(MS_FBUF, s->peak_blocks),
+                    plural(s->peak_blocks, "block", "blocks"));
+        else
+            fprintf(fp, "peak heap memory consumption: %s at %.3f s\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
+                    ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "peak RSS (including memscope overhead): %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
         fprintf(fp, "%s: %s in %s %s\n", leaked, ms_fmt_bytes(MS_FBUF, s->leaked_memory),
                 ms_fmt_count(MS_FBUF, s->leaked_allocations), plural(s->leaked_allocations, "block", "blocks"));
     } else {
-        fprintf(fp, "总运行时间: %.3f 秒\n", dur);
+        if (!rg) fprintf(fp, "总运行时间: %.3f 秒\n", dur);
         fprintf(fp, "分配函数调用: %s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
         fprintf(fp, "临时分配: %s\n  （%s）\n", temp, ms_i18n_temporary_def(MS_LANG_ZH));
-        fprintf(fp, "堆内存峰值: %s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
-                ms_heap_ticks_sec(v->heap, s->peak_time));
+        if (rg)
+            fprintf(fp, "范围结束时（第 %.3f 秒）仍存活的范围内分配: %s，%s 个内存块\n", rg->to_s,
+                    ms_fmt_bytes(MS_FBUF, s->peak_memory), ms_fmt_count(MS_FBUF, s->peak_blocks));
+        else
+            fprintf(fp, "堆内存峰值: %s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
+                    ms_heap_ticks_sec(v->heap, s->peak_time));
         if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）: %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
         fprintf(fp, "%s: %s，%s 个内存块\n", leaked, ms_fmt_bytes(MS_FBUF, s->leaked_memory),
                 ms_fmt_count(MS_FBUF, s->leaked_allocations));
@@ -213,14 +231,15 @@ int msconv_heap_text(const msconv_args *a)
     int rc = hv_parse_opts(&o, a);
     if (rc) return rc;
     ms_hview *v;
-    if (hv_load(&v, a)) return 1;
+    if ((rc = hv_load(&v, a))) return rc;
     ms_outfile out;
     if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { ms_hview_free(v); return 1; }
-    char title[600], type[1100], est[300];
+    char title[600], type[1800], est[300], rng[600];
     trace_title(title, sizeof title, v);
     hv_sampled_line(est, sizeof est, v, o.en, 1);
-    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s%s%s" : "文件: %s\n类型: %s%s%s", title,
-             ms_ct_metric_name(o.metric), *est ? "\n" : "", est);
+    ms_range_note(rng, sizeof rng, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH, 1);
+    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s%s%s%s%s" : "文件: %s\n类型: %s%s%s%s%s", title,
+             ms_ct_metric_name(o.metric), *est ? "\n" : "", est, *rng ? "\n" : "", rng);
     ms_calltree *tree;
     if (ms_hview_tree(&tree, v, o.gran)) {
         ms_outfile_abort(&out);
@@ -301,7 +320,7 @@ int msconv_heap_leaks(const msconv_args *a)
     int rc = hv_parse_opts(&o, a);
     if (rc) return rc;
     ms_hview *v;
-    if (hv_load(&v, a)) return 1;
+    if ((rc = hv_load(&v, a))) return rc;
     size_t n;
     size_t *idx = hv_leak_sites(v, &n);
     if (!idx) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
@@ -318,7 +337,9 @@ int msconv_heap_leaks(const msconv_args *a)
     else
         fprintf(fp, "文件: %s\n泄漏: %s，%s 个内存块，来自 %zu 个分配点（追踪结束时仍未释放）\n",
                 title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
-    char est[300];
+    char est[300], rng[600];
+    if (ms_range_note(rng, sizeof rng, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH, 0))
+        fprintf(fp, o.en ? "%s: blocks allocated in the range only\n" : "%s：只计该范围内分配的内存块\n", rng);
     if (*hv_sampled_line(est, sizeof est, v, o.en, 1)) fprintf(fp, "%s\n", est);
     char note[600];
     if (ms_window_note(note, sizeof note, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH)) fprintf(fp, "%s\n", note);
@@ -406,7 +427,7 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
     int rc = hv_parse_opts(&o, a);
     if (rc || (rc = need_output(a, mode))) return rc;
     ms_hview *v;
-    if (hv_load(&v, a)) return 1;
+    if ((rc = hv_load(&v, a))) return rc;
     ms_calltree *inv;
     const ms_calltree *t;
     if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
@@ -421,23 +442,27 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
 
 static int render_flame(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v)
 {
-    char sub[1200], title[600], num[64], est[300];
+    char sub[1800], title[600], num[64], est[300], rng[400];
     trace_title(title, sizeof title, v);
+    ms_range_note(rng, sizeof rng, v->heap, o->en ? MS_LANG_EN : MS_LANG_ZH, 0);
     uint64_t total = ms_calltree_total(t, o->metric);
     if (ms_ct_metric_is_bytes(o->metric)) ms_fmt_bytes(num, total);
     else ms_fmt_count(num, total);
     hv_sampled_line(est, sizeof est, v, o->en, 0);
-    snprintf(sub, sizeof sub, "%s — %s %s%s%s%s", title, ms_flame_metric_label(o->metric, o->en), num,
+    snprintf(sub, sizeof sub, "%s — %s %s%s%s%s%s%s", title, ms_flame_metric_label(o->metric, o->en), num,
              o->inverted ? (o->en ? " (inverted: allocating functions at the top)" : "（倒置：分配函数在上）") : "",
-             *est ? " — " : "", est);
+             *rng ? " — " : "", rng, *est ? " — " : "", est);
     ms_flame_opts fo = { .metric = o->metric, .icicle = o->inverted, .lang_en = o->en, .subtitle = sub,
                          .min_pct = o->min_pct };
     return ms_flame_svg(f, t, &fo);
 }
 
+/* A ranged file starts with a "# time range ..." line (flamegraph.pl and
+ * speedscope skip lines that are not "stack count"). */
 static int render_folded(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v)
 {
-    (void)v;
+    char rng[400];
+    if (ms_range_note(rng, sizeof rng, v->heap, o->en ? MS_LANG_EN : MS_LANG_ZH, 0)) fprintf(f, "# %s\n", rng);
     return ms_folded_write(f, t, o->metric);
 }
 
@@ -464,12 +489,16 @@ int msconv_heap_svg(const msconv_args *a)
     int rc = hv_parse_opts(&o, a);
     if (rc || (rc = need_output(a, "--svg"))) return rc;
     ms_hview *v;
-    if (hv_load(&v, a)) return 1;
+    if ((rc = hv_load(&v, a))) return rc;
     char *dot = NULL;
     size_t len = 0;
     FILE *mf = open_memstream(&dot, &len);
-    char title[600], est[300];
+    char title[1000], est[300], rng[400];
     trace_title(title, sizeof title, v);
+    if (ms_range_note(rng, sizeof rng, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH, 0)) {
+        size_t n = strlen(title);
+        snprintf(title + n, sizeof title - n, " — %s", rng);
+    }
     hv_sampled_line(est, sizeof est, v, o.en, 0);
     ms_dot_opts dopt = { .metric = o.metric, .lang_en = o.en, .title = title, .note = *est ? est : NULL };
     ms_dot_stats st;

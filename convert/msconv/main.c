@@ -178,6 +178,17 @@ static void usage(FILE *fp)
         "  --inverted         --flamegraph, --folded: allocating functions at the root\n"
         "  --minwidth PCT     --flamegraph: fold frames under PCT %% of the total into one\n"
         "                     \"[N folded]\" frame per caller (default 0.1; 0 folds nothing)\n"
+        "  --from T, --to T   --text, --leaks, --svg, --flamegraph, --folded, --json, --pprof:\n"
+        "                     count only the allocations made in [--from, --to], in seconds\n"
+        "                     from the trace start (decimals allowed; either may be omitted;\n"
+        "                     a --to past the end means the end, with a note); \"peak\" (pprof:\n"
+        "                     inuse) is then what those allocations left live at the range's\n"
+        "                     end (--to T alone: the whole heap at instant T), \"leaked\" what\n"
+        "                     they left live at the end of the trace; the report's header says\n"
+        "                     the range\n"
+        "  --phase NAME       the same for a phase: from the app's first ms_mark(NAME) to the\n"
+        "                     next mark or the end (not with --from/--to; an unknown NAME is an\n"
+        "                     error listing the phases)\n"
         "  --pid PID          snapshot files: one process (exe, PSS/RSS, open files, libraries)\n"
         "  --snapshot N       snapshot files: snapshot N of a series, 0-based (default: last)\n"
         "  --lang zh|en       language of text reports (default zh)\n"
@@ -228,6 +239,7 @@ int main(int argc, char **argv)
     const mode *m = NULL;
     const char *unknown = NULL, *bad_mode_pair = NULL;
     int dashdash = 0, symbolize = 1;
+    static ms_range_req range;
     unsigned symflags = 0;
 
     for (int i = 1; i < argc; i++) {
@@ -269,7 +281,8 @@ int main(int argc, char **argv)
         int takes = !strcmp(opt, "-o") || !strcmp(opt, "--output") || !strcmp(opt, "--top") ||
                     !strcmp(opt, "--lang") || !strcmp(opt, "--metric") || !strcmp(opt, "--nodecount") ||
                     !strcmp(opt, "--minwidth") || !strcmp(opt, "--granularity") ||
-                    !strcmp(opt, "--nodefraction") || !strcmp(opt, "--sort");
+                    !strcmp(opt, "--nodefraction") || !strcmp(opt, "--sort") ||
+                    !strcmp(opt, "--from") || !strcmp(opt, "--to") || !strcmp(opt, "--phase");
         if (takes && !val) {
             if (i + 1 >= argc) return usage_error("%s needs a value", opt);
             val = argv[++i];
@@ -286,6 +299,8 @@ int main(int argc, char **argv)
         } else if (!strcmp(opt, "--lang")) {
             if (strcmp(val, "zh") && strcmp(val, "en")) return usage_error("--lang must be zh or en, not '%s'", val);
             a.lang = val;
+        } else if (!strcmp(opt, "--from") || !strcmp(opt, "--to") || !strcmp(opt, "--phase")) {
+            if (msconv_range_opt(&range, opt, val)) return 2;
         } else if (!strcmp(opt, "--events")) {
             a.events = 1;
         } else if (!strcmp(opt, "--no-symbolize")) {
@@ -322,6 +337,10 @@ int main(int argc, char **argv)
     if (bad_mode_pair) return usage_error("choose one mode (%s and %s given)", m->flag, bad_mode_pair);
     if (unknown) return usage_error("unknown option '%s'", unknown);
     if (!m) m = &modes[0];
+    if (msconv_range_given(&range)) {
+        if ((e = msconv_range_done(&range, m->flag))) return e;
+        a.range = &range;
+    }
     if (!(m->kinds & kbit)) {
         msconv_error(a.input, "%s needs a %s file, this is a file of kind %u", m->flag,
                      m->kinds == KIND_HEAP ? "heap trace" : "snapshot", kind);

@@ -27,6 +27,7 @@
 #include "heap_views_int.h"
 #include "heap.h"
 #include "heap_profile.h"
+#include "timerange.h"
 #include "symtab.h"
 #include "outfile.h"
 #include "i18n.h"
@@ -365,7 +366,7 @@ typedef struct msgs {
     PLocation *locs; PLocation **locp;
     PLine **linep;
     PFunction *funcs; PFunction **funcp;
-    int64_t comment;
+    int64_t comment[2];
 } msgs;
 
 static void msgs_free(msgs *m)
@@ -390,7 +391,12 @@ static int assemble(PProfile *prof, msgs *m, pp *p)
     if (ms_heap_sampled(p->heap)) ms_i18n_sampled_long(p->lang, ms_heap_sampled(p->heap), est, sizeof est);
     snprintf(comment, sizeof comment, "memscope heap trace of %s (pid %llu)%s%s", in->exe && *in->exe ? in->exe : "?",
              (unsigned long long)in->pid, *est ? "; " : "", est);
-    if ((m->comment = str_id(p, comment)) < 0) return -1;
+    if ((m->comment[0] = str_id(p, comment)) < 0) return -1;
+    /* a range (msconv --from/--to/--phase): said in a second comment; the
+     * profile's time and duration are the range's, inuse its end's */
+    char rng[700];
+    const ms_range *r = ms_heap_range(p->heap);
+    if (ms_range_note(rng, sizeof rng, p->heap, p->lang, 1) && (m->comment[1] = str_id(p, rng)) < 0) return -1;
 
     m->samples = calloc(p->nsamp + 1, sizeof *m->samples);
     m->samplep = calloc(p->nsamp + 1, sizeof *m->samplep);
@@ -444,10 +450,14 @@ static int assemble(PProfile *prof, msgs *m, pp *p)
     prof->n_string_table = p->nstrs; prof->string_table = p->strs;
     prof->time_nanos = (int64_t)in->start_wall_ns;
     uint64_t dur = ms_heap_ticks_ns(p->heap, su->end_time > su->first_time ? su->end_time : 0);
+    if (r) {
+        prof->time_nanos += (int64_t)(r->from_s * 1e9);
+        dur = (uint64_t)((r->to_s - r->from_s) * 1e9);
+    }
     prof->duration_nanos = dur > INT64_MAX ? INT64_MAX : (int64_t)dur;
     prof->period_type = &m->period;
     prof->period = ms_heap_sampled(p->heap) ? (int64_t)ms_heap_sampled(p->heap) : 1;
-    prof->n_comment = 1; prof->comment = &m->comment;
+    prof->n_comment = r ? 2 : 1; prof->comment = m->comment;
     prof->default_sample_type = m->vt[MS_HPROF_DEFAULT].type;
     return 0;
 }
@@ -471,12 +481,14 @@ int msconv_heap_pprof(const msconv_args *a)
     ms_heap *h;
     ms_integrity integ;
     errno = 0;
-    int e = ms_heap_load(&h, &integ, a->input, NULL);
+    ms_heap_opts ho = { NULL, NULL, a->range };
+    int e = ms_heap_load(&h, &integ, a->input, &ho);
     if (e) {
         msconv_error(a->input, "%s", msconv_reader_error(e));
         return 1;
     }
     msconv_warn_integrity(a->input, &integ);
+    if ((e = msconv_range_check(a->input, h))) { ms_heap_free(h); return e; }
 
     pp p;
     memset(&p, 0, sizeof p);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "memscope.h"
+#include "range.h"
 
 /* Parsed command line handed to a view. */
 typedef struct msconv_args {
@@ -15,6 +16,7 @@ typedef struct msconv_args {
     long top;                     /* --top N (default 1000)               */
     const char *lang;             /* "en" or "zh"                         */
     int argc; char **argv;        /* the original command line            */
+    const ms_range_req *range;    /* --from/--to/--phase; NULL = all      */
 } msconv_args;
 
 /* A view returns the exit status (0 ok, 1 bad input/output, 2 usage) and
@@ -22,6 +24,18 @@ typedef struct msconv_args {
 int msconv_info(const msconv_args *a);
 int msconv_dump(const msconv_args *a);
 int msconv_heap_json(const msconv_args *a);
+
+/* --from/--to/--phase (range_opts.c). msconv_range_opt parses one of them
+ * into r; msconv_range_done checks the whole request for mode (a mode
+ * flag); both return 0 or 2 after a usage error line. */
+int msconv_range_opt(ms_range_req *r, const char *opt, const char *val);
+int msconv_range_given(const ms_range_req *r);
+int msconv_range_done(const ms_range_req *r, const char *mode);
+/* After a ranged load (h: the heap model, any view's): 0, or the exit
+ * status (2) after an error line for an unknown phase (listing the phases
+ * that exist) or a --from past the end; a --to past the end gets a note. */
+struct ms_heap;
+int msconv_range_check(const char *input, const struct ms_heap *h);
 
 /* "msconv: WHAT: reason" on stderr (one line). */
 void msconv_error(const char *what, const char *fmt, ...)

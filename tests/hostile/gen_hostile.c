@@ -24,6 +24,9 @@
  *                       id 4,000,000,000: 100 and 200 bytes, leaked
  *   overflow OUT        sizes and times near 2^64 (sums and differences
  *                       that overflow), a 2^63-byte block freed and live
+ *   marks OUT N         N marks with distinct names "phase-K" (K = 0..N-1,
+ *                       at tick 2K+1), each followed by a 16-byte malloc at
+ *                       tick 2K+1 that is never freed (msconv --phase)
  *
  * Truth for the tests is in each mode's comment below. */
 #include <inttypes.h>
@@ -157,6 +160,28 @@ static void gen_live(uint64_t n, int sync)
     }
     free(ev);
     end_at(n + 1, n, n, 0);
+}
+
+/* marks: see the file comment; a SYNC after every 65,536 marks. */
+static void gen_marks(uint64_t n)
+{
+    meta("/bin/marks");
+    ms_event *ev = xcalloc(65536, sizeof *ev);
+    for (uint64_t k = 0; k < n;) {
+        size_t c = 0;
+        for (; c < 65536 && k < n; c++, k++) {
+            char name[32];
+            snprintf(name, sizeof name, "phase-%" PRIu64, k);
+            ms_record r = { .type = MS_REC_MARK };
+            r.u.mark = (ms_mark_rec){ .time = 2 * k + 1, .tid = 1, .name = { name, strlen(name) } };
+            add(&r);
+            ev[c] = (ms_event){ .time = 2 * k + 1, .addr = 0x100000 + 16 * k, .size = 16, .op = MS_OP_MALLOC };
+        }
+        events(1, ev, c);
+        sync_at(2 * k + 1);
+    }
+    free(ev);
+    end_at(2 * n + 1, n, n, 0);
 }
 
 /* modules: N identical MODULE records (id 1, no path, no segment), packed
@@ -363,7 +388,7 @@ static uint64_t num(const char *s)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: gen_hostile chain|live|modules|libs|threads|stacks|names|sparse|overflow OUT [N] [rec|nosync]\n");
+        fprintf(stderr, "usage: gen_hostile chain|live|modules|libs|threads|stacks|names|sparse|overflow|marks OUT [N] [rec|nosync]\n");
         return 2;
     }
     const char *mode = argv[1];
@@ -382,6 +407,7 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "names")) gen_names();
     else if (!strcmp(mode, "overflow")) gen_overflow();
     else if (!strcmp(mode, "sparse")) gen_sparse();
+    else if (!strcmp(mode, "marks") && n) gen_marks(n);
     else { ms_writer_abort(w); fprintf(stderr, "%s: bad mode or count\n", prog); return 2; }
     rc = ms_writer_close(w);
     w = NULL;

@@ -16,6 +16,9 @@
 #   - outputs 0666 & ~umask, a replaced file keeps its mode, another user's
 #     file is never replaced, temp files removed on SIGTERM, ENOSPC named
 #   - sizes and times near 2^64: no sanitizer report (ASan/UBSan build)
+#   - 300,000 distinct ms_mark names: --phase of the last one <= 5 s and
+#     <= 160 bytes a mark (one live block each); an unknown phase's error
+#     is one line of at most ~1 KB
 . "$(dirname "$0")/../lib.sh"
 GEN="$MS_BUILD/bin/gen_hostile"
 [ -x "$GEN" ] || { fail hostile/gen "$GEN not built (make tests)"; exit 1; }
@@ -76,6 +79,25 @@ le hostile/live-bytes-per-block "$(( (KB - BASE_KB) * 1024 / N ))" 64 "bytes a l
 "$GEN" live livens.memscope $N nosync || fail hostile/gen-live-nosync "exit $?"
 measure livens "$MSCONV" livens.memscope --text --lang en
 le hostile/live-nosync-bytes-per-block "$(( (KB - BASE_KB) * 1024 / N ))" 104 "bytes a block, events buffered"
+
+# ---- 300,000 distinct marks: --phase stays linear ------------------------------------
+M=300000
+"$GEN" marks marks.memscope $M || fail hostile/gen-marks "exit $?"
+measure marks "$MSCONV" marks.memscope --json --phase "phase-$((M - 1))"
+check hostile/marks-phase-exit 0 "$RC"
+check hostile/marks-phase-content "1 16 phase-$((M - 1))" "$(python3 -c '
+import json, sys; d = json.load(open(sys.argv[1])); s = d["summary"]
+print(s["total_allocations"], s["peak_memory"], d["range"]["phase"])' out.marks 2>&1)"
+le hostile/marks-phase-time "$SECS" 5 "seconds"
+le hostile/marks-phase-bytes-per-mark "$(( (KB - BASE_KB) * 1024 / M ))" 160 "bytes a mark"
+measure marksnope "$MSCONV" marks.memscope --text --phase nope
+check hostile/marks-unknown-exit 2 "$RC"
+check hostile/marks-unknown-one-line 1 "$(wc -l < err.marksnope | tr -d ' ')"
+case $(cat err.marksnope) in
+*"(phases: phase-0, phase-1, phase-2, "*", ...)") pass hostile/marks-unknown-lists-some ;;
+*) fail hostile/marks-unknown-lists-some "$(head -c 300 err.marksnope)" ;;
+esac
+le hostile/marks-unknown-length "$(wc -c < err.marksnope | tr -d ' ')" 1200 "bytes of error"
 
 # ---- many threads ---------------------------------------------------------------
 T=50000

@@ -10,6 +10,8 @@
  * against the sums of 1/p computed here, frees giving back exactly what
  * their blocks added, the per-block weights, the same events unweighted in
  * a full trace.
+ * Time ranges and phases (range.h): per range the counted allocations,
+ * frees, live at the range's end and leaks of a trace built for it.
  *
  * `test_analyze --bench N [THREADS [KEEP]]` writes a trace of N events (THREADS
  * threads, default 4, interleaved event by event: the merge's worst case)
@@ -181,7 +183,7 @@ static void check_scenario(int with_sync)
     char path[256], name[128];
     write_scenario(path, sizeof path, with_sync);
     got g = { .n = 0 };
-    ms_heap_opts o = { on_block, &g };
+    ms_heap_opts o = { on_block, &g, NULL };
     ms_heap *h;
     ms_integrity in;
     int e = ms_heap_load(&h, &in, path, &o);
@@ -585,7 +587,7 @@ static void check_sampled(void)
     for (int sampled = 1; sampled >= 0; sampled--) {
         write_sampled(path, sizeof path, sampled ? MS_MODE_SAMPLED : MS_MODE_FULL);
         wsum ws = { 0, 0, 0, 0, 0 };
-        ms_heap_opts o = { on_block_sum, &ws };
+        ms_heap_opts o = { on_block_sum, &ws, NULL };
         ms_heap *h;
         ms_integrity in;
         int e = ms_heap_load(&h, &in, path, &o);
@@ -635,6 +637,115 @@ static void check_sampled(void)
     }
 }
 
+/* ---- time ranges and phases (range.h) ----
+ * clock 1000 Hz (1 tick = 1 ms), thread 1:
+ *   10 alloc 0x1000 100 | mark "one" 100 | 100 alloc 0x2000 200 (the mark's
+ *   tick: in "one") | 150 free 0x1000 (older block) | 160 free 0x9999
+ *   (unmatched) | 170 realloc 0x2000 -> 0x3000 300 | mark "two" 200 |
+ *   200 alloc 0x4000 400 | 250 free 0x3000 | mark "one" 300 | end 400;
+ * plus, with many = 1, 300 more distinct marks after the end's events. */
+static void write_ranged(char *path, size_t n, int many)
+{
+    ms_writer *w = open_trace(path, n, 1000);
+    static const char *const names[] = { "one", "two", "one" };
+    static const uint64_t at[] = { 100, 200, 300 };
+    for (int i = 0; i < 3; i++) {
+        ms_record r;
+        memset(&r, 0, sizeof r);
+        r.type = MS_REC_MARK;
+        r.u.mark.time = at[i]; r.u.mark.tid = 1;
+        r.u.mark.name = (ms_str){ names[i], strlen(names[i]) };
+        add(w, &r);
+    }
+    for (int i = 0; many && i < 300; i++) {
+        char nm[16];
+        snprintf(nm, sizeof nm, "m%d", i);
+        ms_record r;
+        memset(&r, 0, sizeof r);
+        r.type = MS_REC_MARK;
+        r.u.mark.time = 390; r.u.mark.tid = 1;
+        r.u.mark.name = (ms_str){ nm, strlen(nm) };
+        add(w, &r);
+    }
+    ms_event ev[] = {
+        EV(10, MS_OP_MALLOC, 0x1000, 100, 0, 0), EV(100, MS_OP_MALLOC, 0x2000, 200, 0, 0),
+        EV(150, MS_OP_FREE, 0x1000, 0, 0, 0), EV(160, MS_OP_FREE, 0x9999, 0, 0, 0),
+        EV(170, MS_OP_REALLOC, 0x3000, 300, 0x2000, 0), EV(200, MS_OP_MALLOC, 0x4000, 400, 0, 0),
+        EV(250, MS_OP_FREE, 0x3000, 0, 0, 0),
+    };
+    events(w, 1, ev, sizeof ev / sizeof ev[0]);
+    end_rec(w, 400);
+    int e = ms_writer_close(w);
+    if (e) die("writer close", e);
+}
+
+/* allocs bytes deallocs unmatched / peak blocks peak_time / leaked blocks */
+static void check_one_range(const char *path, const ms_range_req *q, const char *name, const uint64_t want[9])
+{
+    ms_heap *h;
+    ms_heap_opts o = { NULL, NULL, q };
+    int e = ms_heap_load(&h, NULL, path, &o);
+    CHECK(name, e == 0);
+    if (e) return;
+    const ms_heap_summary *s = ms_heap_get_summary(h);
+    uint64_t got[9] = { s->total_allocations, s->total_allocated_bytes, s->total_deallocations, s->unmatched_frees,
+                        s->peak_memory, s->peak_blocks, s->peak_time, s->leaked_memory, s->leaked_allocations };
+    static const char *const what[9] = { "allocations", "bytes", "deallocations", "unmatched frees", "live at the end",
+                                         "its blocks", "its time", "leaked", "leaked blocks" };
+    char msg[200];
+    for (int i = 0; i < 9; i++) {
+        snprintf(msg, sizeof msg, "%s: %s", name, what[i]);
+        CHECK_EQ_U64(msg, want[i], got[i]);
+    }
+    ms_heap_free(h);
+}
+
+static void check_range(void)
+{
+    char path[512], many[512];
+    write_ranged(path, sizeof path, 0);
+    write_ranged(many, sizeof many, 1);
+    ms_range_req one = { .phase = "one" }, two = { .phase = "two" };
+    check_one_range(path, &one, "range: phase one", (const uint64_t[9]){ 2, 500, 2, 1, 300, 1, 200, 0, 0 });
+    check_one_range(path, &two, "range: phase two", (const uint64_t[9]){ 1, 400, 0, 0, 400, 1, 300, 400, 1 });
+    ms_range_req ft = { .has_from = 1, .from_s = 0.15, .has_to = 1, .to_s = 0.2 };
+    check_one_range(path, &ft, "range: 0.15-0.2 s", (const uint64_t[9]){ 2, 700, 1, 1, 700, 2, 200, 400, 1 });
+    ms_range_req to = { .has_to = 1, .to_s = 0.15 };
+    check_one_range(path, &to, "range: to 0.15 s", (const uint64_t[9]){ 2, 300, 2, 0, 200, 1, 150, 0, 0 });
+    ms_range_req all = { .has_from = 1, .from_s = 0, .has_to = 1, .to_s = 9 };
+    check_one_range(path, &all, "range: everything", (const uint64_t[9]){ 4, 1000, 3, 1, 400, 1, 400, 400, 1 });
+
+    ms_heap *h;
+    ms_heap_opts o = { NULL, NULL, &all };
+    if (ms_heap_load(&h, NULL, path, &o) == 0) {
+        const ms_range *r = ms_heap_range(h);
+        CHECK("range: to past the end clamped", r && r->to_clamped && r->to_s > 0.399 && r->to_s < 0.401);
+        ms_heap_free(h);
+    }
+    o.range = &one;
+    if (ms_heap_load(&h, NULL, path, &o) == 0) {
+        const ms_range *r = ms_heap_range(h);
+        CHECK("range: phase one found, first of 2 marks", r && r->found && r->phase_marks == 2);
+        CHECK("range: phase one 0.1-0.2 s", r && r->from_s > 0.0999 && r->from_s < 0.1001 && r->to_s > 0.1999 && r->to_s < 0.2001);
+        ms_heap_free(h);
+    }
+    ms_range_req none = { .phase = "three" };
+    o.range = &none;
+    if (ms_heap_load(&h, NULL, many, &o) == 0) {
+        const ms_range *r = ms_heap_range(h);
+        char buf[4096];
+        ms_range_names(r, buf, sizeof buf);
+        CHECK("range: unknown phase not found", !r->found);
+        CHECK("range: names in order first seen", !strncmp(buf, "one, two, m0, m1, ", 18));
+        size_t len = strlen(buf);
+        CHECK("range: names capped with ...", r->nnames == 256 && len > 5 && !strcmp(buf + len - 5, ", ..."));
+        CHECK_EQ_U64("range: unknown phase counts nothing", 0, ms_heap_get_summary(h)->total_allocations);
+        ms_heap_free(h);
+    }
+    unlink(path);
+    unlink(many);
+}
+
 int main(int argc, char **argv)
 {
     if (!mkdtemp(tmpdir)) { printf("FAIL: mkdtemp\n"); return 1; }
@@ -647,6 +758,7 @@ int main(int argc, char **argv)
     check_random(24);     /* heap merge (more than 16 streams) */
     check_window();
     check_sampled();
+    check_range();
     rmdir(tmpdir);
     return ms_test_failures != 0;
 }

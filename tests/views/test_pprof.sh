@@ -1,9 +1,7 @@
 #!/bin/sh
-# msconv --pprof against the real pprof, built once from Debian's
-# golang-github-google-pprof-dev sources with golang-go into
-# $MS_BUILD/pprof (GO111MODULE=off, GOPATH=/usr/share/gocode; later runs
-# reuse it). On traces of tests/progs/inlined (N nodes allocated through
-# two always_inline functions) recorded with msrec run:
+# msconv --pprof against the real pprof (built once, pprof_bin.sh). On
+# traces of tests/progs/inlined (N nodes allocated through two
+# always_inline functions) recorded with msrec run:
 #   - the file is gzip and pprof reads it; default sample type inuse_space;
 #   - `pprof -top -sample_index=X` totals for alloc_objects, alloc_space,
 #     inuse_objects, inuse_space equal msconv's (--json summary, --text);
@@ -22,25 +20,9 @@ T=pprof
 require "$MSREC" "$MSCONV" "$MSDIFF" "$PROGS/inlined" "$PROGS/sampled"
 trap 'rm -rf "$TMP"' EXIT
 
-# ---- the real pprof, built once ---------------------------------------------
-PPROF="$MS_BUILD/pprof"
-if [ ! -x "$PPROF" ]; then
-    command -v go >/dev/null 2>&1 || { fail pprof/setup "go not installed (make deps: golang-go)"; exit 0; }
-    [ -d /usr/share/gocode/src/github.com/google/pprof ] \
-        || { fail pprof/setup "pprof sources missing (make deps: golang-github-google-pprof-dev)"; exit 0; }
-    if GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$MS_BUILD/go-cache" GOFLAGS= \
-        go build -o "$PPROF.tmp.$$" github.com/google/pprof > "$TMP/gobuild.log" 2>&1; then
-        mv -f "$PPROF.tmp.$$" "$PPROF"
-    else
-        rm -f "$PPROF.tmp.$$"
-        fail pprof/setup "go build of pprof failed: $(head -c 300 "$TMP/gobuild.log" | tr '\n' ' ')"
-        exit 0
-    fi
-fi
-export HOME="$TMP" PPROF_TMPDIR="$TMP"
-pp() { "$PPROF" "$@" 2> "$TMP/pprof.err"; }
-# "Showing nodes accounting for X, P% of TOTAL total" -> TOTAL without unit
-pp_total() { pp -top -nodecount=1 "$@" | sed -n 's/.* of \([0-9.]*\)B\{0,1\} total$/\1/p' | head -1; }
+# ---- the real pprof, built once (pprof_bin.sh) ------------------------------------
+. "$MS_ROOT/tests/views/pprof_bin.sh"
+pprof_bin || exit 0
 
 # ---- traces ---------------------------------------------------------------------
 A="$TMP/a.memscope"; B="$TMP/b.memscope"
