@@ -19,6 +19,7 @@ void ms_tb_init(ms_tbins *tb)
     tb->sites.idx = (ms_u64map)MS_U64MAP_INIT;
     tb->threads.idx = (ms_u64map)MS_U64MAP_INIT;
     tb->tid_row = (ms_u64map)MS_U64MAP_INIT;
+    tb->ts_idx = (ms_u64map)MS_U64MAP_INIT;
 }
 
 static void table_free(ms_tb_table *t)
@@ -33,6 +34,9 @@ void ms_tb_free(ms_tbins *tb)
     table_free(&tb->sites);
     table_free(&tb->threads);
     ms_u64map_free(&tb->tid_row);
+    ms_u64map_free(&tb->ts_idx);
+    free(tb->ts_key);
+    free(tb->ts_bytes);
     free(tb->tids);
     free(tb->labeled);
     memset(tb, 0, sizeof *tb);
@@ -122,6 +126,44 @@ static void keep_labeled(ms_tbins *tb, const ms_heap_block *b)
                                                    b->site, b->freed, b->var_name, b->type_name };
 }
 
+static int thread_site_add(ms_tbins *tb, uint32_t row, uint32_t site, uint64_t bytes)
+{
+    uint64_t k = (uint64_t)row << 32 | site;
+    uint32_t at;
+    if (!ms_u64map_get(&tb->ts_idx, k, &at)) {
+        if (tb->ts_n == tb->ts_cap) {
+            size_t nc = tb->ts_cap ? tb->ts_cap * 2 : 64;
+            uint64_t *a = realloc(tb->ts_key, nc * sizeof *a);
+            if (a) tb->ts_key = a;
+            uint64_t *b = realloc(tb->ts_bytes, nc * sizeof *b);
+            if (b) tb->ts_bytes = b;
+            if (!a || !b) return -1;
+            tb->ts_cap = nc;
+        }
+        at = (uint32_t)tb->ts_n;
+        if (ms_u64map_put(&tb->ts_idx, k, at)) return -1;
+        tb->ts_key[tb->ts_n] = k;
+        tb->ts_bytes[tb->ts_n++] = 0;
+    }
+    tb->ts_bytes[at] += bytes;
+    return 0;
+}
+
+size_t ms_tb_thread_top(const ms_tbins *tb, uint32_t row, size_t n, uint32_t *sites, uint64_t *bytes)
+{
+    size_t used = 0;
+    for (size_t k = 0; k < tb->ts_n && n; k++) {
+        if ((uint32_t)(tb->ts_key[k] >> 32) != row) continue;
+        uint64_t b = tb->ts_bytes[k];
+        if (used == n && b <= bytes[n - 1]) continue;
+        size_t pos = used < n ? used++ : n - 1;
+        while (pos > 0 && bytes[pos - 1] < b) { sites[pos] = sites[pos - 1]; bytes[pos] = bytes[pos - 1]; pos--; }
+        sites[pos] = (uint32_t)tb->ts_key[k];
+        bytes[pos] = b;
+    }
+    return used;
+}
+
 void ms_tb_block(void *ctx, const ms_heap_block *b)
 {
     ms_tbins *tb = ctx;
@@ -133,7 +175,8 @@ void ms_tb_block(void *ctx, const ms_heap_block *b)
     uint64_t temp = b->temporary ? b->wcount : 0;
     uint32_t trow;
     if (table_add(&tb->sites, b->site, i, j, b->wsize, b->wcount, temp) || thread_row(tb, b->tid, &trow)
-        || table_add(&tb->threads, trow, i, j, b->wsize, b->wcount, temp)) { tb->oom = 1; return; }
+        || table_add(&tb->threads, trow, i, j, b->wsize, b->wcount, temp)
+        || thread_site_add(tb, trow, b->site, b->wsize)) { tb->oom = 1; return; }
     tb->alloc_count[i] += b->wcount;
     tb->alloc_bytes[i] += b->wsize;
     tb->temporary[i] += temp;

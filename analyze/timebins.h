@@ -6,7 +6,7 @@
  *   allocated in the range  = sum over a <= i <= b, any j;
  *   live at the range's end = sum over a <= i <= b, j > b (or live),
  * with a = 0 that is the heap at the end of bin b ("heap at any instant").
- * Plus per-bin global curves (allocations, bytes, temporaries, frees, live
+ * Plus the bytes each thread allocated per site, per-bin global curves (allocations, bytes, temporaries, frees, live
  * heap) and the labelled blocks (ms_label) one by one, capped.
  *
  * Bins are MS_TB_BINS at most; their width in ticks is a power of two that
@@ -55,6 +55,10 @@ typedef struct ms_tbins {
      * allocation bin), freed bytes and frees (by free bin) */
     uint64_t alloc_count[MS_TB_BINS], alloc_bytes[MS_TB_BINS], temporary[MS_TB_BINS];
     uint64_t freed_bytes[MS_TB_BINS], freed_count[MS_TB_BINS];
+    /* bytes allocated per (thread row, site): key row << 32 | site */
+    ms_u64map ts_idx;
+    uint64_t *ts_key, *ts_bytes;
+    size_t ts_n, ts_cap;
     ms_tb_labeled *labeled;
     size_t nlabeled, cap_labeled;
     uint64_t labeled_total;            /* all labelled blocks, kept or not    */
@@ -76,6 +80,9 @@ static inline uint64_t ms_tb_width(const ms_tbins *tb) { return (uint64_t)1 << t
  * *n cells starting at the returned pointer (NULL when none). */
 void ms_tb_sort(ms_tb_table *t);
 const ms_tb_cell *ms_tb_row(const ms_tb_table *t, uint32_t row, size_t *n);
+/* The (at most) n sites that allocated the most bytes in thread row
+ * `row`: sites[k], bytes[k], most first; returns how many. */
+size_t ms_tb_thread_top(const ms_tbins *tb, uint32_t row, size_t n, uint32_t *sites, uint64_t *bytes);
 /* Live heap (bytes) at the end of every bin: out[0..nbins). */
 void ms_tb_live(const ms_tbins *tb, uint64_t *out);
 #endif

@@ -341,7 +341,15 @@ static void write_threads(FILE *fp, const ms_hview *v, const ms_tbins *tb)
         ju(fp, "first_ns", ns_of(v, t->first_time)); fputc(',', fp);
         ju(fp, "last_ns", ns_of(v, t->last_time));
         uint32_t row;
-        if (ms_u64map_get(&tb->tid_row, t->tid, &row)) hb_write_row(fp, &tb->threads, row);
+        if (ms_u64map_get(&tb->tid_row, t->tid, &row)) {
+            uint32_t ts[5];
+            uint64_t tbytes[5];
+            size_t nt = ms_tb_thread_top(tb, row, 5, ts, tbytes);
+            fputs(",\"top\":[", fp);
+            for (size_t k = 0; k < nt; k++) fprintf(fp, "%s[%u,%llu]", k ? "," : "", ts[k], (unsigned long long)tbytes[k]);
+            fputc(']', fp);
+            hb_write_row(fp, &tb->threads, row);
+        }
         fputc('}', fp);
     }
     fputs("]", fp);
