@@ -70,9 +70,17 @@ static void leaks(ms_diag *out, size_t *nd, const ms_hview *v)
     size_t ns = ms_heap_site_count(v->heap);
     size_t top[3];
     size_t nt = 0;
+    uint64_t peak = ms_heap_get_summary(v->heap)->peak_memory;
     for (size_t i = 0; i < ns; i++) {
         const ms_heap_site *s = ms_heap_site_at(v->heap, i);
         if (!s->live_blocks) continue;
+        /* memory still reachable (or the runtime's own) at exit is a
+         * finding only when it is large: >= 1 MiB or 10 % of the peak */
+        if (i < v->site_x_cap) {
+            const ms_hv_site_x *x = &v->site_x[i];
+            uint64_t benign = x->leak_bytes[MS_LEAK_REACHABLE] + x->leak_bytes[MS_LEAK_LIBC];
+            if (benign == s->live_bytes && s->live_bytes < (1u << 20) && s->live_bytes * 10 < peak) continue;
+        }
         if (nt == 3 && ms_heap_site_at(v->heap, top[2])->live_bytes >= s->live_bytes) continue;
         size_t pos = nt < 3 ? nt++ : 2;
         while (pos > 0 && ms_heap_site_at(v->heap, top[pos - 1])->live_bytes < s->live_bytes) { top[pos] = top[pos - 1]; pos--; }

@@ -5,7 +5,9 @@
  *                      (phases = the ms_mark marks; without two marks, the
  *                      four quarters of the trace): v[0..n) = its live
  *                      bytes at each phase end, n points;
- *   MS_DIAG_LEAK       a site with blocks live at the end: v[0] bytes,
+ *   MS_DIAG_LEAK       a site with blocks live at the end (the 3 largest;
+ *                      all of it still reachable or the runtime's own
+ *                      only when >= 1 MiB or 10 % of the peak): v[0] bytes,
  *                      v[1] blocks, v[2] its dominant leak class (MS_LEAK_*),
  *                      v[3] that class's bytes;
  *   MS_DIAG_TEMPORARY  a temporary-allocation hot spot: v[0] the site's
