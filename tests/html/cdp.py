@@ -114,6 +114,8 @@ try:
     shot = os.environ.get("CDP_SCREENSHOT")
     if shot:  # the whole page, 1400 px wide, for a person to look at
         send("Emulation.setDeviceMetricsOverride", {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}, sess)
+        # a sticky header would be painted once per slice: pin it to the top
+        send("Runtime.evaluate", {"expression": "var h = document.querySelector('header'); if (h) h.style.position = 'static';"}, sess)
         time.sleep(0.3)
         size = send("Page.getLayoutMetrics", {}, sess)["cssContentSize"]
         import base64
