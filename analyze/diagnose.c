@@ -133,8 +133,8 @@ static void rss_gap(ms_diag *out, size_t *nd, const ms_hview *v)
     uint64_t anon_end = v->has_proc && v->proc.rss_anon ? v->proc.rss_anon : all_anon;
     if (!anon_end) return;
     uint64_t live = S->active_memory, gap = anon_end > live ? anon_end - live : 0;
-    uint64_t est = 2u << 20;
-    est += 10 * S->peak_blocks;
+    uint64_t est = (2u << 20) + 10 * S->peak_blocks;
+    if (est > anon) est = anon;                 /* its buffers are anonymous */
     int sev = gap > (1u << 20) && gap > live ? MS_DIAG_WARN : MS_DIAG_INFO;
     add(out, nd, (ms_diag){ MS_DIAG_RSS_GAP, sev, UINT32_MAX, 8, { anon_end, live, heap, anon, stacks, self, est, gap } });
 }

@@ -18,7 +18,8 @@
  *                      v[3] of other anonymous mappings, v[4] of thread
  *                      stacks ([stack*]), v[5] of the recorder's library
  *                      (libmemscope), v[6] the recorder's buffers as
- *                      estimated (2 MiB + 10 B per block live at the peak),
+ *                      estimated (2 MiB + 10 B per block live at the peak,
+ *                      at most v[3]: they are anonymous mappings),
  *                      v[7] the gap (v[0] - v[1], 0 when negative).
  * Findings come most severe first. */
 #ifndef MS_DIAGNOSE_H
