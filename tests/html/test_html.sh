@@ -8,7 +8,7 @@
 #     numbers equal `msconv --json`'s summary and the program's truth;
 #  3. no console errors and no network request on both pages;
 #  4. tests/progs/phases (known ms_mark phases and ms_label blocks): time
-#     ranges (URL hash, phase menu, timeline brush) give the program's exact
+#     ranges (URL hash, phase menu, timeline brush, heap at a moment) give the program's exact
 #     bytes per phase in every panel; call trees, callers, variables,
 #     thread cards, memory layout and diagnostics show its real values.
 . "${MS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
@@ -135,6 +135,9 @@ def cards(alloc, live):
     print('return (a && l && a.getAttribute("data-v") === "%s" && l.getAttribute("data-v") === "%s") || (a ? a.getAttribute("data-v") + "/" + l.getAttribute("data-v") : "no range cards");' % (alloc, live))
 print("## #phase=load: allocated in the phase and live at its end = the program's truth %s" % "/".join(truth["load"]))
 cards(*truth["load"])
+print("## highest heap in the load range (nothing freed in it) = the heap at its end")
+print('var h = document.getElementById("card-range-high"), e = document.getElementById("card-range-heap");')
+print('return (h && h.getAttribute("data-v") === e.getAttribute("data-v")) || (h && h.getAttribute("data-v"));')
 print("## flame graph follows the range: root = live at the range's end")
 print('var g = document.querySelector("#flame-svg g.fr title");')
 print('return (g && g.textContent.indexOf("(%s ") > 0) || (g && g.textContent);' % "{:,}".format(int(truth["load"][1])))
@@ -193,7 +196,14 @@ print('return (n && n.getAttribute("data-peak") === "30000" && document.getEleme
 print("## variables: one card per labelled block, with its exact size (not one per block of its site)")
 print('var c = document.querySelectorAll("#vars-cards .card.var");')
 print('var got = Array.prototype.map.call(c, function (x) { return x.getAttribute("data-var") + "=" + x.getAttribute("data-size"); }).sort().join(",");')
-print('return got === "g_table=72,item7=256" || got;')
+print('return got === "g_table=72,item7=256,wbuf=4096,wbuf=4096" || got;')
+print("## variables by name: wbuf labels 2 blocks of the worker thread, 8192 bytes, both live at exit")
+print('var r = Array.prototype.filter.call(document.querySelectorAll("#vars-names tbody tr"), function (x) { return x.firstChild.textContent === "wbuf"; })[0];')
+print('if (!r) return "no wbuf row";')
+print('var v = Array.prototype.map.call(r.querySelectorAll("td.n"), function (c) { return c.getAttribute("data-v"); }).join(",");')
+print('var w = Array.prototype.filter.call(document.querySelectorAll("#vars-cards .card.var"), function (x) { return x.getAttribute("data-var") === "wbuf"; })[0];')
+print('w.click(); var tid = document.getElementById("var-tid").textContent, wt = Array.prototype.filter.call(document.querySelectorAll("#thread-cards .card"), function (x) { return x.textContent.indexOf("worker") >= 0; })[0];')
+print('return (v === "2,8192,2,8192" && wt && wt.id === "thread-" + tid) || v + " tid " + tid;')
 print("## variable inspector: g_table lives to the exit, item7 was freed")
 print('var c = Array.prototype.filter.call(document.querySelectorAll("#vars-cards .card.var"), function (x) { return x.getAttribute("data-var") === "g_table"; })[0];')
 print('c.click(); var l1 = document.getElementById("var-life").textContent, s1 = document.getElementById("var-size").textContent;')

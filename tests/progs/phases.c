@@ -7,7 +7,7 @@
  *   load:   grow() keeps 10 x 1000 B; items() allocates 50 x 256 B and labels
  *           only items[7] ("item7" / "struct item"); g_table = 72 B labelled
  *           "g_table" / "table_t" (kept to the end); the worker allocates
- *           3 x 4096 B, frees one, keeps two.
+ *           3 x 4096 B, frees one, keeps two, both labelled "wbuf".
  *   drain:  the 50 items are freed; grow() keeps 10 x 1000 B.
  * TRUTH line: allocated bytes per phase and live bytes at each phase end.
  * ms_* are weak (resolved when libmemscope is preloaded). Exits 0.
@@ -59,6 +59,10 @@ static void *worker(void *arg)
     void *a = malloc(4096);
     wkeep[0] = malloc(4096);
     wkeep[1] = malloc(4096);
+    if (ms_label) {
+        ms_label(wkeep[0], "wbuf", "char[4096]");
+        ms_label(wkeep[1], "wbuf", "char[4096]");
+    }
     free(a);
     if (write(done[1], "x", 1) != 1) return NULL;
     for (;;) pause();
