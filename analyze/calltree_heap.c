@@ -208,6 +208,7 @@ static void life_thresholds(ms_hview *v, uint64_t hz)
 static void on_block(void *ctx, const ms_heap_block *b)
 {
     ms_hview *v = ctx;
+    if (v->also) v->also(v->also_ctx, b);
     ms_hv_site_x *sx = site_x(v, b->site);
     if (!sx) { v->oom = 1; return; }
     if (b->size < sx->min_size) sx->min_size = b->size;
@@ -515,14 +516,27 @@ static int pump_events(void *ctx, uint64_t tid, const ms_replay_packed *ev, size
 
 int ms_hview_load(ms_hview **out, const char *path)
 {
-    return ms_hview_load_range(out, path, NULL);
+    return ms_hview_load_opts(out, path, NULL, NULL, NULL);
 }
 
 int ms_hview_load_range(ms_hview **out, const char *path, const ms_range_req *range)
 {
+    return ms_hview_load_opts(out, path, range, NULL, NULL);
+}
+
+int ms_hview_load_with(ms_hview **out, const char *path, ms_heap_block_fn fn, void *ctx)
+{
+    return ms_hview_load_opts(out, path, NULL, fn, ctx);
+}
+
+int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *range,
+                       ms_heap_block_fn fn, void *ctx)
+{
     *out = NULL;
     ms_hview *v = calloc(1, sizeof *v);
     if (!v) return MS_ENOMEM;
+    v->also = fn;
+    v->also_ctx = ctx;
     v->bucket_ticks = 1;
     v->moment_ticks = 1;
     ms_reader *r;

@@ -93,6 +93,8 @@ typedef struct ms_hview {
     int life_ready;
     size_t cap_samples, cap_marks;
     int oom;
+    ms_heap_block_fn also;                 /* ms_hview_load_with's callback */
+    void *also_ctx;
 } ms_hview;
 
 /* Read PATH (a heap trace) and build everything. On failure returns a
@@ -103,6 +105,12 @@ int ms_hview_load(ms_hview **out, const char *path);
 /* The same for a time range or phase (range.h; NULL = the whole trace):
  * every model above counts only what the range selects. */
 int ms_hview_load_range(ms_hview **out, const char *path, const ms_range_req *range);
+/* The same, also handing every block's life to fn(ctx, block) (e.g. the
+ * time-binned model of timebins.h), in the replay's order. */
+int ms_hview_load_with(ms_hview **out, const char *path, ms_heap_block_fn fn, void *ctx);
+/* Both: a range (or NULL) and a block callback (or NULL). */
+int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *range,
+                       ms_heap_block_fn fn, void *ctx);
 void ms_hview_free(ms_hview *v);
 
 /* Live heap (bytes) at the end of each timeline bucket: fills out[0..n)

@@ -16,6 +16,7 @@
 #include "fmt.h"
 #include "i18n.h"
 #include "sitepath.h"
+#include "heap_bins_html.h"
 
 #define HV_MAX_SITES 5000
 #define HV_MAX_SAMPLES 2000
@@ -26,6 +27,9 @@ typedef struct hctx {
     const ms_hview *v;
     int en;
     ms_calltree *frames;          /* interner for exact (name, file, line) */
+    ms_tbins *tb;                 /* time bins (heap_bins_html.h)          */
+    uint8_t *shown;               /* per heap site: its cells were written */
+    size_t nshown, cells;
 } hctx;
 
 static void jkey(FILE *fp, const char *k) { fprintf(fp, "\"%s\":", k); }
@@ -301,6 +305,14 @@ static int write_sites(FILE *fp, hctx *c, const int32_t *node_idx, const uint8_t
                 fputc(']', fp);
             }
         }
+        if (k < HB_TOP_SITES && i < c->nshown) {
+            size_t nc;
+            ms_tb_row(&c->tb->sites, (uint32_t)i, &nc);
+            if (c->cells + nc <= HB_CELL_BUDGET) {
+                c->cells += hb_write_row(fp, &c->tb->sites, (uint32_t)i);
+                c->shown[i] = 1;
+            }
+        }
         fputs(",\"stack\":", fp);
         if (write_stack(fp, c, s->stack_id)) { free(idx); free(depth); return -1; }
         fputs(k + 1 < n ? "}," : "}", fp);
@@ -311,7 +323,7 @@ static int write_sites(FILE *fp, hctx *c, const int32_t *node_idx, const uint8_t
     return 0;
 }
 
-static void write_threads(FILE *fp, const ms_hview *v)
+static void write_threads(FILE *fp, const ms_hview *v, const ms_tbins *tb)
 {
     size_t n = ms_heap_thread_count(v->heap);
     fputs("\"threads\":[", fp);
@@ -328,6 +340,16 @@ static void write_threads(FILE *fp, const ms_hview *v)
         ju(fp, "leaked_blocks", t->live_blocks); fputc(',', fp);
         ju(fp, "first_ns", ns_of(v, t->first_time)); fputc(',', fp);
         ju(fp, "last_ns", ns_of(v, t->last_time));
+        uint32_t row;
+        if (ms_u64map_get(&tb->tid_row, t->tid, &row)) {
+            uint32_t ts[5];
+            uint64_t tbytes[5];
+            size_t nt = ms_tb_thread_top(tb, row, 5, ts, tbytes);
+            fputs(",\"top\":[", fp);
+            for (size_t k = 0; k < nt; k++) fprintf(fp, "%s[%u,%llu]", k ? "," : "", ts[k], (unsigned long long)tbytes[k]);
+            fputc(']', fp);
+            hb_write_row(fp, &tb->threads, row);
+        }
         fputc('}', fp);
     }
     fputs("]", fp);
@@ -449,7 +471,14 @@ static int heap_json(FILE *fp, void *ctx)
         fprintf(fp, ",%u]", f->line);
     }
     fputs("],", fp);
-    write_threads(fp, v);
+    write_threads(fp, v, c->tb);
+    fputc(',', fp);
+    if (hb_write_bins(fp, v, c->tb, c->shown, c->nshown)) return -1;
+    fputc(',', fp);
+    hb_write_vars(fp, v, c->tb);
+    fputc(',', fp);
+    ms_diag diag[MS_DIAG_MAX];
+    hb_write_diag(fp, v, diag, ms_diagnose(diag, v, c->tb));
     fputc(',', fp);
     write_hist(fp, v);
     fputc(',', fp);
@@ -470,17 +499,36 @@ int msconv_heap_html(const msconv_args *a)
         return 2;
     }
     ms_hview *v;
-    if (hv_load(&v, a)) return 1;
-    hjob j = { { v, o.en, NULL }, a->input };
-    if (ms_calltree_new(&j.c.frames, 1)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
+    ms_tbins tb;
+    ms_tb_init(&tb);
+    errno = 0;
+    int e = ms_hview_load_with(&v, a->input, ms_tb_block, &tb);
+    if (!e && tb.oom) { ms_hview_free(v); e = MS_ENOMEM; }
+    if (e) {
+        msconv_error(a->input, "%s", msconv_reader_error(e));
+        ms_tb_free(&tb);
+        return 1;
+    }
+    msconv_warn_integrity(a->input, &v->integ);
+    ms_tb_finish(&tb, ms_heap_get_summary(v->heap)->end_time);
+    ms_tb_sort(&tb.sites);
+    ms_tb_sort(&tb.threads);
+    hjob j = { { v, o.en, NULL, &tb, calloc(ms_heap_site_count(v->heap) + 1, 1), ms_heap_site_count(v->heap), 0 }, a->input };
+    if (!j.c.shown || ms_calltree_new(&j.c.frames, 1)) {
+        msconv_error(a->input, "%s", strerror(ENOMEM));
+        free(j.c.shown); ms_tb_free(&tb); ms_hview_free(v);
+        return 1;
+    }
     ms_outfile out;
-    if (hv_open(&out, a->input, a->output, 0)) { ms_calltree_free(j.c.frames); ms_hview_free(v); return 1; }
+    if (hv_open(&out, a->input, a->output, 0)) { free(j.c.shown); ms_tb_free(&tb); ms_calltree_free(j.c.frames); ms_hview_free(v); return 1; }
     const ms_heap_info *in = ms_heap_get_info(v->heap);
     char title[600];
     const char *exe = in->exe && *in->exe ? in->exe : a->input, *base = strrchr(exe, '/');
     snprintf(title, sizeof title, "memscope: %s", base ? base + 1 : exe);
     int bad = ms_html_write(out.fp, title, heap_json, &j);
     rc = hv_commit(&out, a->input, a->output, bad);
+    free(j.c.shown);
+    ms_tb_free(&tb);
     ms_calltree_free(j.c.frames);
     ms_hview_free(v);
     return rc;

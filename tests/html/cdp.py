@@ -11,6 +11,9 @@ checks that no console error, exception or network request other than the
 page itself happened. Prints "PASS: prefix: name" / "FAIL: prefix: name: why"
 lines for tests/run.sh; exits 1 if anything failed.
 
+CDP_SCREENSHOT=FILE.png also saves screenshots of the whole page (1400 px
+wide, in 1200 px slices FILE-0.png, FILE-1.png, ...) after the checks.
+
 Usage: cdp.py URL CHECKS [PREFIX]"""
 import json, os, select, shutil, subprocess, sys, tempfile, time
 
@@ -108,6 +111,18 @@ try:
         else:
             out("FAIL: %s: %s: %s" % (prefix, name, v))
             failed += 1
+    shot = os.environ.get("CDP_SCREENSHOT")
+    if shot:  # the whole page, 1400 px wide, for a person to look at
+        send("Emulation.setDeviceMetricsOverride", {"width": 1400, "height": 900, "deviceScaleFactor": 1, "mobile": False}, sess)
+        # a sticky header would be painted once per slice: pin it to the top
+        send("Runtime.evaluate", {"expression": "var h = document.querySelector('header'); if (h) h.style.position = 'static';"}, sess)
+        time.sleep(0.3)
+        size = send("Page.getLayoutMetrics", {}, sess)["cssContentSize"]
+        import base64
+        for k in range(0, min(int(size["height"]), 16000), 1200):  # FILE-0.png, FILE-1.png, ...
+            png = send("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True,
+                       "clip": {"x": 0, "y": k, "width": 1400, "height": min(1200, size["height"] - k), "scale": 1}}, sess)["data"]
+            open(shot.replace(".png", "-%d.png" % (k // 1200)), "wb").write(base64.b64decode(png))
     time.sleep(0.2)
     events.extend(read_messages(0.2))
     problems, requests = [], []
@@ -127,7 +142,7 @@ try:
         failed += 1
     else:
         out("PASS: %s: no console errors" % prefix)
-    net = [u for u in requests if u != url and not u.startswith("data:")]
+    net = [u for u in requests if u != url.split("#")[0] and not u.startswith("data:")]
     if net:
         out("FAIL: %s: no network requests: %s" % (prefix, " ".join(net[:5])))
         failed += 1

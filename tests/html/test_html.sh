@@ -6,7 +6,11 @@
 #     switch), trace strings rendered as text and never run;
 #  2. a real program recorded with msrec (tests/progs/leaks): the page's
 #     numbers equal `msconv --json`'s summary and the program's truth;
-#  3. no console errors and no network request on both pages.
+#  3. no console errors and no network request on both pages;
+#  4. tests/progs/dashphases (known ms_mark phases and ms_label blocks): time
+#     ranges (URL hash, phase menu, timeline brush, heap at a moment) give the program's exact
+#     bytes per phase in every panel; call trees, callers, variables,
+#     thread cards, memory layout and diagnostics show its real values.
 . "${MS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 HERE="$MS_ROOT/tests/html"
 
@@ -103,6 +107,9 @@ print('return cells.indexOf("cache : struct cache") >= 0 || cells.join("|");')
 print("## marks on the timeline")
 print('var ts = Array.prototype.map.call(document.querySelectorAll("#timeline-svg .mark text"), function (c) { return c.textContent; });')
 print('return ts.join(",") === "churn,leak" || ts.join(",");')
+print("## diagnostics: the definitely lost 3000-byte block of leak_three comes first, severe")
+print('var d = document.querySelector("#diag .diag");')
+print('return (d && d.getAttribute("data-kind") === "leak" && d.className.indexOf("sev2") >= 0 && d.textContent.indexOf("leak_three") > 0 && d.textContent.indexOf("2.9 KB") > 0 && d.textContent.indexOf("确定泄漏") > 0) || (d && d.textContent);')
 print("## flame graph click zooms")
 print('var gs = document.querySelectorAll("#flame-svg g.fr"), g = null;')
 print('for (var i = 0; i < gs.length; i++) if (gs[i].querySelector("title").textContent.indexOf("leak_three ") === 0) g = gs[i];')
@@ -114,5 +121,129 @@ PY
     python3 "$HERE/cdp.py" "file://$TMP/leaks.html" "$TMP/leaks.js" "html/recorded"
 else
     fail "html: record tests/progs/leaks" "msrec run failed: $(tail -1 "$TMP/leaks.out" 2>/dev/null)"
+fi
+# 4. time ranges, trees, variables, threads, layout and diagnostics on a
+# program with known phases (tests/progs/dashphases: its TRUTH line gives the
+# bytes allocated in each phase and still live at its end)
+if [ -x "$MS_BUILD/progs/dashphases" ] && "$MSREC" run -o "$TMP/ph.memscope" -- "$MS_BUILD/progs/dashphases" > "$TMP/ph.out" 2>&1; then
+    check_cmd "html: msconv --html (phases)" "$MSCONV" "$TMP/ph.memscope" --html "$TMP/ph.html"
+    python3 - "$TMP/ph.out" > "$TMP/ph.js" <<'PY'
+import re, sys
+truth = dict((k, v.split("/")) for k, v in re.findall(r"(\S+)=(\d+/\d+)", open(sys.argv[1]).read().split("TRUTH phases", 1)[1].splitlines()[0]))
+def cards(alloc, live):
+    print('var a = document.getElementById("card-range-allocated"), l = document.getElementById("card-range-live");')
+    print('return (a && l && a.getAttribute("data-v") === "%s" && l.getAttribute("data-v") === "%s") || (a ? a.getAttribute("data-v") + "/" + l.getAttribute("data-v") : "no range cards");' % (alloc, live))
+print("## #phase=load: allocated in the phase and live at its end = the program's truth %s" % "/".join(truth["load"]))
+cards(*truth["load"])
+print("## highest heap in the load range (nothing freed in it) = the heap at its end")
+print('var h = document.getElementById("card-range-high"), e = document.getElementById("card-range-heap");')
+print('return (h && h.getAttribute("data-v") === e.getAttribute("data-v")) || (h && h.getAttribute("data-v"));')
+print("## flame graph follows the range: root = live at the range's end")
+print('var g = document.querySelector("#flame-svg g.fr title");')
+print('return (g && g.textContent.indexOf("(%s ") > 0) || (g && g.textContent);' % "{:,}".format(int(truth["load"][1])))
+print("## sites table follows the range: g_table's 72 bytes, 1 allocation")
+print('var tr = Array.prototype.filter.call(document.querySelectorAll("#sites-table tbody tr"), function (r) { return r.textContent.indexOf("g_table") >= 0; })[0];')
+print('if (!tr) return "no g_table row";')
+print('var v = Array.prototype.map.call(tr.querySelectorAll("td.n"), function (c) { return c.getAttribute("data-v"); });')
+print('return v.join(",") === "72,72,72,1,0" || v.join(",");')
+print("## threads follow the range: the worker allocated 3 x 4096, keeps 8192")
+print('var rows = Array.prototype.map.call(document.querySelectorAll("#threads-table tbody tr"), function (r) { return Array.prototype.map.call(r.querySelectorAll("td.n"), function (c) { return c.getAttribute("data-v"); }).slice(1).join(","); });')
+print('return rows.indexOf("12288,3,0,8192") >= 0 || rows.join(" | ");')
+print("## leaks follow the range (allocated in it, never freed)")
+print('var l = document.getElementById("leaks-total");')
+print('return (l && l.getAttribute("data-v") === "%d") || (l && l.getAttribute("data-v"));' % (10000 + 72 + 8192))
+for ph in ("warmup", "drain"):
+    print("## phase %s picked from the menu: %s" % (ph, "/".join(truth[ph])))
+    print('var sel = document.getElementById("phase-select"), o = Array.prototype.filter.call(sel.options, function (x) { return x.textContent.indexOf("%s") >= 0; })[0];' % ph)
+    print('sel.value = o.value; sel.dispatchEvent(new Event("change"));')
+    cards(*truth[ph])
+print("## temporaries in the warmup range: 100")
+print('window.memscopePhase("warmup"); var c = document.getElementById("card-range-temporary");')
+print('return c.getAttribute("data-v") === "100" || c.getAttribute("data-v");')
+print("## brushing the timeline from the warmup pause to the load pause selects the load phase")
+print('var ms = Array.prototype.map.call(document.querySelectorAll("#timeline-svg .mark line"), function (x) { return +x.getAttribute("x1"); });')
+print('var svg = document.getElementById("timeline-svg"), r = svg.getBoundingClientRect();')
+print('function ev(type, x) { svg.dispatchEvent(new MouseEvent(type, {clientX: r.left + x * r.width / 1000, clientY: r.top + 100, bubbles: true})); }')
+print('var x0 = (ms[0] + ms[1]) / 2, x1 = (ms[1] + ms[2]) / 2;')
+print('ev("mousedown", x0); ev("mousemove", x1); ev("mouseup", x1);')
+cards(*truth["load"])
+print("## range clear restores the whole trace")
+print('document.getElementById("range-clear").click();')
+print('return document.getElementById("card-range-allocated") === null && document.getElementById("phase-select").value === "" || "still a range";')
+print("## brushing from the setup pause to the load pause spans two phases: %s" % "/".join(truth["warmup+load"]))
+print('var ms = Array.prototype.map.call(document.querySelectorAll("#timeline-svg .mark line"), function (x) { return +x.getAttribute("x1"); });')
+print('var svg = document.getElementById("timeline-svg"), r = svg.getBoundingClientRect();')
+print('function ev(type, x) { svg.dispatchEvent(new MouseEvent(type, {clientX: r.left + x * r.width / 1000, clientY: r.top + 100, bubbles: true})); }')
+print('var x0 = (70 + ms[0]) / 2, x1 = (ms[1] + ms[2]) / 2;')
+print('ev("mousedown", x0); ev("mousemove", x1); ev("mouseup", x1);')
+cards(*truth["warmup+load"])
+print("## back to the whole trace")
+print('var sel = document.getElementById("phase-select"); sel.value = ""; sel.dispatchEvent(new Event("change"));')
+print('return document.getElementById("card-range-allocated") === null || "still a range";')
+print("## heap at a moment (a click, then 'show the heap at this moment'): sites' cells = the global live curve")
+print('var ms = Array.prototype.map.call(document.querySelectorAll("#timeline-svg .mark line"), function (x) { return +x.getAttribute("x1"); });')
+print('var svg = document.getElementById("timeline-svg"), r = svg.getBoundingClientRect(), x = (ms[1] + ms[2]) / 2;')
+print('svg.dispatchEvent(new MouseEvent("click", {clientX: r.left + x * r.width / 1000, clientY: r.top + 100, bubbles: true}));')
+print('document.getElementById("moment-heap").click();')
+print('var l = +document.getElementById("card-range-live").getAttribute("data-v"), h = +document.getElementById("card-range-heap").getAttribute("data-v");')
+print('var ok = l === h && l >= %s && document.getElementById("phase-select").value === "custom";' % truth["warmup+load"][1])
+print('document.getElementById("range-clear").click();')
+print('return ok || [l, h].join(",");')
+print("## inspector: grow()'s live memory over time peaks at its 3 x 10000 bytes")
+print('var tr = Array.prototype.filter.call(document.querySelectorAll("#sites-table tbody tr"), function (r) { return r.textContent.indexOf("grow ") === 0; })[0];')
+print('tr.click(); var n = document.getElementById("insp-live-note");')
+print('return (n && n.getAttribute("data-peak") === "30000" && document.getElementById("insp-live-svg") !== null) || (n && n.getAttribute("data-peak"));')
+print("## variables: one card per labelled block, with its exact size (not one per block of its site)")
+print('var c = document.querySelectorAll("#vars-cards .card.var");')
+print('var got = Array.prototype.map.call(c, function (x) { return x.getAttribute("data-var") + "=" + x.getAttribute("data-size"); }).sort().join(",");')
+print('return got === "g_table=72,item7=256,wbuf=4096,wbuf=4096" || got;')
+print("## variables by name: wbuf labels 2 blocks of the worker thread, 8192 bytes, both live at exit")
+print('var r = Array.prototype.filter.call(document.querySelectorAll("#vars-names tbody tr"), function (x) { return x.firstChild.textContent === "wbuf"; })[0];')
+print('if (!r) return "no wbuf row";')
+print('var v = Array.prototype.map.call(r.querySelectorAll("td.n"), function (c) { return c.getAttribute("data-v"); }).join(",");')
+print('var w = Array.prototype.filter.call(document.querySelectorAll("#vars-cards .card.var"), function (x) { return x.getAttribute("data-var") === "wbuf"; })[0];')
+print('w.click(); var tid = document.getElementById("var-tid").textContent, wt = Array.prototype.filter.call(document.querySelectorAll("#thread-cards .card"), function (x) { return x.textContent.indexOf("worker") >= 0; })[0];')
+print('return (v === "2,8192,2,8192" && wt && wt.id === "thread-" + tid) || v + " tid " + tid;')
+print("## variable inspector: g_table lives to the exit, item7 was freed")
+print('var c = Array.prototype.filter.call(document.querySelectorAll("#vars-cards .card.var"), function (x) { return x.getAttribute("data-var") === "g_table"; })[0];')
+print('c.click(); var l1 = document.getElementById("var-life").textContent, s1 = document.getElementById("var-size").textContent;')
+print('c = Array.prototype.filter.call(document.querySelectorAll("#vars-cards .card.var"), function (x) { return x.getAttribute("data-var") === "item7"; })[0];')
+print('c.click(); var l2 = document.getElementById("var-life").textContent, st = document.querySelectorAll("#var-inspector .stack li")[0].textContent;')
+print('return (l1 === "直到结束仍存活" && s1.indexOf("72 ") >= 0 && /ms|µs|s/.test(l2) && l2 !== l1 && st.indexOf("items") === 0 && document.getElementById("var-life-svg") !== null) || [l1, s1, l2, st].join(" | ");')
+print("## sites table: the item7 label is on 1 of the 50 blocks of its site")
+print('var cells = Array.prototype.map.call(document.querySelectorAll("#sites-table td"), function (c) { return c.textContent; });')
+print('return cells.indexOf("item7 : struct item (1/50 个块)") >= 0 || cells.filter(function (c) { return c.indexOf("item7") >= 0; }).join("|");')
+print("## diagnostics: grow() grows at every phase end (0 -> 10000 -> 20000 -> 30000)")
+print('var d = document.querySelector("#diag .diag[data-kind=growth]");')
+print('return (d && d.textContent.indexOf("grow ") >= 0 && d.textContent.indexOf("0 B → 9.8 KB → 19.5 KB → 29.3 KB") >= 0) || (d ? d.textContent : "no growth finding");')
+print("## diagnostics: tmp() is the temporary hot spot (100 of 100), RSS gap explained")
+print('var d = document.querySelector("#diag .diag[data-kind=temporary]"), g = document.querySelector("#diag .diag[data-kind=rss_gap]");')
+print('return (d && d.textContent.indexOf("tmp ") >= 0 && d.textContent.indexOf("100 次分配中有 100 次") >= 0 && g !== null) || (d ? d.textContent : "none");')
+print("## top-down tree: the heaviest path is open; bottom-up: grow allocated 30000")
+print('var td = document.querySelectorAll("#tree-table tbody tr").length;')
+print('var sel = document.getElementById("tree-mode"); sel.value = "bottom"; sel.dispatchEvent(new Event("change"));')
+print('var row = Array.prototype.filter.call(document.querySelectorAll("#tree-table tbody tr"), function (r) { return r.getAttribute("data-depth") === "1" && r.querySelector("a").textContent === "grow"; })[0];')
+print('if (!row) return "no grow row (" + td + " top-down rows)";')
+print('return (td >= 4 && row.querySelectorAll("td.n")[2].getAttribute("data-v") === "30000") || row.textContent;')
+print("## callers of grow: main with 30000 allocated")
+print('var row = Array.prototype.filter.call(document.querySelectorAll("#tree-table tbody tr"), function (r) { return r.querySelector("a").textContent === "grow"; })[0];')
+print('row.querySelector("a").click();')
+print('var c = document.querySelectorAll("#callers-table tbody tr");')
+print('return (c.length === 1 && c[0].querySelector("a").textContent.indexOf("main") === 0 && c[0].querySelectorAll("td.n")[2].getAttribute("data-v") === "30000") || (c.length + " " + (c[0] && c[0].textContent));')
+print("## thread cards: two threads, the worker's top site is worker()")
+print('var c = document.querySelectorAll("#thread-cards .card");')
+print('var w = Array.prototype.filter.call(c, function (x) { return x.textContent.indexOf("worker") >= 0; })[0];')
+print('return (c.length === 2 && w && +w.getAttribute("data-peak") >= 8192 && +w.getAttribute("data-peak") <= 12288) || c.length + " " + (w && w.getAttribute("data-peak"));')
+print("## memory layout at exit sized by RSS: heap, stacks, libraries and memscope itself")
+print('var k = Array.prototype.map.call(document.querySelectorAll("#maps-legend .lg"), function (x) { return x.getAttribute("data-kind"); });')
+print('var n = document.querySelectorAll("#maps-layout .seg").length;')
+print('return (n > 5 && ["heap", "stack", "lib", "self"].every(function (x) { return k.indexOf(x) >= 0; })) || n + " " + k.join(",");')
+print("## English relabels the new panels")
+print('document.getElementById("lang-en").click();')
+print('return [document.querySelector("#trees h2").textContent, document.querySelector("#vars h2").textContent, document.querySelector("#diag h2").textContent].join("|") === "Call trees|Variables|Diagnostics" || document.querySelector("#vars h2").textContent;')
+PY
+    python3 "$HERE/cdp.py" "file://$TMP/ph.html#phase=load" "$TMP/ph.js" "html/phases"
+else
+    fail "html: record tests/progs/dashphases" "msrec run failed: $(tail -1 "$TMP/ph.out" 2>/dev/null)"
 fi
 rm -rf "$TMP"
