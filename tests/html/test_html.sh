@@ -135,9 +135,13 @@ def cards(alloc, live):
     print('return (a && l && a.getAttribute("data-v") === "%s" && l.getAttribute("data-v") === "%s") || (a ? a.getAttribute("data-v") + "/" + l.getAttribute("data-v") : "no range cards");' % (alloc, live))
 print("## #phase=load: allocated in the phase and live at its end = the program's truth %s" % "/".join(truth["load"]))
 cards(*truth["load"])
-print("## highest heap in the load range (nothing freed in it) = the heap at its end")
+# (the worker frees one of its 3 x 4096 B blocks inside load, and the
+# runtime may allocate and free a little: a bin end that falls before those
+# frees sees up to that much more, depending on timing)
+print("## highest heap in the load range: at least the heap at its end, at most 4096 B + 1 KiB above it")
 print('var h = document.getElementById("card-range-high"), e = document.getElementById("card-range-heap");')
-print('return (h && h.getAttribute("data-v") === e.getAttribute("data-v")) || (h && h.getAttribute("data-v"));')
+print('var hv = h ? +h.getAttribute("data-v") : -1, ev = e ? +e.getAttribute("data-v") : -1;')
+print('return (ev > 0 && hv >= ev && hv <= ev + 4096 + 1024) || (hv + " vs heap at end " + ev);')
 print("## flame graph follows the range: root = live at the range's end")
 print('var g = document.querySelector("#flame-svg g.fr title");')
 print('return (g && g.textContent.indexOf("(%s ") > 0) || (g && g.textContent);' % "{:,}".format(int(truth["load"][1])))
