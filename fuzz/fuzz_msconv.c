@@ -4,7 +4,8 @@
  * converted in-process by msconv's own main (built with -Dmain=msconv_main)
  * through three of its views chosen by a hash of the input: --info,
  * --dump, --json (also --events), --text, --leaks, --folded, --flamegraph
- * (also --inverted), --svg (DOT only), --html and --pprof, for heap traces
+ * (also --inverted), --svg (DOT only), --html and --pprof, some of them
+ * with a time range or phase, for heap traces
  * and snapshot files alike, output to /dev/null. So fuzzing reaches the
  * reader, the heap replay, the call tree, the diff-free models of analyze/
  * and every renderer of convert/. Built with clang -fsanitize=fuzzer by
@@ -35,6 +36,12 @@ static const char *const views[][6] = {
     { "--svg", "@DOT", NULL },
     { "--html", "/dev/null", NULL },
     { "--pprof", "/dev/null", NULL },
+    /* time ranges and phases (analyze/range.c) */
+    { "--text", "--from", "0.000001", "--to", "0.5", "-o" },
+    { "--json", "--to", "0.0002", "-o", "/dev/null", NULL },
+    { "--folded", "/dev/null", "--from", "0", "--to", "1" },
+    { "--pprof", "/dev/null", "--to", "0.001", NULL },
+    { "--leaks", "--phase", "a", "-o", "/dev/null", NULL },
 };
 #define NVIEWS (sizeof views / sizeof views[0])
 
