@@ -159,13 +159,15 @@ void msr_clock_init(void)
         else bad_value("MEMSCOPE_CLOCK", v);
     }
     msr_use_tsc = tsc;
-    /* default tick: TSC/1024 (~0.4 us at 2.6 GHz) or 512 ns: exact enough
-     * for lifetimes and ordering (ties: spec 8.3); a time delta per event
-     * then compresses to well under a bit instead of ~1.4 bits, and zstd
-     * has less to do (measured: -5% writer CPU, -8% file size) */
-    msr_tick_shift = tsc ? 10 : 9;
+    /* default tick: TSC/2^17 (~50 us at 2.6 GHz, <= 131 us for any TSC of
+     * 1 GHz or more) or 2^16 ns (65.5 us): reports speak of lifetime_ms and
+     * the timeline needs ~0.1 ms (issue 11); the time column was the
+     * largest one of most real traces (sqlite3 20k inserts: 152 of 208 kB
+     * at TSC/1024; bench/tracesize.sh measured 15..18: 17 gives the whole
+     * gain). Order on one address across threads needs no clock: spec 8.3 */
+    msr_tick_shift = tsc ? 17 : 16;
     const char *sh = secure_getenv("MEMSCOPE_TICK_SHIFT");
-    if (sh && *sh) msr_tick_shift = (unsigned)atoi(sh) & 15;
+    if (sh && *sh) msr_tick_shift = (unsigned)atoi(sh) & 31;
     clock_zero();
 }
 
