@@ -159,13 +159,12 @@ void msr_clock_init(void)
         else bad_value("MEMSCOPE_CLOCK", v);
     }
     msr_use_tsc = tsc;
-    /* default tick: TSC/2^17 (~50 us at 2.6 GHz, <= 131 us for any TSC of
-     * 1 GHz or more) or 2^16 ns (65.5 us): reports speak of lifetime_ms and
-     * the timeline needs ~0.1 ms (issue 11); the time column was the
-     * largest one of most real traces (sqlite3 20k inserts: 152 of 208 kB
-     * at TSC/1024; bench/tracesize.sh measured 15..18: 17 gives the whole
-     * gain). Order on one address across threads needs no clock: spec 8.3 */
-    msr_tick_shift = tsc ? 17 : 16;
+    /* default tick: TSC/1024 (~0.4 us at 2.6 GHz) or 512 ns: exact enough
+     * for lifetimes and for the order of cross-thread events on one address
+     * (ties: spec 8.3). MEMSCOPE_TICK_SHIFT=17 (~50 us) halves some real
+     * traces (bench/tracesize.sh) but makes most cross-thread events tie,
+     * which the readers' tie rule cannot always order (spec 8.3) */
+    msr_tick_shift = tsc ? 10 : 9;
     const char *sh = secure_getenv("MEMSCOPE_TICK_SHIFT");
     if (sh && *sh) msr_tick_shift = (unsigned)atoi(sh) & 31;
     clock_zero();

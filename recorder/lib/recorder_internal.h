@@ -69,8 +69,8 @@
  *                                 every allocation, the default); sample.c
  * Tuning and diagnostics (not user-facing):
  *   MEMSCOPE_STACK_MEMO=0         no validated stack memo (always unwind)
- *   MEMSCOPE_TICK_SHIFT=N         ticks = TSC >> N (default 17; mono: ns >> N,
- *                                 default 16; 0..31)
+ *   MEMSCOPE_TICK_SHIFT=N         ticks = TSC >> N (default 10; mono: ns >> N,
+ *                                 default 9; 0..31)
  *   MEMSCOPE_ZSTD_LEVEL=N         zstd level of the writer (default 1)
  *   MEMSCOPE_DEBUG=1              per-thread stack-memo/cache stats at exit
  *   MEMSCOPE_SAMPLE_SEED=N        fixed seed of the sampling gaps (tests)
