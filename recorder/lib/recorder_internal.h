@@ -319,7 +319,7 @@ struct msr_stls {
 };
 extern MSR_TLS struct msr_stls msr_stls;
 extern _Atomic int msr_sampling;
-extern _Atomic uint8_t msr_sfilter[1u << MSR_SF_BITS];
+extern MSR_HIDDEN _Atomic uint8_t msr_sfilter[1u << MSR_SF_BITS];
 int msr_sample_due(uint64_t n);
 /* The unsampled fast path: one subtract and one branch. (A size above
  * INT64_MAX, which no allocator serves, adds instead and is not sampled.) */
@@ -353,7 +353,7 @@ static inline int msr_sample_maybe(const void *p)
  * MSR_REC (after msr_sample_start), with 0 after it became MSR_OFF. The
  * slow paths decide everything again: a stale setting costs time, never
  * an event, as long as the setting for a trace is made before it starts. */
-extern _Atomic int64_t msr_fast_thr;
+extern MSR_HIDDEN _Atomic int64_t msr_fast_thr;
 void msr_fast_set(int rec);
 void msr_sf_mark(const void *p);
 int msr_sample_remember(const void *p);   /* 0, or -1: no memory (drop it)  */
