@@ -27,9 +27,9 @@
  * (frees). malloc and free have nothing else on their fast path, in any
  * mode: the counter's threshold and the filter send every call that may
  * need more (a full trace, not started yet, pool blocks) to a slow path
- * that decides as before (msr_fast_thr in recorder_internal.h). Measured
- * with callgrind on 1 M malloc/free pairs: 3 instructions per pair above
- * the bare passthrough interposer of bench/sample (35 before).
+ * that decides as before (msr_fast_thr in recorder_internal.h). Counted
+ * with callgrind on malloc/free pairs: 2 instructions per pair above the
+ * bare passthrough interposer of bench/sample (~39 before, bench/RESULTS.md).
  */
 #include "recorder_internal.h"
 #include "nextalloc.h"
