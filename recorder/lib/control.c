@@ -616,6 +616,7 @@ static void fork_child(void)
     msr_fdguard_atfork_child();     /* the parent's trace is not ours */
     if (!msr_cfg.follow_fork) {
         atomic_store(&msr_mode, MSR_OFF);
+        msr_fast_set(0);
         msr_drain_atfork_child(0);
         msr_tls.guard = fork_saved_guard;
         return;
@@ -631,8 +632,10 @@ static void fork_child(void)
     if (r != 0) {
         msr_writer = NULL;
         atomic_store(&msr_mode, MSR_OFF);
+        msr_fast_set(0);
     } else if (msr_drain_start() != 0) {
         atomic_store(&msr_mode, MSR_OFF);
+        msr_fast_set(0);
     }
     msr_tls.guard = fork_saved_guard;
 }
@@ -807,10 +810,14 @@ void msr_early_init(void)
     msr_ctl_enabled = ctl;
     if (rec) {
         if (msr_cfg.sample_rate) msr_sample_start(msr_cfg.sample_rate);
+        msr_fast_set(1);
         atomic_store(&msr_mode, MSR_REC);
     }
 out:
-    if (atomic_load(&msr_mode) == MSR_PENDING) atomic_store(&msr_mode, MSR_OFF);
+    if (atomic_load(&msr_mode) == MSR_PENDING) {
+        atomic_store(&msr_mode, MSR_OFF);
+        msr_fast_set(0);
+    }
     atomic_store(&msr_init_state, 2);
     msr_tls.guard = g;
 }
@@ -823,6 +830,7 @@ __attribute__((constructor)) static void msr_init(void)
     msr_tls.guard = 1;
     if (rec && msr_open_output(msr_pid, exec_child) != 0) {
         atomic_store(&msr_mode, MSR_OFF);
+        msr_fast_set(0);
         rec = 0;
         if (!msr_ctl_enabled) goto out;
     }
@@ -846,6 +854,7 @@ __attribute__((constructor)) static void msr_init(void)
     on_exit(on_exit_cb, NULL);
     if (rec && msr_drain_start() != 0) {
         atomic_store(&msr_mode, MSR_OFF);
+        msr_fast_set(0);
         ms_writer_abort(msr_writer);
         unlink(msr_cfg.path);
         msr_writer = NULL;

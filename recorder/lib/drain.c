@@ -1001,13 +1001,15 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     uint64_t f0 = msr_mono_ns();
     if (!crash) {
         msr_procmaps_write(msr_writer, now);
+        uint64_t f1 = msr_mono_ns();
         if (dbg && *dbg == '1') debug_memory();
+        uint64_t f2 = msr_mono_ns();
         write_live_blocks(now);
         if (dbg && *dbg == '1') {
-            char line[120];
-            snprintf(line, sizeof line, "finish: maps+live blocks %.2f ms, %llu stack nodes, "
+            char line[160];
+            snprintf(line, sizeof line, "finish: maps %.2f ms, live blocks %.2f ms, %llu stack nodes, "
                      "arena %.1f MiB, live table max %.1f MiB",
-                     (double)(msr_mono_ns() - f0) / 1e6,
+                     (double)(f1 - f0) / 1e6, (double)(msr_mono_ns() - f2) / 1e6,
                      (unsigned long long)atomic_load(&msr_nodes_count),
                      (double)msr_arena_used() / 1048576.0,
                      (double)msr_lt_slots_max * 8 / 1048576.0);

@@ -24,7 +24,12 @@
  * In a sampled trace (sample.c) an allocation goes to that path only when
  * its bytes hold a sample point, a free only when its block was recorded;
  * the rest costs a thread-local subtract (allocations) or one filter byte
- * (frees).
+ * (frees). malloc and free have nothing else on their fast path, in any
+ * mode: the counter's threshold and the filter send every call that may
+ * need more (a full trace, not started yet, pool blocks) to a slow path
+ * that decides as before (msr_fast_thr in recorder_internal.h). Counted
+ * with callgrind on malloc/free pairs: 2 instructions per pair above the
+ * bare passthrough interposer of bench/sample (~39 before, bench/RESULTS.md).
  */
 #include "recorder_internal.h"
 #include "nextalloc.h"
@@ -443,20 +448,50 @@ static void rec_free(uint8_t op, void *p)
 /* C allocator                                                              */
 /* ------------------------------------------------------------------------ */
 
-void *malloc(size_t n)
+/* malloc and free: the fast paths the other entry points would pay for
+ * too much code (see msr_fast_thr). The slow paths are tail calls, so their
+ * frame is the entry point's own (RET and FRAME name the program's call). */
+__attribute__((noinline))
+static void *malloc_slow(void *p, size_t n, int64_t left)
 {
-    void *p = msr_next.malloc(n);
-    if (rec_alloc_want(n)) {
+    int want;
+    if (MSR_UNLIKELY(sampling())) {
+        want = left <= 0 && msr_sample_due(n) && rec_alloc_on();
+    } else {
+        /* (the first call may have started a sampled trace: msr_early_init) */
+        want = rec_alloc_on() && (MSR_LIKELY(!sampling()) || (left <= 0 && msr_sample_due(n)));
+    }
+    if (want) {
         rec_alloc(MS_OP_MALLOC, p, n, 0, 0, RET(), FRAME());
         KEEP(p);
     }
     return p;
 }
 
-void free(void *p)
+void *malloc(size_t n)
+{
+    void *p = msr_next.malloc(n);
+    int64_t left = (int64_t)((uint64_t)msr_stls.left - n);
+    msr_stls.left = left;
+    if (MSR_LIKELY(left > atomic_load_explicit(&msr_fast_thr, memory_order_relaxed))) return p;
+    return malloc_slow(p, n, left);
+}
+
+__attribute__((noinline))
+static void free_slow(void *p)
 {
     if (MSR_UNLIKELY(msr_pool_owns(p))) return;
     if (rec_free_want(p)) rec_free(MS_OP_FREE, p);
+    msr_next.free(p);
+}
+
+void free(void *p)
+{
+    if (MSR_UNLIKELY(atomic_load_explicit(&msr_sfilter[msr_sf_index((uint64_t)(uintptr_t)p)],
+                                          memory_order_relaxed))) {
+        free_slow(p);
+        return;
+    }
     msr_next.free(p);
 }
 

@@ -67,10 +67,13 @@ static void *pool_alloc(size_t n, size_t al)
         }
         if (atomic_compare_exchange_weak(&pool_used, &u, start + n)) {
             ((size_t *)(msr_pool + start))[-1] = n;
+            msr_sf_mark(msr_pool + start);    /* free() must see it */
             return msr_pool + start;
         }
     }
 }
+
+size_t msr_pool_used(void) { return atomic_load(&pool_used); }
 
 void *msr_pool_realloc(void *old, size_t n)
 {

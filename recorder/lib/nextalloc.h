@@ -80,6 +80,7 @@ static inline int msr_pool_owns(const void *p)
 {
     return (uintptr_t)p - (uintptr_t)msr_pool < MSR_POOL_SIZE;
 }
+size_t msr_pool_used(void) MSR_HIDDEN;   /* bytes handed out so far     */
 /* realloc of a pool block: a new block of the allocator with its bytes
  * (the pool block stays where it is). */
 void *msr_pool_realloc(void *old, size_t n) MSR_HIDDEN;

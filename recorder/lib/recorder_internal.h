@@ -319,7 +319,7 @@ struct msr_stls {
 };
 extern MSR_TLS struct msr_stls msr_stls;
 extern _Atomic int msr_sampling;
-extern _Atomic uint8_t msr_sfilter[1u << MSR_SF_BITS];
+extern MSR_HIDDEN _Atomic uint8_t msr_sfilter[1u << MSR_SF_BITS];
 int msr_sample_due(uint64_t n);
 /* The unsampled fast path: one subtract and one branch. (A size above
  * INT64_MAX, which no allocator serves, adds instead and is not sampled.) */
@@ -330,9 +330,10 @@ static inline int msr_sample_take(uint64_t n)
     if (MSR_LIKELY(l > 0)) return 0;
     return msr_sample_due(n);
 }
+/* Blocks are 16-byte aligned: neighbours get neighbouring counters. */
 static inline size_t msr_sf_index(uint64_t a)
 {
-    return (size_t)(((a >> 4) ^ (a >> 20)) & ((1u << MSR_SF_BITS) - 1));
+    return (size_t)((a >> 4) & ((1u << MSR_SF_BITS) - 1));
 }
 /* 0: p is certainly not a live sampled block. */
 static inline int msr_sample_maybe(const void *p)
@@ -340,6 +341,21 @@ static inline int msr_sample_maybe(const void *p)
     return atomic_load_explicit(&msr_sfilter[msr_sf_index((uint64_t)(uintptr_t)p)],
                                 memory_order_relaxed) != 0;
 }
+/* The fast paths of malloc and free (interpose.c) read only the thread's
+ * byte counter and one filter counter: malloc subtracts its size from
+ * msr_stls.left and goes on to its slow path only when the result is <=
+ * msr_fast_thr; free goes on to its slow path only when p's filter counter
+ * is non-zero. So msr_fast_thr is 0 in a sampled trace; INT64_MAX (every
+ * call slow) before msr_early_init and in a full trace, where every filter
+ * counter is 255 too; INT64_MIN when not recording. The bootstrap pool's
+ * blocks always have a counter of 255 (msr_sf_mark: their frees must be
+ * dropped). msr_fast_set(rec): call with 1 just before msr_mode becomes
+ * MSR_REC (after msr_sample_start), with 0 after it became MSR_OFF. The
+ * slow paths decide everything again: a stale setting costs time, never
+ * an event, as long as the setting for a trace is made before it starts. */
+extern MSR_HIDDEN _Atomic int64_t msr_fast_thr;
+void msr_fast_set(int rec);
+void msr_sf_mark(const void *p);
 int msr_sample_remember(const void *p);   /* 0, or -1: no memory (drop it)  */
 int msr_sample_forget(const void *p);     /* 1 if p was a live sampled block */
 int msr_sample_parse(const char *s, uint64_t *out);  /* "4096", "512K", "1MiB" */

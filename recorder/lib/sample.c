@@ -19,12 +19,15 @@
  * Frees: only frees of recorded blocks are recorded, so the recorder keeps
  * the set of live sampled addresses: 64 stripes of open-addressing tables
  * (a spin lock each; they grow in the recorder's arena) behind a counting
- * filter of 65,536 saturating byte counters indexed by address bits (nearby
- * blocks share cache lines). An unsampled free reads one counter; a zero
- * means "not sampled" with certainty, a non-zero one costs a table lookup
- * (about 1 % of frees per 650 live sampled blocks). A counter that reaches
- * 255 stays there (never decremented), so it can only cost lookups, never
- * hide a sampled block.
+ * filter of 65,536 saturating byte counters indexed by address bits 4-19
+ * (nearby blocks share cache lines). An unsampled free reads one counter
+ * (free's whole fast path, interpose.c); a zero means "not sampled" with
+ * certainty, a non-zero one costs a table lookup (about 1 % of frees per
+ * 650 live sampled blocks). A counter that reaches 255 stays there (never
+ * decremented), so it can only cost lookups, never hide a sampled block.
+ * The filter also sends free's other cases to its slow path: the bootstrap
+ * pool's blocks (255 from the start) and, in a full trace, every address
+ * (all 255, msr_fast_set).
  *
  * No libm: the exponential gap -ln(u)*R uses a short atanh series for ln
  * (relative error < 1e-9), as the recorder links nothing beyond libc,
@@ -35,6 +38,7 @@
  */
 #include "recorder_internal.h"
 #include "inspect.h"
+#include "nextalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +46,8 @@
 _Atomic int msr_sampling;
 MSR_TLS struct msr_stls msr_stls;
 _Atomic uint8_t msr_sfilter[1u << MSR_SF_BITS];
+_Atomic int64_t msr_fast_thr = INT64_MAX;
+static int filter_full;                /* all counters 255: a full trace    */
 
 static _Atomic uint64_t rate_now;      /* R of the running session          */
 static _Atomic uint64_t session;       /* bumped by each msr_sample_start   */
@@ -232,17 +238,43 @@ int msr_sample_forget(const void *p)
     return found;
 }
 
+void msr_sf_mark(const void *p)
+{
+    atomic_store_explicit(&msr_sfilter[msr_sf_index((uint64_t)(uintptr_t)p)], 255,
+                          memory_order_relaxed);
+}
+
+/* every counter v, the pool's blocks 255 */
+static void filter_fill(uint8_t v)
+{
+    for (size_t i = 0; i < (1u << MSR_SF_BITS); i++)
+        atomic_store_explicit(&msr_sfilter[i], v, memory_order_relaxed);
+    filter_full = v == 255;
+    for (size_t o = 16, used = msr_pool_used(); o < used; o += 16) msr_sf_mark(msr_pool + o);
+}
+
 static void forget_all(void)
 {
-    if (!atomic_load(&session)) return;       /* nothing remembered yet */
     for (int i = 0; i < NSTRIPES; i++) {
         stripe_lock(&stripes[i]);
         if (stripes[i].key) memset(stripes[i].key, 0, (size_t)stripes[i].cap * sizeof(uint64_t));
         stripes[i].n = 0;
     }
-    for (size_t i = 0; i < (1u << MSR_SF_BITS); i++)
-        atomic_store_explicit(&msr_sfilter[i], 0, memory_order_relaxed);
+    filter_fill(0);
     for (int i = 0; i < NSTRIPES; i++) stripe_unlock(&stripes[i]);
+}
+
+void msr_fast_set(int rec)
+{
+    if (rec && atomic_load(&msr_sampling)) {
+        atomic_store(&msr_fast_thr, 0);
+    } else if (rec) {
+        if (!filter_full) filter_fill(255);
+        atomic_store(&msr_fast_thr, INT64_MAX);
+    } else {
+        atomic_store(&msr_fast_thr, INT64_MIN);
+        if (filter_full) filter_fill(0);
+    }
 }
 
 /* ---- sessions, settings, fork ----------------------------------------------- */

@@ -132,10 +132,12 @@ long msr_session_begin(int fd, const char *path, uint64_t sample_rate, char *err
         return refuse(-1, err, errlen, "cannot write the trace: ",
                       r == MS_EIO ? strerror(errno) : ms_strerror(r));
     }
+    msr_fast_set(1);
     atomic_store(&msr_mode, MSR_REC);
     msr_lock_release(&msr_writer_lock);
     if (msr_drain_start() != 0) {
         atomic_store(&msr_mode, MSR_OFF);
+        msr_fast_set(0);
         msr_sample_stop();
         msr_lock_take(&msr_writer_lock);
         ms_writer_close(msr_writer);
@@ -157,5 +159,6 @@ void msr_session_end(int detail)
         msr_out_fd = -1;
         if (msr_cfg.scope == MS_SCOPE_WINDOW) msr_cfg.quiet = saved_quiet;
         atomic_store(&msr_mode, MSR_OFF);
+        msr_fast_set(0);
     }
 }
