@@ -6,7 +6,9 @@
 #include "i18n.h"
 #include "fmt.h"
 #include "memscope.h"
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -16,6 +18,60 @@ int ms_lang_parse(const char *s, ms_lang *out)
     if (!strncasecmp(s, "zh", 2) || !strcasecmp(s, "cn") || !strcasecmp(s, "chinese")) { *out = MS_LANG_ZH; return 0; }
     if (!strncasecmp(s, "en", 2) || !strcasecmp(s, "english")) { *out = MS_LANG_EN; return 0; }
     return -1;
+}
+
+static ms_lang cli_lang = MS_LANG_EN;
+
+ms_lang ms_cli(void) { return cli_lang; }
+
+ms_lang ms_cli_lang(int argc, char **argv)
+{
+    const char *v = NULL;
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+        if (!strcmp(argv[i], "--lang") && i + 1 < argc) v = argv[i + 1];
+        else if (!strncmp(argv[i], "--lang=", 7)) v = argv[i] + 7;
+    }
+    ms_lang l;
+    if (v && !ms_lang_parse(v, &l)) return cli_lang = l;
+    static const char *const vars[] = { "LC_ALL", "LC_MESSAGES", "LANG" };
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *e = getenv(vars[i]);
+        if (e && e[0]) return cli_lang = strncasecmp(e, "zh", 2) ? MS_LANG_EN : MS_LANG_ZH;
+    }
+    return cli_lang = MS_LANG_EN;
+}
+
+const char *ms_cli_strerror(int e)
+{
+    static const struct { int e; const char *zh; } t[] = {
+        {ENOENT, "没有那个文件或目录"}, {EACCES, "权限不够"}, {EPERM, "不允许的操作"},
+        {EISDIR, "是一个目录"}, {ENOTDIR, "不是目录"}, {ENOSPC, "设备上没有空间"},
+        {EDQUOT, "超出磁盘配额"}, {ENOMEM, "内存不足"}, {EROFS, "只读文件系统"},
+        {EEXIST, "文件已存在"}, {EFBIG, "文件过大"}, {EIO, "输入/输出错误"},
+        {ENAMETOOLONG, "文件名过长"}, {ELOOP, "符号链接层数过多"},
+    };
+    if (cli_lang == MS_LANG_ZH)
+        for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+            if (t[i].e == e) return t[i].zh;
+    return strerror(e);
+}
+
+const char *ms_cli_mserror(int code)
+{
+    static const struct { int code; const char *zh; } t[] = {
+        {MS_EIO, "输入/输出错误"}, {MS_ENOMEM, "内存不足"}, {MS_EINVAL, "无效参数"},
+        {MS_ENOTMS, "不是 .memscope 文件（文件头标识不符）"},
+        {MS_EVERSION, "不支持的格式版本（本程序读取主版本 1）"},
+        {MS_ETRUNC, "文件被截断（断在文件头或数据块中间）"},
+        {MS_ECORRUPT, "数据损坏（校验和或结构错误）"},
+        {MS_EUNSUPPORTED, "文件使用了本程序不认识的必需特性"},
+        {MS_EZSTD, "zstd 压缩或解压失败"}, {MS_EEXIST, "输出文件已存在（从不覆盖）"},
+        {MS_EEMPTY, "文件为空"}, {MS_ELIMIT, "长度超出格式限制"},
+    };
+    if (cli_lang == MS_LANG_ZH)
+        for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+            if (t[i].code == code) return t[i].zh;
+    return ms_strerror(code);
 }
 
 static const ms_msg kinds_pl[3] = {

@@ -15,6 +15,23 @@ typedef struct ms_msg { const char *zh, *en; } ms_msg;
  * -> EN. Returns 0 or -1. */
 int ms_lang_parse(const char *s, ms_lang *out);
 
+/* Language of a command's own messages (help, errors, warnings, notes,
+ * --info, "wrote" lines); reports keep their own default (Chinese). Policy:
+ * `--lang zh|en` (or --lang=...) in argv decides when given; otherwise the
+ * first non-empty of LC_ALL, LC_MESSAGES, LANG: a value starting with "zh"
+ * is Chinese, anything else (C, POSIX, unset: CI and the test suites) is
+ * English. Remembers the choice for ms_cli() and returns it. */
+ms_lang ms_cli_lang(int argc, char **argv);
+/* The language ms_cli_lang chose (English before it was called). */
+ms_lang ms_cli(void);
+#define MS_C(m) MS_T(ms_cli(), (m))
+/* An inline pair where the message is printed: MS_CM("中文", "English"). */
+#define MS_CM(zh, en) MS_C(((ms_msg){ zh, en }))
+/* strerror(errnum) in ms_cli()'s language (common errors translated). */
+const char *ms_cli_strerror(int errnum);
+/* ms_strerror(code) in ms_cli()'s language. */
+const char *ms_cli_mserror(int code);
+
 /* Process kinds (MS_PROC_KERNEL/SYSTEM/USER): "内核进程" / "kernel processes". */
 const char *ms_i18n_kind_plural(ms_lang l, uint32_t kind);
 /* Singular short form: "内核" / "kernel". */

@@ -19,18 +19,20 @@ int ms_pprof_unit_for(uint64_t total, int bytes)
 
 void ms_pprof_value(char *buf, size_t n, uint64_t v, int unit)
 {
-    static const char *const names[] = { "B", "B", "kB", "MB", "GB" };
+    static const char *const names[] = { "B", "B", "KiB", "MiB", "GiB" };
     static const double div[] = { 1, 1, 1024.0, 1048576.0, 1073741824.0 };
     if (unit == MS_PPROF_UNIT_COUNT || unit < 0 || unit > MS_PPROF_UNIT_GB) {
         snprintf(buf, n, "%llu", (unsigned long long)v);
         return;
     }
     if (v == 0) { snprintf(buf, n, "0"); return; }
+    /* a value that would print as 0.00 in the table's unit gets a smaller
+     * one: a 1,344 B row under MiB is "1.31KiB", never "0" */
+    while (unit > MS_PPROF_UNIT_B && (double)v / div[unit] < 0.005) unit--;
     char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.2f", (double)v / div[unit]);
+    snprintf(tmp, sizeof tmp, unit == MS_PPROF_UNIT_B ? "%.0f" : "%.2f", (double)v / div[unit]);
     size_t l = strlen(tmp);
     if (l > 3 && strcmp(tmp + l - 3, ".00") == 0) tmp[l - 3] = 0;
-    if (strcmp(tmp, "0") == 0) { snprintf(buf, n, "0"); return; }
     snprintf(buf, n, "%s%s", tmp, names[unit]);
 }
 

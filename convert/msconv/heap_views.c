@@ -65,50 +65,46 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
         if (eq) val = eq + 1;
         else if (i + 1 < a->argc) val = a->argv[++i];
         else {
-            fprintf(stderr, "msconv: usage: %s needs a value (see msconv --help)\n", arg);
-            return 2;
+            return msconv_usage_error(MS_CM("%s 需要一个值", "%s needs a value"), arg);
         }
         if (is_gran) {
             o->gran = ms_hview_gran_parse(val);
             if (o->gran < 0) {
-                fprintf(stderr, "msconv: usage: --granularity must be functions, lines, files or addresses, not '%s'"
-                                " (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--granularity 只能是 functions、lines、files 或 addresses，而不是 '%s'",
+                                                "--granularity must be functions, lines, files or addresses, not '%s'"), val);
             }
         } else if (is_sort) {
             int k = hv_sections_parse(val);
             if (k < 0) {
-                fprintf(stderr, "msconv: usage: --sort must be calls, peak, temporary, leaked or all"
-                                " (comma-separated), not '%s' (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--sort 只能是 calls、peak、temporary、leaked 或 all（逗号分隔），而不是 '%s'",
+                                                "--sort must be calls, peak, temporary, leaked or all (comma-separated), not '%s'"), val);
             }
             o->sections |= (unsigned)k;
         } else if (is_nf) {
             if (parse_real(val, 1, &o->nodefraction)) {
-                fprintf(stderr, "msconv: usage: --nodefraction needs a fraction 0..1, not '%s' (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--nodefraction 需要 0..1 之间的比例，而不是 '%s'",
+                                                "--nodefraction needs a fraction 0..1, not '%s'"), val);
             }
         } else if (is_mw) {
             double p;
             if (parse_real(val, 100, &p)) {
-                fprintf(stderr, "msconv: usage: --minwidth needs a percentage 0..100, not '%s' (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--minwidth 需要 0..100 之间的百分比，而不是 '%s'",
+                                                "--minwidth needs a percentage 0..100, not '%s'"), val);
             }
             o->min_pct = p > 0 ? p : -1;
         } else if (is_metric) {
             o->metric = ms_ct_metric_parse(val);
             if (o->metric < 0) {
-                fprintf(stderr, "msconv: usage: --metric must be peak, leaked, allocated, count or temporary, not '%s'"
-                                " (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--metric 只能是 peak、leaked、allocated、count 或 temporary，而不是 '%s'",
+                                                "--metric must be peak, leaked, allocated, count or temporary, not '%s'"), val);
             }
         } else {
             char *end;
             errno = 0;
             long n = strtol(val, &end, 10);
             if (errno || *end || end == val || n < 0) {
-                fprintf(stderr, "msconv: usage: --nodecount needs a number >= 0, not '%s' (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--nodecount 需要一个 >= 0 的数，而不是 '%s'",
+                                                "--nodecount needs a number >= 0, not '%s'"), val);
             }
             o->nodecount = (size_t)n;
         }
@@ -143,8 +139,8 @@ int hv_commit(ms_outfile *o, const char *input, const char *path, int write_fail
     if (write_failed) {
         int err = ms_outfile_write_error(o);
         ms_outfile_abort(o);
-        msconv_error(path && strcmp(path, "-") ? path : input, "write failed%s%s", err ? ": " : "",
-                     err ? strerror(err) : "");
+        msconv_error(path && strcmp(path, "-") ? path : input, "%s%s%s", MS_CM("写入失败", "write failed"),
+                     err ? MS_CM("：", ": ") : "", err ? ms_cli_strerror(err) : "");
         return 1;
     }
     if (ms_outfile_commit(o) != 0) {
@@ -243,7 +239,7 @@ int msconv_heap_text(const msconv_args *a)
     ms_calltree *tree;
     if (ms_hview_tree(&tree, v, o.gran)) {
         ms_outfile_abort(&out);
-        msconv_error(a->input, "%s", strerror(ENOMEM));
+        msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM));
         ms_hview_free(v);
         return 1;
     }
@@ -323,7 +319,7 @@ int msconv_heap_leaks(const msconv_args *a)
     if ((rc = hv_load(&v, a))) return rc;
     size_t n;
     size_t *idx = hv_leak_sites(v, &n);
-    if (!idx) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
+    if (!idx) { msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
     if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { free(idx); ms_hview_free(v); return 1; }
     const ms_heap_summary *s = ms_heap_get_summary(v->heap);
@@ -411,9 +407,8 @@ static int tree_for(ms_calltree **owned, const ms_calltree **t, const ms_hview *
 static int need_output(const msconv_args *a, const char *mode)
 {
     if (a->output) return 0;
-    fprintf(stderr, "msconv: usage: %s needs an output file (%s OUT or -o OUT; '-' for stdout) (see msconv --help)\n",
-            mode, mode);
-    return 2;
+    return msconv_usage_error(MS_CM("%s 需要输出文件（%s OUT 或 -o OUT；'-' 为标准输出）",
+                                    "%s needs an output file (%s OUT or -o OUT; '-' for stdout)"), mode, mode);
 }
 
 /* Writes a view of the (possibly inverted) call tree: parses the options,
@@ -430,7 +425,7 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
     if ((rc = hv_load(&v, a))) return rc;
     ms_calltree *inv;
     const ms_calltree *t;
-    if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
+    if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
     if (hv_open(&out, a->input, a->output, escape)) { ms_calltree_free(inv); ms_hview_free(v); return 1; }
     int bad = render(out.fp, t, &o, v);
@@ -505,7 +500,7 @@ int msconv_heap_svg(const msconv_args *a)
     int bad = !mf || ms_dot_write(mf, v->tree, &dopt, &st) != 0;
     if (mf) fclose(mf);
     ms_hview_free(v);
-    if (bad) { free(dot); msconv_error(a->input, "%s", strerror(ENOMEM)); return 1; }
+    if (bad) { free(dot); msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); return 1; }
 
     const char *path = a->output;
     int to_dot = ends_with(path, ".dot");
@@ -513,15 +508,15 @@ int msconv_heap_svg(const msconv_args *a)
     if (!to_dot && !ms_dot_find()) {
         size_t n = strlen(path);
         dotpath = malloc(n + 5);
-        if (!dotpath) { free(dot); msconv_error(a->input, "%s", strerror(ENOMEM)); return 1; }
+        if (!dotpath) { free(dot); msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); return 1; }
         if (strcmp(path, "-") == 0) strcpy(dotpath, "-");
         else if (ends_with(path, ".svg")) { memcpy(dotpath, path, n - 4); strcpy(dotpath + n - 4, ".dot"); }
         else { memcpy(dotpath, path, n); strcpy(dotpath + n, ".dot"); }
         to_dot = 1;
         path = dotpath;
-        msconv_error(a->output, o.en ? "Graphviz 'dot' is not installed; wrote the call graph as DOT to %s instead "
-                                       "(render it with: dot -Tsvg %s -o %s)"
-                                     : "未安装 Graphviz 的 dot 命令，已改为写出 DOT 文件 %s（可用 dot -Tsvg %s -o %s 生成 SVG）",
+        msconv_error(a->output, MS_CM("未安装 Graphviz 的 dot 命令，已改为写出 DOT 文件 %s（可用 dot -Tsvg %s -o %s 生成 SVG）",
+                                      "Graphviz 'dot' is not installed; wrote the call graph as DOT to %s instead "
+                                      "(render it with: dot -Tsvg %s -o %s)"),
                      path, path, a->output);
     }
     ms_outfile out;

@@ -213,7 +213,7 @@ int msconv_info(const msconv_args *a)
     if (e) { msconv_error(a->input, "%s", msconv_reader_error(e)); return 1; }
     ms_reader_skip_arrays(r, 1);            /* counts only: memory stays one chunk */
     info *x = calloc(1, sizeof *x);
-    if (!x) { ms_reader_close(r); msconv_error(a->input, "%s", ms_strerror(MS_ENOMEM)); return 1; }
+    if (!x) { ms_reader_close(r); msconv_error(a->input, "%s", ms_cli_mserror(MS_ENOMEM)); return 1; }
     const ms_record *rec;
     uint64_t last_off = UINT64_MAX;
     int n;

@@ -2,7 +2,7 @@
  * msconv views of snapshot files (msconv's main hands every snapshot-file
  * invocation here except --info/--dump):
  *   --text (default)  top processes by PSS, totals, read-status summary; for
- *                     a series also the per-process growth rate (MB/hour)
+ *                     a series also the per-process growth rate (MiB/hour)
  *                     and the fastest growers;
  *   --pid PID         one process like seed 000's `--pid` output: name, exe,
  *                     exe size, PSS, RSS, shared, open files, libraries;
@@ -17,6 +17,7 @@
  * goes through ms_outfile (atomic).
  */
 #include "msconv.h"
+#include "views.h"
 #include "snap.h"
 #include "snapshot_int.h"
 #include "snapdiff.h"
@@ -37,12 +38,27 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fputs(MS_CM(
+        "用法：msconv SNAPSHOT.memscope [--text | --json | --html OUT] [选项]\n"
+        "\n"
+        "`msrec snapshot` 写出的快照文件的视图：\n"
+        "  --text            占用最多的进程、合计、读取状态（默认）；序列还给出每个\n"
+        "                    进程的增长率（MiB/小时）\n"
+        "  --json            每个快照与进程的 JSON，大小以字节为单位\n"
+        "  --pid PID         单个进程：可执行文件、大小、打开的文件、库\n"
+        "  --html OUT        离线 HTML 仪表盘：概览、进程表（排序、筛选、按类别）、\n"
+        "                    库、序列的增长\n"
+        "选项：\n"
+        "  --snapshot N      使用序列中的第 N 个快照（从 0 开始；默认最后一个）\n"
+        "  --top N           进程表的行数（默认 20，0 = 全部）\n"
+        "  --lang zh|en      报告与消息的语言（报告默认 zh）\n"
+        "  -o FILE           写到 FILE 而不是标准输出\n"
+        "  --help            本帮助\n",
         "usage: msconv SNAPSHOT.memscope [--text | --json | --html OUT] [options]\n"
         "\n"
         "views of a snapshot file written by `msrec snapshot`:\n"
         "  --text            top processes, totals, read status (default); for a\n"
-        "                    series also the growth rate per process (MB/hour)\n"
+        "                    series also the growth rate per process (MiB/hour)\n"
         "  --json            every snapshot and process as JSON, sizes in bytes\n"
         "  --pid PID         one process: exe, sizes, open files, libraries\n"
         "  --html OUT        offline HTML dashboard: overview, process table (sort,\n"
@@ -50,9 +66,9 @@ static void usage(FILE *f)
         "options:\n"
         "  --snapshot N      use snapshot N of a series (0-based; default: last)\n"
         "  --top N           rows of the process table (default 20, 0 = all)\n"
-        "  --lang zh|en      report language (default zh)\n"
+        "  --lang zh|en      report and message language (reports: default zh)\n"
         "  -o FILE           write to FILE instead of stdout\n"
-        "  --help            this text\n");
+        "  --help            this text\n"), f);
 }
 
 /* Printable copy for a terminal line: control bytes become '?', NULs
@@ -90,7 +106,7 @@ static const ms_msg M_SNAP = {"快照", "Snapshot"}, M_HOST = {"主机", "host"}
     M_NORATE = {"另有 %zu 个进程出现在少于 %u 个快照中（少于一半），不计算增长率。", "%zu more processes were in fewer than %u snapshots (less than half): no rate."},
     M_OMIT = {"未记录（--max-processes）", "not recorded (--max-processes)"},
     M_SERIES = {"快照序列", "Snapshot series"}, M_GROWTH = {"增长最快的进程", "Fastest growing processes"},
-    M_RATE = {"MB/小时", "MB/hour"}, M_NOGROW = {"没有进程增长。", "No process grew."}, M_TOTAL_RATE = {"总 PSS 增长率", "Total PSS growth rate"},
+    M_RATE = {"MiB/小时", "MiB/hour"}, M_NOGROW = {"没有进程增长。", "No process grew."}, M_TOTAL_RATE = {"总 PSS 增长率", "Total PSS growth rate"},
     M_NAME = {"名称", "name"}, M_USER = {"用户", "user"}, M_KIND = {"类型", "kind"}, M_FILES = {"文件数", "files"};
 
 static void print_totals(FILE *f, ms_lang L, const snap *s, size_t idx, size_t n)
@@ -605,7 +621,7 @@ int msconv_snapshot(int argc, char **argv)
         }
         else if (!strcmp(a, "--pid") || !strcmp(a, "--top") || !strcmp(a, "--snapshot") ||
                  !strcmp(a, "--lang") || !strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!v) { fprintf(stderr, "msconv: %s needs a value\n", a); return 2; }
+            if (!v) { fprintf(stderr, MS_CM("msconv: %s 需要一个值\n", "msconv: %s needs a value\n"), a); return 2; }
             i++;
             int bad = 0;
             if (!strcmp(a, "--pid")) bad = parse_num(v, 1, &pid);
@@ -613,22 +629,22 @@ int msconv_snapshot(int argc, char **argv)
             else if (!strcmp(a, "--snapshot")) bad = parse_num(v, 0, &idx);
             else if (!strcmp(a, "--lang")) lang_s = v;
             else out = v;
-            if (bad) { fprintf(stderr, "msconv: %s: invalid value '%s'\n", a, v); return 2; }
+            if (bad) { fprintf(stderr, MS_CM("msconv: %s: 无效的值 '%s'\n", "msconv: %s: invalid value '%s'\n"), a, v); return 2; }
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "msconv: unknown option '%s' for a snapshot file (try msconv --help)\n", a);
+            fprintf(stderr, MS_CM("msconv: 快照文件不支持选项 '%s'（见 msconv --help）\n", "msconv: unknown option '%s' for a snapshot file (try msconv --help)\n"), a);
             return 2;
         } else if (!file) file = a;
-        else { fprintf(stderr, "msconv: more than one input file ('%s')\n", a); return 2; }
+        else { fprintf(stderr, MS_CM("msconv: 输入文件不止一个（'%s'）\n", "msconv: more than one input file ('%s')\n"), a); return 2; }
     }
     if (!file) { usage(stderr); return 2; }
     ms_lang L = MS_LANG_ZH;
     if (lang_s && ms_lang_parse(lang_s, &L)) {
-        fprintf(stderr, "msconv: --lang: expected zh or en, got '%s'\n", lang_s);
+        fprintf(stderr, MS_CM("msconv: --lang: 只能是 zh 或 en，而不是 '%s'\n", "msconv: --lang: expected zh or en, got '%s'\n"), lang_s);
         return 2;
     }
     if (view == 'h' && (!out || !out[0])) {
-        fprintf(stderr, "msconv: usage: --html needs an output file (--html OUT; '-' for stdout) (see msconv --help)\n");
-        return 2;
+        return msconv_usage_error("%s", MS_CM("--html 需要输出文件（--html OUT；'-' 为标准输出）",
+                                              "--html needs an output file (--html OUT; '-' for stdout)"));
     }
     char err[256];
     snap_file *sf = NULL;
@@ -637,14 +653,18 @@ int msconv_snapshot(int argc, char **argv)
         return 1;
     }
     if (idx >= 0 && (size_t)idx >= sf->nsnaps) {
-        fprintf(stderr, "msconv: %s: --snapshot %ld: the file has %zu snapshot%s\n", file, idx, sf->nsnaps,
-                sf->nsnaps == 1 ? "" : "s");
+        if (ms_cli() == MS_LANG_ZH)
+            fprintf(stderr, "msconv: %s: --snapshot %ld：文件只有 %zu 个快照\n", file, idx, sf->nsnaps);
+        else
+            fprintf(stderr, "msconv: %s: --snapshot %ld: the file has %zu snapshot%s\n", file, idx, sf->nsnaps,
+                    sf->nsnaps == 1 ? "" : "s");
         snap_file_free(sf);
         return 1;
     }
     if (sf->integrity.verdict != MS_OK)
-        fprintf(stderr, "msconv: %s: warning: damaged file (%s), showing what could be read\n", file,
-                ms_strerror(sf->integrity.verdict));
+        fprintf(stderr, MS_CM("msconv: %s: 警告：文件已损坏（%s），只显示能读出的部分\n",
+                              "msconv: %s: warning: damaged file (%s), showing what could be read\n"), file,
+                ms_cli_mserror(sf->integrity.verdict));
     size_t use = idx >= 0 ? (size_t)idx : sf->nsnaps - 1;
     const snap_proc *p = NULL;
     if (pid > 0) {
@@ -655,7 +675,7 @@ int msconv_snapshot(int argc, char **argv)
             if (p) use = k;
         }
         if (!p) {
-            fprintf(stderr, "msconv: %s: process %ld is not in the snapshot\n", file, pid);
+            fprintf(stderr, MS_CM("msconv: %s: 快照中没有进程 %ld\n", "msconv: %s: process %ld is not in the snapshot\n"), file, pid);
             snap_file_free(sf);
             return 1;
         }
@@ -681,8 +701,9 @@ int msconv_snapshot(int argc, char **argv)
     if (rc) {
         int werr = ms_outfile_write_error(&of);
         ms_outfile_abort(&of);
-        if (werr) fprintf(stderr, "msconv: %s: write failed: %s\n", out && strcmp(out, "-") ? out : "stdout", strerror(werr));
-        else fprintf(stderr, "msconv: %s: out of memory\n", file);
+        if (werr) fprintf(stderr, MS_CM("msconv: %s: 写入失败：%s\n", "msconv: %s: write failed: %s\n"),
+                         out && strcmp(out, "-") ? out : "stdout", ms_cli_strerror(werr));
+        else fprintf(stderr, "msconv: %s: %s\n", file, ms_cli_strerror(ENOMEM));
     } else if (ms_outfile_commit(&of)) {
         fprintf(stderr, "msconv: %s: %s\n", out ? out : "stdout", ms_outfile_strerror());
         rc = -1;

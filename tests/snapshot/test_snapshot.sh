@@ -154,7 +154,7 @@ print("PASS: md_tables_intact" if not bad else "FAIL: md_tables_intact: rows wit
 EOF
 awk '/^## 新增进程/{s=1} /^## 已删除进程/{s=0} s' "$MD" | grep -q "| $A |" && pass md_new_process_in_added || fail md_new_process_in_added "pid $A"
 awk '/^## 已删除进程/{s=1} /^## 发生变化的进程/{s=0} s' "$MD" | grep -q "| $R |" && pass md_stopped_process_in_removed || fail md_stopped_process_in_removed "pid $R"
-awk '/^## 发生变化的进程/{s=1} s' "$MD" | grep -q "| kp | $S | .*+32.0 MB" && pass md_grown_process_in_changed || fail md_grown_process_in_changed "pid $S"
+awk '/^## 发生变化的进程/{s=1} s' "$MD" | grep -q "| kp | $S | .*+32.0 MiB" && pass md_grown_process_in_changed || fail md_grown_process_in_changed "pid $S"
 
 # default snapshot (before): libraries from maps with size on disk
 "$MSCONV" "$TMP/升级前/升级前.memscope" --json | python3 -c "
@@ -195,7 +195,7 @@ python3 -c "import json,sys; json.load(open('en.json'))" && pass json_valid_utf8
 # single-process views
 "$MSCONV" "$TMP/升级后/升级后.memscope" --pid "$A" > pid.txt
 check msconv_pid_exit 0 $?
-grep -q "进程信息 (PID: $A)" pid.txt && grep -qF "$TMP/blob.bin\" (8.0 MB)" pid.txt && grep -q "打开文件数: $A_FD" pid.txt \
+grep -q "进程信息 (PID: $A)" pid.txt && grep -qF "$TMP/blob.bin\" (8.0 MiB)" pid.txt && grep -q "打开文件数: $A_FD" pid.txt \
     && pass msconv_pid_view || fail msconv_pid_view "$(head -5 pid.txt)"
 "$MSREC" snapshot --pid "$A" --print > print.txt 2>print.err
 check msrec_print_exit 0 $?
