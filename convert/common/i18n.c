@@ -123,6 +123,22 @@ const char *ms_i18n_sampled_long(ms_lang l, uint64_t rate, char *buf, unsigned c
     return buf;
 }
 
+const char *ms_i18n_units(ms_lang l)
+{
+    return l == MS_LANG_EN ? "units: KiB = 1024 bytes, MiB = 1024 KiB, GiB = 1024 MiB"
+                           : "单位：KiB = 1024 字节，MiB = 1024 KiB，GiB = 1024 MiB";
+}
+
+const char *ms_i18n_duration(ms_lang l, uint64_t ns, char *buf)
+{
+    if (l == MS_LANG_EN) return ms_fmt_duration(buf, ns);
+    uint64_t s = ns / 1000000000ULL;
+    if (s < 60) snprintf(buf, MS_FBUF_LEN, "%.1f 秒", (double)ns / 1e9);
+    else if (s < 3600) snprintf(buf, MS_FBUF_LEN, "%llu 分 %llu 秒", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
+    else snprintf(buf, MS_FBUF_LEN, "%llu 小时 %llu 分", (unsigned long long)(s / 3600), (unsigned long long)(s % 3600 / 60));
+    return buf;
+}
+
 const char *ms_i18n_sampled_na(ms_lang l) { return l == MS_LANG_EN ? "n/a (sampled trace)" : "不适用（采样追踪）"; }
 
 const char *ms_i18n_temporary_def(ms_lang l)

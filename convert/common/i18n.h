@@ -45,6 +45,12 @@ const char *ms_i18n_sampled(ms_lang l, uint64_t rate, char *buf, unsigned cap);
 /* The same with what it means for the numbers, for report headers:
  * "...: every count and size is an estimate of the whole program". */
 const char *ms_i18n_sampled_long(ms_lang l, uint64_t rate, char *buf, unsigned cap);
+/* The unit rule every report states once: "单位：KiB = 1024 字节，..." /
+ * "units: KiB = 1024 bytes, MiB = 1024 KiB, GiB = 1024 MiB". */
+const char *ms_i18n_units(ms_lang l);
+/* A duration in ns as ms_fmt_duration, with Chinese units for ZH:
+ * "1.2 秒", "5 分 3 秒", "2 小时 10 分". */
+const char *ms_i18n_duration(ms_lang l, uint64_t ns, char *buf);
 /* Temporary allocations are not known in a sampled trace: "不适用（采样追踪）"
  * / "n/a (sampled trace)". */
 const char *ms_i18n_sampled_na(ms_lang l);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "memscope.h"
 #include "pprof_text.h"
+#include "flame.h"
 
 int ms_pprof_unit_for(uint64_t total, int bytes)
 {
@@ -75,7 +76,7 @@ int ms_pprof_text(FILE *fp, const ms_calltree *t, const ms_pprof_opts *o)
 
     char a[64], b[64], c[64];
     if (!o->type_line)
-        fprintf(fp, o->lang_en ? "Type: %s\n" : "类型: %s\n", ms_ct_metric_name(m));
+        fprintf(fp, o->lang_en ? "Type: %s\n" : "类型：%s\n", o->lang_en ? ms_ct_metric_name(m) : ms_flame_metric_label(m, 0));
     else if (*o->type_line)
         fprintf(fp, "%s\n", o->type_line);
     ms_pprof_value(a, sizeof a, shown_flat, unit);

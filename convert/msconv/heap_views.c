@@ -163,11 +163,11 @@ const char *hv_sampled_line(char *buf, size_t n, const ms_hview *v, int en, int 
 }
 
 /* "prog (pid N)" for titles. */
-static void trace_title(char *buf, size_t n, const ms_hview *v)
+static void trace_title(char *buf, size_t n, const ms_hview *v, int en)
 {
     const ms_heap_info *in = ms_heap_get_info(v->heap);
     const char *exe = in->exe && *in->exe ? in->exe : "?";
-    snprintf(buf, n, "%s (pid %llu)", exe, (unsigned long long)in->pid);
+    snprintf(buf, n, en ? "%s (pid %llu)" : "%s（pid %llu）", exe, (unsigned long long)in->pid);
 }
 
 /* ---- --text ------------------------------------------------------------------ */
@@ -206,19 +206,20 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
         fprintf(fp, "%s: %s in %s %s\n", leaked, ms_fmt_bytes(MS_FBUF, s->leaked_memory),
                 ms_fmt_count(MS_FBUF, s->leaked_allocations), plural(s->leaked_allocations, "block", "blocks"));
     } else {
-        if (!rg) fprintf(fp, "总运行时间: %.3f 秒\n", dur);
-        fprintf(fp, "分配函数调用: %s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
-        fprintf(fp, "临时分配: %s\n  （%s）\n", temp, ms_i18n_temporary_def(MS_LANG_ZH));
+        if (!rg) fprintf(fp, "总运行时间：%.3f 秒\n", dur);
+        fprintf(fp, "分配函数调用：%s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
+        fprintf(fp, "临时分配：%s\n  （%s）\n", temp, ms_i18n_temporary_def(MS_LANG_ZH));
         if (rg)
-            fprintf(fp, "范围结束时（第 %.3f 秒）仍存活的范围内分配: %s，%s 个内存块\n", rg->to_s,
+            fprintf(fp, "范围结束时（第 %.3f 秒）仍存活的范围内分配：%s，%s 个内存块\n", rg->to_s,
                     ms_fmt_bytes(MS_FBUF, s->peak_memory), ms_fmt_count(MS_FBUF, s->peak_blocks));
         else
-            fprintf(fp, "堆内存峰值: %s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
+            fprintf(fp, "堆内存峰值：%s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                     ms_heap_ticks_sec(v->heap, s->peak_time));
-        if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）: %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
-        fprintf(fp, "%s: %s，%s 个内存块\n", leaked, ms_fmt_bytes(MS_FBUF, s->leaked_memory),
+        if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）：%s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
+        fprintf(fp, "%s：%s，%s 个内存块\n", leaked, ms_fmt_bytes(MS_FBUF, s->leaked_memory),
                 ms_fmt_count(MS_FBUF, s->leaked_allocations));
     }
+    fprintf(fp, "%s\n", ms_i18n_units(en ? MS_LANG_EN : MS_LANG_ZH));
 }
 
 int msconv_heap_text(const msconv_args *a)
@@ -231,11 +232,12 @@ int msconv_heap_text(const msconv_args *a)
     ms_outfile out;
     if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { ms_hview_free(v); return 1; }
     char title[600], type[1800], est[300], rng[600];
-    trace_title(title, sizeof title, v);
+    trace_title(title, sizeof title, v, o.en);
     hv_sampled_line(est, sizeof est, v, o.en, 1);
     ms_range_note(rng, sizeof rng, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH, 1);
-    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s%s%s%s%s" : "文件: %s\n类型: %s%s%s%s%s", title,
-             ms_ct_metric_name(o.metric), *est ? "\n" : "", est, *rng ? "\n" : "", rng);
+    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s%s%s%s%s" : "文件：%s\n类型：%s%s%s%s%s", title,
+             o.en ? ms_ct_metric_name(o.metric) : ms_flame_metric_label(o.metric, 0), *est ? "\n" : "", est,
+             *rng ? "\n" : "", rng);
     ms_calltree *tree;
     if (ms_hview_tree(&tree, v, o.gran)) {
         ms_outfile_abort(&out);
@@ -257,8 +259,10 @@ int msconv_heap_text(const msconv_args *a)
 }
 
 /* ---- --leaks ------------------------------------------------------------------ */
-void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *indent)
+void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *indent, int en)
 {
+    static const ms_msg m_inl = {" [内联]", " [inlined]"}, m_more = {"%s……另有 %zu 帧\n", "%s... %zu more frames\n"},
+                        m_nostack = {"（无调用栈）", "(no stack)"};
     const ms_symtab *sym = ms_heap_symtab(v->heap);
     uint64_t ips[256];
     size_t depth = ms_symtab_stack(ips, 256, sym, stack_id), shown = depth < 256 ? depth : 256, no = 0;
@@ -267,11 +271,11 @@ void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *
         for (size_t k = 0; k < nf; k++) {
             char name[1024];
             ms_symtab_frame_name(name, sizeof name, sym, ips[i], k);
-            fprintf(fp, "%s#%zu %s%s\n", indent, no++, name, k + 1 < nf ? " [inlined]" : "");
+            fprintf(fp, "%s#%zu %s%s\n", indent, no++, name, k + 1 < nf ? MS_T(en, m_inl) : "");
         }
     }
-    if (depth > shown) fprintf(fp, "%s... %zu more frames\n", indent, depth - shown);
-    if (depth == 0) fprintf(fp, "%s(no stack)\n", indent);
+    if (depth > shown) fprintf(fp, MS_T(en, m_more), indent, depth - shown);
+    if (depth == 0) fprintf(fp, "%s%s\n", indent, MS_T(en, m_nostack));
 }
 
 static const ms_hview *sort_v;
@@ -325,13 +329,13 @@ int msconv_heap_leaks(const msconv_args *a)
     const ms_heap_summary *s = ms_heap_get_summary(v->heap);
     FILE *fp = out.fp;
     char title[600];
-    trace_title(title, sizeof title, v);
+    trace_title(title, sizeof title, v, o.en);
     if (o.en)
         fprintf(fp, "File: %s\nLeaked: %s in %s %s from %zu allocation %s (still live at the end of the trace)\n",
                 title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations),
                 plural(s->leaked_allocations, "block", "blocks"), n, plural(n, "site", "sites"));
     else
-        fprintf(fp, "文件: %s\n泄漏: %s，%s 个内存块，来自 %zu 个分配点（追踪结束时仍未释放）\n",
+        fprintf(fp, "文件：%s\n泄漏：%s，%s 个内存块，来自 %zu 个分配点（追踪结束时仍未释放）\n",
                 title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
     char est[300], rng[600];
     if (ms_range_note(rng, sizeof rng, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH, 0))
@@ -339,6 +343,7 @@ int msconv_heap_leaks(const msconv_args *a)
     if (*hv_sampled_line(est, sizeof est, v, o.en, 1)) fprintf(fp, "%s\n", est);
     char note[600];
     if (ms_window_note(note, sizeof note, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH)) fprintf(fp, "%s\n", note);
+    fprintf(fp, "%s\n", ms_i18n_units(o.en ? MS_LANG_EN : MS_LANG_ZH));
     static const ms_msg classes[6] = {
         { "未分类", "unclassified" }, { "仍可达", "still reachable" }, { "确定泄漏", "definitely lost" },
         { "间接泄漏", "indirectly lost" }, { "可能泄漏", "possibly lost" }, { "libc 内部", "libc internal" } };
@@ -347,8 +352,8 @@ int msconv_heap_leaks(const msconv_args *a)
     if (any_class) {
         for (int c = 0; c < 6; c++)
             if (s->leak_class_blocks[c])
-                fprintf(fp, "  %s: %s, %s %s\n", MS_T(o.en, classes[c]), ms_fmt_bytes(MS_FBUF, s->leak_class_bytes[c]),
-                        ms_fmt_count(MS_FBUF, s->leak_class_blocks[c]),
+                fprintf(fp, o.en ? "  %s: %s, %s %s\n" : "  %s：%s，%s %s\n", MS_T(o.en, classes[c]),
+                        ms_fmt_bytes(MS_FBUF, s->leak_class_bytes[c]), ms_fmt_count(MS_FBUF, s->leak_class_blocks[c]),
                         o.en ? plural(s->leak_class_blocks[c], "block", "blocks") : "个块");
     }
     uint32_t *depth = hv_site_depths(v, idx, n);
@@ -369,20 +374,20 @@ int msconv_heap_leaks(const msconv_args *a)
                     ms_fmt_count(MS_FBUF, st->live_bytes), pct, ms_fmt_count(MS_FBUF, st->allocations));
         if (any_class && idx[i] < v->site_x_cap) {
             const ms_hv_site_x *x = &v->site_x[idx[i]];
-            fputs(o.en ? "  leak class:" : "  泄漏类别:", fp);
+            fputs(o.en ? "  leak class:" : "  泄漏类别：", fp);
             for (int c = 0, first = 1; c < 6; c++) {
                 if (!x->leak_blocks[c]) continue;
-                fprintf(fp, "%s %s %s (%s)", first ? "" : ",", MS_T(o.en, classes[c]), ms_fmt_bytes(MS_FBUF, x->leak_bytes[c]),
-                        ms_fmt_count(MS_FBUF, x->leak_blocks[c]));
+                fprintf(fp, o.en ? "%s %s %s (%s)" : "%s%s %s（%s 个块）", first ? "" : o.en ? "," : "，", MS_T(o.en, classes[c]),
+                        ms_fmt_bytes(MS_FBUF, x->leak_bytes[c]), ms_fmt_count(MS_FBUF, x->leak_blocks[c]));
                 first = 0;
             }
             fputc('\n', fp);
         }
         if (v->site_var && idx[i] < v->site_label_cap && (v->site_var[idx[i]] || v->site_type[idx[i]]))
-            fprintf(fp, "  %s %s%s%s\n", o.en ? "variable:" : "变量:", v->site_var[idx[i]] ? v->site_var[idx[i]] : "?",
+            fprintf(fp, "  %s%s%s%s\n", o.en ? "variable: " : "变量：", v->site_var[idx[i]] ? v->site_var[idx[i]] : "?",
                     v->site_type[idx[i]] ? " : " : "", v->site_type[idx[i]] ? v->site_type[idx[i]] : "");
-        fprintf(fp, "  %s %s\n", o.en ? "site:" : "分配点:", path);
-        hv_print_stack(fp, v, st->stack_id, "  ");
+        fprintf(fp, "  %s%s\n", o.en ? "site: " : "分配点：", path);
+        hv_print_stack(fp, v, st->stack_id, "  ", o.en);
     }
     if (n == 0) fputs(o.en ? "\nNo leaks.\n" : "\n没有泄漏。\n", fp);
     free(idx);
@@ -438,7 +443,7 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
 static int render_flame(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v)
 {
     char sub[1800], title[600], num[64], est[300], rng[400];
-    trace_title(title, sizeof title, v);
+    trace_title(title, sizeof title, v, o->en);
     ms_range_note(rng, sizeof rng, v->heap, o->en ? MS_LANG_EN : MS_LANG_ZH, 0);
     uint64_t total = ms_calltree_total(t, o->metric);
     if (ms_ct_metric_is_bytes(o->metric)) ms_fmt_bytes(num, total);
@@ -489,7 +494,7 @@ int msconv_heap_svg(const msconv_args *a)
     size_t len = 0;
     FILE *mf = open_memstream(&dot, &len);
     char title[1000], est[300], rng[400];
-    trace_title(title, sizeof title, v);
+    trace_title(title, sizeof title, v, o.en);
     if (ms_range_note(rng, sizeof rng, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH, 0)) {
         size_t n = strlen(title);
         snprintf(title + n, sizeof title - n, " — %s", rng);

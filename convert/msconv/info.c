@@ -88,7 +88,7 @@ static void wall(char *buf, size_t n, uint64_t ns, ms_lang l)
 
 static const char *end_reason(uint32_t r, ms_lang l)
 {
-    static const ms_msg m[] = { {"正常退出（exit）", "exit"}, {"信号", "signal"}, {"_exit", "_exit"},
+    static const ms_msg m[] = { {"正常退出", "exit"}, {"信号", "signal"}, {"_exit", "_exit"},
                                 {"已停止", "stopped"}, {"快照结束", "end of snapshots"},
                                 {"被 exec 替换", "exec"}, {"未知", "unknown"} };
     return MS_T(l, m[r <= MS_END_EXEC ? r : 6]);

@@ -248,7 +248,7 @@ static int view_text(FILE *f, ms_lang L, const snap_file *sf, size_t idx, long t
         snap_series g;
         if (snap_series_build(sf, &g)) return -1;
         fprintf(f, "%s: %+.2f %s (%s)\n", MS_T(L, M_TOTAL_RATE), g.total_mb_per_hour, MS_T(L, M_RATE),
-                ms_fmt_duration(MS_FBUF, g.span_ns));
+                ms_i18n_duration(L, g.span_ns, MS_FBUF));
         fprintf(f, "\n%s (%s):\n", MS_T(L, M_GROWTH), MS_T(L, M_RATE));
         fprintf(f, "%8s %12s %8s %6s %12s %12s %12s  %s\n", "PID", MS_T(L, M_RATE), MS_T(L, M_R2), MS_T(L, M_SEEN),
                 "PSS0", "PSS1", "ΔPSS", MS_T(L, M_NAME));
