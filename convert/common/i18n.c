@@ -7,6 +7,7 @@
 #include "fmt.h"
 #include "memscope.h"
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,39 @@ const char *ms_cli_mserror(int code)
     return ms_strerror(code);
 }
 
+int ms_lang_fprintf(FILE *f, ms_lang l, const char *fmt, ...)
+{
+    char z[1024];
+    const char *use = fmt;
+    if (l == MS_LANG_ZH && strlen(fmt) * 3 < sizeof z) {
+        char *o = z;
+        for (const char *p = fmt; *p; p++) {
+            const char *w = NULL;
+            if ((*p == ':' || *p == ',' || *p == ';') && p[1] == ' ') {
+                w = *p == ':' ? "：" : *p == ',' ? "，" : "；";
+                p++;
+            } else if (*p == ':' && (p[1] == '\n' || !p[1])) {
+                w = "：";
+            } else if (*p == '(') {
+                w = "（";
+                if (o > z && o[-1] == ' ') o--;
+            } else if (*p == ')') {
+                w = "）";
+                if (p[1] == ' ') p++;
+            }
+            if (w) { size_t n = strlen(w); memcpy(o, w, n); o += n; }
+            else *o++ = *p;
+        }
+        *o = 0;
+        use = z;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int r = vfprintf(f, use, ap);
+    va_end(ap);
+    return r;
+}
+
 static const ms_msg kinds_pl[3] = {
     {"内核进程", "Kernel processes"}, {"系统进程", "System processes"}, {"用户进程", "User processes"}};
 static const ms_msg kinds[3] = {{"内核", "kernel"}, {"系统", "system"}, {"用户", "user"}};
@@ -136,6 +170,13 @@ const char *ms_i18n_duration(ms_lang l, uint64_t ns, char *buf)
     if (s < 60) snprintf(buf, MS_FBUF_LEN, "%.1f 秒", (double)ns / 1e9);
     else if (s < 3600) snprintf(buf, MS_FBUF_LEN, "%llu 分 %llu 秒", (unsigned long long)(s / 60), (unsigned long long)(s % 60));
     else snprintf(buf, MS_FBUF_LEN, "%llu 小时 %llu 分", (unsigned long long)(s / 3600), (unsigned long long)(s % 3600 / 60));
+    return buf;
+}
+
+const char *ms_i18n_pct_change(ms_lang l, uint64_t a, uint64_t b, char *buf)
+{
+    ms_fmt_pct_change(buf, a, b);
+    if (l == MS_LANG_ZH && !strcmp(buf, "n/a")) snprintf(buf, MS_FBUF_LEN, "不适用");
     return buf;
 }
 

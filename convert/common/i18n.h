@@ -32,6 +32,14 @@ const char *ms_cli_strerror(int errnum);
 /* ms_strerror(code) in ms_cli()'s language. */
 const char *ms_cli_mserror(int code);
 
+/* fprintf for report text whose template is shared by both languages: in
+ * Chinese the template's ASCII punctuation becomes full-width first
+ * (": " and a line-ending ":" -> "：", ", " -> "，", "; " -> "；", "(" ->
+ * "（", ")" -> "）"), so
+ * labels read "进程：12（内核 3，…）"; arguments are printed unchanged. */
+#include <stdio.h>
+int ms_lang_fprintf(FILE *f, ms_lang l, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /* Process kinds (MS_PROC_KERNEL/SYSTEM/USER): "内核进程" / "kernel processes". */
 const char *ms_i18n_kind_plural(ms_lang l, uint32_t kind);
 /* Singular short form: "内核" / "kernel". */
@@ -51,6 +59,8 @@ const char *ms_i18n_units(ms_lang l);
 /* A duration in ns as ms_fmt_duration, with Chinese units for ZH:
  * "1.2 秒", "5 分 3 秒", "2 小时 10 分". */
 const char *ms_i18n_duration(ms_lang l, uint64_t ns, char *buf);
+/* ms_fmt_pct_change with its "n/a" (before was 0) as "不适用" in Chinese. */
+const char *ms_i18n_pct_change(ms_lang l, uint64_t before, uint64_t after, char *buf);
 /* Temporary allocations are not known in a sampled trace: "不适用（采样追踪）"
  * / "n/a (sampled trace)". */
 const char *ms_i18n_sampled_na(ms_lang l);

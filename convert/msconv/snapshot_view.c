@@ -88,7 +88,8 @@ static char *tclean(snap_str s, size_t max)
     return c;
 }
 
-static const ms_msg M_SNAP = {"快照", "Snapshot"}, M_HOST = {"主机", "host"}, M_KERNEL = {"内核", "kernel"},
+static const ms_msg M_DELETED = {"已删除", "deleted"}, M_DELETED_P = {"（已删除）", " (deleted)"}, M_LISTSEP = {"，", ","},
+    M_SNAP = {"快照", "Snapshot"}, M_HOST = {"主机", "host"}, M_KERNEL = {"内核", "kernel"},
     M_OS = {"系统", "OS"}, M_TIME = {"时间", "time"}, M_PROCS = {"进程", "Processes"},
     M_MEM = {"内存", "Memory"}, M_RSS_NOTE = {"RSS 累加（共享页重复计算）", "RSS summed (shared pages counted repeatedly)"},
     M_TOP = {"PSS 最高的进程", "Top processes by PSS"}, M_REST = {"其余", "other"},
@@ -114,22 +115,22 @@ static void print_totals(FILE *f, ms_lang L, const snap *s, size_t idx, size_t n
     snap_totals t;
     snap_totals_of(s, &t);
     char *label = tclean(s->label, 80), *host = tclean(s->hostname, 80);
-    fprintf(f, "%s: %s (%zu/%zu)  %s %s  %s %s  %s %s\n", MS_T(L, M_SNAP), label ? label : "", idx + 1, n,
+    ms_lang_fprintf(f, L, "%s: %s (%zu/%zu)  %s %s  %s %s  %s %s\n", MS_T(L, M_SNAP), label ? label : "", idx + 1, n,
             MS_T(L, M_HOST), host ? host : "", MS_T(L, M_KERNEL), s->kernel.p, MS_T(L, M_TIME),
             ms_fmt_time(MS_FBUF, s->wall_ns));
     free(label); free(host);
-    if (s->os_release.n) fprintf(f, "%s: %s\n", MS_T(L, M_OS), s->os_release.p);
-    fprintf(f, "%s: %llu (%s %llu, %s %llu, %s %llu", MS_T(L, M_PROCS),
+    if (s->os_release.n) ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_OS), s->os_release.p);
+    ms_lang_fprintf(f, L, "%s: %llu (%s %llu, %s %llu, %s %llu", MS_T(L, M_PROCS),
             (unsigned long long)(t.nprocs + t.n_omitted),
             ms_i18n_kind(L, 0), (unsigned long long)t.all_kind[0], ms_i18n_kind(L, 1),
             (unsigned long long)t.all_kind[1], ms_i18n_kind(L, 2), (unsigned long long)t.all_kind[2]);
     uint64_t kinds = t.all_kind[0] + t.all_kind[1] + t.all_kind[2];
     if (kinds < t.nprocs + t.n_omitted)   /* files before 1.2: omitted ones have no kind */
-        fprintf(f, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)(t.nprocs + t.n_omitted - kinds));
-    fputs(")\n", f);
-    fprintf(f, "%s: PSS %s  USS %s  Swap %s  %s %s\n", MS_T(L, M_MEM), B(t.pss + t.omitted_pss), B(t.uss),
+        ms_lang_fprintf(f, L, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)(t.nprocs + t.n_omitted - kinds));
+    fputs(L == MS_LANG_EN ? ")\n" : "）\n", f);
+    ms_lang_fprintf(f, L, "%s: PSS %s  USS %s  Swap %s  %s %s\n", MS_T(L, M_MEM), B(t.pss + t.omitted_pss), B(t.uss),
             B(t.swap), MS_T(L, M_RSS_NOTE), B(t.rss + t.omitted_rss));
-    fprintf(f, "/proc/meminfo: MemTotal %s  MemAvailable %s  Shmem %s  SwapTotal %s  SwapFree %s\n",
+    ms_lang_fprintf(f, L, "/proc/meminfo: MemTotal %s  MemAvailable %s  Shmem %s  SwapTotal %s  SwapFree %s\n",
             B(snap_meminfo(s, "MemTotal")), B(snap_meminfo(s, "MemAvailable")), B(snap_meminfo(s, "Shmem")),
             B(snap_meminfo(s, "SwapTotal")), B(snap_meminfo(s, "SwapFree")));
 }
@@ -140,16 +141,16 @@ static void print_memuse(FILE *f, ms_lang L, const snap *s)
     snap_memuse m;
     snap_memuse_of(s, &m);
     if (!m.have) return;
-    fprintf(f, "\n%s: %s %s\n", MS_T(L, M_MEMUSE), MS_T(L, M_USED), B(m.used));
+    ms_lang_fprintf(f, L, "\n%s: %s %s\n", MS_T(L, M_MEMUSE), MS_T(L, M_USED), B(m.used));
     for (int r = 0; r < SM_NROWS; r++) {
         int64_t v = m.row[r];
         char num[40];
         snprintf(num, sizeof num, "%s%s", v < 0 ? "-" : "", B((uint64_t)(v < 0 ? -v : v)));
-        fprintf(f, "  %12s %6.1f%%  %s · %s\n", num, m.used ? 100.0 * (double)v / (double)m.used : 0.0,
+        ms_lang_fprintf(f, L, "  %12s %6.1f%%  %s · %s\n", num, m.used ? 100.0 * (double)v / (double)m.used : 0.0,
                 ms_memgroup_label(L, snap_memrow_group(r)), ms_memrow_label(L, r));
     }
-    fprintf(f, "  %s: %s\n", MS_T(L, M_REF_PSS), B(m.proc_pss));
-    if (!m.have_zone) fprintf(f, "  %s\n", MS_T(L, M_NOZONE));
+    ms_lang_fprintf(f, L, "  %s: %s\n", MS_T(L, M_REF_PSS), B(m.proc_pss));
+    if (!m.have_zone) ms_lang_fprintf(f, L, "  %s\n", MS_T(L, M_NOZONE));
 }
 
 /* Processes still using deleted or replaced executables or libraries. */
@@ -158,19 +159,20 @@ static int print_stale(FILE *f, ms_lang L, const snap *s)
     sd_stale *v;
     size_t n;
     if (snap_stale_build(s, &v, &n)) return -1;
-    if (n) fprintf(f, "\n%s (%zu):\n", MS_T(L, M_STALE), n);
+    if (n) ms_lang_fprintf(f, L, "\n%s (%zu):\n", MS_T(L, M_STALE), n);
     for (size_t i = 0; i < n; i++) {
         char *name = tclean(v[i].p->name, 40);
-        fprintf(f, "%8llu  %s:", (unsigned long long)v[i].p->pid, name ? name : "");
+        ms_lang_fprintf(f, L, "%8llu  %s:", (unsigned long long)v[i].p->pid, name ? name : "");
         free(name);
         if (v[i].exe_deleted) {
             char *exe = tclean(v[i].p->exe, 0);
-            fprintf(f, " %s (deleted, %s)", exe ? exe : "", MS_T(L, M_STALE_EXE));
+            ms_lang_fprintf(f, L, " %s (%s, %s)", exe ? exe : "", MS_T(L, M_DELETED), MS_T(L, M_STALE_EXE));
             free(exe);
         }
         for (size_t j = 0; j < v[i].nlibs; j++) {
             char *path = tclean(v[i].libs[j]->path, 0);
-            fprintf(f, "%s %s (deleted, %s)", j || v[i].exe_deleted ? "," : "", path ? path : "", B(v[i].libs[j]->mapped));
+            ms_lang_fprintf(f, L, "%s %s (%s, %s)", j || v[i].exe_deleted ? MS_T(L, M_LISTSEP) : "", path ? path : "",
+                            MS_T(L, M_DELETED), B(v[i].libs[j]->mapped));
             free(path);
         }
         fputc('\n', f);
@@ -183,11 +185,11 @@ static void print_read_status(FILE *f, ms_lang L, const snap *s)
 {
     snap_totals t;
     snap_totals_of(s, &t);
-    fprintf(f, "%s: %s %llu", MS_T(L, M_READ), MS_T(L, M_FULL), (unsigned long long)t.n_full);
-    fprintf(f, ", %s %llu", MS_T(L, M_VAN), (unsigned long long)t.n_vanished);
-    fprintf(f, ", %s %llu", MS_T(L, M_ZOMBIE), (unsigned long long)t.n_zombie);
-    fprintf(f, ", %s %llu", MS_T(L, s->privilege == MS_PRIV_USER ? M_DENIED : M_DENIED_ROOT), (unsigned long long)t.n_denied);
-    if (t.n_omitted) fprintf(f, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)t.n_omitted);
+    ms_lang_fprintf(f, L, "%s: %s %llu", MS_T(L, M_READ), MS_T(L, M_FULL), (unsigned long long)t.n_full);
+    ms_lang_fprintf(f, L, ", %s %llu", MS_T(L, M_VAN), (unsigned long long)t.n_vanished);
+    ms_lang_fprintf(f, L, ", %s %llu", MS_T(L, M_ZOMBIE), (unsigned long long)t.n_zombie);
+    ms_lang_fprintf(f, L, ", %s %llu", MS_T(L, s->privilege == MS_PRIV_USER ? M_DENIED : M_DENIED_ROOT), (unsigned long long)t.n_denied);
+    if (t.n_omitted) ms_lang_fprintf(f, L, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)t.n_omitted);
     fputc('\n', f);
 }
 
@@ -206,8 +208,8 @@ static int print_table(FILE *f, ms_lang L, const snap *s, long top)
     for (size_t i = 0; i < s->nprocs; i++) v[i] = &s->procs[i];
     qsort(v, s->nprocs, sizeof *v, cmp_pss_ptr);
     size_t n = top > 0 && (size_t)top < s->nprocs ? (size_t)top : s->nprocs;
-    fprintf(f, "\n%s (%zu/%zu):\n", MS_T(L, M_TOP), n, s->nprocs);
-    fprintf(f, "%8s  %-6s %-10s %10s %10s %10s %10s %6s  %s\n", "PID", MS_T(L, M_KIND), MS_T(L, M_USER),
+    ms_lang_fprintf(f, L, "\n%s (%zu/%zu):\n", MS_T(L, M_TOP), n, s->nprocs);
+    ms_lang_fprintf(f, L, "%8s  %-6s %-10s %10s %10s %10s %10s %6s  %s\n", "PID", MS_T(L, M_KIND), MS_T(L, M_USER),
             "PSS", "USS", "RSS", "Swap", MS_T(L, M_FILES), MS_T(L, M_NAME));
     uint64_t rest_pss = 0, rest_rss = 0;
     for (size_t i = 0; i < s->nprocs; i++) {
@@ -217,15 +219,15 @@ static int print_table(FILE *f, ms_lang L, const snap *s, long top)
         char files[24];
         if (p->open_files >= 0) snprintf(files, sizeof files, "%lld", (long long)p->open_files);
         else strcpy(files, "?");
-        fprintf(f, "%8llu  %-6s %-10s %10s %10s %10s %10s %6s  %s%s\n", (unsigned long long)p->pid,
+        ms_lang_fprintf(f, L, "%8llu  %-6s %-10s %10s %10s %10s %10s %6s  %s%s\n", (unsigned long long)p->pid,
                 ms_i18n_kind(L, p->kind), user ? user : "", B(p->pss), B(p->uss), B(p->rss), B(p->swap), files,
                 name ? name : "", p->read_status & ~(uint32_t)MS_READ_NO_ROLLUP ? " *" : "");
         free(name); free(user);
     }
     if (n < s->nprocs)
-        fprintf(f, "%s %zu: PSS %s, RSS %s\n", MS_T(L, M_REST), s->nprocs - n, B(rest_pss), B(rest_rss));
+        ms_lang_fprintf(f, L, "%s %zu: PSS %s, RSS %s\n", MS_T(L, M_REST), s->nprocs - n, B(rest_pss), B(rest_rss));
     if (s->n_omitted)
-        fprintf(f, "%s %llu: PSS %s, RSS %s\n", MS_T(L, M_OMIT), (unsigned long long)s->n_omitted,
+        ms_lang_fprintf(f, L, "%s %llu: PSS %s, RSS %s\n", MS_T(L, M_OMIT), (unsigned long long)s->n_omitted,
                 B(s->omitted_pss), B(s->omitted_rss));
     free(v);
     return 0;
@@ -234,23 +236,23 @@ static int print_table(FILE *f, ms_lang L, const snap *s, long top)
 static int view_text(FILE *f, ms_lang L, const snap_file *sf, size_t idx, long top)
 {
     if (sf->nsnaps > 1) {
-        fprintf(f, "%s: %zu\n", MS_T(L, M_SERIES), sf->nsnaps);
-        fprintf(f, "%4s  %-23s %8s %12s %12s\n", "#", MS_T(L, M_TIME), MS_T(L, M_PROCS), "PSS", "ΔPSS");
+        ms_lang_fprintf(f, L, "%s: %zu\n", MS_T(L, M_SERIES), sf->nsnaps);
+        ms_lang_fprintf(f, L, "%4s  %-23s %8s %12s %12s\n", "#", MS_T(L, M_TIME), MS_T(L, M_PROCS), "PSS", "ΔPSS");
         uint64_t prev = 0;
         for (size_t i = 0; i < sf->nsnaps; i++) {
             snap_totals t;
             snap_totals_of(&sf->snaps[i], &t);
             uint64_t pss = t.pss + t.omitted_pss;
-            fprintf(f, "%4zu  %-23s %8llu %12s %12s\n", i, ms_fmt_time(MS_FBUF, sf->snaps[i].wall_ns),
+            ms_lang_fprintf(f, L, "%4zu  %-23s %8llu %12s %12s\n", i, ms_fmt_time(MS_FBUF, sf->snaps[i].wall_ns),
                     (unsigned long long)(t.nprocs + t.n_omitted), B(pss), i ? SB((int64_t)pss - (int64_t)prev) : "");
             prev = pss;
         }
         snap_series g;
         if (snap_series_build(sf, &g)) return -1;
-        fprintf(f, "%s: %+.2f %s (%s)\n", MS_T(L, M_TOTAL_RATE), g.total_mb_per_hour, MS_T(L, M_RATE),
+        ms_lang_fprintf(f, L, "%s: %+.2f %s (%s)\n", MS_T(L, M_TOTAL_RATE), g.total_mb_per_hour, MS_T(L, M_RATE),
                 ms_i18n_duration(L, g.span_ns, MS_FBUF));
-        fprintf(f, "\n%s (%s):\n", MS_T(L, M_GROWTH), MS_T(L, M_RATE));
-        fprintf(f, "%8s %12s %8s %6s %12s %12s %12s  %s\n", "PID", MS_T(L, M_RATE), MS_T(L, M_R2), MS_T(L, M_SEEN),
+        ms_lang_fprintf(f, L, "\n%s (%s):\n", MS_T(L, M_GROWTH), MS_T(L, M_RATE));
+        ms_lang_fprintf(f, L, "%8s %12s %8s %6s %12s %12s %12s  %s\n", "PID", MS_T(L, M_RATE), MS_T(L, M_R2), MS_T(L, M_SEEN),
                 "PSS0", "PSS1", "ΔPSS", MS_T(L, M_NAME));
         size_t shown = 0, unrated = 0;
         for (size_t i = 0; i < g.n; i++) {
@@ -258,14 +260,14 @@ static int view_text(FILE *f, ms_lang L, const snap_file *sf, size_t idx, long t
             if (!x->rated) { unrated += x->seen < sf->nsnaps; continue; }
             if (shown >= 10 || x->pss_mb_per_hour <= 0) continue;
             char *name = tclean(x->last->name, 40);
-            fprintf(f, "%8llu %12.2f %8.3f %3u/%-2zu %12s %12s %12s  %s\n", (unsigned long long)x->last->pid,
+            ms_lang_fprintf(f, L, "%8llu %12.2f %8.3f %3u/%-2zu %12s %12s %12s  %s\n", (unsigned long long)x->last->pid,
                     x->pss_mb_per_hour, x->r2, x->seen, sf->nsnaps, B(x->first->pss), B(x->last->pss), SB(x->d_pss),
                     name ? name : "");
             free(name);
             shown++;
         }
-        if (!shown) fprintf(f, "%s\n", MS_T(L, M_NOGROW));
-        if (unrated) { fprintf(f, MS_T(L, M_NORATE), unrated, g.min_seen); fputc('\n', f); }
+        if (!shown) ms_lang_fprintf(f, L, "%s\n", MS_T(L, M_NOGROW));
+        if (unrated) { ms_lang_fprintf(f, L, MS_T(L, M_NORATE), unrated, g.min_seen); fputc('\n', f); }
         snap_series_free(&g);
         fputc('\n', f);
     }
@@ -275,6 +277,7 @@ static int view_text(FILE *f, ms_lang L, const snap_file *sf, size_t idx, long t
     if (print_table(f, L, s, top)) return -1;
     if (print_stale(f, L, s)) return -1;
     print_read_status(f, L, s);
+    fprintf(f, "%s\n", ms_i18n_units(L));
     return 0;
 }
 
@@ -303,36 +306,36 @@ static int view_pid(FILE *f, ms_lang L, const snap *s, const snap_proc *p)
     char rs[256];
     char *name = tclean(p->name, 0), *cmd = tclean(p->cmdline, 300), *exe = tclean(p->exe, 0),
          *user = tclean(p->user, 0);
-    fprintf(f, "%s (PID: %llu)\n", MS_T(L, M_PINFO), (unsigned long long)p->pid);
-    fprintf(f, "%s: %s\n", MS_T(L, M_PNAME), name ? name : "");
-    fprintf(f, "%s: %s\n", MS_T(L, M_CMD), cmd ? cmd : "");
-    fprintf(f, "%s: \"%s\"%s\n", MS_T(L, M_EXE), exe ? exe : "", p->exe_flags & MS_EXE_DELETED ? MS_T(L, M_EXE_DEL) : "");
-    fprintf(f, "%s: %s\n", MS_T(L, M_EXESZ), p->exe_size ? B(p->exe_size) : MS_T(L, M_UNKNOWN));
-    fprintf(f, "%s: %s (uid %llu, %s %s)\n", MS_T(L, M_PUSER), user ? user : "", (unsigned long long)p->uid,
+    ms_lang_fprintf(f, L, "%s (PID: %llu)\n", MS_T(L, M_PINFO), (unsigned long long)p->pid);
+    ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_PNAME), name ? name : "");
+    ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_CMD), cmd ? cmd : "");
+    ms_lang_fprintf(f, L, "%s: \"%s\"%s\n", MS_T(L, M_EXE), exe ? exe : "", p->exe_flags & MS_EXE_DELETED ? MS_T(L, M_EXE_DEL) : "");
+    ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_EXESZ), p->exe_size ? B(p->exe_size) : MS_T(L, M_UNKNOWN));
+    ms_lang_fprintf(f, L, "%s: %s (uid %llu, %s %s)\n", MS_T(L, M_PUSER), user ? user : "", (unsigned long long)p->uid,
             MS_T(L, M_PKIND), ms_i18n_kind(L, p->kind));
-    fprintf(f, "%s: %llu\n", MS_T(L, M_PPID), (unsigned long long)p->ppid);
-    fprintf(f, "PSS: %s\n", B(p->pss));
-    fprintf(f, "RSS: %s\n", B(p->rss));
-    fprintf(f, "USS: %s\n", B(p->uss));
-    fprintf(f, "%s: %s (%s %s, %s %s)\n", MS_T(L, M_SHARED), B(p->shared_clean + p->shared_dirty),
+    ms_lang_fprintf(f, L, "%s: %llu\n", MS_T(L, M_PPID), (unsigned long long)p->ppid);
+    ms_lang_fprintf(f, L, "PSS: %s\n", B(p->pss));
+    ms_lang_fprintf(f, L, "RSS: %s\n", B(p->rss));
+    ms_lang_fprintf(f, L, "USS: %s\n", B(p->uss));
+    ms_lang_fprintf(f, L, "%s: %s (%s %s, %s %s)\n", MS_T(L, M_SHARED), B(p->shared_clean + p->shared_dirty),
             MS_T(L, M_CLEAN), B(p->shared_clean), MS_T(L, M_DIRTY), B(p->shared_dirty));
-    fprintf(f, "%s: PSS %s, RSS %s\n", MS_T(L, M_SHMEM), B(p->pss_shmem), B(p->rss_shmem));
-    fprintf(f, "Swap: %s (SwapPss %s)\n", B(p->swap), B(p->swap_pss));
-    if (p->open_files >= 0) fprintf(f, "%s: %lld\n", MS_T(L, M_OPEN), (long long)p->open_files);
-    else fprintf(f, "%s: %s\n", MS_T(L, M_OPEN), MS_T(L, M_UNKNOWN));
-    fprintf(f, "%s: %llu\n", MS_T(L, M_THREADS), (unsigned long long)p->threads);
-    fprintf(f, "%s: %s\n", MS_T(L, M_READ), ms_i18n_read_status(L, p->read_status, rs, sizeof rs));
+    ms_lang_fprintf(f, L, "%s: PSS %s, RSS %s\n", MS_T(L, M_SHMEM), B(p->pss_shmem), B(p->rss_shmem));
+    ms_lang_fprintf(f, L, "Swap: %s (SwapPss %s)\n", B(p->swap), B(p->swap_pss));
+    if (p->open_files >= 0) ms_lang_fprintf(f, L, "%s: %lld\n", MS_T(L, M_OPEN), (long long)p->open_files);
+    else ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_OPEN), MS_T(L, M_UNKNOWN));
+    ms_lang_fprintf(f, L, "%s: %llu\n", MS_T(L, M_THREADS), (unsigned long long)p->threads);
+    ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_READ), ms_i18n_read_status(L, p->read_status, rs, sizeof rs));
     free(name); free(cmd); free(exe); free(user);
     (void)s;
     snap_lib *libs = malloc((p->nlibs + 1) * sizeof *libs);
     if (!libs) return -1;
     memcpy(libs, p->libs, p->nlibs * sizeof *libs);
     qsort(libs, p->nlibs, sizeof *libs, cmp_lib_pss);
-    fprintf(f, "\n%s (%u):\n", MS_T(L, M_LIBS), p->nlibs);
+    ms_lang_fprintf(f, L, "\n%s (%u):\n", MS_T(L, M_LIBS), p->nlibs);
     for (uint32_t i = 0; i < p->nlibs; i++) {
         char *path = tclean(libs[i].path, 0);
-        fprintf(f, "- \"%s\"%s (%s)  %s %s  RSS %s  PSS %s%s%s%s\n", path ? path : "",
-                libs[i].flags & MS_LIB_DELETED ? " (deleted)" : "",
+        ms_lang_fprintf(f, L, "- \"%s\"%s (%s)  %s %s  RSS %s  PSS %s%s%s%s\n", path ? path : "",
+                libs[i].flags & MS_LIB_DELETED ? MS_T(L, M_DELETED_P) : "",
                 libs[i].disk_size ? B(libs[i].disk_size) : MS_T(L, M_UNKNOWN), MS_T(L, M_MAPPED),
                 B(libs[i].mapped), B(libs[i].rss), B(libs[i].pss),
                 libs[i].flags & MS_LIB_DELETED ? MS_T(L, M_LP2) : "", libs[i].flags & MS_LIB_DELETED ? MS_T(L, M_LIB_DEL) : "",
@@ -341,12 +344,12 @@ static int view_pid(FILE *f, ms_lang L, const snap *s, const snap_proc *p)
     }
     free(libs);
     if (p->nperms) {
-        fprintf(f, "\n%s:\n", MS_T(L, M_PERMS));
-        fprintf(f, "  %-6s %12s %12s %12s\n", MS_T(L, M_PERM), MS_T(L, M_SIZE), "RSS", "PSS");
+        ms_lang_fprintf(f, L, "\n%s:\n", MS_T(L, M_PERMS));
+        ms_lang_fprintf(f, L, "  %-6s %12s %12s %12s\n", MS_T(L, M_PERM), MS_T(L, M_SIZE), "RSS", "PSS");
         for (uint32_t i = 0; i < p->nperms; i++) {
             char ps[5];
             snap_perm_str(p->perms[i].prot, ps);
-            fprintf(f, "  %-6s %12s %12s %12s\n", ps, B(p->perms[i].size), B(p->perms[i].rss), B(p->perms[i].pss));
+            ms_lang_fprintf(f, L, "  %-6s %12s %12s %12s\n", ps, B(p->perms[i].size), B(p->perms[i].rss), B(p->perms[i].pss));
         }
     }
     return 0;

@@ -17,7 +17,7 @@
 
 #define B(x) ms_fmt_bytes(MS_FBUF, (x))
 #define SB(x) ms_fmt_sbytes(MS_FBUF, (x))
-#define PC(a, b) ms_fmt_pct_change(MS_FBUF, (a), (b))
+#define PC(a, b) ms_i18n_pct_change(L, (a), (b), MS_FBUF)
 #define CNT(x) ms_fmt_count(MS_FBUF, (x))
 #define SI(x) ms_fmt_sint(MS_FBUF, (x))
 

@@ -82,3 +82,25 @@ if python3 "$MS_ROOT/tests/cli/zh_words.py" "$TMP/all.dump" $TERMS -- "$TMP"/l.t
         "$TMP"/l.info "$TMP"/t.text "$TMP"/t.lines "$TMP"/t.leaks "$TMP"/t.info "$TMP"/d.md > "$TMP/words" 2>&1
 then pass $T/zh-heap-reports-no-english
 else fail $T/zh-heap-reports-no-english "$(head -5 "$TMP/words" | tr '\t\n' ' |')"; fi
+
+# ---- a snapshot pair: --text, --pid and msdiff --md in Chinese ------------------
+S1=$TMP/s1.memscope; S2=$TMP/s2.memscope
+"$MSREC" snapshot "$S1" --max-processes 5 > /dev/null 2>&1 && "$MSREC" snapshot "$S2" --max-processes 5 > /dev/null 2>&1 \
+    || { fail $T/snapshot "msrec snapshot failed"; exit 0; }
+"$MSCONV" "$S2" --text > "$TMP/s.text"
+SP=$(sed -n '/^ *PID /{n;p;q}' "$TMP/s.text" | awk '{print $1}')
+"$MSCONV" "$S2" --pid "$SP" > "$TMP/s.pid" 2>&1
+check $T/snapshot-pid-zh 1 "$(grep -c "^进程信息（PID：$SP）$" "$TMP/s.pid")"
+(cd "$TMP" && "$MSDIFF" "$S1" "$S2" --md sd.md --json sd.json 2> /dev/null)
+"$MSCONV" "$S1" --dump > "$TMP/s.dump"; "$MSCONV" "$S2" --dump >> "$TMP/s.dump"
+check $T/snapshot-units 1 "$(grep -c '^单位：KiB = 1024 字节' "$TMP/s.text")"
+check $T/snapshot-colons 0 "$(grep -c '^[^ -~]*[^ -~]: ' "$TMP/s.text" "$TMP/sd.md" | awk -F: '{n += $2} END {print n}')"
+# /proc field names, tools and options stay as the kernel and the CLI spell them
+PROC="B KiB MiB GiB PID pid RSS PSS USS Swap UTC uid JSON CPU proc meminfo MemTotal MemAvailable MemFree Shmem
+      SwapTotal SwapFree SwapPss Pss_Anon Pss_Shmem RssShmem AnonPages Slab SUnreclaim SReclaimable Cached
+      PageTables KernelStack Vmalloc VmallocUsed Percpu HugeTLB tmpfs dev shm SysV POSIX lowmem boot_id
+      msrec snapshot lib memory max processes p r w x s"
+if python3 "$MS_ROOT/tests/cli/zh_words.py" "$TMP/s.dump" $PROC $(echo "$TMP" | tr '/._-' '    ') s1 s2 \
+        -- "$TMP/s.text" "$TMP/s.pid" "$TMP/sd.md" > "$TMP/swords" 2>&1
+then pass $T/zh-snapshot-reports-no-english
+else fail $T/zh-snapshot-reports-no-english "$(head -5 "$TMP/swords" | tr '\t\n' ' |')"; fi
