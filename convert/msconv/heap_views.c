@@ -193,7 +193,8 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     }
     if (en) {
         if (!rg) fprintf(fp, "total runtime: %.3f s\n", dur);
-        fprintf(fp, "calls to allocation functions: %s (%.0f/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
+        fprintf(fp, "calls to allocation functions: %s (%s/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations),
+                ms_fmt_count(MS_FBUF, (uint64_t)(rate + 0.5)));
         fprintf(fp, "temporary memory allocations: %s\n  (%s)\n", temp, ms_i18n_temporary_def(MS_LANG_EN));
         if (rg)
             fprintf(fp, "live at the range's end (%.3f s), allocated in the range: %s in %s %s\n", rg->to_s,
@@ -207,7 +208,8 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
                 ms_fmt_count(MS_FBUF, s->leaked_allocations), plural(s->leaked_allocations, "block", "blocks"));
     } else {
         if (!rg) fprintf(fp, "总运行时间：%.3f 秒\n", dur);
-        fprintf(fp, "分配函数调用：%s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
+        fprintf(fp, "分配函数调用：%s 次（%s 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations),
+                ms_fmt_count(MS_FBUF, (uint64_t)(rate + 0.5)));
         fprintf(fp, "临时分配：%s\n  （%s）\n", temp, ms_i18n_temporary_def(MS_LANG_ZH));
         if (rg)
             fprintf(fp, "范围结束时（第 %.3f 秒）仍存活的范围内分配：%s，%s 个内存块\n", rg->to_s,

@@ -132,14 +132,14 @@ static const ms_msg
 
 static void md(FILE *f, snap_str s) { ms_md_text(f, s.p, s.n, 0); }
 
-static void pid_cell(FILE *f, const sd_entry *e)
+static void pid_cell(FILE *f, ms_lang L, const sd_entry *e)
 {
-    if (e->a && e->b && e->a->pid != e->b->pid) fprintf(f, "%llu→%llu", (unsigned long long)e->a->pid, (unsigned long long)e->b->pid);
-    else fprintf(f, "%llu", (unsigned long long)(e->b ? e->b : e->a)->pid);
+    if (e->a && e->b && e->a->pid != e->b->pid) ms_lang_fprintf(f, L, "%llu→%llu", (unsigned long long)e->a->pid, (unsigned long long)e->b->pid);
+    else ms_lang_fprintf(f, L, "%llu", (unsigned long long)(e->b ? e->b : e->a)->pid);
     uint64_t na = e->before.count, nb = e->after.count;
     if (na > 1 || nb > 1) {
-        if (e->a && e->b && na != nb) fprintf(f, " (×%llu→×%llu)", (unsigned long long)na, (unsigned long long)nb);
-        else fprintf(f, " (×%llu)", (unsigned long long)(nb ? nb : na));
+        if (e->a && e->b && na != nb) ms_lang_fprintf(f, L, " (×%llu→×%llu)", (unsigned long long)na, (unsigned long long)nb);
+        else ms_lang_fprintf(f, L, " (×%llu)", (unsigned long long)(nb ? nb : na));
     }
 }
 
@@ -159,7 +159,7 @@ static void cause_line(FILE *f, ms_lang L, const sd_cause *c)
         ms_lang_fprintf(f, L, "%s **", MS_T(L, *m));
         md(f, c->entry->name);
         ms_lang_fprintf(f, L, "**%sPID ", MS_T(L, M_LP));
-        pid_cell(f, c->entry);
+        pid_cell(f, L, c->entry);
         ms_lang_fprintf(f, L, "%s%s%s: PSS %s\n", MS_T(L, M_COMMA),
                 L == MS_LANG_EN ? ms_i18n_kind(L, c->entry->kind) : ms_i18n_kind_plural(L, c->entry->kind),
                 MS_T(L, M_RP), SB(c->delta));
@@ -197,7 +197,7 @@ static void proc_table(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, i
         fputs("| ", f);
         md(f, e->name);
         fputs(" | ", f);
-        pid_cell(f, e);
+        pid_cell(f, L, e);
         if (status == SD_CHANGED && e->mem_unknown) {
             ms_lang_fprintf(f, L, " | %s | %s | ? | ? | ? | ? | %s→%s | ", e->before.mem_unknown ? "?" : B(e->before.pss),
                     e->after.mem_unknown ? "?" : B(e->after.pss), files_str(fb, e->before.open_files),
@@ -241,8 +241,8 @@ static void details(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, int 
         if (!any) { ms_lang_fprintf(f, L, "\n**%s**\n\n", MS_T(L, M_DETAILS)); any = 1; }
         fputs("- **", f);
         md(f, e->name);
-        fputs("** (PID ", f);
-        pid_cell(f, e);
+        fputs(L == MS_LANG_EN ? "** (PID " : "**（PID ", f);
+        pid_cell(f, L, e);
         if (e->mem_unknown) ms_lang_fprintf(f, L, "): %s PSS %s", MS_T(L, M_D_MEM), MS_T(L, M_UNKNOWN_MEM));
         else ms_lang_fprintf(f, L, "): %s PSS %s → %s (%s)", MS_T(L, M_D_MEM), B(e->before.pss), B(e->after.pss), SB(e->d_pss));
         if (e->restarted) ms_lang_fprintf(f, L, "%s%s", MS_T(L, M_SEP), MS_T(L, M_D_RESTART));
@@ -282,7 +282,7 @@ static void details(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, int 
                 if (l->change == SD_LIB_DELETED) {
                     ms_lang_fprintf(f, L, " (%s%s%s %s", MS_T(L, M_DELETED), MS_T(L, M_COMMA), L == MS_LANG_EN ? "mapped" : "映射", B(l->mapped_b));
                     if (l->disk_a) ms_lang_fprintf(f, L, "%s%s %s", MS_T(L, M_COMMA), L == MS_LANG_EN ? "was" : "原文件", B(l->disk_a));
-                    fputc(')', f);
+                    fputs(MS_T(L, M_RP), f);
                     shown++;
                     continue;
                 }
@@ -333,8 +333,8 @@ static int section(FILE *f, ms_lang L, const snap_diff *d, int status, const ms_
                 const sd_side *sd = status == SD_ADDED ? &e->after : &e->before;
                 if (k++) fputs(MS_T(L, M_COMMA), f);
                 md(f, e->name);
-                fputs(" (", f);
-                pid_cell(f, e);
+                fputs(MS_T(L, M_LP), f);
+                pid_cell(f, L, e);
                 ms_lang_fprintf(f, L, ", %s)", sd->mem_unknown ? "PSS ?" : B(sd->pss));
             }
             fputc('\n', f);

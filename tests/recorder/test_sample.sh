@@ -183,7 +183,7 @@ L=$TMP/leak.memscope
 says sample/report-text-temporaries-na "$TMP/r.text.en" "temporary memory allocations: n/a (sampled trace)"
 "$MSCONV" "$L" --leaks > "$TMP/r.leaks" 2>&1;               says sample/report-leaks-zh "$TMP/r.leaks" "$ZH"
 "$MSCONV" "$L" --leaks --lang en > "$TMP/r.leaks.en" 2>&1;  says sample/report-leaks-en "$TMP/r.leaks.en" "$EN"
-"$MSCONV" "$L" --info > "$TMP/r.info" 2>&1;                 says sample/report-info-zh "$TMP/r.info" "$ZH"
+"$MSCONV" "$L" --info --lang zh > "$TMP/r.info" 2>&1;       says sample/report-info-zh "$TMP/r.info" "$ZH"
 "$MSCONV" "$L" --info --lang en > "$TMP/r.info.en" 2>&1;    says sample/report-info-en "$TMP/r.info.en" "$EN"
 "$MSCONV" "$L" --json --lang en > "$TMP/r.json" 2>&1;       says sample/report-json-en "$TMP/r.json" "$EN"
 "$MSCONV" "$L" --json > "$TMP/r.json.zh" 2>&1;              says sample/report-json-zh "$TMP/r.json.zh" "$ZH"
@@ -205,8 +205,8 @@ var n = document.getElementById("sampled-note"), zh = n && n.textContent;
 document.getElementById("lang-en").click();
 var m = document.getElementById("sampled-note"), en = m && m.textContent;
 var tmp = document.querySelector("#card-temporary .v").textContent;
-return (zh.indexOf("估算值，按每 4,096 字节（4.0 KiB）采样 1 次") === 0 &&
-        en.indexOf("estimated, sampled 1 in 4,096 bytes (4.0 KiB)") === 0 && tmp === "n/a (sampled trace)") || [zh, en, tmp].join(" | ");
+return (zh.indexOf("估算值，按每 4,096 字节（4.0 KB）采样 1 次") === 0 &&
+        en.indexOf("estimated, sampled 1 in 4,096 bytes (4.0 KB)") === 0 && tmp === "n/a (sampled trace)") || [zh, en, tmp].join(" | ");
 JS
     python3 "$MS_ROOT/tests/html/cdp.py" "file://$TMP/r.html" "$TMP/note.js" "sample/report-html-page"
 fi

@@ -93,7 +93,7 @@ int main(void)
     free(s);
     p.o.lang_en = 0; p.o.nodecount = 2;
     s = render(pp_fn, &p);
-    CHECK("pprof text zh header", s && strstr(s, "类型: peak\n显示的节点合计 180B，占总量 200B 的 90.00%\n显示前 2 个节点（共 4 个）\n"));
+    CHECK("pprof text zh header", s && strstr(s, "类型：峰值\n显示的节点合计 180B，占总量 200B 的 90.00%\n显示前 2 个节点（共 4 个）\n"));
     free(s);
     p.o.lang_en = 1; p.o.nodecount = 0; p.o.metric = MS_CT_COUNT;
     s = render(pp_fn, &p);

@@ -116,7 +116,7 @@ check "ranges text zh: header line" 1 "$(sed -n 3p "$TMP/t.zh" | grep -cF "$HEAD
 check "ranges text en: live at the range's end" 1 \
     "$(grep -c "^live at the range's end ($(fmt3 "$M_SOLVE") s), allocated in the range: 4.9 KiB in 5 blocks$" "$TMP/t.en")"
 check "ranges text en: calls in the range" 1 "$(grep -c '^calls to allocation functions: 27 ' "$TMP/t.en")"
-check "ranges text zh: live at the range's end" 1 "$(grep -c "^范围结束时（第 $(fmt3 "$M_SOLVE") 秒）仍存活的范围内分配: 4.9 KiB，5 个内存块$" "$TMP/t.zh")"
+check "ranges text zh: live at the range's end" 1 "$(grep -c "^范围结束时（第 $(fmt3 "$M_SOLVE") 秒）仍存活的范围内分配：4.9 KiB，5 个内存块$" "$TMP/t.zh")"
 check "ranges text --from/--to header" 1 \
     "$("$MSCONV" "$P" --text --lang en --from "$F" --to "$TO" | sed -n 3p | grep -cF "time range $(fmt3 "$F")–$(fmt3 "$TO") s: ")"
 "$MSCONV" "$P" --leaks --lang en --phase setup > "$TMP/l.en"
