@@ -99,7 +99,7 @@ check $T/snapshot-colons 0 "$(grep -c '^[^ -~]*[^ -~]: ' "$TMP/s.text" "$TMP/sd.
 PROC="B KiB MiB GiB PID pid RSS PSS USS Swap UTC uid JSON CPU proc meminfo MemTotal MemAvailable MemFree Shmem
       SwapTotal SwapFree SwapPss Pss_Anon Pss_Shmem RssShmem AnonPages Slab SUnreclaim SReclaimable Cached
       PageTables KernelStack Vmalloc VmallocUsed Percpu HugeTLB tmpfs dev shm SysV POSIX lowmem boot_id
-      msrec snapshot lib memory max processes p r w x s"
+      msrec snapshot lib memory max processes memscope p r w x s"
 if python3 "$MS_ROOT/tests/cli/zh_words.py" "$TMP/s.dump" $PROC $(echo "$TMP" | tr '/._-' '    ') s1 s2 \
         -- "$TMP/s.text" "$TMP/s.pid" "$TMP/sd.md" > "$TMP/swords" 2>&1
 then pass $T/zh-snapshot-reports-no-english
