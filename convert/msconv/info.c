@@ -104,6 +104,10 @@ static void label(FILE *fp, ms_lang l, ms_msg m)
     fprintf(fp, "%s%s%*s", t, l == MS_LANG_EN ? ":" : "：", 13 - cols - (l == MS_LANG_EN ? 0 : 1), "");
 }
 
+/* A count with thousands separators (the Chinese --info; the English one
+ * keeps plain numbers that scripts parse). */
+#define N(v) ms_fmt_count(MS_FBUF, (v))
+
 static void report(FILE *fp, const char *file, const ms_header_info *h, const info *x,
                    const ms_integrity *in, ms_lang l)
 {
@@ -128,11 +132,13 @@ static void report(FILE *fp, const char *file, const ms_header_info *h, const in
     human(a, sizeof a, in->file_size, l);
     label(fp, l, L_SIZE); fprintf(fp, "%s\n", a);
     label(fp, l, L_CHUNKS);
-    fprintf(fp, en ? "%" PRIu64 " (records %" PRIu64 ", events %" PRIu64 : "%" PRIu64 "（记录块 %" PRIu64 "，事件块 %" PRIu64,
-            x->chunks, x->chunks_by_type[1], x->chunks_by_type[2]);
+    if (en) fprintf(fp, "%" PRIu64 " (records %" PRIu64 ", events %" PRIu64, x->chunks, x->chunks_by_type[1], x->chunks_by_type[2]);
+    else fprintf(fp, "%s（记录块 %s，事件块 %s", N(x->chunks), N(x->chunks_by_type[1]), N(x->chunks_by_type[2]));
     if (x->chunks_by_type[3]) fprintf(fp, en ? ", other %" PRIu64 : "，其他 %" PRIu64, x->chunks_by_type[3]);
     fprintf(fp, en ? ")\n" : "）\n");
-    label(fp, l, L_RECS); fprintf(fp, "%" PRIu64 "\n", x->nrecs);
+    label(fp, l, L_RECS);
+    if (en) fprintf(fp, "%" PRIu64 "\n", x->nrecs);
+    else fprintf(fp, "%s\n", N(x->nrecs));
     for (unsigned t = 0; t < 256; t++) {
         if (!x->recs[t]) continue;
         fprintf(fp, "  %-14s %" PRIu64 "\n", ms_record_type_name(t), x->recs[t]);
@@ -227,9 +233,12 @@ static void report(FILE *fp, const char *file, const ms_header_info *h, const in
         if (heap) {
             uint64_t lost = x->end.events_lost < x->end.n_events ? x->end.events_lost
                                                                    : x->end.n_events;
-            fprintf(fp, en ? ", %" PRIu64 " events written (%" PRIu64 " allocs, %" PRIu64 " frees)"
-                           : "，写入 %" PRIu64 " 个事件（%" PRIu64 " 次分配，%" PRIu64 " 次释放）",
-                    x->end.n_events - lost, x->end.n_allocs, x->end.n_frees);
+            if (en)
+                fprintf(fp, ", %" PRIu64 " events written (%" PRIu64 " allocs, %" PRIu64 " frees)",
+                        x->end.n_events - lost, x->end.n_allocs, x->end.n_frees);
+            else
+                fprintf(fp, "，写入 %s 个事件（%s 次分配，%s 次释放）", N(x->end.n_events - lost),
+                        N(x->end.n_allocs), N(x->end.n_frees));
             if (lost || x->end.write_errors)
                 fprintf(fp, en ? ", %" PRIu64 " of %" PRIu64 " NOT WRITTEN (%" PRIu64 " write errors, errno %" PRId64 ")"
                                : "，%" PRIu64 " / %" PRIu64 " 个未写入（%" PRIu64 " 次写入错误，errno %" PRId64 "）",
