@@ -1,7 +1,12 @@
 /*
- * Language selection and the words several reports share (see i18n.h).
- * Report-specific texts live with their renderer as ms_msg pairs, so a new
- * converter adds its strings without touching a central table.
+ * Language selection and the words several reports share (see i18n.h):
+ * the one policy for the language of msconv's and msdiff's own messages
+ * (ms_cli_lang: --lang, else the locale), the translations of the system's
+ * and the format library's error texts those messages carry, and the
+ * full-width rule for templates shared by both languages. Report- and
+ * message-specific texts live with the code that prints them as ms_msg
+ * pairs, so a new converter adds its strings without touching a central
+ * table.
  */
 #include "i18n.h"
 #include "fmt.h"

@@ -1,10 +1,12 @@
-/* Report languages. Reports are Chinese by default, English with
- * `--lang en`. A converter keeps its texts as ms_msg pairs next to the code
- * that prints them and picks one with MS_T(lang, msg); common words used by
- * several reports (process kinds, read status) are here. */
+/* Report and message languages. Reports are Chinese by default, English
+ * with `--lang en`; the commands' own messages follow ms_cli_lang. A
+ * converter keeps its texts as ms_msg pairs next to the code that prints
+ * them and picks one with MS_T(lang, msg) (messages: MS_C / MS_CM); common
+ * words used by several reports (process kinds, read status) are here. */
 #ifndef MS_I18N_H
 #define MS_I18N_H
 #include <stdint.h>
+#include <stdio.h>
 
 typedef enum ms_lang { MS_LANG_ZH = 0, MS_LANG_EN = 1 } ms_lang;
 
@@ -37,7 +39,6 @@ const char *ms_cli_mserror(int code);
  * (": " and a line-ending ":" -> "：", ", " -> "，", "; " -> "；", "(" ->
  * "（", ")" -> "）"), so
  * labels read "进程：12（内核 3，…）"; arguments are printed unchanged. */
-#include <stdio.h>
 int ms_lang_fprintf(FILE *f, ms_lang l, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Process kinds (MS_PROC_KERNEL/SYSTEM/USER): "内核进程" / "kernel processes". */
