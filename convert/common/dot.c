@@ -111,9 +111,9 @@ int ms_dot_write(FILE *fp, const ms_calltree *t, const ms_dot_opts *o, ms_dot_st
     fputs("subgraph cluster_L { \"Legend\" [shape=box fontsize=16 label=\"", fp);
     if (o->title) { dot_str(fp, o->title, 200); fputs("\\l", fp); }
     if (o->note) { dot_str(fp, o->note, 200); fputs("\\l", fp); }
-    fprintf(fp, en ? "Type: %s\\l" : "类型: %s\\l", ms_flame_metric_label(m, en));
-    if (bytes) fprintf(fp, "Total MB: %.1f\\l", (double)total / 1048576.0);
-    else fprintf(fp, en ? "Total: %llu\\l" : "总计: %llu\\l", (unsigned long long)total);
+    fprintf(fp, en ? "Type: %s\\l" : "类型：%s\\l", ms_flame_metric_label(m, en));
+    if (bytes) fprintf(fp, en ? "Total MiB: %.1f\\l" : "总计 MiB：%.1f\\l", (double)total / 1048576.0);
+    else fprintf(fp, en ? "Total: %llu\\l" : "总计：%llu\\l", (unsigned long long)total);
     value_str(a, sizeof a, node_min, unit);
     if (en) fprintf(fp, "Showing %zu of %zu nodes (dropped %zu nodes with cum < %s)\\l", s.nodes, nf, s.nodes_dropped, a);
     else fprintf(fp, "显示 %zu / %zu 个节点（丢弃 %zu 个 cum < %s 的节点）\\l", s.nodes, nf, s.nodes_dropped, a);

@@ -1,6 +1,7 @@
 /*
  * Formatting helpers shared by the converters (see fmt.h): byte sizes in
- * the style users know from seed 000 ("2.5 MB", "128.0 KB"), signed deltas,
+ * binary units, written as such
+ * ("2.5 MiB", "128.0 KiB": the one unit rule every report states), signed deltas,
  * percentage changes, times, size arguments, and UTF-8 cleaning so process
  * names and command lines from /proc can be put into JSON and Markdown.
  */
@@ -14,7 +15,7 @@
 
 char *ms_fmt_bytes(char *buf, uint64_t b)
 {
-    static const char *const u[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+    static const char *const u[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
     if (b < 1024) { snprintf(buf, MS_FBUF_LEN, "%llu B", (unsigned long long)b); return buf; }
     double v = (double)b;
     int i = 0;

@@ -1,5 +1,5 @@
 /* Number and text formatting shared by every converter: human byte sizes
- * ("15.7 MB", signed deltas "+1.5 MB"), percentages, times, size parsing
+ * ("15.7 MiB", signed deltas "+1.5 MiB"), percentages, times, size parsing
  * ("1M", "512K") and UTF-8 sanitizing for JSON. Functions write into a
  * caller buffer and return it, so they nest inside printf arguments:
  *     printf("%s", ms_fmt_bytes(MS_FBUF, n));                               */
@@ -13,9 +13,9 @@
  * enclosing block). */
 #define MS_FBUF ((char[MS_FBUF_LEN]){0})
 
-/* 1024-based: "0 B", "512 B", "128.0 KB", "15.7 MB", "2.50 GB". */
+/* 1024-based: "0 B", "512 B", "128.0 KiB", "15.7 MiB", "2.50 GiB". */
 char *ms_fmt_bytes(char *buf, uint64_t bytes);
-/* Signed: "+1.5 MB", "-200.0 KB", "0 B". */
+/* Signed: "+1.5 MiB", "-200.0 KiB", "0 B". */
 char *ms_fmt_sbytes(char *buf, int64_t delta);
 /* Percentage change of after vs before: "+12.3%", "-4.0%", "0.0%", or
  * "n/a" when before is 0 and after is not. */

@@ -11,6 +11,7 @@
  * text / JSON outputs pass through the control-character escaper.
  */
 #include "outfile.h"
+#include "i18n.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -26,7 +27,7 @@ const char *ms_outfile_strerror(void) { return why; }
 
 static int fail(int e, const char *msg)
 {
-    snprintf(why, sizeof why, "%s", msg ? msg : strerror(e));
+    snprintf(why, sizeof why, "%s", msg ? msg : ms_cli_strerror(e));
     errno = e;
     return -1;
 }
@@ -160,7 +161,7 @@ int ms_outfile_open_as(ms_outfile *o, const char *path, int escape)
     if (lstat(path, &st) == 0) {
         if (st.st_uid != geteuid()) {
             char msg[160];
-            snprintf(msg, sizeof msg, "owned by another user (uid %lu); not replacing it", (unsigned long)st.st_uid);
+            snprintf(msg, sizeof msg, MS_CM("属于另一个用户（uid %lu），不替换它", "owned by another user (uid %lu); not replacing it"), (unsigned long)st.st_uid);
             return fail(EPERM, msg);
         }
         if (S_ISDIR(st.st_mode)) return fail(EISDIR, NULL);
@@ -227,7 +228,7 @@ int ms_outfile_commit(ms_outfile *o)
         struct stat st;                               /* appeared meanwhile? */
         if (lstat(o->path, &st) == 0 && st.st_uid != geteuid()) {
             char msg[160];
-            snprintf(msg, sizeof msg, "owned by another user (uid %lu); not replacing it", (unsigned long)st.st_uid);
+            snprintf(msg, sizeof msg, MS_CM("属于另一个用户（uid %lu），不替换它", "owned by another user (uid %lu); not replacing it"), (unsigned long)st.st_uid);
             drop_tmp(o);
             return fail(EPERM, msg);
         }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "memscope.h"
 #include "pprof_text.h"
+#include "flame.h"
 
 int ms_pprof_unit_for(uint64_t total, int bytes)
 {
@@ -19,18 +20,20 @@ int ms_pprof_unit_for(uint64_t total, int bytes)
 
 void ms_pprof_value(char *buf, size_t n, uint64_t v, int unit)
 {
-    static const char *const names[] = { "B", "B", "kB", "MB", "GB" };
+    static const char *const names[] = { "B", "B", "KiB", "MiB", "GiB" };
     static const double div[] = { 1, 1, 1024.0, 1048576.0, 1073741824.0 };
     if (unit == MS_PPROF_UNIT_COUNT || unit < 0 || unit > MS_PPROF_UNIT_GB) {
         snprintf(buf, n, "%llu", (unsigned long long)v);
         return;
     }
     if (v == 0) { snprintf(buf, n, "0"); return; }
+    /* a value that would print as 0.00 in the table's unit gets a smaller
+     * one: a 1,344 B row under MiB is "1.31KiB", never "0" */
+    while (unit > MS_PPROF_UNIT_B && (double)v / div[unit] < 0.005) unit--;
     char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.2f", (double)v / div[unit]);
+    snprintf(tmp, sizeof tmp, unit == MS_PPROF_UNIT_B ? "%.0f" : "%.2f", (double)v / div[unit]);
     size_t l = strlen(tmp);
     if (l > 3 && strcmp(tmp + l - 3, ".00") == 0) tmp[l - 3] = 0;
-    if (strcmp(tmp, "0") == 0) { snprintf(buf, n, "0"); return; }
     snprintf(buf, n, "%s%s", tmp, names[unit]);
 }
 
@@ -73,7 +76,7 @@ int ms_pprof_text(FILE *fp, const ms_calltree *t, const ms_pprof_opts *o)
 
     char a[64], b[64], c[64];
     if (!o->type_line)
-        fprintf(fp, o->lang_en ? "Type: %s\n" : "类型: %s\n", ms_ct_metric_name(m));
+        fprintf(fp, o->lang_en ? "Type: %s\n" : "类型：%s\n", o->lang_en ? ms_ct_metric_name(m) : ms_flame_metric_label(m, 0));
     else if (*o->type_line)
         fprintf(fp, "%s\n", o->type_line);
     ms_pprof_value(a, sizeof a, shown_flat, unit);

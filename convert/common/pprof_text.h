@@ -34,8 +34,10 @@ enum { MS_PPROF_UNIT_AUTO = 0, MS_PPROF_UNIT_B, MS_PPROF_UNIT_KB, MS_PPROF_UNIT_
 /* Unit for a table whose total is `total` (bytes metrics), or COUNT. */
 int ms_pprof_unit_for(uint64_t total, int bytes);
 
-/* pprof's ScaledLabel in a fixed unit: "0", "512B", "12.50kB", "2000MB"
- * (1024 base, two decimals, ".00" trimmed); COUNT -> the integer. */
+/* pprof's ScaledLabel in a fixed unit, written as binary units: "0",
+ * "512B", "12.50KiB", "2000MiB" (two decimals, ".00" trimmed); a value
+ * that would show as 0.00 takes the next smaller unit ("1.31KiB" in a MiB
+ * table); COUNT -> the integer. */
 void ms_pprof_value(char *buf, size_t n, uint64_t v, int unit);
 /* pprof's Percentage: "  100%", "98.46%", " 0.12%", "0.0042%" style. */
 void ms_pprof_percent(char *buf, size_t n, uint64_t v, uint64_t total);

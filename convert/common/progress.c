@@ -10,6 +10,7 @@
 #include "heap.h"
 #include "fmt.h"
 #include "term.h"
+#include "i18n.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static void draw(void *ctx, uint64_t done, uint64_t total)
     if (!P.start_ns) P.start_ns = t;
     if (end) {
         if (P.shown) {
-            if (P.force) fprintf(err, "\r%s: reading 100%%\n", P.prog);
+            if (P.force) fprintf(err, MS_CM("\r%s: 读取 100%%\n", "\r%s: reading 100%%\n"), P.prog);
             else fputs("\r\033[K", err);
             fflush(err);
         }
@@ -57,7 +58,7 @@ static void draw(void *ctx, uint64_t done, uint64_t total)
     unsigned fill = pct * W / 100;
     for (unsigned i = 0; i < W; i++) bar[i] = i < fill ? '#' : '.';
     bar[W] = 0;
-    fprintf(err, "\r%s: reading %3u%% [%s] %s / %s\033[K", P.prog, pct, bar,
+    fprintf(err, MS_CM("\r%s: 读取 %3u%% [%s] %s / %s\033[K", "\r%s: reading %3u%% [%s] %s / %s\033[K"), P.prog, pct, bar,
             ms_fmt_bytes(MS_FBUF, done), ms_fmt_bytes(MS_FBUF, total));
     fflush(err);
 }

@@ -423,8 +423,8 @@ int msconv_dump(const msconv_args *a)
         ms_outfile_abort(&out);
         int werr = ms_outfile_write_error(&out);
         ms_outfile_abort(&out);
-        if (werr) msconv_error(a->output ? a->output : "stdout", "write failed: %s", strerror(werr));
-        else msconv_error(a->input, "%s", e == MS_EIO && errno ? strerror(errno) : msconv_reader_error(e));
+        if (werr) msconv_error(a->output ? a->output : "stdout", MS_CM("写入失败：%s", "write failed: %s"), ms_cli_strerror(werr));
+        else msconv_error(a->input, "%s", e == MS_EIO && errno ? ms_cli_strerror(errno) : msconv_reader_error(e));
         return 1;
     }
     if (ms_outfile_commit(&out) != 0) {

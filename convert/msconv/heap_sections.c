@@ -119,7 +119,7 @@ static int one_section(FILE *fp, const ms_hview *v, const section *sec, size_t *
         ms_site_path_name(path, sizeof path, ms_heap_symtab(v->heap), s->stack_id, depth[i]);
         heading(fp, s, sec->bit, en);
         fprintf(fp, "  %s\n", path);
-        hv_print_stack(fp, v, s->stack_id, "    ");
+        hv_print_stack(fp, v, s->stack_id, "    ", en);
     }
     free(depth);
     return 0;

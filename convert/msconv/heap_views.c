@@ -65,50 +65,46 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
         if (eq) val = eq + 1;
         else if (i + 1 < a->argc) val = a->argv[++i];
         else {
-            fprintf(stderr, "msconv: usage: %s needs a value (see msconv --help)\n", arg);
-            return 2;
+            return msconv_usage_error(MS_CM("%s 需要一个值", "%s needs a value"), arg);
         }
         if (is_gran) {
             o->gran = ms_hview_gran_parse(val);
             if (o->gran < 0) {
-                fprintf(stderr, "msconv: usage: --granularity must be functions, lines, files or addresses, not '%s'"
-                                " (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--granularity 只能是 functions、lines、files 或 addresses，而不是 '%s'",
+                                                "--granularity must be functions, lines, files or addresses, not '%s'"), val);
             }
         } else if (is_sort) {
             int k = hv_sections_parse(val);
             if (k < 0) {
-                fprintf(stderr, "msconv: usage: --sort must be calls, peak, temporary, leaked or all"
-                                " (comma-separated), not '%s' (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--sort 只能是 calls、peak、temporary、leaked 或 all（逗号分隔），而不是 '%s'",
+                                                "--sort must be calls, peak, temporary, leaked or all (comma-separated), not '%s'"), val);
             }
             o->sections |= (unsigned)k;
         } else if (is_nf) {
             if (parse_real(val, 1, &o->nodefraction)) {
-                fprintf(stderr, "msconv: usage: --nodefraction needs a fraction 0..1, not '%s' (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--nodefraction 需要 0..1 之间的比例，而不是 '%s'",
+                                                "--nodefraction needs a fraction 0..1, not '%s'"), val);
             }
         } else if (is_mw) {
             double p;
             if (parse_real(val, 100, &p)) {
-                fprintf(stderr, "msconv: usage: --minwidth needs a percentage 0..100, not '%s' (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--minwidth 需要 0..100 之间的百分比，而不是 '%s'",
+                                                "--minwidth needs a percentage 0..100, not '%s'"), val);
             }
             o->min_pct = p > 0 ? p : -1;
         } else if (is_metric) {
             o->metric = ms_ct_metric_parse(val);
             if (o->metric < 0) {
-                fprintf(stderr, "msconv: usage: --metric must be peak, leaked, allocated, count or temporary, not '%s'"
-                                " (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--metric 只能是 peak、leaked、allocated、count 或 temporary，而不是 '%s'",
+                                                "--metric must be peak, leaked, allocated, count or temporary, not '%s'"), val);
             }
         } else {
             char *end;
             errno = 0;
             long n = strtol(val, &end, 10);
             if (errno || *end || end == val || n < 0) {
-                fprintf(stderr, "msconv: usage: --nodecount needs a number >= 0, not '%s' (see msconv --help)\n", val);
-                return 2;
+                return msconv_usage_error(MS_CM("--nodecount 需要一个 >= 0 的数，而不是 '%s'",
+                                                "--nodecount needs a number >= 0, not '%s'"), val);
             }
             o->nodecount = (size_t)n;
         }
@@ -143,8 +139,8 @@ int hv_commit(ms_outfile *o, const char *input, const char *path, int write_fail
     if (write_failed) {
         int err = ms_outfile_write_error(o);
         ms_outfile_abort(o);
-        msconv_error(path && strcmp(path, "-") ? path : input, "write failed%s%s", err ? ": " : "",
-                     err ? strerror(err) : "");
+        msconv_error(path && strcmp(path, "-") ? path : input, "%s%s%s", MS_CM("写入失败", "write failed"),
+                     err ? MS_CM("：", ": ") : "", err ? ms_cli_strerror(err) : "");
         return 1;
     }
     if (ms_outfile_commit(o) != 0) {
@@ -167,11 +163,11 @@ const char *hv_sampled_line(char *buf, size_t n, const ms_hview *v, int en, int 
 }
 
 /* "prog (pid N)" for titles. */
-static void trace_title(char *buf, size_t n, const ms_hview *v)
+static void trace_title(char *buf, size_t n, const ms_hview *v, int en)
 {
     const ms_heap_info *in = ms_heap_get_info(v->heap);
     const char *exe = in->exe && *in->exe ? in->exe : "?";
-    snprintf(buf, n, "%s (pid %llu)", exe, (unsigned long long)in->pid);
+    snprintf(buf, n, en ? "%s (pid %llu)" : "%s（pid %llu）", exe, (unsigned long long)in->pid);
 }
 
 /* ---- --text ------------------------------------------------------------------ */
@@ -197,7 +193,8 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
     }
     if (en) {
         if (!rg) fprintf(fp, "total runtime: %.3f s\n", dur);
-        fprintf(fp, "calls to allocation functions: %s (%.0f/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
+        fprintf(fp, "calls to allocation functions: %s (%s/s)\n", ms_fmt_count(MS_FBUF, s->total_allocations),
+                ms_fmt_count(MS_FBUF, (uint64_t)(rate + 0.5)));
         fprintf(fp, "temporary memory allocations: %s\n  (%s)\n", temp, ms_i18n_temporary_def(MS_LANG_EN));
         if (rg)
             fprintf(fp, "live at the range's end (%.3f s), allocated in the range: %s in %s %s\n", rg->to_s,
@@ -210,19 +207,21 @@ static void text_summary(FILE *fp, const ms_hview *v, int en)
         fprintf(fp, "%s: %s in %s %s\n", leaked, ms_fmt_bytes(MS_FBUF, s->leaked_memory),
                 ms_fmt_count(MS_FBUF, s->leaked_allocations), plural(s->leaked_allocations, "block", "blocks"));
     } else {
-        if (!rg) fprintf(fp, "总运行时间: %.3f 秒\n", dur);
-        fprintf(fp, "分配函数调用: %s 次（%.0f 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations), rate);
-        fprintf(fp, "临时分配: %s\n  （%s）\n", temp, ms_i18n_temporary_def(MS_LANG_ZH));
+        if (!rg) fprintf(fp, "总运行时间：%.3f 秒\n", dur);
+        fprintf(fp, "分配函数调用：%s 次（%s 次/秒）\n", ms_fmt_count(MS_FBUF, s->total_allocations),
+                ms_fmt_count(MS_FBUF, (uint64_t)(rate + 0.5)));
+        fprintf(fp, "临时分配：%s\n  （%s）\n", temp, ms_i18n_temporary_def(MS_LANG_ZH));
         if (rg)
-            fprintf(fp, "范围结束时（第 %.3f 秒）仍存活的范围内分配: %s，%s 个内存块\n", rg->to_s,
+            fprintf(fp, "范围结束时（第 %.3f 秒）仍存活的范围内分配：%s，%s 个内存块\n", rg->to_s,
                     ms_fmt_bytes(MS_FBUF, s->peak_memory), ms_fmt_count(MS_FBUF, s->peak_blocks));
         else
-            fprintf(fp, "堆内存峰值: %s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
+            fprintf(fp, "堆内存峰值：%s（第 %.3f 秒）\n", ms_fmt_bytes(MS_FBUF, s->peak_memory),
                     ms_heap_ticks_sec(v->heap, s->peak_time));
-        if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）: %s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
-        fprintf(fp, "%s: %s，%s 个内存块\n", leaked, ms_fmt_bytes(MS_FBUF, s->leaked_memory),
+        if (v->peak_rss) fprintf(fp, "RSS 峰值（含 memscope 开销）：%s\n", ms_fmt_bytes(MS_FBUF, v->peak_rss));
+        fprintf(fp, "%s：%s，%s 个内存块\n", leaked, ms_fmt_bytes(MS_FBUF, s->leaked_memory),
                 ms_fmt_count(MS_FBUF, s->leaked_allocations));
     }
+    fprintf(fp, "%s\n", ms_i18n_units(en ? MS_LANG_EN : MS_LANG_ZH));
 }
 
 int msconv_heap_text(const msconv_args *a)
@@ -235,15 +234,16 @@ int msconv_heap_text(const msconv_args *a)
     ms_outfile out;
     if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { ms_hview_free(v); return 1; }
     char title[600], type[1800], est[300], rng[600];
-    trace_title(title, sizeof title, v);
+    trace_title(title, sizeof title, v, o.en);
     hv_sampled_line(est, sizeof est, v, o.en, 1);
     ms_range_note(rng, sizeof rng, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH, 1);
-    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s%s%s%s%s" : "文件: %s\n类型: %s%s%s%s%s", title,
-             ms_ct_metric_name(o.metric), *est ? "\n" : "", est, *rng ? "\n" : "", rng);
+    snprintf(type, sizeof type, o.en ? "File: %s\nType: %s%s%s%s%s" : "文件：%s\n类型：%s%s%s%s%s", title,
+             o.en ? ms_ct_metric_name(o.metric) : ms_flame_metric_label(o.metric, 0), *est ? "\n" : "", est,
+             *rng ? "\n" : "", rng);
     ms_calltree *tree;
     if (ms_hview_tree(&tree, v, o.gran)) {
         ms_outfile_abort(&out);
-        msconv_error(a->input, "%s", strerror(ENOMEM));
+        msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM));
         ms_hview_free(v);
         return 1;
     }
@@ -261,8 +261,10 @@ int msconv_heap_text(const msconv_args *a)
 }
 
 /* ---- --leaks ------------------------------------------------------------------ */
-void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *indent)
+void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *indent, int en)
 {
+    static const ms_msg m_inl = {" [内联]", " [inlined]"}, m_more = {"%s……另有 %zu 帧\n", "%s... %zu more frames\n"},
+                        m_nostack = {"（无调用栈）", "(no stack)"};
     const ms_symtab *sym = ms_heap_symtab(v->heap);
     uint64_t ips[256];
     size_t depth = ms_symtab_stack(ips, 256, sym, stack_id), shown = depth < 256 ? depth : 256, no = 0;
@@ -271,11 +273,11 @@ void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *
         for (size_t k = 0; k < nf; k++) {
             char name[1024];
             ms_symtab_frame_name(name, sizeof name, sym, ips[i], k);
-            fprintf(fp, "%s#%zu %s%s\n", indent, no++, name, k + 1 < nf ? " [inlined]" : "");
+            fprintf(fp, "%s#%zu %s%s\n", indent, no++, name, k + 1 < nf ? MS_T(en, m_inl) : "");
         }
     }
-    if (depth > shown) fprintf(fp, "%s... %zu more frames\n", indent, depth - shown);
-    if (depth == 0) fprintf(fp, "%s(no stack)\n", indent);
+    if (depth > shown) fprintf(fp, MS_T(en, m_more), indent, depth - shown);
+    if (depth == 0) fprintf(fp, "%s%s\n", indent, MS_T(en, m_nostack));
 }
 
 static const ms_hview *sort_v;
@@ -323,19 +325,19 @@ int msconv_heap_leaks(const msconv_args *a)
     if ((rc = hv_load(&v, a))) return rc;
     size_t n;
     size_t *idx = hv_leak_sites(v, &n);
-    if (!idx) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
+    if (!idx) { msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
     if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { free(idx); ms_hview_free(v); return 1; }
     const ms_heap_summary *s = ms_heap_get_summary(v->heap);
     FILE *fp = out.fp;
     char title[600];
-    trace_title(title, sizeof title, v);
+    trace_title(title, sizeof title, v, o.en);
     if (o.en)
         fprintf(fp, "File: %s\nLeaked: %s in %s %s from %zu allocation %s (still live at the end of the trace)\n",
                 title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations),
                 plural(s->leaked_allocations, "block", "blocks"), n, plural(n, "site", "sites"));
     else
-        fprintf(fp, "文件: %s\n泄漏: %s，%s 个内存块，来自 %zu 个分配点（追踪结束时仍未释放）\n",
+        fprintf(fp, "文件：%s\n泄漏：%s，%s 个内存块，来自 %zu 个分配点（追踪结束时仍未释放）\n",
                 title, ms_fmt_bytes(MS_FBUF, s->leaked_memory), ms_fmt_count(MS_FBUF, s->leaked_allocations), n);
     char est[300], rng[600];
     if (ms_range_note(rng, sizeof rng, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH, 0))
@@ -343,6 +345,7 @@ int msconv_heap_leaks(const msconv_args *a)
     if (*hv_sampled_line(est, sizeof est, v, o.en, 1)) fprintf(fp, "%s\n", est);
     char note[600];
     if (ms_window_note(note, sizeof note, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH)) fprintf(fp, "%s\n", note);
+    fprintf(fp, "%s\n", ms_i18n_units(o.en ? MS_LANG_EN : MS_LANG_ZH));
     static const ms_msg classes[6] = {
         { "未分类", "unclassified" }, { "仍可达", "still reachable" }, { "确定泄漏", "definitely lost" },
         { "间接泄漏", "indirectly lost" }, { "可能泄漏", "possibly lost" }, { "libc 内部", "libc internal" } };
@@ -351,8 +354,8 @@ int msconv_heap_leaks(const msconv_args *a)
     if (any_class) {
         for (int c = 0; c < 6; c++)
             if (s->leak_class_blocks[c])
-                fprintf(fp, "  %s: %s, %s %s\n", MS_T(o.en, classes[c]), ms_fmt_bytes(MS_FBUF, s->leak_class_bytes[c]),
-                        ms_fmt_count(MS_FBUF, s->leak_class_blocks[c]),
+                fprintf(fp, o.en ? "  %s: %s, %s %s\n" : "  %s：%s，%s %s\n", MS_T(o.en, classes[c]),
+                        ms_fmt_bytes(MS_FBUF, s->leak_class_bytes[c]), ms_fmt_count(MS_FBUF, s->leak_class_blocks[c]),
                         o.en ? plural(s->leak_class_blocks[c], "block", "blocks") : "个块");
     }
     uint32_t *depth = hv_site_depths(v, idx, n);
@@ -373,20 +376,20 @@ int msconv_heap_leaks(const msconv_args *a)
                     ms_fmt_count(MS_FBUF, st->live_bytes), pct, ms_fmt_count(MS_FBUF, st->allocations));
         if (any_class && idx[i] < v->site_x_cap) {
             const ms_hv_site_x *x = &v->site_x[idx[i]];
-            fputs(o.en ? "  leak class:" : "  泄漏类别:", fp);
+            fputs(o.en ? "  leak class:" : "  泄漏类别：", fp);
             for (int c = 0, first = 1; c < 6; c++) {
                 if (!x->leak_blocks[c]) continue;
-                fprintf(fp, "%s %s %s (%s)", first ? "" : ",", MS_T(o.en, classes[c]), ms_fmt_bytes(MS_FBUF, x->leak_bytes[c]),
-                        ms_fmt_count(MS_FBUF, x->leak_blocks[c]));
+                fprintf(fp, o.en ? "%s %s %s (%s)" : "%s%s %s（%s 个块）", first ? "" : o.en ? "," : "，", MS_T(o.en, classes[c]),
+                        ms_fmt_bytes(MS_FBUF, x->leak_bytes[c]), ms_fmt_count(MS_FBUF, x->leak_blocks[c]));
                 first = 0;
             }
             fputc('\n', fp);
         }
         if (v->site_var && idx[i] < v->site_label_cap && (v->site_var[idx[i]] || v->site_type[idx[i]]))
-            fprintf(fp, "  %s %s%s%s\n", o.en ? "variable:" : "变量:", v->site_var[idx[i]] ? v->site_var[idx[i]] : "?",
+            fprintf(fp, "  %s%s%s%s\n", o.en ? "variable: " : "变量：", v->site_var[idx[i]] ? v->site_var[idx[i]] : "?",
                     v->site_type[idx[i]] ? " : " : "", v->site_type[idx[i]] ? v->site_type[idx[i]] : "");
-        fprintf(fp, "  %s %s\n", o.en ? "site:" : "分配点:", path);
-        hv_print_stack(fp, v, st->stack_id, "  ");
+        fprintf(fp, "  %s%s\n", o.en ? "site: " : "分配点：", path);
+        hv_print_stack(fp, v, st->stack_id, "  ", o.en);
     }
     if (n == 0) fputs(o.en ? "\nNo leaks.\n" : "\n没有泄漏。\n", fp);
     free(idx);
@@ -411,9 +414,8 @@ static int tree_for(ms_calltree **owned, const ms_calltree **t, const ms_hview *
 static int need_output(const msconv_args *a, const char *mode)
 {
     if (a->output) return 0;
-    fprintf(stderr, "msconv: usage: %s needs an output file (%s OUT or -o OUT; '-' for stdout) (see msconv --help)\n",
-            mode, mode);
-    return 2;
+    return msconv_usage_error(MS_CM("%s 需要输出文件（%s OUT 或 -o OUT；'-' 为标准输出）",
+                                    "%s needs an output file (%s OUT or -o OUT; '-' for stdout)"), mode, mode);
 }
 
 /* Writes a view of the (possibly inverted) call tree: parses the options,
@@ -430,7 +432,7 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
     if ((rc = hv_load(&v, a))) return rc;
     ms_calltree *inv;
     const ms_calltree *t;
-    if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", strerror(ENOMEM)); ms_hview_free(v); return 1; }
+    if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); ms_hview_free(v); return 1; }
     ms_outfile out;
     if (hv_open(&out, a->input, a->output, escape)) { ms_calltree_free(inv); ms_hview_free(v); return 1; }
     int bad = render(out.fp, t, &o, v);
@@ -443,7 +445,7 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
 static int render_flame(FILE *f, const ms_calltree *t, const hv_opts *o, const ms_hview *v)
 {
     char sub[1800], title[600], num[64], est[300], rng[400];
-    trace_title(title, sizeof title, v);
+    trace_title(title, sizeof title, v, o->en);
     ms_range_note(rng, sizeof rng, v->heap, o->en ? MS_LANG_EN : MS_LANG_ZH, 0);
     uint64_t total = ms_calltree_total(t, o->metric);
     if (ms_ct_metric_is_bytes(o->metric)) ms_fmt_bytes(num, total);
@@ -494,7 +496,7 @@ int msconv_heap_svg(const msconv_args *a)
     size_t len = 0;
     FILE *mf = open_memstream(&dot, &len);
     char title[1000], est[300], rng[400];
-    trace_title(title, sizeof title, v);
+    trace_title(title, sizeof title, v, o.en);
     if (ms_range_note(rng, sizeof rng, v->heap, o.en ? MS_LANG_EN : MS_LANG_ZH, 0)) {
         size_t n = strlen(title);
         snprintf(title + n, sizeof title - n, " — %s", rng);
@@ -505,7 +507,7 @@ int msconv_heap_svg(const msconv_args *a)
     int bad = !mf || ms_dot_write(mf, v->tree, &dopt, &st) != 0;
     if (mf) fclose(mf);
     ms_hview_free(v);
-    if (bad) { free(dot); msconv_error(a->input, "%s", strerror(ENOMEM)); return 1; }
+    if (bad) { free(dot); msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); return 1; }
 
     const char *path = a->output;
     int to_dot = ends_with(path, ".dot");
@@ -513,15 +515,15 @@ int msconv_heap_svg(const msconv_args *a)
     if (!to_dot && !ms_dot_find()) {
         size_t n = strlen(path);
         dotpath = malloc(n + 5);
-        if (!dotpath) { free(dot); msconv_error(a->input, "%s", strerror(ENOMEM)); return 1; }
+        if (!dotpath) { free(dot); msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); return 1; }
         if (strcmp(path, "-") == 0) strcpy(dotpath, "-");
         else if (ends_with(path, ".svg")) { memcpy(dotpath, path, n - 4); strcpy(dotpath + n - 4, ".dot"); }
         else { memcpy(dotpath, path, n); strcpy(dotpath + n, ".dot"); }
         to_dot = 1;
         path = dotpath;
-        msconv_error(a->output, o.en ? "Graphviz 'dot' is not installed; wrote the call graph as DOT to %s instead "
-                                       "(render it with: dot -Tsvg %s -o %s)"
-                                     : "未安装 Graphviz 的 dot 命令，已改为写出 DOT 文件 %s（可用 dot -Tsvg %s -o %s 生成 SVG）",
+        msconv_error(a->output, MS_CM("未安装 Graphviz 的 dot 命令，已改为写出 DOT 文件 %s（可用 dot -Tsvg %s -o %s 生成 SVG）",
+                                      "Graphviz 'dot' is not installed; wrote the call graph as DOT to %s instead "
+                                      "(render it with: dot -Tsvg %s -o %s)"),
                      path, path, a->output);
     }
     ms_outfile out;

@@ -45,7 +45,7 @@ size_t *hv_leak_sites(const ms_hview *v, size_t *n);
 uint32_t *hv_site_depths(const ms_hview *v, const size_t *idx, size_t n);
 /* Symbolized stack, innermost first, one "#N function (file:line)" line
  * per frame (inlined frames included). */
-void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *indent);
+void hv_print_stack(FILE *fp, const ms_hview *v, uint64_t stack_id, const char *indent, int en);
 /* The line a report of a sampled trace carries (spec §8.8; i18n.h:
  * long_form adds what it means), "" for a full trace; returns buf. */
 const char *hv_sampled_line(char *buf, size_t n, const ms_hview *v, int en, int long_form);

@@ -475,8 +475,7 @@ static void pp_free(pp *p)
 int msconv_heap_pprof(const msconv_args *a)
 {
     if (!a->output) {
-        fprintf(stderr, "msconv: usage: --pprof needs an output file (- for stdout) (see msconv --help)\n");
-        return 2;
+        return msconv_usage_error("%s", MS_CM("--pprof 需要输出文件（- 为标准输出）", "--pprof needs an output file (- for stdout)"));
     }
     ms_heap *h;
     ms_integrity integ;
@@ -500,7 +499,7 @@ int msconv_heap_pprof(const msconv_args *a)
     PProfile prof = PERFTOOLS__PROFILES__PROFILE__INIT;
     int rc = 1;
     if (build(&p) || assemble(&prof, &m, &p)) {
-        msconv_error(a->input, "%s", strerror(ENOMEM));
+        msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM));
     } else {
         ms_outfile o;
         if (!hv_open(&o, a->input, a->output, 0)) {

@@ -2,7 +2,7 @@
  * msconv views of snapshot files (msconv's main hands every snapshot-file
  * invocation here except --info/--dump):
  *   --text (default)  top processes by PSS, totals, read-status summary; for
- *                     a series also the per-process growth rate (MB/hour)
+ *                     a series also the per-process growth rate (MiB/hour)
  *                     and the fastest growers;
  *   --pid PID         one process like seed 000's `--pid` output: name, exe,
  *                     exe size, PSS, RSS, shared, open files, libraries;
@@ -17,6 +17,7 @@
  * goes through ms_outfile (atomic).
  */
 #include "msconv.h"
+#include "views.h"
 #include "snap.h"
 #include "snapshot_int.h"
 #include "snapdiff.h"
@@ -37,12 +38,27 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fputs(MS_CM(
+        "用法：msconv SNAPSHOT.memscope [--text | --json | --html OUT] [选项]\n"
+        "\n"
+        "`msrec snapshot` 写出的快照文件的视图：\n"
+        "  --text            占用最多的进程、合计、读取状态（默认）；序列还给出每个\n"
+        "                    进程的增长率（MiB/小时）\n"
+        "  --json            每个快照与进程的 JSON，大小以字节为单位\n"
+        "  --pid PID         单个进程：可执行文件、大小、打开的文件、库\n"
+        "  --html OUT        离线 HTML 仪表盘：概览、进程表（排序、筛选、按类别）、\n"
+        "                    库、序列的增长\n"
+        "选项：\n"
+        "  --snapshot N      使用序列中的第 N 个快照（从 0 开始；默认最后一个）\n"
+        "  --top N           进程表的行数（默认 20，0 = 全部）\n"
+        "  --lang zh|en      报告与消息的语言（报告默认 zh）\n"
+        "  -o FILE           写到 FILE 而不是标准输出\n"
+        "  --help            本帮助\n",
         "usage: msconv SNAPSHOT.memscope [--text | --json | --html OUT] [options]\n"
         "\n"
         "views of a snapshot file written by `msrec snapshot`:\n"
         "  --text            top processes, totals, read status (default); for a\n"
-        "                    series also the growth rate per process (MB/hour)\n"
+        "                    series also the growth rate per process (MiB/hour)\n"
         "  --json            every snapshot and process as JSON, sizes in bytes\n"
         "  --pid PID         one process: exe, sizes, open files, libraries\n"
         "  --html OUT        offline HTML dashboard: overview, process table (sort,\n"
@@ -50,9 +66,9 @@ static void usage(FILE *f)
         "options:\n"
         "  --snapshot N      use snapshot N of a series (0-based; default: last)\n"
         "  --top N           rows of the process table (default 20, 0 = all)\n"
-        "  --lang zh|en      report language (default zh)\n"
+        "  --lang zh|en      report and message language (reports: default zh)\n"
         "  -o FILE           write to FILE instead of stdout\n"
-        "  --help            this text\n");
+        "  --help            this text\n"), f);
 }
 
 /* Printable copy for a terminal line: control bytes become '?', NULs
@@ -72,7 +88,8 @@ static char *tclean(snap_str s, size_t max)
     return c;
 }
 
-static const ms_msg M_SNAP = {"快照", "Snapshot"}, M_HOST = {"主机", "host"}, M_KERNEL = {"内核", "kernel"},
+static const ms_msg M_DELETED = {"已删除", "deleted"}, M_DELETED_P = {"（已删除）", " (deleted)"}, M_LISTSEP = {"，", ","},
+    M_SNAP = {"快照", "Snapshot"}, M_HOST = {"主机", "host"}, M_KERNEL = {"内核", "kernel"},
     M_OS = {"系统", "OS"}, M_TIME = {"时间", "time"}, M_PROCS = {"进程", "Processes"},
     M_MEM = {"内存", "Memory"}, M_RSS_NOTE = {"RSS 累加（共享页重复计算）", "RSS summed (shared pages counted repeatedly)"},
     M_TOP = {"PSS 最高的进程", "Top processes by PSS"}, M_REST = {"其余", "other"},
@@ -90,7 +107,7 @@ static const ms_msg M_SNAP = {"快照", "Snapshot"}, M_HOST = {"主机", "host"}
     M_NORATE = {"另有 %zu 个进程出现在少于 %u 个快照中（少于一半），不计算增长率。", "%zu more processes were in fewer than %u snapshots (less than half): no rate."},
     M_OMIT = {"未记录（--max-processes）", "not recorded (--max-processes)"},
     M_SERIES = {"快照序列", "Snapshot series"}, M_GROWTH = {"增长最快的进程", "Fastest growing processes"},
-    M_RATE = {"MB/小时", "MB/hour"}, M_NOGROW = {"没有进程增长。", "No process grew."}, M_TOTAL_RATE = {"总 PSS 增长率", "Total PSS growth rate"},
+    M_RATE = {"MiB/小时", "MiB/hour"}, M_NOGROW = {"没有进程增长。", "No process grew."}, M_TOTAL_RATE = {"总 PSS 增长率", "Total PSS growth rate"},
     M_NAME = {"名称", "name"}, M_USER = {"用户", "user"}, M_KIND = {"类型", "kind"}, M_FILES = {"文件数", "files"};
 
 static void print_totals(FILE *f, ms_lang L, const snap *s, size_t idx, size_t n)
@@ -98,22 +115,22 @@ static void print_totals(FILE *f, ms_lang L, const snap *s, size_t idx, size_t n
     snap_totals t;
     snap_totals_of(s, &t);
     char *label = tclean(s->label, 80), *host = tclean(s->hostname, 80);
-    fprintf(f, "%s: %s (%zu/%zu)  %s %s  %s %s  %s %s\n", MS_T(L, M_SNAP), label ? label : "", idx + 1, n,
+    ms_lang_fprintf(f, L, "%s: %s (%zu/%zu)  %s %s  %s %s  %s %s\n", MS_T(L, M_SNAP), label ? label : "", idx + 1, n,
             MS_T(L, M_HOST), host ? host : "", MS_T(L, M_KERNEL), s->kernel.p, MS_T(L, M_TIME),
             ms_fmt_time(MS_FBUF, s->wall_ns));
     free(label); free(host);
-    if (s->os_release.n) fprintf(f, "%s: %s\n", MS_T(L, M_OS), s->os_release.p);
-    fprintf(f, "%s: %llu (%s %llu, %s %llu, %s %llu", MS_T(L, M_PROCS),
+    if (s->os_release.n) ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_OS), s->os_release.p);
+    ms_lang_fprintf(f, L, "%s: %llu (%s %llu, %s %llu, %s %llu", MS_T(L, M_PROCS),
             (unsigned long long)(t.nprocs + t.n_omitted),
             ms_i18n_kind(L, 0), (unsigned long long)t.all_kind[0], ms_i18n_kind(L, 1),
             (unsigned long long)t.all_kind[1], ms_i18n_kind(L, 2), (unsigned long long)t.all_kind[2]);
     uint64_t kinds = t.all_kind[0] + t.all_kind[1] + t.all_kind[2];
     if (kinds < t.nprocs + t.n_omitted)   /* files before 1.2: omitted ones have no kind */
-        fprintf(f, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)(t.nprocs + t.n_omitted - kinds));
-    fputs(")\n", f);
-    fprintf(f, "%s: PSS %s  USS %s  Swap %s  %s %s\n", MS_T(L, M_MEM), B(t.pss + t.omitted_pss), B(t.uss),
+        ms_lang_fprintf(f, L, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)(t.nprocs + t.n_omitted - kinds));
+    fputs(L == MS_LANG_EN ? ")\n" : "）\n", f);
+    ms_lang_fprintf(f, L, "%s: PSS %s  USS %s  Swap %s  %s %s\n", MS_T(L, M_MEM), B(t.pss + t.omitted_pss), B(t.uss),
             B(t.swap), MS_T(L, M_RSS_NOTE), B(t.rss + t.omitted_rss));
-    fprintf(f, "/proc/meminfo: MemTotal %s  MemAvailable %s  Shmem %s  SwapTotal %s  SwapFree %s\n",
+    ms_lang_fprintf(f, L, "/proc/meminfo: MemTotal %s  MemAvailable %s  Shmem %s  SwapTotal %s  SwapFree %s\n",
             B(snap_meminfo(s, "MemTotal")), B(snap_meminfo(s, "MemAvailable")), B(snap_meminfo(s, "Shmem")),
             B(snap_meminfo(s, "SwapTotal")), B(snap_meminfo(s, "SwapFree")));
 }
@@ -124,16 +141,16 @@ static void print_memuse(FILE *f, ms_lang L, const snap *s)
     snap_memuse m;
     snap_memuse_of(s, &m);
     if (!m.have) return;
-    fprintf(f, "\n%s: %s %s\n", MS_T(L, M_MEMUSE), MS_T(L, M_USED), B(m.used));
+    ms_lang_fprintf(f, L, "\n%s: %s %s\n", MS_T(L, M_MEMUSE), MS_T(L, M_USED), B(m.used));
     for (int r = 0; r < SM_NROWS; r++) {
         int64_t v = m.row[r];
         char num[40];
         snprintf(num, sizeof num, "%s%s", v < 0 ? "-" : "", B((uint64_t)(v < 0 ? -v : v)));
-        fprintf(f, "  %12s %6.1f%%  %s · %s\n", num, m.used ? 100.0 * (double)v / (double)m.used : 0.0,
+        ms_lang_fprintf(f, L, "  %12s %6.1f%%  %s · %s\n", num, m.used ? 100.0 * (double)v / (double)m.used : 0.0,
                 ms_memgroup_label(L, snap_memrow_group(r)), ms_memrow_label(L, r));
     }
-    fprintf(f, "  %s: %s\n", MS_T(L, M_REF_PSS), B(m.proc_pss));
-    if (!m.have_zone) fprintf(f, "  %s\n", MS_T(L, M_NOZONE));
+    ms_lang_fprintf(f, L, "  %s: %s\n", MS_T(L, M_REF_PSS), B(m.proc_pss));
+    if (!m.have_zone) ms_lang_fprintf(f, L, "  %s\n", MS_T(L, M_NOZONE));
 }
 
 /* Processes still using deleted or replaced executables or libraries. */
@@ -142,19 +159,20 @@ static int print_stale(FILE *f, ms_lang L, const snap *s)
     sd_stale *v;
     size_t n;
     if (snap_stale_build(s, &v, &n)) return -1;
-    if (n) fprintf(f, "\n%s (%zu):\n", MS_T(L, M_STALE), n);
+    if (n) ms_lang_fprintf(f, L, "\n%s (%zu):\n", MS_T(L, M_STALE), n);
     for (size_t i = 0; i < n; i++) {
         char *name = tclean(v[i].p->name, 40);
-        fprintf(f, "%8llu  %s:", (unsigned long long)v[i].p->pid, name ? name : "");
+        ms_lang_fprintf(f, L, "%8llu  %s:", (unsigned long long)v[i].p->pid, name ? name : "");
         free(name);
         if (v[i].exe_deleted) {
             char *exe = tclean(v[i].p->exe, 0);
-            fprintf(f, " %s (deleted, %s)", exe ? exe : "", MS_T(L, M_STALE_EXE));
+            ms_lang_fprintf(f, L, " %s (%s, %s)", exe ? exe : "", MS_T(L, M_DELETED), MS_T(L, M_STALE_EXE));
             free(exe);
         }
         for (size_t j = 0; j < v[i].nlibs; j++) {
             char *path = tclean(v[i].libs[j]->path, 0);
-            fprintf(f, "%s %s (deleted, %s)", j || v[i].exe_deleted ? "," : "", path ? path : "", B(v[i].libs[j]->mapped));
+            ms_lang_fprintf(f, L, "%s %s (%s, %s)", j || v[i].exe_deleted ? MS_T(L, M_LISTSEP) : "", path ? path : "",
+                            MS_T(L, M_DELETED), B(v[i].libs[j]->mapped));
             free(path);
         }
         fputc('\n', f);
@@ -167,11 +185,11 @@ static void print_read_status(FILE *f, ms_lang L, const snap *s)
 {
     snap_totals t;
     snap_totals_of(s, &t);
-    fprintf(f, "%s: %s %llu", MS_T(L, M_READ), MS_T(L, M_FULL), (unsigned long long)t.n_full);
-    fprintf(f, ", %s %llu", MS_T(L, M_VAN), (unsigned long long)t.n_vanished);
-    fprintf(f, ", %s %llu", MS_T(L, M_ZOMBIE), (unsigned long long)t.n_zombie);
-    fprintf(f, ", %s %llu", MS_T(L, s->privilege == MS_PRIV_USER ? M_DENIED : M_DENIED_ROOT), (unsigned long long)t.n_denied);
-    if (t.n_omitted) fprintf(f, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)t.n_omitted);
+    ms_lang_fprintf(f, L, "%s: %s %llu", MS_T(L, M_READ), MS_T(L, M_FULL), (unsigned long long)t.n_full);
+    ms_lang_fprintf(f, L, ", %s %llu", MS_T(L, M_VAN), (unsigned long long)t.n_vanished);
+    ms_lang_fprintf(f, L, ", %s %llu", MS_T(L, M_ZOMBIE), (unsigned long long)t.n_zombie);
+    ms_lang_fprintf(f, L, ", %s %llu", MS_T(L, s->privilege == MS_PRIV_USER ? M_DENIED : M_DENIED_ROOT), (unsigned long long)t.n_denied);
+    if (t.n_omitted) ms_lang_fprintf(f, L, ", %s %llu", MS_T(L, M_OMIT), (unsigned long long)t.n_omitted);
     fputc('\n', f);
 }
 
@@ -190,8 +208,8 @@ static int print_table(FILE *f, ms_lang L, const snap *s, long top)
     for (size_t i = 0; i < s->nprocs; i++) v[i] = &s->procs[i];
     qsort(v, s->nprocs, sizeof *v, cmp_pss_ptr);
     size_t n = top > 0 && (size_t)top < s->nprocs ? (size_t)top : s->nprocs;
-    fprintf(f, "\n%s (%zu/%zu):\n", MS_T(L, M_TOP), n, s->nprocs);
-    fprintf(f, "%8s  %-6s %-10s %10s %10s %10s %10s %6s  %s\n", "PID", MS_T(L, M_KIND), MS_T(L, M_USER),
+    ms_lang_fprintf(f, L, "\n%s (%zu/%zu):\n", MS_T(L, M_TOP), n, s->nprocs);
+    ms_lang_fprintf(f, L, "%8s  %-6s %-10s %10s %10s %10s %10s %6s  %s\n", "PID", MS_T(L, M_KIND), MS_T(L, M_USER),
             "PSS", "USS", "RSS", "Swap", MS_T(L, M_FILES), MS_T(L, M_NAME));
     uint64_t rest_pss = 0, rest_rss = 0;
     for (size_t i = 0; i < s->nprocs; i++) {
@@ -201,15 +219,15 @@ static int print_table(FILE *f, ms_lang L, const snap *s, long top)
         char files[24];
         if (p->open_files >= 0) snprintf(files, sizeof files, "%lld", (long long)p->open_files);
         else strcpy(files, "?");
-        fprintf(f, "%8llu  %-6s %-10s %10s %10s %10s %10s %6s  %s%s\n", (unsigned long long)p->pid,
+        ms_lang_fprintf(f, L, "%8llu  %-6s %-10s %10s %10s %10s %10s %6s  %s%s\n", (unsigned long long)p->pid,
                 ms_i18n_kind(L, p->kind), user ? user : "", B(p->pss), B(p->uss), B(p->rss), B(p->swap), files,
                 name ? name : "", p->read_status & ~(uint32_t)MS_READ_NO_ROLLUP ? " *" : "");
         free(name); free(user);
     }
     if (n < s->nprocs)
-        fprintf(f, "%s %zu: PSS %s, RSS %s\n", MS_T(L, M_REST), s->nprocs - n, B(rest_pss), B(rest_rss));
+        ms_lang_fprintf(f, L, "%s %zu: PSS %s, RSS %s\n", MS_T(L, M_REST), s->nprocs - n, B(rest_pss), B(rest_rss));
     if (s->n_omitted)
-        fprintf(f, "%s %llu: PSS %s, RSS %s\n", MS_T(L, M_OMIT), (unsigned long long)s->n_omitted,
+        ms_lang_fprintf(f, L, "%s %llu: PSS %s, RSS %s\n", MS_T(L, M_OMIT), (unsigned long long)s->n_omitted,
                 B(s->omitted_pss), B(s->omitted_rss));
     free(v);
     return 0;
@@ -218,23 +236,23 @@ static int print_table(FILE *f, ms_lang L, const snap *s, long top)
 static int view_text(FILE *f, ms_lang L, const snap_file *sf, size_t idx, long top)
 {
     if (sf->nsnaps > 1) {
-        fprintf(f, "%s: %zu\n", MS_T(L, M_SERIES), sf->nsnaps);
-        fprintf(f, "%4s  %-23s %8s %12s %12s\n", "#", MS_T(L, M_TIME), MS_T(L, M_PROCS), "PSS", "ΔPSS");
+        ms_lang_fprintf(f, L, "%s: %zu\n", MS_T(L, M_SERIES), sf->nsnaps);
+        ms_lang_fprintf(f, L, "%4s  %-23s %8s %12s %12s\n", "#", MS_T(L, M_TIME), MS_T(L, M_PROCS), "PSS", "ΔPSS");
         uint64_t prev = 0;
         for (size_t i = 0; i < sf->nsnaps; i++) {
             snap_totals t;
             snap_totals_of(&sf->snaps[i], &t);
             uint64_t pss = t.pss + t.omitted_pss;
-            fprintf(f, "%4zu  %-23s %8llu %12s %12s\n", i, ms_fmt_time(MS_FBUF, sf->snaps[i].wall_ns),
+            ms_lang_fprintf(f, L, "%4zu  %-23s %8llu %12s %12s\n", i, ms_fmt_time(MS_FBUF, sf->snaps[i].wall_ns),
                     (unsigned long long)(t.nprocs + t.n_omitted), B(pss), i ? SB((int64_t)pss - (int64_t)prev) : "");
             prev = pss;
         }
         snap_series g;
         if (snap_series_build(sf, &g)) return -1;
-        fprintf(f, "%s: %+.2f %s (%s)\n", MS_T(L, M_TOTAL_RATE), g.total_mb_per_hour, MS_T(L, M_RATE),
-                ms_fmt_duration(MS_FBUF, g.span_ns));
-        fprintf(f, "\n%s (%s):\n", MS_T(L, M_GROWTH), MS_T(L, M_RATE));
-        fprintf(f, "%8s %12s %8s %6s %12s %12s %12s  %s\n", "PID", MS_T(L, M_RATE), MS_T(L, M_R2), MS_T(L, M_SEEN),
+        ms_lang_fprintf(f, L, "%s: %+.2f %s (%s)\n", MS_T(L, M_TOTAL_RATE), g.total_mb_per_hour, MS_T(L, M_RATE),
+                ms_i18n_duration(L, g.span_ns, MS_FBUF));
+        ms_lang_fprintf(f, L, "\n%s (%s):\n", MS_T(L, M_GROWTH), MS_T(L, M_RATE));
+        ms_lang_fprintf(f, L, "%8s %12s %8s %6s %12s %12s %12s  %s\n", "PID", MS_T(L, M_RATE), MS_T(L, M_R2), MS_T(L, M_SEEN),
                 "PSS0", "PSS1", "ΔPSS", MS_T(L, M_NAME));
         size_t shown = 0, unrated = 0;
         for (size_t i = 0; i < g.n; i++) {
@@ -242,14 +260,14 @@ static int view_text(FILE *f, ms_lang L, const snap_file *sf, size_t idx, long t
             if (!x->rated) { unrated += x->seen < sf->nsnaps; continue; }
             if (shown >= 10 || x->pss_mb_per_hour <= 0) continue;
             char *name = tclean(x->last->name, 40);
-            fprintf(f, "%8llu %12.2f %8.3f %3u/%-2zu %12s %12s %12s  %s\n", (unsigned long long)x->last->pid,
+            ms_lang_fprintf(f, L, "%8llu %12.2f %8.3f %3u/%-2zu %12s %12s %12s  %s\n", (unsigned long long)x->last->pid,
                     x->pss_mb_per_hour, x->r2, x->seen, sf->nsnaps, B(x->first->pss), B(x->last->pss), SB(x->d_pss),
                     name ? name : "");
             free(name);
             shown++;
         }
-        if (!shown) fprintf(f, "%s\n", MS_T(L, M_NOGROW));
-        if (unrated) { fprintf(f, MS_T(L, M_NORATE), unrated, g.min_seen); fputc('\n', f); }
+        if (!shown) ms_lang_fprintf(f, L, "%s\n", MS_T(L, M_NOGROW));
+        if (unrated) { ms_lang_fprintf(f, L, MS_T(L, M_NORATE), unrated, g.min_seen); fputc('\n', f); }
         snap_series_free(&g);
         fputc('\n', f);
     }
@@ -259,6 +277,7 @@ static int view_text(FILE *f, ms_lang L, const snap_file *sf, size_t idx, long t
     if (print_table(f, L, s, top)) return -1;
     if (print_stale(f, L, s)) return -1;
     print_read_status(f, L, s);
+    fprintf(f, "%s\n", ms_i18n_units(L));
     return 0;
 }
 
@@ -287,36 +306,36 @@ static int view_pid(FILE *f, ms_lang L, const snap *s, const snap_proc *p)
     char rs[256];
     char *name = tclean(p->name, 0), *cmd = tclean(p->cmdline, 300), *exe = tclean(p->exe, 0),
          *user = tclean(p->user, 0);
-    fprintf(f, "%s (PID: %llu)\n", MS_T(L, M_PINFO), (unsigned long long)p->pid);
-    fprintf(f, "%s: %s\n", MS_T(L, M_PNAME), name ? name : "");
-    fprintf(f, "%s: %s\n", MS_T(L, M_CMD), cmd ? cmd : "");
-    fprintf(f, "%s: \"%s\"%s\n", MS_T(L, M_EXE), exe ? exe : "", p->exe_flags & MS_EXE_DELETED ? MS_T(L, M_EXE_DEL) : "");
-    fprintf(f, "%s: %s\n", MS_T(L, M_EXESZ), p->exe_size ? B(p->exe_size) : MS_T(L, M_UNKNOWN));
-    fprintf(f, "%s: %s (uid %llu, %s %s)\n", MS_T(L, M_PUSER), user ? user : "", (unsigned long long)p->uid,
+    ms_lang_fprintf(f, L, "%s (PID: %llu)\n", MS_T(L, M_PINFO), (unsigned long long)p->pid);
+    ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_PNAME), name ? name : "");
+    ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_CMD), cmd ? cmd : "");
+    ms_lang_fprintf(f, L, "%s: \"%s\"%s\n", MS_T(L, M_EXE), exe ? exe : "", p->exe_flags & MS_EXE_DELETED ? MS_T(L, M_EXE_DEL) : "");
+    ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_EXESZ), p->exe_size ? B(p->exe_size) : MS_T(L, M_UNKNOWN));
+    ms_lang_fprintf(f, L, "%s: %s (uid %llu, %s %s)\n", MS_T(L, M_PUSER), user ? user : "", (unsigned long long)p->uid,
             MS_T(L, M_PKIND), ms_i18n_kind(L, p->kind));
-    fprintf(f, "%s: %llu\n", MS_T(L, M_PPID), (unsigned long long)p->ppid);
-    fprintf(f, "PSS: %s\n", B(p->pss));
-    fprintf(f, "RSS: %s\n", B(p->rss));
-    fprintf(f, "USS: %s\n", B(p->uss));
-    fprintf(f, "%s: %s (%s %s, %s %s)\n", MS_T(L, M_SHARED), B(p->shared_clean + p->shared_dirty),
+    ms_lang_fprintf(f, L, "%s: %llu\n", MS_T(L, M_PPID), (unsigned long long)p->ppid);
+    ms_lang_fprintf(f, L, "PSS: %s\n", B(p->pss));
+    ms_lang_fprintf(f, L, "RSS: %s\n", B(p->rss));
+    ms_lang_fprintf(f, L, "USS: %s\n", B(p->uss));
+    ms_lang_fprintf(f, L, "%s: %s (%s %s, %s %s)\n", MS_T(L, M_SHARED), B(p->shared_clean + p->shared_dirty),
             MS_T(L, M_CLEAN), B(p->shared_clean), MS_T(L, M_DIRTY), B(p->shared_dirty));
-    fprintf(f, "%s: PSS %s, RSS %s\n", MS_T(L, M_SHMEM), B(p->pss_shmem), B(p->rss_shmem));
-    fprintf(f, "Swap: %s (SwapPss %s)\n", B(p->swap), B(p->swap_pss));
-    if (p->open_files >= 0) fprintf(f, "%s: %lld\n", MS_T(L, M_OPEN), (long long)p->open_files);
-    else fprintf(f, "%s: %s\n", MS_T(L, M_OPEN), MS_T(L, M_UNKNOWN));
-    fprintf(f, "%s: %llu\n", MS_T(L, M_THREADS), (unsigned long long)p->threads);
-    fprintf(f, "%s: %s\n", MS_T(L, M_READ), ms_i18n_read_status(L, p->read_status, rs, sizeof rs));
+    ms_lang_fprintf(f, L, "%s: PSS %s, RSS %s\n", MS_T(L, M_SHMEM), B(p->pss_shmem), B(p->rss_shmem));
+    ms_lang_fprintf(f, L, "Swap: %s (SwapPss %s)\n", B(p->swap), B(p->swap_pss));
+    if (p->open_files >= 0) ms_lang_fprintf(f, L, "%s: %lld\n", MS_T(L, M_OPEN), (long long)p->open_files);
+    else ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_OPEN), MS_T(L, M_UNKNOWN));
+    ms_lang_fprintf(f, L, "%s: %llu\n", MS_T(L, M_THREADS), (unsigned long long)p->threads);
+    ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_READ), ms_i18n_read_status(L, p->read_status, rs, sizeof rs));
     free(name); free(cmd); free(exe); free(user);
     (void)s;
     snap_lib *libs = malloc((p->nlibs + 1) * sizeof *libs);
     if (!libs) return -1;
     memcpy(libs, p->libs, p->nlibs * sizeof *libs);
     qsort(libs, p->nlibs, sizeof *libs, cmp_lib_pss);
-    fprintf(f, "\n%s (%u):\n", MS_T(L, M_LIBS), p->nlibs);
+    ms_lang_fprintf(f, L, "\n%s (%u):\n", MS_T(L, M_LIBS), p->nlibs);
     for (uint32_t i = 0; i < p->nlibs; i++) {
         char *path = tclean(libs[i].path, 0);
-        fprintf(f, "- \"%s\"%s (%s)  %s %s  RSS %s  PSS %s%s%s%s\n", path ? path : "",
-                libs[i].flags & MS_LIB_DELETED ? " (deleted)" : "",
+        ms_lang_fprintf(f, L, "- \"%s\"%s (%s)  %s %s  RSS %s  PSS %s%s%s%s\n", path ? path : "",
+                libs[i].flags & MS_LIB_DELETED ? MS_T(L, M_DELETED_P) : "",
                 libs[i].disk_size ? B(libs[i].disk_size) : MS_T(L, M_UNKNOWN), MS_T(L, M_MAPPED),
                 B(libs[i].mapped), B(libs[i].rss), B(libs[i].pss),
                 libs[i].flags & MS_LIB_DELETED ? MS_T(L, M_LP2) : "", libs[i].flags & MS_LIB_DELETED ? MS_T(L, M_LIB_DEL) : "",
@@ -325,12 +344,12 @@ static int view_pid(FILE *f, ms_lang L, const snap *s, const snap_proc *p)
     }
     free(libs);
     if (p->nperms) {
-        fprintf(f, "\n%s:\n", MS_T(L, M_PERMS));
-        fprintf(f, "  %-6s %12s %12s %12s\n", MS_T(L, M_PERM), MS_T(L, M_SIZE), "RSS", "PSS");
+        ms_lang_fprintf(f, L, "\n%s:\n", MS_T(L, M_PERMS));
+        ms_lang_fprintf(f, L, "  %-6s %12s %12s %12s\n", MS_T(L, M_PERM), MS_T(L, M_SIZE), "RSS", "PSS");
         for (uint32_t i = 0; i < p->nperms; i++) {
             char ps[5];
             snap_perm_str(p->perms[i].prot, ps);
-            fprintf(f, "  %-6s %12s %12s %12s\n", ps, B(p->perms[i].size), B(p->perms[i].rss), B(p->perms[i].pss));
+            ms_lang_fprintf(f, L, "  %-6s %12s %12s %12s\n", ps, B(p->perms[i].size), B(p->perms[i].rss), B(p->perms[i].pss));
         }
     }
     return 0;
@@ -605,7 +624,7 @@ int msconv_snapshot(int argc, char **argv)
         }
         else if (!strcmp(a, "--pid") || !strcmp(a, "--top") || !strcmp(a, "--snapshot") ||
                  !strcmp(a, "--lang") || !strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!v) { fprintf(stderr, "msconv: %s needs a value\n", a); return 2; }
+            if (!v) { fprintf(stderr, MS_CM("msconv: %s 需要一个值\n", "msconv: %s needs a value\n"), a); return 2; }
             i++;
             int bad = 0;
             if (!strcmp(a, "--pid")) bad = parse_num(v, 1, &pid);
@@ -613,22 +632,22 @@ int msconv_snapshot(int argc, char **argv)
             else if (!strcmp(a, "--snapshot")) bad = parse_num(v, 0, &idx);
             else if (!strcmp(a, "--lang")) lang_s = v;
             else out = v;
-            if (bad) { fprintf(stderr, "msconv: %s: invalid value '%s'\n", a, v); return 2; }
+            if (bad) { fprintf(stderr, MS_CM("msconv: %s: 无效的值 '%s'\n", "msconv: %s: invalid value '%s'\n"), a, v); return 2; }
         } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "msconv: unknown option '%s' for a snapshot file (try msconv --help)\n", a);
+            fprintf(stderr, MS_CM("msconv: 快照文件不支持选项 '%s'（见 msconv --help）\n", "msconv: unknown option '%s' for a snapshot file (try msconv --help)\n"), a);
             return 2;
         } else if (!file) file = a;
-        else { fprintf(stderr, "msconv: more than one input file ('%s')\n", a); return 2; }
+        else { fprintf(stderr, MS_CM("msconv: 输入文件不止一个（'%s'）\n", "msconv: more than one input file ('%s')\n"), a); return 2; }
     }
     if (!file) { usage(stderr); return 2; }
     ms_lang L = MS_LANG_ZH;
     if (lang_s && ms_lang_parse(lang_s, &L)) {
-        fprintf(stderr, "msconv: --lang: expected zh or en, got '%s'\n", lang_s);
+        fprintf(stderr, MS_CM("msconv: --lang: 只能是 zh 或 en，而不是 '%s'\n", "msconv: --lang: expected zh or en, got '%s'\n"), lang_s);
         return 2;
     }
     if (view == 'h' && (!out || !out[0])) {
-        fprintf(stderr, "msconv: usage: --html needs an output file (--html OUT; '-' for stdout) (see msconv --help)\n");
-        return 2;
+        return msconv_usage_error("%s", MS_CM("--html 需要输出文件（--html OUT；'-' 为标准输出）",
+                                              "--html needs an output file (--html OUT; '-' for stdout)"));
     }
     char err[256];
     snap_file *sf = NULL;
@@ -637,14 +656,18 @@ int msconv_snapshot(int argc, char **argv)
         return 1;
     }
     if (idx >= 0 && (size_t)idx >= sf->nsnaps) {
-        fprintf(stderr, "msconv: %s: --snapshot %ld: the file has %zu snapshot%s\n", file, idx, sf->nsnaps,
-                sf->nsnaps == 1 ? "" : "s");
+        if (ms_cli() == MS_LANG_ZH)
+            fprintf(stderr, "msconv: %s: --snapshot %ld：文件只有 %zu 个快照\n", file, idx, sf->nsnaps);
+        else
+            fprintf(stderr, "msconv: %s: --snapshot %ld: the file has %zu snapshot%s\n", file, idx, sf->nsnaps,
+                    sf->nsnaps == 1 ? "" : "s");
         snap_file_free(sf);
         return 1;
     }
     if (sf->integrity.verdict != MS_OK)
-        fprintf(stderr, "msconv: %s: warning: damaged file (%s), showing what could be read\n", file,
-                ms_strerror(sf->integrity.verdict));
+        fprintf(stderr, MS_CM("msconv: %s: 警告：文件已损坏（%s），只显示能读出的部分\n",
+                              "msconv: %s: warning: damaged file (%s), showing what could be read\n"), file,
+                ms_cli_mserror(sf->integrity.verdict));
     size_t use = idx >= 0 ? (size_t)idx : sf->nsnaps - 1;
     const snap_proc *p = NULL;
     if (pid > 0) {
@@ -655,7 +678,7 @@ int msconv_snapshot(int argc, char **argv)
             if (p) use = k;
         }
         if (!p) {
-            fprintf(stderr, "msconv: %s: process %ld is not in the snapshot\n", file, pid);
+            fprintf(stderr, MS_CM("msconv: %s: 快照中没有进程 %ld\n", "msconv: %s: process %ld is not in the snapshot\n"), file, pid);
             snap_file_free(sf);
             return 1;
         }
@@ -681,8 +704,9 @@ int msconv_snapshot(int argc, char **argv)
     if (rc) {
         int werr = ms_outfile_write_error(&of);
         ms_outfile_abort(&of);
-        if (werr) fprintf(stderr, "msconv: %s: write failed: %s\n", out && strcmp(out, "-") ? out : "stdout", strerror(werr));
-        else fprintf(stderr, "msconv: %s: out of memory\n", file);
+        if (werr) fprintf(stderr, MS_CM("msconv: %s: 写入失败：%s\n", "msconv: %s: write failed: %s\n"),
+                         out && strcmp(out, "-") ? out : "stdout", ms_cli_strerror(werr));
+        else fprintf(stderr, "msconv: %s: %s\n", file, ms_cli_strerror(ENOMEM));
     } else if (ms_outfile_commit(&of)) {
         fprintf(stderr, "msconv: %s: %s\n", out ? out : "stdout", ms_outfile_strerror());
         rc = -1;

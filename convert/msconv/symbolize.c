@@ -14,6 +14,7 @@
  * id) are named in one stderr line per process.
  */
 #include "symbolize.h"
+#include "i18n.h"
 #include "heap.h"
 #include "mssym.h"
 #include <stdio.h>
@@ -100,7 +101,7 @@ static void resolve(void *ctx, ms_symtab *tab, const uint64_t *ips, size_t n)
     char probs[1024];
     if (unresolved && !st.warned && mssym_problems(st.sym, probs, sizeof probs) > 0) {
         st.warned = 1;
-        fprintf(stderr, "msconv: %llu stack addresses have no symbols (%s)\n",
+        fprintf(stderr, MS_CM("msconv: %llu 个栈地址没有符号（%s）\n", "msconv: %llu stack addresses have no symbols (%s)\n"),
                 (unsigned long long)unresolved, probs);
     }
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "memscope.h"
 #include "range.h"
+#include "i18n.h"
 
 /* Parsed command line handed to a view. */
 typedef struct msconv_args {
@@ -41,6 +42,9 @@ int msconv_range_check(const char *input, const struct ms_heap *h);
 void msconv_error(const char *what, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* "msconv: usage: MSG (see msconv --help)" in ms_cli()'s language; returns 2. */
+int msconv_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Message for a failed ms_reader_open / ms_reader_next (uses the reader's
  * detail when there is one). */
 const char *msconv_reader_error(int err);
@@ -50,6 +54,8 @@ const char *msconv_reader_error(int err);
  * (recorder killed?)" into buf; returns 0 for complete, 1 otherwise.
  * *word gets "complete" / "truncated" / "corrupt" / "incomplete". */
 int msconv_verdict(char *buf, size_t n, const char **word, const ms_integrity *in);
+/* The same in language l (the JSON outputs keep msconv_verdict's English). */
+int msconv_verdict_lang(char *buf, size_t n, const char **word, const ms_integrity *in, ms_lang l);
 /* Print the verdict as a warning line on stderr when the file is damaged. */
 void msconv_warn_integrity(const char *file, const ms_integrity *in);
 

@@ -44,11 +44,11 @@ static int load(const char *path, ms_heap **h)
     if (e) {
         const char *d = ms_reader_open_error();
         fprintf(stderr, "msdiff: %s: %s\n", path,
-                d && d[0] ? d : e == MS_EIO && errno ? strerror(errno) : ms_strerror(e));
+                e == MS_EIO && errno ? ms_cli_strerror(errno) : d && d[0] && ms_cli() == MS_LANG_EN ? d : ms_cli_mserror(e));
         return -1;
     }
     if (in.verdict != MS_OK)
-        fprintf(stderr, "msdiff: %s: warning: damaged file (%s), using what could be read\n", path, ms_strerror(in.verdict));
+        fprintf(stderr, MS_CM("msdiff: %s: 警告：文件已损坏（%s），使用能读出的部分\n", "msdiff: %s: warning: damaged file (%s), using what could be read\n"), path, ms_cli_mserror(in.verdict));
     return 0;
 }
 
@@ -68,7 +68,7 @@ int msdiff_heap(const msdiff_args *args)
     if (load(a->b, &hb)) { ms_heap_free(ha); return 1; }
     ms_heapdiff d;
     if (ms_heapdiff_build(ha, hb, &d)) {
-        fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_strerror(MS_ENOMEM));
+        fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_cli_mserror(MS_ENOMEM));
         ms_heap_free(ha); ms_heap_free(hb);
         return 1;
     }

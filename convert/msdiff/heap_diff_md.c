@@ -17,7 +17,7 @@
 
 #define B(x) ms_fmt_bytes(MS_FBUF, (x))
 #define SB(x) ms_fmt_sbytes(MS_FBUF, (x))
-#define PC(a, b) ms_fmt_pct_change(MS_FBUF, (a), (b))
+#define PC(a, b) ms_i18n_pct_change(L, (a), (b), MS_FBUF)
 #define CNT(x) ms_fmt_count(MS_FBUF, (x))
 #define SI(x) ms_fmt_sint(MS_FBUF, (x))
 
@@ -163,8 +163,8 @@ static void input_rows(FILE *f, const msdiff_heap_ctx *c)
     fprintf(f, "| PID | %llu | %llu |\n", (unsigned long long)ia->pid, (unsigned long long)ib->pid);
     if (ia->start_wall_ns || ib->start_wall_ns)
         fprintf(f, "| %s | %s | %s |\n", MS_T(L, M_START), ms_fmt_time(MS_FBUF, ia->start_wall_ns), ms_fmt_time(MS_FBUF, ib->start_wall_ns));
-    fprintf(f, "| %s | %s | %s |\n", MS_T(L, M_DUR), ms_fmt_duration(MS_FBUF, c->d->ta.duration_ms * 1000000u),
-            ms_fmt_duration(MS_FBUF, c->d->tb.duration_ms * 1000000u));
+    fprintf(f, "| %s | %s | %s |\n", MS_T(L, M_DUR), ms_i18n_duration(L, c->d->ta.duration_ms * 1000000u, MS_FBUF),
+            ms_i18n_duration(L, c->d->tb.duration_ms * 1000000u, MS_FBUF));
     fprintf(f, "| %s | %s | %s |\n", MS_T(L, M_EVENTS), CNT(c->d->ta.events), CNT(c->d->tb.events));
     char sa[200], sb[200];
     uint64_t ra = ms_heap_sampled(c->ha), rb = ms_heap_sampled(c->hb);
@@ -182,7 +182,7 @@ int msdiff_heap_md(FILE *f, const msdiff_heap_ctx *c)
     uint64_t rate = ms_heap_sampled(c->ha) ? ms_heap_sampled(c->ha) : ms_heap_sampled(c->hb);
     char est[400];
     if (rate) fprintf(f, "> %s\n\n", ms_i18n_sampled_long(L, rate, est, sizeof est));
-    fprintf(f, "**%s**: ", MS_T(L, M_SUMMARY));
+    fprintf(f, L == MS_LANG_EN ? "**%s**: " : "**%s**：", MS_T(L, M_SUMMARY));
     fprintf(f, MS_T(L, M_SUM_FMT), d->n_new, d->n_vanished, d->n_grew, d->n_shrank,
             SB((int64_t)(b->peak_memory - a->peak_memory)), PC(a->peak_memory, b->peak_memory),
             SB((int64_t)(b->leaked_memory - a->leaked_memory)), PC(a->leaked_memory, b->leaked_memory));
@@ -204,7 +204,7 @@ int msdiff_heap_md(FILE *f, const msdiff_heap_ctx *c)
     total_row(f, L, &M_T_CALLS, a->allocations, b->allocations, 0);
     total_row(f, L, &M_T_TEMP, a->temporary, b->temporary, 0);
     total_row(f, L, &M_T_SITES, a->keys, b->keys, 0);
-    fprintf(f, "\n> %s\n\n", ms_i18n_temporary_def(L));
+    fprintf(f, "\n> %s\n>\n> %s\n\n", ms_i18n_temporary_def(L), ms_i18n_units(L));
 
     section(f, c, MS_HD_GREW, &M_GREW);
     section(f, c, MS_HD_SHRANK, &M_SHRANK);

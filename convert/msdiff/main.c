@@ -8,6 +8,7 @@
  * current directory when the second input is a file.
  */
 #include "msdiff.h"
+#include "i18n.h"
 #include "term.h"
 #include "memscope.h"
 #include "snap.h"
@@ -23,7 +24,38 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
+    fputs(MS_CM(
+        "用法：msdiff A B [--md [OUT]] [--json [OUT]] [选项]\n"
+        "\n"
+        "比较两个 .memscope 文件。A 和 B 是文件，或各含一个 .memscope 文件的\n"
+        "目录（例如 msdiff ./升级前 ./升级后）。\n"
+        "\n"
+        "  --md [OUT]        Markdown 报告（默认 OUT：diff_report_中文.md，\n"
+        "                    --lang en 时为 diff_report_en.md）\n"
+        "  --json [OUT]      JSON 报告，所有数字以字节为单位（默认 OUT：\n"
+        "                    diff_report.json）\n"
+        "                    不给 --md/--json 时两者都写。B 是目录时默认输出写到\n"
+        "                    B 所在目录，否则写到当前目录；OUT 为 \"-\" 时写到标准输出。\n"
+        "  --lang zh|en      报告语言（默认 zh）与本程序消息的语言（默认：LC_ALL、\n"
+        "                    LC_MESSAGES 或 LANG 以 zh 开头时为 zh，否则 en）\n"
+        "  --threshold SIZE  把变化小于 SIZE 的部分合并（0 全部显示）：\n"
+        "                    快照：PSS 变化小于 SIZE 的进程，每组一行（默认 1M）；\n"
+        "                    堆追踪：峰值、泄漏和分配字节的变化都小于 SIZE 的分配点，\n"
+        "                    每节一行（默认 0：列出每个有变化的分配点）\n"
+        "  --files-threshold N\n"
+        "                    快照：打开文件数变化至少 N 个时总是显示，不论 --threshold\n"
+        "                    （默认 20）\n"
+        "  --snapshot N[:M]  快照：使用序列文件中的第 N 个快照（从 0 开始；负数从末尾\n"
+        "                    数）；N:M 表示 A 取 N、B 取 M。默认：各文件的最后一个快照；\n"
+        "                    A 和 B 是同一个序列时取第一个和最后一个\n"
+        "  --match auto|pid|key\n"
+        "                    进程匹配：pid = (pid, 启动时间)，key = (可执行文件, 规范化的\n"
+        "                    命令行, 用户)；auto = 两个快照来自同一次开机时用 pid（默认）\n"
+        "  --as-given        快照：即使 A 更新，也把 A 当作之前、B 当作之后（默认同一\n"
+        "                    主机的两个快照按时间顺序比较并给出警告；不同主机的快照\n"
+        "                    总是按给定顺序比较）\n"
+        "  --help            本帮助\n"
+        "大小一律按 1024 进位，写作 KiB、MiB、GiB；SIZE 可带 K、M、G。\n",
         "usage: msdiff A B [--md [OUT]] [--json [OUT]] [options]\n"
         "\n"
         "Compare two .memscope files. A and B are files, or directories holding\n"
@@ -36,7 +68,9 @@ static void usage(FILE *f)
         "                    Without --md/--json both are written. Default outputs go\n"
         "                    into B's directory when B is a directory, else into the\n"
         "                    current directory; OUT \"-\" is stdout.\n"
-        "  --lang zh|en      report language (default zh)\n"
+        "  --lang zh|en      language of the report (default zh) and of these messages\n"
+        "                    (default: zh when LC_ALL, LC_MESSAGES or LANG starts with\n"
+        "                    zh, else en)\n"
         "  --threshold SIZE  fold what changed by less than SIZE (0 shows all):\n"
         "                    snapshots: processes whose PSS change is below SIZE, one\n"
         "                    line per group (default 1M); heap traces: sites whose\n"
@@ -58,7 +92,8 @@ static void usage(FILE *f)
         "                    A is newer (by default two snapshots of one host are\n"
         "                    compared in time order, with a warning; snapshots\n"
         "                    of different hosts are always compared as given)\n"
-        "  --help            this text\n");
+        "  --help            this text\n"
+        "Sizes are binary (1024-based), written KiB, MiB, GiB; SIZE takes K, M, G.\n"), f);
 }
 
 /* A directory input: its only .memscope file. */
@@ -66,13 +101,13 @@ static int resolve_input(const char *in, char *out, size_t cap, int *is_dir)
 {
     struct stat st;
     if (stat(in, &st) != 0) {
-        fprintf(stderr, "msdiff: %s: %s\n", in, strerror(errno));
+        fprintf(stderr, "msdiff: %s: %s\n", in, ms_cli_strerror(errno));
         return -1;
     }
     *is_dir = S_ISDIR(st.st_mode);
     if (!*is_dir) { snprintf(out, cap, "%s", in); return 0; }
     DIR *d = opendir(in);
-    if (!d) { fprintf(stderr, "msdiff: %s: %s\n", in, strerror(errno)); return -1; }
+    if (!d) { fprintf(stderr, "msdiff: %s: %s\n", in, ms_cli_strerror(errno)); return -1; }
     int n = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
@@ -83,8 +118,8 @@ static int resolve_input(const char *in, char *out, size_t cap, int *is_dir)
         }
     }
     closedir(d);
-    if (n == 0) { fprintf(stderr, "msdiff: %s: no .memscope file in this directory\n", in); return -1; }
-    if (n > 1) { fprintf(stderr, "msdiff: %s: %d .memscope files in this directory; name one\n", in, n); return -1; }
+    if (n == 0) { fprintf(stderr, MS_CM("msdiff: %s: 此目录中没有 .memscope 文件\n", "msdiff: %s: no .memscope file in this directory\n"), in); return -1; }
+    if (n > 1) { fprintf(stderr, MS_CM("msdiff: %s: 此目录中有 %d 个 .memscope 文件；请指定一个\n", "msdiff: %s: %d .memscope files in this directory; name one\n"), in, n); return -1; }
     return 0;
 }
 
@@ -98,6 +133,7 @@ int main(int argc, char **argv)
 {
     msdiff_args a;
     ms_term_guard_stderr();         /* names from the trace: no raw controls */
+    ms_cli_lang(argc, argv);
     memset(&a, 0, sizeof a);
     a.lang = MS_LANG_ZH;
     a.threshold = 1024 * 1024;
@@ -120,39 +156,39 @@ int main(int argc, char **argv)
         } else if (!strncmp(s, "--md=", 5)) { a.want_md = 1; a.md_out = s + 5; }
         else if (!strncmp(s, "--json=", 7)) { a.want_json = 1; a.json_out = s + 7; }
         else if (!strcmp(s, "--files-threshold") || !strcmp(s, "--snapshot")) {
-            if (!v) { fprintf(stderr, "msdiff: %s needs a value\n", s); return 2; }
+            if (!v) { fprintf(stderr, MS_CM("msdiff: %s 需要一个值\n", "msdiff: %s needs a value\n"), s); return 2; }
             i++;
             char *end;
             if (s[2] == 'f') {
                 unsigned long long n = strtoull(v, &end, 10);
-                if (end == v || *end || v[0] == '-') { fprintf(stderr, "msdiff: --files-threshold: invalid count '%s'\n", v); return 2; }
+                if (end == v || *end || v[0] == '-') { fprintf(stderr, MS_CM("msdiff: --files-threshold: 无效的个数 '%s'\n", "msdiff: --files-threshold: invalid count '%s'\n"), v); return 2; }
                 a.files_threshold = n;
             } else {
                 a.snap_a = strtol(v, &end, 10);
                 a.snap_b = a.snap_a;
                 if (end != v && *end == ':') { const char *m = end + 1; a.snap_b = strtol(m, &end, 10); if (end == m) end = (char *)"x"; }
-                if (end == v || *end) { fprintf(stderr, "msdiff: --snapshot: expected N or N:M, got '%s'\n", v); return 2; }
+                if (end == v || *end) { fprintf(stderr, MS_CM("msdiff: --snapshot: 应为 N 或 N:M，而不是 '%s'\n", "msdiff: --snapshot: expected N or N:M, got '%s'\n"), v); return 2; }
             }
         }
         else if (!strcmp(s, "--lang") || !strcmp(s, "--threshold") || !strcmp(s, "--match")) {
-            if (!v) { fprintf(stderr, "msdiff: %s needs a value\n", s); return 2; }
+            if (!v) { fprintf(stderr, MS_CM("msdiff: %s 需要一个值\n", "msdiff: %s needs a value\n"), s); return 2; }
             i++;
             if (!strcmp(s, "--lang")) {
-                if (ms_lang_parse(v, &a.lang)) { fprintf(stderr, "msdiff: --lang: expected zh or en, got '%s'\n", v); return 2; }
+                if (ms_lang_parse(v, &a.lang)) { fprintf(stderr, MS_CM("msdiff: --lang: 只能是 zh 或 en，而不是 '%s'\n", "msdiff: --lang: expected zh or en, got '%s'\n"), v); return 2; }
             } else if (!strcmp(s, "--threshold")) {
-                if (ms_parse_size(v, &a.threshold)) { fprintf(stderr, "msdiff: --threshold: invalid size '%s'\n", v); return 2; }
+                if (ms_parse_size(v, &a.threshold)) { fprintf(stderr, MS_CM("msdiff: --threshold: 无效的大小 '%s'\n", "msdiff: --threshold: invalid size '%s'\n"), v); return 2; }
                 a.threshold_given = 1;
             } else {
                 if (!strcmp(v, "auto")) a.match = SD_RULE_AUTO;
                 else if (!strcmp(v, "pid")) a.match = SD_RULE_PID;
                 else if (!strcmp(v, "key")) a.match = SD_RULE_KEY;
-                else { fprintf(stderr, "msdiff: --match: expected auto, pid or key, got '%s'\n", v); return 2; }
+                else { fprintf(stderr, MS_CM("msdiff: --match: 只能是 auto、pid 或 key，而不是 '%s'\n", "msdiff: --match: expected auto, pid or key, got '%s'\n"), v); return 2; }
             }
         } else if (s[0] == '-' && s[1]) {
-            fprintf(stderr, "msdiff: unknown option '%s' (try msdiff --help)\n", s);
+            fprintf(stderr, MS_CM("msdiff: 未知选项 '%s'（见 msdiff --help）\n", "msdiff: unknown option '%s' (try msdiff --help)\n"), s);
             return 2;
         } else if (nin < 2) in[nin++] = s;
-        else { fprintf(stderr, "msdiff: too many inputs ('%s'); give two\n", s); return 2; }
+        else { fprintf(stderr, MS_CM("msdiff: 输入太多（'%s'）；请给两个\n", "msdiff: too many inputs ('%s'); give two\n"), s); return 2; }
     }
     if (nin != 2) { usage(stderr); return 2; }
     if (!a.want_md && !a.want_json) a.want_md = a.want_json = 1;
@@ -168,15 +204,16 @@ int main(int argc, char **argv)
     int kb = snap_file_kind(pb, err, sizeof err);
     if (kb < 0) { fprintf(stderr, "msdiff: %s: %s\n", pb, err); return 1; }
     if (ka != kb) {
-        fprintf(stderr, "msdiff: %s: cannot compare a %s with a %s\n", pb,
-                kb == MS_KIND_HEAP ? "heap trace" : "snapshot file", ka == MS_KIND_HEAP ? "heap trace" : "snapshot file");
+        const char *heap = MS_CM("堆追踪", "heap trace"), *snap = MS_CM("快照文件", "snapshot file");
+        fprintf(stderr, MS_CM("msdiff: %s: 不能把%s与%s比较\n", "msdiff: %s: cannot compare a %s with a %s\n"), pb,
+                kb == MS_KIND_HEAP ? heap : snap, ka == MS_KIND_HEAP ? heap : snap);
         return 1;
     }
     for (size_t i = 0; i < sizeof diffs / sizeof *diffs; i++)
         if (diffs[i].kind == (uint32_t)ka) return diffs[i].fn(&a);
     if (ka == MS_KIND_HEAP)
-        fprintf(stderr, "msdiff: %s: heap trace diff not supported yet\n", pa);
+        fprintf(stderr, MS_CM("msdiff: %s: 尚不支持堆追踪的比较\n", "msdiff: %s: heap trace diff not supported yet\n"), pa);
     else
-        fprintf(stderr, "msdiff: %s: unknown file kind %d\n", pa, ka);
+        fprintf(stderr, MS_CM("msdiff: %s: 未知的文件类型 %d\n", "msdiff: %s: unknown file kind %d\n"), pa, ka);
     return 1;
 }

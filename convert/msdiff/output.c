@@ -7,6 +7,7 @@
  * written completely, so a failure never leaves a half-written report.
  */
 #include "msdiff.h"
+#include "i18n.h"
 #include "outfile.h"
 #include "memscope.h"
 #include <errno.h>
@@ -49,8 +50,9 @@ int msdiff_write_reports(const msdiff_args *a, msdiff_render_fn md,
         /* a write that failed (a full disk) is named as such, else it was memory */
         const ms_outfile *w = bad_md ? &om : &oj;
         int werr = ms_outfile_write_error(w);
-        if (werr) fprintf(stderr, "msdiff: %s: write failed: %s\n", bad_md ? mdpath : jspath, strerror(werr));
-        else fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_strerror(MS_ENOMEM));
+        if (werr) fprintf(stderr, MS_CM("msdiff: %s: 写入失败：%s\n", "msdiff: %s: write failed: %s\n"),
+                         bad_md ? mdpath : jspath, ms_cli_strerror(werr));
+        else fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_cli_mserror(MS_ENOMEM));
         if (a->want_md) ms_outfile_abort(&om);
         if (a->want_json) ms_outfile_abort(&oj);
         return 1;
@@ -64,7 +66,8 @@ int msdiff_write_reports(const msdiff_args *a, msdiff_render_fn md,
         fprintf(stderr, "msdiff: %s: %s\n", jspath, ms_outfile_strerror());
         return 1;
     }
-    if (a->want_md && strcmp(mdpath, "-")) fprintf(stderr, "msdiff: wrote %s\n", mdpath);
-    if (a->want_json && strcmp(jspath, "-")) fprintf(stderr, "msdiff: wrote %s\n", jspath);
+    const char *wrote = MS_CM("msdiff: 已写出 %s\n", "msdiff: wrote %s\n");
+    if (a->want_md && strcmp(mdpath, "-")) fprintf(stderr, wrote, mdpath);
+    if (a->want_json && strcmp(jspath, "-")) fprintf(stderr, wrote, jspath);
     return 0;
 }

@@ -11,6 +11,7 @@
  * them was written completely.
  */
 #include "msdiff.h"
+#include "i18n.h"
 #include "snap.h"
 #include "snapdiff.h"
 #include "outfile.h"
@@ -42,14 +43,16 @@ static const snap *pick(const snap_file *f, const char *path, long want, long df
     if (want != LONG_MIN) {
         long i = want < 0 ? n + want : want;
         if (i < 0 || i >= n) {
-            fprintf(stderr, "msdiff: %s: --snapshot %ld: the file has %ld snapshot%s\n", path, want, n, n == 1 ? "" : "s");
+            if (ms_cli() == MS_LANG_ZH) fprintf(stderr, "msdiff: %s: --snapshot %ld：文件只有 %ld 个快照\n", path, want, n);
+            else fprintf(stderr, "msdiff: %s: --snapshot %ld: the file has %ld snapshot%s\n", path, want, n, n == 1 ? "" : "s");
             return NULL;
         }
         return &f->snaps[i];
     }
     long i = dflt < 0 ? n + dflt : dflt;
     if (n > 1 && dflt < 0)
-        fprintf(stderr, "msdiff: %s: a series of %ld snapshots; using the last (#%ld, %s); choose one with --snapshot N\n",
+        fprintf(stderr, MS_CM("msdiff: %s: 一个含 %ld 个快照的序列；使用最后一个（#%ld，%s）；可用 --snapshot N 选择\n",
+                              "msdiff: %s: a series of %ld snapshots; using the last (#%ld, %s); choose one with --snapshot N\n"),
                 path, n, i, ms_fmt_time(MS_FBUF, f->snaps[i].wall_ns));
     return &f->snaps[i];
 }
@@ -68,9 +71,9 @@ int msdiff_snapshot(const msdiff_args *a)
         return 1;
     }
     if (fa->integrity.verdict != MS_OK)
-        fprintf(stderr, "msdiff: %s: warning: damaged file (%s), using what could be read\n", a->a, ms_strerror(fa->integrity.verdict));
+        fprintf(stderr, MS_CM("msdiff: %s: 警告：文件已损坏（%s），使用能读出的部分\n", "msdiff: %s: warning: damaged file (%s), using what could be read\n"), a->a, ms_cli_mserror(fa->integrity.verdict));
     if (fb->integrity.verdict != MS_OK)
-        fprintf(stderr, "msdiff: %s: warning: damaged file (%s), using what could be read\n", a->b, ms_strerror(fb->integrity.verdict));
+        fprintf(stderr, MS_CM("msdiff: %s: 警告：文件已损坏（%s），使用能读出的部分\n", "msdiff: %s: warning: damaged file (%s), using what could be read\n"), a->b, ms_cli_mserror(fb->integrity.verdict));
     int same = !strcmp(a->a, a->b);
     const snap *sa = pick(fa, a->a, a->snap_a, same ? 0 : -1), *sb = pick(fb, a->b, a->snap_b, same ? (long)fb->nsnaps - 1 : -1);
     if (!sa || !sb) { snap_file_free(fa); snap_file_free(fb); return 1; }
@@ -78,8 +81,10 @@ int msdiff_snapshot(const msdiff_args *a)
     int one_host = sa->hostname.n == sb->hostname.n
                    && !memcmp(sa->hostname.p, sb->hostname.p, sa->hostname.n);
     if (!a->as_given && one_host && sa->wall_ns > sb->wall_ns) {
-        fprintf(stderr, "msdiff: warning: the first snapshot (%s, %s) is newer than the second (%s, %s); "
-                "comparing them in time order (before = %s)\n", a->a, ms_fmt_time(MS_FBUF, sa->wall_ns),
+        fprintf(stderr, MS_CM("msdiff: 警告：第一个快照（%s，%s）比第二个（%s，%s）新；"
+                              "按时间顺序比较（之前 = %s）\n",
+                              "msdiff: warning: the first snapshot (%s, %s) is newer than the second (%s, %s); "
+                              "comparing them in time order (before = %s)\n"), a->a, ms_fmt_time(MS_FBUF, sa->wall_ns),
                 a->b, ms_fmt_time(MS_FBUF, sb->wall_ns), a->b);
         const snap *t = sa; sa = sb; sb = t;
         ra.a = a->b; ra.b = a->a;
@@ -88,7 +93,7 @@ int msdiff_snapshot(const msdiff_args *a)
     snap_diff d;
     int rc = snap_diff_build(sa, sb, a->match, a->threshold, a->files_threshold, &d);
     if (rc) {
-        fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_strerror(rc));
+        fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_cli_mserror(rc));
         snap_file_free(fa); snap_file_free(fb);
         return 1;
     }

@@ -26,7 +26,7 @@
 
 #define B(x) ms_fmt_bytes(MS_FBUF, (x))
 #define SB(x) ms_fmt_sbytes(MS_FBUF, (x))
-#define PC(a, b) ms_fmt_pct_change(MS_FBUF, (a), (b))
+#define PC(a, b) ms_i18n_pct_change(L, (a), (b), MS_FBUF)
 
 static const ms_msg
     M_TITLE = {"内存差异分析报告", "Memory diff report"},
@@ -44,12 +44,12 @@ static const ms_msg
     M_SNAPSHOT = {"快照", "Snapshot"}, M_FILE = {"文件", "File"}, M_TIME = {"时间", "Time"},
     M_HOST = {"主机", "Host"}, M_NPROC = {"进程数", "Processes"},
     M_RULE = {"进程匹配规则", "Process matching rule"},
-    M_RULE_PID = {"两次快照来自同一次启动（boot_id 相同），按 (PID, 启动时间) 匹配进程。",
+    M_RULE_PID = {"两次快照来自同一次启动（boot_id 相同），按（PID，启动时间）匹配进程。",
                   "both snapshots come from the same boot (same boot_id): processes are matched by (PID, start time)."},
-    M_RULE_PID_FORCED = {"按 (PID, 启动时间) 匹配进程（--match pid）。", "processes are matched by (PID, start time) (--match pid)."},
-    M_RULE_KEY = {"两次快照来自不同的启动（boot_id 不同），按 (可执行文件, 规范化命令行, 用户) 匹配进程，同一键的多个实例合并统计（×N 表示实例数）。",
+    M_RULE_PID_FORCED = {"按（PID，启动时间）匹配进程（--match pid）。", "processes are matched by (PID, start time) (--match pid)."},
+    M_RULE_KEY = {"两次快照来自不同的启动（boot_id 不同），按（可执行文件，规范化命令行，用户）匹配进程，同一键的多个实例合并统计（×N 表示实例数）。",
                   "the snapshots come from different boots (boot_id differs): processes are matched by (executable, normalized command line, user); several instances of one key are added up (×N = instances)."},
-    M_RULE_KEY_FORCED = {"按 (可执行文件, 规范化命令行, 用户) 匹配进程，同一键的多个实例合并统计（×N 表示实例数）（--match key）。",
+    M_RULE_KEY_FORCED = {"按（可执行文件，规范化命令行，用户）匹配进程，同一键的多个实例合并统计（×N 表示实例数）（--match key）。",
                          "processes are matched by (executable, normalized command line, user); several instances of one key are added up (×N = instances) (--match key)."},
     M_THRESH = {"折叠阈值", "Folding threshold"},
     M_THRESH_TXT = {"PSS 变化小于 %s 的进程折叠为每组一行汇总。", "processes whose PSS changed by less than %s are folded into one line per group."},
@@ -128,18 +128,18 @@ static const ms_msg
     M_D_FILES = {"打开文件数", "open files"}, M_D_SHMEM = {"共享内存 PSS", "shared memory PSS"},
     M_D_INST = {"实例数", "instances"},
     M_PSS_B = {"PSS 之前", "PSS before"}, M_PSS_A = {"PSS 之后", "PSS after"},
-    M_SEP = {"；", "; "}, M_COMMA = {"，", ", "}, M_LP = {"（", " ("}, M_RP = {"）", ")"};
+    M_DELETED = {"已删除", "deleted"}, M_SEP = {"；", "; "}, M_COMMA = {"，", ", "}, M_LP = {"（", " ("}, M_RP = {"）", ")"};
 
 static void md(FILE *f, snap_str s) { ms_md_text(f, s.p, s.n, 0); }
 
-static void pid_cell(FILE *f, const sd_entry *e)
+static void pid_cell(FILE *f, ms_lang L, const sd_entry *e)
 {
-    if (e->a && e->b && e->a->pid != e->b->pid) fprintf(f, "%llu→%llu", (unsigned long long)e->a->pid, (unsigned long long)e->b->pid);
-    else fprintf(f, "%llu", (unsigned long long)(e->b ? e->b : e->a)->pid);
+    if (e->a && e->b && e->a->pid != e->b->pid) ms_lang_fprintf(f, L, "%llu→%llu", (unsigned long long)e->a->pid, (unsigned long long)e->b->pid);
+    else ms_lang_fprintf(f, L, "%llu", (unsigned long long)(e->b ? e->b : e->a)->pid);
     uint64_t na = e->before.count, nb = e->after.count;
     if (na > 1 || nb > 1) {
-        if (e->a && e->b && na != nb) fprintf(f, " (×%llu→×%llu)", (unsigned long long)na, (unsigned long long)nb);
-        else fprintf(f, " (×%llu)", (unsigned long long)(nb ? nb : na));
+        if (e->a && e->b && na != nb) ms_lang_fprintf(f, L, " (×%llu→×%llu)", (unsigned long long)na, (unsigned long long)nb);
+        else ms_lang_fprintf(f, L, " (×%llu)", (unsigned long long)(nb ? nb : na));
     }
 }
 
@@ -156,30 +156,30 @@ static void cause_line(FILE *f, ms_lang L, const sd_cause *c)
     case SD_CAUSE_ADDED: case SD_CAUSE_REMOVED: case SD_CAUSE_GREW: case SD_CAUSE_SHRANK: {
         const ms_msg *m = c->type == SD_CAUSE_ADDED ? &M_C_ADDED : c->type == SD_CAUSE_REMOVED ? &M_C_REMOVED
                         : c->type == SD_CAUSE_GREW ? &M_C_GREW : &M_C_SHRANK;
-        fprintf(f, "%s **", MS_T(L, *m));
+        ms_lang_fprintf(f, L, "%s **", MS_T(L, *m));
         md(f, c->entry->name);
-        fprintf(f, "**%sPID ", MS_T(L, M_LP));
-        pid_cell(f, c->entry);
-        fprintf(f, "%s%s%s: PSS %s\n", MS_T(L, M_COMMA),
+        ms_lang_fprintf(f, L, "**%sPID ", MS_T(L, M_LP));
+        pid_cell(f, L, c->entry);
+        ms_lang_fprintf(f, L, "%s%s%s: PSS %s\n", MS_T(L, M_COMMA),
                 L == MS_LANG_EN ? ms_i18n_kind(L, c->entry->kind) : ms_i18n_kind_plural(L, c->entry->kind),
                 MS_T(L, M_RP), SB(c->delta));
         break;
     }
     case SD_CAUSE_LIB:
-        fprintf(f, "%s ", MS_T(L, M_C_LIB));
+        ms_lang_fprintf(f, L, "%s ", MS_T(L, M_C_LIB));
         md(f, c->lib->path);
-        fprintf(f, "%s%s %llu→%llu%s: PSS %s\n", MS_T(L, M_LP), MS_T(L, M_LIBPROCS), (unsigned long long)c->lib->procs_a,
+        ms_lang_fprintf(f, L, "%s%s %llu→%llu%s: PSS %s\n", MS_T(L, M_LP), MS_T(L, M_LIBPROCS), (unsigned long long)c->lib->procs_a,
                 (unsigned long long)c->lib->procs_b, MS_T(L, M_RP), SB(c->delta));
         break;
     case SD_CAUSE_SHMEM:
-        fprintf(f, "%s: %s\n", MS_T(L, M_C_SHMEM), SB(c->delta));
+        ms_lang_fprintf(f, L, "%s: %s\n", MS_T(L, M_C_SHMEM), SB(c->delta));
         break;
     }
 }
 
 static void total_row(FILE *f, ms_lang L, const ms_msg *m, uint64_t a, uint64_t b)
 {
-    fprintf(f, "| %s | %s | %s | %s | %s |\n", MS_T(L, *m), B(a), B(b), SB((int64_t)b - (int64_t)a), PC(a, b));
+    ms_lang_fprintf(f, L, "| %s | %s | %s | %s | %s |\n", MS_T(L, *m), B(a), B(b), SB((int64_t)b - (int64_t)a), PC(a, b));
 }
 
 static void proc_table(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, int status)
@@ -197,15 +197,15 @@ static void proc_table(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, i
         fputs("| ", f);
         md(f, e->name);
         fputs(" | ", f);
-        pid_cell(f, e);
+        pid_cell(f, L, e);
         if (status == SD_CHANGED && e->mem_unknown) {
-            fprintf(f, " | %s | %s | ? | ? | ? | ? | %s→%s | ", e->before.mem_unknown ? "?" : B(e->before.pss),
+            ms_lang_fprintf(f, L, " | %s | %s | ? | ? | ? | ? | %s→%s | ", e->before.mem_unknown ? "?" : B(e->before.pss),
                     e->after.mem_unknown ? "?" : B(e->after.pss), files_str(fb, e->before.open_files),
                     files_str(fa, e->after.open_files));
             md(f, e->user);
             fputs(" |\n", f);
         } else if (status == SD_CHANGED) {
-            fprintf(f, " | %s | %s | %s | %s | %s | %s | %s→%s | ", B(e->before.pss), B(e->after.pss), SB(e->d_pss),
+            ms_lang_fprintf(f, L, " | %s | %s | %s | %s | %s | %s | %s→%s | ", B(e->before.pss), B(e->after.pss), SB(e->d_pss),
                     SB(e->d_uss), SB(e->d_rss), SB(e->d_swap), files_str(fb, e->before.open_files),
                     files_str(fa, e->after.open_files));
             md(f, e->user);
@@ -213,7 +213,7 @@ static void proc_table(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, i
         } else if (e->mem_unknown) {
             const sd_side *s = status == SD_ADDED ? &e->after : &e->before;
             const snap_proc *p = status == SD_ADDED ? e->b : e->a;
-            fprintf(f, " | ? | ? | %s | ? | %s | ", B(s->rss), files_str(fb, s->open_files));
+            ms_lang_fprintf(f, L, " | ? | ? | %s | ? | %s | ", B(s->rss), files_str(fb, s->open_files));
             md(f, e->user);
             fputs(" | ", f);
             ms_md_text(f, p->cmdline.p, p->cmdline.n, 120);
@@ -221,7 +221,7 @@ static void proc_table(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, i
         } else {
             const sd_side *s = status == SD_ADDED ? &e->after : &e->before;
             const snap_proc *p = status == SD_ADDED ? e->b : e->a;
-            fprintf(f, " | %s | %s | %s | %s | %s | ", B(s->pss), B(s->uss), B(s->rss), B(s->swap), files_str(fb, s->open_files));
+            ms_lang_fprintf(f, L, " | %s | %s | %s | %s | %s | ", B(s->pss), B(s->uss), B(s->rss), B(s->swap), files_str(fb, s->open_files));
             md(f, e->user);
             fputs(" | ", f);
             ms_md_text(f, p->cmdline.p, p->cmdline.n, 120);
@@ -238,32 +238,32 @@ static void details(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, int 
         int has = e->nlibs || e->d_exe_size || e->exe_changed || e->exe_deleted || e->restarted || e->d_open_files ||
                   e->d_shmem || e->before.count != e->after.count;
         if (!has) continue;
-        if (!any) { fprintf(f, "\n**%s**\n\n", MS_T(L, M_DETAILS)); any = 1; }
+        if (!any) { ms_lang_fprintf(f, L, "\n**%s**\n\n", MS_T(L, M_DETAILS)); any = 1; }
         fputs("- **", f);
         md(f, e->name);
-        fputs("** (PID ", f);
-        pid_cell(f, e);
-        if (e->mem_unknown) fprintf(f, "): %s PSS %s", MS_T(L, M_D_MEM), MS_T(L, M_UNKNOWN_MEM));
-        else fprintf(f, "): %s PSS %s → %s (%s)", MS_T(L, M_D_MEM), B(e->before.pss), B(e->after.pss), SB(e->d_pss));
-        if (e->restarted) fprintf(f, "%s%s", MS_T(L, M_SEP), MS_T(L, M_D_RESTART));
-        if (e->exe_deleted) fprintf(f, "%s%s", MS_T(L, M_SEP), MS_T(L, M_D_EXEDEL));
+        fputs(L == MS_LANG_EN ? "** (PID " : "**（PID ", f);
+        pid_cell(f, L, e);
+        if (e->mem_unknown) ms_lang_fprintf(f, L, "): %s PSS %s", MS_T(L, M_D_MEM), MS_T(L, M_UNKNOWN_MEM));
+        else ms_lang_fprintf(f, L, "): %s PSS %s → %s (%s)", MS_T(L, M_D_MEM), B(e->before.pss), B(e->after.pss), SB(e->d_pss));
+        if (e->restarted) ms_lang_fprintf(f, L, "%s%s", MS_T(L, M_SEP), MS_T(L, M_D_RESTART));
+        if (e->exe_deleted) ms_lang_fprintf(f, L, "%s%s", MS_T(L, M_SEP), MS_T(L, M_D_EXEDEL));
         if (e->exe_changed) {
-            fprintf(f, "%s%s ", MS_T(L, M_SEP), MS_T(L, M_D_EXEPATH));
+            ms_lang_fprintf(f, L, "%s%s ", MS_T(L, M_SEP), MS_T(L, M_D_EXEPATH));
             md(f, e->a->exe);
             fputs(" → ", f);
             md(f, e->b->exe);
         }
         if (e->d_exe_size)
-            fprintf(f, "%s%s %s → %s (%s)", MS_T(L, M_SEP), MS_T(L, M_D_EXE), B(e->before.exe_size),
+            ms_lang_fprintf(f, L, "%s%s %s → %s (%s)", MS_T(L, M_SEP), MS_T(L, M_D_EXE), B(e->before.exe_size),
                     B(e->after.exe_size), SB(e->d_exe_size));
         if (e->before.count != e->after.count)
-            fprintf(f, "%s%s %llu → %llu", MS_T(L, M_SEP), MS_T(L, M_D_INST), (unsigned long long)e->before.count,
+            ms_lang_fprintf(f, L, "%s%s %llu → %llu", MS_T(L, M_SEP), MS_T(L, M_D_INST), (unsigned long long)e->before.count,
                     (unsigned long long)e->after.count);
         if (e->d_open_files)
-            fprintf(f, "%s%s %lld → %lld (%+lld)", MS_T(L, M_SEP), MS_T(L, M_D_FILES), (long long)e->before.open_files,
+            ms_lang_fprintf(f, L, "%s%s %lld → %lld (%+lld)", MS_T(L, M_SEP), MS_T(L, M_D_FILES), (long long)e->before.open_files,
                     (long long)e->after.open_files, (long long)e->d_open_files);
         if (e->d_shmem)
-            fprintf(f, "%s%s %s → %s (%s)", MS_T(L, M_SEP), MS_T(L, M_D_SHMEM), B(e->before.pss_shmem),
+            ms_lang_fprintf(f, L, "%s%s %s → %s (%s)", MS_T(L, M_SEP), MS_T(L, M_D_SHMEM), B(e->before.pss_shmem),
                     B(e->after.pss_shmem), SB(e->d_shmem));
         static const int order[4] = {SD_LIB_DELETED, SD_LIB_ADDED, SD_LIB_REMOVED, SD_LIB_RESIZED};
         const ms_msg *names[4] = {&M_D_LIBDELD, &M_D_LIBADD, &M_D_LIBDEL, &M_D_LIBSZ};
@@ -275,25 +275,25 @@ static void details(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, int 
                 if (l->change != order[k]) continue;
                 total++;
                 if (shown >= 10) continue;
-                fprintf(f, "%s", first ? MS_T(L, M_SEP) : MS_T(L, M_COMMA));
-                if (first) fprintf(f, "%s: ", MS_T(L, *names[k]));
+                ms_lang_fprintf(f, L, "%s", first ? MS_T(L, M_SEP) : MS_T(L, M_COMMA));
+                if (first) ms_lang_fprintf(f, L, "%s: ", MS_T(L, *names[k]));
                 first = 0;
                 md(f, l->path);
                 if (l->change == SD_LIB_DELETED) {
-                    fprintf(f, " (deleted%s%s %s", MS_T(L, M_COMMA), L == MS_LANG_EN ? "mapped" : "映射", B(l->mapped_b));
-                    if (l->disk_a) fprintf(f, "%s%s %s", MS_T(L, M_COMMA), L == MS_LANG_EN ? "was" : "原文件", B(l->disk_a));
-                    fputc(')', f);
+                    ms_lang_fprintf(f, L, " (%s%s%s %s", MS_T(L, M_DELETED), MS_T(L, M_COMMA), L == MS_LANG_EN ? "mapped" : "映射", B(l->mapped_b));
+                    if (l->disk_a) ms_lang_fprintf(f, L, "%s%s %s", MS_T(L, M_COMMA), L == MS_LANG_EN ? "was" : "原文件", B(l->disk_a));
+                    fputs(MS_T(L, M_RP), f);
                     shown++;
                     continue;
                 }
-                if (l->change == SD_LIB_ADDED && mem) fprintf(f, " (%s, PSS %s)", B(l->disk_b), B(l->pss_b));
-                else if (l->change == SD_LIB_REMOVED && mem) fprintf(f, " (%s, PSS %s)", B(l->disk_a), B(l->pss_a));
-                else if (l->change == SD_LIB_ADDED) fprintf(f, " (%s)", B(l->disk_b));
-                else if (l->change == SD_LIB_REMOVED) fprintf(f, " (%s)", B(l->disk_a));
-                else fprintf(f, " (%s → %s, %s)", B(l->disk_a), B(l->disk_b), SB((int64_t)l->disk_b - (int64_t)l->disk_a));
+                if (l->change == SD_LIB_ADDED && mem) ms_lang_fprintf(f, L, " (%s, PSS %s)", B(l->disk_b), B(l->pss_b));
+                else if (l->change == SD_LIB_REMOVED && mem) ms_lang_fprintf(f, L, " (%s, PSS %s)", B(l->disk_a), B(l->pss_a));
+                else if (l->change == SD_LIB_ADDED) ms_lang_fprintf(f, L, " (%s)", B(l->disk_b));
+                else if (l->change == SD_LIB_REMOVED) ms_lang_fprintf(f, L, " (%s)", B(l->disk_a));
+                else ms_lang_fprintf(f, L, " (%s → %s, %s)", B(l->disk_a), B(l->disk_b), SB((int64_t)l->disk_b - (int64_t)l->disk_a));
                 shown++;
             }
-            if (total > shown) fprintf(f, "%s… +%zu", MS_T(L, M_COMMA), total - shown);
+            if (total > shown) ms_lang_fprintf(f, L, "%s… +%zu", MS_T(L, M_COMMA), total - shown);
         }
         fputc('\n', f);
     }
@@ -301,8 +301,8 @@ static void details(FILE *f, ms_lang L, const sd_entry *const *v, size_t n, int 
 
 static int section(FILE *f, ms_lang L, const snap_diff *d, int status, const ms_msg *title, size_t count)
 {
-    fprintf(f, "\n## %s (%zu)\n", MS_T(L, *title), count);
-    if (!count) { fprintf(f, "\n%s\n", MS_T(L, M_NONE)); }
+    ms_lang_fprintf(f, L, "\n## %s (%zu)\n", MS_T(L, *title), count);
+    if (!count) { ms_lang_fprintf(f, L, "\n%s\n", MS_T(L, M_NONE)); }
     for (int kind = 0; kind < 3 && count; kind++) {
         size_t n;
         const sd_entry **v = snap_diff_section(d, status, kind, &n);
@@ -315,17 +315,17 @@ static int section(FILE *f, ms_lang L, const snap_diff *d, int status, const ms_
         int64_t sum = 0;
         for (size_t i = 0; i < n; i++)
             sum += status == SD_ADDED ? (int64_t)v[i]->after.pss : status == SD_REMOVED ? -(int64_t)v[i]->before.pss : v[i]->d_pss;
-        fprintf(f, "\n### %s (%zu%sPSS %s)\n\n", ms_i18n_kind_plural(L, (uint32_t)kind), n, MS_T(L, M_COMMA), SB(sum));
+        ms_lang_fprintf(f, L, "\n### %s (%zu%sPSS %s)\n\n", ms_i18n_kind_plural(L, (uint32_t)kind), n, MS_T(L, M_COMMA), SB(sum));
         if (shown) proc_table(f, L, vis, shown, status);
         const sd_fold *fo = &d->fold[status][kind];
         if (fo->count && status == SD_CHANGED) {
             if (shown) fputc('\n', f);
-            fprintf(f, MS_T(L, M_SMALL_CHG_FOLD), (unsigned long long)fo->count, SB(fo->sum));
+            ms_lang_fprintf(f, L, MS_T(L, M_SMALL_CHG_FOLD), (unsigned long long)fo->count, SB(fo->sum));
             fputc('\n', f);
         } else if (fo->count) {
             /* small added/removed processes: still named, in one line */
             if (shown) fputc('\n', f);
-            fprintf(f, MS_T(L, M_SMALL_ADD), (unsigned long long)fo->count, B((uint64_t)(fo->sum < 0 ? -fo->sum : fo->sum)));
+            ms_lang_fprintf(f, L, MS_T(L, M_SMALL_ADD), (unsigned long long)fo->count, B((uint64_t)(fo->sum < 0 ? -fo->sum : fo->sum)));
             size_t k = 0;
             for (size_t i = 0; i < n; i++) {
                 const sd_entry *e = v[i];
@@ -333,9 +333,9 @@ static int section(FILE *f, ms_lang L, const snap_diff *d, int status, const ms_
                 const sd_side *sd = status == SD_ADDED ? &e->after : &e->before;
                 if (k++) fputs(MS_T(L, M_COMMA), f);
                 md(f, e->name);
-                fputs(" (", f);
-                pid_cell(f, e);
-                fprintf(f, ", %s)", sd->mem_unknown ? "PSS ?" : B(sd->pss));
+                fputs(MS_T(L, M_LP), f);
+                pid_cell(f, L, e);
+                ms_lang_fprintf(f, L, ", %s)", sd->mem_unknown ? "PSS ?" : B(sd->pss));
             }
             fputc('\n', f);
         }
@@ -350,48 +350,48 @@ int msdiff_snapshot_md(FILE *f, const snap_diff *d, const msdiff_args *args)
 {
     ms_lang L = args->lang;
     const snap *a = d->a, *b = d->b;
-    fprintf(f, "# %s\n\n", MS_T(L, M_TITLE));
+    ms_lang_fprintf(f, L, "# %s\n\n", MS_T(L, M_TITLE));
     int unknown = d->unknown_a || d->unknown_b;
     if (unknown) {
         const char *nr_a = a->privilege == MS_PRIV_USER ? MS_T(L, M_WARN_NOTROOT) : "";
         const char *nr_b = b->privilege == MS_PRIV_USER ? MS_T(L, M_WARN_NOTROOT) : "";
-        fprintf(f, "> ⚠ **%s**: %s", MS_T(L, M_WARN), MS_T(L, M_WARN_TXT));
-        if (d->unknown_a) fprintf(f, MS_T(L, M_WARN_A), (unsigned long long)d->unknown_a, nr_a);
+        ms_lang_fprintf(f, L, "> ⚠ **%s**: %s", MS_T(L, M_WARN), MS_T(L, M_WARN_TXT));
+        if (d->unknown_a) ms_lang_fprintf(f, L, MS_T(L, M_WARN_A), (unsigned long long)d->unknown_a, nr_a);
         if (d->unknown_a && d->unknown_b) fputs(MS_T(L, M_WARN_AND), f);
-        if (d->unknown_b) fprintf(f, MS_T(L, M_WARN_B), (unsigned long long)d->unknown_b, nr_b);
-        fprintf(f, MS_T(L, M_WARN_END), d->nunknown_entries);
+        if (d->unknown_b) ms_lang_fprintf(f, L, MS_T(L, M_WARN_B), (unsigned long long)d->unknown_b, nr_b);
+        ms_lang_fprintf(f, L, MS_T(L, M_WARN_END), d->nunknown_entries);
         fputs("\n\n", f);
     }
     /* one-line summary: readable processes only */
     uint64_t pa = d->known_pss_a + d->ta.omitted_pss, pb = d->known_pss_b + d->tb.omitted_pss;
-    fprintf(f, "**%s**: ", MS_T(L, M_SUMMARY));
-    fprintf(f, MS_T(L, M_SUM_FMT1), d->nadded, d->nremoved, d->ngrew, d->nshrank);
-    fprintf(f, MS_T(L, M_SUM_NET), SB((int64_t)pb - (int64_t)pa), PC(pa, pb));
+    ms_lang_fprintf(f, L, "**%s**: ", MS_T(L, M_SUMMARY));
+    ms_lang_fprintf(f, L, MS_T(L, M_SUM_FMT1), d->nadded, d->nremoved, d->ngrew, d->nshrank);
+    ms_lang_fprintf(f, L, MS_T(L, M_SUM_NET), SB((int64_t)pb - (int64_t)pa), PC(pa, pb));
     fputs(L == MS_LANG_EN ? ".\n\n" : "。\n\n", f);
-    fprintf(f, "**%s**:\n\n", MS_T(L, M_CAUSES));
-    if (!d->ncauses) fprintf(f, "%s\n", MS_T(L, M_NOCAUSE));
+    ms_lang_fprintf(f, L, "**%s**:\n\n", MS_T(L, M_CAUSES));
+    if (!d->ncauses) ms_lang_fprintf(f, L, "%s\n", MS_T(L, M_NOCAUSE));
     for (size_t i = 0; i < d->ncauses; i++) {
-        fprintf(f, "%zu. ", i + 1);
+        ms_lang_fprintf(f, L, "%zu. ", i + 1);
         cause_line(f, L, &d->causes[i]);
     }
     fputc('\n', f);
     /* the two snapshots */
     ms_md_table_head(f, NULL, 3, "", MS_T(L, M_BEFORE), MS_T(L, M_AFTER));
-    fprintf(f, "| %s | ", MS_T(L, M_SNAPSHOT)); md(f, a->label); fputs(" | ", f); md(f, b->label); fputs(" |\n", f);
-    fprintf(f, "| %s | ", MS_T(L, M_FILE)); ms_md_str(f, args->a); fputs(" | ", f); ms_md_str(f, args->b); fputs(" |\n", f);
-    fprintf(f, "| %s | %s | %s |\n", MS_T(L, M_TIME), ms_fmt_time(MS_FBUF, a->wall_ns), ms_fmt_time(MS_FBUF, b->wall_ns));
-    fprintf(f, "| %s | ", MS_T(L, M_HOST)); md(f, a->hostname); fputs(" | ", f); md(f, b->hostname); fputs(" |\n", f);
-    fprintf(f, "| %s | %llu | %llu |\n\n", MS_T(L, M_NPROC), (unsigned long long)(d->ta.nprocs + d->ta.n_omitted),
+    ms_lang_fprintf(f, L, "| %s | ", MS_T(L, M_SNAPSHOT)); md(f, a->label); fputs(" | ", f); md(f, b->label); fputs(" |\n", f);
+    ms_lang_fprintf(f, L, "| %s | ", MS_T(L, M_FILE)); ms_md_str(f, args->a); fputs(" | ", f); ms_md_str(f, args->b); fputs(" |\n", f);
+    ms_lang_fprintf(f, L, "| %s | %s | %s |\n", MS_T(L, M_TIME), ms_fmt_time(MS_FBUF, a->wall_ns), ms_fmt_time(MS_FBUF, b->wall_ns));
+    ms_lang_fprintf(f, L, "| %s | ", MS_T(L, M_HOST)); md(f, a->hostname); fputs(" | ", f); md(f, b->hostname); fputs(" |\n", f);
+    ms_lang_fprintf(f, L, "| %s | %llu | %llu |\n\n", MS_T(L, M_NPROC), (unsigned long long)(d->ta.nprocs + d->ta.n_omitted),
             (unsigned long long)(d->tb.nprocs + d->tb.n_omitted));
     const ms_msg *rule = d->rule == SD_RULE_PID ? (args->match == SD_RULE_AUTO ? &M_RULE_PID : &M_RULE_PID_FORCED)
                                                 : (args->match == SD_RULE_AUTO ? &M_RULE_KEY : &M_RULE_KEY_FORCED);
-    fprintf(f, "%s: %s\n\n", MS_T(L, M_RULE), MS_T(L, *rule));
-    fprintf(f, "%s: ", MS_T(L, M_THRESH));
-    fprintf(f, MS_T(L, M_THRESH_TXT), B(d->threshold));
-    fputs("\n\n", f);
+    ms_lang_fprintf(f, L, "%s: %s\n\n", MS_T(L, M_RULE), MS_T(L, *rule));
+    ms_lang_fprintf(f, L, "%s: ", MS_T(L, M_THRESH));
+    ms_lang_fprintf(f, L, MS_T(L, M_THRESH_TXT), B(d->threshold));
+    fprintf(f, "\n\n%s\n\n", ms_i18n_units(L));
 
     /* 总体分析 */
-    fprintf(f, "## %s\n\n### %s\n\n", MS_T(L, M_OVERALL), MS_T(L, M_TOTALS));
+    ms_lang_fprintf(f, L, "## %s\n\n### %s\n\n", MS_T(L, M_OVERALL), MS_T(L, M_TOTALS));
     ms_md_table_head(f, "lrrrr", 5, MS_T(L, M_METRIC), MS_T(L, M_BEFORE), MS_T(L, M_AFTER), MS_T(L, M_CHANGE), MS_T(L, M_RATE));
     total_row(f, L, unknown ? &M_PSS_SUM_K : &M_PSS_SUM, pa, pb);
     total_row(f, L, unknown ? &M_USS_SUM_K : &M_USS_SUM, d->known_uss_a, d->known_uss_b);
@@ -412,54 +412,54 @@ int msdiff_snapshot_md(FILE *f, const snap_diff *d, const msdiff_args *args)
 
     if (d->mem_a.have && d->mem_b.have) {
         const snap_memuse *ma = &d->mem_a, *mb = &d->mem_b;
-        fprintf(f, "\n### %s\n\n", MS_T(L, M_MEMUSE));
+        ms_lang_fprintf(f, L, "\n### %s\n\n", MS_T(L, M_MEMUSE));
         ms_md_table_head(f, "llrrrr", 6, MS_T(L, M_GROUP), MS_T(L, M_ITEM), MS_T(L, M_BEFORE), MS_T(L, M_AFTER),
                          MS_T(L, M_CHANGE), MS_T(L, M_RATE));
         for (int r = 0; r < SM_NROWS; r++) {
             int64_t x = ma->row[r], y = mb->row[r];
-            fprintf(f, "| %s | %s | %s%s | %s%s | %s | %s |\n", ms_memgroup_label(L, snap_memrow_group(r)),
+            ms_lang_fprintf(f, L, "| %s | %s | %s%s | %s%s | %s | %s |\n", ms_memgroup_label(L, snap_memrow_group(r)),
                     ms_memrow_label(L, r), x < 0 ? "-" : "", B((uint64_t)(x < 0 ? -x : x)), y < 0 ? "-" : "",
-                    B((uint64_t)(y < 0 ? -y : y)), SB(y - x), x > 0 && y >= 0 ? PC((uint64_t)x, (uint64_t)y) : "n/a");
+                    B((uint64_t)(y < 0 ? -y : y)), SB(y - x), x > 0 && y >= 0 ? PC((uint64_t)x, (uint64_t)y) : (L == MS_LANG_EN ? "n/a" : "不适用"));
         }
-        fprintf(f, "| | **%s** | **%s** | **%s** | **%s** | %s |\n", MS_T(L, M_USED), B(ma->used), B(mb->used),
+        ms_lang_fprintf(f, L, "| | **%s** | **%s** | **%s** | **%s** | %s |\n", MS_T(L, M_USED), B(ma->used), B(mb->used),
                 SB((int64_t)mb->used - (int64_t)ma->used), PC(ma->used, mb->used));
-        fprintf(f, "| | %s | %s | %s | %s | %s |\n", MS_T(L, M_REF_PSS), B(ma->proc_pss), B(mb->proc_pss),
+        ms_lang_fprintf(f, L, "| | %s | %s | %s | %s | %s |\n", MS_T(L, M_REF_PSS), B(ma->proc_pss), B(mb->proc_pss),
                 SB((int64_t)mb->proc_pss - (int64_t)ma->proc_pss), PC(ma->proc_pss, mb->proc_pss));
-        fprintf(f, "| | %s | %s | %s | %s | %s |\n", MS_T(L, M_REF_CACHE), B(ma->cached), B(mb->cached),
+        ms_lang_fprintf(f, L, "| | %s | %s | %s | %s | %s |\n", MS_T(L, M_REF_CACHE), B(ma->cached), B(mb->cached),
                 SB((int64_t)mb->cached - (int64_t)ma->cached), PC(ma->cached, mb->cached));
-        fprintf(f, "| | %s | %s | %s | %s | %s |\n", MS_T(L, M_REF_SRECL), B(ma->slab_recl), B(mb->slab_recl),
+        ms_lang_fprintf(f, L, "| | %s | %s | %s | %s | %s |\n", MS_T(L, M_REF_SRECL), B(ma->slab_recl), B(mb->slab_recl),
                 SB((int64_t)mb->slab_recl - (int64_t)ma->slab_recl), PC(ma->slab_recl, mb->slab_recl));
-        if (!ma->have_zone || !mb->have_zone) fprintf(f, "\n%s\n", MS_T(L, M_NOZONE));
+        if (!ma->have_zone || !mb->have_zone) ms_lang_fprintf(f, L, "\n%s\n", MS_T(L, M_NOZONE));
     }
 
-    fprintf(f, "\n### %s\n\n", MS_T(L, M_CONFIG));
+    ms_lang_fprintf(f, L, "\n### %s\n\n", MS_T(L, M_CONFIG));
     ms_md_table_head(f, NULL, 4, MS_T(L, M_ITEM), MS_T(L, M_BEFORE), MS_T(L, M_AFTER), MS_T(L, M_CHANGE));
     for (size_t i = 0; i < d->nconfig; i++) {
         const sd_config *c = &d->config[i];
         const ms_msg *m = !strcmp(c->field, "kernel") ? &M_CFG_kernel : !strcmp(c->field, "os_release") ? &M_CFG_os
                         : !strcmp(c->field, "page_size") ? &M_CFG_page : !strcmp(c->field, "mem_total") ? &M_CFG_mem
                         : !strcmp(c->field, "swap_total") ? &M_CFG_swap : &M_CFG_host;
-        fprintf(f, "| %s | ", MS_T(L, *m));
+        ms_lang_fprintf(f, L, "| %s | ", MS_T(L, *m));
         if (c->is_number) {
-            if (!strcmp(c->field, "page_size")) fprintf(f, "%llu | %llu", (unsigned long long)c->nbefore, (unsigned long long)c->nafter);
-            else fprintf(f, "%s | %s", B(c->nbefore), B(c->nafter));
+            if (!strcmp(c->field, "page_size")) ms_lang_fprintf(f, L, "%llu | %llu", (unsigned long long)c->nbefore, (unsigned long long)c->nafter);
+            else ms_lang_fprintf(f, L, "%s | %s", B(c->nbefore), B(c->nafter));
         } else {
             md(f, c->before); fputs(" | ", f); md(f, c->after);
         }
-        fprintf(f, " | %s", c->changed ? MS_T(L, M_CHANGED) : MS_T(L, M_SAME));
+        ms_lang_fprintf(f, L, " | %s", c->changed ? MS_T(L, M_CHANGED) : MS_T(L, M_SAME));
         if (c->changed && c->is_number && strcmp(c->field, "page_size"))
-            fprintf(f, " (%s)", SB((int64_t)c->nafter - (int64_t)c->nbefore));
+            ms_lang_fprintf(f, L, " (%s)", SB((int64_t)c->nafter - (int64_t)c->nbefore));
         fputs(" |\n", f);
     }
 
-    fprintf(f, "\n### %s\n\n", MS_T(L, M_SHMEM));
+    ms_lang_fprintf(f, L, "\n### %s\n\n", MS_T(L, M_SHMEM));
     ms_md_table_head(f, "lrrrr", 5, MS_T(L, M_METRIC), MS_T(L, M_BEFORE), MS_T(L, M_AFTER), MS_T(L, M_CHANGE), MS_T(L, M_RATE));
     total_row(f, L, &M_SHMEM_SYS, d->shmem_a, d->shmem_b);
     total_row(f, L, &M_SHMEM_PSS, d->known_shmem_a, d->known_shmem_b);
     total_row(f, L, &M_SHMEM_RSS, d->ta.rss_shmem, d->tb.rss_shmem);
 
-    fprintf(f, "\n### %s\n\n", MS_T(L, M_LIBS));
-    if (!d->nlibsums) fprintf(f, "%s\n", MS_T(L, M_NOLIB));
+    ms_lang_fprintf(f, L, "\n### %s\n\n", MS_T(L, M_LIBS));
+    if (!d->nlibsums) ms_lang_fprintf(f, L, "%s\n", MS_T(L, M_NOLIB));
     else {
         int mem = d->has_lib_memory;
         if (mem) ms_md_table_head(f, "lrrrrl", 6, MS_T(L, M_LIB), MS_T(L, M_LIBPROCS), MS_T(L, M_PSS_B), MS_T(L, M_PSS_A), "ΔPSS", MS_T(L, M_DISK));
@@ -469,52 +469,52 @@ int msdiff_snapshot_md(FILE *f, const snap_diff *d, const msdiff_args *args)
             const sd_libsum *l = &d->libsums[i];
             fputs("| ", f);
             md(f, l->path);
-            fprintf(f, " | %llu→%llu", (unsigned long long)l->procs_a, (unsigned long long)l->procs_b);
-            if (mem) fprintf(f, " | %s | %s | %s", B(l->pss_a), B(l->pss_b), SB(l->d_pss));
-            fprintf(f, " | %s", l->disk_a ? B(l->disk_a) : "-");
-            if (l->disk_a != l->disk_b) fprintf(f, " → %s", l->disk_b ? B(l->disk_b) : "-");
+            ms_lang_fprintf(f, L, " | %llu→%llu", (unsigned long long)l->procs_a, (unsigned long long)l->procs_b);
+            if (mem) ms_lang_fprintf(f, L, " | %s | %s | %s", B(l->pss_a), B(l->pss_b), SB(l->d_pss));
+            ms_lang_fprintf(f, L, " | %s", l->disk_a ? B(l->disk_a) : "-");
+            if (l->disk_a != l->disk_b) ms_lang_fprintf(f, L, " → %s", l->disk_b ? B(l->disk_b) : "-");
             fputs(" |\n", f);
         }
-        if (d->nlibsums > n) { fputc('\n', f); fprintf(f, MS_T(L, M_MORE_LIBS), d->nlibsums - n); fputc('\n', f); }
-        if (!mem) fprintf(f, "\n%s\n", MS_T(L, M_NOLIBMEM));
+        if (d->nlibsums > n) { fputc('\n', f); ms_lang_fprintf(f, L, MS_T(L, M_MORE_LIBS), d->nlibsums - n); fputc('\n', f); }
+        if (!mem) ms_lang_fprintf(f, L, "\n%s\n", MS_T(L, M_NOLIBMEM));
     }
 
-    fprintf(f, "\n### %s\n\n", MS_T(L, M_READ));
+    ms_lang_fprintf(f, L, "\n### %s\n\n", MS_T(L, M_READ));
     ms_md_table_head(f, "lrr", 3, "", MS_T(L, M_BEFORE), MS_T(L, M_AFTER));
-    fprintf(f, "| %s | %llu | %llu |\n", MS_T(L, M_R_FULL), (unsigned long long)d->ta.n_full, (unsigned long long)d->tb.n_full);
-    fprintf(f, "| %s | %llu | %llu |\n", MS_T(L, M_R_VAN), (unsigned long long)d->ta.n_vanished, (unsigned long long)d->tb.n_vanished);
-    fprintf(f, "| %s | %llu | %llu |\n", MS_T(L, M_R_ZOMBIE), (unsigned long long)d->ta.n_zombie, (unsigned long long)d->tb.n_zombie);
-    fprintf(f, "| %s | %llu | %llu |\n", MS_T(L, M_R_DENIED), (unsigned long long)d->ta.n_denied, (unsigned long long)d->tb.n_denied);
-    fprintf(f, "| %s | %llu (%s) | %llu (%s) |\n", MS_T(L, M_R_OMIT), (unsigned long long)d->ta.n_omitted, B(d->ta.omitted_pss),
+    ms_lang_fprintf(f, L, "| %s | %llu | %llu |\n", MS_T(L, M_R_FULL), (unsigned long long)d->ta.n_full, (unsigned long long)d->tb.n_full);
+    ms_lang_fprintf(f, L, "| %s | %llu | %llu |\n", MS_T(L, M_R_VAN), (unsigned long long)d->ta.n_vanished, (unsigned long long)d->tb.n_vanished);
+    ms_lang_fprintf(f, L, "| %s | %llu | %llu |\n", MS_T(L, M_R_ZOMBIE), (unsigned long long)d->ta.n_zombie, (unsigned long long)d->tb.n_zombie);
+    ms_lang_fprintf(f, L, "| %s | %llu | %llu |\n", MS_T(L, M_R_DENIED), (unsigned long long)d->ta.n_denied, (unsigned long long)d->tb.n_denied);
+    ms_lang_fprintf(f, L, "| %s | %llu (%s) | %llu (%s) |\n", MS_T(L, M_R_OMIT), (unsigned long long)d->ta.n_omitted, B(d->ta.omitted_pss),
             (unsigned long long)d->tb.n_omitted, B(d->tb.omitted_pss));
 
     if (d->nstale) {
-        fprintf(f, "\n## %s (%zu)\n\n%s\n\n", MS_T(L, M_STALE), d->nstale, MS_T(L, M_STALE_TXT));
+        ms_lang_fprintf(f, L, "\n## %s (%zu)\n\n%s\n\n", MS_T(L, M_STALE), d->nstale, MS_T(L, M_STALE_TXT));
         ms_md_table_head(f, "llll", 4, MS_T(L, M_PROC), "PID", MS_T(L, M_USER), MS_T(L, M_FILES_D));
         for (size_t i = 0; i < d->nstale; i++) {
             const sd_stale *x = &d->stale[i];
             fputs("| ", f);
             md(f, x->p->name);
-            fprintf(f, " | %llu | ", (unsigned long long)x->p->pid);
+            ms_lang_fprintf(f, L, " | %llu | ", (unsigned long long)x->p->pid);
             md(f, x->p->user);
             fputs(" | ", f);
             size_t k = 0;
             if (x->exe_deleted) {
                 md(f, x->p->exe);
-                fprintf(f, " (deleted%s%s)", MS_T(L, M_COMMA), MS_T(L, M_STALE_EXE));
+                ms_lang_fprintf(f, L, " (%s%s%s)", MS_T(L, M_DELETED), MS_T(L, M_COMMA), MS_T(L, M_STALE_EXE));
                 k++;
             }
             for (size_t j = 0; j < x->nlibs && j < 8; j++, k++) {
                 if (k) fputs(MS_T(L, M_COMMA), f);
                 md(f, x->libs[j]->path);
-                fprintf(f, " (deleted%s%s)", MS_T(L, M_COMMA), B(x->libs[j]->mapped));
+                ms_lang_fprintf(f, L, " (%s%s%s)", MS_T(L, M_DELETED), MS_T(L, M_COMMA), B(x->libs[j]->mapped));
             }
-            if (x->nlibs > 8) fprintf(f, "%s… +%zu", MS_T(L, M_COMMA), x->nlibs - 8);
+            if (x->nlibs > 8) ms_lang_fprintf(f, L, "%s… +%zu", MS_T(L, M_COMMA), x->nlibs - 8);
             fputs(" |\n", f);
         }
     }
     if (d->nrestarts) {
-        fprintf(f, "\n## %s (%zu)\n\n%s\n\n", MS_T(L, M_RESTARTS), d->nrestarts, MS_T(L, M_RESTART_TXT));
+        ms_lang_fprintf(f, L, "\n## %s (%zu)\n\n%s\n\n", MS_T(L, M_RESTARTS), d->nrestarts, MS_T(L, M_RESTART_TXT));
         ms_md_table_head(f, "llrrl", 5, MS_T(L, M_PROC), "PID", MS_T(L, M_PSS_B), MS_T(L, M_PSS_A), MS_T(L, M_USER));
         for (size_t i = 0; i < d->n; i++) {
             const sd_entry *e = &d->e[i], *o = e->restart_pair;
@@ -523,7 +523,7 @@ int msdiff_snapshot_md(FILE *f, const snap_diff *d, const msdiff_args *args)
             const snap_proc *pb = o ? o->b : e->b;
             fputs("| ", f);
             md(f, e->name);
-            fprintf(f, " | %llu→%llu | %s | %s | ", (unsigned long long)e->a->pid, (unsigned long long)pb->pid,
+            ms_lang_fprintf(f, L, " | %llu→%llu | %s | %s | ", (unsigned long long)e->a->pid, (unsigned long long)pb->pid,
                     sa->mem_unknown ? "?" : B(sa->pss), sb->mem_unknown ? "?" : B(sb->pss));
             md(f, e->user);
             fputs(" |\n", f);
@@ -532,6 +532,6 @@ int msdiff_snapshot_md(FILE *f, const snap_diff *d, const msdiff_args *args)
     if (section(f, L, d, SD_ADDED, &M_ADDED, d->nadded)) return -1;
     if (section(f, L, d, SD_REMOVED, &M_REMOVED, d->nremoved)) return -1;
     if (section(f, L, d, SD_CHANGED, &M_CHANGED_P, d->ngrew + d->nshrank + d->nchanged_other)) return -1;
-    if (d->nunchanged) { fputc('\n', f); fprintf(f, MS_T(L, M_UNCHANGED), d->nunchanged); fputc('\n', f); }
+    if (d->nunchanged) { fputc('\n', f); ms_lang_fprintf(f, L, MS_T(L, M_UNCHANGED), d->nunchanged); fputc('\n', f); }
     return ferror(f) ? -1 : 0;
 }

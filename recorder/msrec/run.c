@@ -65,6 +65,8 @@ static void run_usage(FILE *f)
         "  -h, --help           this help\n"
         "An allocator in $LD_PRELOAD (libjemalloc.so.2, libtcmalloc_minimal.so.4...)\n"
         "keeps serving CMD: libmemscope goes first and forwards to it.\n"
+        "Python: PYTHONMALLOC=malloc is set for CMD unless PYTHONMALLOC is already\n"
+        "set, so objects pymalloc would carve out of its arenas show as allocations.\n"
         "stdin/stdout/stderr pass through; msrec exits with CMD's status, or\n"
         "128+N when CMD was killed by signal N. The library is found at\n"
         "../lib/libmemscope.so next to msrec, or at $MEMSCOPE_LIB.\n");
@@ -492,6 +494,7 @@ int msrec_run(int argc, char **argv)
             setenv("MEMSCOPE_MANIFEST", manifest, 1);
         else
             unsetenv("MEMSCOPE_MANIFEST");
+        setenv("PYTHONMALLOC", "malloc", 0);   /* pymalloc arenas would hide objects; the user's value wins */
         if (unwind)
             setenv("MEMSCOPE_UNWIND", unwind, 1);
         if (export_fmt)

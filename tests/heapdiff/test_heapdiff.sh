@@ -93,16 +93,16 @@ has() { # NAME FILE SECTION PATTERN
 hasnt() {
     if sec "$2" "$3" | grep -qF -- "$4"; then fail "$1" "'$4' in section $3"; else pass "$1"; fi
 }
-grep -qF '分配点：新增 1 个，消失 1 个，增长 2 个，减少 0 个；峰值内存净变化 +934.3 KB（+70.2%），泄漏内存净变化 +8.0 KB（+200.0%）' d.md \
+grep -qF '分配点：新增 1 个，消失 1 个，增长 2 个，减少 0 个；峰值内存净变化 +934.3 KiB（+70.2%），泄漏内存净变化 +8.0 KiB（+200.0%）' d.md \
     && pass md_zh_summary || fail md_zh_summary "$(grep 摘要 d.md)"
-has md_zh_overall_peak d.md 总体对比 '| 峰值内存 | 1.3 MB | 2.2 MB | +934.3 KB | +70.2% |'
+has md_zh_overall_peak d.md 总体对比 '| 峰值内存 | 1.3 MiB | 2.2 MiB | +934.3 KiB | +70.2% |'
 has md_zh_overall_leak d.md 总体对比 '| 泄漏块数 | 1 | 3 | +2 | +200.0% |'
-has md_zh_grew_grow d.md 增长最多的分配点 '| 1 | +1.0 MB | 0 B | +1.0 MB | 0 | grow\_site ('
-has md_zh_grew_leak d.md 增长最多的分配点 '| 2 | +8.0 KB | +8.0 KB | +8.0 KB | +2 | leak\_site ('
+has md_zh_grew_grow d.md 增长最多的分配点 '| 1 | +1.0 MiB | 0 B | +1.0 MiB | 0 | grow\_site ('
+has md_zh_grew_leak d.md 增长最多的分配点 '| 2 | +8.0 KiB | +8.0 KiB | +8.0 KiB | +2 | leak\_site ('
 hasnt md_zh_grew_no_new d.md 增长最多的分配点 'new\_site'
 has md_zh_shrank_none d.md 减少最多的分配点 '无。'
-has md_zh_new d.md 新增分配点 '| 1 | 195.3 KB | 0 B | 195.3 KB | 1 | new\_site ('
-has md_zh_vanished d.md 消失的分配点 '| 1 | 293.0 KB | 0 B | 293.0 KB | 1 | old\_site ('
+has md_zh_new d.md 新增分配点 '| 1 | 195.3 KiB | 0 B | 195.3 KiB | 1 | new\_site ('
+has md_zh_vanished d.md 消失的分配点 '| 1 | 293.0 KiB | 0 B | 293.0 KiB | 1 | old\_site ('
 has md_zh_stack_main d.md 增长最多的分配点 ' ← main ('
 has md_zh_escaped_file d.md 增长最多的分配点 'hd\|prog&lt;x&gt;\`.c:'
 if grep -qF 'hd|prog' d.md; then fail md_zh_no_raw_file "unescaped file name"; else pass md_zh_no_raw_file; fi
@@ -117,9 +117,9 @@ check diff_dirs_exit 0 $?
 [ -s after/diff_report_en.md ] && pass default_md_en_in_b_dir || fail default_md_en_in_b_dir "$(ls after)"
 [ -s after/diff_report.json ] && pass default_json_in_b_dir || fail default_json_in_b_dir "$(ls after)"
 E=after/diff_report_en.md
-grep -qF 'Sites: 1 new, 1 vanished, 2 grew, 0 shrank; net change in peak memory +934.3 KB (+70.2%), in leaked memory +8.0 KB (+200.0%).' $E \
+grep -qF 'Sites: 1 new, 1 vanished, 2 grew, 0 shrank; net change in peak memory +934.3 KiB (+70.2%), in leaked memory +8.0 KiB (+200.0%).' $E \
     && pass md_en_summary || fail md_en_summary "$(sed -n 3p $E)"
-has md_en_overall $E 'Overall comparison' '| Peak memory | 1.3 MB | 2.2 MB | +934.3 KB | +70.2% |'
+has md_en_overall $E 'Overall comparison' '| Peak memory | 1.3 MiB | 2.2 MiB | +934.3 KiB | +70.2% |'
 has md_en_grew $E 'Sites that grew most' 'grow\_site ('
 has md_en_new $E 'New sites' 'new\_site ('
 has md_en_vanished $E 'Vanished sites' 'old\_site ('
@@ -141,7 +141,7 @@ print("PASS: json_same_for_dirs" if a==b else "FAIL: json_same_for_dirs: differs
 check diff_threshold_1m_exit 0 $?
 has md_fold_grow_shown dt.md 增长最多的分配点 'grow\_site ('
 hasnt md_fold_leak_hidden dt.md 增长最多的分配点 'leak\_site'
-has md_fold_line dt.md 增长最多的分配点 '另有 1 个分配点的变化小于阈值，峰值合计 +8.0 KB，泄漏合计 +8.0 KB，分配量合计 +8.0 KB。'
+has md_fold_line dt.md 增长最多的分配点 '另有 1 个分配点的变化小于阈值，峰值合计 +8.0 KiB，泄漏合计 +8.0 KiB，分配量合计 +8.0 KiB。'
 has md_fold_new dt.md 新增分配点 '另有 1 个分配点的变化小于阈值'
 python3 -c '
 import json

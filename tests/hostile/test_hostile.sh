@@ -48,7 +48,7 @@ BASE_KB=$KB
 measure chain "$MSCONV" chain.memscope --text --lang en
 check hostile/chain-text-exit 0 "$RC"
 le hostile/chain-text-time "$SECS" 5 "seconds"
-grep -q 'recurse (chain.c:1)' out.chain && grep -q '320,000 B\|312.5 KB\|320000' out.chain \
+grep -q 'recurse (chain.c:1)' out.chain && grep -q '320,000 B\|312.5 KiB\|320000' out.chain \
     && pass hostile/chain-text-content || fail hostile/chain-text-content "$(head -8 out.chain)"
 measure chaindiff "$MSDIFF" chain.memscope chain.memscope --md chain.md --json chain.json
 check hostile/chain-msdiff-exit 0 "$RC"
@@ -73,7 +73,7 @@ N=500000
 "$GEN" live live.memscope $N || fail hostile/gen-live "exit $?"
 measure live "$MSCONV" live.memscope --text --lang en
 check hostile/live-exit 0 "$RC"
-grep -q "total memory leaked: 15.3 MB in 500,000 blocks" out.live \
+grep -q "total memory leaked: 15.3 MiB in 500,000 blocks" out.live \
     && pass hostile/live-count || fail hostile/live-count "$(tail -2 out.live)"
 le hostile/live-bytes-per-block "$(( (KB - BASE_KB) * 1024 / N ))" 64 "bytes a live block"
 "$GEN" live livens.memscope $N nosync || fail hostile/gen-live-nosync "exit $?"

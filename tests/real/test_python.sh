@@ -38,3 +38,25 @@ if check_json $n "$f"; then
     a=$(sumval "$f.json" total_allocations)
     if [ "${a:-0}" -ge 2000 ]; then pass $n/allocations; else fail $n/allocations "only '${a}' allocations"; fi
 fi
+
+# msrec run sets PYTHONMALLOC=malloc unless the user set it: each small
+# object is then one recorded malloc, where pymalloc would serve 40,000
+# strings from a handful of 256 KiB arenas; a user's PYTHONMALLOC is kept.
+n=$T/pythonmalloc
+unset PYTHONMALLOC
+cat > "$TMP/small.py" <<'EOF2'
+import os
+keep = ["s%d" % i * 2 for i in range(40000)]
+print(os.environ.get("PYTHONMALLOC", "-"), len(keep))
+EOF2
+"$MSREC" run -q -o "$TMP/pm_default.memscope" -- "$PY" "$TMP/small.py" > "$TMP/pm_default.out" 2>&1
+check $n/default-env "malloc 40000" "$(cat "$TMP/pm_default.out")"
+PYTHONMALLOC=pymalloc "$MSREC" run -q -o "$TMP/pm_user.memscope" -- "$PY" "$TMP/small.py" > "$TMP/pm_user.out" 2>&1
+check $n/user-value-kept "pymalloc 40000" "$(cat "$TMP/pm_user.out")"
+if check_json $n/default "$TMP/pm_default.memscope" && check_json $n/user "$TMP/pm_user.memscope"; then
+    am=$(sumval "$TMP/pm_default.memscope.json" total_allocations)
+    ap=$(sumval "$TMP/pm_user.memscope.json" total_allocations)
+    # 40,000 kept strings are >= 40,000 mallocs; pymalloc's arenas are far fewer
+    if [ "${am:-0}" -ge 40000 ] && [ "${am:-0}" -ge $(( ${ap:-0} * 4 )) ]; then pass $n/more-allocations
+    else fail $n/more-allocations "malloc: '$am' allocations, pymalloc: '$ap'"; fi
+fi

@@ -106,7 +106,7 @@ if attach_bg w1 -o "$W1"; then
         && pass $n/info-end-complete || fail $n/info-end-complete "$(grep -E '^(end|integrity)' "$TMP/w1.info" | tr '\n' ' ')"
     "$MSCONV" "$W1" --text --lang en > "$TMP/w1.txt" 2>&1
     grep -q '^window trace (attach session 1): .* 100 frees of them are counted apart' "$TMP/w1.txt" \
-        && grep -q '^live at the end of the window: 146.5 KB in 150 blocks' "$TMP/w1.txt" \
+        && grep -q '^live at the end of the window: 146.5 KiB in 150 blocks' "$TMP/w1.txt" \
         && pass $n/text-says-window || fail $n/text-says-window "$(tail -8 "$TMP/w1.txt" | tr '\n' ' ')"
     grep -q 'site_alloc' "$TMP/w1.txt" && pass $n/symbolized || fail $n/symbolized "no site_alloc in --text"
     "$MSCONV" "$W1" --text > "$TMP/w1.zh.txt" 2>&1

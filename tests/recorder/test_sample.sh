@@ -172,8 +172,8 @@ check sample/bad-env-records-all "mode full" \
     "$("$MSCONV" "$TMP/full.memscope" --info --lang en 2>&1 | sed -n 's/.*, \(mode full\).*/\1/p')"
 
 # ---- every report says it is an estimate -----------------------------------------
-ZH="估算值，按每 4,096 字节（4.0 KB）采样 1 次"
-EN="estimated, sampled 1 in 4,096 bytes (4.0 KB)"
+ZH="估算值，按每 4,096 字节（4.0 KiB）采样 1 次"
+EN="estimated, sampled 1 in 4,096 bytes (4.0 KiB)"
 says() { # NAME FILE TEXT
     if grep -qF "$3" "$2" 2>/dev/null; then pass "$1"; else fail "$1" "'$3' not in $(basename "$2")"; fi
 }
@@ -183,7 +183,7 @@ L=$TMP/leak.memscope
 says sample/report-text-temporaries-na "$TMP/r.text.en" "temporary memory allocations: n/a (sampled trace)"
 "$MSCONV" "$L" --leaks > "$TMP/r.leaks" 2>&1;               says sample/report-leaks-zh "$TMP/r.leaks" "$ZH"
 "$MSCONV" "$L" --leaks --lang en > "$TMP/r.leaks.en" 2>&1;  says sample/report-leaks-en "$TMP/r.leaks.en" "$EN"
-"$MSCONV" "$L" --info > "$TMP/r.info" 2>&1;                 says sample/report-info-zh "$TMP/r.info" "$ZH"
+"$MSCONV" "$L" --info --lang zh > "$TMP/r.info" 2>&1;       says sample/report-info-zh "$TMP/r.info" "$ZH"
 "$MSCONV" "$L" --info --lang en > "$TMP/r.info.en" 2>&1;    says sample/report-info-en "$TMP/r.info.en" "$EN"
 "$MSCONV" "$L" --json --lang en > "$TMP/r.json" 2>&1;       says sample/report-json-en "$TMP/r.json" "$EN"
 "$MSCONV" "$L" --json > "$TMP/r.json.zh" 2>&1;              says sample/report-json-zh "$TMP/r.json.zh" "$ZH"

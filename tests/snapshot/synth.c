@@ -31,11 +31,11 @@ static int units(void)
 {
     char b[MS_FBUF_LEN];
     ok("fmt_bytes_small", !strcmp(ms_fmt_bytes(b, 512), "512 B"), b);
-    ok("fmt_bytes_kb", !strcmp(ms_fmt_bytes(b, 131072), "128.0 KB"), b);
-    ok("fmt_bytes_mb", !strcmp(ms_fmt_bytes(b, 16462643), "15.7 MB"), b);
-    ok("fmt_bytes_gb", !strcmp(ms_fmt_bytes(b, 3ULL << 30), "3.00 GB"), b);
-    ok("fmt_sbytes_neg", !strcmp(ms_fmt_sbytes(b, -204800), "-200.0 KB"), b);
-    ok("fmt_sbytes_pos", !strcmp(ms_fmt_sbytes(b, 1572864), "+1.5 MB"), b);
+    ok("fmt_bytes_kb", !strcmp(ms_fmt_bytes(b, 131072), "128.0 KiB"), b);
+    ok("fmt_bytes_mb", !strcmp(ms_fmt_bytes(b, 16462643), "15.7 MiB"), b);
+    ok("fmt_bytes_gb", !strcmp(ms_fmt_bytes(b, 3ULL << 30), "3.00 GiB"), b);
+    ok("fmt_sbytes_neg", !strcmp(ms_fmt_sbytes(b, -204800), "-200.0 KiB"), b);
+    ok("fmt_sbytes_pos", !strcmp(ms_fmt_sbytes(b, 1572864), "+1.5 MiB"), b);
     ok("fmt_sbytes_zero", !strcmp(ms_fmt_sbytes(b, 0), "0 B"), b);
     ok("fmt_pct", !strcmp(ms_fmt_pct_change(b, 200, 250), "+25.0%"), b);
     ok("fmt_pct_from_zero", !strcmp(ms_fmt_pct_change(b, 0, 5), "n/a"), b);

@@ -154,7 +154,7 @@ print("PASS: md_tables_intact" if not bad else "FAIL: md_tables_intact: rows wit
 EOF
 awk '/^## 新增进程/{s=1} /^## 已删除进程/{s=0} s' "$MD" | grep -q "| $A |" && pass md_new_process_in_added || fail md_new_process_in_added "pid $A"
 awk '/^## 已删除进程/{s=1} /^## 发生变化的进程/{s=0} s' "$MD" | grep -q "| $R |" && pass md_stopped_process_in_removed || fail md_stopped_process_in_removed "pid $R"
-awk '/^## 发生变化的进程/{s=1} s' "$MD" | grep -q "| kp | $S | .*+32.0 MB" && pass md_grown_process_in_changed || fail md_grown_process_in_changed "pid $S"
+awk '/^## 发生变化的进程/{s=1} s' "$MD" | grep -q "| kp | $S | .*+32.0 MiB" && pass md_grown_process_in_changed || fail md_grown_process_in_changed "pid $S"
 
 # default snapshot (before): libraries from maps with size on disk
 "$MSCONV" "$TMP/升级前/升级前.memscope" --json | python3 -c "
@@ -184,7 +184,7 @@ ok("match_pid_restart_is_removed_and_added", where(pj, P) == ["removed"] and whe
 ok("match_key_rule_named", kj["match_rule"] == "exe_cmdline_user")
 ok("match_key_restart_is_matched", "added" not in where(kj, P2) and "removed" not in where(kj, P), "%s %s" % (where(kj, P), where(kj, P2)))
 EOF2
-grep -q "按 (可执行文件, 规范化命令行, 用户) 匹配进程" key.md && pass md_states_key_rule || fail md_states_key_rule "rule not stated"
+grep -q "按（可执行文件，规范化命令行，用户）匹配进程" key.md && pass md_states_key_rule || fail md_states_key_rule "rule not stated"
 
 # English report, explicit outputs
 "$MSDIFF" "$TMP/升级前/升级前.memscope" "$TMP/升级后/升级后.memscope" --md en.md --json en.json --lang en --threshold 0 2>/dev/null
@@ -195,11 +195,11 @@ python3 -c "import json,sys; json.load(open('en.json'))" && pass json_valid_utf8
 # single-process views
 "$MSCONV" "$TMP/升级后/升级后.memscope" --pid "$A" > pid.txt
 check msconv_pid_exit 0 $?
-grep -q "进程信息 (PID: $A)" pid.txt && grep -qF "$TMP/blob.bin\" (8.0 MB)" pid.txt && grep -q "打开文件数: $A_FD" pid.txt \
+grep -q "进程信息（PID：$A）" pid.txt && grep -qF "$TMP/blob.bin\"（8.0 MiB）" pid.txt && grep -q "打开文件数：$A_FD" pid.txt \
     && pass msconv_pid_view || fail msconv_pid_view "$(head -5 pid.txt)"
 "$MSREC" snapshot --pid "$A" --print > print.txt 2>print.err
 check msrec_print_exit 0 $?
-grep -q "进程信息 (PID: $A)" print.txt && grep -q "动态库" print.txt && pass msrec_pid_print || fail msrec_pid_print "$(cat print.err)"
+grep -q "进程信息（PID：$A）" print.txt && grep -q "动态库" print.txt && pass msrec_pid_print || fail msrec_pid_print "$(cat print.err)"
 "$MSCONV" "$TMP/升级后/升级后.memscope" --text > text.txt
 grep -q "PSS 最高的进程" text.txt && grep -q "读取状态" text.txt && pass msconv_text_view || fail msconv_text_view "$(head -3 text.txt)"
 
@@ -225,7 +225,7 @@ print("PASS: max_processes_header_counts_all" if k == t["processes_all"] == 3 + 
       else "FAIL: max_processes_header_counts_all: %s" % t)
 EOF
 ALL=$(python3 -c "import json; print(json.load(open('max.json'))['snapshots'][0]['totals']['processes_all'])")
-"$MSCONV" max.memscope --text | grep -q "^进程: $ALL (" && pass max_processes_text_header_all \
+"$MSCONV" max.memscope --text | grep -q "^进程：$ALL（" && pass max_processes_text_header_all \
     || fail max_processes_text_header_all "$("$MSCONV" max.memscope --text | grep '^进程')"
 
 # series: a process growing 4 MiB every 200 ms is the fastest grower
@@ -234,7 +234,7 @@ waitfor g.ok
 "$MSREC" snapshot series.memscope --interval 1 --count 3 2>/dev/null
 check series_exit 0 $?
 "$MSCONV" series.memscope --text > series.txt
-grep -q "快照序列: 3" series.txt && pass series_three_snapshots || fail series_three_snapshots "$(head -2 series.txt)"
+grep -q "快照序列：3" series.txt && pass series_three_snapshots || fail series_three_snapshots "$(head -2 series.txt)"
 awk '/增长最快的进程/{getline; getline; print $1; exit}' series.txt | grep -qx "$G" && pass series_fastest_grower || fail series_fastest_grower "$(grep -A3 增长最快 series.txt)"
 "$MSCONV" series.memscope --json | python3 -c "
 import json,sys; d=json.load(sys.stdin); g=[p for p in d['growth']['processes'] if p['pid']==$G]

@@ -51,13 +51,13 @@ ok("synth_cmdline_args", d["added"]["user"]["processes"][0]["after"]["cmdline"] 
 PY
 MD=b/diff_report_中文.md
 grep -q "内核版本 | 6.1.0 | 6.18.0 | 已变化" "$MD" && pass synth_md_kernel_row || fail synth_md_kernel_row "$(grep 内核版本 "$MD")"
-grep -q "| nginx | 100→200 (×2→×3) |" "$MD" && pass synth_md_instances || fail synth_md_instances "$(grep nginx "$MD" | head -2)"
-grep -q "新增库: /usr/lib/libfoo.so (50.0 KB)" "$MD" && grep -q "移除库: /usr/lib/libold.so" "$MD" && \
-    grep -q "库大小变化: /usr/lib/libssl.so.3 (600.0 KB → 700.0 KB, +100.0 KB)" "$MD" && pass synth_md_lib_details || fail synth_md_lib_details "$(grep 'nginx\*\*' "$MD")"
-grep -q "可执行文件大小 1.2 MB → 1.3 MB (+100.0 KB)" "$MD" && pass synth_md_exe_size || fail synth_md_exe_size "$(grep 'nginx\*\*' "$MD")"
+grep -q "| nginx | 100→200（×2→×3） |" "$MD" && pass synth_md_instances || fail synth_md_instances "$(grep nginx "$MD" | head -2)"
+grep -q "新增库：/usr/lib/libfoo.so（50.0 KiB）" "$MD" && grep -q "移除库：/usr/lib/libold.so" "$MD" && \
+    grep -q "库大小变化：/usr/lib/libssl.so.3（600.0 KiB → 700.0 KiB，+100.0 KiB）" "$MD" && pass synth_md_lib_details || fail synth_md_lib_details "$(grep 'nginx\*\*' "$MD")"
+grep -q "可执行文件大小 1.2 MiB → 1.3 MiB（+100.0 KiB）" "$MD" && pass synth_md_exe_size || fail synth_md_exe_size "$(grep 'nginx\*\*' "$MD")"
 grep -qF '| a\|b\`c&lt;d&gt;\nx | 300 |' "$MD" && grep -qF -- '--name=a\|b\`c&lt;d&gt;\nx |' "$MD" && pass synth_md_hostile_cmdline || fail synth_md_hostile_cmdline "$(grep 300 "$MD")"
 grep -q "不同的启动" "$MD" && pass synth_md_rule_across_boots || fail synth_md_rule_across_boots ""
-grep -q "系统共享内存 Shmem: +100.0 MB" "$MD" && pass synth_md_shmem_cause || fail synth_md_shmem_cause "$(sed -n '/主要原因/,/^$/p' "$MD")"
+grep -q "系统共享内存 Shmem：+100.0 MiB" "$MD" && pass synth_md_shmem_cause || fail synth_md_shmem_cause "$(sed -n '/主要原因/,/^$/p' "$MD")"
 
 # ---- order: one host in time order unless --as-given; two hosts as given -----
 "$MSDIFF" b/b.memscope a/a.memscope --json rev1.json 2> rev1.err

@@ -92,7 +92,7 @@ if mb:
     ok("kernel_stats_recorded", s["zoneinfo"].get("reserve", 0) > 0 and len(s["vmstat"]) > 10 and s["privilege"] in ("root", "user"))
 EOF
 "$MSCONV" after.memscope --text > after.txt
-grep -q "需要重启的进程" after.txt && grep -q "$TMP/lib/libsvc.so (deleted" after.txt && pass upgrade_restart_list_text \
+grep -q "需要重启的进程" after.txt && grep -q "$TMP/lib/libsvc.so（已删除" after.txt && pass upgrade_restart_list_text \
     || fail upgrade_restart_list_text "$(grep -A3 需要重启 after.txt)"
 grep -q "内存去向" after.txt && grep -q "Slab 不可回收" after.txt && grep -q "页表 PageTables" after.txt && pass kernel_breakdown_text \
     || fail kernel_breakdown_text "no breakdown in --text"
@@ -132,11 +132,11 @@ ok("diff_totals_equal_net", t["delta"] == d["summary"]["net_pss"] or d["before"]
 mb = d.get("memory_breakdown")
 ok("diff_kernel_breakdown", mb and any(x["key"] == "slab_unreclaimable" for x in mb["rows"]), str(mb)[:200])
 EOF
-awk '/^## 新增进程/{s=1} /^## 已删除进程/{s=0} s' d.md | grep -q "kp ($N," && pass md_small_added_named || fail md_small_added_named "$(awk '/^## 新增进程/,/^## 已删除进程/' d.md | tail -4)"
-awk '/^## 已删除进程/{s=1} /^## 发生变化的进程/{s=0} s' d.md | grep -q "kp ($X," && pass md_small_removed_named || fail md_small_removed_named "$(awk '/^## 已删除进程/,/^## 发生变化的进程/' d.md | tail -4)"
-grep -q "^## 重启的进程 (" d.md && grep -q "| kp | $R→$R2 |" d.md && pass md_restart_section || fail md_restart_section "$(grep -A6 '重启的进程' d.md | head -8)"
-grep -q "^## 需要重启的进程" d.md && grep -q "| kp | $DL |.*libsvc.so (deleted" d.md && pass md_stale_section || fail md_stale_section "$(grep -A5 '需要重启' d.md | head -6)"
-grep -q "库已删除或替换（仍在映射旧文件）: $TMP/lib/libsvc.so (deleted" d.md && pass md_deleted_lib_detail || fail md_deleted_lib_detail "$(grep "PID $DL" d.md)"
+awk '/^## 新增进程/{s=1} /^## 已删除进程/{s=0} s' d.md | grep -q "kp（$N，" && pass md_small_added_named || fail md_small_added_named "$(awk '/^## 新增进程/,/^## 已删除进程/' d.md | tail -4)"
+awk '/^## 已删除进程/{s=1} /^## 发生变化的进程/{s=0} s' d.md | grep -q "kp（$X，" && pass md_small_removed_named || fail md_small_removed_named "$(awk '/^## 已删除进程/,/^## 发生变化的进程/' d.md | tail -4)"
+grep -q "^## 重启的进程（" d.md && grep -q "| kp | $R→$R2 |" d.md && pass md_restart_section || fail md_restart_section "$(grep -A6 '重启的进程' d.md | head -8)"
+grep -q "^## 需要重启的进程" d.md && grep -q "| kp | $DL |.*libsvc.so（已删除" d.md && pass md_stale_section || fail md_stale_section "$(grep -A5 '需要重启' d.md | head -6)"
+grep -q "库已删除或替换（仍在映射旧文件）：$TMP/lib/libsvc.so（已删除" d.md && pass md_deleted_lib_detail || fail md_deleted_lib_detail "$(grep "PID $DL" d.md)"
 grep -q "打开文件数 $F_FILES0 → $F_FILES1" d.md && pass md_open_files_detail || fail md_open_files_detail "$(grep "PID $F)" d.md)"
 grep -q "### 内存去向" d.md && grep -q "| 内核 | 页表 PageTables |" d.md && pass md_kernel_breakdown || fail md_kernel_breakdown ""
 if grep -q "PSS：内核进程" d.md; then fail md_no_kernel_process_pss_row "always-zero row still there"; else pass md_no_kernel_process_pss_row; fi
@@ -190,7 +190,7 @@ ok("nonroot_no_fake_drop", not any(c["type"] == "process_shrank" and c["pss_delt
 own = [e for e in ents if (e["after"] or {}).get("pid") == DL]
 ok("nonroot_own_process_unknown", own and own[0]["memory_unknown"], str(own)[:200])
 EOF
-    head -3 nb.md | grep -q "⚠ \*\*注意\*\*: 有进程的内存无法读取（权限不足）：之前的快照 [0-9]* 个（采集时不是 root" \
+    head -3 nb.md | grep -q "⚠ \*\*注意\*\*：有进程的内存无法读取（权限不足）：之前的快照 [0-9]* 个（采集时不是 root" \
         && pass nonroot_md_warning_names_side || fail nonroot_md_warning_names_side "$(head -3 nb.md)"
     grep -q "| PSS 合计（仅可读进程） |" nb.md && pass nonroot_md_totals_readable_only || fail nonroot_md_totals_readable_only ""
 else

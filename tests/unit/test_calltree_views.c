@@ -93,7 +93,7 @@ int main(void)
     free(s);
     p.o.lang_en = 0; p.o.nodecount = 2;
     s = render(pp_fn, &p);
-    CHECK("pprof text zh header", s && strstr(s, "类型: peak\n显示的节点合计 180B，占总量 200B 的 90.00%\n显示前 2 个节点（共 4 个）\n"));
+    CHECK("pprof text zh header", s && strstr(s, "类型：峰值\n显示的节点合计 180B，占总量 200B 的 90.00%\n显示前 2 个节点（共 4 个）\n"));
     free(s);
     p.o.lang_en = 1; p.o.nodecount = 0; p.o.metric = MS_CT_COUNT;
     s = render(pp_fn, &p);
@@ -101,7 +101,7 @@ int main(void)
     free(s);
     ms_calltree_free(t);
 
-    /* outputs.md's example: MB unit, "2000MB", ".00" trimmed */
+    /* outputs.md's example in binary units: "2000MiB", ".00" trimmed */
     ms_calltree_new(&t, 0);
     uint32_t M, L2, S;
     ms_calltree_func_id(t, &M, "main", "", 0);
@@ -112,18 +112,22 @@ int main(void)
     ms_calltree_add(t, (uint32_t[]){ M, S }, 2, v2);
     p.t = t; p.o.metric = MS_CT_PEAK; p.o.type_line = "";
     s = render(pp_fn, &p);
-    CHECK_STR("pprof text MB (outputs.md)",
-        "Showing nodes accounting for 2031.25MB, 100% of 2031.25MB total\n"
+    CHECK_STR("pprof text MiB (outputs.md)",
+        "Showing nodes accounting for 2031.25MiB, 100% of 2031.25MiB total\n"
         "      flat  flat%   sum%        cum   cum%\n"
-        "    2000MB 98.46% 98.46%     2000MB 98.46%  leaf_big\n"
-        "   31.25MB  1.54%   100%    31.25MB  1.54%  leaf_small\n"
-        "         0     0%   100%  2031.25MB   100%  main\n", s);
+        "   2000MiB 98.46% 98.46%    2000MiB 98.46%  leaf_big\n"
+        "  31.25MiB  1.54%   100%   31.25MiB  1.54%  leaf_small\n"
+        "         0     0%   100% 2031.25MiB   100%  main\n", s);
     free(s);
     char b[64];
     ms_pprof_percent(b, sizeof b, 42, 1000000);
     CHECK_STR("pprof small percent", "0.0042%", b);
     ms_pprof_value(b, sizeof b, 1536, MS_PPROF_UNIT_KB);
-    CHECK_STR("pprof kB", "1.50kB", b);
+    CHECK_STR("pprof KiB", "1.50KiB", b);
+    ms_pprof_value(b, sizeof b, 1344, MS_PPROF_UNIT_MB);      /* issue 12: was "0" */
+    CHECK_STR("pprof small row under MiB", "1.31KiB", b);
+    ms_pprof_value(b, sizeof b, 3, MS_PPROF_UNIT_MB);
+    CHECK_STR("pprof tiny row under MiB", "3B", b);
     ms_calltree_free(t);
 
     t = tree();
@@ -189,7 +193,7 @@ int main(void)
     CHECK_EQ_U64("dot nodes", 4, dst.nodes);
     CHECK_EQ_U64("dot edges", 4, dst.edges);
     CHECK("dot node label", strstr(dotbuf, "label=\"leaf\\n150B (75.00%)\\nof 150B (75.00%)\""));
-    CHECK("dot legend total", strstr(dotbuf, "Total MB: 0.0\\l"));
+    CHECK("dot legend total", strstr(dotbuf, "Total MiB: 0.0\\l"));
     CHECK("dot escapes quotes", strstr(dotbuf, "b<script>&\\\"x\\\";y"));
     CHECK("dot edge label", strstr(dotbuf, "[label=\" 150B\""));
     if (ms_dot_find()) {
@@ -201,7 +205,7 @@ int main(void)
         CHECK("dot -Tsvg runs", rc == 0);
         if (rc) printf("    %s\n", err);
         CHECK("dot svg is XML", xml_ok(path));
-        CHECK("dot svg legend", grep_file(path, "Total MB: 0.0"));
+        CHECK("dot svg legend", grep_file(path, "Total MiB: 0.0"));
         fp = fopen(path, "w");
         rc = ms_dot_svg("digraph {", 9, fp, err, sizeof err);
         fclose(fp);

@@ -107,8 +107,8 @@ est=$(pp_total -unit=B -sample_index=alloc_space "$TMP/s.pb.gz")
 awk -v t="$truth" -v e="$est" 'BEGIN { d = e - t; if (d < 0) d = -d; exit !(t > 0 && d <= 5 * sqrt(4096 * t)) }' \
     && pass "pprof sampled: alloc_space is weighted (the program's truth within 5 SD)" \
     || fail "pprof sampled: alloc_space is weighted (the program's truth within 5 SD)" "pprof $est, truth $truth"
-check "pprof sampled: comment (zh)" 1 "$(pp -comments "$TMP/s.pb.gz" | grep -c '估算值，按每 4,096 字节（4.0 KB）采样 1 次')"
-check "pprof sampled: comment (en)" 1 "$(pp -comments "$TMP/s.en.pb.gz" | grep -c 'estimated, sampled 1 in 4,096 bytes (4.0 KB)')"
+check "pprof sampled: comment (zh)" 1 "$(pp -comments "$TMP/s.pb.gz" | grep -c '估算值，按每 4,096 字节（4.0 KiB）采样 1 次')"
+check "pprof sampled: comment (en)" 1 "$(pp -comments "$TMP/s.en.pb.gz" | grep -c 'estimated, sampled 1 in 4,096 bytes (4.0 KiB)')"
 
 # ---- mappings: path, build id, offset -------------------------------------------
 pp -raw "$TMP/a.pb.gz" > "$TMP/raw.txt"

@@ -102,7 +102,7 @@ check "ranges folded --phase parse peak = live at its end" "parse_work $(tr_of p
 check "ranges folded --phase setup leaked" "setup_work $(tr_of setup leaked | cut -d/ -f1)" "$(fold --phase setup --metric leaked)"
 check "ranges folded --phase solve count" "solve_work $(tr_of solve allocs)" "$(fold --phase solve --metric count)"
 check "ranges folded --phase parse temporary" "parse_work $(tr_of parse temp)" "$(fold --phase parse --metric temporary)"
-check "ranges folded: header line (zh)" "# 时间范围 $(fmt3 "$M_PARSE")–$(fmt3 "$M_SOLVE") s（阶段 parse）" \
+check "ranges folded: header line (zh)" "# 时间范围 $(fmt3 "$M_PARSE")–$(fmt3 "$M_SOLVE") 秒（阶段 parse）" \
     "$("$MSCONV" "$P" --folded - --phase parse | head -1)"
 tcount() { "$MSCONV" "$P" --text --lang en --metric count "$@" | sed -n 's/^Showing nodes accounting for [0-9]*, .* of \([0-9]*\) total$/\1/p'; }
 check "ranges text --phase parse: count" "$(tr_of parse allocs)" "$(tcount --phase parse)"
@@ -110,13 +110,13 @@ check "ranges text --from/--to: count" "$(tr_of parse allocs)" "$(tcount --from 
 "$MSCONV" "$P" --text --lang en --phase parse > "$TMP/t.en" 2>&1
 "$MSCONV" "$P" --text --phase parse > "$TMP/t.zh" 2>&1
 HEAD_EN="time range $(fmt3 "$M_PARSE")–$(fmt3 "$M_SOLVE") s (phase parse)"
-HEAD_ZH="时间范围 $(fmt3 "$M_PARSE")–$(fmt3 "$M_SOLVE") s（阶段 parse）"
+HEAD_ZH="时间范围 $(fmt3 "$M_PARSE")–$(fmt3 "$M_SOLVE") 秒（阶段 parse）"
 check "ranges text en: header line" 1 "$(sed -n 3p "$TMP/t.en" | grep -cF "$HEAD_EN: allocations made in the range only")"
 check "ranges text zh: header line" 1 "$(sed -n 3p "$TMP/t.zh" | grep -cF "$HEAD_ZH：只计该范围内的分配")"
 check "ranges text en: live at the range's end" 1 \
-    "$(grep -c "^live at the range's end ($(fmt3 "$M_SOLVE") s), allocated in the range: 4.9 KB in 5 blocks$" "$TMP/t.en")"
+    "$(grep -c "^live at the range's end ($(fmt3 "$M_SOLVE") s), allocated in the range: 4.9 KiB in 5 blocks$" "$TMP/t.en")"
 check "ranges text en: calls in the range" 1 "$(grep -c '^calls to allocation functions: 27 ' "$TMP/t.en")"
-check "ranges text zh: live at the range's end" 1 "$(grep -c "^范围结束时（第 $(fmt3 "$M_SOLVE") 秒）仍存活的范围内分配: 4.9 KB，5 个内存块$" "$TMP/t.zh")"
+check "ranges text zh: live at the range's end" 1 "$(grep -c "^范围结束时（第 $(fmt3 "$M_SOLVE") 秒）仍存活的范围内分配：4.9 KiB，5 个内存块$" "$TMP/t.zh")"
 check "ranges text --from/--to header" 1 \
     "$("$MSCONV" "$P" --text --lang en --from "$F" --to "$TO" | sed -n 3p | grep -cF "time range $(fmt3 "$F")–$(fmt3 "$TO") s: ")"
 "$MSCONV" "$P" --leaks --lang en --phase setup > "$TMP/l.en"

@@ -6,11 +6,11 @@
 #     the dashboard's data and --text --sort show three distinct call paths
 #     naming the callers (and "(inline)" for the inlined one);
 #   - two_lines' bytes come from two lines: --granularity lines gives a row
-#     per line (12kB on 37, 4kB on 38), functions names no line for it;
+#     per line (12KiB on 37, 4KiB on 38), functions names no line for it;
 #     churn's two mallocs on line 52 differ by the leaf address;
 #   - exactly 100 temporary allocations (heaptrack's rule), in the summary,
 #     --metric temporary, --json and the temporary section;
-#   - --nodefraction 0.01: "Dropped 3 nodes (cum <= 0.54kB)", tiny1..3 gone;
+#   - --nodefraction 0.01: "Dropped 3 nodes (cum <= 0.54KiB)", tiny1..3 gone;
 #   - files and addresses granularities, usage errors.
 . "${MS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 trap 'rm -rf "$TMP"' EXIT
@@ -25,16 +25,16 @@ text() { "$MSCONV" "$S" --text --lang en "$@"; }
 # ---- granularity -----------------------------------------------------------------
 text --metric allocated --nodefraction 0 > "$TMP/f.txt"
 check "functions: two-line function names no line" \
-    "      16kB 29.36% 92.07%       16kB 29.36%  two_lines ($MS_ROOT/tests/views/sitepaths.c)" \
+    "     16KiB 29.36% 92.07%      16KiB 29.36%  two_lines ($MS_ROOT/tests/views/sitepaths.c)" \
     "$(grep ' two_lines ' "$TMP/f.txt")"
 check "functions: one-line function names its line" 1 "$(grep -c ' dup_value (.*sitepaths.c:22)$' "$TMP/f.txt")"
 check "functions: inlined frame marked" 1 "$(grep -c ' inl_put (inline) (.*sitepaths.c:23)$' "$TMP/f.txt")"
 text --metric allocated --granularity lines > "$TMP/l.txt"
-check "lines: two_lines split by line" "12kB 37
-4kB 38" "$(grep ' two_lines ' "$TMP/l.txt" | sed -n 's/^ *\([0-9.]*kB\) .*sitepaths.c:\([0-9]*\)$/\1 \2/p')"
+check "lines: two_lines split by line" "12KiB 37
+4KiB 38" "$(grep ' two_lines ' "$TMP/l.txt" | sed -n 's/^ *\([0-9.]*KiB\) .*sitepaths.c:\([0-9]*\)$/\1 \2/p')"
 check "lines: inlined frame marked last" 1 "$(grep -c ' inl_put .*sitepaths.c:23 (inline)$' "$TMP/l.txt")"
 text --metric allocated --granularity files --nodefraction 0 > "$TMP/fi.txt"
-check "files: one row for the program's file" "54.50kB" \
+check "files: one row for the program's file" "54.50KiB" \
     "$(grep " $MS_ROOT/tests/views/sitepaths.c\$" "$TMP/fi.txt" | awk '{print $4}')"
 text --metric allocated --granularity addresses > "$TMP/a.txt"
 check "addresses: one row for dup_value's one malloc call" 1 \
@@ -44,11 +44,11 @@ check "addresses: a row per call in main" 8 \
 
 # ---- node cutoff -----------------------------------------------------------------
 text --metric allocated --nodefraction 0.01 > "$TMP/d.txt"
-check "dropped line" "Dropped 3 nodes (cum <= 0.54kB)" "$(sed -n 4p "$TMP/d.txt")"
+check "dropped line" "Dropped 3 nodes (cum <= 0.54KiB)" "$(sed -n 4p "$TMP/d.txt")"
 check "dropped nodes are the tiny ones" 0 "$(grep -c ' tiny[123] ' "$TMP/d.txt")"
 check "default nodefraction 0.005 drops the three 8 B nodes" 3 \
     "$(text --metric allocated | sed -n 's/^Dropped \([0-9]*\) nodes.*/\1/p')"
-"$MSCONV" "$S" --text --metric allocated --nodefraction 0.01 | grep -q '^已略去 3 个节点（cum <= 0.54kB）$' \
+"$MSCONV" "$S" --text --metric allocated --nodefraction 0.01 | grep -q '^已略去 3 个节点（cum <= 0.54KiB）$' \
     && pass "dropped line zh" || fail "dropped line zh" "missing"
 
 # ---- temporary (heaptrack's rule) -----------------------------------------------------

@@ -39,26 +39,27 @@ awk '{ if ($NF !~ /^[0-9]+$/) bad = 1 } END { exit bad }' "$TMP/f.txt" && pass "
 
 # --text: pprof table, English and Chinese
 "$MSCONV" "$X" --text --lang en > "$TMP/t.txt"
-check "text en header" "Showing nodes accounting for 1.46kB, 100% of 1.46kB total" "$(sed -n 3p "$TMP/t.txt")"
+check "text en header" "Showing nodes accounting for 1.46KiB, 100% of 1.46KiB total" "$(sed -n 3p "$TMP/t.txt")"
 check "text en columns" "      flat  flat%   sum%        cum   cum%" "$(sed -n 4p "$TMP/t.txt")"
-check "text en first row" "    0.98kB 66.67% 66.67%     0.98kB 66.67%  $EVIL (</script>.c:7)" "$(sed -n 5p "$TMP/t.txt")"
-check "text en recursion counted once" "         0     0%   100%     0.49kB 33.33%  work (x.c:9)" "$(sed -n 8p "$TMP/t.txt")"
+check "text en first row" "   0.98KiB 66.67% 66.67%    0.98KiB 66.67%  $EVIL (</script>.c:7)" "$(sed -n 5p "$TMP/t.txt")"
+check "text en recursion counted once" "         0     0%   100%    0.49KiB 33.33%  work (x.c:9)" "$(sed -n 8p "$TMP/t.txt")"
 grep -q "^calls to allocation functions: 4 (40/s)$" "$TMP/t.txt" && pass "text en summary calls" || fail "text en summary calls" "$(tail -6 "$TMP/t.txt")"
-grep -q "^total memory leaked: 1.3 KB in 2 blocks$" "$TMP/t.txt" && pass "text en summary leaked" || fail "text en summary leaked" "missing"
+grep -q "^total memory leaked: 1.3 KiB in 2 blocks$" "$TMP/t.txt" && pass "text en summary leaked" || fail "text en summary leaked" "missing"
 grep -q "^temporary memory allocations: 2 (50.00%)$" "$TMP/t.txt" && pass "text en summary temporary" || fail "text en summary temporary" "missing"
 "$MSCONV" "$X" --text --metric count --nodecount 2 > "$TMP/tz.txt"
 check "text zh header" "显示的节点合计 3，占总量 4 的 75.00%" "$(sed -n 3p "$TMP/tz.txt")"
 check "text zh nodecount" "显示前 2 个节点（共 4 个）" "$(sed -n 4p "$TMP/tz.txt")"
 check "text nodecount rows" 2 "$(grep -c '%  [^ ]' "$TMP/tz.txt")"
-grep -q "^泄漏总量: 1.3 KB，2 个内存块$" "$TMP/tz.txt" && pass "text zh summary" || fail "text zh summary" "missing"
+grep -q "^泄漏总量：1.3 KiB，2 个内存块$" "$TMP/tz.txt" && pass "text zh summary" || fail "text zh summary" "missing"
 
 # --leaks
 "$MSCONV" "$X" --leaks --lang en > "$TMP/l.txt"
-check "leaks header" "Leaked: 1.3 KB in 2 blocks from 2 allocation sites (still live at the end of the trace)" "$(sed -n 2p "$TMP/l.txt")"
-check "leaks first site path" "  site: $EVIL script>.c:7 ← main x.c:5" "$(sed -n 5p "$TMP/l.txt")"
+check "leaks header" "Leaked: 1.3 KiB in 2 blocks from 2 allocation sites (still live at the end of the trace)" "$(sed -n 2p "$TMP/l.txt")"
+check "leaks unit rule" "units: KiB = 1024 bytes, MiB = 1024 KiB, GiB = 1024 MiB" "$(sed -n 3p "$TMP/l.txt")"
+check "leaks first site path" "  site: $EVIL script>.c:7 ← main x.c:5" "$(sed -n 6p "$TMP/l.txt")"
 check "leaks first stack" "  #0 $EVIL (</script>.c:7)
-  #1 main (x.c:5)" "$(sed -n 6,7p "$TMP/l.txt")"
-check "leaks second site" "300 B leaked in 1 block (300 bytes, 23.08% of leaks), 1 allocation at this site" "$(sed -n 9p "$TMP/l.txt")"
+  #1 main (x.c:5)" "$(sed -n 7,8p "$TMP/l.txt")"
+check "leaks second site" "300 B leaked in 1 block (300 bytes, 23.08% of leaks), 1 allocation at this site" "$(sed -n 10p "$TMP/l.txt")"
 
 # --flamegraph: XML, tooltips, escaping, inverted
 "$MSCONV" "$X" --flamegraph "$TMP/fg.svg" --lang en
@@ -102,10 +103,10 @@ fi
 if command -v dot >/dev/null 2>&1; then
     "$MSCONV" "$X" --svg "$TMP/g.svg" --lang en 2> "$TMP/g.err"
     xml_ok "$TMP/g.svg" && pass "call graph is XML" || fail "call graph is XML" "$(cat "$TMP/xml.err" "$TMP/g.err")"
-    grep -q 'Total MB: 0.0' "$TMP/g.svg" && pass "call graph legend" || fail "call graph legend" "missing"
+    grep -q 'Total MiB: 0.0' "$TMP/g.svg" && pass "call graph legend" || fail "call graph legend" "missing"
     grep -q '&lt;img src=x onerror=window.__xss=2&gt;' "$TMP/g.svg" && pass "call graph escapes names" || fail "call graph escapes names" "missing"
     grep -q '<img' "$TMP/g.svg" && fail "call graph raw markup" "found" || pass "call graph raw markup"
-    grep -q '>of 0.49kB (33.33%)<' "$TMP/g.svg" && pass "call graph node label" || fail "call graph node label" "missing"
+    grep -q '>of 0.49KiB (33.33%)<' "$TMP/g.svg" && pass "call graph node label" || fail "call graph node label" "missing"
 else
     fail "call graph" "graphviz not installed (make deps)"
 fi
