@@ -7,8 +7,9 @@
  * and sorting its symbol table (cc1 -O2: ~60 % of 0.25 s, libc's debug
  * info alone ~40 %). A thread of msrec does that during the run, for the
  * ELF files the child maps executable (read from /proc/PID/maps every
- * 50 ms: the program first, then libc, then the others in map order;
- * libmemscope.so never appears in a stack and is left out), in an mssym of
+ * 50 ms: the program first, then libc, then in map order the others that
+ * import malloc or operator new; libmemscope.so never appears in a stack
+ * and is left out), in an mssym of
  * its own (mssym_warm). When the child has exited the thread finishes the
  * module it is on and stops; the symbolizer then takes the sessions over
  * (mssym_take_warm: same file and load base, build id still checked), and
@@ -30,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include "msrec.h"
 #include "mssym.h"
 
@@ -90,6 +93,38 @@ static const char *maps_line(char *line, unsigned long long *lo, char perms[8],
     return line + n;
 }
 
+/* Does the ELF file at path import an allocation function (its code may
+ * call the allocator: it can be in heap stacks)? libm, for one, does not,
+ * and its debug info alone costs a quarter of the warming of cc1's
+ * modules. */
+static int imports_alloc(const char *path)
+{
+    static const char *const names[] = { "malloc", "calloc", "realloc", "_Znwm", "_Znam",
+                                         "posix_memalign", "aligned_alloc", "strdup" };
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    int found = 0;
+    elf_version(EV_CURRENT);
+    Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    for (Elf_Scn *scn = e ? elf_nextscn(e, NULL) : NULL; scn && !found;
+         scn = elf_nextscn(e, scn)) {
+        GElf_Shdr sh;
+        if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize) continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        size_t n = d ? sh.sh_size / sh.sh_entsize : 0;
+        for (size_t i = 1; i < n && !found; i++) {
+            GElf_Sym sym;
+            if (!gelf_getsym(d, (int)i, &sym) || sym.st_shndx != SHN_UNDEF) continue;
+            const char *nm = elf_strptr(e, sh.sh_link, sym.st_name);
+            for (size_t k = 0; nm && k < sizeof names / sizeof names[0] && !found; k++)
+                found = !strcmp(nm, names[k]);
+        }
+    }
+    if (e) elf_end(e);
+    close(fd);
+    return found;
+}
+
 static void nap(struct msrec_prewarm *p, int ms)
 {
     for (int t = 0; t < ms && !atomic_load(&p->stop); t += 5) {
@@ -99,7 +134,7 @@ static void nap(struct msrec_prewarm *p, int ms)
 }
 
 /* Warm the modules of one /proc/PID/maps reading not seen before; rank 0
- * the program, 1 libc, 2 the others. */
+ * the program, 1 libc, 2 the others that import an allocation function. */
 static void warm_maps(struct msrec_prewarm *p, const char *exe)
 {
     char mp[64];
@@ -133,7 +168,7 @@ static void warm_maps(struct msrec_prewarm *p, const char *exe)
         c[nc].base = UINT64_MAX;
         const char *b = strrchr(path, '/') + 1;
         c[nc].rank = exe && !strcmp(path, exe) ? 0 : !strncmp(b, "libc.so", 7) ? 1 : 2;
-        nc++;
+        if (c[nc].rank < 2 || imports_alloc(path)) nc++;
     }
     /* the load bias from the mapping of the first PT_LOAD (rarely the
      * executable one) */
