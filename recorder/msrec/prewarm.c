@@ -18,7 +18,6 @@
  * msrec waits.
  */
 #include <elf.h>
-#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
@@ -206,11 +205,12 @@ static void *prewarm_main(void *arg)
     ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
     self[k > 0 ? k : 0] = 0;
     snprintf(lnk, sizeof lnk, "/proc/%ld/exe", (long)p->pid);
-    /* wait for the exec: until then /proc/PID is msrec's own copy */
-    for (;;) {
+    /* wait for the exec: until then /proc/PID is msrec's own copy (at
+     * most 2 s: the command may be msrec itself) */
+    for (int waited = 0; waited < 2000; waited += 5) {
         if (atomic_load(&p->stop)) return NULL;
         k = readlink(lnk, exe, sizeof exe - 1);
-        if (k < 0 && errno != EACCES) return NULL;
+        if (k < 0) return NULL;                  /* gone, or not ours to read */
         exe[k > 0 ? k : 0] = 0;
         if (k > 0 && strcmp(exe, self) != 0) break;
         nap(p, 5);
