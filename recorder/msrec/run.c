@@ -21,6 +21,8 @@
  * (recorder/symbolize/: libdw runs here, never in CMD): the library appends
  * each trace's path to a manifest file named by MEMSCOPE_MANIFEST, so the
  * files of followed children are found too. --no-symbolize skips that step.
+ * While CMD runs, a thread opens its modules' debug info and symbol tables
+ * for that step (prewarm.c), so little of it is left after the exit.
  */
 #include <errno.h>
 #include <fcntl.h>
