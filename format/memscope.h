@@ -649,6 +649,13 @@ void ms_reader_chunk(const ms_reader *r, ms_chunk_info *out);
  * 12 million libraries would otherwise decode into ~600 MB. */
 void ms_reader_skip_arrays(ms_reader *r, int skip);
 
+/* skip nonzero: the events of EVENTS chunks that follow are not delivered
+ * (MS_REC_EVENT never comes); their chunks are still decompressed and
+ * validated, so the integrity verdict is the same as when reading them
+ * all. For readers that only want records (the symbolizer: MODULE, STACK
+ * and SYMBOL of a trace with millions of events). */
+void ms_reader_skip_events(ms_reader *r, int skip);
+
 void ms_reader_close(ms_reader *r);
 
 /* ------------------------------------------------------------------------ */

@@ -74,6 +74,7 @@ struct ms_reader {
     ms_record rec;
     msf_arena arena;
     int skip_arrays;               /* ms_reader_skip_arrays                 */
+    int skip_events;               /* ms_reader_skip_events                 */
     char msg[256];
 };
 
@@ -443,8 +444,12 @@ static int next_chunk(ms_reader *r)
         r->pos += total;
         if (!bad) {
             int nomem = 0;
-            if (ci.type == MS_CHUNK_EVENTS) bad = events_setup(r);
-            else bad = records_setup(r, &nomem);
+            if (ci.type == MS_CHUNK_EVENTS) {
+                bad = events_setup(r);
+                if (r->skip_events) r->ev_left = 0;   /* validated, not delivered */
+            } else {
+                bad = records_setup(r, &nomem);
+            }
             if (nomem) return MS_ENOMEM;
         }
         if (bad) {
@@ -694,3 +699,5 @@ void ms_reader_close(ms_reader *r)
 }
 
 void ms_reader_skip_arrays(ms_reader *r, int skip) { r->skip_arrays = skip != 0; }
+
+void ms_reader_skip_events(ms_reader *r, int skip) { r->skip_events = skip != 0; }

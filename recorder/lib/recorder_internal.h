@@ -223,7 +223,7 @@ static inline int msr_op_ext(unsigned op) { return MS_OP_IS_REALLOC(op) || MS_OP
 struct msr_cache_ent { uint64_t hash; uint64_t id; };
 struct msr_memo;
 #ifndef MSR_MEMO_SIZE
-#define MSR_MEMO_SIZE 8192        /* per-thread memo entries (stacks.c) */
+#define MSR_MEMO_SIZE 16384       /* per-thread memo entries (stacks.c) */
 #endif
 #ifndef MSR_MEMO_WAYS
 #define MSR_MEMO_WAYS 16          /* memo set associativity */

@@ -434,7 +434,7 @@ static int report_end(long pid, const char *path, const char *msg, int quiet, un
     if (!quiet)
         fprintf(stderr, "msrec: %ld: %s; wrote %s: %lld heap events, %.2f MB\n", pid, why_text(reason),
                 path, events, bytes / 1e6);
-    if (symbolize) msrec_symbolize_one(path, NULL, symflags | MSSYM_FINISHED, quiet);
+    if (symbolize) msrec_symbolize_one(path, NULL, symflags | MSSYM_FINISHED, quiet, NULL);
     printf("%s\n", path);
     return complete ? 0 : 1;
 }

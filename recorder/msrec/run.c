@@ -21,6 +21,8 @@
  * (recorder/symbolize/: libdw runs here, never in CMD): the library appends
  * each trace's path to a manifest file named by MEMSCOPE_MANIFEST, so the
  * files of followed children are found too. --no-symbolize skips that step.
+ * While CMD runs, a thread opens its modules' debug info and symbol tables
+ * for that step (prewarm.c), so little of it is left after the exit.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -255,7 +257,7 @@ static int check_output(const char *tmpl, int force)
  * A trace without END (its process was killed, or a descendant still
  * writes it) is left alone: rewriting it could lose what is still being
  * appended; msconv resolves its ips on the fly. */
-static void symbolize_manifest(const char *manifest, unsigned flags, int quiet)
+static void symbolize_manifest(const char *manifest, unsigned flags, int quiet, mssym *warm)
 {
     FILE *f = fopen(manifest, "re");
     if (!f) return;
@@ -276,7 +278,7 @@ static void symbolize_manifest(const char *manifest, unsigned flags, int quiet)
         if (!(seen[nseen] = strdup(line))) break;
         nseen++;
         if (access(line, F_OK) != 0) continue;   /* moved or removed by CMD */
-        msrec_symbolize_one(line, NULL, flags | MSSYM_FINISHED, quiet);
+        msrec_symbolize_one(line, NULL, flags | MSSYM_FINISHED, quiet, warm);
     }
     free(line);
     for (size_t k = 0; k < nseen; k++) free(seen[k]);
@@ -516,6 +518,8 @@ int msrec_run(int argc, char **argv)
     }
 
     child_pid = pid;
+    /* the child's modules are opened for the symbolizer while it runs */
+    msrec_prewarm *pw = manifest[0] ? msrec_prewarm_start(pid, symflags) : NULL;
     int status = 0;
     for (;;) {
         pid_t r = waitpid(pid, &status, 0);
@@ -523,11 +527,13 @@ int msrec_run(int argc, char **argv)
             break;
         if (r < 0 && errno != EINTR) {
             fprintf(stderr, "msrec: waitpid: %s\n", strerror(errno));
+            mssym_free(msrec_prewarm_stop(pw));
             if (manifest[0]) unlink(manifest);
             return 2;
         }
     }
     child_pid = 0;
+    mssym *warm = msrec_prewarm_stop(pw);
     for (int k = 0; k < 4; k++)
         sigaction(fwd[k], &old[k], NULL);
 
@@ -550,8 +556,9 @@ int msrec_run(int argc, char **argv)
                     "(statically linked or setuid command?)\n", path);
     }
     if (manifest[0]) {
-        symbolize_manifest(manifest, symflags, quiet);
+        symbolize_manifest(manifest, symflags, quiet, warm);
         unlink(manifest);
     }
+    mssym_free(warm);
     return rc;
 }

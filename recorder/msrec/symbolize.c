@@ -32,11 +32,12 @@ static void usage(FILE *f)
         "  -q, --quiet        no summary line\n");
 }
 
-int msrec_symbolize_one(const char *path, const char *out, unsigned flags, int quiet)
+int msrec_symbolize_one(const char *path, const char *out, unsigned flags, int quiet,
+                        mssym *warm)
 {
     mssym_stats st;
     char err[512];
-    int rc = mssym_file(path, out, flags, &st, err, sizeof err);
+    int rc = mssym_file_warm(path, out, flags, warm, &st, err, sizeof err);
     if (rc) {
         fprintf(stderr, "msrec: symbolize: %s\n", err[0] ? err : ms_strerror(rc));
         return rc;
@@ -101,6 +102,6 @@ int msrec_symbolize(int argc, char **argv)
     }
     int bad = 0;
     for (int i = 0; i < nfiles; i++)
-        if (msrec_symbolize_one(files[i], out, flags, quiet) != 0) bad = 1;
+        if (msrec_symbolize_one(files[i], out, flags, quiet, NULL) != 0) bad = 1;
     return bad;
 }

@@ -13,8 +13,8 @@
  * .gnu_debuglink). libdwfl 0.188 asks debuginfod there too whenever
  * DEBUGINFOD_URLS is set; unless MSSYM_DEBUGINFOD is given the variable is
  * taken out of the environment while an mssym exists and put back by
- * mssym_free (our tools are single-threaded around it; msrec run only
- * symbolizes after its child has exited).
+ * mssym_free (our tools create and free them in one thread; msrec run's
+ * prewarm thread, recorder/msrec/prewarm.c, only reads it).
  *
  * Frames follow `addr2line -i`: the innermost scope's name with the line
  * table's file:line for the address, then for each enclosing inlined
@@ -35,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_FRAMES 64
@@ -59,6 +60,8 @@ typedef struct mod {
     fsym *syms;                  /* sorted by lo; built on first use       */
     size_t nsyms;
     int syms_built;
+    dev_t dev;                   /* the file opened (warm modules)         */
+    ino_t ino;
 } mod;
 
 typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
@@ -73,6 +76,7 @@ struct mssym {
     int demangle_tried;
     demangle_fn demangle;
     void *stdcxx;
+    mssym *warm;                      /* modules opened ahead (mssym_take_warm) */
 };
 
 static char *debuginfo_path;          /* NULL: libdwfl's default path     */
@@ -189,21 +193,46 @@ long mssym_module_index(const mssym *s, uint64_t ip, size_t nvisible)
 /* Open the module's file and check its build id (once). */
 static void mod_open(mssym *s, mod *m)
 {
-    (void)s;
     m->state = M_MISSING;
     if (access(m->path, R_OK) != 0) return;
-    Dwfl *d = dwfl_begin(&offline_cb);
-    if (!d) return;
-    dwfl_report_begin(d);
-    Dwfl_Module *dm = dwfl_report_elf(d, m->path, m->path, -1, m->base, true);
-    dwfl_report_end(d, NULL, NULL);
-    if (!dm) { dwfl_end(d); return; }
+    Dwfl *d = NULL;
+    Dwfl_Module *dm = NULL;
+    struct stat st;
+    if (s->warm && stat(m->path, &st) == 0) {
+        /* the same file at the same base, opened ahead: take it over */
+        for (size_t i = 0; i < s->warm->nmods; i++) {
+            mod *w = &s->warm->mods[i];
+            if (w->state != M_OK || !w->dwfl || w->base != m->base || w->dev != st.st_dev ||
+                w->ino != st.st_ino)
+                continue;
+            d = w->dwfl;
+            dm = w->dm;
+            m->syms = w->syms;
+            m->nsyms = w->nsyms;
+            m->syms_built = w->syms_built;
+            w->dwfl = NULL;
+            w->syms = NULL;
+            w->state = M_UNOPENED;
+            break;
+        }
+    }
+    if (!d) {
+        if (!(d = dwfl_begin(&offline_cb))) return;
+        dwfl_report_begin(d);
+        dm = dwfl_report_elf(d, m->path, m->path, -1, m->base, true);
+        dwfl_report_end(d, NULL, NULL);
+        if (!dm) { dwfl_end(d); return; }
+    }
     if (m->bidlen) {
         const unsigned char *bits = NULL;
         GElf_Addr vaddr = 0;
         int n = dwfl_module_build_id(dm, &bits, &vaddr);
         if (n <= 0 || (size_t)n != m->bidlen || memcmp(bits, m->bid, m->bidlen) != 0) {
             dwfl_end(d);
+            free(m->syms);
+            m->syms = NULL;
+            m->nsyms = 0;
+            m->syms_built = 0;
             m->state = M_MISMATCH;
             return;
         }
@@ -438,6 +467,48 @@ int mssym_resolve_in(mssym *s, long idx, uint64_t ip, uint64_t *module_id, uint6
     s->strused = 0;
     *nframes = frames_of(s, m, ip ? ip - 1 : 0);
     return 1;
+}
+
+int mssym_warm(mssym *s, const char *path, uint64_t base)
+{
+    if (!s || !path || path[0] != '/') return MS_EINVAL;
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return 0;
+    for (size_t i = 0; i < s->nmods; i++)
+        if (s->mods[i].base == base && s->mods[i].dev == st.st_dev && s->mods[i].ino == st.st_ino)
+            return 0;
+    ms_module mm;
+    memset(&mm, 0, sizeof mm);
+    mm.path.ptr = path;
+    mm.path.len = strlen(path);
+    mm.base = base;
+    int rc = mssym_add_module(s, &mm);
+    if (rc) return rc;
+    mod *m = &s->mods[s->nmods - 1];
+    m->dev = st.st_dev;
+    m->ino = st.st_ino;
+    mod_open(s, m);
+    if (m->state != M_OK) return 0;
+    /* what the first lookup would do: find and decompress the debug
+     * info, index its compile units, sort the symbol table */
+    Dwarf_Addr bias = 0, lo = 0;
+    dwfl_module_getdwarf(m->dm, &bias);
+    dwfl_module_info(m->dm, NULL, &lo, NULL, NULL, NULL, NULL, NULL);
+    dwfl_module_addrdie(m->dm, lo, &bias);
+    syms_build(m);
+    return 1;
+}
+
+void mssym_take_warm(mssym *s, mssym *warm)
+{
+    if (s && warm != s) s->warm = warm;
+}
+
+size_t mssym_warm_left(const mssym *warm)
+{
+    size_t n = 0;
+    for (size_t i = 0; warm && i < warm->nmods; i++) n += warm->mods[i].dwfl != NULL;
+    return n;
 }
 
 int mssym_resolve(mssym *s, uint64_t ip, uint64_t *module_id, uint64_t *offset,

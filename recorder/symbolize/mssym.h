@@ -63,6 +63,23 @@ size_t mssym_module_count(const mssym *s);
 int mssym_resolve_in(mssym *s, long module_index, uint64_t ip, uint64_t *module_id,
                      uint64_t *offset, const ms_frame **frames, size_t *nframes);
 
+/* Open the ELF file at path (absolute) as loaded at base, ahead of any
+ * lookup: its Dwfl session, separate debug file (decompressed), compile
+ * unit index and sorted symbol table. `msrec run` does this for its
+ * child's modules while the child runs, in a thread of its own with its
+ * own mssym. Returns 1 when opened, 0 when it cannot be (missing, not an
+ * ELF file, opened before), or a negative MS_E* code. */
+int mssym_warm(mssym *s, const char *path, uint64_t base);
+
+/* Let s take over modules of warm (mssym_warm) instead of opening them
+ * again: a MODULE of s whose file (same device and inode) was warmed at
+ * the same base gets warm's session, build id still checked. warm must
+ * outlive s and is used by one thread at a time. */
+void mssym_take_warm(mssym *s, mssym *warm);
+
+/* Warm modules not taken over yet. */
+size_t mssym_warm_left(const mssym *warm);
+
 /* One line naming the modules that could not be used so far, e.g.
  * "not found: libfoo.so; build id differs: /usr/bin/app" ("" when none).
  * Returns the number of such modules. Only modules some ip was looked up
@@ -93,4 +110,8 @@ typedef struct mssym_stats {
  * reason on failure. */
 int mssym_file(const char *path, const char *out, unsigned flags, mssym_stats *st,
                char *err, size_t errlen);
+
+/* mssym_file taking over modules of warm (mssym_take_warm; may be NULL). */
+int mssym_file_warm(const char *path, const char *out, unsigned flags, mssym *warm,
+                    mssym_stats *st, char *err, size_t errlen);
 #endif

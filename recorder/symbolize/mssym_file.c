@@ -146,6 +146,7 @@ static int scan(const char *path, mssym *sym, ipset *ips, ms_integrity *integ, c
         say(err, errlen, "%s: not a heap trace", path);
         return MS_EINVAL;
     }
+    ms_reader_skip_events(r, 1);
     const ms_record *rec;
     while ((e = ms_reader_next(r, &rec)) == 1) {
         int is_new;
@@ -309,6 +310,12 @@ fail:
 int mssym_file(const char *path, const char *out, unsigned flags, mssym_stats *st,
                char *err, size_t errlen)
 {
+    return mssym_file_warm(path, out, flags, NULL, st, err, errlen);
+}
+
+int mssym_file_warm(const char *path, const char *out, unsigned flags, mssym *warm,
+                    mssym_stats *st, char *err, size_t errlen)
+{
     mssym_stats local;
     if (!st) st = &local;
     memset(st, 0, sizeof *st);
@@ -324,6 +331,7 @@ int mssym_file(const char *path, const char *out, unsigned flags, mssym_stats *s
     ipent *todo = NULL;
     int rc = mssym_new(&sym, flags);
     if (rc) return rc;
+    mssym_take_warm(sym, warm);
     ms_integrity integ;
     memset(&integ, 0, sizeof integ);
     rc = scan(path, sym, &ips, &integ, err, errlen);

@@ -4,7 +4,9 @@
  * STACK record of three ips symbolized by mssym_file (recorder/symbolize/)
  * from those MODULE records (a noinline function and an always_inline one
  * inlined into it, built -O2 -g: names, file and lines exactly as in this
- * source; a libc function; an ip of the dlclose'd library),
+ * source; a libc function; an ip of the dlclose'd library), the same file
+ * symbolized from modules opened ahead (mssym_warm, as msrec run does while
+ * its child runs: the same bytes, the warmed modules taken over),
  * msr_procmaps_write ([heap] in MAPS, PROC_MEM vm_rss against
  * /proc/self/status). Everything is written with the real writer and read
  * back with ms_reader_open.
@@ -157,6 +159,50 @@ static int bench(size_t n, int exe_only)
     return rc != 0;
 }
 
+static int copy_file(const char *from, const char *to)
+{
+    FILE *a = fopen(from, "rb"), *b = fopen(to, "wb");
+    char buf[65536];
+    size_t n;
+    int rc = a && b ? 0 : -1;
+    while (!rc && (n = fread(buf, 1, sizeof buf, a)) > 0)
+        if (fwrite(buf, 1, n, b) != n) rc = -1;
+    if (a) fclose(a);
+    if (b && fclose(b) != 0) rc = -1;
+    return rc;
+}
+
+static int same_file(const char *x, const char *y)
+{
+    FILE *a = fopen(x, "rb"), *b = fopen(y, "rb");
+    int same = a && b;
+    while (same) {
+        int c = fgetc(a), d = fgetc(b);
+        if (c != d) same = 0;
+        if (c == EOF) break;
+    }
+    if (a) fclose(a);
+    if (b) fclose(b);
+    return same;
+}
+
+struct warm_ctx { mssym *warm; int *n; };
+
+static int warm_module(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    struct warm_ctx *c = arg;
+    char exe[4096];
+    const char *path = info->dlpi_name;
+    if (!path || !*path) {
+        ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[k > 0 ? k : 0] = 0;
+        path = exe;
+    }
+    if (path[0] == '/' && mssym_warm(c->warm, path, info->dlpi_addr) == 1) (*c->n)++;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "--bench") == 0)
@@ -199,6 +245,9 @@ int main(int argc, char **argv)
     uint64_t rss_now = status_kb("VmRSS:");
     CHECK("inspect/procmaps_write", rc == 0, "rc %d", rc);
     CHECK("inspect/writer_close", ms_writer_close(w) == 0, "close");
+    char warm_path[4096];
+    snprintf(warm_path, sizeof warm_path, "%s.warm", argv[1]);
+    CHECK("inspect/copy", copy_file(argv[1], warm_path) == 0, "copy to %s", warm_path);
     double t0 = now();
     mssym_stats st;
     char err[256];
@@ -206,6 +255,21 @@ int main(int argc, char **argv)
     double dt = now() - t0;
     CHECK("inspect/symbolize_file", rc == 0 && st.added == 3, "rc %d (%s), %llu added", rc, err,
           (unsigned long long)st.added);
+    /* the loaded modules opened ahead (the dlclose'd library is not: it is
+     * opened as before); the exe's and libc's sessions are taken over */
+    mssym *warm = NULL;
+    int nwarm = 0;
+    if (mssym_new(&warm, 0) == 0)
+        dl_iterate_phdr(warm_module, &(struct warm_ctx){ warm, &nwarm });
+    mssym_stats wst;
+    int wrc = mssym_file_warm(warm_path, NULL, 0, warm, &wst, err, sizeof err);
+    size_t left = mssym_warm_left(warm);
+    CHECK("symbols/warm_taken", wrc == 0 && nwarm >= 2 && left + 2 <= (size_t)nwarm,
+          "rc %d, %d warmed, %zu not taken", wrc, nwarm, left);
+    CHECK("symbols/warm_same_bytes", same_file(argv[1], warm_path), "%s differs from %s",
+          warm_path, argv[1]);
+    mssym_free(warm);
+    unlink(warm_path);
 
     /* ---- read back ---- */
     ms_reader *r;
