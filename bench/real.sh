@@ -13,6 +13,7 @@
 # clocksource (timing is only comparable on the same one). Target of issue
 # 9: cc1 -O2 under the default recorder takes at most half of heaptrack's
 # wall time. BENCH_REPEAT=N takes the best of N (default 1);
+# BENCH_TOOLS="memscope heaptrack" skips memcheck;
 # BENCH_TIMEOUT=S stops a tool run after S seconds (default 600) and
 # BENCH_VMEM_KB caps heaptrack's address space (default 8 GiB: its
 # interpreter can grow without bound on cc1 and take the machine with it).
@@ -87,7 +88,7 @@ for w in cc1 sqlite perl; do
     timed $w.none "$@"
     base=$WALL; base_rss=$RSS
     printf '%-8s %-10s %10s %8s %12s %12s  %s\n' $w none "$base" 1.00x - - "max RSS $(( ${base_rss:-0} / 1024 )) MiB"
-    for tool in memscope heaptrack memcheck; do
+    for tool in ${BENCH_TOOLS:-memscope heaptrack memcheck}; do
         note=""
         case $tool in
         memscope)
