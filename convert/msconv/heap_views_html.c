@@ -495,7 +495,8 @@ int msconv_heap_html(const msconv_args *a)
     int rc = hv_parse_opts(&o, a);
     if (rc) return rc;
     if (!a->output) {
-        fprintf(stderr, "msconv: usage: --html needs an output file (--html OUT; '-' for stdout) (see msconv --help)\n");
+        fprintf(stderr, "%s", MS_CM("msconv: 用法错误：--html 需要输出文件（--html OUT；'-' 表示标准输出）（见 msconv --help）\n",
+                                    "msconv: usage: --html needs an output file (--html OUT; '-' for stdout) (see msconv --help)\n"));
         return 2;
     }
     ms_hview *v;
@@ -515,7 +516,7 @@ int msconv_heap_html(const msconv_args *a)
     ms_tb_sort(&tb.threads);
     hjob j = { { v, o.en, NULL, &tb, calloc(ms_heap_site_count(v->heap) + 1, 1), ms_heap_site_count(v->heap), 0 }, a->input };
     if (!j.c.shown || ms_calltree_new(&j.c.frames, 1)) {
-        msconv_error(a->input, "%s", strerror(ENOMEM));
+        msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM));
         free(j.c.shown); ms_tb_free(&tb); ms_hview_free(v);
         return 1;
     }

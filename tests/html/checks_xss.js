@@ -28,7 +28,7 @@ return document.getElementById("card-allocations").getAttribute("data-v") === "4
 return document.getElementById("card-allocated").getAttribute("data-v") === "1864";
 ## card peak
 var c = document.getElementById("card-peak");
-return (c.getAttribute("data-v") === "1500" && c.querySelector(".v").textContent === "1.5 KB" && c.textContent.indexOf("0.020 s") >= 0) || c.textContent;
+return (c.getAttribute("data-v") === "1500" && c.querySelector(".v").textContent === "1.5 KiB" && c.textContent.indexOf("0.020 s") >= 0) || c.textContent;
 ## card leaked
 var c = document.getElementById("card-leaked");
 return (c.getAttribute("data-v") === "1300" && c.textContent.indexOf("2 个块") >= 0) || c.textContent;
@@ -127,7 +127,7 @@ return names.indexOf("leafy (564 字节, 30.26%)") >= 0 && names.indexOf("<img s
 var svg = document.getElementById("timeline-svg"), r = svg.getBoundingClientRect();
 svg.dispatchEvent(new MouseEvent("click", { clientX: r.left + r.width * (70 + 0.25 * 920) / 1000, clientY: r.top + 50, bubbles: true }));
 var live = document.getElementById("moment-live"), mark = document.getElementById("moment-mark");
-return (live && live.textContent === "1.5 KB" && mark && mark.textContent === "</script><script>window.__xss=4</script>") || (live && live.textContent) + " / " + (mark && mark.textContent);
+return (live && live.textContent === "1.5 KiB" && mark && mark.textContent === "</script><script>window.__xss=4</script>") || (live && live.textContent) + " / " + (mark && mark.textContent);
 ## timeline click lists the sites live then
 var v = Array.prototype.map.call(document.querySelectorAll("#moment-sites li"), function (c) { return c.getAttribute("data-v"); });
 var n = document.querySelector("#moment-sites li a").textContent;

@@ -261,7 +261,7 @@ if (mksnap_cc || mksnap_cc -fsanitize=address,undefined) && "$TMP/mksnap" "$TMP/
 var n = [document.querySelectorAll("#proc-table tbody tr").length, document.querySelectorAll("#lib-table tbody tr").length,
          document.querySelectorAll("#growth-table tbody tr").length].join(",");
 return n === "1000,500,1000" || n;
-## synthetic truth: worker-0 grew 1 MiB (64 KiB -> 1088 KiB), 1.00 MB/hour
+## synthetic truth: worker-0 grew 1 MiB (64 KiB -> 1088 KiB), 1.00 MiB/hour
 var tr = document.querySelector("#growth-table tbody tr[data-pid='1000']"), v = function (k) { return tr.querySelector("td[data-k=" + k + "]").getAttribute("data-v"); };
 return (v("pss_first") === "65536" && v("pss_last") === "1114112" && v("d_pss") === "1048576" && v("rate") === "1") || [v("pss_first"), v("pss_last"), v("rate")].join(",");
 ## synthetic truth: 500 growing processes, total +500 MiB

@@ -205,8 +205,8 @@ var n = document.getElementById("sampled-note"), zh = n && n.textContent;
 document.getElementById("lang-en").click();
 var m = document.getElementById("sampled-note"), en = m && m.textContent;
 var tmp = document.querySelector("#card-temporary .v").textContent;
-return (zh.indexOf("估算值，按每 4,096 字节（4.0 KB）采样 1 次") === 0 &&
-        en.indexOf("estimated, sampled 1 in 4,096 bytes (4.0 KB)") === 0 && tmp === "n/a (sampled trace)") || [zh, en, tmp].join(" | ");
+return (zh.indexOf("估算值，按每 4,096 字节（4.0 KiB）采样 1 次") === 0 &&
+        en.indexOf("estimated, sampled 1 in 4,096 bytes (4.0 KiB)") === 0 && tmp === "n/a (sampled trace)") || [zh, en, tmp].join(" | ");
 JS
     python3 "$MS_ROOT/tests/html/cdp.py" "file://$TMP/r.html" "$TMP/note.js" "sample/report-html-page"
 fi
