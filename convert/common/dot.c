@@ -112,8 +112,8 @@ int ms_dot_write(FILE *fp, const ms_calltree *t, const ms_dot_opts *o, ms_dot_st
     if (o->title) { dot_str(fp, o->title, 200); fputs("\\l", fp); }
     if (o->note) { dot_str(fp, o->note, 200); fputs("\\l", fp); }
     fprintf(fp, en ? "Type: %s\\l" : "类型：%s\\l", ms_flame_metric_label(m, en));
-    if (bytes) fprintf(fp, en ? "Total MiB: %.1f\\l" : "总计 MiB：%.1f\\l", (double)total / 1048576.0);
-    else fprintf(fp, en ? "Total: %llu\\l" : "总计：%llu\\l", (unsigned long long)total);
+    value_str(a, sizeof a, total, unit);
+    fprintf(fp, en ? "Total: %s\\l" : "总计：%s\\l", a);
     value_str(a, sizeof a, node_min, unit);
     if (en) fprintf(fp, "Showing %zu of %zu nodes (dropped %zu nodes with cum < %s)\\l", s.nodes, nf, s.nodes_dropped, a);
     else fprintf(fp, "显示 %zu / %zu 个节点（丢弃 %zu 个 cum < %s 的节点）\\l", s.nodes, nf, s.nodes_dropped, a);
@@ -150,8 +150,9 @@ int ms_dot_write(FILE *fp, const ms_calltree *t, const ms_dot_opts *o, ms_dot_st
         int fs = 8 + (int)ceil(16.0 * (maxflat ? sqrt((double)f->flat[m] / (double)maxflat) : 0));
         fprintf(fp, "N%d [label=\"", slot[ids[i]] + 1);
         dot_str(fp, f->name, 60);
-        fprintf(fp, "\\n%s (%s)\\nof %s (%s)\" id=\"node%d\" fontsize=%d shape=box tooltip=\"", a, p1, b, p2,
-                slot[ids[i]] + 1, fs);
+        fprintf(fp, en ? "\\n%s (%s)\\nof %s (%s)\" id=\"node%d\" fontsize=%d shape=box tooltip=\""
+                       : "\\n%s（%s）\\n累计 %s（%s）\" id=\"node%d\" fontsize=%d shape=box tooltip=\"",
+                a, p1, b, p2, slot[ids[i]] + 1, fs);
         dot_str(fp, f->name, 300);
         if (*f->file) {
             fputs(" (", fp);

@@ -152,6 +152,9 @@ static void write_meta(FILE *fp, const ms_hview *v, const char *input)
     msconv_verdict(verdict, sizeof verdict, &word, &v->integ);
     fprintf(fp, "\"integrity\":\"%s\",\"integrity_detail\":", word);
     ms_json_string(fp, verdict);
+    msconv_verdict_lang(verdict, sizeof verdict, &word, &v->integ, MS_LANG_ZH);
+    fputs(",\"integrity_detail_zh\":", fp);
+    ms_json_string(fp, verdict);
     fprintf(fp, ",\"end_reason\":%d,\"end_detail\":%lld,\"version\":\"%s\"}", in->has_end ? (int)in->end.reason : -1,
             in->has_end ? (long long)in->end.detail : 0LL, MS_VERSION_STRING);
 }

@@ -103,7 +103,7 @@ fi
 if command -v dot >/dev/null 2>&1; then
     "$MSCONV" "$X" --svg "$TMP/g.svg" --lang en 2> "$TMP/g.err"
     xml_ok "$TMP/g.svg" && pass "call graph is XML" || fail "call graph is XML" "$(cat "$TMP/xml.err" "$TMP/g.err")"
-    grep -q 'Total MiB: 0.0' "$TMP/g.svg" && pass "call graph legend" || fail "call graph legend" "missing"
+    grep -q 'Total: 1.46KiB' "$TMP/g.svg" && pass "call graph legend" || fail "call graph legend" "$(grep -o 'Total[^<]*' "$TMP/g.svg")"
     grep -q '&lt;img src=x onerror=window.__xss=2&gt;' "$TMP/g.svg" && pass "call graph escapes names" || fail "call graph escapes names" "missing"
     grep -q '<img' "$TMP/g.svg" && fail "call graph raw markup" "found" || pass "call graph raw markup"
     grep -q '>of 0.49KiB (33.33%)<' "$TMP/g.svg" && pass "call graph node label" || fail "call graph node label" "missing"
