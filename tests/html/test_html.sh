@@ -139,6 +139,9 @@ truth = dict((k, v.split("/")) for k, v in re.findall(r"(\S+)=(\d+/\d+)", open(s
 def cards(alloc, live):
     print('var a = document.getElementById("card-range-allocated"), l = document.getElementById("card-range-live");')
     print('return (a && l && a.getAttribute("data-v") === "%s" && l.getAttribute("data-v") === "%s") || (a ? a.getAttribute("data-v") + "/" + l.getAttribute("data-v") : "no range cards");' % (alloc, live))
+print("## the range line in Chinese: full-width colon and parentheses, seconds as 秒")
+print('var l = document.getElementById("range-label").textContent;')
+print('return /^时间范围：\\d+\\.\\d{3} 秒 – \\d+\\.\\d{3} 秒（load）$/.test(l) || l;')
 print("## #phase=load: allocated in the phase and live at its end = the program's truth %s" % "/".join(truth["load"]))
 cards(*truth["load"])
 # (the worker frees one of its 3 x 4096 B blocks inside load, and the
