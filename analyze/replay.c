@@ -15,6 +15,7 @@
 #include "replay.h"
 #include <stdlib.h>
 #include <string.h>
+#include "tieplan.h"
 
 /* Buffered events are packed (replay.h): a stream holds every event of a
  * SYNC window (~16 K with a SYNC per recorder epoch, hundreds of thousands
@@ -34,6 +35,7 @@ typedef struct stream {
     uint64_t side_base;               /* absolute index of side[0]          */
     uint8_t listed;                   /* in ms_replay.listed                */
     uint8_t fresh;                    /* pushed to since the last barrier   */
+    uint8_t opened;                   /* ms_replay_open_stream: labels      */
 } stream;
 
 struct ms_replay {
@@ -48,6 +50,9 @@ struct ms_replay {
     uint32_t *heap; size_t nheap;     /* stream indices                     */
     uint32_t *listed; size_t nlisted; /* streams holding buffers            */
     uint32_t *tied;
+    /* tie groups (tieplan.h) */
+    ms_tieplan *tp;
+    ms_tie_ev *tev; uint32_t *tpick; size_t cap_tev;
     uint64_t barrier;                 /* last barrier time                  */
     uint64_t buffered;
     ms_replay_stats stats;
@@ -79,6 +84,7 @@ void ms_replay_free(ms_replay *r)
     if (!r) return;
     for (size_t i = 0; i < r->nst; i++) { free(r->st[i].ev); free(r->st[i].side); }
     free(r->st); free(r->tkey); free(r->tval); free(r->heap); free(r->tied); free(r->listed);
+    free(r->tev); free(r->tpick); ms_tieplan_free(r->tp);
     free(r);
 }
 
@@ -115,7 +121,9 @@ static int new_stream(ms_replay *r, uint64_t tid)
 
 int ms_replay_open_stream(ms_replay *r)
 {
-    return new_stream(r, 0);
+    int s = new_stream(r, 0);
+    if (s >= 0) r->st[s].opened = 1;
+    return s;
 }
 
 static int stream_of(ms_replay *r, uint64_t tid, size_t *idx)
@@ -311,6 +319,98 @@ static inline int take(ms_replay *r, uint32_t s)
     return r->deliver(r->ctx, &ev, s);
 }
 
+/* What an event needs of the per-address state and leaves (tieplan.h);
+ * the same rules as the caller's `fits` (replay.h). */
+static void tie_ev(ms_tie_ev *t, const ms_event *ev, int opened)
+{
+    t->na = t->need = t->after = 0;
+#define ADD(addr, nd, af) do { t->a[t->na] = (addr); t->need |= (uint8_t)((nd) << t->na); \
+        t->after |= (uint8_t)((af) << t->na); t->na++; } while (0)
+    if (opened) { if (ev->addr) ADD(ev->addr, 1, 1); }
+    else if (MS_OP_IS_FREE(ev->op)) { if (ev->addr) ADD(ev->addr, 1, 0); }
+    else if (MS_OP_IS_REALLOC(ev->op)) {
+        int frees_old = ev->old_addr && (ev->addr || !ev->size);
+        if (frees_old && ev->addr == ev->old_addr) ADD(ev->addr, 1, 1);
+        else {
+            if (frees_old) ADD(ev->old_addr, 1, 0);
+            if (ev->addr) ADD(ev->addr, 0, 1);
+        }
+    } else if (ev->addr) ADD(ev->addr, 0, 1);
+#undef ADD
+}
+
+static int live_probe(void *ctx, uint64_t addr)
+{
+    const ms_replay *r = ctx;
+    ms_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.op = MS_OP_FREE; ev.addr = addr;
+    return r->fits(r->ctx, &ev);
+}
+
+/* Deliver a tie group: streams ids[0..nt) (nt <= 64) each with its events
+ * [beg[i], end[i]) of one time, in the order the planner finds. */
+static int deliver_group(ms_replay *r, const uint32_t *ids, const cev *const *beg, const cev *const *end,
+                         size_t nt)
+{
+    size_t n = 0;
+    uint32_t cnt[64];
+    uint8_t first[64];
+    for (size_t i = 0; i < nt; i++) { cnt[i] = (uint32_t)(end[i] - beg[i]); n += cnt[i]; }
+    int e;
+    if (!r->tp && (e = ms_tieplan_new(&r->tp))) return e;
+    if (n > r->cap_tev) {
+        size_t cap = r->cap_tev ? r->cap_tev : 64;
+        while (cap < n) cap *= 2;
+        ms_tie_ev *t = realloc(r->tev, cap * sizeof *t);
+        if (!t) return MS_ENOMEM;
+        r->tev = t;
+        uint32_t *k = realloc(r->tpick, cap * sizeof *k);
+        if (!k) return MS_ENOMEM;
+        r->tpick = k; r->cap_tev = cap;
+    }
+    ms_event ev;
+    size_t k = 0;
+    for (size_t i = 0; i < nt; i++) {
+        const stream *q = &r->st[ids[i]];
+        first[i] = q->opened;
+        for (const cev *c = beg[i]; c < end[i]; c++) { unpack(&ev, q, c); tie_ev(&r->tev[k++], &ev, q->opened); }
+    }
+    if ((e = ms_tieplan_run(r->tp, r->tpick, r->tev, cnt, first, nt, live_probe, r))) return e;
+    const cev *cur[64];
+    for (size_t i = 0; i < nt; i++) cur[i] = beg[i];
+    r->stats.ties += n;
+    for (size_t j = 0; j < n; j++) {
+        uint32_t i = r->tpick[j];
+        unpack(&ev, &r->st[ids[i]], cur[i]++);
+        if ((e = r->deliver(r->ctx, &ev, ids[i])) < 0) return e;
+    }
+    return 0;
+}
+
+/* The group at time t among streams ids[0..nt) whose heads are at cur[]
+ * (ready up to lim[]): at most 64 streams, their events of time t.
+ * Advances cur[]. */
+static int tie_at(ms_replay *r, uint64_t t, const uint32_t *ids, const cev **cur, const cev *const *lim, size_t nt)
+{
+    uint32_t gid[64];
+    const cev *gb[64], *ge[64];
+    size_t gi[64], ng = 0;
+    for (size_t i = 0; i < nt && ng < 64; i++) {
+        if (cur[i] >= lim[i] || cur[i]->time != t) continue;
+        const cev *p = cur[i];
+        while (p < lim[i] && p->time == t) p++;
+        size_t j = ng++;                  /* sorted by stream number */
+        for (; j > 0 && gid[j - 1] > ids[i]; j--) {
+            gid[j] = gid[j - 1]; gb[j] = gb[j - 1]; ge[j] = ge[j - 1]; gi[j] = gi[j - 1];
+        }
+        gid[j] = ids[i]; gb[j] = cur[i]; ge[j] = p; gi[j] = i;
+    }
+    int e = deliver_group(r, gid, gb, ge, ng);
+    for (size_t j = 0; j < ng; j++) cur[gi[j]] = ge[j];
+    return e;
+}
+
 /* Few streams: a linear scan for the oldest and second-oldest head beats
  * heap maintenance. act[] holds the streams with ready events. */
 static int merge_scan(ms_replay *r, uint32_t *act, size_t na)
@@ -332,23 +432,19 @@ static int merge_scan(ms_replay *r, uint32_t *act, size_t na)
             if (t < bt || (t == bt && act[i] < act[bi])) { st = bt; bt = t; bi = i; }
             else if (t < st) st = t;
         }
-        size_t pick = bi;
         if (st == bt) {
-            /* tie: lowest-numbered fitting stream among those at bt */
-            if (r->fits) {
-                size_t best = SIZE_MAX;
-                for (size_t i = 0; i < na; i++) {
-                    if (cur[i]->time != bt) continue;
-                    if (best != SIZE_MAX && act[i] >= act[best]) continue;
-                    unpack(&ev, &r->st[act[i]], cur[i]);
-                    if (r->fits(r->ctx, &ev)) best = i;
-                }
-                if (best != SIZE_MAX) pick = best;
+            const cev *before[16];
+            memcpy(before, cur, na * sizeof *cur);
+            e = tie_at(r, bt, act, cur, lim, na);
+            for (size_t i = 0; i < na; i++) taken += (uint64_t)(cur[i] - before[i]);
+            if (e < 0) break;
+            for (size_t i = 0; i < na;) {
+                if (cur[i] < lim[i]) { i++; continue; }
+                r->st[act[i]].head = r->st[act[i]].ready;
+                --na;
+                act[i] = act[na]; cur[i] = cur[na]; lim[i] = lim[na];
             }
-            r->stats.ties++;
-            taken++;
-            unpack(&ev, &r->st[act[pick]], cur[pick]++);
-            if ((e = r->deliver(r->ctx, &ev, act[pick])) < 0) break;
+            continue;
         } else {
             /* run: this stream stays strictly first until st */
             uint32_t s = act[bi];
@@ -363,10 +459,10 @@ static int merge_scan(ms_replay *r, uint32_t *act, size_t na)
             cur[bi] = p;
             if (e < 0) break;
         }
-        if (cur[pick] >= lim[pick]) {
-            r->st[act[pick]].head = r->st[act[pick]].ready;
+        if (cur[bi] >= lim[bi]) {
+            r->st[act[bi]].head = r->st[act[bi]].ready;
             --na;
-            act[pick] = act[na]; cur[pick] = cur[na]; lim[pick] = lim[na];
+            act[bi] = act[na]; cur[bi] = cur[na]; lim[bi] = lim[na];
         }
     }
     for (size_t i = 0; i < na; i++) r->st[act[i]].head = (size_t)(cur[i] - r->st[act[i]].ev);
@@ -416,25 +512,28 @@ static int merge(ms_replay *r, uint64_t limit, int all)
         while (r->nheap) {
             uint32_t s = heap_pop(r);
             if (r->nheap && head_time(r, r->heap[0]) == head_time(r, s)) {
-                /* tie: pick the first stream whose head fits the state */
+                /* tie: plan the group of this time (up to 64 streams) */
                 uint64_t t = head_time(r, s);
                 size_t nt = 0;
                 r->tied[nt++] = s;
-                while (r->nheap && head_time(r, r->heap[0]) == t) r->tied[nt++] = heap_pop(r);
-                size_t pick = 0;
-                if (r->fits) {
-                    for (size_t i = 0; i < nt; i++) {
-                        const stream *q = &r->st[r->tied[i]];
-                        ms_event ev;
-                        unpack(&ev, q, &q->ev[q->head]);
-                        if (r->fits(r->ctx, &ev)) { pick = i; break; }
-                    }
+                while (r->nheap && nt < 64 && head_time(r, r->heap[0]) == t) r->tied[nt++] = heap_pop(r);
+                const cev *cur[64], *lim[64], *before[64];
+                for (size_t i = 0; i < nt; i++) {
+                    stream *q = &r->st[r->tied[i]];
+                    before[i] = cur[i] = q->ev + q->head;
+                    lim[i] = q->ev + q->ready;
                 }
-                r->stats.ties++;
-                s = r->tied[pick];
-                for (size_t i = 0; i < nt; i++) if (i != pick) heap_push(r, r->tied[i]);
-                if ((e = take(r, s)) < 0) return e;
-                if (r->st[s].head < r->st[s].ready) heap_push(r, s);
+                e = tie_at(r, t, r->tied, cur, lim, nt);
+                for (size_t i = 0; i < nt; i++) {
+                    stream *q = &r->st[r->tied[i]];
+                    size_t k = (size_t)(cur[i] - before[i]);
+                    q->head += k;
+                    r->buffered -= k;
+                    r->stats.delivered += k;
+                }
+                if (e < 0) return e;
+                for (size_t i = 0; i < nt; i++)
+                    if (r->st[r->tied[i]].head < r->st[r->tied[i]].ready) heap_push(r, r->tied[i]);
                 continue;
             }
             /* run: keep taking from s while it stays strictly first */

@@ -8,12 +8,13 @@
  * reached. Memory is the events between two barriers; a file without SYNC
  * records is buffered until EOF (O(events)): writers should emit SYNC.
  *
- * Ties (equal times in different streams) are broken so the per-address
- * state stays consistent: the caller's `fits` callback says whether an
- * event fits the current state (a free of a live address, an alloc of a
- * free address); among the tied heads the first fitting one (lowest stream
- * number, i.e. first seen) is delivered, else the first one. Within a
- * stream the order is never changed. */
+ * Ties (equal times in different streams) are ordered so the per-address
+ * state stays consistent (FORMAT.md §8.3): all events of the tied time
+ * form a group that tieplan.h orders so that every free meets a live
+ * block, every allocation a free address and every event of an opened
+ * stream (labels) a live block; the caller's `fits` callback gives the
+ * state of an address before the group (asked with a free of it) and must
+ * follow the same rules. Within a stream the order is never changed. */
 #ifndef MS_REPLAY_H
 #define MS_REPLAY_H
 #include <stddef.h>

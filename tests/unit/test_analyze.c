@@ -313,6 +313,21 @@ typedef struct ref { uint64_t allocs, frees, bytes, peak, live, live_blocks, tem
 static uint64_t rng = 88172645463325252ull;
 static uint64_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
 
+/* The counts both randomized scenarios must get exactly; name: the
+ * scenario's prefix. */
+static void check_counts(const char *name, const ref *r, const ms_heap_summary *s)
+{
+    char nm[160];
+#define RN(what) (snprintf(nm, sizeof nm, "%s: %s", name, what), nm)
+    CHECK_EQ_U64(RN("allocations"), r->allocs, s->total_allocations);
+    CHECK_EQ_U64(RN("deallocations"), r->frees, s->total_deallocations);
+    CHECK_EQ_U64(RN("bytes"), r->bytes, s->total_allocated_bytes);
+    CHECK_EQ_U64(RN("live blocks at end"), r->live_blocks, s->active_allocations);
+    CHECK_EQ_U64(RN("no unmatched frees"), 0, s->unmatched_frees);
+    CHECK_EQ_U64(RN("no duplicate allocs"), 0, s->duplicate_allocs);
+#undef RN
+}
+
 static void check_random(int NT)
 {
     enum { MAXT = 32, NEV = 20000, NADDR = 64 };
@@ -390,17 +405,89 @@ static void check_random(int NT)
     CHECK(RN("load"), e == 0);
     if (!e) {
         const ms_heap_summary *s = ms_heap_get_summary(h);
-        CHECK_EQ_U64(RN("allocations"), r.allocs, s->total_allocations);
-        CHECK_EQ_U64(RN("deallocations"), r.frees, s->total_deallocations);
-        CHECK_EQ_U64(RN("bytes"), r.bytes, s->total_allocated_bytes);
+        check_counts(RN("totals"), &r, s);
         CHECK_EQ_U64(RN("peak"), r.peak, s->peak_memory);
         CHECK_EQ_U64(RN("live at end"), r.live, s->active_memory);
-        CHECK_EQ_U64(RN("live blocks at end"), r.live_blocks, s->active_allocations);
         CHECK_EQ_U64(RN("temporary"), r.temporary, s->temporary_allocations);
-        CHECK_EQ_U64(RN("no unmatched frees"), 0, s->unmatched_frees);
-        CHECK_EQ_U64(RN("no duplicate allocs"), 0, s->duplicate_allocs);
         CHECK(RN("ties seen"), s->ties > 0);
         CHECK(RN("buffer bounded by barriers"), s->max_buffered_events < NEV / 5);
+        ms_heap_free(h);
+    }
+#undef RN
+    unlink(path);
+    for (int i = 0; i < NT; i++) free(per[i]);
+}
+
+/* ---- coarse ticks: many threads' events share each tick (§8.3) ----
+ * A true global order of NT threads allocating from and freeing into one
+ * small LIFO address pool (any thread frees any block, so addresses move
+ * between threads and are reused within a tick: a free of X before the
+ * reuse of X, chains of X through three threads), then every event's time
+ * is coarsened to k / per_tick. The reader must find an order in which
+ * every free meets its block: no unmatched frees, no duplicate
+ * allocations, exact counts. (Far denser reuse, e.g. 200 events a tick
+ * over 48 addresses, still defeats the bounded search now and then.) (The first-fitting-stream rule got 4-30
+ * anomalies per 80,000 events on tests/progs/threads with 131 us ticks.) */
+static void check_coarse(int NT, int per_tick, int NADDR)
+{
+    enum { MAXT = 32, NEV = 40000, MAXADDR = 1024 };
+    ms_event *per[MAXT];
+    size_t cnt[MAXT] = { 0 };
+    for (int i = 0; i < NT; i++) per[i] = calloc(NEV, sizeof *per[i]);
+    uint64_t pool[MAXADDR], live[MAXADDR], live_size[MAXADDR];
+    size_t npool = NADDR, nlive = 0;
+    for (int a = 0; a < NADDR; a++) pool[a] = 0x20000 + (uint64_t)a * 32;
+    ref r = { 0 };
+    for (int k = 0; k < NEV; k++) {
+        int th = (int)(rnd() % NT);
+        ms_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.time = 1 + (uint64_t)k / (uint64_t)per_tick;
+        if (npool && (nlive == 0 || rnd() % 2)) {
+            ev.op = MS_OP_MALLOC;
+            ev.addr = pool[--npool];                     /* LIFO: the latest freed */
+            ev.size = 1 + rnd() % 500;
+            live[nlive] = ev.addr; live_size[nlive++] = ev.size;
+            r.allocs++; r.bytes += ev.size; r.live += ev.size; r.live_blocks++;
+        } else {
+            size_t j = rnd() % nlive;
+            ev.op = MS_OP_FREE;
+            ev.addr = live[j];
+            r.frees++; r.live -= live_size[j]; r.live_blocks--;
+            pool[npool++] = live[j];
+            live[j] = live[--nlive]; live_size[j] = live_size[nlive];
+        }
+        per[th][cnt[th]++] = ev;
+    }
+    uint64_t t = 1 + (uint64_t)NEV / (uint64_t)per_tick;
+    char path[256];
+    ms_writer *w = open_trace(path, sizeof path, 1000000000ull);
+    size_t pos[MAXT] = { 0 };
+    for (int round = 1; round <= 10; round++) {
+        uint64_t lim = round == 10 ? UINT64_MAX : (t * (uint64_t)round) / 10;
+        for (int i = NT - 1; i >= 0; i--) {
+            size_t end = pos[i];
+            while (end < cnt[i] && per[i][end].time < lim) end++;
+            if (end > pos[i]) events(w, 2000 + (uint64_t)i, per[i] + pos[i], end - pos[i]);
+            pos[i] = end;
+        }
+        if (round < 10) sync_rec(w, lim);
+    }
+    end_rec(w, t + 1);
+    int e = ms_writer_close(w);
+    if (e) die("writer close", e);
+    ms_heap *h;
+    char nm[96];
+#define RN(what) (snprintf(nm, sizeof nm, "coarse %d threads, %d a tick, %d addresses: %s", NT, per_tick, NADDR, what), nm)
+    e = ms_heap_load(&h, NULL, path, NULL);
+    CHECK(RN("load"), e == 0);
+    if (!e) {
+        const ms_heap_summary *s = ms_heap_get_summary(h);
+        /* not the live bytes: when two threads allocate X within one
+         * tick, which size is freed in the tick and which one stays is not
+         * in the file (§8.3); the number of blocks is */
+        check_counts(RN("totals"), &r, s);
+        CHECK(RN("ties seen"), s->ties > (uint64_t)NEV / 2);
         ms_heap_free(h);
     }
 #undef RN
@@ -756,6 +843,9 @@ int main(int argc, char **argv)
     check_scenario(0);
     check_random(4);      /* linear-scan merge */
     check_random(24);     /* heap merge (more than 16 streams) */
+    check_coarse(4, 16, 48);
+    check_coarse(4, 32, 512);
+    check_coarse(24, 24, 512);  /* heap merge */
     check_window();
     check_sampled();
     check_range();
