@@ -529,8 +529,8 @@ int ms_hview_load_with(ms_hview **out, const char *path, ms_heap_block_fn fn, vo
     return ms_hview_load_opts(out, path, NULL, fn, ctx);
 }
 
-int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *range,
-                       ms_heap_block_fn fn, void *ctx)
+static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_heap_block_fn fn, void *ctx,
+                int tree)
 {
     *out = NULL;
     ms_hview *v = calloc(1, sizeof *v);
@@ -557,10 +557,21 @@ int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *ran
     ms_reader_integrity(r, &v->integ);
     ms_reader_close(r);
     if (e == 0 && v->oom) e = MS_ENOMEM;
-    if (e == 0) e = build_tree(v);
+    if (e == 0 && tree) e = build_tree(v);
     if (e) { ms_hview_free(v); return e; }
     *out = v;
     return 0;
+}
+
+int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *range,
+                       ms_heap_block_fn fn, void *ctx)
+{
+    return load(out, path, range, fn, ctx, 1);
+}
+
+int ms_hview_load_no_tree(ms_hview **out, const char *path, const ms_range_req *range)
+{
+    return load(out, path, range, NULL, NULL, 0);
 }
 
 void ms_hview_free(ms_hview *v)
