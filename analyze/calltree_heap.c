@@ -218,7 +218,7 @@ static void on_block(void *ctx, const ms_heap_block *b)
     v->size_bytes[k] += b->wsize;
     size_t lk = MS_HV_LIFE_BUCKETS;
     bucket_add(v, b->t_alloc, (int64_t)b->wsize);
-    moment_add(v, b->site, b->t_alloc, (int64_t)b->wsize);
+    if (!v->lean) moment_add(v, b->site, b->t_alloc, (int64_t)b->wsize);
     if (b->freed) {
         /* one branch for everything a freed block adds (hot: most blocks) */
         uint64_t life = b->t_free >= b->t_alloc ? b->t_free - b->t_alloc : 0;
@@ -232,7 +232,7 @@ static void on_block(void *ctx, const ms_heap_block *b)
         lk = 0;
         while (lk + 1 < v->life_lim && life >= v->life_min_ticks[lk + 1]) lk++;
         bucket_add(v, b->t_free, (int64_t)(0 - b->wsize));
-        moment_add(v, b->site, b->t_free, (int64_t)(0 - b->wsize));
+        if (!v->lean) moment_add(v, b->site, b->t_free, (int64_t)(0 - b->wsize));
     } else {
         uint32_t c = b->leak_class < 6 ? b->leak_class : MS_LEAK_UNKNOWN;
         sx->leak_blocks[c] += b->wcount;
@@ -530,13 +530,14 @@ int ms_hview_load_with(ms_hview **out, const char *path, ms_heap_block_fn fn, vo
 }
 
 static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_heap_block_fn fn, void *ctx,
-                int tree)
+                int lean)
 {
     *out = NULL;
     ms_hview *v = calloc(1, sizeof *v);
     if (!v) return MS_ENOMEM;
     v->also = fn;
     v->also_ctx = ctx;
+    v->lean = lean;
     v->bucket_ticks = 1;
     v->moment_ticks = 1;
     ms_reader *r;
@@ -557,7 +558,7 @@ static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_
     ms_reader_integrity(r, &v->integ);
     ms_reader_close(r);
     if (e == 0 && v->oom) e = MS_ENOMEM;
-    if (e == 0 && tree) e = build_tree(v);
+    if (e == 0 && !lean) e = build_tree(v);
     if (e) { ms_hview_free(v); return e; }
     *out = v;
     return 0;
@@ -566,12 +567,12 @@ static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_
 int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *range,
                        ms_heap_block_fn fn, void *ctx)
 {
-    return load(out, path, range, fn, ctx, 1);
+    return load(out, path, range, fn, ctx, 0);
 }
 
-int ms_hview_load_no_tree(ms_hview **out, const char *path, const ms_range_req *range)
+int ms_hview_load_lean(ms_hview **out, const char *path, const ms_range_req *range)
 {
-    return load(out, path, range, NULL, NULL, 0);
+    return load(out, path, range, NULL, NULL, 1);
 }
 
 void ms_hview_free(ms_hview *v)
