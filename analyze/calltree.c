@@ -365,6 +365,29 @@ int ms_calltree_func_id(ms_calltree *t, uint32_t *id, const char *name, const ch
     return 0;
 }
 
+/* Capacity for n more paths and tree nodes without moving the arrays
+ * (memory is only reserved: pages a path never uses are never touched). */
+static int reserve(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return 0;
+    void *q = realloc(*p, need * size);
+    if (!q) return MS_ENOMEM;
+    *p = q;
+    *cap = need;
+    return 0;
+}
+
+int ms_calltree_reserve(ms_calltree *t, size_t n)
+{
+    if (n > MS_CT_NONE - 2 - t->npaths || n > MS_CT_NONE - 2 - t->nnodes) return MS_ENOMEM;
+    size_t capn = t->capnodes;        /* node_edge first: never smaller than capnodes says */
+    if (reserve((void **)&t->paths, &t->cappaths, t->npaths + n, sizeof *t->paths)
+        || reserve((void **)&t->node_edge, &capn, t->nnodes + n, sizeof *t->node_edge)
+        || reserve((void **)&t->nodes, &t->capnodes, t->nnodes + n, sizeof *t->nodes))
+        return MS_ENOMEM;
+    return 0;
+}
+
 int ms_calltree_path_child(ms_calltree *t, ms_ct_path *out, ms_ct_path path, uint32_t func, uint32_t line)
 {
     if (func >= t->nfuncs || path >= t->npaths) return MS_EINVAL;

@@ -448,6 +448,9 @@ static int build_tree_into(const ms_hview *v, ms_calltree *tree, int gran, uint3
     uint32_t nostack;
     ms_ct_path nostack_path = MS_CT_ROOT_PATH;
     if (!site_path || ms_stack_memo_new(&memo)) rc = MS_ENOMEM;
+    /* a path per stack node and its inlined frames (python3: 1.5 a node);
+     * room never used is never touched */
+    if (!rc) rc = ms_calltree_reserve(tree, 2 * (size_t)ms_symtab_max_node(ms_heap_symtab(v->heap)) + 2);
     if (!rc) rc = ms_calltree_func_id(tree, &nostack, "[no stack]", "", 0);
     if (!rc) rc = ms_calltree_path_child(tree, &nostack_path, MS_CT_ROOT_PATH, nostack, 0);
     for (size_t i = 0; i < nsites && !rc; i++) {
