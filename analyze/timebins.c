@@ -175,32 +175,46 @@ static void cell_add(ms_tb_cell *c, uint64_t bytes, uint64_t count, uint64_t tem
     c->bytes += bytes; c->count += count; c->temporary += temp;
 }
 
-/* Halve the resolution of a table: bins i -> i / 2 (j too, unless live).
- * f (or NULL): the table's current bin, which becomes its half and gets
- * its cells again; the idx map is dropped (rebuilt when needed). */
+static uint16_t half_j(uint16_t j) { return j == MS_TB_LIVE ? MS_TB_LIVE : (uint16_t)(j / 2); }
+
+/* Halve the resolution of a table: bins i -> i / 2 (j too, unless live),
+ * in place (a merged cell is never behind the cells read so far). f (or
+ * NULL): the table's current bin, which becomes its half and gets its
+ * cells again; the idx map is dropped (rebuilt when needed) unless this
+ * needed it. Cells come in
+ * free-bin order unless blocks came out of order, so the merged cells of
+ * one new free bin are found in f's small map, one bin at a time;
+ * otherwise (or without f) in a map of all cells. */
 static int table_halve(ms_tb_table *t, tb_cur *f)
 {
-    ms_tb_table n = { NULL, 0, 0, MS_U64MAP_INIT };
-    /* room for every cell: no rehash or copy while refilling */
-    if (t->n && (!(n.cells = malloc(t->n * sizeof *n.cells)) || ms_u64map_reserve(&n.idx, t->n))) {
-        table_free(&n);
-        return -1;
-    }
-    n.cap = t->n;
-    for (size_t k = 0; k < t->n; k++) {
-        const ms_tb_cell *c = &t->cells[k];
-        uint16_t j = c->j == MS_TB_LIVE ? MS_TB_LIVE : (uint16_t)(c->j / 2);
-        long at = map_cell(&n, c->row, (uint16_t)(c->i / 2), j);
-        if (at < 0) { table_free(&n); return -1; }
-        cell_add(&n.cells[at], c->bytes, c->count, c->temporary);
-    }
-    table_free(t);
-    *t = n;
-    if (!f) return 0;
+    int grouped = f != NULL;
+    for (size_t k = 1; grouped && k < t->n; k++)
+        if (half_j(t->cells[k].j) < half_j(t->cells[k - 1].j)) grouped = 0;
     ms_u64map_free(&t->idx);
-    f->idx_n = 0;
+    if (!grouped && t->n && ms_u64map_reserve(&t->idx, t->n)) return -1;
+    size_t old = t->n;
+    uint16_t gj = 0;
+    t->n = 0;
+    for (size_t k = 0; k < old; k++) {
+        const ms_tb_cell c = t->cells[k];            /* new_cell may write over it */
+        uint16_t i = (uint16_t)(c.i / 2), j = half_j(c.j);
+        long at;
+        if (grouped) {
+            if (k == 0 || j != gj) { cur_clear(f); gj = j; }
+            uint64_t key = cell_key(c.row, i, j);
+            uint32_t *p = cur_find(f, key);
+            if (p) at = *p;
+            else if ((at = new_cell(t, c.row, i, j)) >= 0 && cur_put(f, key, (uint32_t)at)) at = -1;
+        } else {
+            at = map_cell(t, c.row, i, j);
+        }
+        if (at < 0) return -1;
+        cell_add(&t->cells[at], c.bytes, c.count, c.temporary);
+    }
+    if (!f) return 0;
+    f->idx_n = grouped ? 0 : t->n;                   /* the map, when built, has every cell */
     f->maxj1 = 0;
-    if (f->on && f->j != MS_TB_LIVE) f->j /= 2;
+    if (f->on) f->j = half_j(f->j);
     cur_clear(f);
     for (size_t k = 0; k < t->n; k++) {
         const ms_tb_cell *c = &t->cells[k];

@@ -212,7 +212,7 @@ static int col_ok(const unsigned char *p, size_t len, uint64_t expect)
             if ((run += 8) >= 9) return col_ok_bytes(p, len, 0, 0, expect);
             continue;
         }
-        n += (uint64_t)__builtin_popcountll(t);
+        n += ((t >> 7) * 0x0101010101010101ull) >> 56;     /* terminators: one bit a byte */
         if (run + (unsigned)__builtin_ctzll(t) / 8 >= 9) return col_ok_bytes(p, len, 0, 0, expect);
         run = (unsigned)__builtin_clzll(t) / 8;
     }
