@@ -82,7 +82,7 @@ typedef struct ms_hview {
      * site-major), for "which sites were live at time t" */
     uint64_t moment_ticks;
     int64_t *site_moments;
-    size_t moment_rows;
+    size_t moment_rows, moment_used;       /* rows allocated, rows used      */
     int moments_capped;                    /* sites beyond the cap ignored  */
     /* internal */
     unsigned bucket_shift, moment_shift;   /* log2 of bucket/moment_ticks   */
