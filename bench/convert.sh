@@ -85,9 +85,9 @@ get() { cut -d' ' -f"$2" "$TMP/$1.best"; }     # get TAG 1|2|3: wall, rss, rc
 mps() { awk -v e="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", e / s / 1e6; else print "-" }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "-") printf "%.2f", a / b; else print "-" }'; }
-events_of() { # FILE: heap events (msconv --json summary)
+summary_of() { # FILE KEY: a field of msconv --json's summary
     "$MSCONV" "$1" --json -o "$TMP/summary.json" 2>/dev/null
-    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["events"])' "$TMP/summary.json" 2>/dev/null
+    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"][sys.argv[2]])' "$TMP/summary.json" "$2" 2>/dev/null
 }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg); DATE0=$(date -u +%Y-%m-%dT%H:%MZ)
@@ -106,7 +106,7 @@ record() {
     T=$TMP/$name.memscope
     (cd "$TMP/$name.d" && exec "$MSREC" run -q -o "$T" -- "$@") > "$TMP/$name.rec.out" 2> "$TMP/$name.rec.err" < /dev/null
     if [ ! -s "$T" ]; then echo "# $name: msrec run failed: $(head -2 "$TMP/$name.rec.err" | tr '\n' ' ')"; return; fi
-    ev=$(events_of "$T")
+    ev=$(summary_of "$T" events)
     [ -n "$ev" ] || { echo "# $name: cannot read the event count of $T"; return; }
     ht=""
     if [ $have_ht = 1 ]; then
@@ -115,6 +115,14 @@ record() {
         ht=$(ls "$TMP/$name.ht"/t.* 2>/dev/null | head -1)
         if [ -z "$ht" ] || grep -q 'bad_alloc\|terminate called' "$TMP/$name.ht.out"; then
             echo "# $name: heaptrack failed: $(grep -h 'bad_alloc\|rror' "$TMP/$name.ht.out" | head -2 | tr '\n' ' ')"
+            ht=""
+        fi
+        # the same work? (python3 without PYTHONMALLOC=malloc: pymalloc
+        # arenas, a hundredth of the calls)
+        hc=$(heaptrack_print "$ht" 2>/dev/null | sed -n 's/^calls to allocation functions: \([0-9]*\).*/\1/p')
+        mc=$(summary_of "$T" total_allocations)
+        if [ -n "$ht" ] && ! awk -v h="${hc:-0}" -v m="${mc:-0}" 'BEGIN { exit !(h * 2 >= m && m * 2 >= h) }'; then
+            echo "# $name: heaptrack saw ${hc:-?} allocation calls, memscope $mc: not the same work, no comparison"
             ht=""
         fi
     fi
@@ -143,7 +151,10 @@ if [ "$REAL" != 0 ]; then
     fi
     # the interpreter itself, not a wrapper that execs it (pyenv shims)
     PY=$(python3 -c 'import os, sys; print(os.path.realpath(sys.executable))' 2>/dev/null)
-    [ -x "$PY" ] && record python3 "python3 bench/convert/pywork.py (~40 000 stacks)" "$PY" "$ROOT/bench/convert/pywork.py"
+    # PYTHONMALLOC=malloc (msrec run sets it too): heaptrack sees the same calls
+    export PYTHONMALLOC=malloc
+    [ -x "$PY" ] && record python3 "python3 bench/convert/pywork.py (~40 000 stacks, PYTHONMALLOC=malloc)" "$PY" "$ROOT/bench/convert/pywork.py"
+    unset PYTHONMALLOC
 fi
 
 # ---- convert: REPEAT rounds, every command once per round (side by side)
