@@ -139,14 +139,7 @@ if [ "$REAL" != 0 ]; then
             && record cc1 "cc1 -O2 of tests/real/gen_c.sh 60" "$CC1" -quiet -O2 "$TMP/mid.i" -o out.s
     fi
     if command -v sqlite3 > /dev/null; then
-        awk 'BEGIN {
-            print "create table t(id integer primary key, name text, v real);"
-            print "begin;"
-            for (i = 0; i < 20000; i++) printf "insert into t(name, v) values(%cname%d%c, %d.5);\n", 39, i, 39, (i * 7) % 1000
-            print "commit;"
-            print "create index ti on t(name);"
-            print "select count(*), sum(v), max(name) from t where v > 100;"
-        }' > "$TMP/big.sql"
+        sh tests/real/gen_sql.sh > "$TMP/big.sql"
         record sqlite3 "sqlite3 :memory: with 20000 inserts + queries" sqlite3 -batch :memory: ".read $TMP/big.sql"
     fi
     # the interpreter itself, not a wrapper that execs it (pyenv shims)
