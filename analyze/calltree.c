@@ -43,8 +43,9 @@ typedef struct pnode {           /* one path: a frame under its parent    */
     uint32_t node;               /* its tree node                         */
     uint32_t lent;               /* its line_ent, MS_CT_NONE = none       */
     uint32_t first_child, next_sibling;
-    uint32_t is_stack;
-    uint64_t self[MS_CT_NMETRICS];
+    uint32_t stack;              /* its values in stacks[], MS_CT_NONE when
+                                    no added stack ends here (most paths:
+                                    32 bytes a path instead of 72)        */
 } pnode;
 
 struct ms_calltree {
@@ -65,6 +66,8 @@ struct ms_calltree {
     u64map linemap;              /* (func << 32 | line) -> line_ent       */
     pnode *paths;
     size_t npaths, cappaths;
+    uint64_t (*stacks)[MS_CT_NMETRICS];   /* self values of the stack paths */
+    size_t nstacks, capstacks;
     uint32_t *phash;             /* path hash table: slot -> path + 1     */
     size_t pcap;
     int dirty;                   /* adds since the last settle()          */
@@ -251,7 +254,7 @@ static int new_path(ms_calltree *t, uint32_t parent, uint32_t func, uint32_t lin
     pnode *p = &t->paths[i];
     memset(p, 0, sizeof *p);
     p->parent = parent; p->func = func; p->line = line; p->node = node; p->lent = lent;
-    p->first_child = p->next_sibling = MS_CT_NONE;
+    p->first_child = p->next_sibling = p->stack = MS_CT_NONE;
     if (parent != MS_CT_NONE) {
         p->next_sibling = t->paths[parent].first_child;
         t->paths[parent].first_child = i;
@@ -302,7 +305,7 @@ void ms_calltree_free(ms_calltree *t)
     if (!t) return;
     for (size_t i = 0; i < t->nfuncs; i++) free(t->funcs[i].key);
     free(t->funcs); free(t->fhash); free(t->nodes); free(t->node_edge); free(t->edges);
-    free(t->lines_v); free(t->paths); free(t->phash);
+    free(t->lines_v); free(t->paths); free(t->stacks); free(t->phash);
     map_free(&t->children); map_free(&t->edgemap); map_free(&t->linemap);
     free(t);
 }
@@ -365,6 +368,29 @@ int ms_calltree_func_id(ms_calltree *t, uint32_t *id, const char *name, const ch
     return 0;
 }
 
+/* Capacity for n more paths and tree nodes without moving the arrays
+ * (memory is only reserved: pages a path never uses are never touched). */
+static int reserve(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return 0;
+    void *q = realloc(*p, need * size);
+    if (!q) return MS_ENOMEM;
+    *p = q;
+    *cap = need;
+    return 0;
+}
+
+int ms_calltree_reserve(ms_calltree *t, size_t n)
+{
+    if (n > MS_CT_NONE - 2 - t->npaths || n > MS_CT_NONE - 2 - t->nnodes) return MS_ENOMEM;
+    size_t capn = t->capnodes;        /* node_edge first: never smaller than capnodes says */
+    if (reserve((void **)&t->paths, &t->cappaths, t->npaths + n, sizeof *t->paths)
+        || reserve((void **)&t->node_edge, &capn, t->nnodes + n, sizeof *t->node_edge)
+        || reserve((void **)&t->nodes, &t->capnodes, t->nnodes + n, sizeof *t->nodes))
+        return MS_ENOMEM;
+    return 0;
+}
+
 int ms_calltree_path_child(ms_calltree *t, ms_ct_path *out, ms_ct_path path, uint32_t func, uint32_t line)
 {
     if (func >= t->nfuncs || path >= t->npaths) return MS_EINVAL;
@@ -388,11 +414,22 @@ int ms_calltree_path_add(ms_calltree *t, ms_ct_path path, const uint64_t *values
 {
     if (path >= t->npaths) return MS_EINVAL;
     pnode *p = &t->paths[path];
+    if (p->stack == MS_CT_NONE) {
+        if (t->nstacks >= MS_CT_NONE - 1) return MS_ENOMEM;
+        if (t->nstacks == t->capstacks) {
+            size_t nc = t->capstacks ? t->capstacks * 2 : 64;
+            uint64_t (*ns)[MS_CT_NMETRICS] = realloc(t->stacks, nc * sizeof *ns);
+            if (!ns) return MS_ENOMEM;
+            t->stacks = ns; t->capstacks = nc;
+        }
+        memset(t->stacks[t->nstacks], 0, sizeof t->stacks[0]);
+        p->stack = (uint32_t)t->nstacks++;
+    }
+    uint64_t *self = t->stacks[p->stack];
     for (int m = 0; m < MS_CT_NMETRICS; m++) {
-        p->self[m] += values[m];
+        self[m] += values[m];
         t->total[m] += values[m];
     }
-    p->is_stack = 1;
     t->dirty = 1;
     return 0;
 }
@@ -462,9 +499,11 @@ static int settle(ms_calltree *t)
      * smaller indices, for paths and for nodes) */
     for (size_t i = 0; i < t->npaths; i++) {
         const pnode *p = &t->paths[i];
+        if (p->stack == MS_CT_NONE) { memset(ptot[i], 0, sizeof ptot[i]); continue; }
         ms_ct_node *n = &t->nodes[p->node];
-        for (int m = 0; m < MS_CT_NMETRICS; m++) { n->self[m] += p->self[m]; ptot[i][m] = p->self[m]; }
-        if (p->is_stack && p->node != MS_CT_ROOT) n->is_stack = 1;
+        const uint64_t *self = t->stacks[p->stack];
+        for (int m = 0; m < MS_CT_NMETRICS; m++) { n->self[m] += self[m]; ptot[i][m] = self[m]; }
+        if (p->node != MS_CT_ROOT) n->is_stack = 1;
     }
     for (size_t i = t->npaths; i-- > 1;)
         for (int m = 0; m < MS_CT_NMETRICS; m++) ptot[t->paths[i].parent][m] += ptot[i][m];
@@ -698,15 +737,16 @@ int ms_calltree_invert(ms_calltree **out, const ms_calltree *t)
     uint64_t frames = 0;
     for (size_t i = 1; i < t->npaths && rc == 0; i++) {
         const pnode *p = &t->paths[i];
-        if (!p->is_stack) continue;
+        if (p->stack == MS_CT_NONE) continue;
         ms_ct_path q = MS_CT_ROOT_PATH;
         for (uint32_t c = (uint32_t)i; c != MS_CT_ROOT_PATH && rc == 0; c = t->paths[c].parent) {
             if (++frames > MS_CT_INVERT_MAX_FRAMES) rc = MS_ELIMIT;
             else rc = ms_calltree_path_child(r, &q, q, t->paths[c].func, t->paths[c].line);
         }
-        if (rc == 0) rc = ms_calltree_path_add(r, q, p->self);
+        if (rc == 0) rc = ms_calltree_path_add(r, q, t->stacks[p->stack]);
     }
-    if (rc == 0 && t->paths[MS_CT_ROOT_PATH].is_stack) rc = ms_calltree_path_add(r, MS_CT_ROOT_PATH, t->paths[0].self);
+    if (rc == 0 && t->paths[MS_CT_ROOT_PATH].stack != MS_CT_NONE)
+        rc = ms_calltree_path_add(r, MS_CT_ROOT_PATH, t->stacks[t->paths[0].stack]);
     if (rc) { ms_calltree_free(r); return rc; }
     *out = r;
     return 0;

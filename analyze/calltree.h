@@ -87,6 +87,10 @@ typedef uint32_t ms_ct_path;
  * in lines mode, where the function id holds the line). Returns 0, MS_EINVAL
  * (bad function id or path) or MS_ENOMEM. */
 int ms_calltree_path_child(ms_calltree *t, ms_ct_path *out, ms_ct_path path, uint32_t func, uint32_t line);
+/* Room for about n more paths (and tree nodes) before the arrays grow
+ * again: a caller that knows how many frames it will add saves the copies
+ * of growing one by one. Never needed for correctness. 0 or MS_ENOMEM. */
+int ms_calltree_reserve(ms_calltree *t, size_t n);
 /* Add values for one stack ending at path (MS_CT_ROOT_PATH: the totals
  * only). Returns 0 or MS_EINVAL. */
 int ms_calltree_path_add(ms_calltree *t, ms_ct_path path, const uint64_t *values);

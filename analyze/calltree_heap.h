@@ -82,7 +82,7 @@ typedef struct ms_hview {
      * site-major), for "which sites were live at time t" */
     uint64_t moment_ticks;
     int64_t *site_moments;
-    size_t moment_rows;
+    size_t moment_rows, moment_used;       /* rows allocated, rows used      */
     int moments_capped;                    /* sites beyond the cap ignored  */
     /* internal */
     unsigned bucket_shift, moment_shift;   /* log2 of bucket/moment_ticks   */
@@ -95,6 +95,7 @@ typedef struct ms_hview {
     int oom;
     ms_heap_block_fn also;                 /* ms_hview_load_with's callback */
     void *also_ctx;
+    int lean;                              /* ms_hview_load_lean            */
 } ms_hview;
 
 /* Read PATH (a heap trace) and build everything. On failure returns a
@@ -111,6 +112,12 @@ int ms_hview_load_with(ms_hview **out, const char *path, ms_heap_block_fn fn, vo
 /* Both: a range (or NULL) and a block callback (or NULL). */
 int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *range,
                        ms_heap_block_fn fn, void *ctx);
+/* ms_hview_load_range without what only the dashboard reads: the views'
+ * tree (tree and site_node stay NULL) and the per-site moments (empty;
+ * ms_hview_moments finds no site), for a view that builds its own tree
+ * (ms_hview_tree) or none. The tree of a trace with deep stacks costs as
+ * much as its replay, and the moments 384 bytes a site. */
+int ms_hview_load_lean(ms_hview **out, const char *path, const ms_range_req *range);
 void ms_hview_free(ms_hview *v);
 
 /* Live heap (bytes) at the end of each timeline bucket: fills out[0..n)

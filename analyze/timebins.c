@@ -3,7 +3,17 @@
  * thread table, so a viewer can answer "allocated in [a, b]" and "live at
  * the end of b" for any range of bins without the events. Bin widths are
  * powers of two that double as the trace grows (cells of neighbouring bins
- * merge), the way the live-heap timeline of calltree_heap.c grows. */
+ * merge), the way the live-heap timeline of calltree_heap.c grows.
+ *
+ * Blocks arrive as the replay frees them, in time order, so the cells
+ * being added to at any moment are the few hundred of the current free
+ * bin, while a long trace holds hundreds of thousands of cells: each table
+ * keeps the cells of its current free bin in a small map of their own (the
+ * cells of a bin above every bin seen so far are all new, so that map is
+ * complete), and its map of every cell (idx) is brought up to date only
+ * when a block comes out of order (a late event, a range) and when bins
+ * merge. A new cell then costs a look-up in a map that stays in the
+ * caches instead of two misses in one of megabytes. */
 #include <stdlib.h>
 #include <string.h>
 #include "timebins.h"
@@ -11,6 +21,70 @@
 static uint64_t cell_key(uint32_t row, uint16_t i, uint16_t j)
 {
     return (uint64_t)row << 32 | (uint64_t)i << 16 | j;
+}
+
+static inline uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33;
+    return x;
+}
+
+/* A table's cells of its current free bin (see the top of this file):
+ * open addressing, a slot is in use when its generation is gen. */
+typedef struct tb_cur {
+    int on;                            /* every cell of free bin j is below   */
+    uint16_t j;
+    uint32_t maxj1;                    /* 1 + the largest free bin of a cell  */
+    size_t idx_n;                      /* cells [0, idx_n) are in the idx map */
+    uint64_t *key;
+    uint32_t *at, *g;
+    size_t cap, n;
+    uint32_t gen;
+} tb_cur;
+
+struct ms_tb_cur { tb_cur t[2]; };     /* sites, threads                      */
+
+static void cur_free(tb_cur *f) { free(f->key); free(f->at); free(f->g); }
+
+/* Empty the map (a new free bin). */
+static void cur_clear(tb_cur *f)
+{
+    f->n = 0;
+    if (++f->gen == 0) {               /* wrapped: no stale slot may match    */
+        if (f->g) memset(f->g, 0, f->cap * sizeof *f->g);
+        f->gen = 1;
+    }
+}
+
+static uint32_t *cur_find(const tb_cur *f, uint64_t k)
+{
+    if (!f->cap) return NULL;
+    for (size_t s = mix(k) & (f->cap - 1); f->g[s] == f->gen; s = (s + 1) & (f->cap - 1))
+        if (f->key[s] == k) return &f->at[s];
+    return NULL;
+}
+
+static int cur_put(tb_cur *f, uint64_t k, uint32_t at)
+{
+    if ((f->n + 1) * 2 > f->cap) {
+        size_t nc = f->cap ? f->cap * 2 : 256;
+        uint64_t *nk = malloc(nc * sizeof *nk);
+        uint32_t *na = malloc(nc * sizeof *na), *ng = calloc(nc, sizeof *ng);
+        if (!nk || !na || !ng) { free(nk); free(na); free(ng); return -1; }
+        for (size_t i = 0; i < f->cap; i++) {
+            if (f->g[i] != f->gen) continue;
+            size_t s = mix(f->key[i]) & (nc - 1);
+            while (ng[s]) s = (s + 1) & (nc - 1);
+            nk[s] = f->key[i]; na[s] = f->at[i]; ng[s] = 1;
+        }
+        cur_free(f);
+        f->key = nk; f->at = na; f->g = ng; f->cap = nc; f->gen = 1;
+    }
+    size_t s = mix(k) & (f->cap - 1);
+    while (f->g[s] == f->gen) s = (s + 1) & (f->cap - 1);
+    f->key[s] = k; f->at[s] = at; f->g[s] = f->gen;
+    f->n++;
+    return 0;
 }
 
 void ms_tb_init(ms_tbins *tb)
@@ -39,41 +113,114 @@ void ms_tb_free(ms_tbins *tb)
     free(tb->ts_bytes);
     free(tb->tids);
     free(tb->labeled);
+    if (tb->cur) { cur_free(&tb->cur->t[0]); cur_free(&tb->cur->t[1]); }
+    free(tb->cur);
     memset(tb, 0, sizeof *tb);
 }
 
-static int table_add(ms_tb_table *t, uint32_t row, uint16_t i, uint16_t j, uint64_t bytes, uint64_t count, uint64_t temp)
+/* A new cell (row, i, j) at the end of t: its index, or -1. */
+static long new_cell(ms_tb_table *t, uint32_t row, uint16_t i, uint16_t j)
+{
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 256;
+        ms_tb_cell *c = realloc(t->cells, nc * sizeof *c);
+        if (!c) return -1;
+        t->cells = c; t->cap = nc;
+    }
+    if (t->n >= UINT32_MAX - 1) return -1;
+    t->cells[t->n] = (ms_tb_cell){ row, i, j, 0, 0, 0 };
+    return (long)t->n++;
+}
+
+/* Index of cell (row, i, j) of t through the idx map, which must hold
+ * every cell; -1 when out of memory. */
+static long map_cell(ms_tb_table *t, uint32_t row, uint16_t i, uint16_t j)
 {
     uint64_t k = cell_key(row, i, j);
     uint32_t at;
-    if (!ms_u64map_get(&t->idx, k, &at)) {
-        if (t->n == t->cap) {
-            size_t nc = t->cap ? t->cap * 2 : 256;
-            ms_tb_cell *c = realloc(t->cells, nc * sizeof *c);
-            if (!c) return -1;
-            t->cells = c; t->cap = nc;
-        }
-        if (t->n >= UINT32_MAX - 1) return -1;
-        at = (uint32_t)t->n;
-        if (ms_u64map_put(&t->idx, k, at)) return -1;
-        t->cells[t->n++] = (ms_tb_cell){ row, i, j, 0, 0, 0 };
-    }
-    ms_tb_cell *c = &t->cells[at];
-    c->bytes += bytes; c->count += count; c->temporary += temp;
-    return 0;
+    if (ms_u64map_get(&t->idx, k, &at)) return at;
+    long c = new_cell(t, row, i, j);
+    if (c < 0 || ms_u64map_put(&t->idx, k, (uint32_t)c)) return -1;
+    return c;
 }
 
-/* Halve the resolution of a table: bins i -> i / 2 (j too, unless live). */
-static int table_halve(ms_tb_table *t)
+/* Index of cell (row, i, j) of t, whose current free bin is kept in f;
+ * -1 when out of memory. */
+static long find_cell(ms_tb_table *t, tb_cur *f, uint32_t row, uint16_t i, uint16_t j)
 {
-    ms_tb_table n = { NULL, 0, 0, MS_U64MAP_INIT };
+    uint64_t k = cell_key(row, i, j);
+    if (!f->on || j != f->j) {
+        if ((uint32_t)j + 1 <= f->maxj1) {
+            /* out of order: bring the idx map up to date and use it */
+            for (; f->idx_n < t->n; f->idx_n++) {
+                const ms_tb_cell *c = &t->cells[f->idx_n];
+                if (ms_u64map_put(&t->idx, cell_key(c->row, c->i, c->j), (uint32_t)f->idx_n)) return -1;
+            }
+            long c = map_cell(t, row, i, j);
+            if (c >= 0) f->idx_n = t->n;
+            return c;
+        }
+        f->on = 1; f->j = j; f->maxj1 = (uint32_t)j + 1;   /* a bin no cell has yet */
+        cur_clear(f);
+    }
+    uint32_t *at = cur_find(f, k);
+    if (at) return *at;
+    long c = new_cell(t, row, i, j);
+    if (c < 0 || cur_put(f, k, (uint32_t)c)) return -1;
+    return c;
+}
+
+static void cell_add(ms_tb_cell *c, uint64_t bytes, uint64_t count, uint64_t temp)
+{
+    c->bytes += bytes; c->count += count; c->temporary += temp;
+}
+
+static uint16_t half_j(uint16_t j) { return j == MS_TB_LIVE ? MS_TB_LIVE : (uint16_t)(j / 2); }
+
+/* Halve the resolution of a table: bins i -> i / 2 (j too, unless live),
+ * in place (a merged cell is never behind the cells read so far). f (or
+ * NULL): the table's current bin, which becomes its half and gets its
+ * cells again; the idx map is dropped (rebuilt when needed) unless this
+ * needed it. Cells come in
+ * free-bin order unless blocks came out of order, so the merged cells of
+ * one new free bin are found in f's small map, one bin at a time;
+ * otherwise (or without f) in a map of all cells. */
+static int table_halve(ms_tb_table *t, tb_cur *f)
+{
+    int grouped = f != NULL;
+    for (size_t k = 1; grouped && k < t->n; k++)
+        if (half_j(t->cells[k].j) < half_j(t->cells[k - 1].j)) grouped = 0;
+    ms_u64map_free(&t->idx);
+    if (!grouped && t->n && ms_u64map_reserve(&t->idx, t->n)) return -1;
+    size_t old = t->n;
+    uint16_t gj = 0;
+    t->n = 0;
+    for (size_t k = 0; k < old; k++) {
+        const ms_tb_cell c = t->cells[k];            /* new_cell may write over it */
+        uint16_t i = (uint16_t)(c.i / 2), j = half_j(c.j);
+        long at;
+        if (grouped) {
+            if (k == 0 || j != gj) { cur_clear(f); gj = j; }
+            uint64_t key = cell_key(c.row, i, j);
+            uint32_t *p = cur_find(f, key);
+            if (p) at = *p;
+            else if ((at = new_cell(t, c.row, i, j)) >= 0 && cur_put(f, key, (uint32_t)at)) at = -1;
+        } else {
+            at = map_cell(t, c.row, i, j);
+        }
+        if (at < 0) return -1;
+        cell_add(&t->cells[at], c.bytes, c.count, c.temporary);
+    }
+    if (!f) return 0;
+    f->idx_n = grouped ? 0 : t->n;                   /* the map, when built, has every cell */
+    f->maxj1 = 0;
+    if (f->on) f->j = half_j(f->j);
+    cur_clear(f);
     for (size_t k = 0; k < t->n; k++) {
         const ms_tb_cell *c = &t->cells[k];
-        uint16_t j = c->j == MS_TB_LIVE ? MS_TB_LIVE : (uint16_t)(c->j / 2);
-        if (table_add(&n, c->row, (uint16_t)(c->i / 2), j, c->bytes, c->count, c->temporary)) { table_free(&n); return -1; }
+        if ((uint32_t)c->j + 1 > f->maxj1) f->maxj1 = (uint32_t)c->j + 1;
+        if (f->on && c->j == f->j && cur_put(f, cell_key(c->row, c->i, c->j), (uint32_t)k)) return -1;
     }
-    table_free(t);
-    *t = n;
     return 0;
 }
 
@@ -87,7 +234,8 @@ static void halve_bins(uint64_t *a)
 static void cover(ms_tbins *tb, uint64_t t)
 {
     while ((t >> tb->shift) >= MS_TB_BINS) {
-        if (table_halve(&tb->sites) || table_halve(&tb->threads)) { tb->oom = 1; return; }
+        if (table_halve(&tb->sites, tb->cur ? &tb->cur->t[0] : NULL)
+            || table_halve(&tb->threads, tb->cur ? &tb->cur->t[1] : NULL)) { tb->oom = 1; return; }
         halve_bins(tb->alloc_count); halve_bins(tb->alloc_bytes); halve_bins(tb->temporary);
         halve_bins(tb->freed_bytes); halve_bins(tb->freed_count);
         tb->shift++;
@@ -168,15 +316,19 @@ void ms_tb_block(void *ctx, const ms_heap_block *b)
 {
     ms_tbins *tb = ctx;
     if (tb->oom) return;
+    if (!tb->cur && !(tb->cur = calloc(1, sizeof *tb->cur))) { tb->oom = 1; return; }
     cover(tb, b->freed && b->t_free > b->t_alloc ? b->t_free : b->t_alloc);
     if (tb->oom) return;
     uint16_t i = (uint16_t)(b->t_alloc >> tb->shift);
     uint16_t j = b->freed ? (uint16_t)((b->t_free < b->t_alloc ? b->t_alloc : b->t_free) >> tb->shift) : MS_TB_LIVE;
     uint64_t temp = b->temporary ? b->wcount : 0;
     uint32_t trow;
-    if (table_add(&tb->sites, b->site, i, j, b->wsize, b->wcount, temp) || thread_row(tb, b->tid, &trow)
-        || table_add(&tb->threads, trow, i, j, b->wsize, b->wcount, temp)
+    long cs, ct;
+    if ((cs = find_cell(&tb->sites, &tb->cur->t[0], b->site, i, j)) < 0 || thread_row(tb, b->tid, &trow)
+        || (ct = find_cell(&tb->threads, &tb->cur->t[1], trow, i, j)) < 0
         || thread_site_add(tb, trow, b->site, b->wsize)) { tb->oom = 1; return; }
+    cell_add(&tb->sites.cells[cs], b->wsize, b->wcount, temp);
+    cell_add(&tb->threads.cells[ct], b->wsize, b->wcount, temp);
     tb->alloc_count[i] += b->wcount;
     tb->alloc_bytes[i] += b->wsize;
     tb->temporary[i] += temp;

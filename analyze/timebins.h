@@ -61,6 +61,8 @@ typedef struct ms_tbins {
     size_t ts_n, ts_cap;
     ms_tb_labeled *labeled;
     size_t nlabeled, cap_labeled;
+    /* cells of the current free bin of both tables (timebins.c) */
+    struct ms_tb_cur *cur;
     uint64_t labeled_total;            /* all labelled blocks, kept or not    */
     int oom;
 } ms_tbins;

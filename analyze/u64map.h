@@ -19,5 +19,7 @@ typedef struct ms_u64map {
 int ms_u64map_get(const ms_u64map *m, uint64_t key, uint32_t *v);
 /* Insert or replace (v < UINT32_MAX). Returns 0 or MS_ENOMEM. */
 int ms_u64map_put(ms_u64map *m, uint64_t key, uint32_t v);
+/* Room for n keys without growing. Returns 0 or MS_ENOMEM. */
+int ms_u64map_reserve(ms_u64map *m, size_t n);
 void ms_u64map_free(ms_u64map *m);
 #endif

@@ -40,15 +40,7 @@ echo "load: $(cut -d' ' -f1-3 /proc/loadavg), cpus: $(nproc), $(date -u '+%Y-%m-
 CC1=$(gcc -print-prog-name=cc1)
 sh tests/real/gen_c.sh 60 > "$TMP/mid.c"
 gcc -E "$TMP/mid.c" -o "$TMP/mid.i" || exit 1
-awk 'BEGIN {
-    print "create table t(id integer primary key, name text, v real);"
-    print "begin;"
-    for (i = 0; i < 20000; i++) printf "insert into t(name, v) values(%cname%d%c, %d.5);\n", 39, i, 39, (i * 7) % 1000
-    print "commit;"
-    print "create index ti on t(name);"
-    print "select count(*), sum(v), max(name) from t where v > 100;"
-    print "select name from t order by v desc, id limit 5;"
-}' > "$TMP/big.sql"
+sh tests/real/gen_sql.sh > "$TMP/big.sql"
 PERLP='my %h; for my $i (1..200000) { $h{"k$i"} = [$i, "v" x ($i % 17)]; } delete $h{"k$_"} for 1..1000; my $s = 0; $s += $h{$_}[0] for keys %h; print scalar(keys %h), " $s\n";'
 export PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0
 

@@ -183,10 +183,13 @@ static int env_ok(const unsigned char *p)
 
 /* ---- payload validation -------------------------------------------------- */
 
-static int col_ok(const unsigned char *p, size_t len, uint64_t expect)
+/* A column of `expect` varints, none longer than 10 bytes (the 10th, if
+ * any, 0 or 1). Eight bytes at a time: the terminators (high bit clear)
+ * are counted per word, and a run of 9 continuation bytes, the only way
+ * to reach a 10th byte, sends the column to the byte loop. (This pass
+ * over every column byte cost about a third of decoding an EVENTS chunk.) */
+static int col_ok_bytes(const unsigned char *p, size_t len, uint64_t n, unsigned run, uint64_t expect)
 {
-    uint64_t n = 0;
-    unsigned run = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned b = p[i];
         run++;
@@ -194,6 +197,26 @@ static int col_ok(const unsigned char *p, size_t len, uint64_t expect)
         if (b < 0x80) { n++; run = 0; }
     }
     return run == 0 && n == expect;
+}
+
+static int col_ok(const unsigned char *p, size_t len, uint64_t expect)
+{
+    const uint64_t hi = 0x8080808080808080ull;
+    uint64_t n = 0;
+    unsigned run = 0;                  /* continuation bytes since the last terminator */
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w = msf_get64(p + i);                    /* byte k in bits 8k..8k+7 */
+        uint64_t c = w & hi, t = ~c & hi;                 /* continuation, terminator flags */
+        if (!t) {
+            if ((run += 8) >= 9) return col_ok_bytes(p, len, 0, 0, expect);
+            continue;
+        }
+        n += ((t >> 7) * 0x0101010101010101ull) >> 56;     /* terminators: one bit a byte */
+        if (run + (unsigned)__builtin_ctzll(t) / 8 >= 9) return col_ok_bytes(p, len, 0, 0, expect);
+        run = (unsigned)__builtin_clzll(t) / 8;
+    }
+    return col_ok_bytes(p + i, len - i, n, run, expect);
 }
 
 static int op_known(unsigned op)
@@ -491,7 +514,7 @@ int ms_reader_next(ms_reader *r, const ms_record **rec)
 {
     if (!r || !rec) return MS_EINVAL;
     if (r->fatal) return r->fatal;
-    msf_arena_reset(&r->arena);
+    if (r->arena.total) msf_arena_reset(&r->arena);   /* nothing to reset after an event */
     for (;;) {
         if (r->cur == CUR_EVENTS && r->ev_left) {
             ms_event *e = &r->rec.u.event;

@@ -112,10 +112,10 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
     return 0;
 }
 
-int hv_load(ms_hview **v, const msconv_args *a)
+int hv_load(ms_hview **v, const msconv_args *a, int lean)
 {
     errno = 0;
-    int e = ms_hview_load_range(v, a->input, a->range);
+    int e = lean ? ms_hview_load_lean(v, a->input, a->range) : ms_hview_load_range(v, a->input, a->range);
     if (e) {
         msconv_error(a->input, "%s", msconv_reader_error(e));
         return 1;
@@ -230,7 +230,7 @@ int msconv_heap_text(const msconv_args *a)
     int rc = hv_parse_opts(&o, a);
     if (rc) return rc;
     ms_hview *v;
-    if ((rc = hv_load(&v, a))) return rc;
+    if ((rc = hv_load(&v, a, 1))) return rc;
     ms_outfile out;
     if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { ms_hview_free(v); return 1; }
     char title[600], type[1800], est[300], rng[600];
@@ -322,7 +322,7 @@ int msconv_heap_leaks(const msconv_args *a)
     int rc = hv_parse_opts(&o, a);
     if (rc) return rc;
     ms_hview *v;
-    if ((rc = hv_load(&v, a))) return rc;
+    if ((rc = hv_load(&v, a, 1))) return rc;
     size_t n;
     size_t *idx = hv_leak_sites(v, &n);
     if (!idx) { msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); ms_hview_free(v); return 1; }
@@ -429,7 +429,7 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
     int rc = hv_parse_opts(&o, a);
     if (rc || (rc = need_output(a, mode))) return rc;
     ms_hview *v;
-    if ((rc = hv_load(&v, a))) return rc;
+    if ((rc = hv_load(&v, a, 0))) return rc;
     ms_calltree *inv;
     const ms_calltree *t;
     if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); ms_hview_free(v); return 1; }
@@ -491,7 +491,7 @@ int msconv_heap_svg(const msconv_args *a)
     int rc = hv_parse_opts(&o, a);
     if (rc || (rc = need_output(a, "--svg"))) return rc;
     ms_hview *v;
-    if ((rc = hv_load(&v, a))) return rc;
+    if ((rc = hv_load(&v, a, 0))) return rc;
     char *dot = NULL;
     size_t len = 0;
     FILE *mf = open_memstream(&dot, &len);

@@ -44,16 +44,7 @@ if [ $incomplete -eq 0 ]; then pass "$n/all-traces-complete"; else fail "$n/all-
 # --- a bigger script, compared with memcheck
 n=$T/inserts
 sql=$TMP/big.sql
-awk 'BEGIN {
-    print "create table t(id integer primary key, name text, v real);"
-    print "begin;"
-    for (i = 0; i < 20000; i++) printf "insert into t(name, v) values(%cname%d%c, %d.5);\n", 39, i, 39, (i * 7) % 1000
-    print "commit;"
-    print "create index ti on t(name);"
-    print "select count(*), sum(v), max(name) from t where v > 100;"
-    print "select name from t order by v desc, id limit 5;"
-    print "select v, count(*) from t group by v order by 2 desc, 1 limit 3;"
-}' > "$sql"
+{ sh "$MS_ROOT/tests/real/gen_sql.sh"; echo "select v, count(*) from t group by v order by 2 desc, 1 limit 3;"; } > "$sql"
 run_pair $n.p "$TMP/ins" -- sqlite3 -batch :memory: ".read $sql"
 check_pair $n.p
 f=$TMP/ins/x.memscope

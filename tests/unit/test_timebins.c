@@ -6,7 +6,10 @@
  * [a, b], "allocated in the range" and "live at the range's end" of every
  * site and thread, read from the cells, must equal sums over the blocks
  * with bin = tick >> shift; so must the global live curve and the
- * per-thread top sites. Labelled blocks are kept one by one.
+ * per-thread top sites. Labelled blocks are kept one by one. The same
+ * blocks fed in the replay's order (by free time, live blocks at the end,
+ * a few late ones: the path that keeps only the current free bin's cells
+ * at hand) must give the very same cells, each (row, i, j) once.
  */
 #include <stdlib.h>
 #include "timebins.h"
@@ -19,6 +22,29 @@
 static ms_heap_block blk[NB];
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
+
+/* replay order: by the bin-deciding time, never-freed blocks last */
+static int by_free(const void *pa, const void *pb)
+{
+    const ms_heap_block *a = pa, *b = pb;
+    uint64_t x = a->freed ? a->t_free : UINT64_MAX, y = b->freed ? b->t_free : UINT64_MAX;
+    return x < y ? -1 : x > y;
+}
+
+/* 1 when sorted table a holds no key twice and, with b, the same cells
+ * (b NULL: uniqueness only; thread rows are numbered as tids come) */
+static int same_cells(const ms_tb_table *a, const ms_tb_table *b)
+{
+    if (b && a->n != b->n) return 0;
+    for (size_t k = 0; k < a->n; k++) {
+        const ms_tb_cell *x = &a->cells[k], *y = b ? &b->cells[k] : x;
+        if (x->row != y->row || x->i != y->i || x->j != y->j || x->bytes != y->bytes || x->count != y->count
+            || x->temporary != y->temporary)
+            return 0;
+        if (k && x->row == a->cells[k - 1].row && x->i == a->cells[k - 1].i && x->j == a->cells[k - 1].j) return 0;
+    }
+    return 1;
+}
 
 static void range_of(const ms_tb_table *t, uint32_t row, size_t a, size_t b, uint64_t *alloc, uint64_t *live)
 {
@@ -112,6 +138,21 @@ int main(void)
     CHECK("timebins: thread top sites, most bytes first", nt == 3 && tbytes[0] == best && per[ts[0]] == best
           && tbytes[0] >= tbytes[1] && tbytes[1] >= tbytes[2] && per[ts[2]] == tbytes[2]);
     CHECK_EQ_U64("timebins: labelled blocks kept one by one", NB / 1000, tb.nlabeled);
+
+    qsort(blk, NB, sizeof *blk, by_free);
+    for (size_t i = 100; i + 1 < NB; i += 997) {      /* late events */
+        ms_heap_block x = blk[i]; blk[i] = blk[i - 50]; blk[i - 50] = x;
+    }
+    ms_tbins t2;
+    ms_tb_init(&t2);
+    for (size_t i = 0; i < NB; i++) ms_tb_block(&t2, &blk[i]);
+    ms_tb_finish(&t2, END);
+    ms_tb_sort(&t2.sites);
+    ms_tb_sort(&t2.threads);
+    CHECK("timebins: replay order gives the same cells, each once",
+          !t2.oom && t2.shift == tb.shift && t2.nbins == tb.nbins && same_cells(&tb.sites, &t2.sites)
+          && same_cells(&tb.threads, NULL) && same_cells(&t2.threads, NULL) && tb.threads.n == t2.threads.n);
+    ms_tb_free(&t2);
     ms_tb_free(&tb);
     return ms_test_failures != 0;
 }
