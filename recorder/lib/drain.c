@@ -502,8 +502,8 @@ static void replay_cursors(size_t n, struct pairs *pc)
  * heap events and no MARK or LABEL falls, no order across threads exists
  * to keep and a thread's own order is its stream order, so the times are
  * rounded down to a grid of 2^k ticks (the largest <= MEMSCOPE_TIME_GRID
- * us, default 100: ~50 us with TSC/1024 ticks), never below the window's
- * start. Tick-level deltas are the most random bytes of a single-threaded
+ * us, default 100: 256 ticks = 97 us with TSC/1024 at 2.7 GHz; 50-100 us
+ * for any clock), never below the window's start. Tick-level deltas are the most random bytes of a single-threaded
  * trace (bench/tracesize.sh); multiples of the grid mostly repeat. */
 static uint64_t grid_mask;            /* 2^k - 1 ticks; 0 = exact times     */
 static int grid_ready;
