@@ -503,8 +503,10 @@ static void replay_cursors(size_t n, struct pairs *pc)
  * to keep and a thread's own order is its stream order, so the times are
  * rounded down to a grid of 2^k ticks (the largest <= MEMSCOPE_TIME_GRID
  * us, default 100: 256 ticks = 97 us with TSC/1024 at 2.7 GHz; 50-100 us
- * for any clock), never below the window's start. Tick-level deltas are the most random bytes of a single-threaded
- * trace (bench/tracesize.sh); multiples of the grid mostly repeat. */
+ * for any clock), never below the window's start. Tick-level deltas are
+ * the most random bytes of a single-threaded trace (bench/tracesize.sh);
+ * multiples of the grid mostly repeat. Not on the crash path (the queue
+ * lock may be held by the interrupted thread). */
 static uint64_t grid_mask;            /* 2^k - 1 ticks; 0 = exact times     */
 static int grid_ready;
 
@@ -698,9 +700,9 @@ static void epoch(int kind, int timer)
             }
         }
     }
-    if (!grid_ready) grid_init();
+    if (kind != EP_CRASH && !grid_ready) grid_init();
     int grid = 0;
-    if (grid_mask && win_fresh && sync_ok && nact == 1) {
+    if (grid_mask && win_fresh && sync_ok && nact == 1 && kind != EP_CRASH) {
         msr_lock_take(&q_lock);
         grid = !q_head || q_head->time >= T;
         msr_lock_release(&q_lock);
