@@ -11,7 +11,8 @@
 #
 # Environment: BUILD (default build), TRACESIZE_WORKLOADS (default
 # "mapstr sqlite perl cc1 python git"), MEMSCOPE_* variables reach the
-# recorder (e.g. MEMSCOPE_TICK_SHIFT=15 to compare tick lengths).
+# recorder (e.g. MEMSCOPE_TICK_SHIFT=15 to compare tick lengths,
+# MEMSCOPE_TIME_GRID=0 for exact times in one-thread windows, spec §8.2).
 # Needs heaptrack, gcc, g++, sqlite3, perl, python3 (make deps).
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
@@ -41,6 +42,9 @@ int main(){ std::map<std::string,std::string> m; for(int r=0;r<20;r++){ for(int 
 X
 g++ -O2 "$TMP/m.cc" -o "$TMP/mapstr" || exit 1
 export PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0
+# msrec run sets PYTHONMALLOC=malloc (pymalloc arenas hide objects): heaptrack
+# gets the same, so both record the same allocations
+export PYTHONMALLOC=${PYTHONMALLOC:-malloc}
 
 ROWS=$TMP/rows
 : > "$ROWS"
@@ -69,7 +73,7 @@ for w in $WORKLOADS; do
     esac
 done
 echo
-echo "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')${MEMSCOPE_TICK_SHIFT:+, MEMSCOPE_TICK_SHIFT=$MEMSCOPE_TICK_SHIFT}"
+echo "clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')${MEMSCOPE_TICK_SHIFT:+, MEMSCOPE_TICK_SHIFT=$MEMSCOPE_TICK_SHIFT}${MEMSCOPE_TIME_GRID:+, MEMSCOPE_TIME_GRID=$MEMSCOPE_TIME_GRID}, PYTHONMALLOC=$PYTHONMALLOC"
 printf '| %-8s | %12s | %12s | %7s | %10s | %8s | %s |\n' workload "memscope B" "heaptrack B" ratio events "B/event" "<= 2x"
 printf '|----------|-------------:|-------------:|--------:|-----------:|---------:|-------|\n'
 awk '{ printf "| %-8s | %12s | %12s | %7s | %10s | %8s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' "$ROWS"

@@ -241,8 +241,16 @@ static void write_sample(uint64_t T)
     ms_writer_add(msr_writer, &r);
 }
 
+/* the SYNC window being written (spec 8.3): its start, and whether every
+ * event written since that SYNC is this epoch's (an epoch that could not
+ * promise SYNC joins its events to the next window) */
+static uint64_t win_lo;
+static int win_fresh = 1;
+
 static void write_sync(uint64_t T)
 {
+    win_lo = T;
+    win_fresh = 1;
     ms_record r;
     memset(&r, 0, sizeof r);
     r.type = MS_REC_SYNC;
@@ -487,11 +495,54 @@ static void replay_cursors(size_t n, struct pairs *pc)
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Time grid of one-thread windows (spec 8.2)                               */
+/* ------------------------------------------------------------------------ */
+/* In a SYNC window (previous SYNC to this one) where only one thread wrote
+ * heap events and no MARK or LABEL falls, no order across threads exists
+ * to keep and a thread's own order is its stream order, so the times are
+ * rounded down to a grid of 2^k ticks (the largest <= MEMSCOPE_TIME_GRID
+ * us, default 100: 256 ticks = 97 us with TSC/1024 at 2.7 GHz; 50-100 us
+ * for any clock), never below the window's start. Tick-level deltas are
+ * the most random bytes of a single-threaded trace (bench/tracesize.sh);
+ * multiples of the grid mostly repeat. Not on the crash path (the queue
+ * lock may be held by the interrupted thread). */
+static uint64_t grid_mask;            /* 2^k - 1 ticks; 0 = exact times     */
+static int grid_ready;
+
+static void grid_init(void)
+{
+    grid_ready = 1;
+    grid_mask = 0;
+    uint64_t us = 100;
+    const char *v = secure_getenv("MEMSCOPE_TIME_GRID");
+    if (v && *v) {
+        char *end;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (*end || n > 150) {
+            char tmp[300];
+            snprintf(tmp, sizeof tmp, "MEMSCOPE_TIME_GRID=%.200s, using default", v);
+            msr_say("bad ", tmp, "");
+        } else {
+            us = n;
+        }
+    }
+    uint64_t ticks = (uint64_t)((unsigned __int128)msr_clock_hz() * us / 1000000u);
+    while (ticks >= 2 * (grid_mask + 1)) grid_mask = 2 * grid_mask + 1;
+}
+
+static inline uint64_t grid_time(uint64_t t, uint64_t lo)
+{
+    uint64_t r = t & ~grid_mask;
+    return r >= lo ? r : t < lo ? t : lo;
+}
+
 /* One EVENTS chunk per CHUNK_EVENTS events: a first pass over the slots
  * ORs the addresses (the chunk's shift), then the events go to the format
  * writer through a small scratch array that stays in the L1/L2 cache, and
- * each converted piece of slots goes back to its thread at once. */
-static void write_events(msr_thread *t, uint64_t from, uint64_t to)
+ * each converted piece of slots goes back to its thread at once. grid:
+ * round times to the grid (the window's one thread). */
+static void write_events(msr_thread *t, uint64_t from, uint64_t to, int grid)
 {
     if (!scratch) {
         scratch = msr_alloc_raw(SCRATCH_CAP * sizeof *scratch);
@@ -523,6 +574,8 @@ static void write_events(msr_thread *t, uint64_t from, uint64_t to)
         while (from < end) {
             size_t k = 0;
             while (from < end && k < SCRATCH_CAP) from += slot_event(t, from, &scratch[k++]);
+            if (grid)
+                for (size_t j = 0; j < k; j++) scratch[j].time = grid_time(scratch[j].time, win_lo);
             atomic_store_explicit(&t->consumed, from, memory_order_release);
             msr_space_given(t, 0);
             ms_writer_events_add(msr_writer, scratch, k);
@@ -561,7 +614,7 @@ static void epoch(int kind, int timer)
             curs_cap = nc;
         }
     }
-    size_t ncur = 0;
+    size_t ncur = 0, nact = 0;
     int sync_ok = 1;
     for (msr_thread *t = head; t; t = t->next) {
         /* Wait (bounded) for a thread between timestamp and publish. The
@@ -589,6 +642,7 @@ static void epoch(int kind, int timer)
         uint64_t e = np;
         while (e > c && RING(t, e - 1)->time >= T) e--;   /* an EXT slot has its event's time */
         t->batch_end = e;
+        nact += e > c;
         if (e > c && ncur < curs_cap) {
             curs[ncur].t = t;
             curs[ncur].i = c;
@@ -646,13 +700,20 @@ static void epoch(int kind, int timer)
             }
         }
     }
+    if (kind != EP_CRASH && !grid_ready) grid_init();
+    int grid = 0;
+    if (grid_mask && win_fresh && sync_ok && nact == 1 && kind != EP_CRASH) {
+        msr_lock_take(&q_lock);
+        grid = !q_head || q_head->time >= T;
+        msr_lock_release(&q_lock);
+    }
     /* replay first: then the batch is only needed until write_events has
      * copied it out, and each copied piece goes back to its thread at once
      * (the thread keeps running while the piece is compressed) */
     replay_merged(ncur);
     for (msr_thread *t = head; t; t = t->next) {
         uint64_t c = atomic_load_explicit(&t->consumed, memory_order_relaxed);
-        if (t->batch_end > c) write_events(t, c, t->batch_end);
+        if (t->batch_end > c) write_events(t, c, t->batch_end, grid);
         atomic_store_explicit(&t->consumed, t->batch_end, memory_order_release);
         msr_space_given(t, 1);
         t->wake_sent = 0;
@@ -692,6 +753,7 @@ static void epoch(int kind, int timer)
          * next chunk, still before any later EVENTS chunk (spec 8.3). */
         write_sync(T);
     }
+    if (!sync_ok) win_fresh = 0;
 }
 
 /* Under the writer lock: META (and the initial module map) if not yet. */
@@ -757,6 +819,9 @@ static void trace_reset(void)
     msr_lt_reset();
     msr_leak_rt_reset();
     dl_adds = dl_subs = ~0ull;
+    win_lo = 0;
+    win_fresh = 1;
+    grid_ready = 0;
 }
 
 void msr_drain_reset(void)

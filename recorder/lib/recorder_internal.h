@@ -72,6 +72,9 @@
  *   MEMSCOPE_TICK_SHIFT=N         ticks = TSC >> N (default 10; mono: ns >> N,
  *                                 default 9; 0..31)
  *   MEMSCOPE_ZSTD_LEVEL=N         zstd level of the writer (default 1)
+ *   MEMSCOPE_TIME_GRID=US         one-thread SYNC windows: times rounded down
+ *                                 to 2^k ticks <= US us (default 100, 0 =
+ *                                 exact, at most 150; drain.c, spec 8.2)
  *   MEMSCOPE_DEBUG=1              per-thread stack-memo/cache stats at exit
  *   MEMSCOPE_SAMPLE_SEED=N        fixed seed of the sampling gaps (tests)
  *
