@@ -19,8 +19,8 @@
  * ring must be freed as early as possible. Every 50 ms it adds
  * SAMPLE and SYNC{T} and flushes, so a kill -9 loses at most ~50 ms; the
  * other epochs end with SYNC{T} too, so readers merge short windows.
- * msr_finish (exit, _exit, fatal signal, a detach) stops the thread and does a
- * last epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes;
+ * msr_finish (exit, _exit, fatal signal, a detach) stops the thread (joins it
+ * only when the process goes on) and does a last epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes;
  * not in a window trace, whose older blocks are unknown) and END; on the
  * crash path the writer goes raw (no zstd). msr_drain_reset readies
  * everything for the next session's file (session.c). The trace holds raw
@@ -961,22 +961,32 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     int saved_guard = msr_tls.guard;
     msr_tls.guard = 1;
     uint64_t fin0 = msr_mono_ns();
+    /* A process that ends here (exit, _exit, a fatal signal) does not wait
+     * for the writer thread to wake up and exit (on a busy machine that
+     * took up to 5 ms): taking the lock waits for an epoch it may be in;
+     * afterwards it finds the trace finished (msr_mode) and stops at its
+     * next wake-up, or goes with the process. A detach or an exec (which
+     * may fail) joins it: the process goes on and may start a new one. */
+    int ending = crash || reason == MS_END_EXIT || reason == MS_END_UEXIT;
     atomic_store(&writer_stop, 1);
     atomic_store(&msr_writer_alive, 0);
-    msr_wake_writer();
-    if (!crash && writer_running && !pthread_equal(pthread_self(), writer_thr)) {
+    if (!ending) msr_wake_writer();
+    if (!ending && writer_running && !pthread_equal(pthread_self(), writer_thr)) {
         pthread_join(writer_thr, NULL);
         writer_running = 0;
     }
+    if (ending) msr_arena_ending();
     int got = msr_lock_try_for(&msr_writer_lock, crash ? 3000 : 60000);
     if (got != 1 || !msr_writer) {
         atomic_store(&msr_mode, MSR_DONE);
         msr_tls.guard = saved_guard;
         return;
     }
+    uint64_t fin1 = msr_mono_ns();
     msr_fdguard_check_trace();
     if (crash) ms_writer_set_raw(msr_writer, 1);
     epoch(crash ? EP_CRASH : EP_FINAL, 1);
+    uint64_t fin2 = msr_mono_ns();
     uint64_t now = msr_now();
     const char *dbg = secure_getenv("MEMSCOPE_DEBUG");
     for (msr_thread *t = atomic_load(&msr_threads); t; t = t->next) {
@@ -1016,6 +1026,7 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
             msr_say("debug: ", line, "");
         }
     }
+    uint64_t fin3 = msr_mono_ns();
     ms_writer_flush(msr_writer);       /* END.n_chunks: the chunks before its own */
     ms_record r;
     memset(&r, 0, sizeof r);
@@ -1045,6 +1056,7 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     ms_writer_flush(msr_writer);
     bytes = ms_writer_offset(msr_writer);
     ms_writer_get_stats(msr_writer, &ws);   /* END's own chunk counts too */
+    uint64_t fin4 = msr_mono_ns();
     if (!crash) {
         if (ms_writer_close(msr_writer) != 0 && !ws.write_errors) {
             ws.write_errors = 1;
@@ -1100,9 +1112,12 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         msr_say("wrote ", msr_cfg.path, msg);
     }
     if (!crash && dbg && *dbg == '1') {
-        char line[80];
-        snprintf(line, sizeof line, "finish: %.2f ms in all (before reports)",
-                 (double)(msr_mono_ns() - fin0) / 1e6);
+        char line[200];
+        snprintf(line, sizeof line, "finish: %.2f ms in all (before reports): writer stop %.2f ms, "
+                 "last epoch %.2f ms, END and flush %.2f ms, close %.2f ms",
+                 (double)(msr_mono_ns() - fin0) / 1e6, (double)(fin1 - fin0) / 1e6,
+                 (double)(fin2 - fin1) / 1e6, (double)(fin4 - fin3) / 1e6,
+                 (double)(msr_mono_ns() - fin4) / 1e6);
         msr_say("debug: ", line, "");
     }
     atomic_store(&msr_mode, MSR_DONE);

@@ -149,12 +149,15 @@ static inline uint64_t msr_now(void)
 #define msr_now_after msr_now
 void msr_clock_init(void);
 void msr_clock_restart(void);     /* tick 0 = now (a new session's trace)  */
-uint64_t msr_clock_hz(void);      /* calibrates once (may wait a few ms)   */
+uint64_t msr_clock_hz(void);      /* calibrates once (1-10 ms after start) */
 
 /* ---- arena: the recorder's private memory (one mmap region) ------------ */
 void *msr_alloc(size_t n);        /* 16-aligned, zeroed; NULL on failure    */
 void *msr_alloc_raw(size_t n);    /* same, not zeroed (the format writer)   */
 void msr_free(void *p);
+/* The process is about to end (exit, _exit): from now on msr_free keeps
+ * the pages of blocks of a page or more (no madvise per free at exit). */
+void msr_arena_ending(void);
 void msr_hugepage(void *p, size_t n); /* MADV_HUGEPAGE on the aligned part */
 void msr_arena_range(uint64_t *start, uint64_t *end);
 size_t msr_arena_used(void);          /* bytes handed out from the region */
