@@ -754,6 +754,7 @@ static void trace_reset(void)
     msr_meta_written = 0;
     memset(&st, 0, sizeof st);
     rec_alloc_errors = 0;
+    atomic_store(&msr_unrecorded, 0);
     msr_lt_reset();
     msr_leak_rt_reset();
     dl_adds = dl_subs = ~0ull;
@@ -1031,30 +1032,44 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     ms_record r;
     memset(&r, 0, sizeof r);
     r.type = MS_REC_END;
-    r.u.end.n_chunks = ms_writer_chunks(msr_writer);
     r.u.end.time = msr_now();
     r.u.end.reason = reason;
     r.u.end.detail = detail;
-    r.u.end.n_events = st.n_events;
     r.u.end.n_allocs = st.n_allocs;
     r.u.end.n_frees = st.n_frees;
     r.u.end.alloc_bytes = st.alloc_bytes;
+    /* events of threads whose state could not be allocated: seen, not in
+     * the file (events_lost), one failed buffer allocation */
+    uint64_t unrec = atomic_exchange(&msr_unrecorded, 0);
+    st.n_events += unrec;
+    if (unrec) rec_alloc_errors++;
+    r.u.end.n_events = st.n_events;
     r.u.end.n_dropped = st.n_dropped;
+    /* END must reach the file: it says what the file holds. After a failed
+     * write or allocation the pending chunk is dropped (room for END); when
+     * END itself does not get out (no buffer, a failed write, cut off
+     * again) it goes once more, uncompressed (the writer keeps room for a
+     * small record, so that allocates nothing), counting that failure too. */
     ms_writer_stats ws;
-    ms_writer_get_stats(msr_writer, &ws);
-    if (ws.write_errors) ms_writer_recover(msr_writer);   /* room for END */
-    r.u.end.events_lost = st.n_events > ws.events_written ? st.n_events - ws.events_written : 0;
-    r.u.end.write_errors = ws.write_errors + rec_alloc_errors;
-    r.u.end.first_errno = ws.first_errno ? ws.first_errno : rec_alloc_errors ? ENOMEM : 0;
-    ms_writer_add(msr_writer, &r);
+    int end_ok = 0;
+    for (int attempt = 0; attempt < 2 && !end_ok; attempt++) {
+        ms_writer_get_stats(msr_writer, &ws);
+        if (ws.write_errors) ms_writer_recover(msr_writer);
+        if (attempt) ms_writer_set_raw(msr_writer, 1);
+        uint64_t chunks = ms_writer_chunks(msr_writer);
+        r.u.end.n_chunks = chunks;
+        r.u.end.events_lost = st.n_events > ws.events_written ? st.n_events - ws.events_written : 0;
+        r.u.end.write_errors = ws.write_errors + rec_alloc_errors;
+        r.u.end.first_errno = ws.first_errno ? ws.first_errno : rec_alloc_errors ? ENOMEM : 0;
+        end_ok = ms_writer_add(msr_writer, &r) == 0 && ms_writer_flush(msr_writer) == 0 &&
+                 ms_writer_chunks(msr_writer) > chunks;
+    }
     msr_last_end.reason = reason;
     msr_last_end.detail = detail;
     msr_last_end.events = st.n_events;
     msr_last_end.write_errors = r.u.end.write_errors;
     msr_last_end.first_errno = (int)r.u.end.first_errno;
-    uint64_t bytes;
-    ms_writer_flush(msr_writer);
-    bytes = ms_writer_offset(msr_writer);
+    uint64_t bytes = ms_writer_offset(msr_writer);
     ms_writer_get_stats(msr_writer, &ws);   /* END's own chunk counts too */
     uint64_t fin4 = msr_mono_ns();
     if (!crash) {
@@ -1070,7 +1085,7 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     msr_last_end.bytes = bytes;
     if (ws.write_errors > msr_last_end.write_errors) msr_last_end.write_errors = ws.write_errors;
     if (ws.first_errno && !msr_last_end.first_errno) msr_last_end.first_errno = ws.first_errno;
-    if (ws.write_errors || ws.events_written < st.n_events) {
+    if (ws.write_errors || ws.events_written < st.n_events || !end_ok) {
         /* never claim a write that did not happen: say what reached the file */
         int e = ws.first_errno;
         const char *why = e == ENOSPC || e == EDQUOT ? "disk full"
@@ -1084,7 +1099,7 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         fmt_u64(num, (uint64_t)(e > 0 ? e : 0));
         char *o = msg;
         const char *parts[] = {" incomplete: ", why, " (errno ", num, ") after ", got, " of ",
-                               all, " events"};
+                               all, " events", end_ok ? "" : ", no END record"};
         for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
             size_t l = strlen(parts[i]);
             memcpy(o, parts[i], l);

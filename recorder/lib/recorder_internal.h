@@ -275,6 +275,8 @@ extern MSR_TLS struct msr_tls msr_tls;
 extern _Atomic(msr_thread *) msr_threads;   /* list head                    */
 extern int msr_use_membarrier;
 msr_thread *msr_thread_attach(void);
+/* Events of threads whose state could not be allocated (not recorded). */
+extern _Atomic uint64_t msr_unrecorded;
 /* Writer side (interpose.c): at the epoch's cut, after loading t->n, take
  * the ring to read (wring/wmask) and free a ring the thread has replaced;
  * give the state of a retired (drained, THREAD_END written) thread back to
