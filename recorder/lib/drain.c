@@ -54,6 +54,7 @@ _Atomic int msr_modules_dirty;
 
 static pthread_t writer_thr;
 static int writer_running;
+static _Atomic int writer_tid;
 _Atomic int msr_writer_alive;
 static _Atomic int writer_stop;
 static uint64_t nodes_written;
@@ -711,6 +712,7 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     msr_tls.guard = 1;
+    atomic_store(&writer_tid, msr_gettid());
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
@@ -976,7 +978,13 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         pthread_join(writer_thr, NULL);
         writer_running = 0;
     }
-    if (ending) msr_arena_ending();
+    if (ending) {
+        msr_arena_ending();
+        /* the leak scan must not take its stack for a root (the thread
+         * goes with the process, so its tid is never reused) */
+        int wt = atomic_load(&writer_tid);
+        if (writer_running && wt) msr_leak_ignore_thread(wt);
+    }
     int got = msr_lock_try_for(&msr_writer_lock, crash ? 3000 : 60000);
     if (got != 1 || !msr_writer) {
         atomic_store(&msr_mode, MSR_DONE);
