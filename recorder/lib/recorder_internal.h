@@ -72,7 +72,8 @@
  *   MEMSCOPE_TICK_SHIFT=N         ticks = TSC >> N (default 10; mono: ns >> N,
  *                                 default 9; 0..31)
  *   MEMSCOPE_ZSTD_LEVEL=N         zstd level of the writer (default 1)
- *   MEMSCOPE_DEBUG=1              per-thread stack-memo/cache stats at exit
+ *   MEMSCOPE_DEBUG=1              per-thread stack-memo/cache stats, the
+ *                                 recorder's memory and the exit's phases (ms)
  *   MEMSCOPE_SAMPLE_SEED=N        fixed seed of the sampling gaps (tests)
  *
  * Signals whose default action terminates (SEGV BUS FPE ILL ABRT TERM INT
