@@ -170,6 +170,7 @@ typedef struct msf_buf {
 } msf_buf;
 
 int msf_buf_reserve(msf_buf *b, size_t extra);   /* 0 or MS_ENOMEM        */
+#define MSF_SMALL_ROOM 1024   /* a writer's record buffers hold this from the start */
 void msf_buf_free(msf_buf *b);
 static inline void msf_buf_uv(msf_buf *b, uint64_t v)
 {

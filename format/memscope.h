@@ -561,9 +561,12 @@ typedef struct ms_writer_stats {
 void ms_writer_get_stats(const ms_writer *w, ms_writer_stats *st);
 
 /* After a failed write (the writer cut the failed chunk off, so the file
- * ends at a chunk boundary): drop what is pending and accept writes again,
- * for one last small chunk (the recorder's END saying what was lost; on a
- * full disk the cut chunk's space makes room for it). The counters stay.
+ * ends at a chunk boundary) or a failed buffer allocation: drop what is
+ * pending and accept writes again, for one last small chunk (the
+ * recorder's END saying what was lost; on a full disk the cut chunk's
+ * space makes room for it). A record of up to ~1000 encoded bytes added
+ * then, and its flush with compression off (ms_writer_set_raw), allocate
+ * nothing: a writer holds that room from its creation. The counters stay.
  * MS_EINVAL when the writer has no descriptor any more. */
 int ms_writer_recover(ms_writer *w);
 

@@ -241,6 +241,13 @@ static int make_writer_ex(ms_writer **out, int fd, int close_fd, const ms_writer
     for (int i = 0; i < MSF_NCOLS; i++) init_buf(w, &w->col[i]);
     init_buf(w, &w->payload);
     init_buf(w, &w->zbuf);
+    /* room for one small record from the start (buffers only grow): the
+     * recorder's END needs no allocation after ms_writer_recover */
+    if (msf_buf_reserve(&w->rec, MSF_SMALL_ROOM) || msf_buf_reserve(&w->body, MSF_SMALL_ROOM)) {
+        w->close_fd = 0;
+        free_writer(w);
+        return MS_ENOMEM;
+    }
     if (!header) { *out = w; return 0; }
 
     unsigned char h[MSF_FILE_HDR_LEN];

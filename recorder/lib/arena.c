@@ -163,6 +163,10 @@ static void *arena_alloc(size_t n, int zero)
 void *msr_alloc(size_t n) { return arena_alloc(n, 1); }
 void *msr_alloc_raw(size_t n) { return arena_alloc(n, 0); }
 
+static _Atomic int ending;
+
+void msr_arena_ending(void) { atomic_store(&ending, 1); }
+
 void msr_free(void *ptr)
 {
     if (!ptr) return;
@@ -174,6 +178,8 @@ void msr_free(void *ptr)
         return;
     }
     unsigned c = h->cls;
+    if (c >= PAGE_SHIFT && atomic_load_explicit(&ending, memory_order_relaxed))
+        return;   /* the process is going: no page to give back */
     if (c >= PAGE_SHIFT) /* page-aligned: every page goes, header included */
         madvise(p, (size_t)1 << c, MADV_DONTNEED);
     int r = msr_lock_try_for(&arena_lock, 5000);

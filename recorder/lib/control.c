@@ -24,6 +24,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -118,8 +119,9 @@ static int invariant_tsc(void)
 static uint64_t clock_hz_cached;
 
 /* a TSC read and the CLOCK_MONOTONIC time it was taken at (the middle of
- * the tightest of 5 bracketing pairs of clock reads) */
-static uint64_t tsc_at(uint64_t *mono)
+ * the tightest of 5 bracketing pairs of clock reads); *width: that pair's
+ * span, twice the most the time can be off */
+static uint64_t tsc_at(uint64_t *mono, uint64_t *width)
 {
     uint64_t a = 0, t = 0, b = UINT64_MAX / 2;
     for (int i = 0; i < 5; i++) {
@@ -129,13 +131,16 @@ static uint64_t tsc_at(uint64_t *mono)
         if (b1 - a1 < b - a) a = a1, t = t1, b = b1;
     }
     *mono = a + (b - a) / 2;
+    *width = b - a;
     return t;
 }
+
+static uint64_t zero_width;       /* clock_zero's bracket (msr_clock_hz) */
 
 static void clock_zero(void)
 {
     uint64_t m;
-    msr_tsc0 = msr_use_tsc ? tsc_at(&m) : 0;
+    msr_tsc0 = msr_use_tsc ? tsc_at(&m, &zero_width) : 0;
     if (!msr_use_tsc) m = msr_mono_ns();
     uint64_t w = wall_ns();
     uint64_t c = msr_mono_ns();
@@ -202,16 +207,25 @@ uint64_t msr_clock_hz(void)
     if (!msr_use_tsc) return clock_hz_cached = 1000000000ull >> msr_tick_shift;
     uint64_t khz = kernel_tsc_hz();
     if (khz > 1000000ull) return clock_hz_cached = khz >> msr_tick_shift;
-    /* measured over >= 10 ms from clock_zero: ~1e-5 relative error */
-    uint64_t el = msr_mono_ns() - msr_mono0_ns;
-    if (el < 10000000ull) {
+    /* measured against CLOCK_MONOTONIC since clock_zero: each end's time
+     * is off by at most half its bracket, so a span of 20,000 times the
+     * two half-brackets is right to 0.005 % (spec 8.2 promises 0.01 %);
+     * at least 1 ms, at most 10 ms. A trace written after that span (the
+     * writer's first epoch comes 25 ms in) never waits; a program that
+     * ends sooner waits for the rest of it (~40 ns brackets: 1 ms) */
+    uint64_t m, w, t;
+    for (;;) {
+        t = tsc_at(&m, &w);
+        uint64_t need = (zero_width + w) / 2 * 20000;
+        if (need < 1000000ull) need = 1000000ull;
+        if (need > 10000000ull) need = 10000000ull;
+        uint64_t el = m - msr_mono0_ns;
+        if (el >= need) break;
         int saved = errno;
-        struct timespec ts = {0, (long)(10000000ull - el)};
+        struct timespec ts = {0, (long)(need - el)};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
         errno = saved;
     }
-    uint64_t m;
-    uint64_t t = tsc_at(&m);
     uint64_t ns = m - msr_mono0_ns;
     if (ns == 0) ns = 1;
     unsigned __int128 hz = (unsigned __int128)(t - msr_tsc0) * 1000000000u / ns;
@@ -874,8 +888,9 @@ static void set_active_pid(void)
      * which later hold its parse trees): what that allocates is the
      * program's and is recorded, else those blocks are missing from the
      * trace and what they hold looks lost. libc's setenv stays unrecorded. */
-    Dl_info di;
-    int app_setenv = dladdr((void *)setenv, &di) && di.dli_fname && !strstr(di.dli_fname, "/libc.so");
+    struct dl_find_object o;
+    int app_setenv = _dl_find_object((void *)setenv, &o) == 0 && o.dlfo_link_map &&
+                     !strstr(o.dlfo_link_map->l_name, "/libc.so");
     msr_tls.guard = !app_setenv;
     setenv("MEMSCOPE_ACTIVE_PID", pidbuf, 1);
     msr_tls.guard = 1;

@@ -19,8 +19,8 @@
  * ring must be freed as early as possible. Every 50 ms it adds
  * SAMPLE and SYNC{T} and flushes, so a kill -9 loses at most ~50 ms; the
  * other epochs end with SYNC{T} too, so readers merge short windows.
- * msr_finish (exit, _exit, fatal signal, a detach) stops the thread and does a
- * last epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes;
+ * msr_finish (exit, _exit, fatal signal, a detach) stops the thread (joins it
+ * only when the process goes on) and does a last epoch in the caller, then MAPS/PROC_MEM, LIVE_BLOCKS (leak classes;
  * not in a window trace, whose older blocks are unknown) and END; on the
  * crash path the writer goes raw (no zstd). msr_drain_reset readies
  * everything for the next session's file (session.c). The trace holds raw
@@ -54,6 +54,7 @@ _Atomic int msr_modules_dirty;
 
 static pthread_t writer_thr;
 static int writer_running;
+static _Atomic int writer_tid;
 _Atomic int msr_writer_alive;
 static _Atomic int writer_stop;
 static uint64_t nodes_written;
@@ -773,6 +774,7 @@ static void *writer_main(void *arg)
 {
     (void)arg;
     msr_tls.guard = 1;
+    atomic_store(&writer_tid, msr_gettid());
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
@@ -816,6 +818,7 @@ static void trace_reset(void)
     msr_meta_written = 0;
     memset(&st, 0, sizeof st);
     rec_alloc_errors = 0;
+    atomic_store(&msr_unrecorded, 0);
     msr_lt_reset();
     msr_leak_rt_reset();
     dl_adds = dl_subs = ~0ull;
@@ -1026,12 +1029,26 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     int saved_guard = msr_tls.guard;
     msr_tls.guard = 1;
     uint64_t fin0 = msr_mono_ns();
+    /* A process that ends here (exit, _exit, a fatal signal) does not wait
+     * for the writer thread to wake up and exit (on a busy machine that
+     * took up to 5 ms): taking the lock waits for an epoch it may be in;
+     * afterwards it finds the trace finished (msr_mode) and stops at its
+     * next wake-up, or goes with the process. A detach or an exec (which
+     * may fail) joins it: the process goes on and may start a new one. */
+    int ending = crash || reason == MS_END_EXIT || reason == MS_END_UEXIT;
     atomic_store(&writer_stop, 1);
     atomic_store(&msr_writer_alive, 0);
-    msr_wake_writer();
-    if (!crash && writer_running && !pthread_equal(pthread_self(), writer_thr)) {
+    if (!ending) msr_wake_writer();
+    if (!ending && writer_running && !pthread_equal(pthread_self(), writer_thr)) {
         pthread_join(writer_thr, NULL);
         writer_running = 0;
+    }
+    if (ending) {
+        msr_arena_ending();
+        /* the leak scan must not take its stack for a root (the thread
+         * goes with the process, so its tid is never reused) */
+        int wt = atomic_load(&writer_tid);
+        if (writer_running && wt) msr_leak_ignore_thread(wt);
     }
     int got = msr_lock_try_for(&msr_writer_lock, crash ? 3000 : 60000);
     if (got != 1 || !msr_writer) {
@@ -1039,9 +1056,11 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         msr_tls.guard = saved_guard;
         return;
     }
+    uint64_t fin1 = msr_mono_ns();
     msr_fdguard_check_trace();
     if (crash) ms_writer_set_raw(msr_writer, 1);
     epoch(crash ? EP_CRASH : EP_FINAL, 1);
+    uint64_t fin2 = msr_mono_ns();
     uint64_t now = msr_now();
     const char *dbg = secure_getenv("MEMSCOPE_DEBUG");
     for (msr_thread *t = atomic_load(&msr_threads); t; t = t->next) {
@@ -1081,35 +1100,51 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
             msr_say("debug: ", line, "");
         }
     }
+    uint64_t fin3 = msr_mono_ns();
     ms_writer_flush(msr_writer);       /* END.n_chunks: the chunks before its own */
     ms_record r;
     memset(&r, 0, sizeof r);
     r.type = MS_REC_END;
-    r.u.end.n_chunks = ms_writer_chunks(msr_writer);
     r.u.end.time = msr_now();
     r.u.end.reason = reason;
     r.u.end.detail = detail;
-    r.u.end.n_events = st.n_events;
     r.u.end.n_allocs = st.n_allocs;
     r.u.end.n_frees = st.n_frees;
     r.u.end.alloc_bytes = st.alloc_bytes;
+    /* events of threads whose state could not be allocated: seen, not in
+     * the file (events_lost), one failed buffer allocation */
+    uint64_t unrec = atomic_exchange(&msr_unrecorded, 0);
+    st.n_events += unrec;
+    if (unrec) rec_alloc_errors++;
+    r.u.end.n_events = st.n_events;
     r.u.end.n_dropped = st.n_dropped;
+    /* END must reach the file: it says what the file holds. After a failed
+     * write or allocation the pending chunk is dropped (room for END); when
+     * END itself does not get out (no buffer, a failed write, cut off
+     * again) it goes once more, uncompressed (the writer keeps room for a
+     * small record, so that allocates nothing), counting that failure too. */
     ms_writer_stats ws;
-    ms_writer_get_stats(msr_writer, &ws);
-    if (ws.write_errors) ms_writer_recover(msr_writer);   /* room for END */
-    r.u.end.events_lost = st.n_events > ws.events_written ? st.n_events - ws.events_written : 0;
-    r.u.end.write_errors = ws.write_errors + rec_alloc_errors;
-    r.u.end.first_errno = ws.first_errno ? ws.first_errno : rec_alloc_errors ? ENOMEM : 0;
-    ms_writer_add(msr_writer, &r);
+    int end_ok = 0;
+    for (int attempt = 0; attempt < 2 && !end_ok; attempt++) {
+        ms_writer_get_stats(msr_writer, &ws);
+        if (ws.write_errors) ms_writer_recover(msr_writer);
+        if (attempt) ms_writer_set_raw(msr_writer, 1);
+        uint64_t chunks = ms_writer_chunks(msr_writer);
+        r.u.end.n_chunks = chunks;
+        r.u.end.events_lost = st.n_events > ws.events_written ? st.n_events - ws.events_written : 0;
+        r.u.end.write_errors = ws.write_errors + rec_alloc_errors;
+        r.u.end.first_errno = ws.first_errno ? ws.first_errno : rec_alloc_errors ? ENOMEM : 0;
+        end_ok = ms_writer_add(msr_writer, &r) == 0 && ms_writer_flush(msr_writer) == 0 &&
+                 ms_writer_chunks(msr_writer) > chunks;
+    }
     msr_last_end.reason = reason;
     msr_last_end.detail = detail;
     msr_last_end.events = st.n_events;
     msr_last_end.write_errors = r.u.end.write_errors;
     msr_last_end.first_errno = (int)r.u.end.first_errno;
-    uint64_t bytes;
-    ms_writer_flush(msr_writer);
-    bytes = ms_writer_offset(msr_writer);
+    uint64_t bytes = ms_writer_offset(msr_writer);
     ms_writer_get_stats(msr_writer, &ws);   /* END's own chunk counts too */
+    uint64_t fin4 = msr_mono_ns();
     if (!crash) {
         if (ms_writer_close(msr_writer) != 0 && !ws.write_errors) {
             ws.write_errors = 1;
@@ -1123,7 +1158,7 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     msr_last_end.bytes = bytes;
     if (ws.write_errors > msr_last_end.write_errors) msr_last_end.write_errors = ws.write_errors;
     if (ws.first_errno && !msr_last_end.first_errno) msr_last_end.first_errno = ws.first_errno;
-    if (ws.write_errors || ws.events_written < st.n_events) {
+    if (ws.write_errors || ws.events_written < st.n_events || !end_ok) {
         /* never claim a write that did not happen: say what reached the file */
         int e = ws.first_errno;
         const char *why = e == ENOSPC || e == EDQUOT ? "disk full"
@@ -1137,7 +1172,7 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         fmt_u64(num, (uint64_t)(e > 0 ? e : 0));
         char *o = msg;
         const char *parts[] = {" incomplete: ", why, " (errno ", num, ") after ", got, " of ",
-                               all, " events"};
+                               all, " events", end_ok ? "" : ", no END record"};
         for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
             size_t l = strlen(parts[i]);
             memcpy(o, parts[i], l);
@@ -1165,9 +1200,12 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         msr_say("wrote ", msr_cfg.path, msg);
     }
     if (!crash && dbg && *dbg == '1') {
-        char line[80];
-        snprintf(line, sizeof line, "finish: %.2f ms in all (before reports)",
-                 (double)(msr_mono_ns() - fin0) / 1e6);
+        char line[200];
+        snprintf(line, sizeof line, "finish: %.2f ms in all (before reports): writer stop %.2f ms, "
+                 "last epoch %.2f ms, END and flush %.2f ms, close %.2f ms",
+                 (double)(msr_mono_ns() - fin0) / 1e6, (double)(fin1 - fin0) / 1e6,
+                 (double)(fin2 - fin1) / 1e6, (double)(fin4 - fin3) / 1e6,
+                 (double)(msr_mono_ns() - fin4) / 1e6);
         msr_say("debug: ", line, "");
     }
     atomic_store(&msr_mode, MSR_DONE);

@@ -406,10 +406,15 @@ static inline int rec_free_want(void *p)
     return p && rec_free_on();
 }
 
+_Atomic uint64_t msr_unrecorded;
+
+/* NULL when the thread has no state (no memory for it): its event is
+ * counted as lost (END says so) */
 static inline msr_thread *self_thread(void)
 {
     msr_thread *t = msr_tls.t;
-    if (MSR_UNLIKELY(!t)) t = msr_thread_attach();
+    if (MSR_UNLIKELY(!t) && !(t = msr_thread_attach()))
+        atomic_fetch_add_explicit(&msr_unrecorded, 1, memory_order_relaxed);
     return t;
 }
 

@@ -400,12 +400,14 @@ size_t msr_next_mappings(uint64_t *lohi, size_t max)
 /* ------------------------------------------------------------------------ */
 /* Resolution                                                               */
 /* ------------------------------------------------------------------------ */
+/* (_dl_find_object: a lookup in the loader's sorted table; dladdr1 also
+ * searches the object's symbol table for the nearest symbol, ~0.3 ms for
+ * the four calls at start) */
 static struct link_map *object_of(void *addr)
 {
-    Dl_info di;
-    struct link_map *lm = NULL;
-    if (!addr || !dladdr1(addr, &di, (void **)&lm, RTLD_DL_LINKMAP)) return NULL;
-    return lm;
+    struct dl_find_object o;
+    if (!addr || _dl_find_object(addr, &o) != 0) return NULL;
+    return o.dlfo_link_map;
 }
 
 /* Does lm itself define name (not merely a PLT entry of an executable

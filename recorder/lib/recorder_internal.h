@@ -75,7 +75,8 @@
  *   MEMSCOPE_TIME_GRID=US         one-thread SYNC windows: times rounded down
  *                                 to 2^k ticks <= US us (default 100, 0 =
  *                                 exact, at most 150; drain.c, spec 8.2)
- *   MEMSCOPE_DEBUG=1              per-thread stack-memo/cache stats at exit
+ *   MEMSCOPE_DEBUG=1              per-thread stack-memo/cache stats, the
+ *                                 recorder's memory and the exit's phases (ms)
  *   MEMSCOPE_SAMPLE_SEED=N        fixed seed of the sampling gaps (tests)
  *
  * Signals whose default action terminates (SEGV BUS FPE ILL ABRT TERM INT
@@ -152,12 +153,15 @@ static inline uint64_t msr_now(void)
 #define msr_now_after msr_now
 void msr_clock_init(void);
 void msr_clock_restart(void);     /* tick 0 = now (a new session's trace)  */
-uint64_t msr_clock_hz(void);      /* calibrates once (may wait a few ms)   */
+uint64_t msr_clock_hz(void);      /* calibrates once (1-10 ms after start) */
 
 /* ---- arena: the recorder's private memory (one mmap region) ------------ */
 void *msr_alloc(size_t n);        /* 16-aligned, zeroed; NULL on failure    */
 void *msr_alloc_raw(size_t n);    /* same, not zeroed (the format writer)   */
 void msr_free(void *p);
+/* The process is about to end (exit, _exit): from now on msr_free keeps
+ * the pages of blocks of a page or more (no madvise per free at exit). */
+void msr_arena_ending(void);
 void msr_hugepage(void *p, size_t n); /* MADV_HUGEPAGE on the aligned part */
 void msr_arena_range(uint64_t *start, uint64_t *end);
 size_t msr_arena_used(void);          /* bytes handed out from the region */
@@ -275,6 +279,8 @@ extern MSR_TLS struct msr_tls msr_tls;
 extern _Atomic(msr_thread *) msr_threads;   /* list head                    */
 extern int msr_use_membarrier;
 msr_thread *msr_thread_attach(void);
+/* Events of threads whose state could not be allocated (not recorded). */
+extern _Atomic uint64_t msr_unrecorded;
 /* Writer side (interpose.c): at the epoch's cut, after loading t->n, take
  * the ring to read (wring/wmask) and free a ring the thread has replaced;
  * give the state of a retired (drained, THREAD_END written) thread back to

@@ -300,7 +300,9 @@ void msr_sample_start(uint64_t rate)
     seed_fixed = 0;
     if (sd && *sd) seed_fixed = splitmix(strtoull(sd, NULL, 0)) | 1;
     atomic_store(&thread_order, 0);
-    forget_all();
+    /* (the first session of a process that never filled the filter finds
+     * it as forget_all leaves it: 64 KiB of stores and faults saved) */
+    if (atomic_load(&session) || filter_full) forget_all();
     msr_cfg.sample_rate = rate;
     atomic_store(&rate_now, rate);
     atomic_fetch_add(&session, 1);

@@ -853,6 +853,70 @@ static void test_alloc_hooks(void)
     ms_reader_close(r);
 }
 
+/* An allocator that fails from the writer's creation on (RLIMIT_AS in
+ * the recorder): every record added then fails, but after
+ * ms_writer_recover a small END and its uncompressed flush need no
+ * allocation and reach the file. */
+static int fail_now;
+static void *fail_alloc(size_t n) { return fail_now ? NULL : malloc(n); }
+
+static void test_room_for_end(void)
+{
+    char path[300];
+    mkpath(path, sizeof path, "room.memscope");
+    ms_writer_opts o = opts_kind(MS_KIND_HEAP);
+    o.alloc_fn = fail_alloc;
+    o.free_fn = free;
+    fail_now = 0;
+    ms_writer *w = NULL;
+    CHECK_EQ_U64("room: open", 0, (uint64_t)(int64_t)ms_writer_open(&w, path, &o));
+    if (!w) return;
+    fail_now = 1;
+    static char big[8000];
+    memset(big, 'x', sizeof big - 1);
+    ms_record r;
+    memset(&r, 0, sizeof r);
+    r.type = MS_REC_MARK;
+    r.u.mark.time = 2;
+    r.u.mark.name = S(big);
+    CHECK_EQ_U64("room: big record has no buffer", (uint64_t)(int64_t)MS_ENOMEM,
+                 (uint64_t)(int64_t)ms_writer_add(w, &r));
+    ms_writer_stats st;
+    ms_writer_get_stats(w, &st);
+    CHECK_EQ_U64("room: counted", 1, st.write_errors);
+    CHECK_EQ_U64("room: errno", ENOMEM, (uint64_t)st.first_errno);
+    ms_writer_recover(w);
+    ms_writer_set_raw(w, 1);
+    memset(&r, 0, sizeof r);
+    r.type = MS_REC_END;
+    r.u.end.time = 3;
+    r.u.end.n_events = 123456789;
+    r.u.end.events_lost = 123456789;
+    r.u.end.write_errors = 1;
+    r.u.end.first_errno = ENOMEM;
+    uint64_t chunks = ms_writer_chunks(w);
+    CHECK_EQ_U64("room: END added without memory", 0, (uint64_t)(int64_t)ms_writer_add(w, &r));
+    CHECK_EQ_U64("room: END flushed", 0, (uint64_t)(int64_t)ms_writer_flush(w));
+    CHECK_EQ_U64("room: END chunk written", chunks + 1, ms_writer_chunks(w));
+    ms_writer_close(w);
+    fail_now = 0;
+    ms_reader *rd = NULL;
+    CHECK_EQ_U64("room: readable", 0, (uint64_t)(int64_t)ms_reader_open(&rd, path));
+    if (!rd) return;
+    const ms_record *rec;
+    int others = 0, ends = 0;
+    while (ms_reader_next(rd, &rec) > 0) {
+        if (rec->type == MS_REC_END && rec->u.end.events_lost == 123456789 &&
+            rec->u.end.first_errno == ENOMEM)
+            ends++;
+        else
+            others++;
+    }
+    ms_reader_close(rd);
+    CHECK_EQ_U64("room: END in the file", 1, (uint64_t)ends);
+    CHECK_EQ_U64("room: nothing else", 0, (uint64_t)others);
+}
+
 static void test_open_errors(void)
 {
     ms_reader *r = (ms_reader *)1;
@@ -1544,6 +1608,7 @@ int main(void)
     test_strerror();
     test_writer_refuses();
     test_alloc_hooks();
+    test_room_for_end();
     test_open_errors();
     test_damage();
     test_crafted();
