@@ -177,15 +177,25 @@ static struct reg *reg_of(const struct cfa_state *s, const struct cie *c, uint64
     return NULL;
 }
 
-/* Run the instructions in [p, end) from location loc, stopping before the
- * first row that starts above pc. init: the CIE's state (DW_CFA_restore).
+/* A CFA program being run: the reader, the location of the current row
+ * and the DW_CFA_remember_state stack. */
+struct cfa_run {
+    struct rd r;
+    uint64_t loc;
+    int sp;
+    struct cfa_state stack[8];
+};
+
+/* Run on until the next row starts above pc (run->loc then names that row
+ * and run->r its first instruction). init: the CIE's state (DW_CFA_restore).
  * Returns 0, or -1 for anything outside the subset. */
 static int run_cfa(struct cfa_state *s, const struct cfa_state *init, const struct cie *c,
-                   const unsigned char *p, const unsigned char *end, uint64_t loc, uint64_t pc)
+                   struct cfa_run *run, uint64_t pc)
 {
-    struct cfa_state stack[8];
-    int sp = 0;
-    struct rd r = { p, end, 0 };
+    struct rd r = run->r;
+    uint64_t loc = run->loc;
+    struct cfa_state *stack = run->stack;
+    int sp = run->sp;
     while (r.p < r.end && !r.bad) {
         unsigned op = *r.p++, lo = op & 0x3f;
         uint64_t reg, adv = 0;
@@ -282,8 +292,11 @@ static int run_cfa(struct cfa_state *s, const struct cfa_state *init, const stru
         continue;
     advance:
         loc += adv * c->caf;
-        if (loc > pc) return 0;
+        if (loc > pc) break;
     }
+    run->r = r;
+    run->loc = loc;
+    run->sp = sp;
     return r.bad ? -1 : 0;
 }
 
@@ -333,8 +346,11 @@ static int parse_cie(const unsigned char *p, const unsigned char *lo, const unsi
     return 0;
 }
 
-/* the state at pc (rows starting at or below pc) of the FDE covering q */
-static int state_at(const struct dl_find_object *o, uintptr_t q, uint64_t pc, struct cfa_state *s)
+/* The states of the FDE covering q = ip - 1 at q (*a) and at ip (*b: the
+ * rows starting at or below ip; libunwind's choice for a return address
+ * could be either). */
+static int states_at(const struct dl_find_object *o, uintptr_t q, struct cfa_state *a,
+                     struct cfa_state *b)
 {
     const unsigned char *lo = o->dlfo_map_start, *hi = o->dlfo_map_end;
     const unsigned char *h = o->dlfo_eh_frame;
@@ -342,17 +358,17 @@ static int state_at(const struct dl_find_object *o, uintptr_t q, uint64_t pc, st
     if (!h || h < lo || hi - h < 16) return -1;
     const unsigned char *tab = msr_eh_table(h, &count);
     if (!tab || !count || (uint64_t)(hi - tab) / 8 < count) return -1;
-    uint32_t a = 0, b = count;             /* last entry with start <= q */
-    while (b - a > 1) {
-        uint32_t m = a + (b - a) / 2;
+    uint32_t i = 0, j = count;             /* last entry with start <= q */
+    while (j - i > 1) {
+        uint32_t m = i + (j - i) / 2;
         int32_t st;
         memcpy(&st, tab + (size_t)m * 8, 4);
-        if ((uintptr_t)h + (intptr_t)st <= q) a = m;
-        else b = m;
+        if ((uintptr_t)h + (intptr_t)st <= q) i = m;
+        else j = m;
     }
     int32_t st, fo;
-    memcpy(&st, tab + (size_t)a * 8, 4);
-    memcpy(&fo, tab + (size_t)a * 8 + 4, 4);
+    memcpy(&st, tab + (size_t)i * 8, 4);
+    memcpy(&fo, tab + (size_t)i * 8 + 4, 4);
     if ((uintptr_t)h + (intptr_t)st > q) return -1;
     const unsigned char *f = h + fo;
     if (f < lo || hi - f < 12) return -1;
@@ -372,9 +388,14 @@ static int state_at(const struct dl_find_object *o, uintptr_t q, uint64_t pc, st
     }
     if (r.bad || q < start || q - start >= range) return -1;
     struct cfa_state init = { -1, 0, { W_SAME, 0 }, { W_SAME, 0 }, { W_SAME, 0 } };
-    if (run_cfa(&init, &init, &c, c.ins, c.ins_end, start, UINT64_MAX) != 0) return -1;
-    *s = init;
-    return run_cfa(s, &init, &c, r.p, r.end, start, pc);
+    struct cfa_run run = { { c.ins, c.ins_end, 0 }, start, 0, { { 0 } } };
+    if (run_cfa(&init, &init, &c, &run, UINT64_MAX) != 0) return -1;
+    *a = init;
+    run = (struct cfa_run){ r, start, 0, { { 0 } } };
+    if (run_cfa(a, &init, &c, &run, q) != 0) return -1;
+    *b = *a;
+    if (run.loc == q + 1 && run.r.p < run.r.end) return run_cfa(b, &init, &c, &run, q + 1);
+    return 0;
 }
 
 static uint64_t rule_of(const struct cfa_state *s)
@@ -400,8 +421,7 @@ static uint64_t compute_rule_raw(uint64_t ip)
     struct dl_find_object o;
     if (_dl_find_object((void *)(uintptr_t)(ip - 1), &o) != 0) return R_HARD;
     struct cfa_state a, b;
-    if (state_at(&o, ip - 1, ip - 1, &a) != 0 || state_at(&o, ip - 1, ip, &b) != 0)
-        return R_HARD;
+    if (states_at(&o, ip - 1, &a, &b) != 0) return R_HARD;
     uint64_t ra = rule_of(&a), rb = rule_of(&b);
     return ra == rb ? ra : R_HARD;
 }
