@@ -66,10 +66,12 @@ int msr_cfi_unload_begin(int wait)
         atomic_store(&cfi_on, 0);
         return 1;
     }
-    while (atomic_load(&walking)) sched_yield();
+    while (atomic_load(&walking) > 0) sched_yield();
+    /* a rule before its key: a fork amid this leaves no key-less rule
+     * (a slot claimed later would show it before its own) */
     for (size_t i = 0; i < RULE_SLOTS; i++) {
-        atomic_store_explicit(&rules[i].ip, 0, memory_order_relaxed);
         atomic_store_explicit(&rules[i].rule, 0, memory_order_relaxed);
+        atomic_store_explicit(&rules[i].ip, 0, memory_order_release);
     }
     return 1;
 }
@@ -77,6 +79,13 @@ int msr_cfi_unload_begin(int wait)
 void msr_cfi_unload_end(void)
 {
     atomic_fetch_sub(&unloading, 1);
+}
+
+/* the threads that were walking or unloading did not come along */
+void msr_cfi_atfork_child(void)
+{
+    atomic_store(&walking, 0);
+    atomic_store(&unloading, 0);
 }
 
 /* ---- .eh_frame reading: every byte read lies in [p, end) ---------------- */

@@ -386,6 +386,7 @@ int msr_cfi_walk(const msr_thread *t, uint64_t ret, uintptr_t frame, uint64_t *i
  * thread) turns the cache off for good */
 int msr_cfi_unload_begin(int wait);
 void msr_cfi_unload_end(void);
+void msr_cfi_atfork_child(void);
 /* Capture the caller's stack: ret = return address of the public entry
  * point, frame = its frame address. Returns the interned stack id. */
 uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame);

@@ -81,7 +81,11 @@ int msr_stacks_init(void)
     return (msr_nodes && edges && fulls) ? 0 : -1;
 }
 
-void msr_stacks_atfork_child(void) { atomic_store(&msr_stack_lock.owner, 0); }
+void msr_stacks_atfork_child(void)
+{
+    atomic_store(&msr_stack_lock.owner, 0);
+    msr_cfi_atfork_child();
+}
 
 static inline uint64_t mix(uint64_t a, uint64_t b)
 {
@@ -564,7 +568,10 @@ static void memo_fill(msr_thread *t, uint64_t ret0, uintptr_t slot0, const uint6
     uintptr_t prev = slot0;
     for (int k = 1; k < d; k++) {
         uintptr_t p;
-        memo_frame f = t->memo->fr[memo_frame_slot(ips[k - 1])];
+        /* with the slots known, only the first frame's distance is looked
+         * up and learnt (memo_key's); the others serve the search below */
+        int learn = !known_slots || k == 1;
+        memo_frame f = learn ? t->memo->fr[memo_frame_slot(ips[k - 1])] : 0;
         uint64_t g = f & 0xFFFF;
         if (known_slots) {
             p = known_slots[k];
@@ -589,7 +596,7 @@ static void memo_fill(msr_thread *t, uint64_t ret0, uintptr_t slot0, const uint6
         }
         if (p <= prev || p > hi - 8 || ((p - prev) & 7) || (p - prev) / 8 > UINT16_MAX) return;
         gaps[k - 1] = (uint16_t)((p - prev) / 8);
-        if (gaps[k - 1] != g && !(ips[k - 1] >> 48))
+        if (learn && gaps[k - 1] != g && !(ips[k - 1] >> 48))
             t->memo->fr[memo_frame_slot(ips[k - 1])] = ips[k - 1] << 16 | gaps[k - 1];
         prev = p;
     }
