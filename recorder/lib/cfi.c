@@ -26,8 +26,8 @@
  * take its addresses): msr_cfi_unload_begin turns the walk off, waits for
  * walks in flight and clears the table; msr_cfi_unload_end turns it back
  * on once the dlclose returned (a dlclose in a signal handler that may
- * have interrupted a walk turns it off for good). MEMSCOPE_UNWIND_CACHE=0 turns it off (the
- * plain libunwind stacks, for comparison).
+ * have interrupted a walk turns it off for good). MEMSCOPE_UNWIND_CACHE=0
+ * turns it off (the plain libunwind stacks, for comparison).
  */
 #include "recorder_internal.h"
 
@@ -37,7 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RULE_SLOTS (1u << 16)          /* 1 MiB: cc1 -O2 uses ~12 k return addresses */
+#define RULE_SLOTS (1u << 16)          /* 1 MiB: cc1 -O2 uses 7.4 k return addresses */
 #define RULE_PROBES 32
 
 /* a rule: kind (bits 0-1), CFA on %rbp (bit 2), %rbp saved (bit 3), CFA

@@ -1,7 +1,8 @@
 /*
  * stacks.c — call-stack capture and interning for libmemscope.
  *
- * Capture: libunwind's unw_backtrace (per-thread cache) by default, or a
+ * Capture: by default from cached .eh_frame rules (cfi.c), else libunwind's
+ * unw_backtrace (for the stacks cfi.c gives up on), or a
  * frame-pointer walk (MEMSCOPE_UNWIND=fp) that only dereferences frame
  * addresses inside the thread's own stack bounds, each strictly above the
  * previous one, so a broken chain ends the walk instead of faulting. In fp
