@@ -477,6 +477,8 @@ static uint64_t rule_for(uint64_t ip)
     return compute_rule(ip);                   /* crowded: not cached */
 }
 
+/* (reads the program's stack slots: no sanitizer in here) */
+__attribute__((no_sanitize_address, no_sanitize("undefined")))
 int msr_cfi_walk(const msr_thread *t, uint64_t ret, uintptr_t frame, uint64_t *ips,
                  uint64_t *slots, int max)
 {
