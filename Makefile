@@ -188,6 +188,8 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(PROG_C)) \
 PROG_FLAGS := -g -O0 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
 # nofp: built like a distribution binary, without frame pointers (--unwind fp test)
 $(BUILD)/progs/nofp: PROG_FLAGS := -g -O2 -fomit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
+# unwvar: the same, for the unwind-rule cache test (test_unwcache.sh)
+$(BUILD)/progs/unwvar: PROG_FLAGS := -g -O2 -fomit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
 # allocstats: built without PIE and taking malloc's address, so its dynamic
 # symbol table holds a PLT entry named malloc (as python3.11's does)
 $(BUILD)/progs/allocstats: PROG_FLAGS += -fno-pie -no-pie

@@ -694,11 +694,16 @@ int dlclose(void *h)
         }
         msr_lock_release(&msr_writer_lock);
         msr_tls.guard = 0;
+        int began = msr_cfi_unload_begin(1);
         int r = real(h);
+        if (began) msr_cfi_unload_end();
         atomic_store(&msr_modules_dirty, 1);
         return r;
     }
-    return real(h);
+    int began = msr_cfi_unload_begin(!msr_tls.guard);
+    int r = real(h);
+    if (began) msr_cfi_unload_end();
+    return r;
 }
 
 /* ------------------------------------------------------------------------ */

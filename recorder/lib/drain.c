@@ -1068,16 +1068,26 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         st.n_dropped += t->n_dropped;
         if (dbg && *dbg == '1' && !crash) {
             char line[200];
-            snprintf(line, sizeof line, "tid %llu: %llu events, memo %llu hits %llu misses, "
+            snprintf(line, sizeof line, "tid %llu: %llu events, memo %llu hits %llu misses (%llu unwound by cached rules), "
                      "stack cache %llu misses, %llu dropped",
                      (unsigned long long)t->tid, (unsigned long long)atomic_load(&t->n),
                      (unsigned long long)t->memo_hits, (unsigned long long)t->memo_misses,
+                     (unsigned long long)t->cfi_walks,
                      (unsigned long long)t->cache_misses, (unsigned long long)t->n_dropped);
             msr_say("debug: ", line, "");
 #ifdef MSR_PROF
             { extern uint64_t msr_prof[8];
-              snprintf(line, sizeof line, "prof: unwind %.0f ms (%llu, %.1f frames avg), intern %.0f ms, fill %.0f ms, scanned %llu words, %llu full stacks",
-                msr_prof[0] / 2.69e6, (unsigned long long)msr_prof[6], (double)msr_prof[5] / (msr_prof[6] ? msr_prof[6] : 1), msr_prof[1] / 2.69e6, msr_prof[2] / 2.69e6, (unsigned long long)msr_prof[3], (unsigned long long)msr_prof[4]);
+              snprintf(line, sizeof line, "prof: unwind %.0f ms (%llu, %.1f frames avg), intern %.0f ms, fill %.0f ms, scanned %llu words, %llu full stacks, capture misses %.0f ms",
+                msr_prof[0] / 2.69e6, (unsigned long long)msr_prof[6], (double)msr_prof[5] / (msr_prof[6] ? msr_prof[6] : 1), msr_prof[1] / 2.69e6, msr_prof[2] / 2.69e6, (unsigned long long)msr_prof[3], (unsigned long long)msr_prof[4], msr_prof[7] / 2.69e6);
+              msr_say("debug: ", line, "");
+              extern uint64_t msr_cfi_prof[2];
+              snprintf(line, sizeof line, "prof: %llu unwind rules computed in %.0f ms",
+                       (unsigned long long)msr_cfi_prof[1], msr_cfi_prof[0] / 2.69e6);
+              msr_say("debug: ", line, ""); }
+#endif
+#ifdef MSR_UNWCHECK
+            { extern uint64_t msr_unwcheck_bad;
+              snprintf(line, sizeof line, "unwcheck: %llu stacks differ", (unsigned long long)msr_unwcheck_bad);
               msr_say("debug: ", line, ""); }
 #endif
         }

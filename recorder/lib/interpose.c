@@ -178,7 +178,7 @@ static msr_thread *thread_attach(void)
         atomic_store_explicit(&t->waiting, 0, memory_order_relaxed);
         t->wake_sent = 0;
         t->n_dropped = 0;
-        t->memo_hits = t->memo_misses = t->cache_misses = 0;
+        t->memo_hits = t->memo_misses = t->cache_misses = t->cfi_walks = 0;
         t->set_name_seen = atomic_load_explicit(&t->set_name_seq, memory_order_relaxed);
         t->announced = t->dead = 0;
         t->batch_end = atomic_load_explicit(&t->n, memory_order_relaxed);

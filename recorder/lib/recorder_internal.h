@@ -254,6 +254,7 @@ typedef struct msr_thread {
     _Atomic uint32_t waiting;     /* blocked on a full ring (space_seq)     */
     uint64_t n_dropped;
     uint64_t memo_hits, memo_misses, cache_misses; /* MEMSCOPE_DEBUG=1 stats */
+    uint64_t cfi_walks;           /* misses unwound by cached rules (cfi.c)  */
     _Atomic uint32_t set_name_seq; /* bumped after set_name is written      */
     char set_name[16];            /* pthread_setname_np on itself           */
     /* written by the writer */
@@ -380,6 +381,21 @@ int msr_stacks_init(void);
  * gave it; wait: until no unwind of ours reads them (stacks.c) */
 void msr_unw_dyn_withdraw(int wait);
 extern int msr_stacks_ready;      /* msr_stacks_init has succeeded          */
+/* the .eh_frame_hdr binary-search table (version 1, datarel sdata4 pairs)
+ * at h, its entry count in *count; NULL if h is no such header */
+const unsigned char *msr_eh_table(const unsigned char *h, uint32_t *count);
+/* cfi.c: the unwind-rule cache. msr_cfi_walk fills ips (innermost first,
+ * ips[0] = ret) and the stack slots they were read from, from the entry
+ * point's frame; returns the depth, or -1: unwind with libunwind */
+void msr_cfi_init(void);
+int msr_cfi_walk(const msr_thread *t, uint64_t ret, uintptr_t frame, uint64_t *ips,
+                 uint64_t *slots, int max);
+/* around a dlclose: no cached rule outlives the module's code. begin
+ * returns 1 when end must follow; wait = 0 (maybe amid a walk of this
+ * thread) turns the cache off for good */
+int msr_cfi_unload_begin(int wait);
+void msr_cfi_unload_end(void);
+void msr_cfi_atfork_child(void);
 /* Capture the caller's stack: ret = return address of the public entry
  * point, frame = its frame address. Returns the interned stack id. */
 uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame);

@@ -1,7 +1,8 @@
 /*
  * stacks.c — call-stack capture and interning for libmemscope.
  *
- * Capture: libunwind's unw_backtrace (per-thread cache) by default, or a
+ * Capture: by default from cached .eh_frame rules (cfi.c), else libunwind's
+ * unw_backtrace (for the stacks cfi.c gives up on), or a
  * frame-pointer walk (MEMSCOPE_UNWIND=fp) that only dereferences frame
  * addresses inside the thread's own stack bounds, each strictly above the
  * previous one, so a broken chain ends the walk instead of faulting. In fp
@@ -37,6 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef MSR_UNWCHECK
+#include <stdio.h>
+#endif
 
 #ifdef MSR_PROF
 uint64_t msr_prof[8];
@@ -66,6 +70,7 @@ int msr_stacks_init(void)
 {
     unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
     dyn_register();
+    if (msr_cfg.unwind != MSR_UNW_NONE) msr_cfi_init();
     path_d = 0;
     msr_nodes = msr_alloc((size_t)NODE_CAP * sizeof *msr_nodes);
     edges_cap = 1u << 14;
@@ -77,7 +82,11 @@ int msr_stacks_init(void)
     return (msr_nodes && edges && fulls) ? 0 : -1;
 }
 
-void msr_stacks_atfork_child(void) { atomic_store(&msr_stack_lock.owner, 0); }
+void msr_stacks_atfork_child(void)
+{
+    atomic_store(&msr_stack_lock.owner, 0);
+    msr_cfi_atfork_child();
+}
 
 static inline uint64_t mix(uint64_t a, uint64_t b)
 {
@@ -277,7 +286,7 @@ static int exec_segments(uintptr_t start, uintptr_t bias, uintptr_t *lo, uintptr
 
 /* The binary-search table of an .eh_frame_hdr (version 1, fde_count
  * udata4, table datarel|sdata4: 8-byte entries relative to h), or NULL. */
-static const unsigned char *eh_table(const unsigned char *h, uint32_t *count)
+const unsigned char *msr_eh_table(const unsigned char *h, uint32_t *count)
 {
     if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b) return NULL;
     size_t ptr_len;
@@ -298,7 +307,7 @@ static int module_nofp(const struct dl_find_object *o)
     int nx = o->dlfo_link_map ? exec_segments(start, o->dlfo_link_map->l_addr, xlo, xhi, 8) : 0;
     if (!h || !nx || (uintptr_t)h < start || (uintptr_t)h > end - 16) return 0;
     uint32_t count;
-    const unsigned char *tab = eh_table(h, &count);
+    const unsigned char *tab = msr_eh_table(h, &count);
     if (!tab || count < 2 || (uintptr_t)tab + (uint64_t)count * 8 > end) return 0;
     int fp = 0, push = 0, other = 0;
     uint32_t runs = count / 4 < 16 ? (count + 3) / 4 : 16;
@@ -404,7 +413,7 @@ static int dyn_module(struct dl_phdr_info *info, size_t size, void *arg)
         if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
             h = (const unsigned char *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
     uint32_t count = 0;
-    const unsigned char *tab = h ? eh_table(h, &count) : NULL;
+    const unsigned char *tab = h ? msr_eh_table(h, &count) : NULL;
     if (!tab || !count) return 0;
     for (int i = 0; i < info->dlpi_phnum && dyn_n < DYN_MAX; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
@@ -560,7 +569,10 @@ static void memo_fill(msr_thread *t, uint64_t ret0, uintptr_t slot0, const uint6
     uintptr_t prev = slot0;
     for (int k = 1; k < d; k++) {
         uintptr_t p;
-        memo_frame f = t->memo->fr[memo_frame_slot(ips[k - 1])];
+        /* with the slots known, only the first frame's distance is looked
+         * up and learnt (memo_key's); the others serve the search below */
+        int learn = !known_slots || k == 1;
+        memo_frame f = learn ? t->memo->fr[memo_frame_slot(ips[k - 1])] : 0;
         uint64_t g = f & 0xFFFF;
         if (known_slots) {
             p = known_slots[k];
@@ -585,7 +597,7 @@ static void memo_fill(msr_thread *t, uint64_t ret0, uintptr_t slot0, const uint6
         }
         if (p <= prev || p > hi - 8 || ((p - prev) & 7) || (p - prev) / 8 > UINT16_MAX) return;
         gaps[k - 1] = (uint16_t)((p - prev) / 8);
-        if (gaps[k - 1] != g && !(ips[k - 1] >> 48))
+        if (learn && gaps[k - 1] != g && !(ips[k - 1] >> 48))
             t->memo->fr[memo_frame_slot(ips[k - 1])] = ips[k - 1] << 16 | gaps[k - 1];
         prev = p;
     }
@@ -626,6 +638,29 @@ static int unw_walk(void *ret, uint64_t *ips, int max)
     for (int i = 0; i < d; i++) ips[i] = (uint64_t)(uintptr_t)buf[skip + i];
     return d;
 }
+
+#ifdef MSR_UNWCHECK
+/* test builds (-DMSR_UNWCHECK): every stack of cfi.c's walk is compared
+ * with libunwind's, mismatches counted and the first few printed */
+uint64_t msr_unwcheck_bad;
+static void unw_check(void *ret, const uint64_t *ips, int d, int max)
+{
+    uint64_t u[MAX_FRAMES];
+    int saved = errno;
+    atomic_fetch_add(&dyn_inflight, 1);
+    int n = unw_walk(ret, u, max);
+    atomic_fetch_sub(&dyn_inflight, 1);
+    errno = saved;
+    if (n == d && !memcmp(u, ips, (size_t)d * sizeof *u)) return;
+    if (msr_unwcheck_bad++ >= 5) return;
+    char line[200];
+    int k = 0;
+    while (k < n && k < d && u[k] == ips[k]) k++;
+    snprintf(line, sizeof line, "unwcheck: cfi %d frames, libunwind %d, first difference at %d: %#llx vs %#llx",
+             d, n, k, k < d ? (unsigned long long)ips[k] : 0ull, k < n ? (unsigned long long)u[k] : 0ull);
+    msr_say("debug: ", line, "");
+}
+#endif
 
 #ifdef MSR_PROF
 static inline uint64_t tsc_(void) { unsigned lo, hi; __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
@@ -675,10 +710,22 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
     }
     /* without its validation pipe (fdguard.c) libunwind must not run: its
      * address checks fail and every backtrace takes its slow path */
+    P0(w);
     if (msr_cfg.unwind == MSR_UNW_FP &&
         (msr_unw_nopipe || (on_stack && !caller_nofp((uint64_t)(uintptr_t)ret)))) {
         d = fp_walk(t, ret, frame, ips, slots, max);
         known = slots;
+    } else if (on_stack &&
+               (d = msr_cfi_walk(t, (uint64_t)(uintptr_t)ret, (uintptr_t)frame, ips, slots,
+                                 max)) > 0) {
+        known = slots;
+        t->cfi_walks++;
+#ifdef MSR_PROF
+        msr_prof[5] += d; msr_prof[6]++;
+#endif
+#ifdef MSR_UNWCHECK
+        unw_check(ret, ips, d, max);
+#endif
     } else {
         int saved = errno;   /* libunwind may probe memory with syscalls */
         P0(a);
@@ -691,6 +738,7 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
 #endif
         errno = saved;
     }
+    P1(7, w);
     if (d <= 0) return 0;
     uint64_t h = XXH3_64bits(ips, (size_t)d * sizeof ips[0]);
     struct msr_cache_ent *e = &t->cache[h & (MSR_CACHE_SIZE - 1)];
