@@ -130,6 +130,9 @@
 #define HEAP_MAX   ((uint64_t)64 << 20)  /* glibc HEAP_MAX_SIZE, 64-bit */
 #define PM_BATCH   512
 #define PM_MIN     ((uint64_t)256 << 10) /* ranges checked against pagemap */
+#define PB_SHIFT   20                    /* page filter: 2^20 bits, 128 KiB */
+#define PB_BITS    ((uint64_t)1 << PB_SHIFT)
+#define PB_PAGE    12                    /* filter granule: 4 KiB */
 
 struct slot {
     _Atomic int state;
@@ -145,6 +148,7 @@ struct scan {
     ms_live_block *b;
     size_t n;
     uint64_t min_addr, max_end;
+    uint64_t *pbits;            /* PB_BITS bits: hashed pages holding a block */
     struct span *ex;            /* not roots; sorted and merged by merge_ex */
     size_t nex, excap;
     struct mrange *maps;
@@ -624,6 +628,37 @@ static int readable(const struct scan *s, uint64_t a, uint64_t len)
 
 /* ---- blocks ------------------------------------------------------------ */
 
+/* The page filter: one bit per hashed 4 KiB page, set for every page a
+ * live block's bytes touch. A clear bit proves no block holds the address,
+ * which spares the binary search for most words of a big root (a GC heap's
+ * pointers into its own pages): 2 M of 2.2 M candidate words on cc1. */
+static inline uint64_t pb_hash(uint64_t page)
+{
+    return (page * 0x9E3779B97F4A7C15u) >> (64 - PB_SHIFT);
+}
+
+static inline int pb_maybe(const struct scan *s, uint64_t a)
+{
+    uint64_t h = pb_hash(a >> PB_PAGE);
+    return !s->pbits || ((s->pbits[h >> 6] >> (h & 63)) & 1);
+}
+
+static void pb_fill(struct scan *s)
+{
+    for (size_t i = 0; i < s->n && s->pbits; i++) {
+        uint64_t first = s->b[i].addr >> PB_PAGE;
+        uint64_t last = (s->b[i].addr + (s->b[i].size ? s->b[i].size : 1) - 1) >> PB_PAGE;
+        if (last - first >= PB_BITS) {
+            memset(s->pbits, 0xff, PB_BITS / 8);
+            return;
+        }
+        for (uint64_t p = first; p <= last; p++) {
+            uint64_t h = pb_hash(p);
+            s->pbits[h >> 6] |= (uint64_t)1 << (h & 63);
+        }
+    }
+}
+
 /* Index of the block containing a (start or interior), or -1. */
 static inline long find_block(const struct scan *s, uint64_t a)
 {
@@ -687,7 +722,7 @@ NO_SANITIZE static void scan_words(struct scan *s, uint64_t lo, uint64_t hi, int
     lo = (lo + 7) & ~(uint64_t)7;
     for (uint64_t a = lo; a + 8 <= hi; a += 8) {
         uint64_t w = *(const volatile uint64_t *)(uintptr_t)a;
-        if (w < s->min_addr || w >= s->max_end)
+        if (w < s->min_addr || w >= s->max_end || !pb_maybe(s, w))
             continue;
         long j = find_block(s, w);
         if (j < 0)
@@ -1208,6 +1243,8 @@ static int prepare(struct scan *s, ms_live_block *blocks, size_t n,
             s->max_end = e;
     }
     s->min_addr = n ? blocks[0].addr : 0;
+    s->pbits = map_anon(PB_BITS / 8);   /* none: every candidate is searched */
+    pb_fill(s);
     for (size_t i = 0; i < nexclude; i++)
         add_ex(s, exclude[2 * i], exclude[2 * i + 1]);
     return 0;
@@ -1259,6 +1296,8 @@ static void exclude_non_roots(struct scan *s, const ms_live_block *blocks)
     add_ex(s, (uint64_t)(uintptr_t)s->lib, (uint64_t)(uintptr_t)(s->lib + (s->n ? s->n : 1)));
     add_ex(s, (uint64_t)(uintptr_t)s->slots, (uint64_t)(uintptr_t)(s->slots + MAX_SLOTS));
     add_ex(s, (uint64_t)(uintptr_t)s->ex, (uint64_t)(uintptr_t)(s->ex + s->excap));
+    if (s->pbits)
+        add_ex(s, (uint64_t)(uintptr_t)s->pbits, (uint64_t)(uintptr_t)s->pbits + PB_BITS / 8);
     add_ex(s, (uint64_t)(uintptr_t)blocks, (uint64_t)(uintptr_t)(blocks + s->n));
     for (size_t i = 0; i < s->nownseg; i++)
         add_ex(s, s->ownseg[i].lo, s->ownseg[i].hi);
@@ -1401,6 +1440,8 @@ int msr_leak_classify(ms_live_block *blocks, size_t n,
         munmap(s->ex, s->excap * sizeof *s->ex);
     if (s->work)
         munmap(s->work, (n ? n : 1) * sizeof(size_t));
+    if (s->pbits)
+        munmap(s->pbits, PB_BITS / 8);
     if (s->lib)
         munmap(s->lib, n ? n : 1);
     if (s->maps)
