@@ -67,7 +67,8 @@
  * readable are read ([vvar], device mappings and guard pages are skipped),
  * so the scan never faults. No malloc, no stdio, no locks: all scratch
  * memory comes from mmap. Cost: one binary search per scanned word that
- * falls between the lowest and highest block, ~45 ns per live block.
+ * falls between the lowest and highest block on a page holding a block
+ * (hashed page filter), ~45 ns per live block.
  *
  * Precision, beyond the root set (compared with memcheck and LSan):
  *  - glibc's malloc keeps pointers to the next chunk header (the top chunk
