@@ -347,8 +347,13 @@ def main():
     emit("### Sampling (bench/sample.sh)")
     emit("")
     load = open("/proc/loadavg").read().split()[:3]
-    emit("Run: %d cores, %s, best of %d (interleaved), load %s, %s" % (
-        os.cpu_count(), os.uname().release, REPEAT, " ".join(load), time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())))
+    try:
+        clock = open("/sys/devices/system/clocksource/clocksource0/current_clocksource").read().strip()
+    except OSError:
+        clock = "unknown"
+    emit("Run: %d cores, %s, clocksource %s, best of %d (interleaved), load %s, %s" % (
+        os.cpu_count(), os.uname().release, clock, REPEAT, " ".join(load),
+        time.strftime("%Y-%m-%dT%H:%MZ", time.gmtime())))
     emit("")
     emit("| workload | tool | wall s | vs uninstrumented | cpu s | vs uninstrumented | note |")
     emit("|---|---|---:|---:|---:|---:|---|")
