@@ -741,7 +741,9 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
     P1(7, w);
     if (d <= 0) return 0;
     uint64_t h = XXH3_64bits(ips, (size_t)d * sizeof ips[0]);
-    struct msr_cache_ent *e = &t->cache[h & (MSR_CACHE_SIZE - 1)];
+    /* no cache after the thread's exit hint (interpose.c) */
+    struct msr_cache_ent none = {0, 0};
+    struct msr_cache_ent *e = t->cache ? &t->cache[h & (MSR_CACHE_SIZE - 1)] : &none;
     uint64_t id;
     if (MSR_LIKELY(e->hash == h && e->id)) {
         id = e->id;
