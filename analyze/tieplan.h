@@ -11,10 +11,13 @@
  * group also touch, the choice is remembered: when the group later gets
  * stuck (no head fits) the planner jumps back to the latest choice that
  * touched one of the stuck addresses and takes the next candidate there.
- * The search is bounded (64 steps per event); past that, or when no
- * choice explains the dead end (a free of a block allocated before the
- * trace, say), the stuck head with the earliest estimated position goes
- * first, as the reader did before, and the heap model counts the anomaly.
+ * That search is bounded (64 steps per event); when it ends with a head
+ * that fits nowhere, an exact depth-first search over the streams'
+ * positions with a memo of dead positions (bounded: 256 nodes per event)
+ * looks for an order; only when that finds none either (a free of a block
+ * allocated before the trace, say) does the heuristic's order stand, with
+ * the stuck head of the earliest estimated position taken first, and the
+ * heap model counts the anomaly.
  */
 #ifndef MS_TIEPLAN_H
 #define MS_TIEPLAN_H
@@ -38,7 +41,7 @@ int ms_tieplan_new(ms_tieplan **out);
 void ms_tieplan_free(ms_tieplan *p);
 
 typedef struct ms_tieplan_stats {
-    uint64_t groups, backjumps, forced;
+    uint64_t groups, backjumps, forced, exact;   /* exact: solved by the exact search */
 } ms_tieplan_stats;
 
 /* Plan a group of ns streams (ns <= 64): stream i has cnt[i] events,
