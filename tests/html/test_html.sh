@@ -10,7 +10,9 @@
 #  4. tests/progs/dashphases (known ms_mark phases and ms_label blocks): time
 #     ranges (URL hash, phase menu, timeline brush, heap at a moment) give the program's exact
 #     bytes per phase in every panel; call trees, callers, variables,
-#     thread cards, memory layout and diagnostics show its real values.
+#     thread cards, memory layout and diagnostics show its real values;
+#  5. tests/progs/threads (millions of allocations a second): the rate
+#     chart's axis labels fit.
 . "${MS_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}/tests/lib.sh"
 HERE="$MS_ROOT/tests/html"
 
@@ -251,9 +253,6 @@ print("## memory layout at exit sized by RSS: heap, stacks, libraries and memsco
 print('var k = Array.prototype.map.call(document.querySelectorAll("#maps-legend .lg"), function (x) { return x.getAttribute("data-kind"); });')
 print('var n = document.querySelectorAll("#maps-layout .seg").length;')
 print('return (n > 5 && ["heap", "stack", "lib", "self"].every(function (x) { return k.indexOf(x) >= 0; })) || n + " " + k.join(",");')
-print("## rate chart: compact axis labels that stay inside the chart")
-print('var ts = document.querySelectorAll("#rate-svg text"), out = Array.prototype.filter.call(ts, function (x) { return x.getBBox().x < 0; });')
-print('return (ts.length === 3 && out.length === 0 && fmtRate(12345678) === "12.3 M/s" && fmtRate(5e6) === "5 M/s" && fmtRate(250000) === "250 k/s" && fmtRate(9999) === "9,999/s") || (ts.length + " " + out.length + " " + fmtRate(12345678));')
 print("## English relabels the new panels")
 print('document.getElementById("lang-en").click();')
 print('return [document.querySelector("#trees h2").textContent, document.querySelector("#vars h2").textContent, document.querySelector("#diag h2").textContent].join("|") === "Call trees|Variables|Diagnostics" || document.querySelector("#vars h2").textContent;')
@@ -261,5 +260,21 @@ PY
     python3 "$HERE/cdp.py" "file://$TMP/ph.html#phase=load" "$TMP/ph.js" "html/phases"
 else
     fail "html: record tests/progs/dashphases" "msrec run failed: $(tail -1 "$TMP/ph.out" 2>/dev/null)"
+fi
+
+# 5. a burst of millions of allocations per second (tests/progs/threads:
+# 80,000 events in a few ms): the rate chart's axis labels are written with
+# k/M and stay inside the chart ("10,000,000/s" was cut at its left edge)
+if [ -x "$MS_BUILD/progs/threads" ] && "$MSREC" run -q -o "$TMP/th.memscope" -- "$MS_BUILD/progs/threads" > "$TMP/th.out" 2>&1 &&
+   "$MSCONV" "$TMP/th.memscope" --html "$TMP/th.html" 2> "$TMP/th.err"; then
+    cat > "$TMP/th.js" <<'JS'
+## rate chart: compact axis labels that stay inside the chart
+var ts = document.querySelectorAll("#rate-svg text"), out = Array.prototype.filter.call(ts, function (x) { return x.getBBox().x < 0; });
+var lb = Array.prototype.map.call(ts, function (x) { return x.textContent; });
+return (ts.length === 3 && out.length === 0 && lb[0] === "0/s" && / [kM]\/s$/.test(lb[2]) && lb.every(function (x) { return /^([0-9]{1,3}(,[0-9]{3})?|[0-9.]+ [kMG])\/s$/.test(x); })) || (ts.length + " " + out.length + " " + lb.join("|"));
+JS
+    python3 "$HERE/cdp.py" "file://$TMP/th.html" "$TMP/th.js" "html/rates"
+else
+    fail "html: record tests/progs/threads" "$(tail -1 "$TMP/th.out" "$TMP/th.err" 2>/dev/null)"
 fi
 rm -rf "$TMP"
