@@ -316,7 +316,8 @@ int main(int argc, char **argv)
     const mode *m = NULL;
     const char *unknown = NULL, *bad_mode_pair = NULL;
     int dashdash = 0, symbolize = 1;
-    static ms_range_req range;
+    ms_range_req range;
+    memset(&range, 0, sizeof range);   /* not static: msconv_main runs many times in the fuzz targets */
     unsigned symflags = 0;
 
     for (int i = 1; i < argc; i++) {
