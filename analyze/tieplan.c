@@ -247,7 +247,7 @@ static void rewind_all(ms_tieplan *p)
  * order of the heads matters: the heuristic's first, then the lowest
  * stream number first, then the highest (on one such trace the first
  * needed more than 600,000 nodes where the second took a few thousand).
- * Bounded by `budget` nodes, taken from *credit; returns 0 (picks
+ * Bounded by `budget` heads checked, taken from *credit; returns 0 (picks
  * filled), -1 (no order found within the budget or none exists), or a
  * negative error. */
 static long exact(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const uint32_t *cnt,
@@ -264,7 +264,7 @@ static long exact(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const uin
         pos[s] = 0;
     }
     size_t mcap = 1024;
-    while (mcap < 2 * budget && mcap < ((size_t)1 << 22)) mcap *= 2;
+    while (mcap < 2 * (budget / ns) && mcap < ((size_t)1 << 22)) mcap *= 2;   /* ~2 slots a node */
     uint64_t *memo = calloc(mcap, sizeof *memo);
     uint64_t *tried = malloc((n + 1) * sizeof *tried);
     uint32_t *jmark = malloc((n + 1) * sizeof *jmark);
@@ -280,7 +280,7 @@ static long exact(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const uin
             if (best == SIZE_MAX || (order == 0 ? ahead(s, best, pos, cnt, first) : order == 2)) best = s;
         }
         if (best != SIZE_MAX) {
-            if (++nodes > budget) break;
+            if ((nodes += ns) > budget) break;   /* work: heads checked per node */
             tried[d] |= 1ull << best;
             jmark[d] = (uint32_t)p->njr;
             int e = apply(p, &ev[off[best] + pos[best]]);
@@ -332,12 +332,14 @@ int ms_tieplan_run(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const ui
     int e = build(p, ev, cnt, ns, n, live, ctx);
     if (e) return e;
     p->st.groups++;
-    /* the exact search's allowance: 1 M nodes plus 64 per event planned,
-     * so a file's planning time stays linear in its events (the hard
-     * producer/consumer traces used at most 2.6 M in 80,000 events; a
-     * fuzzed one took 1.4 s with 512 per event, 0.26 s now) */
-    if (p->st.groups == 1) p->credit = 1u << 20;
-    p->credit += 64ull * n;
+    /* the exact search's allowance, counted in heads checked (a node of
+     * the search checks every stream's head): 4 M plus 256 per event
+     * planned, so a file's planning time stays linear in its events
+     * whatever the number of threads (the hard 4-thread producer/consumer
+     * traces used at most 2.6 M nodes in 80,000 events; a fuzzed one took
+     * 1.4 s with a larger allowance, 0.26 s with this one) */
+    if (p->st.groups == 1) p->credit = 4u << 20;
+    p->credit += 256ull * n;
     long f = run_once(p, picks, ev, cnt, first, ns, n, off);
     if (f <= 0) return (int)f;
     /* forced events: the exact search, keeping the heuristic's order when
@@ -349,7 +351,7 @@ int ms_tieplan_run(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const ui
     long r = -1;
     for (uint64_t mult = 16; mult <= 1024 && r == -1; mult *= 8)
         for (int order = 0; order < 3 && r == -1; order++) {
-            uint64_t b = mult * (n + 256);
+            uint64_t b = mult * ns * (n + 256);
             if (b > p->credit) b = p->credit;
             if (!b) break;
             rewind_all(p);
