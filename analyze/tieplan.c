@@ -15,6 +15,14 @@
 #include <string.h>
 #include "memscope.h"
 
+/* Fuzz builds (fuzz/build.sh) run ~20x slower under a 10 s timeout per
+ * input: they plan with a 16th of the exact search's allowance. */
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define TP_CREDIT_SHIFT 4
+#else
+#define TP_CREDIT_SHIFT 0
+#endif
+
 typedef struct slot {
     uint64_t key;
     uint8_t used, live, shared, owner;
@@ -36,7 +44,9 @@ struct ms_tieplan {
     cpoint *cp; size_t ncp, capcp;
     uint32_t *snap; size_t capsnap;   /* ns positions per choice point */
     ms_tieplan_stats st;
-    uint64_t credit;                  /* nodes the exact search may still use */
+    uint64_t credit;                  /* heads the exact search may still check */
+    uint64_t *memo; size_t memocap;   /* exact: dead positions, all 0 between calls */
+    uint32_t *mslot;                  /* exact: the memo slots filled by this call */
 };
 
 int ms_tieplan_new(ms_tieplan **out)
@@ -48,7 +58,7 @@ int ms_tieplan_new(ms_tieplan **out)
 void ms_tieplan_free(ms_tieplan *p)
 {
     if (!p) return;
-    free(p->tab); free(p->jr); free(p->cp); free(p->snap);
+    free(p->tab); free(p->jr); free(p->cp); free(p->snap); free(p->memo); free(p->mslot);
     free(p);
 }
 
@@ -265,12 +275,21 @@ static long exact(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const uin
     }
     size_t mcap = 1024;
     while (mcap < 2 * (budget / ns) && mcap < ((size_t)1 << 22)) mcap *= 2;   /* ~2 slots a node */
-    uint64_t *memo = calloc(mcap, sizeof *memo);
+    /* one memo for every call (cleared slot by slot): a fresh 32 MB one
+     * per call cost more than the search on small groups */
+    if (mcap > p->memocap) {
+        free(p->memo); free(p->mslot);
+        p->memo = calloc(mcap, sizeof *p->memo);
+        p->mslot = malloc((mcap / 2 + 1) * sizeof *p->mslot);
+        p->memocap = p->memo && p->mslot ? mcap : 0;
+        if (!p->memocap) { free(p->memo); free(p->mslot); p->memo = NULL; p->mslot = NULL; return MS_ENOMEM; }
+    }
+    uint64_t *memo = p->memo;
     uint64_t *tried = malloc((n + 1) * sizeof *tried);
     uint32_t *jmark = malloc((n + 1) * sizeof *jmark);
     long rc = -1;
-    if (!memo || !tried || !jmark) { rc = MS_ENOMEM; goto out; }
     size_t mused = 0, d = 0;
+    if (!tried || !jmark) { rc = MS_ENOMEM; goto out; }
     tried[0] = 0;
     for (;;) {
         if (d == n) { rc = 0; break; }
@@ -307,7 +326,7 @@ static long exact(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const uin
             uint64_t k = key | 1;
             size_t j = (size_t)(k * 0x9E3779B97F4A7C15ull >> 20) & (mcap - 1);
             while (memo[j] && memo[j] != k) j = (j + 1) & (mcap - 1);
-            if (!memo[j]) { memo[j] = k; mused++; }
+            if (!memo[j]) { memo[j] = k; p->mslot[mused++] = (uint32_t)j; }
         }
         if (d == 0) break;
         d--;
@@ -318,7 +337,8 @@ static long exact(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const uin
     }
 out:
     *credit -= nodes < *credit ? nodes : *credit;
-    free(memo); free(tried); free(jmark);
+    while (mused > 0) memo[p->mslot[--mused]] = 0;
+    free(tried); free(jmark);
     return rc;
 }
 
@@ -338,8 +358,8 @@ int ms_tieplan_run(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const ui
      * whatever the number of threads (the hard 4-thread producer/consumer
      * traces used at most 2.6 M nodes in 80,000 events; a fuzzed one took
      * 1.4 s with a larger allowance, 0.26 s with this one) */
-    if (p->st.groups == 1) p->credit = 4u << 20;
-    p->credit += 256ull * n;
+    if (p->st.groups == 1) p->credit = (4u << 20) >> TP_CREDIT_SHIFT;
+    p->credit += (256ull * n) >> TP_CREDIT_SHIFT;
     long f = run_once(p, picks, ev, cnt, first, ns, n, off);
     if (f <= 0) return (int)f;
     /* forced events: the exact search, keeping the heuristic's order when

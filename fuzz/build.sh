@@ -23,7 +23,7 @@ SECS=${1:-${FUZZ_TIME:-60}}
 TARGETS=${*:-reader msconv msdiff}
 OUT=build/fuzz
 CLANG=${CLANG:-clang}
-CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -Iformat -Ianalyze -Iconvert/common -Irecorder/symbolize -Ibuild/include -Ibuild/gen"
+CFLAGS="-std=c11 -D_GNU_SOURCE -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION -g -O1 -Iformat -Ianalyze -Iconvert/common -Irecorder/symbolize -Ibuild/include -Ibuild/gen"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 LIBS="-lzstd -lxxhash"
 CONV_LIBS="-lcjson -lm -lpthread"
