@@ -54,9 +54,11 @@ for t in $TARGETS; do
     reader) EXTRA="-max_len=65536 -rss_limit_mb=2048" ;;
     # converters: raw (decompressed) payloads, quiet stdout/stderr, tight
     # memory and time so amplification bugs (a small file costing much) show
+    # (30 s: a 90 KB file may decode to 700 k events, ~1 s for --dump
+    # uninstrumented and ~20x that here)
     *) EXTRA="-max_len=262144 -close_fd_mask=3 -rss_limit_mb=1024 -malloc_limit_mb=512" ;;
     esac
     # shellcheck disable=SC2086
-    "$OUT/fuzz_$t" -max_total_time="$SECS" -timeout=10 $EXTRA \
+    "$OUT/fuzz_$t" -max_total_time="$SECS" -timeout=30 $EXTRA \
         -print_final_stats=1 $JOBS -artifact_prefix="$OUT/$t-" "$OUT/corpus-$t" "fuzz/corpus/$t"
 done

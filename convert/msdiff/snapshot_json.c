@@ -36,7 +36,7 @@ static cJSON *change(uint64_t a, uint64_t b)
     if (!o) return NULL;
     U(o, "before", a);
     U(o, "after", b);
-    I(o, "delta", (int64_t)b - (int64_t)a);
+    num(o, "delta", b >= a ? (double)(b - a) : -(double)(a - b));   /* no int64 overflow for hostile values */
     if (a) num(o, "percent", ms_pct_change(a, b));
     else cJSON_AddNullToObject(o, "percent");
     return o;
