@@ -375,6 +375,14 @@ static void msgs_free(msgs *m)
     free(m->linep); free(m->funcs); free(m->funcp);
 }
 
+/* seconds -> nanoseconds, 0 below 0 (or NaN), INT64_MAX above */
+static int64_t sec_ns(double s)
+{
+    double ns = s * 1e9;
+    if (!(ns > 0)) return 0;
+    return ns >= 9.2e18 ? INT64_MAX : (int64_t)ns;
+}
+
 static int assemble(PProfile *prof, msgs *m, pp *p)
 {
     const ms_heap_info *in = ms_heap_get_info(p->heap);
@@ -451,8 +459,10 @@ static int assemble(PProfile *prof, msgs *m, pp *p)
     prof->time_nanos = (int64_t)in->start_wall_ns;
     uint64_t dur = ms_heap_ticks_ns(p->heap, su->end_time > su->first_time ? su->end_time : 0);
     if (r) {
-        prof->time_nanos += (int64_t)(r->from_s * 1e9);
-        dur = (uint64_t)((r->to_s - r->from_s) * 1e9);
+        /* seconds of a hostile trace may exceed int64 nanoseconds: saturate */
+        int64_t from = sec_ns(r->from_s);
+        prof->time_nanos = prof->time_nanos > INT64_MAX - from ? INT64_MAX : prof->time_nanos + from;
+        dur = (uint64_t)sec_ns(r->to_s - r->from_s);
     }
     prof->duration_nanos = dur > INT64_MAX ? INT64_MAX : (int64_t)dur;
     prof->period_type = &m->period;
