@@ -137,6 +137,13 @@ static int apply(ms_tieplan *p, const ms_tie_ev *e)
     return 0;
 }
 
+/* Undo the journal's changes down to entry `mark` (0: the state before
+ * the group). */
+static void undo_to(ms_tieplan *p, size_t mark)
+{
+    while (p->njr > mark) { p->njr--; p->tab[p->jr[p->njr].slot].live = p->jr[p->njr].live; }
+}
+
 /* Stream a goes before stream b: first streams, then the earlier
  * estimated position in the tick, then the lower number. */
 static inline int ahead(size_t a, size_t b, const uint32_t *pos, const uint32_t *cnt, const uint8_t *first)
@@ -209,7 +216,7 @@ static long run_once(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const 
             }
             if (k != SIZE_MAX) {
                 const cpoint *c = &p->cp[k];
-                while (p->njr > c->njr) { p->njr--; p->tab[p->jr[p->njr].slot].live = p->jr[p->njr].live; }
+                undo_to(p, c->njr);
                 npicks = c->npicks;
                 memcpy(pos, p->snap + k * ns, ns * sizeof *pos);
                 excl_at = npicks; excl = c->excl | (1ull << c->chosen);
@@ -241,10 +248,13 @@ static long run_once(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const 
     return forced;
 }
 
-/* Undo every change of the last attempt: the state before the group. */
-static void rewind_all(ms_tieplan *p)
+/* The memo slot holding key k (odd, never 0), else the empty slot where
+ * it would go (linear probing; the memo is never full: at most half). */
+static inline size_t memo_slot(const uint64_t *memo, size_t mcap, uint64_t k)
 {
-    while (p->njr > 0) { p->njr--; p->tab[p->jr[p->njr].slot].live = p->jr[p->njr].live; }
+    size_t j = (size_t)(k * 0x9E3779B97F4A7C15ull >> 20) & (mcap - 1);
+    while (memo[j] && memo[j] != k) j = (j + 1) & (mcap - 1);
+    return j;
 }
 
 /* Exact search, when the heuristic one ends in forced events: depth-first
@@ -307,33 +317,24 @@ static long exact(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const uin
             picks[d] = (uint32_t)best;
             pos[best]++;
             key += mul[best];
-            uint64_t k = key | 1;
-            size_t j = (size_t)(k * 0x9E3779B97F4A7C15ull >> 20) & (mcap - 1);
-            int dead = 0;
-            while (memo[j]) {
-                if (memo[j] == k) { dead = 1; break; }
-                j = (j + 1) & (mcap - 1);
-            }
-            if (!dead) { tried[++d] = 0; continue; }
+            if (!memo[memo_slot(memo, mcap, key | 1)]) { tried[++d] = 0; continue; }
             /* a known dead end: undo the move, try the next head */
             pos[best]--;
             key -= mul[best];
-            while (p->njr > jmark[d]) { p->njr--; p->tab[p->jr[p->njr].slot].live = p->jr[p->njr].live; }
+            undo_to(p, jmark[d]);
             continue;
         }
         /* every head at this position fails: remember it, step back */
         if (mused * 2 < mcap) {
-            uint64_t k = key | 1;
-            size_t j = (size_t)(k * 0x9E3779B97F4A7C15ull >> 20) & (mcap - 1);
-            while (memo[j] && memo[j] != k) j = (j + 1) & (mcap - 1);
-            if (!memo[j]) { memo[j] = k; p->mslot[mused++] = (uint32_t)j; }
+            size_t j = memo_slot(memo, mcap, key | 1);
+            if (!memo[j]) { memo[j] = key | 1; p->mslot[mused++] = (uint32_t)j; }
         }
         if (d == 0) break;
         d--;
         size_t s = picks[d];
         pos[s]--;
         key -= mul[s];
-        while (p->njr > jmark[d]) { p->njr--; p->tab[p->jr[p->njr].slot].live = p->jr[p->njr].live; }
+        undo_to(p, jmark[d]);
     }
 out:
     *credit -= nodes < *credit ? nodes : *credit;
@@ -374,7 +375,7 @@ int ms_tieplan_run(ms_tieplan *p, uint32_t *picks, const ms_tie_ev *ev, const ui
             uint64_t b = mult * ns * (n + 256);
             if (b > p->credit) b = p->credit;
             if (!b) break;
-            rewind_all(p);
+            undo_to(p, 0);
             r = exact(p, picks, ev, cnt, first, ns, n, off, b, order, &p->credit);
         }
     if (r < -1) { free(keep); return (int)r; }

@@ -13,8 +13,8 @@
  * touched one of the stuck addresses and takes the next candidate there.
  * That search is bounded (64 steps per event); when it ends with a head
  * that fits nowhere, an exact depth-first search over the streams'
- * positions with a memo of dead positions (bounded: 256 nodes per event)
- * looks for an order; only when that finds none either (a free of a block
+ * positions with a memo of dead positions (bounded: a file-wide allowance
+ * of stream heads checked, 4 M plus 256 per event) looks for an order; only when that finds none either (a free of a block
  * allocated before the trace, say) does the heuristic's order stand, with
  * the stuck head of the earliest estimated position taken first, and the
  * heap model counts the anomaly.

@@ -143,6 +143,14 @@ static int thread_provision(msr_thread *t)
     return t->cache && (t->memo || !msr_memo_bytes()) ? 0 : -1;
 }
 
+static void pool_put(msr_thread *t)
+{
+    msr_lock_take(&pool_lock);
+    t->next_free = pool;
+    pool = t;
+    msr_lock_release(&pool_lock);
+}
+
 static void exit_hint(void *p)
 {
     msr_thread *t = p;
@@ -177,10 +185,7 @@ void msr_thread_release(msr_thread *t)
     /* (equal but in a fork child, where the parent's threads are dropped) */
     atomic_store_explicit(&t->consumed, atomic_load_explicit(&t->n, memory_order_relaxed),
                           memory_order_relaxed);
-    msr_lock_take(&pool_lock);
-    t->next_free = pool;
-    pool = t;
-    msr_lock_release(&pool_lock);
+    pool_put(t);
 }
 
 void msr_threads_atfork_child(void)
@@ -235,10 +240,7 @@ static msr_thread *thread_attach(void)
         t->stack_lo = t->stack_hi = 0;
         memset(t->name, 0, sizeof t->name);
         if (thread_provision(t) < 0) {
-            msr_lock_take(&pool_lock);
-            t->next_free = pool;
-            pool = t;
-            msr_lock_release(&pool_lock);
+            pool_put(t);
             msr_tls.no_thread = 1;
             return NULL;
         }
