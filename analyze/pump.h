@@ -6,10 +6,11 @@
  * records go to the consumer in batches (no per-record call, no per-record
  * lock); other records follow in their exact place between events.
  *
- * Records that hold pointers into the reader's buffers are either copied
- * (LABEL, MARK, THREAD: a few strings) or handed over in place while the
- * reader waits for the consumer to finish with them (STACK, SYMBOL,
- * MODULE, META, MAPS, LIVE_BLOCKS, ...: rare, mostly at the start and end).
+ * Records that hold pointers into the reader's buffers are copied with
+ * what they point to (STACK, SYMBOL, MODULE, LIVE_BLOCKS, LABEL, MARK,
+ * THREAD), so the reader reads on; the rest (META, MAPS, snapshot records:
+ * once or twice a file) are handed over in place while the reader waits
+ * for the consumer to finish with them.
  *
  * Small files, or MEMSCOPE_THREADS=0 in the environment, run the same loop
  * on one thread (=1 forces the second thread even for tiny files, for
@@ -41,4 +42,14 @@ typedef int (*ms_pump_events_fn)(void *ctx, uint64_t tid, const ms_replay_packed
  * at least one per call), any other record to on_record. Returns 0 at the end of the file, the reader's error, or the
  * first non-zero value returned by a callback. */
 int ms_pump_run(ms_reader *r, ms_pump_record_fn on_record, ms_pump_events_fn on_events, void *ctx);
+
+/* The same, and how it went: batches handed over, records handed over in
+ * place (each one a wait of the reader for the consumer), whether a
+ * second thread ran. */
+typedef struct ms_pump_stats {
+    uint64_t batches, in_place;
+    int threaded;
+} ms_pump_stats;
+int ms_pump_run_stats(ms_pump_stats *st, ms_reader *r, ms_pump_record_fn on_record,
+                      ms_pump_events_fn on_events, void *ctx);
 #endif
