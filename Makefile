@@ -188,8 +188,10 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(BUILD)/progs/%,$(PROG_C)) \
 PROG_FLAGS := -g -O0 -fno-omit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
 # nofp: built like a distribution binary, without frame pointers (--unwind fp test)
 $(BUILD)/progs/nofp: PROG_FLAGS := -g -O2 -fomit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
-# unwvar: the same, for the unwind-rule cache test (test_unwcache.sh)
+# unwvar, memostress: the same, for the unwind-rule cache and memo tests
+# (test_unwcache.sh, test_memo.sh)
 $(BUILD)/progs/unwvar: PROG_FLAGS := -g -O2 -fomit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
+$(BUILD)/progs/memostress: PROG_FLAGS := -g -O2 -fomit-frame-pointer -D_GNU_SOURCE -Wall -Wextra -Werror -Iformat -pthread
 # allocstats: built without PIE and taking malloc's address, so its dynamic
 # symbol table holds a PLT entry named malloc (as python3.11's does)
 $(BUILD)/progs/allocstats: PROG_FLAGS += -fno-pie -no-pie
