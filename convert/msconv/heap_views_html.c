@@ -40,27 +40,29 @@ static uint64_t ns_of(const ms_hview *v, uint64_t ticks)
     return ms_heap_ticks_ns(v->heap, ticks);
 }
 
-/* Site order for the table: heaviest share of any metric first. */
-static const ms_hview *rank_v;
-static double site_score(size_t i)
+/* Site order for the table: heaviest share of any metric first. The
+ * scores are computed once per site, before sorting (cc1 -O2: 30 k sites,
+ * ~0.5 M comparisons). */
+static double site_score(const ms_hview *v, size_t i)
 {
-    const ms_heap_site *s = ms_heap_site_at(rank_v->heap, i);
+    const ms_heap_site *s = ms_heap_site_at(v->heap, i);
     uint64_t vals[MS_CT_NMETRICS];
     ms_hview_site_values(vals, s);
     double best = 0;
     for (int m = 0; m < MS_CT_NMETRICS; m++) {
-        uint64_t tot = ms_calltree_total(rank_v->tree, m);
+        uint64_t tot = ms_calltree_total(v->tree, m);
         double sc = tot ? (double)vals[m] / (double)tot : 0;
         if (m == MS_CT_LEAKED && vals[m]) sc += 1.0;          /* leaks first */
         if (sc > best) best = sc;
     }
     return best;
 }
+typedef struct ranked { double score; size_t i; } ranked;
 static int site_rank_cmp(const void *pa, const void *pb)
 {
-    double a = site_score(*(const size_t *)pa), b = site_score(*(const size_t *)pb);
-    if (a != b) return a > b ? -1 : 1;
-    return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
+    const ranked *a = pa, *b = pb;
+    if (a->score != b->score) return a->score > b->score ? -1 : 1;
+    return a->i < b->i ? -1 : 1;
 }
 
 static int write_stack(FILE *fp, hctx *c, uint64_t stack_id)
@@ -256,18 +258,19 @@ static int write_sites(FILE *fp, hctx *c, const int32_t *node_idx, const uint8_t
     const ms_hview *v = c->v;
     size_t ns = ms_heap_site_count(v->heap);
     size_t *idx = malloc((ns ? ns : 1) * sizeof *idx);
-    if (!idx) return -1;
+    ranked *rk = malloc((ns ? ns : 1) * sizeof *rk);
+    if (!idx || !rk) { free(idx); free(rk); return -1; }
     size_t used = 0;
     for (size_t i = 0; i < ns; i++) {
         const ms_heap_site *s = ms_heap_site_at(v->heap, i);
-        if (s->allocations || s->live_blocks) idx[used++] = i;
+        if (s->allocations || s->live_blocks) rk[used++] = (ranked){ site_score(v, i), i };
     }
     ns = used;
-    rank_v = v;
-    qsort(idx, ns, sizeof *idx, site_rank_cmp);
+    qsort(rk, ns, sizeof *rk, site_rank_cmp);
     size_t n = 0;
     for (size_t k = 0; k < ns; k++)
-        if (k < HV_MAX_SITES || must[idx[k]]) idx[n++] = idx[k];
+        if (k < HV_MAX_SITES || must[rk[k].i]) idx[n++] = rk[k].i;
+    free(rk);
     uint32_t *depth = hv_site_depths(v, idx, n);
     if (!depth) { free(idx); return -1; }
     fprintf(fp, "\"sites_total\":%zu,\"sites\":[", ns);
