@@ -549,7 +549,8 @@ uint64_t ms_writer_offset(const ms_writer *w);
 /* Chunks written so far (the next chunk's seq; END.n_chunks after a flush). */
 uint64_t ms_writer_chunks(const ms_writer *w);
 
-/* What reached the file and what did not (END fields 10-12, spec 1.2). */
+/* What reached the file and what did not (END fields 10-12, spec 1.2), and
+ * what compressing it cost. */
 typedef struct ms_writer_stats {
     uint64_t events_written;    /* events in EVENTS chunks written in full    */
     uint64_t write_errors;      /* failed writes (ENOSPC, EFBIG, EIO, a write
@@ -557,6 +558,9 @@ typedef struct ms_writer_stats {
                                    allocations; after a failed write the
                                    writer refuses further writes              */
     int first_errno;            /* errno of the first of them; 0 if none      */
+    uint64_t compress_ns;       /* time spent compressing chunks (monotonic)  */
+    uint64_t raw_bytes;         /* chunk payloads written, before and after   */
+    uint64_t stored_bytes;      /* compression (envelopes not counted)        */
 } ms_writer_stats;
 void ms_writer_get_stats(const ms_writer *w, ms_writer_stats *st);
 

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #include <zstd.h>
 #include "format_internal.h"
@@ -52,6 +53,7 @@ struct ms_writer {
     /* what reached the file (ms_writer_get_stats) */
     uint64_t ev_written, n_errors;
     int first_errno;
+    uint64_t compress_ns, raw_bytes, stored_bytes;   /* ms_writer_get_stats */
 };
 
 /* Count a failed write or buffer allocation (errno e). */
@@ -169,7 +171,11 @@ static int write_chunk_cut(ms_writer *w, unsigned type, unsigned xflags, uint32_
     size_t stored_len = raw_len;
     unsigned flags = xflags;
     if (!w->raw && raw_len > 0) {
+        struct timespec c0, c1;
+        clock_gettime(CLOCK_MONOTONIC, &c0);
         size_t z = compress(w, raw, raw_len, cuts, ncuts);
+        clock_gettime(CLOCK_MONOTONIC, &c1);
+        w->compress_ns += (uint64_t)((c1.tv_sec - c0.tv_sec) * 1000000000ll + (c1.tv_nsec - c0.tv_nsec));
         if (z) {
             stored = w->zbuf.p;
             stored_len = z;
@@ -192,6 +198,8 @@ static int write_chunk_cut(ms_writer *w, unsigned type, unsigned xflags, uint32_
     struct iovec iov[2] = { { env, MSF_ENV_LEN }, { (void *)stored, stored_len } };
     int rc = write_all(w, iov, stored_len ? 2 : 1);
     if (rc) return rc;
+    w->raw_bytes += raw_len;
+    w->stored_bytes += stored_len;
     w->seq++;
     return 0;
 }
@@ -689,4 +697,7 @@ void ms_writer_get_stats(const ms_writer *w, ms_writer_stats *st)
     st->events_written = w->ev_written;
     st->write_errors = w->n_errors;
     st->first_errno = w->first_errno;
+    st->compress_ns = w->compress_ns;
+    st->raw_bytes = w->raw_bytes;
+    st->stored_bytes = w->stored_bytes;
 }

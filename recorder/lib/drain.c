@@ -770,6 +770,8 @@ void msr_ensure_meta(void)
 /* ------------------------------------------------------------------------ */
 /* Writer thread                                                            */
 /* ------------------------------------------------------------------------ */
+static _Atomic uint64_t writer_cpu_ns;   /* the writer thread's CPU, at its stop */
+
 static void *writer_main(void *arg)
 {
     (void)arg;
@@ -794,6 +796,9 @@ static void *writer_main(void *arg)
         }
         msr_lock_release(&msr_writer_lock);
     }
+    struct timespec c;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c) == 0)
+        atomic_store(&writer_cpu_ns, (uint64_t)c.tv_sec * 1000000000ull + (uint64_t)c.tv_nsec);
     return NULL;
 }
 
@@ -1216,6 +1221,21 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
                  (double)(msr_mono_ns() - fin0) / 1e6, (double)(fin1 - fin0) / 1e6,
                  (double)(fin2 - fin1) / 1e6, (double)(fin4 - fin3) / 1e6,
                  (double)(msr_mono_ns() - fin4) / 1e6);
+        msr_say("debug: ", line, "");
+        /* where the writer's time went (bench/budget.sh reads this line;
+         * ws: the format writer's stats taken before its close) */
+        uint64_t nev = st.n_events ? st.n_events : 1;
+        uint64_t wcpu = atomic_load(&writer_cpu_ns);    /* joined: its own reading */
+        clockid_t cid;
+        struct timespec c;
+        if (!wcpu && writer_running && pthread_getcpuclockid(writer_thr, &cid) == 0 &&
+            clock_gettime(cid, &c) == 0)
+            wcpu = (uint64_t)c.tv_sec * 1000000000ull + (uint64_t)c.tv_nsec;
+        snprintf(line, sizeof line, "writer: thread CPU %.2f ms (%.1f ns/event), compressing %.2f ms "
+                 "(%.1f ns/event), payload %.2f MB -> %.2f MB, %llu events",
+                 (double)wcpu / 1e6, (double)wcpu / (double)nev,
+                 (double)ws.compress_ns / 1e6, (double)ws.compress_ns / (double)nev,
+                 (double)ws.raw_bytes / 1e6, (double)ws.stored_bytes / 1e6, (unsigned long long)st.n_events);
         msr_say("debug: ", line, "");
     }
     atomic_store(&msr_mode, MSR_DONE);

@@ -1,0 +1,144 @@
+#!/bin/sh
+# Where the recorder's time per event goes (issue 11: "make bench prints
+# where the time per event goes"; run by `make bench` through bench/run.sh).
+#
+# For the pairs workload (bench/heap/pairs.c: 10 M malloc/free pairs at
+# depth ~10, one thread) and cc1 -O2 (tests/real/gen_c.sh 60), side by side
+# in one run, alternated, best of BENCH_REPEAT (default 5):
+#   uninstrumented
+#   recording without stacks          MEMSCOPE_UNWIND=none
+#   full (the default)                stack memo + cached unwind rules
+#   full, memo off                    MEMSCOPE_STACK_MEMO=0: every stack unwound
+#   full, clock_gettime               MEMSCOPE_CLOCK=mono: the path of a CPU
+#                                     without an invariant TSC
+# every memscope run with MEMSCOPE_DEBUG=1, whose exit lines give the
+# writer thread's CPU and its time compressing, and the memo's hits and
+# misses. From these it prints the budget in CPU ns: per event, the clock
+# read (bench/budget/clockcost.c), the rest of recording an event on the
+# application's thread (entry points, ring slot store), the writer thread
+# (compression and the rest: slot conversion, column encoding, epochs);
+# per allocation, the stack (memo path, and unwinding every stack); the
+# extra cost of clock_gettime. CPU is user + sys of the whole process
+# (/usr/bin/time); the application thread's share is that minus the
+# writer's. Prints the clocksource (the TSC path is taken whenever the
+# CPU has an invariant TSC, whatever the kernel's clocksource).
+#
+# Environment: BENCH_REPEAT (best of N, default 5), BENCH_SCALE (pairs
+# count factor, default 1), BENCH_BUDGET_CC1=0 (skip cc1).
+cd "$(dirname "$0")/.." || exit 2
+ROOT=$(pwd)
+BUILD=${BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
+LIB=$BUILD/lib/libmemscope.so
+REPEAT=${BENCH_REPEAT:-5}
+SCALE=${BENCH_SCALE:-1}
+TIME=/usr/bin/time
+[ -e "$LIB" ] || { echo "budget.sh: $LIB missing (make)" >&2; exit 1; }
+[ -x "$TIME" ] || { echo "budget.sh: /usr/bin/time missing (make deps)" >&2; exit 1; }
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/msbudget.XXXXXX")
+trap 'rm -rf "$TMP"' EXIT INT TERM
+mkdir -p "$BUILD/bench"
+CC_=${CC:-cc}
+for p in clockcost; do
+    if [ ! -x "$BUILD/bench/$p" ] || [ "bench/budget/$p.c" -nt "$BUILD/bench/$p" ]; then
+        $CC_ -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BUILD/bench/$p" "bench/budget/$p.c" ||
+            { echo "budget.sh: cannot build bench/budget/$p.c" >&2; exit 1; }
+    fi
+done
+if [ ! -x "$BUILD/bench/pairs" ] || [ bench/heap/pairs.c -nt "$BUILD/bench/pairs" ]; then
+    $CC_ -std=c11 -D_GNU_SOURCE -O2 -g -fno-omit-frame-pointer -Wall -Wextra -Werror \
+        -o "$BUILD/bench/pairs" bench/heap/pairs.c -lpthread || { echo "budget.sh: cannot build pairs" >&2; exit 1; }
+fi
+
+echo "recorder time budget: $(nproc) cores, clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown), $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), load $(cut -d' ' -f1-3 /proc/loadavg), $(date -u '+%Y-%m-%dT%H:%MZ'), best of $REPEAT"
+"$BUILD/bench/clockcost" 5000000 > "$TMP/clock" || exit 1
+RDTSC=$(awk '$1 == "rdtsc" { print $2 }' "$TMP/clock")
+MONO=$(awk '$1 == "mono" { print $2 }' "$TMP/clock")
+echo "one clock read: rdtsc $RDTSC ns, clock_gettime(CLOCK_MONOTONIC) $MONO ns, CLOCK_MONOTONIC_COARSE $(awk '$1 == "coarse" { print $2 }' "$TMP/clock") ns (4 ms resolution)"
+
+VARIANTS="none nostack full nomemo mono"
+label() {
+    case $1 in
+    none)    echo "uninstrumented" ;;
+    nostack) echo "recording, no stacks (MEMSCOPE_UNWIND=none)" ;;
+    full)    echo "full (default: memo + cached rules)" ;;
+    nomemo)  echo "full, memo off (MEMSCOPE_STACK_MEMO=0)" ;;
+    mono)    echo "full, clock_gettime (MEMSCOPE_CLOCK=mono)" ;;
+    esac
+}
+
+# one WORKLOAD-VARIANT run: appends "wall cpu writer_cpu_ms compress_ms events hits misses" to $TMP/W.V
+run1() {
+    w=$1; v=$2; shift 2
+    rm -f "$TMP/t.memscope"
+    case $v in
+    none)    envs="" ;;
+    nostack) envs="MEMSCOPE_UNWIND=none" ;;
+    full)    envs="" ;;
+    nomemo)  envs="MEMSCOPE_STACK_MEMO=0" ;;
+    mono)    envs="MEMSCOPE_CLOCK=mono" ;;
+    esac
+    if [ "$v" = none ]; then
+        (cd "$TMP" && "$TIME" -f '%e %U %S' -o "$TMP/time" "$@") > /dev/null 2> "$TMP/err" < /dev/null
+    else
+        (cd "$TMP" && "$TIME" -f '%e %U %S' -o "$TMP/time" env $envs LD_PRELOAD="$LIB" MEMSCOPE_AUTO_EXPORT=1 \
+            MEMSCOPE_EXPORT_PATH="$TMP/t.memscope" MEMSCOPE_DEBUG=1 "$@") > /dev/null 2> "$TMP/err" < /dev/null
+    fi
+    t=$(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+$' "$TMP/time" | tail -1)
+    wr=$(sed -n 's/.*writer: thread CPU \([0-9.]*\) ms.*compressing \([0-9.]*\) ms.*, \([0-9]*\) events$/\1 \2 \3/p' "$TMP/err" | tail -1)
+    hm=$(sed -n 's/.*memo \([0-9]*\) hits \([0-9]*\) misses.*/\1 \2/p' "$TMP/err" | awk '{ h += $1; m += $2 } END { print h + 0, m + 0 }')
+    echo "$t" "${wr:-0 0 0}" "$hm" | awk '{ printf "%s %.3f %s %s %s %s %s\n", $1, $2 + $3, $4, $5, $6, $7, $8 }' >> "$TMP/$w.$v"
+}
+
+# best WORKLOAD VARIANT FIELD: the minimum of a field over the runs (1 wall, 2 cpu, 3 writer ms, 4 compress ms)
+best() { awk -v f="$3" 'NR == 1 || $f < b { b = $f } END { print b + 0 }' "$TMP/$1.$2"; }
+# last WORKLOAD VARIANT FIELD: a count from the runs (5 events, 6 memo hits, 7 misses)
+last() { awk -v f="$3" '{ v = $f } END { print v + 0 }' "$TMP/$1.$2"; }
+
+workload() {
+    w=$1; title=$2; shift 2
+    r=0
+    while [ $r -lt "$REPEAT" ]; do
+        r=$((r + 1))
+        for v in $VARIANTS; do run1 "$w" "$v" "$@"; done
+    done
+    ev=$(last "$w" full 5)
+    allocs=$(( $(last "$w" full 6) + $(last "$w" full 7) ))
+    [ "$allocs" -gt 0 ] || allocs=1
+    [ "$ev" -gt 0 ] || ev=1
+    echo
+    echo "# $w: $title ($ev events, $allocs stacks captured)"
+    printf '%-44s %8s %8s %10s %12s\n' run "wall s" "cpu s" "writer s" "vs uninstr."
+    w0=$(best "$w" none 1)
+    for v in $VARIANTS; do
+        printf '%-44s %8.3f %8.3f %10s %11.2fx\n' "$(label $v)" "$(best "$w" $v 1)" "$(best "$w" $v 2)" \
+            "$([ $v = none ] && echo - || awk -v x="$(best "$w" $v 3)" 'BEGIN { printf "%.3f", x / 1000 }')" \
+            "$(awk -v a="$(best "$w" $v 1)" -v b="$w0" 'BEGIN { print a / b }')"
+    done
+    # CPU ns per event / per allocation from the best CPU of each run
+    awk -v ev="$ev" -v al="$allocs" -v rdtsc="$RDTSC" -v mono="$MONO" \
+        -v c0="$(best "$w" none 2)" -v cn="$(best "$w" nostack 2)" -v cf="$(best "$w" full 2)" \
+        -v cm="$(best "$w" nomemo 2)" -v cg="$(best "$w" mono 2)" \
+        -v wn="$(best "$w" nostack 3)" -v wf="$(best "$w" full 3)" -v zf="$(best "$w" full 4)" \
+        -v hits="$(last "$w" full 6)" -v miss="$(last "$w" full 7)" '
+    BEGIN {
+        ns = 1e9
+        app_ev = ((cn - c0) - wn / 1000) * ns / ev          # app thread, per event, no stacks
+        wr = wf / 1000 * ns / ev; z = zf / 1000 * ns / ev
+        st = (cf - cn) * ns / al; stm = (cm - cn) * ns / al
+        printf "where the CPU goes (ns; CPU of the best runs, %d events, %d stacks: %d memo hits, %d misses):\n", ev, al, hits, miss
+        printf "  per event, application thread: %6.1f  (clock read %.1f, entry points + ring slot store %.1f)\n", app_ev, rdtsc, app_ev - rdtsc
+        printf "  per event, writer thread:      %6.1f  (zstd %.1f, slot conversion + column encoding + epochs %.1f)\n", wr, z, wr - z
+        printf "  per stack, memo + cached rules: %5.1f  (unwinding every stack, memo off: %.1f)\n", st, stm
+        printf "  per event, clock_gettime instead of rdtsc: %+.1f  (clockcost: %+.1f)\n", (cg - cf) * ns / ev, mono - rdtsc
+        printf "  total recorder CPU per event:  %6.1f  (uninstrumented program: %.1f)\n", (cf - c0) * ns / ev, c0 * ns / ev
+    }'
+}
+
+S=$(awk -v s="$SCALE" 'BEGIN { printf "%d", 10000000 * s }')
+workload pairs "malloc/free pairs, depth ~10, 1 thread: pairs $S 1" "$BUILD/bench/pairs" "$S" 1
+if [ "${BENCH_BUDGET_CC1:-1}" != 0 ] && command -v gcc > /dev/null; then
+    CC1=$(gcc -print-prog-name=cc1)
+    sh tests/real/gen_c.sh 60 > "$TMP/mid.c" && gcc -E "$TMP/mid.c" -o "$TMP/mid.i" &&
+        workload cc1 "cc1 -O2 of tests/real/gen_c.sh 60" "$CC1" -quiet -O2 "$TMP/mid.i" -o "$TMP/out.s"
+fi
