@@ -10,7 +10,8 @@
 # frees, bytes and blocks/bytes in use at exit, each tool against its own
 # baseline. Definitely/indirectly lost and still reachable do not involve
 # %ENV and are compared directly; "possibly lost" (perl's arenas, where
-# %ENV lives too) as a delta. PERL_HASH_SEED=0 makes the hash layout (and so
+# %ENV lives too) as a delta, within 0.1 % (interior pointers from stale
+# words depend on the address-space layout). PERL_HASH_SEED=0 makes the hash layout (and so
 # the allocations) deterministic.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
@@ -48,7 +49,17 @@ if check_json $n "$TMP/hash/x.memscope" && check_json $T/base "$TMP/base/x.memsc
         check $n/memcheck/still-reachable "$(vgl "$t" 'still reachable')" "$(cls "$j" reachable)"
         pos() { set -- $(cls "$1" possible) $(cls "$1" libc); echo "$(( $2 + $4 ))"; }
         vpos() { vgl "$1" 'possibly lost' | cut -d' ' -f2; }
-        check $n/memcheck/possibly-lost-blocks-delta \
-            $(( $(vpos "$t") - $(vpos "$(tag $T/base)") )) $(( $(pos "$j") - $(pos "$b") ))
+        # "possibly lost" = reached only through interior pointers, and a
+        # stale word on a stack or in an arena that happens to point into a
+        # block depends on the address-space layout (ASLR), in memcheck's
+        # scan as in ours: one CI run of ~5 came out one block apart
+        # (3028 / 3029), so the delta may differ by 0.1 % (at least 1 block)
+        want=$(( $(vpos "$t") - $(vpos "$(tag $T/base)") )); got=$(( $(pos "$j") - $(pos "$b") ))
+        tol=$(( want / 1000 )); [ "$tol" -ge 1 ] || tol=1
+        if [ $(( got - want )) -le "$tol" ] && [ $(( want - got )) -le "$tol" ]; then
+            pass $n/memcheck/possibly-lost-blocks-delta
+        else
+            fail $n/memcheck/possibly-lost-blocks-delta "memcheck $want, ours $got (more than $tol apart)"
+        fi
     fi
 fi
