@@ -44,7 +44,8 @@ typedef struct prun {                  /* events [start, end) of thread tid  */
 } prun;
 
 /* copies of what the batch's records point to: pieces of PB_ARENA bytes
- * or more, the newest first; a reset batch keeps its first piece */
+ * or more (one large record: its own size), the newest first; a reset
+ * batch keeps one piece of PB_ARENA bytes for reuse */
 typedef struct piece {
     struct piece *next;
     size_t cap, used;
@@ -120,14 +121,20 @@ static void reset(pbatch *b)
 {
     b->nev = b->nrec = b->nrun = b->nside = 0;
     b->end = 0;
-    piece *k = b->arena;
-    if (!k) return;
-    while (k->next) {
-        piece *n = k->next->next;
-        free(k->next);
-        k->next = n;
+    piece *keep = NULL;
+    for (piece *k = b->arena, *n; k; k = n) {
+        n = k->next;
+        if (!keep && k->cap == PB_ARENA) {
+            keep = k;
+            continue;
+        }
+        free(k);
     }
-    k->used = 0;
+    if (keep) {
+        keep->next = NULL;
+        keep->used = 0;
+    }
+    b->arena = keep;
 }
 
 static void batch_free(pbatch *b)
