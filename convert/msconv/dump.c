@@ -6,6 +6,8 @@
  * Every field is written; 64-bit integers are written exactly (as raw JSON
  * numbers, not doubles); strings may hold NUL bytes (cmdline) and come out
  * as \u0000; invalid UTF-8 bytes come out as \u00XX; build ids are hex.
+ * EVENT lines (nearly all of a heap trace) are written straight from the
+ * record, byte for byte what its cJSON object would print.
  * Also holds the JSON string helpers the other views share.
  */
 #include "views.h"
@@ -357,6 +359,50 @@ static int put_obj(FILE *fp, cJSON *o, jb *b)
     return 0;
 }
 
+/* ---- the fast path for EVENT records (nearly every line of a heap trace)
+ * The same bytes record_json and cJSON give (fields in the same order,
+ * numbers raw, op names need no escaping), written straight into a line
+ * buffer: 14 M events went out at ~70 MB/s through a cJSON object each. */
+static char *put_u64(char *p, uint64_t v)
+{
+    char t[20];
+    int n = 0;
+    do { t[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (n) *p++ = t[--n];
+    return p;
+}
+
+static char *put_field(char *p, const char *key, uint64_t v)
+{
+    size_t k = strlen(key);
+    memcpy(p, key, k);
+    return put_u64(p + k, v);
+}
+
+static int put_event(FILE *fp, const ms_record *rec)
+{
+    const ms_event *e = &rec->u.event;
+    char line[384];
+    char *p = line;
+    p = put_field(p, "{\"type\":\"event\",\"chunk_offset\":", rec->chunk_offset);
+    p = put_field(p, ",\"chunk_seq\":", rec->chunk_seq);
+    p = put_field(p, ",\"time\":", e->time);
+    p = put_field(p, ",\"tid\":", e->tid);
+    const char *op = ms_op_name(e->op);
+    size_t k = strlen(op);
+    memcpy(p, ",\"op\":\"", 7);
+    memcpy(p + 7, op, k);
+    p += 7 + k;
+    p = put_field(p, "\",\"addr\":", e->addr);
+    p = put_field(p, ",\"size\":", e->size);
+    if (MS_OP_IS_REALLOC(e->op)) p = put_field(p, ",\"old_addr\":", e->old_addr);
+    p = put_field(p, ",\"stack\":", e->stack);
+    if (MS_OP_HAS_ALIGN(e->op) || e->align) p = put_field(p, ",\"align\":", e->align);
+    *p++ = '}';
+    *p++ = '\n';
+    return fwrite(line, 1, (size_t)(p - line), fp) == (size_t)(p - line) ? 0 : MS_EIO;
+}
+
 static const char *kind_name(uint32_t k)
 {
     return k == MS_KIND_HEAP ? "heap" : k == MS_KIND_SNAPSHOT ? "snapshot" : "unknown";
@@ -389,9 +435,13 @@ int msconv_dump(const msconv_args *a)
     const ms_record *rec;
     int n = 0;
     while (!e && (n = ms_reader_next(r, &rec)) == 1) {
-        o = record_json(&b, rec);
-        e = o ? put_obj(out.fp, o, &b) : MS_ENOMEM;
-        cJSON_Delete(o);
+        if (rec->type == MS_REC_EVENT) {
+            e = put_event(out.fp, rec);
+        } else {
+            o = record_json(&b, rec);
+            e = o ? put_obj(out.fp, o, &b) : MS_ENOMEM;
+            cJSON_Delete(o);
+        }
         if (!e && ferror(out.fp)) e = MS_EIO;
     }
     if (!e && n < 0) e = n;
