@@ -3,6 +3,7 @@
  * start of a sequence cut by a buffer boundary until its next piece. */
 #include "term.h"
 #include "fmt.h"
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,18 @@ static int run(ms_term *t, const unsigned char *p, size_t n, int fin, ms_term_ou
     int rc = 0;
 #define FLUSH_PLAIN() do { if (i > plain && (rc = out(ctx, (const char *)p + plain, i - plain))) return rc; } while (0)
     while (i < n) {
+        /* eight plain bytes at a time: a word is skipped whole when no byte
+         * is below 0x20 (the borrow test), 0x7f (+1 sets bit 7) or above
+         * (bit 7 set); a word with \n or \t goes byte by byte */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if ((((w - 0x2020202020202020ull) & ~w) | w | (w + 0x0101010101010101ull)) &
+                0x8080808080808080ull)
+                break;
+            i += 8;
+        }
+        if (i >= n) break;
         unsigned char c = p[i];
         if (c >= 0x20 && c < 0x7f) { i++; continue; }
         if (c == '\n' || c == '\t') { i++; continue; }

@@ -1,4 +1,5 @@
-/* Unit tests of the control-character escaper (convert/common/term.h) and
+/* Unit tests of the control-character escaper (convert/common/term.h:
+ * also its eight-bytes-at-a-time skip, every byte at every offset) and
  * of the memoized stack walk (analyze/symtab.h ms_stack_memo): known
  * strings in, the exact escaped text out, also when a UTF-8 sequence is
  * split between writes; a deep chain resolved with one step per node. */
@@ -55,6 +56,25 @@ int main(void)
     CHECK_STR("text: plain text untouched", "memscope 内存 ok", esc(MS_TERM_TEXT, "memscope 内存 ok", 2));
     char small[8];
     CHECK_STR("clean cuts to fit", "\\x1b[31", ms_term_clean(small, sizeof small, "\x1b[31m"));
+
+    /* the escaper skips eight plain bytes at a time: every byte value at
+     * every position of a 40-byte run of plain text (so at each offset in
+     * and across 8-byte words), written whole and in 5-byte pieces, gives
+     * what the same text written one byte at a time gives (the byte path) */
+    int words_ok = 1;
+    for (int c = 1; c < 256 && words_ok; c++) {
+        for (int at = 0; at < 40 && words_ok; at++) {
+            char in[41];
+            for (int i = 0; i < 40; i++) in[i] = (char)('a' + i % 26);
+            in[at] = (char)c;
+            in[40] = 0;
+            char ref[512];
+            snprintf(ref, sizeof ref, "%s", esc(MS_TERM_JSON, in, 1));
+            if (strcmp(ref, esc(MS_TERM_JSON, in, 40)) || strcmp(ref, esc(MS_TERM_JSON, in, 5))) words_ok = 0;
+            if (c < 0x20 && c != '\n' && c != '\t' && !strstr(ref, "\\u00")) words_ok = 0;
+        }
+    }
+    CHECK("word-at-a-time skip: every byte at every offset as byte by byte", words_ok);
 
     /* a chain of 5000 nodes: resolving every stack costs one step a node */
     ms_symtab *s;
