@@ -158,3 +158,19 @@ char *ms_utf8_clean(const char *s, size_t n, char sep)
     *p = 0;
     return o;
 }
+
+char *ms_put_u64(char *p, uint64_t v)
+{
+    char t[20];
+    int n = 0;
+    do { t[n++] = (char)('0' + v % 10); v /= 10; } while (v);
+    while (n) *p++ = t[--n];
+    return p;
+}
+
+char *ms_put_field(char *p, const char *key, uint64_t v)
+{
+    size_t k = strlen(key);
+    memcpy(p, key, k);
+    return ms_put_u64(p + k, v);
+}

@@ -26,6 +26,11 @@ double ms_pct_change(uint64_t before, uint64_t after);
 char *ms_fmt_sint(char *buf, int64_t v);
 /* Integer with thousands separators: "1,234,567". */
 char *ms_fmt_count(char *buf, uint64_t v);
+/* v in decimal at p (no NUL); returns the end. ms_put_field: the text key
+ * (e.g. ",\"size\":") then v. For hot output lines (msconv --dump,
+ * --json --events), where printf cost more than the rest of the work. */
+char *ms_put_u64(char *p, uint64_t v);
+char *ms_put_field(char *p, const char *key, uint64_t v);
 /* Unix time in ns as "2026-11-24 13:36:08 UTC". */
 char *ms_fmt_time(char *buf, uint64_t wall_ns);
 /* Unix time in ns as ISO 8601 "2026-11-24T13:36:08Z". */

@@ -12,6 +12,7 @@
  */
 #include "views.h"
 #include "outfile.h"
+#include "fmt.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -363,41 +364,25 @@ static int put_obj(FILE *fp, cJSON *o, jb *b)
  * The same bytes record_json and cJSON give (fields in the same order,
  * numbers raw, op names need no escaping), written straight into a line
  * buffer: 14 M events went out at ~70 MB/s through a cJSON object each. */
-static char *put_u64(char *p, uint64_t v)
-{
-    char t[20];
-    int n = 0;
-    do { t[n++] = (char)('0' + v % 10); v /= 10; } while (v);
-    while (n) *p++ = t[--n];
-    return p;
-}
-
-static char *put_field(char *p, const char *key, uint64_t v)
-{
-    size_t k = strlen(key);
-    memcpy(p, key, k);
-    return put_u64(p + k, v);
-}
-
 static int put_event(FILE *fp, const ms_record *rec)
 {
     const ms_event *e = &rec->u.event;
     char line[384];
     char *p = line;
-    p = put_field(p, "{\"type\":\"event\",\"chunk_offset\":", rec->chunk_offset);
-    p = put_field(p, ",\"chunk_seq\":", rec->chunk_seq);
-    p = put_field(p, ",\"time\":", e->time);
-    p = put_field(p, ",\"tid\":", e->tid);
+    p = ms_put_field(p, "{\"type\":\"event\",\"chunk_offset\":", rec->chunk_offset);
+    p = ms_put_field(p, ",\"chunk_seq\":", rec->chunk_seq);
+    p = ms_put_field(p, ",\"time\":", e->time);
+    p = ms_put_field(p, ",\"tid\":", e->tid);
     const char *op = ms_op_name(e->op);
     size_t k = strlen(op);
     memcpy(p, ",\"op\":\"", 7);
     memcpy(p + 7, op, k);
     p += 7 + k;
-    p = put_field(p, "\",\"addr\":", e->addr);
-    p = put_field(p, ",\"size\":", e->size);
-    if (MS_OP_IS_REALLOC(e->op)) p = put_field(p, ",\"old_addr\":", e->old_addr);
-    p = put_field(p, ",\"stack\":", e->stack);
-    if (MS_OP_HAS_ALIGN(e->op) || e->align) p = put_field(p, ",\"align\":", e->align);
+    p = ms_put_field(p, "\",\"addr\":", e->addr);
+    p = ms_put_field(p, ",\"size\":", e->size);
+    if (MS_OP_IS_REALLOC(e->op)) p = ms_put_field(p, ",\"old_addr\":", e->old_addr);
+    p = ms_put_field(p, ",\"stack\":", e->stack);
+    if (MS_OP_HAS_ALIGN(e->op) || e->align) p = ms_put_field(p, ",\"align\":", e->align);
     *p++ = '}';
     *p++ = '\n';
     return fwrite(line, 1, (size_t)(p - line), fp) == (size_t)(p - line) ? 0 : MS_EIO;
