@@ -770,8 +770,6 @@ void msr_ensure_meta(void)
 /* ------------------------------------------------------------------------ */
 /* Writer thread                                                            */
 /* ------------------------------------------------------------------------ */
-static _Atomic uint64_t writer_cpu_ns;   /* the writer thread's CPU, at its stop */
-
 static void *writer_main(void *arg)
 {
     (void)arg;
@@ -796,9 +794,6 @@ static void *writer_main(void *arg)
         }
         msr_lock_release(&msr_writer_lock);
     }
-    struct timespec c;
-    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c) == 0)
-        atomic_store(&writer_cpu_ns, (uint64_t)c.tv_sec * 1000000000ull + (uint64_t)c.tv_nsec);
     return NULL;
 }
 
@@ -1225,10 +1220,10 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         /* where the writer's time went (bench/budget.sh reads this line;
          * ws: the format writer's stats taken before its close) */
         uint64_t nev = st.n_events ? st.n_events : 1;
-        uint64_t wcpu = atomic_load(&writer_cpu_ns);    /* joined: its own reading */
+        uint64_t wcpu = 0;         /* 0: joined already (a detach, an exec): gone */
         clockid_t cid;
         struct timespec c;
-        if (!wcpu && writer_running && pthread_getcpuclockid(writer_thr, &cid) == 0 &&
+        if (writer_running && pthread_getcpuclockid(writer_thr, &cid) == 0 &&
             clock_gettime(cid, &c) == 0)
             wcpu = (uint64_t)c.tv_sec * 1000000000ull + (uint64_t)c.tv_nsec;
         snprintf(line, sizeof line, "writer: thread CPU %.2f ms (%.1f ns/event), compressing %.2f ms "
