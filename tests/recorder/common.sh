@@ -109,3 +109,36 @@ check_count() {
     _cc_name=$1; _cc_json=$2; _cc_exp=$3; shift 3
     check "$_cc_name" "$_cc_exp" "$($MSJSON count "$_cc_json" "$@" 2>/dev/null)"
 }
+
+# stacks FILE OUT : OUT gets a line "size frame frame ..." per malloc of 1000..2199
+# bytes (frames innermost first, as module:offset:function), sorted; the
+# stack-equality tests (test_unwcache.sh, test_memo.sh) compare these
+stacks() {
+    "$MSCONV" "$1" --dump | python3 -c '
+import json, sys
+parent, ipof, sym, mods, out = {}, {}, {}, {}, []
+events = []
+for line in sys.stdin:
+    r = json.loads(line)
+    t = r.get("type")
+    if t == "module":
+        mods[r["id"]] = r["path"].rsplit("/", 1)[-1]
+    elif t == "stack":
+        for n in r["nodes"]:
+            parent[n["id"]] = n["parent"]
+            ipof[n["id"]] = n["ip"]
+    elif t == "symbol":
+        fn = r["frames"][-1]["function"] if r.get("frames") else "?"  # the real function of an inline chain
+        sym[r["ip"]] = (mods.get(r.get("module_id"), "?"), r.get("module_offset", 0), fn)
+    elif t == "event" and r.get("op") == "malloc" and 1000 <= r.get("size", 0) < 2200:
+        events.append((r["size"], r["stack"]))
+for size, s in events:
+    fr = []
+    while s:
+        m, off, fn = sym.get(ipof[s], ("raw", ipof[s], "?"))
+        fr.append("%s:%x:%s" % (m, off, fn))
+        s = parent.get(s, 0)
+    out.append("%d %s" % (size, " ".join(fr)))
+print("\n".join(sorted(out)))
+' > "$2"
+}

@@ -20,36 +20,6 @@
 T=memo
 require "$MSREC" "$MSCONV" "$PROGS/memostress" "$PROGS/unwvar"
 
-# stacks FILE OUT: lines "size frame frame ..." (frames as module:offset:function) of
-# every malloc of 1000..2199 bytes, sorted
-stacks() {
-    "$MSCONV" "$1" --dump | python3 -c '
-import json, sys
-parent, ipof, sym, mods, out, events = {}, {}, {}, {}, [], []
-for line in sys.stdin:
-    r = json.loads(line)
-    t = r.get("type")
-    if t == "module":
-        mods[r["id"]] = r["path"].rsplit("/", 1)[-1]
-    elif t == "stack":
-        for n in r["nodes"]:
-            parent[n["id"]] = n["parent"]
-            ipof[n["id"]] = n["ip"]
-    elif t == "symbol":
-        fn = r["frames"][-1]["function"] if r.get("frames") else "?"
-        sym[r["ip"]] = (mods.get(r.get("module_id"), "?"), r.get("module_offset", 0), fn)
-    elif t == "event" and r.get("op") == "malloc" and 1000 <= r.get("size", 0) < 2200:
-        events.append((r["size"], r["stack"]))
-for size, s in events:
-    fr = []
-    while s:
-        m, off, fn = sym.get(ipof[s], ("raw", ipof[s], "?"))
-        fr.append("%s:%x:%s" % (m, off, fn))
-        s = parent.get(s, 0)
-    out.append("%d %s" % (size, " ".join(fr)))
-print("\n".join(sorted(out)))
-' > "$2"
-}
 
 # hits NAME: memo hits over all threads from MEMSCOPE_DEBUG
 hits() { sed -n 's/.*memo \([0-9]*\) hits.*/\1/p' "$TMP/$1.err" | awk '{ s += $1 } END { print s + 0 }'; }

@@ -33,36 +33,6 @@ w=$(walks cached)
 if [ "$w" -gt 0 ] 2>/dev/null; then pass unwcache/cache-used; else fail unwcache/cache-used "no stack unwound by cached rules ($w)"; fi
 check unwcache/cache-off-unused 0 "$(walks plain_unw)"
 
-# stacks FILE > lines "size frame frame ..." (frames as module:offset), sorted
-stacks() {
-    "$MSCONV" "$1" --dump | python3 -c '
-import json, sys
-parent, ipof, sym, mods, out = {}, {}, {}, {}, []
-events = []
-for line in sys.stdin:
-    r = json.loads(line)
-    t = r.get("type")
-    if t == "module":
-        mods[r["id"]] = r["path"].rsplit("/", 1)[-1]
-    elif t == "stack":
-        for n in r["nodes"]:
-            parent[n["id"]] = n["parent"]
-            ipof[n["id"]] = n["ip"]
-    elif t == "symbol":
-        fn = r["frames"][-1]["function"] if r.get("frames") else "?"  # the real function of an inline chain
-        sym[r["ip"]] = (mods.get(r.get("module_id"), "?"), r.get("module_offset", 0), fn)
-    elif t == "event" and r.get("op") == "malloc" and 1000 <= r.get("size", 0) < 2200:
-        events.append((r["size"], r["stack"]))
-for size, s in events:
-    fr = []
-    while s:
-        m, off, fn = sym.get(ipof[s], ("raw", ipof[s], "?"))
-        fr.append("%s:%x:%s" % (m, off, fn))
-        s = parent.get(s, 0)
-    out.append("%d %s" % (size, " ".join(fr)))
-print("\n".join(sorted(out)))
-' > "$2"
-}
 if ! stacks "$TMP/cached.memscope" "$TMP/cached.st" || ! stacks "$TMP/plain.memscope" "$TMP/plain.st"; then
     fail unwcache/dump "msconv --dump of the traces failed"
     exit 0
