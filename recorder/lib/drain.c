@@ -1036,6 +1036,16 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
      * next wake-up, or goes with the process. A detach or an exec (which
      * may fail) joins it: the process goes on and may start a new one. */
     int ending = crash || reason == MS_END_EXIT || reason == MS_END_UEXIT;
+    /* the writer thread's CPU for MEMSCOPE_DEBUG, read while it is sure to
+     * exist: once stopped it may exit unjoined (ending) or be joined */
+    uint64_t wcpu = 0;
+    const char *dbg0 = crash ? NULL : secure_getenv("MEMSCOPE_DEBUG");
+    if (dbg0 && *dbg0 == '1' && writer_running && !pthread_equal(pthread_self(), writer_thr)) {
+        clockid_t cid;
+        struct timespec c;
+        if (pthread_getcpuclockid(writer_thr, &cid) == 0 && clock_gettime(cid, &c) == 0)
+            wcpu = (uint64_t)c.tv_sec * 1000000000ull + (uint64_t)c.tv_nsec;
+    }
     atomic_store(&writer_stop, 1);
     atomic_store(&msr_writer_alive, 0);
     if (!ending) msr_wake_writer();
@@ -1220,12 +1230,6 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
         /* where the writer's time went (bench/budget.sh reads this line;
          * ws: the format writer's stats taken before its close) */
         uint64_t nev = st.n_events ? st.n_events : 1;
-        uint64_t wcpu = 0;         /* 0: joined already (a detach, an exec): gone */
-        clockid_t cid;
-        struct timespec c;
-        if (writer_running && pthread_getcpuclockid(writer_thr, &cid) == 0 &&
-            clock_gettime(cid, &c) == 0)
-            wcpu = (uint64_t)c.tv_sec * 1000000000ull + (uint64_t)c.tv_nsec;
         snprintf(line, sizeof line, "writer: thread CPU %.2f ms (%.1f ns/event), compressing %.2f ms "
                  "(%.1f ns/event), payload %.2f MB -> %.2f MB, %llu events",
                  (double)wcpu / 1e6, (double)wcpu / (double)nev,

@@ -33,6 +33,10 @@ for p in memostress unwvar; do
     h=$(hits $p.memo)
     if [ "$h" -gt 0 ] 2>/dev/null; then pass memo/$p/memo-used; else fail memo/$p/memo-used "no memo hit ($h)"; fi
     check memo/$p/memo-off-unused 0 "$(hits $p.nomemo)"
+    # bench/budget.sh divides this line's writer CPU among the events
+    w=$(sed -n 's/.*writer: thread CPU \([0-9.]*\) ms.*/\1/p' "$TMP/$p.memo.err" | tail -1)
+    if awk -v w="$w" 'BEGIN { exit !(w + 0 > 0) }'; then pass memo/$p/debug-writer-cpu
+    else fail memo/$p/debug-writer-cpu "MEMSCOPE_DEBUG=1 gave writer thread CPU '$w' ms"; fi
     if ! stacks "$TMP/$p.memo.memscope" "$TMP/$p.memo.st" || ! stacks "$TMP/$p.nomemo.memscope" "$TMP/$p.nomemo.st"; then
         fail memo/$p/dump "msconv --dump of the traces failed"
         continue
