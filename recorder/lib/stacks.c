@@ -452,25 +452,36 @@ void msr_unw_dyn_withdraw(int wait)
  * depth of the stack slot holding it (its distance to the top of the
  * thread's stack); remembers where the return addresses of the last full
  * unwind from there were found (each slot's distance in words from the
- * previous one, 16 bits) and a 64-bit check value of those return
- * addresses (memo_sum). A later call from the same place is the same stack
- * when the words at the remembered slots give the same value (same call
- * chain at the same stack positions; a different chain passes for it only
- * if its differences happen to cancel in the sum modulo 2^64); then the
- * unwind is skipped. A hit reads the set's
- * tags (one cache line), a 32-byte header and the slot distances (one line
- * for up to 32 frames), where one full copy of the ips and their depths
- * took five lines for a 23-frame stack, and an entry takes 2 * max_depth +
- * 36 bytes instead of 12 * max_depth + 36: 16384 entries in 2.7 MiB of
- * address space, resident only as far as a thread fills it (a thread of
- * few call sites touches a few pages). Depths, not addresses: a new thread running
+ * previous one) and a 64-bit check value of those return addresses
+ * (memo_sum). A later call from the same place is the same stack when the
+ * words at the remembered slots give the same value (same call chain at
+ * the same stack positions; a different chain passes for it only if its
+ * differences happen to cancel in the sum modulo 2^64); then the unwind is
+ * skipped. A hit reads the set's tags (one cache line) and one entry: a
+ * 26-byte header followed by the distances, one byte each (two when one
+ * exceeds 255 words, a frame of 2 KiB or more), in one aligned block of
+ * whole cache lines: 128 bytes for the default depth of 64, so a hit
+ * touches three lines besides the stack (on cc1 -O2 the memo's own cache
+ * misses were most of a hit's time when header and distances lay in
+ * separate arrays). A stack whose distances do not fit its entry (two-byte
+ * distances beyond 51 frames at the default depth) is not memoised.
+ * 16384 entries take 2.2 MiB of address space, resident only as far as a
+ * thread fills it. Depths, not addresses: a new thread running
  * the same code has the same frames at the same depths, and takes its
  * state (memo included) from an exited thread (interpose.c's pool), so a
  * program that creates many short threads unwinds each call site once,
  * not once per thread (libunwind's unw_backtrace also sets up a 256 KiB
  * cache in every thread it runs in). Slots are read only inside the
  * current thread's stack bounds, above the current frame. */
-struct memo_hdr { uint64_t ret0, hash; uint32_t off0, id, d, pad; };
+struct memo_ent {
+    uint64_t ret0, hash;
+    uint32_t off0, id;
+    uint8_t n;                         /* distances: depth - 1 */
+    uint8_t wide;                      /* distances are uint16_t */
+};                                     /* then the distances */
+#define MEMO_HDR (offsetof(struct memo_ent, wide) + 1)
+static inline uint8_t *memo_g8(const struct memo_ent *m) { return (uint8_t *)m + MEMO_HDR; }
+static inline uint16_t *memo_g16(const struct memo_ent *m) { return (uint16_t *)(void *)((uint8_t *)m + MEMO_HDR); }
 /* a frame distance: return address << 16 | gap (user addresses < 2^48) */
 typedef uint64_t memo_frame;
 #ifndef MSR_MEMO_KEYFRAMES
@@ -481,12 +492,22 @@ typedef uint64_t memo_frame;
 #endif
 struct msr_memo {
     uint32_t tag[MSR_MEMO_SIZE];       /* a set's tags share a cache line */
-    struct memo_hdr h[MSR_MEMO_SIZE];
     memo_frame fr[MEMO_FRAMES];        /* return address -> next slot's gap */
-    uint16_t gap[];                    /* memo_stride() a entry */
+    unsigned char ent[];               /* 64 bytes of slack, then entries
+                                          aligned to 64 (memo_ents) */
 };
 static int memo_on = -1;
-static inline size_t memo_stride(void);
+static size_t memo_esize;              /* bytes an entry, a multiple of 64 */
+
+static inline size_t memo_ent_size(void)
+{
+    if (!memo_esize) {
+        size_t n = MEMO_HDR + (size_t)msr_cfg.max_depth - 1;
+        memo_esize = (n + 63) & ~(size_t)63;
+        if (memo_esize < 128) memo_esize = 128;
+    }
+    return memo_esize;
+}
 
 size_t msr_memo_bytes(void)
 {
@@ -495,12 +516,14 @@ size_t msr_memo_bytes(void)
         memo_on = msr_cfg.unwind != MSR_UNW_NONE && !(v && !strcmp(v, "0"));
     }
     if (!memo_on) return 0;
-    return sizeof(struct msr_memo) + (size_t)MSR_MEMO_SIZE * memo_stride() * sizeof(uint16_t);
+    return sizeof(struct msr_memo) + 64 + (size_t)MSR_MEMO_SIZE * memo_ent_size();
 }
 
-/* entry i: max_depth - 1 slot distances, in whole cache lines */
-static inline size_t memo_stride(void) { return ((size_t)msr_cfg.max_depth + 31) & ~(size_t)31; }
-static inline uint16_t *memo_gaps(msr_thread *t, size_t i) { return t->memo->gap + i * memo_stride(); }
+static inline struct memo_ent *memo_ent(const msr_thread *t, size_t i)
+{
+    uintptr_t base = ((uintptr_t)t->memo->ent + 63) & ~(uintptr_t)63;
+    return (struct memo_ent *)(base + i * memo_esize);
+}
 
 /* The set of a call: one call site (same return address and depth) is
  * reached from many callers (helpers such as xmalloc called from
@@ -567,29 +590,39 @@ static uint64_t memo_sum(const uint64_t *w, uint32_t n)
     return memo_mix(a + b, n);
 }
 
+/* The check value of the words at the slots the distances G (of type
+ * T) lead to from slot0. */
+#define MEMO_GATHER(T, G, n, slot0, out)                                   \
+    do {                                                                   \
+        const T *g_ = (G);                                                 \
+        uintptr_t p_ = (slot0);                                            \
+        uint64_t a_ = 0, b_ = 0;                                           \
+        uint32_t k_ = 0;                                                   \
+        for (; k_ + 2 <= (n); k_ += 2) {                                   \
+            p_ += (uintptr_t)g_[k_] * 8;                                   \
+            a_ += *(const uint64_t *)p_ * memo_k[k_];                      \
+            p_ += (uintptr_t)g_[k_ + 1] * 8;                               \
+            b_ += *(const uint64_t *)p_ * memo_k[k_ + 1];                  \
+        }                                                                  \
+        if (k_ < (n)) {                                                    \
+            p_ += (uintptr_t)g_[k_] * 8;                                   \
+            a_ += *(const uint64_t *)p_ * memo_k[k_];                      \
+        }                                                                  \
+        (out) = memo_mix(a_ + b_, (n));                                    \
+    } while (0)
+
 /* off0 = stack_hi - slot0, with slot0 inside the stack (checked by the
  * caller): every slot of an entry lies in [slot0, stack_hi - 8]. */
 static inline uint64_t memo_hit(msr_thread *t, size_t i, uint64_t ret0, uintptr_t slot0,
                                 uint64_t off0)
 {
-    const struct memo_hdr *m = &t->memo->h[i];
+    const struct memo_ent *m = memo_ent(t, i);
     if (m->ret0 != ret0 || m->off0 != off0 || !m->id) return 0;
-    const uint16_t *g = memo_gaps(t, i);
-    uint32_t n = m->d - 1;
-    uintptr_t p = slot0;
-    uint64_t a = 0, b = 0;
-    uint32_t k = 0;
-    for (; k + 2 <= n; k += 2) {
-        p += (uintptr_t)g[k] * 8;
-        a += *(const uint64_t *)p * memo_k[k];
-        p += (uintptr_t)g[k + 1] * 8;
-        b += *(const uint64_t *)p * memo_k[k + 1];
-    }
-    if (k < n) {
-        p += (uintptr_t)g[k] * 8;
-        a += *(const uint64_t *)p * memo_k[k];
-    }
-    if (memo_mix(a + b, n) != m->hash) return 0;
+    uint32_t n = m->n;
+    uint64_t h;
+    if (MSR_LIKELY(!m->wide)) MEMO_GATHER(uint8_t, memo_g8(m), n, slot0, h);
+    else MEMO_GATHER(uint16_t, memo_g16(m), n, slot0, h);
+    if (h != m->hash) return 0;
     return m->id;
 }
 
@@ -641,6 +674,9 @@ static void memo_fill(msr_thread *t, uint64_t ret0, uintptr_t slot0, const uint6
             t->memo->fr[memo_frame_slot(ips[k - 1])] = ips[k - 1] << 16 | gaps[k - 1];
         prev = p;
     }
+    int wide = 0;
+    for (int k = 0; k < d - 1; k++) wide |= gaps[k] > UINT8_MAX;
+    if ((size_t)(d - 1) > (memo_esize - MEMO_HDR) / (wide ? 2 : 1)) return;
     uint64_t off0 = hi - slot0;
     uint64_t key = memo_key(t, ret0, slot0, off0);
     size_t set = ((size_t)(key >> 40) & (MSR_MEMO_SIZE / MSR_MEMO_WAYS - 1)) * MSR_MEMO_WAYS;
@@ -651,11 +687,15 @@ static void memo_fill(msr_thread *t, uint64_t ret0, uintptr_t slot0, const uint6
             break;
         }
     t->memo->tag[i] = 0;
-    struct memo_hdr *m = &t->memo->h[i];
-    memcpy(memo_gaps(t, i), gaps, (size_t)(d - 1) * sizeof gaps[0]);
+    struct memo_ent *m = memo_ent(t, i);
     m->ret0 = ret0;
     m->off0 = (uint32_t)off0;
-    m->d = (uint32_t)d;
+    m->n = (uint8_t)(d - 1);
+    m->wide = (uint8_t)wide;
+    for (int k = 0; k < d - 1; k++) {
+        if (wide) memo_g16(m)[k] = gaps[k];
+        else memo_g8(m)[k] = (uint8_t)gaps[k];
+    }
     m->hash = memo_sum(ips + 1, (uint32_t)(d - 1));
     m->id = (uint32_t)id;
     t->memo->tag[i] = (uint32_t)key | 1;

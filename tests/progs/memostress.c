@@ -14,6 +14,11 @@
  *                site at five depths)
  *   1020 + j     leaf <- mid <- via_alloca (an alloca of 16 * (j + 1)
  *                bytes moves mid and leaf down the stack)
+ *   1030 / 1031  leaf <- mid <- big_a / big_b <- big_outer: 4 KiB frames,
+ *                whose slot distances (over 255 words) the memo keeps in
+ *                two bytes
+ *   1040         leaf <- mid <- deep x 60 <- big_outer: more frames than a
+ *                memo entry holds with two-byte distances
  * interleaved ROUNDS times. Prints TRUTH allocs=N.
  */
 #include <alloca.h>
@@ -77,6 +82,36 @@ __attribute__((noinline)) static void via_alloca(size_t n, int j)
     sink += buf[0];
 }
 
+__attribute__((noinline)) static void big_a(size_t n)
+{
+    volatile char buf[4096];
+    buf[n % 4096] = (char)n;
+    mid(n, 7 + buf[n % 4096] % 2);
+    sink += buf[100];
+}
+__attribute__((noinline)) static void big_b(size_t n)
+{
+    volatile char buf[4096];
+    buf[n % 4096] = (char)n;
+    mid(n, 9 + buf[n % 4096] % 2);
+    sink -= buf[200];
+}
+__attribute__((noinline)) static void deep(size_t n, int k)
+{
+    sink += k;
+    if (k == 0) mid(n, 11);
+    else deep(n, k - 1);
+    sink -= 3;
+}
+__attribute__((noinline)) static void big_outer(size_t n)
+{
+    volatile char buf[4096];
+    buf[n % 4096] = (char)n;
+    if (n == 1030) big_a(n);
+    else if (n == 1031) big_b(n);
+    else deep(n, 59);
+    sink += buf[300];
+}
 int main(void)
 {
     for (int r = 0; r < ROUNDS; r++) {
@@ -86,6 +121,9 @@ int main(void)
         outer_b(1004);
         for (int j = 0; j < 5; j++) rec(1010 + (size_t)j, j);
         via_alloca(1020 + (size_t)(r % 4), r % 4);
+        big_outer(1030);
+        big_outer(1031);
+        big_outer(1040);
         if (r & 1) {                   /* the other order too */
             via_b(1002);
             via_a(1001);

@@ -11,7 +11,10 @@
 #    multiset of (size, stack as module:offset:function) with and without
 #    the memo, the memo did hit (MEMSCOPE_DEBUG), and what the program
 #    knows: each size's stacks name its own chain and never the other one,
-#    rec appears j + 1 times for size 1010 + j;
+#    rec appears j + 1 times for size 1010 + j; chains through 4 KiB
+#    frames (slot distances over 255 words) are told apart and memoised
+#    (fewer misses than rounds: only the 60-deep chain, more frames than
+#    an entry holds with two-byte distances, is unwound every time);
 #  - tests/progs/unwvar (alloca frames of varying size, recursion, signal
 #    handlers, a sigaltstack, qsort callbacks, a second thread): the same
 #    multiset with and without the memo.
@@ -23,6 +26,7 @@ require "$MSREC" "$MSCONV" "$PROGS/memostress" "$PROGS/unwvar"
 
 # hits NAME: memo hits over all threads from MEMSCOPE_DEBUG
 hits() { sed -n 's/.*memo \([0-9]*\) hits.*/\1/p' "$TMP/$1.err" | awk '{ s += $1 } END { print s + 0 }'; }
+misses() { sed -n 's/.*hits \([0-9]*\) misses.*/\1/p' "$TMP/$1.err" | awk '{ s += $1 } END { print s + 0 }'; }
 
 for p in memostress unwvar; do
     record plain $p.plain - -- "$PROGS/$p"
@@ -64,10 +68,15 @@ for c in "1001 via_a -1" "1001 via_b 0" "1002 via_b -1" "1002 via_a 0" \
          "1003 outer_a 1" "1003 outer_b 0" "1003 d8 1" "1003 d1 1" \
          "1004 outer_b 1" "1004 outer_a 0" "1004 d5 1" \
          "1010 rec 1" "1011 rec 2" "1012 rec 3" "1013 rec 4" "1014 rec 5" \
-         "1020 via_alloca 1" "1023 via_alloca 1" "1021 rec 0"; do
+         "1020 via_alloca 1" "1023 via_alloca 1" "1021 rec 0" \
+         "1030 big_a 1" "1030 big_b 0" "1031 big_b 1" "1031 big_a 0" "1030 big_outer 1" \
+         "1040 deep 60" "1040 big_a 0"; do
     set -- $c
     r=$(names "$1" "$2" "$3")
     [ "$r" = 0 ] || bad="$bad $1/$2=$r"
 done
 check memo/memostress/each-chain-its-own "" "$bad"
+m=$(misses memostress.memo)
+if [ "$m" -lt 500 ]; then pass memo/memostress/wide-distances-memoised
+else fail memo/memostress/wide-distances-memoised "$m memo misses in 400 rounds (over 1 200: 4 KiB frames never memoised)"; fi
 [ -n "$KEEP" ] || rm -rf "$TMP"
