@@ -347,6 +347,42 @@ static void manifest_add(const char *path)
     close(fd);
 }
 
+/* A process of the traced command's tree that is not recorded (a fork
+ * child, or a program a descendant exec'd, without --follow-children):
+ * one manifest line "!PID NAME", so `msrec run` can say which programs
+ * ran unrecorded (a wrapper, a shell script or make leave the programs
+ * the user meant to trace to children). Nothing without msrec's manifest;
+ * async-signal-safe calls only (a fork child of a threaded program). */
+static void manifest_unrecorded(void)
+{
+    const char *m = secure_getenv("MEMSCOPE_MANIFEST");
+    if (!m || !*m) return;
+    char exe[512], line[600];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = 0;
+    const char *b = strrchr(exe, '/');
+    b = b ? b + 1 : exe[0] ? exe : "?";
+    char num[24];
+    size_t k = sizeof num;
+    unsigned long v = (unsigned long)getpid();
+    num[--k] = 0;
+    do num[--k] = (char)('0' + v % 10); while ((v /= 10) && k);
+    size_t o = 0;
+    const char *parts[] = {"!", num + k, " ", b};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t l = strlen(parts[i]);
+        if (o + l + 1 >= sizeof line) break;
+        memcpy(line + o, parts[i], l);
+        o += l;
+    }
+    line[o++] = '\n';
+    int fd = open(m, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t w = write(fd, line, o);
+    (void)w;
+    close(fd);
+}
+
 int msr_pid_suffixed;
 static int exec_suffix;       /* same-pid image of a ".<pid>" file (exec.c) */
 
@@ -632,6 +668,9 @@ static void fork_child(void)
         atomic_store(&msr_mode, MSR_OFF);
         msr_fast_set(0);
         msr_drain_atfork_child(0);
+        int e = errno;
+        manifest_unrecorded();
+        errno = e;
         msr_tls.guard = fork_saved_guard;
         return;
     }
@@ -805,7 +844,12 @@ void msr_early_init(void)
     msr_pid = getpid();
     const char *ap = secure_getenv("MEMSCOPE_ACTIVE_PID");
     if (rec && ap && *ap && atol(ap) != (long)msr_pid) {
-        if (!flag_env("MEMSCOPE_FOLLOW_EXEC", 0)) rec = 0;  /* exec'd descendant */
+        if (!flag_env("MEMSCOPE_FOLLOW_EXEC", 0)) {         /* exec'd descendant */
+            rec = 0;
+            int e = errno;
+            manifest_unrecorded();
+            errno = e;
+        }
         else exec_child = 1;  /* its own file: .<pid> when the path has no %p */
     } else if (rec && ap && *ap) {
         const char *sx = secure_getenv("MEMSCOPE_EXEC_SUFFIX");

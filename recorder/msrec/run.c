@@ -268,7 +268,7 @@ static void symbolize_manifest(const char *manifest, unsigned flags, int quiet, 
     ssize_t n;
     while ((n = getline(&line, &cap, f)) > 0) {
         if (line[n - 1] == '\n') line[--n] = 0;
-        if (n == 0) continue;
+        if (n == 0 || line[0] == '!') continue;   /* an unrecorded process */
         int dup = 0;
         for (size_t k = 0; k < nseen && !dup; k++) dup = !strcmp(seen[k], line);
         if (dup) continue;
@@ -284,6 +284,68 @@ static void symbolize_manifest(const char *manifest, unsigned flags, int quiet, 
     for (size_t k = 0; k < nseen; k++) free(seen[k]);
     free(seen);
     fclose(f);
+}
+
+/* One line naming the processes of CMD's tree that were not recorded:
+ * the recorder lists each in the manifest as "!PID NAME" (a fork child,
+ * then again under the program it exec'd: the last name of a pid counts).
+ * CMD's own pid is left out (an exec of CMD itself: the recorder has said
+ * so already). At most MAX_NAMES distinct names, then how many more. */
+#define MAX_NAMES 6
+static void note_unrecorded(const char *manifest, long self)
+{
+    FILE *f = fopen(manifest, "re");
+    if (!f) return;
+    struct up { long pid; char name[64]; } *u = NULL;
+    size_t nu = 0, cap = 0;
+    char *line = NULL;
+    size_t lcap = 0;
+    ssize_t n;
+    while ((n = getline(&line, &lcap, f)) > 0) {
+        if (line[0] != '!') continue;
+        if (line[n - 1] == '\n') line[--n] = 0;
+        char *end;
+        long pid = strtol(line + 1, &end, 10);
+        if (end == line + 1 || *end != ' ' || pid == self) continue;
+        size_t k = 0;
+        while (k < nu && u[k].pid != pid) k++;
+        if (k == nu) {
+            if (nu == cap) {
+                size_t nc = cap ? cap * 2 : 16;
+                struct up *t = realloc(u, nc * sizeof *t);
+                if (!t) break;
+                u = t;
+                cap = nc;
+            }
+            u[nu++].pid = pid;
+        }
+        snprintf(u[k].name, sizeof u[k].name, "%s", end + 1);
+    }
+    free(line);
+    fclose(f);
+    if (nu > 0) {
+        char names[MAX_NAMES * 66 + 32] = "";
+        size_t shown = 0, distinct = 0;
+        for (size_t k = 0; k < nu; k++) {
+            int dup = 0;
+            for (size_t j = 0; j < k && !dup; j++) dup = !strcmp(u[j].name, u[k].name);
+            if (dup) continue;
+            distinct++;
+            if (shown == MAX_NAMES) continue;
+            if (shown) strcat(names, ", ");
+            strcat(names, u[k].name);
+            shown++;
+        }
+        if (distinct > shown) {
+            char more[32];
+            snprintf(more, sizeof more, " and %zu more", distinct - shown);
+            strcat(names, more);
+        }
+        fprintf(stderr, "msrec: note: %zu child process%s of the command %s not recorded (%s); "
+                "msrec run --follow-children records them\n",
+                nu, nu == 1 ? "" : "es", nu == 1 ? "was" : "were", names);
+    }
+    free(u);
 }
 
 /* "4096", "512K", "512KiB", "1M", "2G" -> bytes (1 ..  2^40); -1 if not a size. */
@@ -432,7 +494,7 @@ int msrec_run(int argc, char **argv)
 
     /* The manifest the recording processes list their traces in. */
     char manifest[PATH_MAX] = "";
-    if (symbolize) {
+    if (symbolize || (!quiet && !follow)) {
         const char *td = getenv("TMPDIR");
         snprintf(manifest, sizeof manifest, "%s/msrec-manifest.XXXXXX",
                  td && td[0] == '/' ? td : "/tmp");
@@ -442,8 +504,9 @@ int msrec_run(int argc, char **argv)
             mfd = mkstemp(manifest);
         }
         if (mfd < 0) {
-            fprintf(stderr, "msrec: warning: cannot create a manifest file (%s): the trace "
-                    "will not be symbolized (msconv resolves it on the fly)\n", strerror(errno));
+            if (symbolize)
+                fprintf(stderr, "msrec: warning: cannot create a manifest file (%s): the trace "
+                        "will not be symbolized (msconv resolves it on the fly)\n", strerror(errno));
             manifest[0] = 0;
         } else {
             close(mfd);
@@ -519,7 +582,7 @@ int msrec_run(int argc, char **argv)
 
     child_pid = pid;
     /* the child's modules are opened for the symbolizer while it runs */
-    msrec_prewarm *pw = manifest[0] ? msrec_prewarm_start(pid, symflags) : NULL;
+    msrec_prewarm *pw = manifest[0] && symbolize ? msrec_prewarm_start(pid, symflags) : NULL;
     int status = 0;
     for (;;) {
         pid_t r = waitpid(pid, &status, 0);
@@ -556,7 +619,8 @@ int msrec_run(int argc, char **argv)
                     "(statically linked or setuid command?)\n", path);
     }
     if (manifest[0]) {
-        symbolize_manifest(manifest, symflags, quiet, warm);
+        if (!quiet && !follow) note_unrecorded(manifest, (long)pid);
+        if (symbolize) symbolize_manifest(manifest, symflags, quiet, warm);
         unlink(manifest);
     }
     mssym_free(warm);

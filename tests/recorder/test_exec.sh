@@ -137,4 +137,28 @@ d=$TMP/fixed; mkdir -p "$d"
 record plain execer.fx - -- "$MSREC" run -q --follow-children -o "$d/out.memscope" -- "$P" execve "$PROGS/leaks"
 check exec/follow-fixed/files "out.exec1.memscope out.memscope" "$(ls "$d" | grep 'memscope$' | sort | tr '\n' ' ' | sed 's/ $//')"
 check exec/follow-fixed/exit-status 3 "$RC"
+
+# children of the command that ran unrecorded (a shell script, make, a
+# program that forks): msrec run names them in one line, by the program
+# they ran (a fork child of sh shows as leaks once it exec'd it; forker's
+# child never execs); not with -q, not when --follow-children records
+# them, not for the command's own exec (the recorder's note says that)
+note() { grep '^msrec: note: ' "$TMP/$1.err"; }
+d=$TMP/kids; mkdir -p "$d"
+record plain kids.sh - -- env -u MEMSCOPE_QUIET "$MSREC" run -o "$d/a.memscope" -- \
+    /bin/sh -c "$PROGS/leaks; $PROGS/leaks; exit 4"
+check exec/children/exit-status 4 "$RC"
+check exec/children/note "msrec: note: 2 child processes of the command were not recorded (leaks); msrec run --follow-children records them" "$(note kids.sh)"
+record plain kids.fork - -- env -u MEMSCOPE_QUIET "$MSREC" run -o "$d/b.memscope" -- "$PROGS/forker"
+check exec/children/fork-note "msrec: note: 1 child process of the command was not recorded (forker); msrec run --follow-children records them" "$(note kids.fork)"
+record plain kids.q - -- env -u MEMSCOPE_QUIET "$MSREC" run -q -o "$d/c.memscope" -- /bin/sh -c "$PROGS/leaks; true"
+check exec/children/quiet "" "$(cat "$TMP/kids.q.err")"
+record plain kids.fo - -- env -u MEMSCOPE_QUIET "$MSREC" run --follow-children -o "$d/d.%p.memscope" -- /bin/sh -c "$PROGS/leaks; true"
+check exec/children/follow-no-note "" "$(note kids.fo)"
+check exec/children/follow-two-files 2 "$(ls "$d" | grep -c '^d\..*memscope$')"
+record plain kids.none - -- env -u MEMSCOPE_QUIET "$MSREC" run -o "$d/e.memscope" -- "$PROGS/leaks"
+check exec/children/none "" "$(note kids.none)"
+record plain kids.exec - -- env -u MEMSCOPE_QUIET "$MSREC" run -o "$d/f.memscope" -- /bin/sh -c "exec $PROGS/leaks"
+check exec/children/own-exec-not-a-child "" "$(note kids.exec)"
+check exec/children/own-exec-recorder-note 1 "$(grep -c "^memscope: note: the traced process exec'd $PROGS/leaks" "$TMP/kids.exec.err")"
 rm -rf "$TMP"
