@@ -587,11 +587,50 @@ static void write_events(msr_thread *t, uint64_t from, uint64_t to, int grid)
 
 enum { EP_NORMAL = 0, EP_FINAL = 1, EP_CRASH = 2 };
 
+/* Idle rings. A ring grows to 1 MiB in a burst and would keep its pages
+ * for good: 64 threads idle after a burst held 64 MiB. A thread whose n
+ * has not moved for IDLE_EPOCHS timer epochs (50 ms apart) and whose ring
+ * grew past its first size is held for one epoch (hold: its next slot
+ * store waits, msr_wait_hold) and, its ring all consumed, the ring's pages
+ * go back to the kernel; a later event faults them in again. The hold is
+ * set before the epoch's barrier, which with the wait for busy makes sure
+ * no slot store of the thread is under way while the pages go. */
+#define IDLE_EPOCHS 8
+
+static void hold_idle(int me)
+{
+    for (msr_thread *t = atomic_load_explicit(&msr_threads, memory_order_acquire); t; t = t->next) {
+        uint64_t n = atomic_load_explicit(&t->n, memory_order_relaxed);
+        if (n != t->idle_n) {
+            t->idle_n = n;
+            t->idle_epochs = 0;
+            t->ring_released = 0;
+            continue;
+        }
+        if (t->ring_released || t->dead || (int)t->tid == me || t->wmask + 1 <= MSR_RING_MIN ||
+            ++t->idle_epochs < IDLE_EPOCHS)
+            continue;
+        atomic_store_explicit(&t->hold, 1, memory_order_seq_cst);
+    }
+}
+
+/* After the barrier and the wait for busy: np = t's n as read then. */
+static void release_idle(msr_thread *t, uint64_t np)
+{
+    if (!atomic_load_explicit(&t->busy, memory_order_acquire) &&
+        np == atomic_load_explicit(&t->consumed, memory_order_relaxed)) {
+        msr_ring_release_pages(t);
+        t->ring_released = 1;
+    }
+    atomic_store_explicit(&t->hold, 0, memory_order_release);
+}
+
 static void epoch(int kind, int timer)
 {
     int me = msr_gettid();
     uint64_t T = msr_now();
     if (kind != EP_NORMAL) T = UINT64_MAX;
+    if (timer && kind == EP_NORMAL) hold_idle(me);
     if (msr_use_membarrier)
         syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
     else
@@ -638,6 +677,7 @@ static void epoch(int kind, int timer)
             }
         }
         uint64_t np = atomic_load_explicit(&t->n, memory_order_acquire);
+        if (MSR_UNLIKELY(atomic_load_explicit(&t->hold, memory_order_relaxed))) release_idle(t, np);
         msr_ring_snapshot(t);
         uint64_t c = atomic_load_explicit(&t->consumed, memory_order_relaxed);
         uint64_t e = np;

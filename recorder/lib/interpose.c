@@ -40,6 +40,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
@@ -176,6 +177,19 @@ int msr_exiting_poll(void)
     return atomic_fetch_add(&fast_polls, 1) < 50;
 }
 
+void msr_ring_release_pages(msr_thread *t)
+{
+    msr_slot *r = atomic_load_explicit(&t->ring, memory_order_acquire);
+    if (!r) return;
+    uintptr_t lo = ((uintptr_t)r + 4095) & ~(uintptr_t)4095;   /* not the header's page */
+    uintptr_t hi = ((uintptr_t)r + ring_cap(r) * sizeof(msr_slot)) & ~(uintptr_t)4095;
+    if (hi > lo) {
+        int saved = errno;
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+        errno = saved;
+    }
+}
+
 void msr_thread_release(msr_thread *t)
 {
     if (atomic_exchange(&t->exiting, 0)) {
@@ -185,6 +199,7 @@ void msr_thread_release(msr_thread *t)
     /* (equal but in a fork child, where the parent's threads are dropped) */
     atomic_store_explicit(&t->consumed, atomic_load_explicit(&t->n, memory_order_relaxed),
                           memory_order_relaxed);
+    msr_ring_release_pages(t);         /* the thread is gone: nothing writes it */
     pool_put(t);
 }
 
@@ -323,6 +338,26 @@ void msr_wake_writer(void)
     errno = saved;
 }
 
+/* The writer is giving an idle ring's pages back (drain.c, release_idle):
+ * step out of the slot store (busy = 0, which it waits for), wait until it
+ * is done, step in again. busy = 1 on return, the hold seen clear after it
+ * (the same order as emit's: the writer's membarrier or fence pairs with
+ * it). */
+void msr_wait_hold(msr_thread *t)
+{
+    int saved = errno;
+    do {
+        atomic_store_explicit(&t->busy, 0, memory_order_release);
+        while (atomic_load_explicit(&t->hold, memory_order_acquire)) sched_yield();
+        if (MSR_LIKELY(msr_use_membarrier))
+            atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
+        else
+            atomic_exchange_explicit(&t->busy, 1, memory_order_seq_cst);
+        atomic_signal_fence(memory_order_seq_cst);
+    } while (atomic_load_explicit(&t->hold, memory_order_acquire));
+    errno = saved;
+}
+
 static void wait_space(msr_thread *t, unsigned k);
 void msr_wait_space(msr_thread *t, unsigned k)
 {
@@ -394,6 +429,8 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
     else
         atomic_exchange_explicit(&t->busy, 1, memory_order_seq_cst);
     atomic_signal_fence(memory_order_seq_cst);
+    if (MSR_UNLIKELY(atomic_load_explicit(&t->hold, memory_order_acquire)))
+        msr_wait_hold(t);
     msr_slot *ring = atomic_load_explicit(&t->ring, memory_order_relaxed);
     uint64_t mask = t->mask;
     msr_slot *e = &ring[n & mask];

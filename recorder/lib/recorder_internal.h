@@ -242,6 +242,7 @@ typedef struct msr_thread {
     _Atomic uint64_t n;           /* events published                       */
     _Atomic uint32_t busy;        /* between timestamp and publish          */
     uint32_t wake_sent;
+    _Atomic uint32_t hold;        /* set by the writer: wait before a slot  */
     _Atomic(msr_slot *) ring;     /* replaced only by the thread (growth)   */
     uint64_t mask;                /* ring slots - 1                         */
     uint64_t wake_at;             /* slots used that wake the writer / grow */
@@ -266,6 +267,9 @@ typedef struct msr_thread {
     uint32_t set_name_seen;       /* writer's copy of set_name_seq          */
     const msr_slot *wring;        /* the ring as of the epoch's cut         */
     uint64_t wmask;
+    uint64_t idle_n;              /* n at the last timer epoch (drain.c)    */
+    uint32_t idle_epochs;         /* timer epochs since n last moved        */
+    uint32_t ring_released;       /* idle ring's pages given back           */
     struct msr_thread *next;      /* global list                            */
     struct msr_thread *next_free; /* pool of retired thread states          */
 } msr_thread;
@@ -292,6 +296,10 @@ void msr_thread_release(msr_thread *t);
 void msr_threads_atfork_child(void);
 int msr_exiting_poll(void);       /* writer: threads exiting, poll soon     */
 void msr_wait_space(msr_thread *t, unsigned k); /* until k slots are free */
+void msr_wait_hold(msr_thread *t);  /* the writer holds the ring (busy = 1) */
+/* Writer side: give the pages of t's ring back to the kernel (its slots
+ * all consumed, and t exited or held: nothing writes them meanwhile). */
+void msr_ring_release_pages(msr_thread *t);
 void msr_futex_wake(_Atomic uint32_t *w);
 /* Writer side: after handing slots back (consumed), wake a waiting thread
  * once a quarter of its ring is free (or always, at the end of an epoch):
