@@ -348,7 +348,14 @@ void msr_wait_hold(msr_thread *t)
     int saved = errno;
     do {
         atomic_store_explicit(&t->busy, 0, memory_order_release);
-        while (atomic_load_explicit(&t->hold, memory_order_acquire)) sched_yield();
+        for (int i = 0; atomic_load_explicit(&t->hold, memory_order_acquire); i++) {
+            if (i < 50) {
+                sched_yield();
+            } else {               /* sleep: a real-time thread must let the writer run */
+                struct timespec ts = {0, 20000};
+                nanosleep(&ts, NULL);
+            }
+        }
         if (MSR_LIKELY(msr_use_membarrier))
             atomic_store_explicit(&t->busy, 1, memory_order_relaxed);
         else
