@@ -589,10 +589,12 @@ enum { EP_NORMAL = 0, EP_FINAL = 1, EP_CRASH = 2 };
 
 /* Idle rings. A ring grows to 1 MiB in a burst and would keep its pages
  * for good: 64 threads idle after a burst held 64 MiB. A thread whose n
- * has not moved for IDLE_EPOCHS timer epochs (50 ms apart) and whose ring
- * grew past its first size is held for one epoch (hold: its next slot
+ * has not moved for IDLE_EPOCHS timer epochs (50 ms apart) is held for
+ * one epoch (hold: its next slot
  * store waits, msr_wait_hold) and, its ring all consumed, the ring's pages
- * go back to the kernel; a later event faults them in again. The hold is
+ * go back to the kernel, with its stack cache's and memo's (256 KiB and
+ * up to 2 MiB: caches, which a later stack refills); a later event faults
+ * them in again. The hold is
  * set before the epoch's barrier, which with the wait for busy makes sure
  * no slot store of the thread is under way while the pages go. */
 #define IDLE_EPOCHS 8
@@ -607,8 +609,7 @@ static void hold_idle(int me)
             t->ring_released = 0;
             continue;
         }
-        if (t->ring_released || t->dead || (int)t->tid == me || t->wmask + 1 <= MSR_RING_MIN ||
-            ++t->idle_epochs < IDLE_EPOCHS)
+        if (t->ring_released || t->dead || (int)t->tid == me || ++t->idle_epochs < IDLE_EPOCHS)
             continue;
         atomic_store_explicit(&t->hold, 1, memory_order_seq_cst);
     }
@@ -620,6 +621,7 @@ static void release_idle(msr_thread *t, uint64_t np)
     if (!atomic_load_explicit(&t->busy, memory_order_acquire) &&
         np == atomic_load_explicit(&t->consumed, memory_order_relaxed)) {
         msr_ring_release_pages(t);
+        msr_stacks_release_pages(t);
         t->ring_released = 1;
     }
     atomic_store_explicit(&t->hold, 0, memory_order_release);

@@ -300,6 +300,7 @@ void msr_wait_hold(msr_thread *t);  /* the writer holds the ring (busy = 1) */
 /* Writer side: give the pages of t's ring back to the kernel (its slots
  * all consumed, and t exited or held: nothing writes them meanwhile). */
 void msr_ring_release_pages(msr_thread *t);
+void msr_stacks_release_pages(msr_thread *t);  /* its stack cache and memo */
 void msr_futex_wake(_Atomic uint32_t *w);
 /* Writer side: after handing slots back (consumed), wake a waiting thread
  * once a quarter of its ring is free (or always, at the end of an epoch):

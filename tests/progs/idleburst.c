@@ -1,9 +1,11 @@
 /*
  * idleburst — NTHREADS threads each allocate and free ROUNDS x 64 blocks
  * (sizes 100..163) as fast as they can (a burst that grows the recorder's
- * rings to their largest), then all sit idle for IDLE_MS while main reads
+ * rings to their largest) and allocate 2048 times from 1024 call chains (sizes
+ * 300..363: their stack caches and memos fill), then all sit idle for IDLE_MS while main reads
  * its own VmRSS, then each does a second, smaller burst (sizes 200..263)
- * into the rings the recorder gave back meanwhile. Prints the RSS (kB)
+ * into the rings the recorder gave back meanwhile and the chains again
+ * (through the emptied stack caches and memos). Prints the RSS (kB)
  * during the idle time and the truth of both bursts.
  */
 #include <pthread.h>
@@ -16,8 +18,25 @@
 #define ROUNDS 1000
 #define ROUNDS2 100
 #define IDLE_MS 1500
+#define CHAINS 2048
 
 static pthread_barrier_t bar;
+static volatile long sink;
+
+/* 1024 call chains (a/b chosen by the bits of k): the threads' stack
+ * caches and memos fill */
+__attribute__((noinline)) static void leaf(int k) { void *volatile p = malloc(300 + (size_t)(k & 63)); free(p); }
+__attribute__((noinline)) static void cb(int lv, int k);
+__attribute__((noinline)) static void ca(int lv, int k)
+{
+    if (!lv) leaf(k); else if ((k >> lv) & 1) ca(lv - 1, k); else cb(lv - 1, k);
+    sink++;
+}
+__attribute__((noinline)) static void cb(int lv, int k)
+{
+    if (!lv) leaf(k); else if ((k >> lv) & 1) ca(lv - 1, k); else cb(lv - 1, k);
+    sink--;
+}
 
 static void burst(int rounds, size_t base)
 {
@@ -32,9 +51,11 @@ static void *run(void *a)
 {
     (void)a;
     burst(ROUNDS, 100);
+    for (int k = 0; k < CHAINS; k++) ca(10, k);
     pthread_barrier_wait(&bar);        /* bursts done */
     pthread_barrier_wait(&bar);        /* main has read its RSS */
     burst(ROUNDS2, 200);
+    for (int k = 0; k < CHAINS; k++) ca(10, k);   /* through emptied memos */
     return NULL;
 }
 
@@ -65,6 +86,8 @@ int main(void)
     out("IDLE_RSS_KB %ld\n", kb);
     /* sizes base..base+63 sum to 64 * base + 2016 */
     long bytes = (long)NTHREADS * (ROUNDS * (64L * 100 + 2016) + ROUNDS2 * (64L * 200 + 2016));
-    out("TRUTH idleburst allocs=%d bytes=%ld\n", NTHREADS * 64 * (ROUNDS + ROUNDS2), bytes);
+    long cbytes = 2L * NTHREADS * (CHAINS / 64) * (64L * 300 + 2016);
+    out("TRUTH idleburst allocs=%d bytes=%ld chains=%d chain_bytes=%ld\n", NTHREADS * 64 * (ROUNDS + ROUNDS2),
+        bytes, 2 * NTHREADS * CHAINS, cbytes);
     return 0;
 }
