@@ -587,16 +587,16 @@ static void write_events(msr_thread *t, uint64_t from, uint64_t to, int grid)
 
 enum { EP_NORMAL = 0, EP_FINAL = 1, EP_CRASH = 2 };
 
-/* Idle rings. A ring grows to 1 MiB in a burst and would keep its pages
- * for good: 64 threads idle after a burst held 64 MiB. A thread whose n
- * has not moved for IDLE_EPOCHS timer epochs (50 ms apart) is held for
- * one epoch (hold: its next slot
- * store waits, msr_wait_hold) and, its ring all consumed, the ring's pages
- * go back to the kernel, with its stack cache's and memo's (256 KiB and
- * up to 2 MiB: caches, which a later stack refills); a later event faults
- * them in again. The hold is
- * set before the epoch's barrier, which with the wait for busy makes sure
- * no slot store of the thread is under way while the pages go. */
+/* Idle threads. A ring grows to 1 MiB in a burst and would keep its pages
+ * for good (64 threads idle after a burst held 64 MiB), and a stack cache
+ * and memo (256 KiB and up to 2 MiB) keep what their thread once touched.
+ * A thread whose n has not moved for IDLE_EPOCHS timer epochs (50 ms
+ * apart) is held for one epoch (hold: its next slot store waits,
+ * msr_wait_hold) and, its ring all consumed, the pages of its ring, cache
+ * and memo go back to the kernel; later events fault them in again (the
+ * cache and memo refill like any cold cache). The hold is set before the
+ * epoch's barrier, which with the wait for busy makes sure no slot store
+ * of the thread is under way while the ring's pages go. */
 #define IDLE_EPOCHS 8
 
 static void hold_idle(int me)
