@@ -351,15 +351,22 @@ static void manifest_add(const char *path)
  * child, or a program a descendant exec'd, without --follow-children):
  * one manifest line "!PID NAME", so `msrec run` can say which programs
  * ran unrecorded (a wrapper, a shell script or make leave the programs
- * the user meant to trace to children). Nothing without msrec's manifest;
- * async-signal-safe calls only (a fork child of a threaded program). */
-static void manifest_unrecorded(void)
+ * the user meant to trace to children). NAME: the program's (NULL: this
+ * image's). Nothing without msrec's manifest; async-signal-safe calls and
+ * the stack only, errno kept (a fork child of a threaded program, a vfork
+ * child about to exec). */
+void msr_manifest_unrecorded(const char *name)
 {
     const char *m = secure_getenv("MEMSCOPE_MANIFEST");
     if (!m || !*m) return;
+    int e = errno;
     char exe[512], line[600];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = 0;
+    if (name) {
+        snprintf(exe, sizeof exe, "%s", name);
+    } else {
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        exe[n > 0 ? n : 0] = 0;
+    }
     const char *b = strrchr(exe, '/');
     b = b ? b + 1 : exe[0] ? exe : "?";
     char num[24];
@@ -377,10 +384,12 @@ static void manifest_unrecorded(void)
     }
     line[o++] = '\n';
     int fd = open(m, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return;
-    ssize_t w = write(fd, line, o);
-    (void)w;
-    close(fd);
+    if (fd >= 0) {
+        ssize_t w = write(fd, line, o);
+        (void)w;
+        close(fd);
+    }
+    errno = e;
 }
 
 int msr_pid_suffixed;
@@ -668,9 +677,7 @@ static void fork_child(void)
         atomic_store(&msr_mode, MSR_OFF);
         msr_fast_set(0);
         msr_drain_atfork_child(0);
-        int e = errno;
-        manifest_unrecorded();
-        errno = e;
+        msr_manifest_unrecorded(NULL);
         msr_tls.guard = fork_saved_guard;
         return;
     }
@@ -846,9 +853,7 @@ void msr_early_init(void)
     if (rec && ap && *ap && atol(ap) != (long)msr_pid) {
         if (!flag_env("MEMSCOPE_FOLLOW_EXEC", 0)) {         /* exec'd descendant */
             rec = 0;
-            int e = errno;
-            manifest_unrecorded();
-            errno = e;
+            msr_manifest_unrecorded(NULL);
         }
         else exec_child = 1;  /* its own file: .<pid> when the path has no %p */
     } else if (rec && ap && *ap) {

@@ -34,8 +34,10 @@
  *   - without MEMSCOPE_FOLLOW_EXEC the new image must not record (exec'd
  *     programs are traced only with `msrec run --follow-children`). The
  *     environment passed to it gets MEMSCOPE_ACTIVE_PID=0, a pid no process
- *     has, so the library there (still preloaded: LD_PRELOAD is left as the
- *     application set it) stays passive, and so do its descendants;
+ *     has, so a library there stays passive, and so do its descendants;
+ *     under msrec run (MEMSCOPE_ACTIVE_PID was set) its LD_PRELOAD also
+ *     loses libmemscope (strip_wanted), and so does that of every program
+ *     a fork or vfork child or a passive descendant execs;
  *   - with MEMSCOPE_FOLLOW_EXEC=1 it records into its own file: the
  *     environment gets MEMSCOPE_ACTIVE_PID=<this pid> and
  *     MEMSCOPE_EXEC_GEN=<N> (1 for the first exec of this pid, then 2...),
@@ -46,7 +48,8 @@
  *
  * Processes that do not record (not enabled, a fork child not followed, a
  * vfork child: its pid differs from msr_pid) pass straight through, touching
- * no shared state, so a vfork child's exec stays safe.
+ * no shared state (the environment without libmemscope is built on the
+ * stack), so a vfork child's exec stays safe.
  */
 #include "recorder_internal.h"
 #include "exec_internal.h"
@@ -160,12 +163,92 @@ static int real_exec(const struct exec_req *r, char *const *envp)
 /* ------------------------------------------------------------------------ */
 /* The environment of the new image                                         */
 /* ------------------------------------------------------------------------ */
-static char env_active[48], env_gen[48];
+static char env_active[48], env_gen[48], env_preload[4096];
 
 static int is_var(const char *e, const char *name)
 {
     size_t n = strlen(name);
     return !strncmp(e, name, n) && e[n] == '=';
+}
+
+/* Under `msrec run` (MEMSCOPE_ACTIVE_PID set by it), without
+ * --follow-children and MEMSCOPE_CONTROL, an exec'd program does not
+ * record: it gets LD_PRELOAD without libmemscope, as the user had it
+ * before msrec added it, so it and its descendants run as they would
+ * without memscope (the passive library cost a shell script's every
+ * command ~0.8 ms of loading: 2x on a fork/exec loop). */
+static int follow_exec(void)
+{
+    const char *fv = secure_getenv("MEMSCOPE_FOLLOW_EXEC");
+    return fv && (!strcmp(fv, "1") || !strcmp(fv, "yes") || !strcmp(fv, "true"));
+}
+
+static int strip_wanted(int follow)
+{
+    const char *ap = secure_getenv("MEMSCOPE_ACTIVE_PID");
+    const char *ctl = secure_getenv("MEMSCOPE_CONTROL");
+    return !follow && ap && *ap && !(ctl && *ctl == '1');
+}
+
+/* "LD_PRELOAD=" + value without the libmemscope entries (separators ':'
+ * and ' ', as ld.so takes them; kept entries joined by ':') into buf;
+ * 0 = nothing to take out or no room, 1 = buf holds the new entry, 2 = no
+ * entry is left (drop the variable). */
+static int preload_without_us(const char *e, char *buf, size_t cap)
+{
+    const char *v = e + sizeof "LD_PRELOAD=" - 1;
+    size_t o = sizeof "LD_PRELOAD=" - 1;
+    if (o >= cap) return 0;
+    memcpy(buf, "LD_PRELOAD=", o);
+    int took = 0, kept = 0;
+    while (*v) {
+        while (*v == ':' || *v == ' ') v++;
+        const char *w = v;
+        while (*w && *w != ':' && *w != ' ') w++;
+        if (w == v) break;
+        const char *b = v;
+        for (const char *q = v; q < w; q++)
+            if (*q == '/') b = q + 1;
+        size_t bl = (size_t)(w - b);
+        if (bl >= sizeof "libmemscope.so" - 1 && !memcmp(b, "libmemscope.so", sizeof "libmemscope.so" - 1)) {
+            took = 1;
+        } else {
+            size_t l = (size_t)(w - v);
+            if (o + kept + l + 1 >= cap) return 0;
+            if (kept) buf[o++] = ':';
+            memcpy(buf + o, v, l);
+            o += l;
+            kept = 1;
+        }
+        v = w;
+    }
+    buf[o] = 0;
+    return !took ? 0 : kept ? 1 : 2;
+}
+
+/* envp with libmemscope out of LD_PRELOAD, in out (cap pointers, the
+ * last NULL) and buf; envp itself when there is nothing to take out or
+ * the copy does not fit. Stack memory only: a vfork child runs this. */
+static char *const *envp_without_us(char *const *envp, char **out, size_t cap, char *buf, size_t bcap)
+{
+    if (!envp) return envp;
+    size_t n = 0, k = 0;
+    int found = 0;
+    while (envp[n]) n++;
+    if (n + 1 > cap) return envp;
+    for (size_t i = 0; i < n; i++) {
+        if (!found && is_var(envp[i], "LD_PRELOAD")) {
+            int r = preload_without_us(envp[i], buf, bcap);
+            if (r == 0) return envp;
+            found = 1;
+            if (r == 1) out[k++] = buf;
+            continue;
+        }
+        out[k++] = envp[i];
+    }
+    if (!found) return envp;
+    out[k] = NULL;
+    return out;
 }
 
 /* A copy of envp (msr_alloc) with MEMSCOPE_ACTIVE_PID / MEMSCOPE_EXEC_GEN
@@ -177,10 +260,20 @@ static char **new_env(char *const *envp, int follow)
     char **out = msr_alloc((n + 4) * sizeof *out);
     if (!out) return NULL;
     size_t k = 0;
+    int strip = strip_wanted(follow);
     for (size_t i = 0; i < n; i++) {
         if (is_var(envp[i], "MEMSCOPE_ACTIVE_PID") || is_var(envp[i], "MEMSCOPE_EXEC_GEN") ||
             is_var(envp[i], "MEMSCOPE_EXEC_SUFFIX"))
             continue;
+        if (strip && is_var(envp[i], "LD_PRELOAD")) {
+            int r = preload_without_us(envp[i], env_preload, sizeof env_preload);
+            strip = 0;
+            if (r == 2) continue;
+            if (r == 1) {
+                out[k++] = env_preload;
+                continue;
+            }
+        }
         out[k++] = envp[i];
     }
     pid_t me = getpid();
@@ -353,12 +446,22 @@ static int may_exec(const struct exec_req *r)
 static int exec_common(const struct exec_req *r)
 {
     int mode = atomic_load(&msr_mode);
-    if (mode == MSR_OFF || msr_tls.guard || msr_pid != getpid() || !may_exec(r))
+    if (mode == MSR_OFF || msr_tls.guard || msr_pid != getpid() || !may_exec(r)) {
+        /* not recording here (a fork or vfork child, a passive
+         * descendant): under msrec run, the program goes without us and
+         * msrec hears its name; stack only (vfork) */
+        if (!msr_tls.guard && strip_wanted(follow_exec())) {
+            char *out[512];
+            char buf[2048];
+            char *const *env = envp_without_us(r->envp, out, sizeof out / sizeof out[0], buf, sizeof buf);
+            if (r->path && getpid() != msr_pid) msr_manifest_unrecorded(r->path);
+            return real_exec(r, env);
+        }
         return real_exec(r, r->envp);
+    }
     int g = msr_tls.guard;
     msr_tls.guard = 1;
-    const char *fv = secure_getenv("MEMSCOPE_FOLLOW_EXEC");
-    int follow = fv && (!strcmp(fv, "1") || !strcmp(fv, "yes") || !strcmp(fv, "true"));
+    int follow = follow_exec();
     char **env = new_env(r->envp, follow);
     unfollowed_target = follow ? NULL : r->path ? r->path : "a program (fexecve)";
     uint64_t off = 0;

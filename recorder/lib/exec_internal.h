@@ -25,4 +25,8 @@ void msr_exec_adjust_path(char *path, size_t cap, pid_t pid, int child);
 /* The file of this process carries ".<pid>" (control.c, msr_open_output). */
 extern int msr_pid_suffixed;
 
+/* control.c: list this process in msrec's manifest as not recorded, under
+ * the program name (NULL: this image's); vfork-safe. */
+void msr_manifest_unrecorded(const char *name);
+
 #endif

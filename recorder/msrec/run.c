@@ -290,13 +290,38 @@ static void symbolize_manifest(const char *manifest, unsigned flags, int quiet, 
  * the recorder lists each in the manifest as "!PID NAME" (a fork child,
  * then again under the program it exec'd: the last name of a pid counts).
  * CMD's own pid is left out (an exec of CMD itself: the recorder has said
- * so already). At most MAX_NAMES distinct names, then how many more. */
+ * so already). Names by how many processes ran them, at most MAX_NAMES,
+ * then how many more. Sorting, not searching: a shell script may start
+ * hundreds of thousands of processes. */
 #define MAX_NAMES 6
+struct unrec { long pid; size_t seq; char name[64]; };
+
+static int by_pid_seq(const void *a, const void *b)
+{
+    const struct unrec *x = a, *y = b;
+    if (x->pid != y->pid) return x->pid < y->pid ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const struct unrec *)a)->name, ((const struct unrec *)b)->name);
+}
+
+struct name_count { const char *name; size_t n; };
+
+static int by_count(const void *a, const void *b)
+{
+    const struct name_count *x = a, *y = b;
+    if (x->n != y->n) return x->n > y->n ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
 static void note_unrecorded(const char *manifest, long self)
 {
     FILE *f = fopen(manifest, "re");
     if (!f) return;
-    struct up { long pid; char name[64]; } *u = NULL;
+    struct unrec *u = NULL;
     size_t nu = 0, cap = 0;
     char *line = NULL;
     size_t lcap = 0;
@@ -307,43 +332,49 @@ static void note_unrecorded(const char *manifest, long self)
         char *end;
         long pid = strtol(line + 1, &end, 10);
         if (end == line + 1 || *end != ' ' || pid == self) continue;
-        size_t k = 0;
-        while (k < nu && u[k].pid != pid) k++;
-        if (k == nu) {
-            if (nu == cap) {
-                size_t nc = cap ? cap * 2 : 16;
-                struct up *t = realloc(u, nc * sizeof *t);
-                if (!t) break;
-                u = t;
-                cap = nc;
-            }
-            u[nu++].pid = pid;
+        if (nu == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            struct unrec *t = realloc(u, nc * sizeof *t);
+            if (!t) break;
+            u = t;
+            cap = nc;
         }
-        snprintf(u[k].name, sizeof u[k].name, "%s", end + 1);
+        u[nu].pid = pid;
+        u[nu].seq = nu;
+        snprintf(u[nu].name, sizeof u[nu].name, "%s", end + 1);
+        nu++;
     }
     free(line);
     fclose(f);
-    if (nu > 0) {
-        char names[MAX_NAMES * 66 + 32] = "";
-        size_t shown = 0, distinct = 0;
-        for (size_t k = 0; k < nu; k++) {
-            int dup = 0;
-            for (size_t j = 0; j < k && !dup; j++) dup = !strcmp(u[j].name, u[k].name);
-            if (dup) continue;
-            distinct++;
-            if (shown == MAX_NAMES) continue;
-            if (shown) strcat(names, ", ");
-            strcat(names, u[k].name);
-            shown++;
+    /* the last line of each pid */
+    qsort(u, nu, sizeof *u, by_pid_seq);
+    size_t np = 0;
+    for (size_t k = 0; k < nu; k++)
+        if (k + 1 == nu || u[k + 1].pid != u[k].pid) u[np++] = u[k];
+    if (np > 0) {
+        qsort(u, np, sizeof *u, by_name);
+        struct name_count *c = malloc(np * sizeof *c);
+        size_t nc = 0;
+        for (size_t k = 0; c && k < np; k++) {
+            if (nc && !strcmp(c[nc - 1].name, u[k].name)) c[nc - 1].n++;
+            else c[nc++] = (struct name_count){ u[k].name, 1 };
         }
-        if (distinct > shown) {
-            char more[32];
-            snprintf(more, sizeof more, " and %zu more", distinct - shown);
+        if (c) qsort(c, nc, sizeof *c, by_count);
+        char names[MAX_NAMES * 66 + 32] = "";
+        size_t shown = c ? (nc < MAX_NAMES ? nc : MAX_NAMES) : 0;
+        for (size_t k = 0; k < shown; k++) {
+            if (k) strcat(names, ", ");
+            strcat(names, c[k].name);
+        }
+        if (nc > shown) {
+            char more[40];
+            snprintf(more, sizeof more, "%s%zu more", shown ? " and " : "", nc - shown);
             strcat(names, more);
         }
         fprintf(stderr, "msrec: note: %zu child process%s of the command %s not recorded (%s); "
                 "msrec run --follow-children records them\n",
-                nu, nu == 1 ? "" : "es", nu == 1 ? "was" : "were", names);
+                np, np == 1 ? "" : "es", np == 1 ? "was" : "were", names);
+        free(c);
     }
     free(u);
 }

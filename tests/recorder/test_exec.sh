@@ -161,4 +161,19 @@ check exec/children/none "" "$(note kids.none)"
 record plain kids.exec - -- env -u MEMSCOPE_QUIET "$MSREC" run -o "$d/f.memscope" -- /bin/sh -c "exec $PROGS/leaks"
 check exec/children/own-exec-not-a-child "" "$(note kids.exec)"
 check exec/children/own-exec-recorder-note 1 "$(grep -c "^memscope: note: the traced process exec'd $PROGS/leaks" "$TMP/kids.exec.err")"
+
+# what msrec added to LD_PRELOAD does not reach programs that do not
+# record (exec.c, strip_wanted): a shell's fork child, python3's
+# subprocess (vfork), the program the command itself execs; the user's
+# own entries stay; --follow-children keeps it (they record)
+record plain kids.env - -- "$MSREC" run -q -o "$d/g.memscope" -- /bin/sh -c 'env; true'
+check exec/children/env-no-libmemscope 0 "$(grep -c libmemscope "$TMP/kids.env.out")"
+record plain kids.envu - -- env LD_PRELOAD=/lib/x86_64-linux-gnu/libc.so.6 "$MSREC" run -q -o "$d/h.memscope" -- /bin/sh -c 'env; true'
+check exec/children/env-user-preload "LD_PRELOAD=/lib/x86_64-linux-gnu/libc.so.6" "$(grep '^LD_PRELOAD=' "$TMP/kids.envu.out")"
+record plain kids.py - -- "$MSREC" run -q -o "$d/i.memscope" -- /usr/bin/python3 -c 'import subprocess; subprocess.run(["env"])'
+check exec/children/vfork-env-no-libmemscope "0 1" "$(grep -c libmemscope "$TMP/kids.py.out") $(grep -c '^PATH=' "$TMP/kids.py.out")"
+record plain kids.ex - -- "$MSREC" run -q -o "$d/j.memscope" -- /bin/sh -c 'exec env'
+check exec/children/exec-env-no-libmemscope "0 1" "$(grep -c libmemscope "$TMP/kids.ex.out") $(grep -c '^PATH=' "$TMP/kids.ex.out")"
+record plain kids.fe - -- "$MSREC" run -q --follow-children -o "$d/k.%p.memscope" -- /bin/sh -c 'env; true'
+check exec/children/follow-keeps-libmemscope 1 "$(grep -c '^LD_PRELOAD=.*libmemscope' "$TMP/kids.fe.out")"
 rm -rf "$TMP"
