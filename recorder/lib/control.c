@@ -675,7 +675,7 @@ static void fork_child(void)
     msr_fdguard_atfork_child();     /* the parent's trace is not ours */
     if (!msr_cfg.follow_fork) {
         atomic_store(&msr_mode, MSR_OFF);
-        msr_fast_set(0);
+        msr_fast_set_child();
         msr_drain_atfork_child(0);
         msr_manifest_unrecorded(NULL);
         msr_tls.guard = fork_saved_guard;

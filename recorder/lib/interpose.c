@@ -591,6 +591,7 @@ static void free_slow(void *p)
 {
     if (MSR_UNLIKELY(msr_pool_owns(p))) return;
     if (rec_free_want(p)) rec_free(MS_OP_FREE, p);
+    else msr_filter_settle();
     msr_next.free(p);
 }
 

@@ -374,6 +374,10 @@ static inline int msr_sample_maybe(const void *p)
  * an event, as long as the setting for a trace is made before it starts. */
 extern MSR_HIDDEN _Atomic int64_t msr_fast_thr;
 void msr_fast_set(int rec);
+/* A fork child that stops recording: as msr_fast_set(0), the filter
+ * emptied only at its first free (msr_filter_settle, from free_slow). */
+void msr_fast_set_child(void);
+void msr_filter_settle(void);
 void msr_sf_mark(const void *p);
 int msr_sample_remember(const void *p);   /* 0, or -1: no memory (drop it)  */
 int msr_sample_forget(const void *p);     /* 1 if p was a live sampled block */
