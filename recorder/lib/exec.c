@@ -450,7 +450,10 @@ static int exec_common(const struct exec_req *r)
         /* not recording here (a fork or vfork child, a passive
          * descendant): under msrec run, the program goes without us and
          * msrec hears its name; stack only (vfork) */
-        if (!msr_tls.guard && strip_wanted(follow_exec())) {
+        const char *ap = secure_getenv("MEMSCOPE_ACTIVE_PID");
+        /* (ACTIVE_PID = this pid: msrec's own child about to exec the
+         * command, the library preloaded by the user into msrec) */
+        if (!msr_tls.guard && strip_wanted(follow_exec()) && atol(ap) != (long)getpid()) {
             char *out[512];
             char buf[2048];
             char *const *env = envp_without_us(r->envp, out, sizeof out / sizeof out[0], buf, sizeof buf);
