@@ -457,7 +457,7 @@ static int exec_common(const struct exec_req *r)
             char *out[512];
             char buf[2048];
             char *const *env = envp_without_us(r->envp, out, sizeof out / sizeof out[0], buf, sizeof buf);
-            if (r->path && getpid() != msr_pid) msr_manifest_unrecorded(r->path);
+            if (r->path && getpid() != msr_pid && may_exec(r)) msr_manifest_unrecorded(r->path);
             return real_exec(r, env);
         }
         return real_exec(r, r->envp);
