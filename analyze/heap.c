@@ -23,6 +23,7 @@
 #include "heap.h"
 #include "pump.h"
 #include "replay.h"
+#include "u64map.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,53 +34,7 @@ static const char no_name[] = "";     /* an unnamed thread's name         */
 #define OP_LABEL 0xFE                  /* pseudo-event in the label stream  */
 #define OP_MARK 0xFD                   /* a MARK placed by time (range.h)   */
 
-/* ---- u64 -> u32 map (threads, sparse stack ids, leak classes) ---- */
-typedef struct u64map { uint64_t *k; uint32_t *v; size_t cap, n; } u64map;
-
-static inline uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33; x *= 0xff51afd7ed558ccdull; x ^= x >> 33;
-    return x;
-}
-
-static uint32_t *map_get(const u64map *m, uint64_t k)
-{
-    if (!m->cap) return NULL;
-    size_t j = mix(k) & (m->cap - 1);
-    while (m->v[j]) {
-        if (m->k[j] == k) return &m->v[j];
-        j = (j + 1) & (m->cap - 1);
-    }
-    return NULL;
-}
-
-/* Callers store value+1 (0 marks an empty slot) and subtract 1 after map_get. */
-static int map_put(u64map *m, uint64_t k, uint32_t v1)
-{
-    if ((m->n + 1) * 2 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 64;
-        uint64_t *nk = calloc(cap, sizeof *nk);
-        uint32_t *nv = calloc(cap, sizeof *nv);
-        if (!nk || !nv) { free(nk); free(nv); return MS_ENOMEM; }
-        for (size_t i = 0; i < m->cap; i++) {
-            if (!m->v[i]) continue;
-            size_t j = mix(m->k[i]) & (cap - 1);
-            while (nv[j]) j = (j + 1) & (cap - 1);
-            nk[j] = m->k[i]; nv[j] = m->v[i];
-        }
-        free(m->k); free(m->v);
-        m->k = nk; m->v = nv; m->cap = cap;
-    }
-    size_t j = mix(k) & (m->cap - 1);
-    while (m->v[j]) {
-        if (m->k[j] == k) { m->v[j] = v1; return 0; }
-        j = (j + 1) & (m->cap - 1);
-    }
-    m->k[j] = k; m->v[j] = v1; m->n++;
-    return 0;
-}
-
-static void map_free(u64map *m) { free(m->k); free(m->v); memset(m, 0, sizeof *m); }
+/* threads and sparse stack ids: ms_u64map (u64map.h) */
 
 /* ---- live table ----
  * A block is 40 bytes in a dense pool (freed entries reused first, so the
@@ -133,10 +88,10 @@ struct ms_heap {
 
     site_rec *sites; size_t nsites, cap_sites;
     uint32_t *site_of; size_t site_of_cap;        /* dense stack id -> site+1 */
-    u64map site_map;                               /* sparse stack ids        */
+    ms_u64map site_map;                               /* sparse stack ids        */
 
     thr_rec *thr; size_t nthr, cap_thr;
-    u64map thr_map;
+    ms_u64map thr_map;
     uint64_t last_tid; uint32_t last_thr; int have_last;
     uint32_t *stream_thr; size_t stream_thr_cap;   /* replay stream -> thr+1 */
     uint32_t cur_thr;                              /* thread of the event    */
@@ -316,19 +271,19 @@ static long site_index(ms_heap *h, uint64_t stack)
         if (s >= 0) h->site_of[stack] = (uint32_t)s + 1;
         return s;
     }
-    uint32_t *v = map_get(&h->site_map, stack);
-    if (v) return *v - 1;
+    uint32_t v;
+    if (ms_u64map_get(&h->site_map, stack, &v)) return v;
     long s = new_site(h, stack);
-    if (s >= 0 && map_put(&h->site_map, stack, (uint32_t)s + 1)) return MS_ENOMEM;
+    if (s >= 0 && ms_u64map_put(&h->site_map, stack, (uint32_t)s)) return MS_ENOMEM;
     return s;
 }
 
 static long thread_index(ms_heap *h, uint64_t tid)
 {
     if (h->have_last && h->last_tid == tid) return h->last_thr;
-    uint32_t *v = map_get(&h->thr_map, tid);
+    uint32_t v;
     long t;
-    if (v) t = *v - 1;
+    if (ms_u64map_get(&h->thr_map, tid, &v)) t = v;
     else {
         if (h->nthr == h->cap_thr) {
             size_t cap = h->cap_thr ? h->cap_thr * 2 : 16;
@@ -340,7 +295,7 @@ static long thread_index(ms_heap *h, uint64_t tid)
         h->thr[h->nthr].pub.tid = tid;
         h->thr[h->nthr].pub.name = no_name;
         t = (long)h->nthr++;
-        if (map_put(&h->thr_map, tid, (uint32_t)t + 1)) return MS_ENOMEM;
+        if (ms_u64map_put(&h->thr_map, tid, (uint32_t)t)) return MS_ENOMEM;
     }
     h->last_tid = tid; h->last_thr = (uint32_t)t; h->have_last = 1;
     return t;
@@ -663,7 +618,7 @@ void ms_heap_free(ms_heap *h)
     for (size_t i = 0; i < h->nthr; i++)
         if (h->thr[i].pub.name != no_name) free((char *)h->thr[i].pub.name);
     free(h->slot); free(h->pool); free(h->ext); free(h->sites); free(h->site_of); free(h->thr); free(h->stream_thr);
-    map_free(&h->site_map); map_free(&h->thr_map);
+    ms_u64map_free(&h->site_map); ms_u64map_free(&h->thr_map);
     free(h->lk_addr); free(h->lk_cls);
     for (size_t i = 0; i < h->nlabels; i++) { free(h->labels[i].var); free(h->labels[i].type); }
     free(h->labels);
@@ -1014,8 +969,8 @@ const ms_heap_site *ms_heap_site_at(const ms_heap *h, size_t i)
 long ms_heap_site_find(const ms_heap *h, uint64_t stack)
 {
     if (stack < h->site_of_cap) return (long)h->site_of[stack] - 1;
-    const uint32_t *v = map_get(&h->site_map, stack);
-    return v ? (long)*v - 1 : -1;
+    uint32_t v;
+    return ms_u64map_get(&h->site_map, stack, &v) ? (long)v : -1;
 }
 
 size_t ms_heap_thread_count(const ms_heap *h) { return h->nthr; }
