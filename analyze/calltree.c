@@ -18,12 +18,7 @@
 #include <string.h>
 #include "memscope.h"
 #include "calltree.h"
-
-typedef struct u64map {          /* key -> uint32 value, open addressing  */
-    uint64_t *keys;
-    uint32_t *vals;              /* MS_CT_NONE = empty slot               */
-    size_t cap, n;
-} u64map;
+#include "u64map.h"
 
 typedef struct func_ent {
     ms_ct_func f;
@@ -57,13 +52,13 @@ struct ms_calltree {
     ms_ct_node *nodes;
     size_t nnodes, capnodes;
     uint32_t *node_edge;         /* per node: edge from its parent        */
-    u64map children;             /* (parent << 32 | func) -> node         */
+    ms_u64map children;          /* (parent << 32 | func) -> node         */
     ms_ct_edge *edges;
     size_t nedges, capedges;
-    u64map edgemap;              /* (caller << 32 | callee) -> edge       */
+    ms_u64map edgemap;           /* (caller << 32 | callee) -> edge       */
     line_ent *lines_v;
     size_t nlines, caplines;
-    u64map linemap;              /* (func << 32 | line) -> line_ent       */
+    ms_u64map linemap;           /* (func << 32 | line) -> line_ent       */
     pnode *paths;
     size_t npaths, cappaths;
     uint64_t (*stacks)[MS_CT_NMETRICS];   /* self values of the stack paths */
@@ -111,42 +106,15 @@ static uint64_t hash_bytes(const char *p, size_t n)
     return mix64(h);
 }
 
-static int map_grow(u64map *m)
-{
-    size_t ncap = m->cap ? m->cap * 2 : 64;
-    uint64_t *nk = malloc(ncap * sizeof *nk);
-    uint32_t *nv = malloc(ncap * sizeof *nv);
-    if (!nk || !nv) { free(nk); free(nv); return MS_ENOMEM; }
-    for (size_t i = 0; i < ncap; i++) nv[i] = MS_CT_NONE;
-    for (size_t i = 0; i < m->cap; i++) {
-        if (m->vals[i] == MS_CT_NONE) continue;
-        size_t s = mix64(m->keys[i]) & (ncap - 1);
-        while (nv[s] != MS_CT_NONE) s = (s + 1) & (ncap - 1);
-        nk[s] = m->keys[i]; nv[s] = m->vals[i];
-    }
-    free(m->keys); free(m->vals);
-    m->keys = nk; m->vals = nv; m->cap = ncap;
-    return 0;
-}
-
-/* Slot of key: either holding it or the empty slot where it goes. */
-static size_t map_slot(const u64map *m, uint64_t key)
-{
-    size_t s = mix64(key) & (m->cap - 1);
-    while (m->vals[s] != MS_CT_NONE && m->keys[s] != key) s = (s + 1) & (m->cap - 1);
-    return s;
-}
-
-static void map_free(u64map *m) { free(m->keys); free(m->vals); }
-
 /* ---- construction -------------------------------------------------------- */
 static int edge_of(ms_calltree *t, uint32_t caller, uint32_t callee, uint32_t *out)
 {
-    if ((t->edgemap.n + 1) * 2 > t->edgemap.cap && map_grow(&t->edgemap)) return MS_ENOMEM;
     uint64_t key = (uint64_t)caller << 32 | callee;
-    size_t s = map_slot(&t->edgemap, key);
-    uint32_t e = t->edgemap.vals[s];
-    if (e == MS_CT_NONE) {
+    size_t s = 0;
+    uint32_t e;
+    int f = ms_u64map_find(&t->edgemap, key, &e, &s);
+    if (f < 0) return f;
+    if (!f) {
         if (t->nedges == t->capedges) {
             size_t nc = t->capedges ? t->capedges * 2 : 64;
             ms_ct_edge *ne = realloc(t->edges, nc * sizeof *ne);
@@ -156,7 +124,7 @@ static int edge_of(ms_calltree *t, uint32_t caller, uint32_t callee, uint32_t *o
         e = (uint32_t)t->nedges++;
         memset(&t->edges[e], 0, sizeof t->edges[e]);
         t->edges[e].caller = caller; t->edges[e].callee = callee;
-        t->edgemap.keys[s] = key; t->edgemap.vals[s] = e; t->edgemap.n++;
+        ms_u64map_fill(&t->edgemap, s, key, e);
     }
     *out = e;
     return 0;
@@ -199,14 +167,15 @@ static int new_node(ms_calltree *t, uint32_t func, uint32_t parent, uint32_t *id
 /* Tree node of func under parent, created when missing. */
 static int child_node(ms_calltree *t, uint32_t parent, uint32_t func, uint32_t *out)
 {
-    if ((t->children.n + 1) * 2 > t->children.cap && map_grow(&t->children)) return MS_ENOMEM;
     uint64_t key = (uint64_t)parent << 32 | func;
-    size_t s = map_slot(&t->children, key);
-    uint32_t next = t->children.vals[s];
-    if (next == MS_CT_NONE) {
-        int rc = new_node(t, func, parent, &next);
+    size_t s = 0;
+    uint32_t next;
+    int f = ms_u64map_find(&t->children, key, &next, &s);
+    if (f < 0) return f;
+    if (!f) {
+        int rc = new_node(t, func, parent, &next);   /* (edgemap only: s stays) */
         if (rc) return rc;
-        t->children.keys[s] = key; t->children.vals[s] = next; t->children.n++;
+        ms_u64map_fill(&t->children, s, key, next);
     }
     *out = next;
     return 0;
@@ -215,12 +184,14 @@ static int child_node(ms_calltree *t, uint32_t parent, uint32_t func, uint32_t *
 /* The (func, line) entry, created when missing; NULL on ENOMEM. */
 static line_ent *line_entry(ms_calltree *t, uint32_t func, uint32_t line, uint32_t *idx)
 {
-    if ((t->linemap.n + 1) * 2 > t->linemap.cap && map_grow(&t->linemap)) return NULL;
     uint64_t key = (uint64_t)func << 32 | line;
-    size_t s = map_slot(&t->linemap, key);
-    if (t->linemap.vals[s] != MS_CT_NONE) {
-        if (idx) *idx = t->linemap.vals[s];
-        return &t->lines_v[t->linemap.vals[s]];
+    size_t s = 0;
+    uint32_t at;
+    int f = ms_u64map_find(&t->linemap, key, &at, &s);
+    if (f < 0) return NULL;
+    if (f) {
+        if (idx) *idx = at;
+        return &t->lines_v[at];
     }
     if (t->nlines == t->caplines) {
         size_t nc = t->caplines ? t->caplines * 2 : 64;
@@ -234,7 +205,7 @@ static line_ent *line_entry(ms_calltree *t, uint32_t func, uint32_t line, uint32
     l->func = func; l->line = line;
     l->next = t->funcs[func].first_line;
     t->funcs[func].first_line = i;
-    t->linemap.keys[s] = key; t->linemap.vals[s] = i; t->linemap.n++;
+    ms_u64map_fill(&t->linemap, s, key, i);
     if (idx) *idx = i;
     return l;
 }
@@ -291,7 +262,7 @@ int ms_calltree_new(ms_calltree **out, int lines)
     if (!t) return MS_ENOMEM;
     t->lines = lines;
     uint32_t root, proot;
-    if (new_node(t, MS_CT_NONE, MS_CT_NONE, &root) || map_grow(&t->children) || map_grow(&t->edgemap) ||
+    if (new_node(t, MS_CT_NONE, MS_CT_NONE, &root) ||
         new_path(t, MS_CT_NONE, MS_CT_NONE, 0, MS_CT_ROOT, &proot) || phash_grow(t)) {
         ms_calltree_free(t);
         return MS_ENOMEM;
@@ -306,7 +277,7 @@ void ms_calltree_free(ms_calltree *t)
     for (size_t i = 0; i < t->nfuncs; i++) free(t->funcs[i].key);
     free(t->funcs); free(t->fhash); free(t->nodes); free(t->node_edge); free(t->edges);
     free(t->lines_v); free(t->paths); free(t->stacks); free(t->phash);
-    map_free(&t->children); map_free(&t->edgemap); map_free(&t->linemap);
+    ms_u64map_free(&t->children); ms_u64map_free(&t->edgemap); ms_u64map_free(&t->linemap);
     free(t);
 }
 

@@ -59,6 +59,23 @@ int ms_u64map_put(ms_u64map *m, uint64_t key, uint32_t v)
     return 0;
 }
 
+int ms_u64map_find(ms_u64map *m, uint64_t key, uint32_t *v, size_t *slot)
+{
+    if ((m->n + 1) * 2 > m->cap && rehash(m, m->cap ? m->cap * 2 : 1024)) return MS_ENOMEM;
+    size_t j = mix(key) & (m->cap - 1);
+    for (; m->v[j]; j = (j + 1) & (m->cap - 1))
+        if (m->k[j] == key) { *v = m->v[j] - 1; return 1; }
+    *slot = j;
+    return 0;
+}
+
+void ms_u64map_fill(ms_u64map *m, size_t slot, uint64_t key, uint32_t v)
+{
+    m->k[slot] = key;
+    m->v[slot] = v + 1;
+    m->n++;
+}
+
 void ms_u64map_free(ms_u64map *m)
 {
     free(m->k); free(m->v);

@@ -19,6 +19,12 @@ typedef struct ms_u64map {
 int ms_u64map_get(const ms_u64map *m, uint64_t key, uint32_t *v);
 /* Insert or replace (v < UINT32_MAX). Returns 0 or MS_ENOMEM. */
 int ms_u64map_put(ms_u64map *m, uint64_t key, uint32_t v);
+/* "Find or insert" in one probe: 1 and *v when key is present; else 0
+ * and *slot, where ms_u64map_fill puts key once its value is known (room
+ * for one more key is made first, so nothing moves in between, as long as
+ * no other call on m comes between). MS_ENOMEM when growing fails. */
+int ms_u64map_find(ms_u64map *m, uint64_t key, uint32_t *v, size_t *slot);
+void ms_u64map_fill(ms_u64map *m, size_t slot, uint64_t key, uint32_t v);
 /* Room for n keys without growing. Returns 0 or MS_ENOMEM. */
 int ms_u64map_reserve(ms_u64map *m, size_t n);
 void ms_u64map_free(ms_u64map *m);
