@@ -40,7 +40,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
@@ -180,14 +179,7 @@ int msr_exiting_poll(void)
 void msr_ring_release_pages(msr_thread *t)
 {
     msr_slot *r = atomic_load_explicit(&t->ring, memory_order_acquire);
-    if (!r) return;
-    uintptr_t lo = ((uintptr_t)r + 4095) & ~(uintptr_t)4095;   /* not the header's page */
-    uintptr_t hi = ((uintptr_t)r + ring_cap(r) * sizeof(msr_slot)) & ~(uintptr_t)4095;
-    if (hi > lo) {
-        int saved = errno;
-        madvise((void *)lo, hi - lo, MADV_DONTNEED);
-        errno = saved;
-    }
+    if (r) msr_release_pages(r, ring_cap(r) * sizeof(msr_slot));   /* (the header's page stays) */
 }
 
 void msr_thread_release(msr_thread *t)

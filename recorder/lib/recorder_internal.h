@@ -166,6 +166,10 @@ void msr_hugepage(void *p, size_t n); /* MADV_HUGEPAGE on the aligned part */
 void msr_arena_range(uint64_t *start, uint64_t *end);
 size_t msr_arena_used(void);          /* bytes handed out from the region */
 void msr_prefault(void *p, size_t n);  /* write-map now (probed tables) */
+/* The whole pages inside [p, p + n) back to the kernel (they read as
+ * zeros); the first and last partial pages stay (a block's header, its
+ * neighbour). errno kept. */
+void msr_release_pages(void *p, size_t n);
 /* Resident bytes of the region and, per size class 2^c, the blocks in use
  * and the free ones with their resident bytes (MEMSCOPE_DEBUG=1). */
 typedef struct {

@@ -37,7 +37,6 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 #ifdef MSR_UNWCHECK
 #include <stdio.h>
@@ -702,15 +701,6 @@ static void memo_fill(msr_thread *t, uint64_t ret0, uintptr_t slot0, const uint6
     t->memo->tag[i] = (uint32_t)key | 1;
 }
 
-/* The whole pages inside [p, p + n): the first partial page (which holds
- * a spare list's link, interpose.c) and the last stay. */
-static void release_range(void *p, size_t n)
-{
-    uintptr_t lo = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-    uintptr_t hi = ((uintptr_t)p + n) & ~(uintptr_t)4095;
-    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
-}
-
 /* An idle thread's stack cache and memo pages go back to the kernel
  * (drain.c, release_idle). Safe at any time, even while the thread or the
  * next owner of these blocks (they are only ever a cache or a memo, or on
@@ -720,12 +710,11 @@ static void release_range(void *p, size_t n)
  * frame distance 0 changes only the key. */
 void msr_stacks_release_pages(msr_thread *t)
 {
-    int saved = errno;
+    /* (the first partial page, which holds a spare list's link, stays) */
     struct msr_cache_ent *c = __atomic_load_n(&t->cache, __ATOMIC_RELAXED);
     struct msr_memo *m = __atomic_load_n(&t->memo, __ATOMIC_RELAXED);
-    if (c) release_range(c, (size_t)MSR_CACHE_SIZE * sizeof *c);
-    if (m) release_range(m, msr_memo_bytes());
-    errno = saved;
+    if (c) msr_release_pages(c, (size_t)MSR_CACHE_SIZE * sizeof *c);
+    if (m) msr_release_pages(m, msr_memo_bytes());
 }
 
 static int unw_walk(void *ret, uint64_t *ips, int max)
