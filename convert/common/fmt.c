@@ -174,3 +174,18 @@ char *ms_put_field(char *p, const char *key, uint64_t v)
     memcpy(p, key, k);
     return ms_put_u64(p + k, v);
 }
+
+void ms_fput_u64(FILE *fp, const char *pre, uint64_t v)
+{
+    char b[64], *p = b;
+    while (*pre && p < b + 40) *p++ = *pre++;
+    p = ms_put_u64(p, v);
+    fwrite(b, 1, (size_t)(p - b), fp);
+}
+
+void ms_fput_i64(FILE *fp, const char *pre, int64_t v)
+{
+    if (v >= 0) { ms_fput_u64(fp, pre, (uint64_t)v); return; }
+    fputs(pre, fp);
+    ms_fput_u64(fp, "-", (uint64_t)0 - (uint64_t)v);
+}

@@ -10,13 +10,27 @@
 #include "memscope.h"
 #include "heap_bins_html.h"
 #include "html_esc.h"
+#include "fmt.h"
 
 static uint64_t ns_of(const ms_hview *v, uint64_t ticks) { return ms_heap_ticks_ns(v->heap, ticks); }
 
+/* one cell, built in a buffer: 5 numbers a cell, hundreds of thousands
+ * of cells, where fprintf was a fifth of the dashboard's instructions */
 static void cell(FILE *fp, int first, const ms_tb_cell *c)
 {
-    fprintf(fp, "%s%u,%d,%llu,%llu,%llu", first ? "" : ",", c->i, c->j == MS_TB_LIVE ? -1 : (int)c->j,
-            (unsigned long long)c->bytes, (unsigned long long)c->count, (unsigned long long)c->temporary);
+    char b[128], *p = b;
+    if (!first) *p++ = ',';
+    p = ms_put_u64(p, c->i);
+    *p++ = ',';
+    if (c->j == MS_TB_LIVE) { *p++ = '-'; *p++ = '1'; }
+    else p = ms_put_u64(p, c->j);
+    *p++ = ',';
+    p = ms_put_u64(p, c->bytes);
+    *p++ = ',';
+    p = ms_put_u64(p, c->count);
+    *p++ = ',';
+    p = ms_put_u64(p, c->temporary);
+    fwrite(b, 1, (size_t)(p - b), fp);
 }
 
 size_t hb_write_row(FILE *fp, const ms_tb_table *t, uint32_t row)
@@ -33,7 +47,7 @@ size_t hb_write_row(FILE *fp, const ms_tb_table *t, uint32_t row)
 static void series(FILE *fp, const char *k, const uint64_t *a, size_t n)
 {
     fprintf(fp, ",\"%s\":[", k);
-    for (size_t i = 0; i < n; i++) fprintf(fp, "%s%llu", i ? "," : "", (unsigned long long)a[i]);
+    for (size_t i = 0; i < n; i++) ms_fput_u64(fp, i ? "," : "", a[i]);
     fputc(']', fp);
 }
 

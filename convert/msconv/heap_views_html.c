@@ -34,27 +34,6 @@ typedef struct hctx {
     ms_u64map frame_ids;          /* ip << 8 | inline depth -> frames id   */
 } hctx;
 
-/* The numbers of the blob's big arrays (call tree nodes, site stacks)
- * go through ms_put_u64, not printf (~700 instructions a number: a fifth
- * of the dashboard of cc1 -O2). pre: text written before the number. */
-static void put_num(FILE *fp, const char *pre, uint64_t x)
-{
-    char b[64], *p = b;
-    while (*pre && p < b + 40) *p++ = *pre++;
-    p = ms_put_u64(p, x);
-    fwrite(b, 1, (size_t)(p - b), fp);
-}
-
-static void put_snum(FILE *fp, const char *pre, int64_t x)
-{
-    if (x < 0) {
-        fputs(pre, fp);
-        put_num(fp, "-", (uint64_t)0 - (uint64_t)x);
-    } else {
-        put_num(fp, pre, (uint64_t)x);
-    }
-}
-
 static void jkey(FILE *fp, const char *k) { fprintf(fp, "\"%s\":", k); }
 static void ju(FILE *fp, const char *k, uint64_t x) { fprintf(fp, "\"%s\":%llu", k, (unsigned long long)x); }
 
@@ -117,7 +96,7 @@ static int write_stack(FILE *fp, hctx *c, uint64_t stack_id)
         for (size_t k = 0; k < nf; k++) {
             uint32_t id;
             if (frame_id(c, sym, ips[i], k, &id)) return -1;
-            put_num(fp, first ? "" : ",", id);
+            ms_fput_u64(fp, first ? "" : ",", id);
             first = 0;
         }
     }
@@ -272,9 +251,9 @@ static int write_tree(FILE *fp, const ms_hview *v, int32_t **node_out)
     fputs("],\"tree\":[", fp);
     for (size_t i = 0; i < no; i++) {
         const ms_ct_node *nd = ms_calltree_node(t, order[i]);
-        put_snum(fp, i ? ",[" : "[", order[i] == MS_CT_ROOT ? -1 : fmap[nd->func]);
-        put_snum(fp, ",", nd->parent == MS_CT_NONE ? -1 : out_idx[nd->parent]);
-        for (int m = 0; m < MS_CT_NMETRICS; m++) put_num(fp, ",", nd->total[m]);
+        ms_fput_i64(fp, i ? ",[" : "[", order[i] == MS_CT_ROOT ? -1 : fmap[nd->func]);
+        ms_fput_i64(fp, ",", nd->parent == MS_CT_NONE ? -1 : out_idx[nd->parent]);
+        for (int m = 0; m < MS_CT_NMETRICS; m++) ms_fput_u64(fp, ",", nd->total[m]);
         fputc(']', fp);
     }
     fputs("]", fp);
