@@ -14,9 +14,11 @@
 # every memscope run with MEMSCOPE_DEBUG=1, whose exit lines give the
 # writer thread's CPU and its time compressing, and the memo's hits and
 # misses. From these it prints the budget in CPU ns: per event, the clock
-# read (bench/budget/clockcost.c), the rest of recording an event on the
-# application's thread (entry points, ring slot store), the writer thread
-# (compression and the rest: slot conversion, column encoding, epochs);
+# read (bench/budget/clockcost.c; and what a ticker thread publishing a
+# coarse time instead would cost: bench/budget/tickcost.c), the rest of
+# recording an event on the application's thread (entry points, ring slot
+# store), the writer thread (compression and the rest: slot conversion,
+# column encoding, epochs);
 # per allocation, the stack (memo path, and unwinding every stack); the
 # extra cost of clock_gettime. CPU is user + sys of the whole process
 # (/usr/bin/time); the application thread's share is that minus the
@@ -39,9 +41,9 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/msbudget.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
 mkdir -p "$BUILD/bench"
 CC_=${CC:-cc}
-for p in clockcost; do
+for p in clockcost tickcost; do
     if [ ! -x "$BUILD/bench/$p" ] || [ "bench/budget/$p.c" -nt "$BUILD/bench/$p" ]; then
-        $CC_ -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -o "$BUILD/bench/$p" "bench/budget/$p.c" ||
+        $CC_ -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -pthread -o "$BUILD/bench/$p" "bench/budget/$p.c" ||
             { echo "budget.sh: cannot build bench/budget/$p.c" >&2; exit 1; }
     fi
 done
@@ -55,6 +57,9 @@ echo "recorder time budget: $(nproc) cores, clocksource $(cat /sys/devices/syste
 RDTSC=$(awk '$1 == "rdtsc" { print $2 }' "$TMP/clock")
 MONO=$(awk '$1 == "mono" { print $2 }' "$TMP/clock")
 echo "one clock read: rdtsc $RDTSC ns, clock_gettime(CLOCK_MONOTONIC) $MONO ns, CLOCK_MONOTONIC_COARSE $(awk '$1 == "coarse" { print $2 }' "$TMP/clock") ns (4 ms resolution)"
+# the alternative to a clock read per event: a thread publishing the time
+# (bench/budget/tickcost.c); its CPU and its worst lateness (= staleness)
+"$BUILD/bench/tickcost" 100 1000 | awk '{ printf "a ticker thread publishing the time every %d us instead: %.0f ms of CPU per second (%.1f us a wake-up), worst wake-up %.0f us late\n", $1, $3, $3 * 1000 / $2, $4 }'
 
 VARIANTS="none nostack full nomemo mono"
 label() {

@@ -589,6 +589,16 @@ static void test_events_streaming(void)
     odd.addr |= 1;                         /* not covered by bits (shift 4) */
     CHECK_EQ_U64("streaming: address not covered", (uint64_t)(int64_t)MS_EINVAL,
                  (uint64_t)(int64_t)ms_writer_events_add(wb, &odd, 1));
+    /* a bad event after good ones in the same piece: the whole piece is
+     * refused and leaves nothing (columns, block model), so the file still
+     * equals the one written whole (compared below) */
+    ms_event mixed[4] = { ev[0], ev[1], odd, ev[2] };
+    CHECK_EQ_U64("streaming: bad address mid-piece refused", (uint64_t)(int64_t)MS_EINVAL,
+                 (uint64_t)(int64_t)ms_writer_events_add(wb, mixed, 4));
+    mixed[2] = ev[2];
+    mixed[2].op = 0x7E;
+    CHECK_EQ_U64("streaming: unknown op mid-piece refused", (uint64_t)(int64_t)MS_EINVAL,
+                 (uint64_t)(int64_t)ms_writer_events_add(wb, mixed, 4));
     size_t done = 0, step = 1;
     int rc = 0;
     while (done < nev && rc == 0) {         /* pieces of 1, 2, 3, ... events */
