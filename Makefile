@@ -129,9 +129,9 @@ $(LIBSYM): $(SYM_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-$(LIBSO): $(LIB_OBJS) $(FORMAT_OBJS)
+$(LIBSO): $(LIB_OBJS) $(FORMAT_OBJS) recorder/exports.map
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libmemscope.so -Wl,--version-script=recorder/exports.map $(LDSAN) -o $@ $^ $(LIBS_FORMAT) $(LIBS_RECORDER)
+	$(CC) -shared -Wl,-soname,libmemscope.so -Wl,--version-script=recorder/exports.map $(LDSAN) -o $@ $(filter %.o,$^) $(LIBS_FORMAT) $(LIBS_RECORDER)
 
 $(LIBA): $(LIB_OBJS) $(FORMAT_OBJS)
 	@mkdir -p $(dir $@)
@@ -258,7 +258,7 @@ test: deps
 	@sh tests/run.sh
 
 # The real-program suite alone (tests/real/: sqlite3, git, gcc, binutils,
-# python3, bash, perl, zstd, C++), every repeat count x REAL_SCALE (default
+# python3, bash, perl, zstd, ripgrep, java, C++), every repeat count x REAL_SCALE (default
 # 5: 500 sqlite3 runs...). `make test` runs it once at scale 1.
 test-real: deps
 	$(MAKE) tests

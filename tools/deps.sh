@@ -9,12 +9,13 @@
 # protobuf-c, zlib and pprof's profile.proto (msconv --pprof), Go (builds the
 # real pprof from the Debian sources for tests/views/test_pprof.sh),
 # the programs of the real-program suite tests/real (sqlite3, git, gcc, g++,
-# binutils, python3, bash, perl, zstd; valgrind and heaptrack compare).
+# binutils, python3, bash, perl, zstd, ripgrep (Rust), OpenJDK (the JVM);
+# valgrind and heaptrack compare).
 PKGS="build-essential pkg-config libzstd-dev libxxhash-dev libunwind-dev libcjson-dev libdw-dev libelf-dev
 graphviz valgrind heaptrack smem libjemalloc2 libtcmalloc-minimal4 google-perftools chromium fonts-wqy-microhei clang libclang-rt-14-dev
 python3 python3-lxml python3-zstandard python3-xxhash openssh-server openssh-client ansible-core zstd procps time
 python3.11-dbg
-sqlite3 git gcc g++ binutils bash perl sudo
+sqlite3 git gcc g++ binutils bash perl sudo ripgrep openjdk-17-jdk-headless
 libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-github-google-pprof-dev golang-go"
 missing=""
 for p in $PKGS; do

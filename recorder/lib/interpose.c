@@ -229,6 +229,25 @@ static msr_thread *thread_new(void)
     return t;
 }
 
+/* The calling thread's stack bounds (the stack memo and the cached-rule
+ * and frame-pointer walks read only inside them); left 0, 0 (unknown:
+ * stacks are unwound by libunwind) when glibc cannot tell. Not from
+ * inside pthread_getattr_np (see its wrapper below). */
+void msr_thread_bounds(msr_thread *t)
+{
+    t->bounds_pending = 0;
+    pthread_attr_t a;
+    if (pthread_getattr_np(pthread_self(), &a) == 0) {
+        void *addr = NULL;
+        size_t sz = 0;
+        if (pthread_attr_getstack(&a, &addr, &sz) == 0) {
+            t->stack_lo = (uintptr_t)addr;
+            t->stack_hi = (uintptr_t)addr + sz;
+        }
+        pthread_attr_destroy(&a);
+    }
+}
+
 static msr_thread *thread_attach(void)
 {
     if (msr_tls.no_thread) return NULL;
@@ -257,16 +276,9 @@ static msr_thread *thread_attach(void)
     }
     t->tid = (uint64_t)msr_gettid();
     prctl(PR_GET_NAME, (unsigned long)t->name, 0, 0, 0);
-    pthread_attr_t a;
-    if (pthread_getattr_np(pthread_self(), &a) == 0) {
-        void *addr = NULL;
-        size_t sz = 0;
-        if (pthread_attr_getstack(&a, &addr, &sz) == 0) {
-            t->stack_lo = (uintptr_t)addr;
-            t->stack_hi = (uintptr_t)addr + sz;
-        }
-        pthread_attr_destroy(&a);
-    }
+    t->bounds_pending = 0;
+    if (msr_tls.in_getattr) t->bounds_pending = 1;   /* see pthread_getattr_np below */
+    else msr_thread_bounds(t);
     pthread_once(&exit_once, exit_key_init);
     if (exit_key_ok) pthread_setspecific(exit_key, t);
     msr_thread *head = atomic_load_explicit(&msr_threads, memory_order_acquire);
@@ -522,6 +534,7 @@ static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64
 {
     msr_tls.guard = 1;
     msr_thread *t = self_thread();
+    if (MSR_UNLIKELY(t && t->bounds_pending) && !msr_tls.in_getattr) msr_thread_bounds(t);
     /* a sampled block is known as such before the app can free it */
     if (t && (!p || !sampling() || msr_sample_remember(p) == 0)) {
         uint64_t stack = msr_capture_stack(t, ret, frame);
@@ -1059,6 +1072,41 @@ EXTRA(tc_delete_nothrow, h__ZdlPvRKSt9nothrow_t) EXTRA(tc_deletearray_nothrow, h
 EXTRA(tc_delete_aligned_nothrow, h__ZdlPvSt11align_val_tRKSt9nothrow_t)
 EXTRA(tc_deletearray_aligned_nothrow, h__ZdaPvSt11align_val_tRKSt9nothrow_t)
 #undef EXTRA
+
+/* ------------------------------------------------------------------------ */
+/* Stack bounds                                                             */
+/* ------------------------------------------------------------------------ */
+/* glibc's pthread_getattr_np holds the thread's descriptor lock while it
+ * allocates: it reallocs a CPU set, and for the main thread reads
+ * /proc/self/maps through fopen and getline. The JVM (every thread it
+ * starts), Rust's std and V8 call it for their own thread before anything
+ * else, so such a thread's first heap event can come from inside it, and
+ * asking pthread_getattr_np for the thread's bounds then (thread_attach)
+ * waits for ever on the lock the thread holds (the lock is not recursive:
+ * `java -version` hung). Calls are counted here; a thread met inside one
+ * is attached without bounds and its next allocation outside reads them
+ * (rec_alloc; until then its stacks are unwound by libunwind, which needs
+ * none). Resolved at load time, like exec.c's execvpe. */
+typedef int (*getattr_fn)(pthread_t, pthread_attr_t *);
+static getattr_fn real_getattr;
+/* glibc's own name, for a static program (no RTLD_NEXT there) */
+extern int __pthread_getattr_np(pthread_t, pthread_attr_t *) __attribute__((weak));
+
+__attribute__((constructor)) static void getattr_resolve(void)
+{
+    real_getattr = (getattr_fn)dlsym(RTLD_NEXT, "pthread_getattr_np");
+    if (!real_getattr && __pthread_getattr_np) real_getattr = __pthread_getattr_np;
+}
+
+int pthread_getattr_np(pthread_t th, pthread_attr_t *attr)
+{
+    if (!real_getattr) getattr_resolve();
+    if (!real_getattr) return ENOSYS;
+    msr_tls.in_getattr++;
+    int r = real_getattr(th, attr);
+    msr_tls.in_getattr--;
+    return r;
+}
 
 /* ------------------------------------------------------------------------ */
 /* Thread names                                                             */

@@ -252,8 +252,10 @@ typedef struct msr_thread {
     uint64_t wake_at;             /* slots used that wake the writer / grow */
     _Atomic(msr_slot *) old_ring; /* replaced by a bigger one, writer frees */
     _Atomic uint32_t exiting;     /* set by the thread's TSD destructor     */
+    uint32_t bounds_pending;      /* stack bounds still to read (attached
+                                     inside pthread_getattr_np)             */
     uint64_t tid;
-    uintptr_t stack_lo, stack_hi;
+    uintptr_t stack_lo, stack_hi; /* 0, 0: unknown (stacks by libunwind)    */
     struct msr_cache_ent *cache;
     struct msr_memo *memo;        /* libunwind mode: validated stack memo   */
     _Atomic uint32_t waiting;     /* blocked on a full ring (space_seq)     */
@@ -282,12 +284,15 @@ struct msr_tls {
     msr_thread *t;
     int guard;                    /* inside the recorder                    */
     int no_thread;                /* thread state could not be created      */
+    int in_getattr;               /* inside pthread_getattr_np (interpose.c) */
 };
 extern MSR_TLS struct msr_tls msr_tls;
 
 extern _Atomic(msr_thread *) msr_threads;   /* list head                    */
 extern int msr_use_membarrier;
 msr_thread *msr_thread_attach(void);
+/* The calling thread's stack bounds into t (interpose.c). */
+void msr_thread_bounds(msr_thread *t);
 /* Events of threads whose state could not be allocated (not recorded). */
 extern _Atomic uint64_t msr_unrecorded;
 /* Writer side (interpose.c): at the epoch's cut, after loading t->n, take

@@ -13,13 +13,18 @@
 #   run_pair N DIR [OPTS] -- CMD ARGS
 #                         CMD plain (stdout $TMP/N.plain.out), then under
 #                         `msrec run -q OPTS -o DIR/x.memscope` (stdout
-#                         $TMP/N.rec.out); sets PRC, RC (exit statuses)
+#                         $TMP/N.rec.out); sets PRC, RC (exit statuses). The
+#                         recorded run is stopped after REAL_TIMEOUT seconds
+#                         (default 600): a hang fails (status 124) instead
+#                         of holding the suite
 #   check_pair N          exit status and stdout equal to the plain run
 #   check_complete N FILE the trace's --info verdict is "complete" and it has
 #                         an END record (a crash or kill leaves none)
 #   check_all_complete N DIR [MIN]
 #                         every DIR/*.memscope complete; at least MIN files
 #   check_json N FILE     msconv --json (no --events) reads it into FILE.json
+#   check_min N JSON KEY MIN
+#                         the summary value KEY of JSON is at least MIN
 #   vg_run N -- CMD ARGS  memcheck on CMD (tests/recorder/common.sh vg)
 #   vg_compare N JSON [threads]
 #                         totals and leak classes equal memcheck's (after vg_run)
@@ -27,6 +32,7 @@
 # REAL_SCALE (make test-real sets it) multiplies the repeat counts.
 . "$MS_ROOT/tests/recorder/common.sh"
 REAL_SCALE=${REAL_SCALE:-1}
+REAL_TIMEOUT=${REAL_TIMEOUT:-600}
 export LC_ALL=C TZ=UTC
 ulimit -c 0 2>/dev/null
 
@@ -53,7 +59,7 @@ run_pair() {
     "$@" > "$TMP/$_rp_n.plain.out" 2> "$TMP/$_rp_n.plain.err" < /dev/null
     PRC=$?
     # shellcheck disable=SC2086
-    "$MSREC" run -q $_rp_o -o "$_rp_d/x.memscope" -- "$@" \
+    timeout "$REAL_TIMEOUT" "$MSREC" run -q $_rp_o -o "$_rp_d/x.memscope" -- "$@" \
         > "$TMP/$_rp_n.rec.out" 2> "$TMP/$_rp_n.rec.err" < /dev/null
     RC=$?
 }
@@ -110,6 +116,12 @@ check_json() {
     fi
     fail "$1/json" "msconv --json failed: $(head -c 300 "$2.json.err" | tr '\n' ' ')"
     return 1
+}
+
+check_min() {
+    _cm_v=$(sumval "$2" "$3")
+    if [ "${_cm_v:-0}" -ge "$4" ]; then pass "$1/$3"
+    else fail "$1/$3" "summary $3 is '${_cm_v}', want at least $4"; fi
 }
 
 # cls JSON CLASS : "bytes blocks" of one leak class
