@@ -21,6 +21,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -84,8 +85,40 @@ void msr_lock_release(msr_lock *l)
     atomic_store_explicit(&l->owner, 0, memory_order_release);
 }
 
+/* Under an address-space limit (RLIMIT_AS, `ulimit -v`: fuzzers and batch
+ * systems set one) every byte of the region counts against the program's
+ * own mappings, reserved or not: a 256 MiB region and a node table beside
+ * it made a program that ran in 600 MiB fail its malloc. There the region
+ * is 1/AS_SHARE of the limit and nothing is mapped beside it but small
+ * blocks (direct_alloc); what does not fit is not recorded (END counts it),
+ * and a limit under AS_SHARE * AS_MIN leaves the recorder off. */
+#define AS_SHARE 8
+#define AS_MIN ((size_t)16 << 20)
+#define AS_DIRECT_MAX ((size_t)256 << 10)
+static size_t as_budget;                /* the region's size under a limit, else 0 */
+static int as_starved;                  /* a limit too small to record under */
+
 static int reserve(void)
 {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        size_t b = (size_t)(rl.rlim_cur / AS_SHARE) & ~(((size_t)2 << 20) - 1);
+        if (b > ((size_t)64 << 30)) b = (size_t)64 << 30;
+        if (b < AS_MIN) {
+            as_starved = 1;
+            return -1;
+        }
+        void *p = mmap(NULL, b, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) {
+            as_starved = 1;
+            return -1;
+        }
+        region = bump = p;
+        region_end = region + b;
+        as_budget = b;
+        return 0;
+    }
     static const size_t sizes[] = {(size_t)64 << 30, (size_t)8 << 30, (size_t)1 << 30,
                                    (size_t)256 << 20};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
@@ -100,6 +133,17 @@ static int reserve(void)
     return -1;
 }
 
+size_t msr_arena_budget(void)
+{
+    if (!region && !as_starved && msr_lock_try_for(&arena_lock, 5000) == 1) {
+        if (!region && !as_starved) reserve();
+        msr_lock_release(&arena_lock);
+    }
+    return as_budget;
+}
+
+int msr_arena_starved(void) { return as_starved; }
+
 static unsigned class_of(size_t n)
 {
     size_t need = n + HDR;
@@ -110,6 +154,7 @@ static unsigned class_of(size_t n)
 
 static void *direct_alloc(size_t n)
 {
+    if ((as_budget || as_starved) && n > AS_DIRECT_MAX) return NULL;
     size_t len = (n + HDR + 4095) & ~(size_t)4095;
     void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return NULL;

@@ -871,7 +871,11 @@ void msr_early_init(void)
     /* (dormant: at the first attach, so a dormant process holds no table
      * and no descriptor of libunwind's) */
     if (rec && msr_stacks_init() != 0) {
-        msr_say("out of memory, not recording", "", "");
+        if (msr_arena_starved())
+            msr_say("not recording: the address-space limit (RLIMIT_AS, ulimit -v) is too small",
+                    " (the recorder keeps to 1/8 of it and needs 16 MiB there)", "");
+        else
+            msr_say("out of memory, not recording", "", "");
         goto out;
     }
     msr_stacks_ready = rec;

@@ -165,6 +165,10 @@ void msr_arena_ending(void);
 void msr_hugepage(void *p, size_t n); /* MADV_HUGEPAGE on the aligned part */
 void msr_arena_range(uint64_t *start, uint64_t *end);
 size_t msr_arena_used(void);          /* bytes handed out from the region */
+/* Under RLIMIT_AS: the region's size (the recorder's share of the limit),
+ * else 0; starved: the limit is too small to record under (arena.c). */
+size_t msr_arena_budget(void);
+int msr_arena_starved(void);
 void msr_prefault(void *p, size_t n);  /* write-map now (probed tables) */
 /* The whole pages inside [p, p + n) back to the kernel (they read as
  * zeros); the first and last partial pages stay (a block's header, its

@@ -46,7 +46,11 @@
 uint64_t msr_prof[8];
 #endif
 #define MAX_FRAMES 256
-#define NODE_CAP (8u << 20)          /* 8 M nodes = 128 MiB of reservation */
+/* 8 M nodes less one: with the arena block's header, 128 MiB of address
+ * space, not a 256 MiB size class; under an address-space limit as many as
+ * fill a quarter of the recorder's share (msr_arena_budget) */
+#define NODE_CAP ((8u << 20) - 1)
+static size_t node_cap = NODE_CAP;
 
 ms_stack_node *msr_nodes;
 _Atomic uint64_t msr_nodes_count;
@@ -72,7 +76,14 @@ int msr_stacks_init(void)
     dyn_register();
     if (msr_cfg.unwind != MSR_UNW_NONE) msr_cfi_init();
     path_d = 0;
-    msr_nodes = msr_alloc((size_t)NODE_CAP * sizeof *msr_nodes);
+    size_t budget = msr_arena_budget();
+    node_cap = NODE_CAP;
+    if (budget) {
+        size_t c = 1;
+        while (c * 2 * sizeof *msr_nodes <= budget / 4) c *= 2;
+        if (c - 1 < node_cap) node_cap = c - 1;
+    }
+    msr_nodes = msr_alloc(node_cap * sizeof *msr_nodes);
     edges_cap = 1u << 14;
     edges = msr_alloc(edges_cap * sizeof *edges);
     fulls_cap = 1u << 12;
@@ -164,7 +175,7 @@ static uint64_t intern_locked(const uint64_t *ips, int d, uint64_t h)
             k = (k + 1) & (edges_cap - 1);
         }
         if (!found) {
-            if (count >= NODE_CAP) return parent;  /* table full: truncate */
+            if (count >= node_cap) return parent;  /* table full: truncate */
             found = count + 1;
             msr_nodes[count].parent = parent;
             msr_nodes[count].ip = ips[i];
