@@ -262,6 +262,7 @@ typedef struct ms_sync {              /* MS_REC_SYNC: ordering barrier        */
 #define MS_STOP_DETACH   0            /* a detach request                     */
 #define MS_STOP_DURATION 1            /* the requested duration elapsed       */
 #define MS_STOP_LOST     2            /* the controlling connection was lost  */
+#define MS_STOP_SANDBOX  3            /* a seccomp filter was about to be set */
 
 typedef struct ms_end {               /* MS_REC_END: last record of a file    */
     uint64_t time;

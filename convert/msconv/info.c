@@ -224,6 +224,9 @@ static void report(FILE *fp, const char *file, const ms_header_info *h, const in
         label(fp, l, L_END);
         fprintf(fp, "%s", end_reason(x->end.reason, l));
         if (x->end.reason == MS_END_SIGNAL) fprintf(fp, " %" PRId64, x->end.detail);
+        else if (x->end.reason == MS_END_STOPPED && x->end.detail == MS_STOP_SANDBOX)
+            fputs(en ? " (the program was entering a seccomp sandbox: recording stopped before its filter)"
+                     : "（程序进入 seccomp 沙箱：在其过滤器生效前停止记录）", fp);
         else if (x->end.reason == MS_END_STOPPED && heap && x->scope == MS_SCOPE_WINDOW)
             fprintf(fp, en ? " (%s)" : "（%s）", x->end.detail == MS_STOP_DURATION ? (en ? "duration elapsed" : "时长已到")
                                  : x->end.detail == MS_STOP_LOST ? (en ? "controller lost" : "控制端丢失")
