@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cpuid.h>
 #include <linux/membarrier.h>
@@ -57,9 +58,43 @@ extern int __sigaction(int, const struct sigaction *, struct sigaction *);
 /* ------------------------------------------------------------------------ */
 /* Messages                                                                 */
 /* ------------------------------------------------------------------------ */
+/* The stderr the process started with (device and inode of fd 2, read at
+ * the first of msr_early_init and msr_say): a line goes out only while fd
+ * 2 is still that file. A program that closes its stderr and opens a file
+ * (which gets fd 2) had "memscope: wrote ..." appended to that file. */
+static int err_state;                 /* 0 not read yet, 1 known, -1 closed */
+static dev_t err_dev;
+static ino_t err_ino;
+
+static void stderr_remember(void)
+{
+    struct stat st;
+    int saved = errno;
+    if (fstat(2, &st) == 0) {
+        err_dev = st.st_dev;
+        err_ino = st.st_ino;
+        err_state = 1;
+    } else {
+        err_state = -1;
+    }
+    errno = saved;
+}
+
+static int stderr_same(void)
+{
+    if (!err_state) stderr_remember();
+    if (err_state < 0) return 0;
+    struct stat st;
+    int saved = errno;
+    int same = fstat(2, &st) == 0 && st.st_dev == err_dev && st.st_ino == err_ino;
+    errno = saved;
+    return same;
+}
+
 void msr_say(const char *a, const char *b, const char *c)
 {
     if (msr_cfg.quiet > 1) return;   /* an attached session: msrec reports */
+    if (!stderr_same()) return;
     char buf[2300];
     size_t n = 0;
     const char *parts[] = {"memscope: ", a, b, c, "\n"};
@@ -836,6 +871,7 @@ void msr_early_init(void)
     if (!atomic_compare_exchange_strong(&msr_init_state, &zero, 1)) return;
     int g = msr_tls.guard;
     msr_tls.guard = 1;
+    if (!err_state) stderr_remember();
     if (getauxval(AT_SECURE)) {
         /* setuid/setgid/capabilities: the caller's environment is not to
          * be obeyed (secure_getenv hides it anyway); stay off */

@@ -3,7 +3,10 @@
  *   daemon MODE DIR N
  * MODE close: close(fd) for fd 3..1023; range: close_range(3, ~0U, 0);
  * from: closefrom(3); none: nothing; dup2: dup2 one of its own files onto every number
- * that /proc/self/fd shows open above 2 (the recorder's, when recorded).
+ * that /proc/self/fd shows open above 2 (the recorder's, when recorded);
+ * stderr: close(2), so that its first file takes number 2, and leave that
+ * one open at exit (what the recorder says at exit must not land in it:
+ * the test compares DIR/f0 with a plain run's).
  * Then it opens 8 files DIR/f0..f7 (getting the low numbers back) and a
  * pipe, and during N malloc(4321)/free pairs (all from work_alloc) writes a
  * known line to each file and one byte through the pipe every 1000 pairs.
@@ -68,7 +71,7 @@ static int check_file(int i, const char *dir)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        out("usage: daemon close|range|from|dup2 DIR N\n");
+        out("usage: daemon close|range|from|dup2|stderr DIR N\n");
         return 2;
     }
     const char *mode = argv[1], *dir = argv[2];
@@ -79,7 +82,10 @@ int main(int argc, char **argv)
         close_range(3, ~0u, 0);
     } else if (!strcmp(mode, "from")) {
         closefrom(3);
+    } else if (!strcmp(mode, "stderr")) {
+        close(2);
     }
+    int keep0 = !strcmp(mode, "stderr");
     for (int i = 0; i < NFILES; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/f%d", dir, i);
@@ -88,6 +94,10 @@ int main(int argc, char **argv)
             out("cannot open %s\n", path);
             return 1;
         }
+    }
+    if (keep0 && files[0] != 2) {
+        out("first file got %d, not 2\n", files[0]);
+        return 1;
     }
     if (!strcmp(mode, "dup2")) dup2_over_foreign(files[0]);
     int p[2];
@@ -111,7 +121,7 @@ int main(int argc, char **argv)
             if (write(p[1], &c, 1) != 1 || read(p[0], &c, 1) != 1 || c != 'x') bad = 1;
         }
     }
-    for (int i = 0; i < NFILES; i++)
+    for (int i = keep0; i < NFILES; i++)
         if (close(files[i]) != 0) bad = 1;
     for (int i = 0; i < NFILES; i++)
         if (check_file(i, dir) != 0) {

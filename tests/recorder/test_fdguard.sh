@@ -27,6 +27,21 @@ for m in close range from dup2; do
     fi
 done
 
+# a program whose stderr is closed and whose first file takes number 2,
+# open at exit: the recorder's exit line went into that file; now its lines
+# go out only while fd 2 is the stderr the process started with
+mkdir -p "$TMP/plain-err" "$TMP/rec-err"
+record plain err.plain - -- "$PROGS/daemon" stderr "$TMP/plain-err" $N
+prc=$RC
+unset MEMSCOPE_QUIET
+record preload err.rec "$TMP/err.memscope" -- "$PROGS/daemon" stderr "$TMP/rec-err" $N
+export MEMSCOPE_QUIET=1
+check fdguard/stderr/status "$prc" "$RC"
+if cmp -s "$TMP/plain-err/f0" "$TMP/rec-err/f0"; then pass fdguard/stderr/file-on-fd2-unchanged
+else fail fdguard/stderr/file-on-fd2-unchanged "$(diff "$TMP/plain-err/f0" "$TMP/rec-err/f0" | head -3 | tr '\n' ' ')"; fi
+v=$("$MSCONV" "$TMP/err.memscope" --info 2>/dev/null | sed -n 's/^integrity: *//p')
+check fdguard/stderr/trace-complete complete "$v"
+
 # descriptors: the trace and libunwind's pipe (two ends) at 900 or above
 # with the default limit of 1024
 high=$(ulimit -n 1024; LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_QUIET=1 \
