@@ -743,19 +743,25 @@ static void on_exit_cb(int status, void *arg)
         msr_finish(MS_END_EXIT, status, 0);
 }
 
-void _exit(int status)
+/* _exit, _Exit and syscall(SYS_exit_group) (sandbox.c): the process goes
+ * without its exit handlers; the trace is finished here. frame: the entry
+ * point's (the leak scan reads the stack above it). */
+void msr_uexit(int status, void *frame)
 {
-    msr_leak_entry_frame(__builtin_frame_address(0));
+    msr_leak_entry_frame(frame);
     if (atomic_load(&msr_mode) == MSR_REC && getpid() == msr_pid)
         msr_finish(MS_END_UEXIT, status, 0);
+}
+
+void _exit(int status)
+{
+    msr_uexit(status, __builtin_frame_address(0));
     for (;;) syscall(SYS_exit_group, status);
 }
 
 void _Exit(int status)
 {
-    msr_leak_entry_frame(__builtin_frame_address(0));
-    if (atomic_load(&msr_mode) == MSR_REC && getpid() == msr_pid)
-        msr_finish(MS_END_UEXIT, status, 0);
+    msr_uexit(status, __builtin_frame_address(0));
     for (;;) syscall(SYS_exit_group, status);
 }
 

@@ -438,6 +438,9 @@ void msr_drain_atfork_child(int follow);
 /* Finish the trace. reason MS_END_*; detail = status or signal. Only the
  * first caller does anything. crash = from a fatal signal handler. */
 void msr_finish(uint32_t reason, int64_t detail, int crash);
+/* The process leaves without its exit handlers (_exit, _Exit,
+ * syscall(SYS_exit_group)): finish the trace (control.c). */
+void msr_uexit(int status, void *frame);
 void msr_write_meta(void);        /* called by drain before anything else   */
 void msr_ensure_meta(void);       /* META + modules if not written (lock)   */
 void msr_queue_mark(const char *name);

@@ -1,5 +1,6 @@
 /*
- * sandbox.c — stop recording before the program sandboxes itself.
+ * sandbox.c — stop recording before the program sandboxes itself (and
+ * finish the trace when it leaves by syscall(SYS_exit_group), as _exit).
  *
  * A program that installs a seccomp filter (its own sandbox: libseccomp's
  * seccomp_load, prctl(PR_SET_SECCOMP), seccomp(2)) allows the system calls
@@ -80,6 +81,8 @@ long syscall(long n, ...)
     if (MSR_UNLIKELY(n == SYS_seccomp) &&
         (a == SECCOMP_SET_MODE_FILTER || a == SECCOMP_SET_MODE_STRICT))
         entering_sandbox();
+    else if (MSR_UNLIKELY(n == SYS_exit_group))
+        msr_uexit((int)a, __builtin_frame_address(0));   /* as _exit */
     if (MSR_LIKELY(real_syscall != NULL)) return real_syscall(n, a, b, c, d, e, f);
     return raw6(n, a, b, c, d, e, f);
 }

@@ -28,22 +28,26 @@ for mode in preload msrec; do
     else fail $n/info-says-signal-11 "$(grep -i 'end\|signal\|reason' "$TMP/segv.$mode.info" | head -3 | tr '\n' ' ')"; fi
 done
 
-# --- _exit(7)
+# --- _exit(7), and syscall(SYS_exit_group, 7)
 record plain uexit.plain - -- "$PROGS/uexit"
 vg uexit -- "$PROGS/uexit"
-for mode in preload msrec; do
-    n=crash/uexit/$mode
-    record $mode uexit.$mode "$TMP/uexit.$mode.memscope" -- "$PROGS/uexit"
-    check $n/exit-status 7 "$RC"
-    check_same_output $n uexit.$mode uexit.plain
-    check_trace $n "$OUTFILE" || continue
-    j=$OUTFILE.json
-    check_totals $n "$j" "$VG_ALLOCS" "$VG_FREES" "$VG_BYTES" "$VG_INUSE_BYTES" "$VG_INUSE_BLOCKS"
-    "$MSCONV" "$OUTFILE" --info --lang en > "$TMP/uexit.$mode.info" 2>&1
-    if grep -Eq 'integrity: *complete' "$TMP/uexit.$mode.info"; then pass $n/complete
-    else fail $n/complete "msconv --info: $(grep -E 'integrity|end:' "$TMP/uexit.$mode.info" | tr '\n' ' ')"; fi
-    if grep -Eq 'end: *_exit status 7' "$TMP/uexit.$mode.info"; then pass $n/info-says-_exit-7
-    else fail $n/info-says-_exit-7 "msconv --info: $(grep -E 'end:' "$TMP/uexit.$mode.info" | tr '\n' ' ')"; fi
+for how in _exit syscall; do
+    arg=; [ $how = syscall ] && arg=syscall
+    for mode in preload msrec; do
+        n=crash/uexit/$how/$mode
+        [ $how = _exit ] && n=crash/uexit/$mode
+        record $mode uexit.$mode "$TMP/uexit.$how.$mode.memscope" -- "$PROGS/uexit" $arg
+        check $n/exit-status 7 "$RC"
+        check_same_output $n uexit.$mode uexit.plain
+        check_trace $n "$OUTFILE" || continue
+        j=$OUTFILE.json
+        check_totals $n "$j" "$VG_ALLOCS" "$VG_FREES" "$VG_BYTES" "$VG_INUSE_BYTES" "$VG_INUSE_BLOCKS"
+        "$MSCONV" "$OUTFILE" --info --lang en > "$TMP/uexit.$mode.info" 2>&1
+        if grep -Eq 'integrity: *complete' "$TMP/uexit.$mode.info"; then pass $n/complete
+        else fail $n/complete "msconv --info: $(grep -E 'integrity|end:' "$TMP/uexit.$mode.info" | tr '\n' ' ')"; fi
+        if grep -Eq 'end: *_exit status 7' "$TMP/uexit.$mode.info"; then pass $n/info-says-_exit-7
+        else fail $n/info-says-_exit-7 "msconv --info: $(grep -E 'end:' "$TMP/uexit.$mode.info" | tr '\n' ' ')"; fi
+    done
 done
 
 # --- SIGKILL after "ready"
