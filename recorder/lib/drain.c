@@ -947,9 +947,8 @@ void msr_drain_atfork_child(int follow)
 /* ------------------------------------------------------------------------ */
 /* Finishing                                                                */
 /* ------------------------------------------------------------------------ */
-static void sort_blocks(ms_live_block *b, size_t n)
+static void heap_sort_blocks(ms_live_block *b, size_t n)
 {
-    /* heapsort: no recursion, no allocation */
     for (size_t i = n / 2; i-- > 0;) {
         size_t k = i;
         for (;;) {
@@ -973,6 +972,67 @@ static void sort_blocks(ms_live_block *b, size_t n)
             k = m;
         }
     }
+}
+
+/* The blocks live at exit by address, in place (no allocation: this runs
+ * on the crash path too). Introsort: quicksort on the median of three
+ * (recursing into the smaller side only: depth <= log2 n), insertion sort
+ * below 16 blocks, heapsort when the partitions go bad. Heapsort alone
+ * jumped across the whole array at every step: 1.1 M blocks live at exit
+ * took ~0.45 s of the exit, most of it cache misses. Addresses are unique. */
+static void swap_blocks(ms_live_block *x, ms_live_block *y)
+{
+    ms_live_block t = *x;
+    *x = *y;
+    *y = t;
+}
+
+static void intro_sort_blocks(ms_live_block *b, size_t n, int depth)
+{
+    while (n > 16) {
+        if (depth-- <= 0) {
+            heap_sort_blocks(b, n);
+            return;
+        }
+        size_t m = n / 2;
+        if (b[m].addr < b[0].addr) swap_blocks(&b[m], &b[0]);
+        if (b[n - 1].addr < b[0].addr) swap_blocks(&b[n - 1], &b[0]);
+        if (b[n - 1].addr < b[m].addr) swap_blocks(&b[n - 1], &b[m]);
+        uint64_t pivot = b[m].addr;      /* b[0] <= pivot <= b[n-1]: sentinels */
+        size_t i = 0, j = n - 1;
+        for (;;) {
+            while (b[++i].addr < pivot) {}
+            while (b[--j].addr > pivot) {}
+            if (i >= j) break;
+            swap_blocks(&b[i], &b[j]);
+        }
+        /* [0, j] <= pivot <= [j + 1, n) */
+        size_t left = j + 1, right = n - left;
+        if (left < right) {
+            intro_sort_blocks(b, left, depth);
+            b += left;
+            n = right;
+        } else {
+            intro_sort_blocks(b + left, right, depth);
+            n = left;
+        }
+    }
+    for (size_t i = 1; i < n; i++) {
+        ms_live_block x = b[i];
+        size_t k = i;
+        while (k > 0 && b[k - 1].addr > x.addr) {
+            b[k] = b[k - 1];
+            k--;
+        }
+        b[k] = x;
+    }
+}
+
+static void sort_blocks(ms_live_block *b, size_t n)
+{
+    int depth = 0;
+    for (size_t k = n; k > 1; k >>= 1) depth += 2;
+    intro_sort_blocks(b, n, depth);
 }
 
 struct lb_fill { ms_live_block *b; size_t k, n; };
