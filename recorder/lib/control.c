@@ -915,7 +915,8 @@ void msr_early_init(void)
     if (rec && msr_stacks_init() != 0) {
         if (msr_arena_starved())
             msr_say("not recording: the address-space limit (RLIMIT_AS, ulimit -v) is too small",
-                    " (the recorder keeps to 1/8 of it and needs 16 MiB there)", "");
+                    " (the recorder keeps to 1/8 of it and needs 16 MiB there)",
+                    ": raise it to 128 MiB or more to record");
         else
             msr_say("out of memory, not recording", "", "");
         goto out;

@@ -276,9 +276,8 @@ static msr_thread *thread_attach(void)
     }
     t->tid = (uint64_t)msr_gettid();
     prctl(PR_GET_NAME, (unsigned long)t->name, 0, 0, 0);
-    t->bounds_pending = 0;
-    if (msr_tls.in_getattr) t->bounds_pending = 1;   /* see pthread_getattr_np below */
-    else msr_thread_bounds(t);
+    t->bounds_pending = msr_tls.in_getattr != 0;    /* see pthread_getattr_np below */
+    if (!t->bounds_pending) msr_thread_bounds(t);
     pthread_once(&exit_once, exit_key_init);
     if (exit_key_ok) pthread_setspecific(exit_key, t);
     msr_thread *head = atomic_load_explicit(&msr_threads, memory_order_acquire);
@@ -534,7 +533,6 @@ static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64
 {
     msr_tls.guard = 1;
     msr_thread *t = self_thread();
-    if (MSR_UNLIKELY(t && t->bounds_pending) && !msr_tls.in_getattr) msr_thread_bounds(t);
     /* a sampled block is known as such before the app can free it */
     if (t && (!p || !sampling() || msr_sample_remember(p) == 0)) {
         uint64_t stack = msr_capture_stack(t, ret, frame);
@@ -1084,9 +1082,9 @@ EXTRA(tc_deletearray_aligned_nothrow, h__ZdaPvSt11align_val_tRKSt9nothrow_t)
  * asking pthread_getattr_np for the thread's bounds then (thread_attach)
  * waits for ever on the lock the thread holds (the lock is not recursive:
  * `java -version` hung). Calls are counted here; a thread met inside one
- * is attached without bounds and its next allocation outside reads them
- * (rec_alloc; until then its stacks are unwound by libunwind, which needs
- * none). Resolved at load time, like exec.c's execvpe. */
+ * is attached without bounds and its next stack outside reads them
+ * (msr_capture_stack, on the path of a thread without bounds only; until
+ * then its stacks are unwound by libunwind, which needs none). Resolved at load time, like exec.c's execvpe. */
 typedef int (*getattr_fn)(pthread_t, pthread_attr_t *);
 static getattr_fn real_getattr;
 /* glibc's own name, for a static program (no RTLD_NEXT there) */

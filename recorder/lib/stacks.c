@@ -785,6 +785,9 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
     int max = msr_cfg.max_depth;
     int fill = 0;
     uintptr_t slot0 = (uintptr_t)frame + 8;
+    /* a thread attached inside pthread_getattr_np reads its bounds at its
+     * first stack outside one (interpose.c); never on the memo's path */
+    if (MSR_UNLIKELY(!t->stack_lo) && t->bounds_pending && !msr_tls.in_getattr) msr_thread_bounds(t);
     /* the entry point's frame lies in the thread's stack (not on a signal
      * stack, a coroutine's, or a thread of unknown bounds) */
     int on_stack = t->stack_lo && slot0 >= t->stack_lo && t->stack_hi >= 16 &&
