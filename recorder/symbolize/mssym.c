@@ -49,6 +49,12 @@ typedef struct fsym {
     int rank;                    /* 0 global, 1 weak, 2 local              */
 } fsym;
 
+/* The code ranges of a CU's outermost scopes (subprograms, mostly), so
+ * that an address finds its function by binary search instead of a walk
+ * over the whole CU (scope_of). */
+typedef struct scope_ix { Dwarf_Addr lo, hi; Dwarf_Off off; } scope_ix;
+typedef struct cu_ix { Dwarf_Off off; scope_ix *v; size_t n, cap; } cu_ix;
+
 typedef struct mod {
     uint64_t id, base, lo, hi;
     char *path;
@@ -62,6 +68,8 @@ typedef struct mod {
     int syms_built;
     dev_t dev;                   /* the file opened (warm modules)         */
     ino_t ino;
+    cu_ix *cus;                  /* CUs met so far, built on first use     */
+    size_t ncus, capcus, last_cu;
 } mod;
 
 typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
@@ -134,6 +142,8 @@ void mssym_free(mssym *s)
     if (!s) return;
     for (size_t i = 0; i < s->nmods; i++) {
         if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
+        for (size_t k = 0; k < s->mods[i].ncus; k++) free(s->mods[i].cus[k].v);
+        free(s->mods[i].cus);
         free(s->mods[i].syms);
         free(s->mods[i].path);
         free(s->mods[i].bid);
@@ -145,16 +155,23 @@ void mssym_free(mssym *s)
     free(s);
 }
 
+/* Room for one more element in *p (n used of *cap, each size bytes),
+ * doubling from first; -1 when out of memory. */
+static int grow(void *p, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap) return 0;
+    size_t nc = *cap ? *cap * 2 : first;
+    void *t = realloc(*(void **)p, nc * size);
+    if (!t) return -1;
+    *(void **)p = t;
+    *cap = nc;
+    return 0;
+}
+
 int mssym_add_module(mssym *s, const ms_module *m)
 {
     if (!s || !m) return MS_EINVAL;
-    if (s->nmods == s->capmods) {
-        size_t cap = s->capmods ? s->capmods * 2 : 32;
-        mod *t = realloc(s->mods, cap * sizeof *t);
-        if (!t) return MS_ENOMEM;
-        s->mods = t;
-        s->capmods = cap;
-    }
+    if (grow(&s->mods, s->nmods, &s->capmods, sizeof *s->mods, 32)) return MS_ENOMEM;
     mod *d = &s->mods[s->nmods];
     memset(d, 0, sizeof *d);
     d->id = m->id;
@@ -378,6 +395,113 @@ static const char *syms_find(mod *m, uint64_t addr)
     return addr < end ? f->name : NULL;
 }
 
+/* Tags of DIEs that own code ranges (those dwarf_getscopes matches), and
+ * of DIEs without ranges that hold such DIEs. */
+static int code_scope(int tag)
+{
+    switch (tag) {
+    case DW_TAG_subprogram: case DW_TAG_inlined_subroutine: case DW_TAG_lexical_block:
+    case DW_TAG_entry_point: case DW_TAG_catch_block: case DW_TAG_try_block:
+    case DW_TAG_with_stmt: case DW_TAG_module:
+        return 1;
+    case DW_TAG_namespace: case DW_TAG_class_type: case DW_TAG_structure_type:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+static int ix_add(cu_ix *c, Dwarf_Addr lo, Dwarf_Addr hi, Dwarf_Off off)
+{
+    if (grow(&c->v, c->n, &c->cap, sizeof *c->v, 256)) return -1;
+    c->v[c->n++] = (scope_ix){ lo, hi, off };
+    return 0;
+}
+
+/* Every range of the code scopes directly under parent (through
+ * namespaces and classes) into c. */
+static int ix_walk(cu_ix *c, Dwarf_Die *parent, int depth)
+{
+    Dwarf_Die d;
+    if (depth > 64 || dwarf_child(parent, &d) != 0) return 0;
+    do {
+        int k = code_scope(dwarf_tag(&d));
+        if (k == 1) {
+            Dwarf_Addr base, lo, hi;
+            ptrdiff_t o = 0;
+            while ((o = dwarf_ranges(&d, o, &base, &lo, &hi)) > 0)
+                if (hi > lo && ix_add(c, lo, hi, dwarf_dieoffset(&d))) return -1;
+        } else if (k == 2 && ix_walk(c, &d, depth + 1)) {
+            return -1;
+        }
+    } while (dwarf_siblingof(&d, &d) == 0);
+    return 0;
+}
+
+static int cmp_scope(const void *a, const void *b)
+{
+    const scope_ix *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The index of the CU cudie of module m, built the first time; NULL when
+ * out of memory. */
+static const cu_ix *cu_index(mod *m, Dwarf_Die *cudie)
+{
+    Dwarf_Off off = dwarf_dieoffset(cudie);
+    if (m->last_cu < m->ncus && m->cus[m->last_cu].off == off) return &m->cus[m->last_cu];
+    for (size_t i = 0; i < m->ncus; i++)
+        if (m->cus[i].off == off) return &m->cus[m->last_cu = i];
+    if (grow(&m->cus, m->ncus, &m->capcus, sizeof *m->cus, 16)) return NULL;
+    cu_ix *c = &m->cus[m->ncus];
+    memset(c, 0, sizeof *c);
+    c->off = off;
+    if (ix_walk(c, cudie, 0)) { free(c->v); return NULL; }
+    if (c->n) qsort(c->v, c->n, sizeof *c->v, cmp_scope);
+    m->last_cu = m->ncus++;
+    return c;
+}
+
+/* The scopes holding pc in the CU cudie, innermost first, into out (at
+ * most max): the outermost one found through the CU's index, then each
+ * child holding pc. Returns their count, 0 when no scope holds pc.
+ * (dwarf_getscopes walks the whole CU for every address, and libdw 0.188's
+ * finds nothing at all when an inlined call's abstract origin is in
+ * another CU, as in every LTO build: python3.11, gcc's cc1.) */
+static int scopes_of(mod *m, Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die *out, int max)
+{
+    const cu_ix *c = cu_index(m, cudie);
+    if (!c || !c->n) return 0;
+    size_t lo = 0, hi = c->n;              /* first entry with lo > pc */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (c->v[mid].lo <= pc) lo = mid + 1;
+        else hi = mid;
+    }
+    Dwarf *dw = dwarf_cu_getdwarf(cudie->cu);
+    Dwarf_Die chain[MAX_FRAMES * 2];
+    int n = 0;
+    for (size_t i = lo; i-- > 0 && lo - i <= 16;) {
+        if (pc >= c->v[i].hi || !dwarf_offdie(dw, c->v[i].off, &chain[0])) continue;
+        n = 1;
+        break;
+    }
+    while (n > 0 && n < (int)(sizeof chain / sizeof chain[0])) {
+        Dwarf_Die d;
+        int found = 0;
+        if (dwarf_child(&chain[n - 1], &d) == 0) {
+            do {
+                if (code_scope(dwarf_tag(&d)) == 1 && dwarf_haspc(&d, pc) > 0) { found = 1; break; }
+            } while (dwarf_siblingof(&d, &d) == 0);
+        }
+        if (!found) break;
+        chain[n++] = d;
+    }
+    int k = 0;
+    for (int i = n; i-- > 0 && k < max;) out[k++] = chain[i];
+    return k;
+}
+
 /* Frames of addr in module m; returns their count. */
 static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
 {
@@ -391,14 +515,8 @@ static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
     if (ln) file = dwfl_lineinfo(ln, NULL, &line, &col, NULL, NULL);
 
     if (cudie) {
-        Dwarf_Die *scopes = NULL;
-        int ns = dwarf_getscopes(cudie, addr - bias, &scopes);
-        if (ns > 0) {
-            Dwarf_Die first = scopes[0];
-            free(scopes);
-            scopes = NULL;
-            ns = dwarf_getscopes_die(&first, &scopes);
-        }
+        Dwarf_Die scopes[MAX_FRAMES * 2];
+        int ns = scopes_of(m, cudie, addr - bias, scopes, MAX_FRAMES * 2);
         Dwarf_Files *files = NULL;
         size_t nfiles = 0;
         if (ns > 0 && dwarf_getsrcfiles(cudie, &files, &nfiles) != 0) files = NULL;
@@ -427,7 +545,6 @@ static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
             if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_column, &a), &v) == 0)
                 cur_col = (uint32_t)v;
         }
-        free(scopes);
     }
     /* No DWARF scope, or one without a name: the ELF symbol tables. */
     if (nf == 0 || !fr[nf - 1].function.len) {
