@@ -31,7 +31,7 @@ ALL_CFLAGS = $(CFLAGS_BASE) $(CFLAGS)
 LIBS_FORMAT   := -lzstd -lxxhash
 LIBS_RECORDER := -lunwind -ldl -lpthread
 LIBS_TOOLS    := -lcjson -lm -lpthread
-LIBS_SYM      := -ldw -lelf -ldl
+LIBS_SYM      := -ldw -lelf -liberty -ldl
 
 FORMAT_SRCS   := $(wildcard format/*.c)
 LIB_SRCS      := $(wildcard recorder/lib/*.c)

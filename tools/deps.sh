@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages memscope needs that are missing; quiet when
-# everything is there. Libraries: zstd, xxHash, libunwind, cJSON, libdw.
+# everything is there. Libraries: zstd, xxHash, libunwind, cJSON, libdw,
+# libiberty (the demangler of C++ and Rust names, in msrec and msconv only).
 # Tools for tests, demo and benchmarks: graphviz, valgrind, heaptrack, smem,
 # jemalloc, tcmalloc (tests/recorder/test_allocators.sh), gperftools, chromium and a CJK font (dashboard screenshots), clang (fuzzing), openssh (remote tests),
 # ansible-core (tools/ansible fleet snapshots and their test),
@@ -11,7 +12,7 @@
 # the programs of the real-program suite tests/real (sqlite3, git, gcc, g++,
 # binutils, python3, bash, perl, zstd, ripgrep (Rust), OpenJDK (the JVM);
 # valgrind and heaptrack compare).
-PKGS="build-essential pkg-config libzstd-dev libxxhash-dev libunwind-dev libcjson-dev libdw-dev libelf-dev
+PKGS="build-essential pkg-config libzstd-dev libxxhash-dev libunwind-dev libcjson-dev libdw-dev libelf-dev libiberty-dev
 graphviz valgrind heaptrack smem libjemalloc2 libtcmalloc-minimal4 google-perftools chromium fonts-wqy-microhei clang libclang-rt-14-dev
 python3 python3-lxml python3-zstandard python3-xxhash openssh-server openssh-client ansible-core zstd procps time
 python3.11-dbg

@@ -21,16 +21,18 @@
  * subroutine / subprogram its name with the call site (DW_AT_call_file,
  * DW_AT_call_line) of the scope inside it, so a frame's name and its
  * file:line always come from the same scope. Without DWARF the name comes
- * from .symtab/.dynsym (sorted once per module, see syms_find). C++
- * linkage names are demangled with __cxa_demangle from libstdc++, loaded
- * with dlopen on the first mangled name.
+ * from .symtab/.dynsym (sorted once per module, see syms_find). Linkage
+ * names are demangled by libiberty's cplus_demangle, the demangler of
+ * binutils, gdb, perf and valgrind: C++, and Rust's legacy and v0 schemes
+ * (libstdc++'s __cxa_demangle, used before, left Rust's v0 names, the
+ * default of rustc's std, as "_RNvNtCs..._5alloc5alloc5alloc").
  */
 #include "mssym.h"
 
-#include <dlfcn.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <libiberty/demangle.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,8 +74,6 @@ typedef struct mod {
     size_t ncus, capcus, last_cu;
 } mod;
 
-typedef char *(*demangle_fn)(const char *, char *, size_t *, int *);
-
 struct mssym {
     unsigned flags;
     mod *mods;
@@ -81,9 +81,6 @@ struct mssym {
     ms_frame frames[MAX_FRAMES];
     char *strbuf;                     /* strings of the last answer          */
     size_t strused, strcap;
-    int demangle_tried;
-    demangle_fn demangle;
-    void *stdcxx;
     mssym *warm;                      /* modules opened ahead (mssym_take_warm) */
 };
 
@@ -150,7 +147,6 @@ void mssym_free(mssym *s)
     }
     free(s->mods);
     free(s->strbuf);
-    if (s->stdcxx) dlclose(s->stdcxx);
     if (!(s->flags & MSSYM_DEBUGINFOD)) env_restore();
     free(s);
 }
@@ -286,25 +282,12 @@ static ms_str str_of(const char *p)
 static const char *fn_name(mssym *s, const char *name)
 {
     if (!name) return "";
-    if (name[0] == '_' && name[1] == 'Z') {
-        if (!s->demangle_tried) {
-            s->demangle_tried = 1;
-            s->demangle = (demangle_fn)dlsym(RTLD_DEFAULT, "__cxa_demangle");
-            if (!s->demangle) {
-                s->stdcxx = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
-                if (s->stdcxx) s->demangle = (demangle_fn)dlsym(s->stdcxx, "__cxa_demangle");
-            }
-        }
-        if (s->demangle) {
-            int status = -1;
-            char *d = s->demangle(name, NULL, NULL, &status);
-            if (d && status == 0) {
-                const char *k = keep(s, d, NULL, NULL);
-                free(d);
-                if (k) return k;
-            } else {
-                free(d);
-            }
+    if (name[0] == '_' && (name[1] == 'Z' || name[1] == 'R')) {
+        char *d = cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
+        if (d) {
+            const char *k = keep(s, d, NULL, NULL);
+            free(d);
+            if (k) return k;
         }
     }
     const char *k = keep(s, name, NULL, NULL);

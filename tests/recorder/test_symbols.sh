@@ -17,6 +17,8 @@
 #             frame with its own line, innermost first (addr2line -i); the
 #             same built with -flto (inlined calls whose abstract origin is
 #             in another CU)
+#   rust      a Rust program built with symbol-mangling-version v0 and
+#             legacy: its function and std's named, nothing left mangled
 #   separate  python3.11 (stripped, debug info by build id under
 #             /usr/lib/debug/.build-id): frames named with file:line, and
 #             its inlined frames (an LTO build: PyObject_Malloc inlined)
@@ -184,6 +186,36 @@ for l in sys.stdin:
 }
 inline_case inline
 inline_case inline-lto -flto
+
+# ---- rust: names of both mangling schemes demangled -------------------------
+RUSTC=$(command -v rustc || true)
+[ -z "$RUSTC" ] && [ -x "$HOME/.cargo/bin/rustc" ] && RUSTC=$HOME/.cargo/bin/rustc
+if [ -n "$RUSTC" ]; then
+    for mv in v0 legacy; do
+        # (legacy is stable where it is the default; rustc >= 1.9x, where v0
+        # is, takes it only as an unstable option)
+        if "$RUSTC" -O -g -C symbol-mangling-version=$mv -o "$TMP/rdemo-$mv" \
+                "$MS_ROOT/tests/recorder/rdemo.rs" 2> "$TMP/rdemo-$mv.err" ||
+           RUSTC_BOOTSTRAP=1 "$RUSTC" -O -g -Z unstable-options -C symbol-mangling-version=$mv \
+                -o "$TMP/rdemo-$mv" "$MS_ROOT/tests/recorder/rdemo.rs" 2>> "$TMP/rdemo-$mv.err"; then
+            record msrec sym.rust-$mv "$TMP/rdemo-$mv.memscope" -- "$TMP/rdemo-$mv"
+            "$MSCONV" "$TMP/rdemo-$mv.memscope" --dump 2>/dev/null | grep '"type":"symbol"' |
+                sed 's/.*"frames"://' > "$TMP/rdemo-$mv.frames"
+            grep -q '"function":"rdemo::build_map","file":"[^"]*rdemo.rs","line":[1-9]' "$TMP/rdemo-$mv.frames" &&
+                pass symbols/rust-$mv/program-function ||
+                fail symbols/rust-$mv/program-function "no frame rdemo::build_map with rdemo.rs:line"
+            grep -q '"function":"alloc::' "$TMP/rdemo-$mv.frames" &&
+                pass symbols/rust-$mv/std-function || fail symbols/rust-$mv/std-function "no alloc:: frame"
+            # nothing left mangled, no legacy hash suffix
+            left=$(grep -o '"function":"\(_R\|_ZN\)[^"]*"\|"function":"[^"]*::h[0-9a-f]\{16\}"' "$TMP/rdemo-$mv.frames" | head -2)
+            check symbols/rust-$mv/all-demangled "" "$left"
+        else
+            fail symbols/rust-$mv/build "$(head -3 "$TMP/rdemo-$mv.err")"
+        fi
+    done
+else
+    echo "SKIP: symbols/rust (no rustc)"
+fi
 
 # ---- separate: debug info found by build id --------------------------------
 PY=$(command -v python3.11 || true)
