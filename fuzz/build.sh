@@ -36,7 +36,7 @@ for t in $TARGETS; do
         [ -f build/gen/report_html.c ] && [ -f build/gen/profile.pb-c.c ] || { echo "fuzz: run make first (build/gen)"; exit 1; }
         $CLANG $CFLAGS $SAN -Dmain=msconv_main format/*.c analyze/*.c convert/common/*.c convert/msconv/*.c \
             recorder/symbolize/*.c build/gen/report_html.c build/gen/profile.pb-c.c fuzz/fuzz_msconv.c \
-            -o "$OUT/fuzz_msconv" $LIBS -ldw -lelf -ldl $CONV_LIBS -lprotobuf-c -lz ;;
+            -o "$OUT/fuzz_msconv" $LIBS -ldw -lelf -liberty -ldl $CONV_LIBS -lprotobuf-c -lz ;;
     msdiff)
         [ -f build/gen/report_html.c ] || { echo "fuzz: run make first (build/gen)"; exit 1; }
         $CLANG $CFLAGS $SAN -Dmain=msdiff_main format/*.c analyze/*.c convert/common/*.c convert/msdiff/*.c \

@@ -18,7 +18,7 @@ cd "$MS_ROOT" || exit 2
 CC=${CC:-cc}
 CF="-std=c11 -D_GNU_SOURCE -g -O2 -Wall -Wextra -Werror -Iformat -Irecorder/lib -Irecorder/symbolize -pthread"
 if [ -f "$MS_BUILD/lib/libmsformat.a" ]; then FMT="$MS_BUILD/lib/libmsformat.a"; else FMT="format/*.c"; fi
-LIBS="-lzstd -lxxhash -ldw -lelf -ldl"
+LIBS="-lzstd -lxxhash -ldw -lelf -liberty -ldl"
 
 build() { # name, command...
     n=$1; shift
