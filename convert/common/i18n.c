@@ -191,8 +191,12 @@ const char *ms_i18n_temporary_def(ms_lang l)
 {
     return l == MS_LANG_EN
         ? "temporary allocation: a block whose free is the very next allocation event of the process after "
-          "its allocation, with no other allocation or free in between (heaptrack's rule; a realloc frees "
+          "its allocation, with no other allocation or free in between (heaptrack's rule, applied to the "
+          "block itself: heaptrack knows a freed block only by its size and call stack, so it also counts "
+          "the free of an older block of the same size and stack, and can show more; a realloc frees "
           "the old block, then allocates the new one)"
         : "临时分配：分配之后，整个进程的下一个分配事件就是它的释放，中间没有任何其他分配或释放"
-          "（heaptrack 的规则；realloc 先释放旧块，再分配新块）";
+          "（heaptrack 的规则，按块本身判断：heaptrack 只凭大小和调用栈识别被释放的块，"
+          "释放同大小、同调用栈的更早的块也会被它算作临时分配，所以它的计数可能更多；"
+          "realloc 先释放旧块，再分配新块）";
 }

@@ -307,6 +307,38 @@ static void check_scenario(int with_sync)
     unlink(path);
 }
 
+/* ---- temporary: the block itself, not its size and stack ----
+ * heaptrack names a freed block by its (size, stack) only, so the free of
+ * an older block of the same size and stack right after an allocation
+ * counts as temporary there; here only a block freed by the next event
+ * after its own allocation does (heap.h). */
+static void check_temporary_identity(void)
+{
+    char path[256], name[128];
+    ms_writer *w = open_trace(path, sizeof path, 1000);
+    ms_event ev[] = {
+        EV(1, MS_OP_MALLOC, 0x100, 32, 0, 2),
+        EV(2, MS_OP_MALLOC, 0x200, 32, 0, 2),
+        EV(3, MS_OP_FREE, 0x100, 0, 0, 0),      /* older twin: not temporary */
+        EV(4, MS_OP_MALLOC, 0x300, 32, 0, 2),
+        EV(5, MS_OP_FREE, 0x300, 0, 0, 0),      /* temporary */
+        EV(6, MS_OP_FREE, 0x200, 0, 0, 0),      /* a free in between: not */
+    };
+    events(w, A, ev, sizeof ev / sizeof ev[0]);
+    end_rec(w, 10);
+    int e = ms_writer_close(w);
+    if (e) die("writer close", e);
+    ms_heap *h;
+    ms_integrity in;
+    e = ms_heap_load(&h, &in, path, NULL);
+    CHECK("temporary identity: load", e == 0);
+    if (e) return;
+    snprintf(name, sizeof name, "temporary identity: count");
+    CHECK_EQ_U64(name, 1, ms_heap_get_summary(h)->temporary_allocations);
+    ms_heap_free(h);
+    unlink(path);
+}
+
 /* ---- randomized: global order known, file order scrambled ---- */
 typedef struct ref { uint64_t allocs, frees, bytes, peak, live, live_blocks, temporary; } ref;
 
@@ -841,6 +873,7 @@ int main(int argc, char **argv)
     check_replay();
     check_scenario(1);
     check_scenario(0);
+    check_temporary_identity();
     check_random(4);      /* linear-scan merge */
     check_random(24);     /* heap merge (more than 16 streams) */
     check_coarse(4, 16, 48);
