@@ -20,7 +20,8 @@
  * table's file:line for the address, then for each enclosing inlined
  * subroutine / subprogram its name with the call site (DW_AT_call_file,
  * DW_AT_call_line) of the scope inside it, so a frame's name and its
- * file:line always come from the same scope. Without DWARF the name comes
+ * file:line always come from the same scope. Split DWARF (-gsplit-dwarf)
+ * is read from the skeleton's .dwo unit. Without DWARF the name comes
  * from .symtab/.dynsym (sorted once per module, see syms_find). Linkage
  * names are demangled by libiberty's cplus_demangle, the demangler of
  * binutils, gdb, perf and valgrind: C++, and Rust's legacy and v0 schemes
@@ -55,7 +56,7 @@ typedef struct fsym {
  * that an address finds its function by binary search instead of a walk
  * over the whole CU (scope_of). */
 typedef struct scope_ix { Dwarf_Addr lo, hi; Dwarf_Off off; } scope_ix;
-typedef struct cu_ix { Dwarf_Off off; scope_ix *v; size_t n, cap; } cu_ix;
+typedef struct cu_ix { const Dwarf_CU *cu; scope_ix *v; size_t n, cap; } cu_ix;
 
 typedef struct mod {
     uint64_t id, base, lo, hi;
@@ -431,14 +432,14 @@ static int cmp_scope(const void *a, const void *b)
  * out of memory. */
 static const cu_ix *cu_index(mod *m, Dwarf_Die *cudie)
 {
-    Dwarf_Off off = dwarf_dieoffset(cudie);
-    if (m->last_cu < m->ncus && m->cus[m->last_cu].off == off) return &m->cus[m->last_cu];
+    const Dwarf_CU *cu = cudie->cu;   /* (offsets repeat across .dwo files) */
+    if (m->last_cu < m->ncus && m->cus[m->last_cu].cu == cu) return &m->cus[m->last_cu];
     for (size_t i = 0; i < m->ncus; i++)
-        if (m->cus[i].off == off) return &m->cus[m->last_cu = i];
+        if (m->cus[i].cu == cu) return &m->cus[m->last_cu = i];
     if (grow(&m->cus, m->ncus, &m->capcus, sizeof *m->cus, 16)) return NULL;
     cu_ix *c = &m->cus[m->ncus];
     memset(c, 0, sizeof *c);
-    c->off = off;
+    c->cu = cu;
     if (ix_walk(c, cudie, 0)) { free(c->v); return NULL; }
     if (c->n) qsort(c->v, c->n, sizeof *c->v, cmp_scope);
     m->last_cu = m->ncus++;
@@ -498,11 +499,19 @@ static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
     if (ln) file = dwfl_lineinfo(ln, NULL, &line, &col, NULL, NULL);
 
     if (cudie) {
+        /* split DWARF (-gsplit-dwarf): the scopes and the file table of the
+         * call sites are in the skeleton's split unit (the .dwo file) */
+        Dwarf_Die split, *unit = cudie;
+        uint8_t ut = 0;
+        if (dwarf_tag(cudie) == DW_TAG_skeleton_unit &&
+            dwarf_cu_info(cudie->cu, NULL, &ut, NULL, &split, NULL, NULL, NULL) == 0 &&
+            ut == DW_UT_skeleton && dwarf_tag(&split) == DW_TAG_compile_unit)
+            unit = &split;
         Dwarf_Die scopes[MAX_FRAMES * 2];
-        int ns = scopes_of(m, cudie, addr - bias, scopes, MAX_FRAMES * 2);
+        int ns = scopes_of(m, unit, addr - bias, scopes, MAX_FRAMES * 2);
         Dwarf_Files *files = NULL;
         size_t nfiles = 0;
-        if (ns > 0 && dwarf_getsrcfiles(cudie, &files, &nfiles) != 0) files = NULL;
+        if (ns > 0 && dwarf_getsrcfiles(unit, &files, &nfiles) != 0) files = NULL;
         const char *cur_file = file_name(s, cudie, file);
         uint32_t cur_line = line > 0 ? (uint32_t)line : 0;
         uint32_t cur_col = col > 0 ? (uint32_t)col : 0;

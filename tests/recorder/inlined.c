@@ -5,6 +5,7 @@
  * inl_inner at its malloc line, inl_middle at its call of inl_inner,
  * outer_fn at its call of inl_middle. The lines are marked "@L1".."@L3"
  * for the test to find. One block is leaked so the site shows in reports.
+ * With -DINLINED_OTHER it also calls other_fn of inlined_other.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +33,17 @@ __attribute__((noinline)) void *outer_fn(size_t n)
     return p;
 }
 
+#ifdef INLINED_OTHER
+void *other_fn(size_t n);       /* inlined_other.c */
+#endif
+
 int main(int argc, char **argv)
 {
     (void)argv;
     void *p = outer_fn(100 + (size_t)argc);
+#ifdef INLINED_OTHER
+    keep[2] = other_fn(40);
+#endif
     printf("%p\n", p);
     return 0;
 }
