@@ -73,6 +73,11 @@ typedef struct mod {
     ino_t ino;
     cu_ix *cus;                  /* CUs met so far, built on first use     */
     size_t ncus, capcus, last_cu;
+    scope_ix *cur;               /* every CU's ranges (off: into curdie),  */
+    size_t ncur, capcur;         /* built when libdw finds no CU for an    */
+    Dwarf_Die *curdie;           /* address (no .debug_aranges: clang)     */
+    size_t ncurdie, capcurdie;
+    int cur_built;
 } mod;
 
 struct mssym {
@@ -142,6 +147,8 @@ void mssym_free(mssym *s)
         if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
         for (size_t k = 0; k < s->mods[i].ncus; k++) free(s->mods[i].cus[k].v);
         free(s->mods[i].cus);
+        free(s->mods[i].cur);
+        free(s->mods[i].curdie);
         free(s->mods[i].syms);
         free(s->mods[i].path);
         free(s->mods[i].bid);
@@ -486,6 +493,44 @@ static int scopes_of(mod *m, Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die *out, in
     return k;
 }
 
+/* The CU of m holding pc (in DWARF addresses), from the CUs' own ranges:
+ * libdw 0.188 finds a CU through .debug_aranges only, and clang emits
+ * none (before, a clang -g program had no file:line at all). */
+static Dwarf_Die *cu_of(mod *m, Dwarf_Addr pc)
+{
+    if (!m->cur_built) {
+        m->cur_built = 1;
+        Dwarf_Addr bias;
+        Dwarf *dw = dwfl_module_getdwarf(m->dm, &bias);
+        Dwarf_CU *cu = NULL;
+        Dwarf_Die d;
+        uint8_t ut;
+        while (dw && dwarf_get_units(dw, cu, &cu, NULL, &ut, &d, NULL) == 0) {
+            if (ut == DW_UT_type || ut == DW_UT_split_type) continue;
+            if (grow(&m->curdie, m->ncurdie, &m->capcurdie, sizeof *m->curdie, 64)) break;
+            m->curdie[m->ncurdie] = d;
+            Dwarf_Addr base, lo, hi;
+            ptrdiff_t o = 0;
+            while ((o = dwarf_ranges(&d, o, &base, &lo, &hi)) > 0) {
+                if (hi <= lo) continue;
+                if (grow(&m->cur, m->ncur, &m->capcur, sizeof *m->cur, 64)) break;
+                m->cur[m->ncur++] = (scope_ix){ lo, hi, m->ncurdie };
+            }
+            m->ncurdie++;
+        }
+        if (m->ncur) qsort(m->cur, m->ncur, sizeof *m->cur, cmp_scope);
+    }
+    size_t lo = 0, hi = m->ncur;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->cur[mid].lo <= pc) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t i = lo; i-- > 0 && lo - i <= 16;)
+        if (pc < m->cur[i].hi) return &m->curdie[m->cur[i].off];
+    return NULL;
+}
+
 /* Frames of addr in module m; returns their count. */
 static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
 {
@@ -495,8 +540,17 @@ static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
     Dwarf_Die *cudie = dwfl_module_addrdie(m->dm, addr, &bias);
     const char *file = NULL;
     int line = 0, col = 0;
-    Dwfl_Line *ln = dwfl_module_getsrc(m->dm, addr);
-    if (ln) file = dwfl_lineinfo(ln, NULL, &line, &col, NULL, NULL);
+    Dwfl_Line *ln = cudie ? dwfl_module_getsrc(m->dm, addr) : NULL;
+    if (ln) {
+        file = dwfl_lineinfo(ln, NULL, &line, &col, NULL, NULL);
+    } else if (!cudie && dwfl_module_getdwarf(m->dm, &bias) && (cudie = cu_of(m, addr - bias))) {
+        Dwarf_Line *dl = dwarf_getsrc_die(cudie, addr - bias);
+        if (dl) {
+            file = dwarf_linesrc(dl, NULL, NULL);
+            dwarf_lineno(dl, &line);
+            dwarf_linecol(dl, &col);
+        }
+    }
 
     if (cudie) {
         /* split DWARF (-gsplit-dwarf): the scopes and the file table of the

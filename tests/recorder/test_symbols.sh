@@ -16,7 +16,8 @@
 #   inline    a -O2 -g program with always_inline functions: every inlined
 #             frame with its own line, innermost first (addr2line -i); the
 #             same built with -flto (inlined calls whose abstract origin is
-#             in another CU) and with -gsplit-dwarf (two .dwo files)
+#             in another CU), with -gsplit-dwarf (two .dwo files), and by
+#             clang (no .debug_aranges), also split
 #   rust      a Rust program built with symbol-mangling-version v0 and
 #             legacy: its function and std's named, nothing left mangled
 #   separate  python3.11 (stripped, debug info by build id under
@@ -169,7 +170,7 @@ for l in sys.stdin:
 }
 inline_case() { # NAME CFLAGS...
     n=$1; shift
-    if ! (cd "$TMP" && cc -O2 -g "$@" -o "$TMP/$n" "$MS_ROOT/tests/recorder/inlined.c") 2> "$TMP/$n.cc.err"; then
+    if ! (cd "$TMP" && ${CCX:-cc} -O2 -g "$@" -o "$TMP/$n" "$MS_ROOT/tests/recorder/inlined.c") 2> "$TMP/$n.cc.err"; then
         fail symbols/$n/build "$(head -3 "$TMP/$n.cc.err")"
         return
     fi
@@ -178,7 +179,7 @@ inline_case() { # NAME CFLAGS...
     got=$(chain "$TMP/$n.memscope" inl_inner inlined.c)
     check symbols/$n/chain "$want" "$got"
     # addr2line -i agrees on the same address (binutils 2.40 reads no .dwo)
-    [ "$n" = inline-split ] && return
+    case $n in *-split) return ;; esac
     off=$("$MSCONV" "$TMP/$n.memscope" --dump 2>/dev/null | grep '"type":"symbol"' | grep inl_inner |
           sed -n 's/.*"module_offset":\([0-9]*\).*/\1/p' | head -1)
     if [ -n "$off" ]; then
@@ -197,6 +198,15 @@ o1=$(grep -n '/\* @O1 \*/' "$MS_ROOT/tests/recorder/inlined_other.c" | cut -d: -
 o2=$(grep -n '/\* @O2 \*/' "$MS_ROOT/tests/recorder/inlined_other.c" | cut -d: -f1)
 check symbols/inline-split/second-unit "oth_inner:$o1 other_fn:$o2" \
     "$(chain "$TMP/inline-split.memscope" oth_inner inlined_other.c)"
+# clang writes no .debug_aranges, through which libdw finds an address's CU
+if command -v clang > /dev/null; then
+    CCX=clang inline_case inline-clang
+    CCX=clang inline_case inline-clang-split -gsplit-dwarf -DINLINED_OTHER "$MS_ROOT/tests/recorder/inlined_other.c"
+    check symbols/inline-clang-split/second-unit "oth_inner:$o1 other_fn:$o2" \
+        "$(chain "$TMP/inline-clang-split.memscope" oth_inner inlined_other.c)"
+else
+    echo "SKIP: symbols/inline-clang (no clang)"
+fi
 
 # ---- rust: names of both mangling schemes demangled -------------------------
 RUSTC=$(command -v rustc || true)
