@@ -39,6 +39,7 @@
 #include <linux/perf_event.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -709,6 +710,7 @@ static void fork_child(void)
     msr_stacks_atfork_child();
     msr_fdguard_atfork_child();     /* the parent's trace is not ours */
     if (!msr_cfg.follow_fork) {
+        msr_fdguard_drop_all();     /* (libunwind's pipe: not needed here) */
         atomic_store(&msr_mode, MSR_OFF);
         msr_fast_set_child();
         msr_drain_atfork_child(0);
@@ -903,6 +905,17 @@ void msr_early_init(void)
         exec_suffix = sx && !strcmp(sx, "1");
     }
     if (!rec && !ctl) goto out;
+    if (!msr_fdguard_room()) {
+        /* the trace would take a low number the program expects open() or
+         * dup2() to give it (and its writes could land in the trace) */
+        struct rlimit rl;
+        char lim[64] = "";
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+            snprintf(lim, sizeof lim, " is %llu", (unsigned long long)rl.rlim_cur);
+        msr_say("not recording: the open-file limit (RLIMIT_NOFILE, ulimit -n)", lim,
+                ": raise it to 64 or more to record");
+        goto out;
+    }
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
     read_settings();

@@ -22,12 +22,21 @@
  * Placement: the descriptors move near the top of RLIMIT_NOFILE (at most
  * 1000, below select's FD_SETSIZE), away from the low numbers programs
  * expect open() to return. libunwind's pipe is created there too (pipe2 is
- * interposed for calls made inside the recorder with libunwind's flags). When
- * the limit is too low to keep anything high (ulimit -n below 64) the pipe
- * would take the application's last descriptors, and without it every
- * libunwind backtrace fails its address checks and falls to its slow path
- * (60x slower, wrong stacks), so the recorder refuses the pipe and unwinds
- * with frame pointers instead (one line on stderr).
+ * interposed for calls made inside the recorder with libunwind's flags).
+ * When the limit is too low to keep anything high (ulimit -n below 64) the
+ * recorder does not record at all (control.c: the trace would sit at fd 3,
+ * where a program's dup2 fails and its writes land in the trace); a limit
+ * lowered later by the program makes the recorder refuse a new pipe (it
+ * would take the application's last descriptors, and without one every
+ * libunwind backtrace fails its address checks and falls to its slow path,
+ * 60x slower, wrong stacks) and unwind with frame pointers (one line on
+ * stderr).
+ *
+ * Other processes: a fork child that does not record closes them all
+ * (msr_fdguard_drop_all: a daemon that forks and closes everything must
+ * end up with only its own descriptors); in a vfork or raw clone child
+ * (getpid() differs, no fork handler ran) close() acts on the child's own
+ * copy.
  *
  * Writes: before the trace is written (msr_fdguard_check_trace) the trace
  * descriptor's identity is checked; a descriptor closed behind the guard is
@@ -161,6 +170,21 @@ void msr_fdguard_check_trace(void)
     ms_writer_set_fd(msr_writer, -1);
 }
 
+/* 1 when RLIMIT_NOFILE leaves room to keep the descriptors high. */
+int msr_fdguard_room(void) { return high_base() >= 0; }
+
+void msr_fdguard_drop_all(void)
+{
+    for (int i = 0; i < FDG_MAX; i++) {
+        int v = atomic_load(&slots[i].fd1);
+        if (!v) continue;
+        int mine = same_at(i, v - 1);
+        release(i);
+        if (mine) __close(v - 1);
+    }
+    msr_out_fd = -1;
+}
+
 void msr_fdguard_atfork_child(void)
 {
     int fd = msr_out_fd;
@@ -233,6 +257,10 @@ int close(int fd)
     int i = slot_of(fd);
     if (i < 0) return __close(fd);
     if (!msr_tls.guard) {
+        /* another process sharing our memory or a copy of it (a vfork or
+         * raw clone child): the descriptor is its own copy; the slot stays
+         * for the recording process */
+        if (getpid() != msr_pid) return __close(fd);
         errno = EBADF;
         return -1;
     }

@@ -38,4 +38,13 @@ extern int msr_unw_nopipe;
  * inherited trace descriptor (its writer belongs to the parent). */
 void msr_fdguard_atfork_child(void);
 
+/* In a fork child that does not record: close every inherited descriptor
+ * of the recorder (the trace, libunwind's pipe) and protect none, so the
+ * child's descriptors are the program's alone. */
+void msr_fdguard_drop_all(void);
+
+/* 1 when the descriptor limit (RLIMIT_NOFILE) leaves room to keep the
+ * recorder's descriptors away from the numbers programs use (64 or more). */
+int msr_fdguard_room(void);
+
 #endif

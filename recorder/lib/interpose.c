@@ -346,12 +346,18 @@ void msr_wake_writer(void)
  * is done, step in again. busy = 1 on return, the hold seen clear after it
  * (the same order as emit's: the writer's membarrier or fence pairs with
  * it). */
-void msr_wait_hold(msr_thread *t)
+int msr_wait_hold(msr_thread *t)
 {
     int saved = errno;
     do {
         atomic_store_explicit(&t->busy, 0, memory_order_release);
         for (int i = 0; atomic_load_explicit(&t->hold, memory_order_acquire); i++) {
+            if (i == 50 && getpid() != msr_pid) {
+                /* a copy made without fork's handlers (wait_space): its
+                 * hold is never lifted; drop the event */
+                errno = saved;
+                return -1;
+            }
             if (i < 50) {
                 sched_yield();
             } else {               /* sleep: a real-time thread must let the writer run */
@@ -366,6 +372,7 @@ void msr_wait_hold(msr_thread *t)
         atomic_signal_fence(memory_order_seq_cst);
     } while (atomic_load_explicit(&t->hold, memory_order_acquire));
     errno = saved;
+    return 0;
 }
 
 static void wait_space(msr_thread *t, unsigned k);
@@ -389,6 +396,10 @@ void msr_futex_wake(_Atomic uint32_t *w)
  * from the writer itself; the 1 ms timeout covers a writer that stops. */
 static void wait_space(msr_thread *t, unsigned k)
 {
+    /* a copy of the process made without fork's handlers (a raw clone or
+     * clone3 system call, or a vfork child's malloc): no writer of its own
+     * will ever make room; the event is dropped, never waited for */
+    if (getpid() != msr_pid) return;
     msr_wake_writer();
     for (int i = 0;; i++) {
         uint64_t used = atomic_load_explicit(&t->n, memory_order_relaxed) -
@@ -439,8 +450,10 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
     else
         atomic_exchange_explicit(&t->busy, 1, memory_order_seq_cst);
     atomic_signal_fence(memory_order_seq_cst);
-    if (MSR_UNLIKELY(atomic_load_explicit(&t->hold, memory_order_acquire)))
-        msr_wait_hold(t);
+    if (MSR_UNLIKELY(atomic_load_explicit(&t->hold, memory_order_acquire)) && msr_wait_hold(t)) {
+        t->n_dropped++;
+        return;
+    }
     msr_slot *ring = atomic_load_explicit(&t->ring, memory_order_relaxed);
     uint64_t mask = t->mask;
     msr_slot *e = &ring[n & mask];

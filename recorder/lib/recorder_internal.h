@@ -309,7 +309,9 @@ void msr_thread_release(msr_thread *t);
 void msr_threads_atfork_child(void);
 int msr_exiting_poll(void);       /* writer: threads exiting, poll soon     */
 void msr_wait_space(msr_thread *t, unsigned k); /* until k slots are free */
-void msr_wait_hold(msr_thread *t);  /* the writer holds the ring (busy = 1) */
+int msr_wait_hold(msr_thread *t);   /* the writer holds the ring (busy = 1 on
+                                       0; -1: a copy of the process that no
+                                       writer serves, busy = 0, drop)      */
 /* Writer side: give the pages of t's ring back to the kernel (its slots
  * all consumed, and t exited or held: nothing writes them meanwhile). */
 void msr_ring_release_pages(msr_thread *t);

@@ -4,8 +4,10 @@
 # closefrom) or dup2s its own file over every number it finds open, then
 # reuses the numbers for its files and a pipe, keeps its files intact, its
 # output and status, and the trace is complete with every allocation; the
-# trace and libunwind's pipe sit high; `ulimit -n 4` records completely and
-# costs no more than the default limit (it used to be 40-60x slower).
+# trace and libunwind's pipe sit high; under `ulimit -n 4` the recorder
+# stays off and says why (its trace would take the program's only free
+# number; test_procfds.sh has the case of a program using fd 3), with the
+# program's output and status unchanged.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=fdguard
@@ -50,24 +52,14 @@ high=$(ulimit -n 1024; LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_QUIET
            END {print p+0, t+0}')
 check fdguard/descriptors-high "2 1" "$high"
 
-# ulimit -n 4: complete trace, no catastrophic slowdown (was 40-60x)
+# ulimit -n 4: not recorded, said why, the program unchanged
 M=1500000
-t2=$(date +%s%N)
 (exec > "$TMP/lim4.out" 2> "$TMP/lim4.err"; ulimit -n 4; LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 \
     MEMSCOPE_EXPORT_PATH="$TMP/lim4.memscope" exec "$PROGS/randalloc" $M)
 rc4=$?
-t3=$(date +%s%N)
-(ulimit -n 1024; LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$TMP/lim1024.memscope" \
-    "$PROGS/randalloc" $M > "$TMP/lim1024.out" 2>/dev/null)
-t4=$(date +%s%N)
 check fdguard/ulimit4/status 7 "$rc4"
 check fdguard/ulimit4/stdout "randalloc done $M" "$(cat "$TMP/lim4.out")"
-v=$("$MSCONV" "$TMP/lim4.memscope" --info 2>/dev/null | sed -n 's/^integrity: *//p')
-check fdguard/ulimit4/trace-complete complete "$v"
-ev4=$("$MSCONV" "$TMP/lim4.memscope" --info 2>/dev/null | sed -n 's/^end:.*, \([0-9]*\) events written.*/\1/p')
-ev1=$("$MSCONV" "$TMP/lim1024.memscope" --info 2>/dev/null | sed -n 's/^end:.*, \([0-9]*\) events written.*/\1/p')
-check fdguard/ulimit4/events "$ev1" "$ev4"
-d4=$(( (t3 - t2) / 1000000 )); d1=$(( (t4 - t3) / 1000000 ))
-if [ "$d4" -lt $(( 3 * d1 + 200 )) ]; then pass fdguard/ulimit4/time
-else fail fdguard/ulimit4/time "ulimit -n 4 took ${d4} ms, default limit ${d1} ms"; fi
+check fdguard/ulimit4/no-trace no "$([ -e "$TMP/lim4.memscope" ] && echo yes || echo no)"
+grep -q 'not recording: the open-file limit (RLIMIT_NOFILE, ulimit -n) is 4' "$TMP/lim4.err" &&
+    pass fdguard/ulimit4/says-why || fail fdguard/ulimit4/says-why "stderr: $(head -c 300 "$TMP/lim4.err")"
 rm -rf "$TMP"

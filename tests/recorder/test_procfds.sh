@@ -1,0 +1,65 @@
+#!/bin/sh
+# Processes the recorder does not record, and descriptors it must not take:
+#   rawclone  children made by the clone3 and clone system calls (no fork
+#             handler runs in them) allocate more than a ring holds: the run
+#             ends (it once hung for ever, the child waiting for a writer it
+#             does not have), same output and statuses as plain, the
+#             parent's trace exact (7 blocks of 1234 bytes, 4 live) and
+#             without the children's blocks; preload and msrec run
+#   forkfds   a fork child that is not recorded closes every descriptor:
+#             none of the recorder's stays open in it (it kept libunwind's
+#             pipe, fds 1000 and 1001, and could not close them)
+#   nofile    under ulimit -n 16 the recorder stays off and says why: the
+#             trace took fd 3, so bash's `exec 3>file` failed and a C
+#             program's writes to fd 3 landed in the trace
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/common.sh"
+T=procfds
+require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/rawclone" "$PROGS/forkfds"
+
+# ---- rawclone ----------------------------------------------------------------
+record plain rawclone.plain - -- "$PROGS/rawclone"
+check $T/rawclone/plain "TRUTH rawclone clone3=5 clone=6" "$(cat "$TMP/rawclone.plain.out")"
+for mode in preload msrec; do
+    n=$T/rawclone/$mode
+    OUT=$TMP/rawclone.$mode.memscope
+    case $mode in
+    preload) timeout 120 env LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$OUT" \
+                 "$PROGS/rawclone" > "$TMP/rawclone.$mode.out" 2> "$TMP/rawclone.$mode.err" < /dev/null ;;
+    msrec)   timeout 120 "$MSREC" run -q -o "$OUT" -- "$PROGS/rawclone" \
+                 > "$TMP/rawclone.$mode.out" 2> "$TMP/rawclone.$mode.err" < /dev/null ;;
+    esac
+    check $n/exit-status 0 "$?"
+    check_same_output $n rawclone.$mode rawclone.plain
+    if check_trace $n "$OUT"; then
+        check_count $n/parent-blocks "$OUT.json" 7 size=1234
+        check_count $n/parent-live "$OUT.json" 4 size=1234 is_leaked=true
+        check_count $n/no-child-blocks "$OUT.json" 0 size=100
+    fi
+done
+
+# ---- forkfds -----------------------------------------------------------------
+record plain forkfds.plain - -- "$PROGS/forkfds"
+want=$(cat "$TMP/forkfds.plain.out")
+check $T/forkfds/plain "TRUTH forkfds child_fds=[] child_status=0" "$want"
+for u in fp libunwind; do
+    MEMSCOPE_UNWIND=$u record preload forkfds.$u "$TMP/forkfds.$u.memscope" -- "$PROGS/forkfds"
+    check $T/forkfds/$u/exit-status 0 "$RC"
+    check $T/forkfds/$u/child-fds "$want" "$(cat "$TMP/forkfds.$u.out")"
+done
+
+# ---- nofile: ulimit -n 16 ------------------------------------------------------
+script='exec 3>"$1/out3.txt"; echo hello >&3; echo rc=$?; exec 3>&-; cat "$1/out3.txt"'
+mkdir -p "$TMP/nf.plain" "$TMP/nf.pre" "$TMP/nf.msrec"
+(ulimit -n 16 && bash -c "$script" x "$TMP/nf.plain") > "$TMP/nf.plain.out" 2>&1
+check $T/nofile/plain "rc=0
+hello" "$(cat "$TMP/nf.plain.out")"
+(ulimit -n 16 && env LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$TMP/nf.pre/t.%p.memscope" \
+    bash -c "$script" x "$TMP/nf.pre") > "$TMP/nf.pre.out" 2> "$TMP/nf.pre.err"
+check $T/nofile/preload/output "$(cat "$TMP/nf.plain.out")" "$(cat "$TMP/nf.pre.out")"
+check $T/nofile/preload/no-trace "" "$(ls "$TMP/nf.pre" | grep memscope)"
+grep -q 'not recording: the open-file limit (RLIMIT_NOFILE, ulimit -n) is 16: raise it to 64' "$TMP/nf.pre.err" &&
+    pass $T/nofile/preload/says-why || fail $T/nofile/preload/says-why "stderr: $(head -c 300 "$TMP/nf.pre.err")"
+(ulimit -n 16 && "$MSREC" run -o "$TMP/nf.msrec/t.memscope" -- bash -c "$script" x "$TMP/nf.msrec") \
+    > "$TMP/nf.msrec.out" 2> "$TMP/nf.msrec.err"
+check $T/nofile/msrec/output "$(cat "$TMP/nf.plain.out")" "$(cat "$TMP/nf.msrec.out")"
