@@ -304,7 +304,7 @@ static int is_snapshot_value_opt(const char *opt)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int msconv_run(int argc, char **argv)
 {
     msconv_args a;
     ms_term_guard_stderr();         /* names from the trace: no raw controls */
@@ -425,4 +425,9 @@ int main(int argc, char **argv)
         return 1;
     }
     return m->run(&a);
+}
+
+int main(int argc, char **argv)
+{
+    return mssym_main(msconv_run, argc, argv);   /* (libdw: symbols on the fly) */
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "msrec.h"
+#include "mssym.h"
 
 static void usage(FILE *f)
 {
@@ -31,7 +32,7 @@ static void usage(FILE *f)
         "for the options.\n");
 }
 
-int main(int argc, char **argv)
+static int msrec_main(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -59,4 +60,9 @@ int main(int argc, char **argv)
         return msrec_snapshot(argc - 1, argv + 1);
     fprintf(stderr, "msrec: unknown command '%s' (try msrec --help)\n", argv[1]);
     return 2;
+}
+
+int main(int argc, char **argv)
+{
+    return mssym_main(msrec_main, argc, argv);
 }

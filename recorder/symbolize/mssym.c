@@ -35,9 +35,11 @@
 #include <elfutils/libdwfl.h>
 #include <libiberty/demangle.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -715,4 +717,38 @@ int mssym_problems(const mssym *s, char *buf, size_t n)
         }
     }
     return count;
+}
+
+typedef struct main_call { int (*fn)(int, char **); int argc; char **argv; int rc; } main_call;
+
+static void *main_thread(void *arg)
+{
+    main_call *c = arg;
+    c->rc = c->fn(c->argc, c->argv);
+    return NULL;
+}
+
+int mssym_main(int (*fn)(int, char **), int argc, char **argv)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        rl.rlim_cur < (8u << 20)) {
+        main_call c = { fn, argc, argv, 1 };
+        pthread_attr_t a;
+        pthread_t t;
+        /* every thread of the tool (msrec's prewarm thread too) would get
+         * the limit as its stack size */
+        if (pthread_attr_init(&a) == 0 && pthread_attr_setstacksize(&a, 16u << 20) == 0)
+            pthread_setattr_default_np(&a);
+        if (pthread_attr_init(&a) == 0) {
+            int ok = pthread_attr_setstacksize(&a, 16u << 20) == 0 &&
+                     pthread_create(&t, &a, main_thread, &c) == 0;
+            pthread_attr_destroy(&a);
+            if (ok) {
+                pthread_join(t, NULL);
+                return c.rc;
+            }
+        }
+    }
+    return fn(argc, argv);
 }

@@ -114,4 +114,12 @@ int mssym_file(const char *path, const char *out, unsigned flags, mssym_stats *s
 /* mssym_file taking over modules of warm (mssym_take_warm; may be NULL). */
 int mssym_file_warm(const char *path, const char *out, unsigned flags, mssym *warm,
                     mssym_stats *st, char *err, size_t errlen);
+
+/* main(argc, argv) of a tool that symbolizes: run on a thread with a 16 MiB
+ * stack when RLIMIT_STACK is below 8 MiB (libdw's line-table and DIE
+ * readers need more than `ulimit -s 256` gives), as every later thread,
+ * else on this one. Returns
+ * its status. The limit itself is left as it is (a command msrec starts
+ * inherits it). */
+int mssym_main(int (*fn)(int, char **), int argc, char **argv);
 #endif

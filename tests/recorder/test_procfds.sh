@@ -12,6 +12,9 @@
 #   nofile    under ulimit -n 16 the recorder stays off and says why: the
 #             trace took fd 3, so bash's `exec 3>file` failed and a C
 #             program's writes to fd 3 landed in the trace
+#   stack     under ulimit -s 256 (and 128) msrec run symbolizes perl's and
+#             python3's traces and msconv reads them (msrec died of SIGSEGV
+#             in libdw: its threads got the limit as their stack size)
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=procfds
@@ -63,3 +66,22 @@ grep -q 'not recording: the open-file limit (RLIMIT_NOFILE, ulimit -n) is 16: ra
 (ulimit -n 16 && "$MSREC" run -o "$TMP/nf.msrec/t.memscope" -- bash -c "$script" x "$TMP/nf.msrec") \
     > "$TMP/nf.msrec.out" 2> "$TMP/nf.msrec.err"
 check $T/nofile/msrec/output "$(cat "$TMP/nf.plain.out")" "$(cat "$TMP/nf.msrec.out")"
+
+# ---- stack: ulimit -s 256 and 128 --------------------------------------------
+for s in 256 128; do
+    for prog in perl python3; do
+        n=$T/stack$s/$prog
+        case $prog in
+        perl) set -- perl -e 'my @a = map { "x" x $_ } 1..1000; print scalar(@a), "\n"' ;;
+        python3) set -- /usr/bin/python3 -c 'print(len([str(i) for i in range(1000)]))' ;;
+        esac
+        (ulimit -s $s && ulimit -c 0 && "$MSREC" run -q -o "$TMP/st$s.$prog.memscope" -- "$@") \
+            > "$TMP/st$s.$prog.out" 2> "$TMP/st$s.$prog.err"
+        check $n/exit-status 0 "$?"
+        check $n/stdout 1000 "$(cat "$TMP/st$s.$prog.out")"
+        nsym=$("$MSCONV" "$TMP/st$s.$prog.memscope" --dump 2>/dev/null | grep -c '"type":"symbol"')
+        [ "${nsym:-0}" -gt 0 ] && pass $n/symbolized || fail $n/symbolized "no SYMBOL record"
+        (ulimit -s $s && "$MSCONV" "$TMP/st$s.$prog.memscope" --text -o "$TMP/st$s.$prog.txt") 2>/dev/null
+        check $n/msconv 0 "$?"
+    done
+done
