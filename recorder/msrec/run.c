@@ -651,6 +651,9 @@ int msrec_run(int argc, char **argv)
     }
     if (manifest[0]) {
         if (!quiet && !follow) note_unrecorded(manifest, (long)pid);
+        /* (the pool the traces hand their opened modules to: each file is
+         * opened once for all processes of the run) */
+        if (symbolize && !warm) mssym_new(&warm, symflags);
         if (symbolize) symbolize_manifest(manifest, symflags, quiet, warm);
         unlink(manifest);
     }

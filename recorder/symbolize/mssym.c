@@ -80,6 +80,7 @@ typedef struct mod {
     Dwarf_Die *curdie;           /* address (no .debug_aranges: clang)     */
     size_t ncurdie, capcurdie;
     int cur_built;
+    uint64_t delta;              /* its session's base minus its own       */
 } mod;
 
 struct mssym {
@@ -142,25 +143,6 @@ int mssym_new(mssym **out, unsigned flags)
     return 0;
 }
 
-void mssym_free(mssym *s)
-{
-    if (!s) return;
-    for (size_t i = 0; i < s->nmods; i++) {
-        if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
-        for (size_t k = 0; k < s->mods[i].ncus; k++) free(s->mods[i].cus[k].v);
-        free(s->mods[i].cus);
-        free(s->mods[i].cur);
-        free(s->mods[i].curdie);
-        free(s->mods[i].syms);
-        free(s->mods[i].path);
-        free(s->mods[i].bid);
-    }
-    free(s->mods);
-    free(s->strbuf);
-    if (!(s->flags & MSSYM_DEBUGINFOD)) env_restore();
-    free(s);
-}
-
 /* Room for one more element in *p (n used of *cap, each size bytes),
  * doubling from first; -1 when out of memory. */
 static int grow(void *p, size_t n, size_t *cap, size_t size, size_t first)
@@ -172,6 +154,67 @@ static int grow(void *p, size_t n, size_t *cap, size_t size, size_t first)
     *(void **)p = t;
     *cap = nc;
     return 0;
+}
+
+/* What a module caches of its Dwfl session (freed with it). */
+static void mod_caches_free(mod *m)
+{
+    for (size_t k = 0; k < m->ncus; k++) free(m->cus[k].v);
+    free(m->cus);
+    free(m->cur);
+    free(m->curdie);
+    free(m->syms);
+    m->cus = NULL; m->ncus = m->capcus = 0;
+    m->cur = NULL; m->ncur = m->capcur = 0;
+    m->curdie = NULL; m->ncurdie = m->capcurdie = 0;
+    m->cur_built = 0;
+    m->syms = NULL; m->nsyms = 0; m->syms_built = 0;
+}
+
+/* Hand m's open session to the pool (mssym_take_warm), so the trace of
+ * the next process that maps the same file opens nothing: msrec run
+ * --follow-children of a script that starts 800 shells spent 18 s
+ * opening libc's debug info 800 times. 0 when taken. */
+static int give_back(mssym *pool, mod *m)
+{
+    if (!pool || m->state != M_OK || !m->dwfl || !m->dev) return -1;
+    if (grow(&pool->mods, pool->nmods, &pool->capmods, sizeof *pool->mods, 32)) return -1;
+    mod *w = &pool->mods[pool->nmods];
+    *w = *m;
+    w->base = m->base + m->delta;       /* where its session has it */
+    w->delta = 0;
+    w->id = 0;
+    w->lo = w->hi = 0;                  /* (never an answer of the pool) */
+    w->path = strdup(m->path);
+    w->bid = NULL;
+    w->bidlen = 0;
+    if (!w->path) return -1;
+    pool->nmods++;
+    m->dwfl = NULL;
+    m->cus = NULL; m->ncus = 0;
+    m->cur = NULL; m->curdie = NULL;
+    m->syms = NULL;
+    return 0;
+}
+
+void mssym_free(mssym *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->nmods; i++) {
+        if (s->warm && give_back(s->warm, &s->mods[i]) == 0) {
+            free(s->mods[i].path);
+            free(s->mods[i].bid);
+            continue;
+        }
+        if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
+        mod_caches_free(&s->mods[i]);
+        free(s->mods[i].path);
+        free(s->mods[i].bid);
+    }
+    free(s->mods);
+    free(s->strbuf);
+    if (!(s->flags & MSSYM_DEBUGINFOD)) env_restore();
+    free(s);
 }
 
 int mssym_add_module(mssym *s, const ms_module *m)
@@ -222,24 +265,35 @@ static void mod_open(mssym *s, mod *m)
     Dwfl_Module *dm = NULL;
     struct stat st;
     if (s->warm && stat(m->path, &st) == 0) {
-        /* the same file at the same base, opened ahead: take it over */
+        m->dev = st.st_dev;
+        m->ino = st.st_ino;
+        /* the same file, opened ahead (prewarm.c) or by the trace of another
+         * process (given back by mssym_free): take it over; at another load
+         * base its addresses are shifted by delta */
         for (size_t i = 0; i < s->warm->nmods; i++) {
             mod *w = &s->warm->mods[i];
-            if (w->state != M_OK || !w->dwfl || w->base != m->base || w->dev != st.st_dev ||
-                w->ino != st.st_ino)
+            if (w->state != M_OK || !w->dwfl || w->dev != st.st_dev || w->ino != st.st_ino)
                 continue;
             d = w->dwfl;
             dm = w->dm;
+            m->delta = w->base - m->base;
             m->syms = w->syms;
             m->nsyms = w->nsyms;
             m->syms_built = w->syms_built;
+            m->cus = w->cus; m->ncus = w->ncus; m->capcus = w->capcus;
+            m->cur = w->cur; m->ncur = w->ncur; m->capcur = w->capcur;
+            m->curdie = w->curdie; m->ncurdie = w->ncurdie; m->capcurdie = w->capcurdie;
+            m->cur_built = w->cur_built;
             w->dwfl = NULL;
             w->syms = NULL;
+            w->cus = NULL; w->ncus = 0;
+            w->cur = NULL; w->curdie = NULL; w->cur_built = 0;
             w->state = M_UNOPENED;
             break;
         }
     }
     if (!d) {
+        m->delta = 0;
         if (!(d = dwfl_begin(&offline_cb))) return;
         dwfl_report_begin(d);
         dm = dwfl_report_elf(d, m->path, m->path, -1, m->base, true);
@@ -252,10 +306,7 @@ static void mod_open(mssym *s, mod *m)
         int n = dwfl_module_build_id(dm, &bits, &vaddr);
         if (n <= 0 || (size_t)n != m->bidlen || memcmp(bits, m->bid, m->bidlen) != 0) {
             dwfl_end(d);
-            free(m->syms);
-            m->syms = NULL;
-            m->nsyms = 0;
-            m->syms_built = 0;
+            mod_caches_free(m);
             m->state = M_MISMATCH;
             return;
         }
@@ -630,7 +681,7 @@ int mssym_resolve_in(mssym *s, long idx, uint64_t ip, uint64_t *module_id, uint6
         if (!s->strbuf) { s->strcap = 0; return MS_ENOMEM; }
     }
     s->strused = 0;
-    *nframes = frames_of(s, m, ip ? ip - 1 : 0);
+    *nframes = frames_of(s, m, (ip ? ip - 1 : 0) + m->delta);
     return 1;
 }
 

@@ -18,6 +18,9 @@
 #             same built with -flto (inlined calls whose abstract origin is
 #             in another CU), with -gsplit-dwarf (two .dwo files), and by
 #             clang (no .debug_aranges), also split
+#   pool      msrec run --follow-children of three runs of the inline
+#             program: each trace's chain right (modules reused across
+#             processes at other load bases)
 #   rust      a Rust program built with symbol-mangling-version v0 and
 #             legacy: its function and std's named, nothing left mangled
 #   separate  python3.11 (stripped, debug info by build id under
@@ -207,6 +210,23 @@ if command -v clang > /dev/null; then
 else
     echo "SKIP: symbols/inline-clang (no clang)"
 fi
+
+# ---- pool: one run's processes share opened modules --------------------------
+# msrec run --follow-children symbolizes each process's trace with the
+# modules an earlier trace opened, at another load base (ASLR): the chains
+# must come out the same in every trace
+mkdir -p "$TMP/pool"
+"$MSREC" run -q --follow-children -o "$TMP/pool/t.memscope" -- \
+    sh -c '"$1"; "$1"; "$1"' sh "$TMP/inline" > /dev/null 2>&1
+np=0
+for f in "$TMP"/pool/t.*.memscope; do
+    [ -f "$f" ] || continue
+    c=$(chain "$f" inl_inner inlined.c)
+    [ -n "$c" ] || continue
+    np=$((np + 1))
+    check symbols/pool/chain-$np "inl_inner:$l1 inl_middle:$l2 outer_fn:$l3" "$c"
+done
+check symbols/pool/traces 3 "$np"
 
 # ---- rust: names of both mangling schemes demangled -------------------------
 RUSTC=$(command -v rustc || true)
