@@ -905,6 +905,15 @@ void msr_early_init(void)
         exec_suffix = sx && !strcmp(sx, "1");
     }
     if (!rec && !ctl) goto out;
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strstr(pre, "/vgpreload_")) {
+        /* a program run by valgrind (msrec run --follow-children --
+         * valgrind ...): valgrind's own malloc serves it, and the writer
+         * thread's memory would show in memcheck's leak report and its
+         * exit status */
+        msr_say("not recording a program run by valgrind", "", "");
+        goto out;
+    }
     if (!msr_fdguard_room()) {
         /* the trace would take a low number the program expects open() or
          * dup2() to give it (and its writes could land in the trace) */

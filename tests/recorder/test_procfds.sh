@@ -12,6 +12,10 @@
 #   nofile    under ulimit -n 16 the recorder stays off and says why: the
 #             trace took fd 3, so bash's `exec 3>file` failed and a C
 #             program's writes to fd 3 landed in the trace
+#   valgrind  msrec run --follow-children -- valgrind --error-exitcode=9:
+#             the program valgrind runs is not recorded (the writer thread
+#             showed as "possibly lost" and turned memcheck's status into
+#             9, and memcheck's leak scan took 15 s more)
 #   stack     under ulimit -s 256 (and 128) msrec run symbolizes perl's and
 #             python3's traces and msconv reads them (msrec died of SIGSEGV
 #             in libdw: its threads got the limit as their stack size)
@@ -85,3 +89,18 @@ for s in 256 128; do
         check $n/msconv 0 "$?"
     done
 done
+
+# ---- valgrind under --follow-children -------------------------------------------
+if command -v valgrind > /dev/null; then
+    vg_cmd() { valgrind -q --leak-check=full --error-exitcode=9 /bin/echo hi; }
+    vg_cmd > "$TMP/vg.plain.out" 2> "$TMP/vg.plain.err"
+    prc=$?
+    mkdir -p "$TMP/vg"
+    "$MSREC" run -q --follow-children -o "$TMP/vg/t.memscope" -- \
+        valgrind -q --leak-check=full --error-exitcode=9 /bin/echo hi > "$TMP/vg.rec.out" 2> "$TMP/vg.rec.err"
+    check $T/valgrind/exit-status "$prc" "$?"
+    check $T/valgrind/stdout "$(cat "$TMP/vg.plain.out")" "$(cat "$TMP/vg.rec.out")"
+    check $T/valgrind/no-leak-report "" "$(grep -i 'lost' "$TMP/vg.rec.err" | head -2)"
+else
+    echo "SKIP: $T/valgrind (no valgrind)"
+fi
