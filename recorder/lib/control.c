@@ -186,6 +186,9 @@ static void clock_zero(void)
 
 void msr_clock_restart(void) { clock_zero(); }
 
+static uint64_t kernel_tsc_hz(void);
+static uint64_t kernel_hz;            /* kernel_tsc_hz() at start, 0: none */
+
 void msr_clock_init(void)
 {
     const char *v = secure_getenv("MEMSCOPE_CLOCK");
@@ -200,6 +203,10 @@ void msr_clock_init(void)
         else bad_value("MEMSCOPE_CLOCK", v);
     }
     msr_use_tsc = tsc;
+    /* the kernel's calibration now, while the program runs no thread of its
+     * own: its perf event descriptor, opened later by the writer thread,
+     * took a low number a program's open() on another thread expected */
+    if (tsc) kernel_hz = kernel_tsc_hz();
     /* default tick: TSC/1024 (~0.4 us at 2.6 GHz) or 512 ns: exact enough
      * for lifetimes and for the order of cross-thread events on one address
      * (ties: spec 8.3). MEMSCOPE_TICK_SHIFT=17 (~50 us) halves some real
@@ -241,7 +248,7 @@ uint64_t msr_clock_hz(void)
 {
     if (clock_hz_cached) return clock_hz_cached;
     if (!msr_use_tsc) return clock_hz_cached = 1000000000ull >> msr_tick_shift;
-    uint64_t khz = kernel_tsc_hz();
+    uint64_t khz = kernel_hz;
     if (khz > 1000000ull) return clock_hz_cached = khz >> msr_tick_shift;
     /* measured against CLOCK_MONOTONIC since clock_zero: each end's time
      * is off by at most half its bracket, so a span of 20,000 times the
@@ -510,12 +517,17 @@ int msr_open_output(pid_t pid, int child)
 /* ------------------------------------------------------------------------ */
 static ms_str s_of(const char *s) { ms_str r = {s, s ? strlen(s) : 0}; return r; }
 
-void msr_write_meta(void)
+static char cmdline[65536], boot_id[64];
+static size_t cmdline_len;
+static int meta_read;
+
+/* The command line and boot id, read once; msr_init calls it before the
+ * program runs (the writer thread's own opens took low numbers a program's
+ * open() on another thread expected). */
+void msr_meta_prefetch(void)
 {
-    static char cmdline[65536], boot_id[64];
-    struct utsname u;
-    memset(&u, 0, sizeof u);
-    uname(&u);
+    if (meta_read) return;
+    meta_read = 1;
     size_t cl = 0;
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -525,6 +537,7 @@ void msr_write_meta(void)
         close(fd);
     }
     while (cl > 0 && cmdline[cl - 1] == 0) cl--;
+    cmdline_len = cl;
     boot_id[0] = 0;
     fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -535,6 +548,15 @@ void msr_write_meta(void)
         if (nl) *nl = 0;
         close(fd);
     }
+}
+
+void msr_write_meta(void)
+{
+    struct utsname u;
+    memset(&u, 0, sizeof u);
+    uname(&u);
+    msr_meta_prefetch();
+    size_t cl = cmdline_len;
     ms_record r;
     memset(&r, 0, sizeof r);
     r.type = MS_REC_META;
@@ -711,6 +733,7 @@ static void fork_child(void)
     msr_fdguard_atfork_child();     /* the parent's trace is not ours */
     if (!msr_cfg.follow_fork) {
         msr_fdguard_drop_all();     /* (libunwind's pipe: not needed here) */
+        msr_statm_forget();
         atomic_store(&msr_mode, MSR_OFF);
         msr_fast_set_child();
         msr_drain_atfork_child(0);
@@ -721,6 +744,7 @@ static void fork_child(void)
     msr_drain_atfork_child(1);
     msr_writer = NULL;          /* the parent's writer is not ours to touch */
     msr_pid = getpid();
+    msr_statm_open();           /* (it named the parent's /proc entry) */
     clock_zero();
     if (msr_modules_reset) msr_modules_reset();
     msr_meta_written = 0;
@@ -983,7 +1007,11 @@ __attribute__((constructor)) static void msr_init(void)
                      "LD_PRELOAD, or use msrec run)", msr_next_allocator());
         msr_say(why, "", "");
     }
-    if (rec) set_active_pid();
+    if (rec) {
+        set_active_pid();
+        msr_meta_prefetch();
+        msr_statm_open();
+    }
     install_signals();
     /* (before msr_ctl_start: its fork handlers must run first in prepare,
      * after these in the child) */

@@ -59,7 +59,7 @@ _Atomic int msr_writer_alive;
 static _Atomic int writer_stop;
 static uint64_t nodes_written;
 int msr_meta_written;
-static uint64_t last_sync_ns, last_names_ns;
+static uint64_t last_sync_ns;
 static unsigned long long dl_adds = ~0ull, dl_subs = ~0ull;
 
 static struct {
@@ -197,10 +197,32 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
     return n;
 }
 
+/* /proc/self/statm, opened once before the program runs and kept (high,
+ * protected): read at every SAMPLE, its open took the lowest free number
+ * while the program's other threads were opening files. */
+static int statm_fd = -1;
+
+void msr_statm_open(void)
+{
+    if (statm_fd >= 0) {
+        msr_fdguard_remove(statm_fd);
+        close(statm_fd);
+        statm_fd = -1;
+    }
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    fd = msr_fdguard_place_high(fd);
+    msr_fdguard_add(fd);
+    statm_fd = fd;
+}
+
+void msr_statm_forget(void) { statm_fd = -1; }
+
 static uint64_t read_rss(void)
 {
     char buf[128];
-    ssize_t n = read_small("/proc/self/statm", buf, sizeof buf - 1);
+    ssize_t n = statm_fd >= 0 ? pread(statm_fd, buf, sizeof buf - 1, 0)
+                              : read_small("/proc/self/statm", buf, sizeof buf - 1);
     if (n <= 0) return 0;
     buf[n] = 0;
     const char *p = buf;
@@ -712,10 +734,11 @@ static void epoch(int kind, int timer)
 
     static uint32_t names_gen_seen;
     uint32_t gen = atomic_load_explicit(&msr_names_gen, memory_order_acquire);
-    int names = (timer && (msr_mono_ns() - last_names_ns > 1000000000ull)) ||
-                gen != names_gen_seen;
+    /* another thread was renamed (pthread_setname_np of another thread):
+     * read every name again; a thread's own renames come through
+     * set_name_seq (pthread_setname_np, prctl PR_SET_NAME) */
+    int names = gen != names_gen_seen;
     names_gen_seen = gen;
-    if (names) last_names_ns = msr_mono_ns();
     for (msr_thread *t = head; t; t = t->next) {
         uint32_t seq = atomic_load_explicit(&t->set_name_seq, memory_order_acquire);
         if (seq != t->set_name_seen) {
@@ -729,12 +752,12 @@ static void epoch(int kind, int timer)
             }
         }
         if (!t->announced) {
-            char nm[sizeof t->name];
-            thread_name(t->tid, nm, sizeof nm);
-            if (nm[0]) memcpy(t->name, nm, sizeof nm);
+            /* t->name: the thread's own, read with PR_GET_NAME when it
+             * attached (no /proc file opened by this thread while the
+             * program opens its own) */
             write_thread(t, now);
             t->announced = 1;
-        } else if (names || t->dead || kind == EP_FINAL) {
+        } else if (names && !t->dead) {
             char nm[sizeof t->name];
             thread_name(t->tid, nm, sizeof nm);
             if (nm[0] && strcmp(nm, t->name) != 0) {

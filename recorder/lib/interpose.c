@@ -1129,17 +1129,21 @@ int pthread_setname_np(pthread_t th, const char *name)
     if (!real) return ENOSYS;
     int r = real(th, name);
     if (r == 0 && atomic_load_explicit(&msr_mode, memory_order_relaxed) == MSR_REC) {
-        msr_thread *t = msr_tls.t;
-        if (t && pthread_equal(th, pthread_self())) {
-            /* remember it here: the thread may be gone before the writer
-             * could read /proc/self/task/TID/comm */
-            size_t n = strnlen(name, sizeof t->set_name - 1);
-            memcpy(t->set_name, name, n);
-            t->set_name[n] = 0;
-            atomic_fetch_add_explicit(&t->set_name_seq, 1, memory_order_release);
-        } else {
-            atomic_fetch_add_explicit(&msr_names_gen, 1, memory_order_release);
-        }
+        if (pthread_equal(th, pthread_self())) msr_thread_renamed(name);
+        else atomic_fetch_add_explicit(&msr_names_gen, 1, memory_order_release);
     }
     return r;
+}
+
+/* The calling thread took a new name (pthread_setname_np, prctl
+ * PR_SET_NAME): remember it here, the thread may be gone before the writer
+ * writes it, and the writer reads no /proc file for it. */
+void msr_thread_renamed(const char *name)
+{
+    msr_thread *t = msr_tls.t;
+    if (!t || !name || atomic_load_explicit(&msr_mode, memory_order_relaxed) != MSR_REC) return;
+    size_t n = strnlen(name, sizeof t->set_name - 1);
+    memcpy(t->set_name, name, n);
+    t->set_name[n] = 0;
+    atomic_fetch_add_explicit(&t->set_name_seq, 1, memory_order_release);
 }

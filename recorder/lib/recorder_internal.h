@@ -471,5 +471,9 @@ extern int msr_meta_written;       /* META is in the file (writer lock)     */
 extern pid_t msr_pid;               /* pid of the recording process          */
 void msr_export_reports(void);    /* MEMSCOPE_EXPORT_FORMAT after close     */
 void msr_say(const char *a, const char *b, const char *c); /* stderr line */
+void msr_meta_prefetch(void);        /* cmdline, boot id: before the program runs */
+void msr_statm_open(void);           /* the SAMPLE records' statm, kept open (drain.c) */
+void msr_statm_forget(void);         /* its descriptor closed by msr_fdguard_drop_all */
+void msr_thread_renamed(const char *name);   /* the calling thread's new name */
 
 #endif

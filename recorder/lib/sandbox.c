@@ -96,6 +96,12 @@ int prctl(int option, ...)
     va_end(ap);
     if (MSR_UNLIKELY(option == PR_SET_SECCOMP) && (a == SECCOMP_MODE_FILTER || a == SECCOMP_MODE_STRICT))
         entering_sandbox();
-    if (MSR_LIKELY(real_prctl != NULL)) return real_prctl(option, a, b, c, d);
-    return (int)raw6(SYS_prctl, option, (long)a, (long)b, (long)c, (long)d, 0);
+    int r = MSR_LIKELY(real_prctl != NULL) ? real_prctl(option, a, b, c, d)
+                                           : (int)raw6(SYS_prctl, option, (long)a, (long)b, (long)c, (long)d, 0);
+    if (MSR_UNLIKELY(option == PR_SET_NAME) && r == 0) {
+        int saved = errno;
+        msr_thread_renamed((const char *)a);
+        errno = saved;
+    }
+    return r;
 }

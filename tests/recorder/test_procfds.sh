@@ -12,6 +12,10 @@
 #   nofile    under ulimit -n 16 the recorder stays off and says why: the
 #             trace took fd 3, so bash's `exec 3>file` failed and a C
 #             program's writes to fd 3 landed in the trace
+#   lowfd     open() keeps returning 3 in a loop of a second (the writer
+#             thread's opens of /proc files took number 3 now and then: 24
+#             to 130 times a second), and a thread named by prctl
+#             PR_SET_NAME keeps that name in the trace; preload and msrec
 #   valgrind  msrec run --follow-children -- valgrind --error-exitcode=9:
 #             the program valgrind runs is not recorded (the writer thread
 #             showed as "possibly lost" and turned memcheck's status into
@@ -22,7 +26,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=procfds
-require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/rawclone" "$PROGS/forkfds"
+require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/rawclone" "$PROGS/forkfds" "$PROGS/lowfd"
 
 # ---- rawclone ----------------------------------------------------------------
 record plain rawclone.plain - -- "$PROGS/rawclone"
@@ -104,3 +108,13 @@ if command -v valgrind > /dev/null; then
 else
     echo "SKIP: $T/valgrind (no valgrind)"
 fi
+
+# ---- lowfd: the program's open() numbers ---------------------------------------
+for mode in preload msrec; do
+    record $mode lowfd.$mode "$TMP/lowfd.$mode.memscope" -- "$PROGS/lowfd" 1
+    check $T/lowfd/$mode/exit-status 0 "$RC"
+    check $T/lowfd/$mode/open-gives-3 "TRUTH lowfd misses=0" "$(cat "$TMP/lowfd.$mode.out")"
+    names=$("$MSCONV" "$TMP/lowfd.$mode.memscope" --json 2>/dev/null |
+            python3 -c 'import json,sys; print(" ".join(sorted(t["name"] for t in json.load(sys.stdin)["threads"])))')
+    check $T/lowfd/$mode/thread-names "lowfd lowfd-prctl" "$names"
+done
