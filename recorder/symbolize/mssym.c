@@ -81,6 +81,7 @@ typedef struct mod {
     size_t ncurdie, capcurdie;
     int cur_built;
     uint64_t delta;              /* its session's base minus its own       */
+    int returned;                /* in a pool: given back by a trace's     */
 } mod;
 
 struct mssym {
@@ -183,6 +184,7 @@ static int give_back(mssym *pool, mod *m)
     *w = *m;
     w->base = m->base + m->delta;       /* where its session has it */
     w->delta = 0;
+    w->returned = 1;
     w->id = 0;
     w->lo = w->hi = 0;                  /* (never an answer of the pool) */
     w->path = strdup(m->path);
@@ -723,7 +725,8 @@ void mssym_take_warm(mssym *s, mssym *warm)
 size_t mssym_warm_left(const mssym *warm)
 {
     size_t n = 0;
-    for (size_t i = 0; warm && i < warm->nmods; i++) n += warm->mods[i].dwfl != NULL;
+    for (size_t i = 0; warm && i < warm->nmods; i++)
+        n += warm->mods[i].dwfl != NULL && !warm->mods[i].returned;
     return n;
 }
 

@@ -72,12 +72,15 @@ int mssym_resolve_in(mssym *s, long module_index, uint64_t ip, uint64_t *module_
 int mssym_warm(mssym *s, const char *path, uint64_t base);
 
 /* Let s take over modules of warm (mssym_warm) instead of opening them
- * again: a MODULE of s whose file (same device and inode) was warmed at
- * the same base gets warm's session, build id still checked. warm must
- * outlive s and is used by one thread at a time. */
+ * again: a MODULE of s whose file (same device and inode) is open in warm
+ * gets warm's session, at whatever base (addresses are shifted), build id
+ * still checked. mssym_free(s) gives the sessions s opened back to warm,
+ * for the next trace of the same run. warm must outlive s and is used by
+ * one thread at a time. */
 void mssym_take_warm(mssym *s, mssym *warm);
 
-/* Warm modules not taken over yet. */
+/* Warm modules (mssym_warm) not taken over yet; sessions given back by
+ * mssym_free are not counted. */
 size_t mssym_warm_left(const mssym *warm);
 
 /* One line naming the modules that could not be used so far, e.g.
