@@ -221,6 +221,11 @@ void msr_statm_forget(void) { statm_fd = -1; }
 static uint64_t read_rss(void)
 {
     char buf[128];
+    if (statm_fd >= 0 && !msr_fdguard_same(statm_fd)) {
+        /* closed behind the guard (a raw close), maybe reused: not ours */
+        msr_fdguard_remove(statm_fd);
+        statm_fd = -1;
+    }
     ssize_t n = statm_fd >= 0 ? pread(statm_fd, buf, sizeof buf - 1, 0)
                               : read_small("/proc/self/statm", buf, sizeof buf - 1);
     if (n <= 0) return 0;
