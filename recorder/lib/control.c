@@ -710,6 +710,11 @@ static void fork_prepare(void)
     fork_locked = 1;
 }
 
+/* daemon(3): glibc's parent leaves by its internal _exit, which no
+ * interposer sees; the parent's trace is finished in the fork's parent
+ * handler instead (the frame: daemon's caller's, for the leak scan). */
+static __thread void *daemon_frame;
+
 static void fork_parent(void)
 {
     if (!fork_locked) return;
@@ -719,12 +724,32 @@ static void fork_parent(void)
     msr_lock_release(&msr_stack_lock);
     msr_lock_release(&msr_writer_lock);
     msr_tls.guard = fork_saved_guard;
+    if (daemon_frame) {
+        void *f = daemon_frame;
+        daemon_frame = NULL;
+        msr_uexit(0, f);
+    }
+}
+
+int daemon(int nochdir, int noclose)
+{
+    static int (*real)(int, int);
+    if (!real) real = (int (*)(int, int))dlsym(RTLD_NEXT, "daemon");
+    if (!real) {
+        errno = ENOSYS;
+        return -1;
+    }
+    daemon_frame = __builtin_frame_address(0);
+    int r = real(nochdir, noclose);          /* (returns in the child only) */
+    daemon_frame = NULL;
+    return r;
 }
 
 extern void msr_modules_reset(void) __attribute__((weak));
 
 static void fork_child(void)
 {
+    daemon_frame = NULL;
     if (!fork_locked) return;
     fork_locked = 0;
     msr_arena_atfork_child();

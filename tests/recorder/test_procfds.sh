@@ -16,6 +16,9 @@
 #             thread's opens of /proc files took number 3 now and then: 24
 #             to 130 times a second), and a thread named by prctl
 #             PR_SET_NAME keeps that name in the trace; preload and msrec
+#   daemon    daemon(3)'s parent leaves by glibc's internal _exit: its
+#             trace is finished all the same (it had no END); the child's
+#             trace too with MEMSCOPE_FOLLOW_FORK=1; preload and msrec
 #   valgrind  msrec run --follow-children -- valgrind --error-exitcode=9:
 #             the program valgrind runs is not recorded (the writer thread
 #             showed as "possibly lost" and turned memcheck's status into
@@ -26,7 +29,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=procfds
-require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/rawclone" "$PROGS/forkfds" "$PROGS/lowfd"
+require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/rawclone" "$PROGS/forkfds" "$PROGS/lowfd" "$PROGS/daemonize"
 
 # ---- rawclone ----------------------------------------------------------------
 record plain rawclone.plain - -- "$PROGS/rawclone"
@@ -117,4 +120,35 @@ for mode in preload msrec; do
     names=$("$MSCONV" "$TMP/lowfd.$mode.memscope" --json 2>/dev/null |
             python3 -c 'import json,sys; print(" ".join(sorted(t["name"] for t in json.load(sys.stdin)["threads"])))')
     check $T/lowfd/$mode/thread-names "lowfd lowfd-prctl" "$names"
+done
+
+# ---- daemon(3) -------------------------------------------------------------------
+# wait_file FILE: up to 10 s for the daemon child's line
+wait_file() { i=0; while [ $i -lt 100 ] && ! grep -q TRUTH "$1" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; }
+for mode in preload msrec follow; do
+    d=$TMP/dz.$mode; mkdir -p "$d"
+    case $mode in
+    preload) LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$d/t.%p.memscope" \
+                 "$PROGS/daemonize" "$d/out" > /dev/null 2>&1 < /dev/null ;;
+    msrec)   "$MSREC" run -q -o "$d/t.memscope" -- "$PROGS/daemonize" "$d/out" > /dev/null 2>&1 < /dev/null ;;
+    follow)  LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_FOLLOW_FORK=1 \
+                 MEMSCOPE_EXPORT_PATH="$d/t.%p.memscope" "$PROGS/daemonize" "$d/out" > /dev/null 2>&1 < /dev/null ;;
+    esac
+    check $T/daemon/$mode/exit-status 0 "$?"
+    wait_file "$d/out"
+    cpid=$(sed -n 's/^TRUTH daemonize child=\([0-9]*\).*/\1/p' "$d/out")
+    check $T/daemon/$mode/child-ran yes "$([ -n "$cpid" ] && echo yes || echo no)"
+    pf=$(ls "$d"/t*.memscope 2>/dev/null | grep -v "\.$cpid\.memscope" | head -1)
+    if check_trace $T/daemon/$mode/parent "$pf"; then
+        check $T/daemon/$mode/parent-complete complete \
+            "$("$MSCONV" "$pf" --info --lang en 2>/dev/null | sed -n 's/^integrity: *//p')"
+        check_count $T/daemon/$mode/parent-blocks "$pf.json" 1000 size=1111
+        check_count $T/daemon/$mode/parent-live "$pf.json" 500 size=1111 is_leaked=true
+    fi
+    if [ $mode = follow ]; then
+        i=0; while [ $i -lt 50 ] && ! "$MSCONV" "$d/t.$cpid.memscope" --info > /dev/null 2>&1; do sleep 0.1; i=$((i + 1)); done
+        if check_trace $T/daemon/follow/child "$d/t.$cpid.memscope"; then
+            check_count $T/daemon/follow/child-blocks "$d/t.$cpid.memscope.json" 10 size=2222
+        fi
+    fi
 done
