@@ -712,7 +712,9 @@ static void fork_prepare(void)
 
 /* daemon(3): glibc's parent leaves by its internal _exit, which no
  * interposer sees; the parent's trace is finished in the fork's parent
- * handler instead (the frame: daemon's caller's, for the leak scan). */
+ * handler instead (the frame: daemon's caller's, for the leak scan).
+ * glibc runs that handler after a failed fork too, when daemon returns -1
+ * and the parent goes on: recording then ends early (rare: EAGAIN). */
 static __thread void *daemon_frame;
 
 static void fork_parent(void)
@@ -756,7 +758,12 @@ static void fork_child(void)
     msr_sample_atfork_child(msr_cfg.follow_fork);
     msr_stacks_atfork_child();
     msr_fdguard_atfork_child();     /* the parent's trace is not ours */
-    if (!msr_cfg.follow_fork) {
+    /* a limit lowered since the start (setrlimit): the child's trace would
+     * take a low number (msr_early_init's rule) */
+    int room = msr_fdguard_room();
+    if (msr_cfg.follow_fork && !room)
+        msr_say("not recording the fork child: the open-file limit (RLIMIT_NOFILE) is below 64", "", "");
+    if (!msr_cfg.follow_fork || !room) {
         msr_fdguard_drop_all();     /* (libunwind's pipe: not needed here) */
         msr_statm_forget();
         atomic_store(&msr_mode, MSR_OFF);

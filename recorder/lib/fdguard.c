@@ -261,6 +261,12 @@ int close(int fd)
          * raw clone child): the descriptor is its own copy; the slot stays
          * for the recording process */
         if (getpid() != msr_pid) return __close(fd);
+        /* closed behind the guard and the number reused by the program:
+         * its own descriptor now */
+        if (!same_at(i, fd)) {
+            if (fd != msr_out_fd) release(i);   /* (the trace: msr_fdguard_check_trace) */
+            return __close(fd);
+        }
         errno = EBADF;
         return -1;
     }
@@ -273,10 +279,22 @@ int close(int fd)
     return __close(fd);
 }
 
+/* 1 when fd is one of ours and still the file we protected; a number
+ * closed behind the guard (raw close, close_range system calls) is given
+ * up, so the program can use it again. */
+static int guarded(int fd)
+{
+    int i = slot_of(fd);
+    if (i < 0) return 0;
+    if (same_at(i, fd)) return 1;
+    if (!msr_tls.guard && fd != msr_out_fd) release(i);   /* (the trace: msr_fdguard_check_trace) */
+    return 0;
+}
+
 int dup2(int oldfd, int newfd)
 {
     if (MSR_LIKELY(atomic_load_explicit(&fdg_count, memory_order_relaxed) == 0) ||
-        (slot_of(oldfd) < 0 && slot_of(newfd) < 0))
+        (!guarded(oldfd) && !guarded(newfd)))
         return __dup2(oldfd, newfd);
     errno = EBADF;
     return -1;
@@ -285,7 +303,7 @@ int dup2(int oldfd, int newfd)
 int dup3(int oldfd, int newfd, int flags)
 {
     if (MSR_LIKELY(atomic_load_explicit(&fdg_count, memory_order_relaxed) == 0) ||
-        (slot_of(oldfd) < 0 && slot_of(newfd) < 0))
+        (!guarded(oldfd) && !guarded(newfd)))
         return (int)syscall(SYS_dup3, oldfd, newfd, flags);
     errno = EBADF;
     return -1;

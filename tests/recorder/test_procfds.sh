@@ -19,6 +19,10 @@
 #   daemon    daemon(3)'s parent leaves by glibc's internal _exit: its
 #             trace is finished all the same (it had no END); the child's
 #             trace too with MEMSCOPE_FOLLOW_FORK=1; preload and msrec
+#   fdreuse   a limit lowered to 10 after start: a followed fork child is
+#             not recorded (its trace took fds 3 and 4); after a raw
+#             close_range system call the program's dup2 onto the recorder's
+#             old numbers (1000..1003) succeeds (it was refused)
 #   valgrind  msrec run --follow-children -- valgrind --error-exitcode=9:
 #             the program valgrind runs is not recorded (the writer thread
 #             showed as "possibly lost" and turned memcheck's status into
@@ -29,7 +33,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=procfds
-require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/rawclone" "$PROGS/forkfds" "$PROGS/lowfd" "$PROGS/daemonize"
+require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/rawclone" "$PROGS/forkfds" "$PROGS/lowfd" "$PROGS/daemonize" "$PROGS/fdreuse"
 
 # ---- rawclone ----------------------------------------------------------------
 record plain rawclone.plain - -- "$PROGS/rawclone"
@@ -151,4 +155,12 @@ for mode in preload msrec follow; do
             check_count $T/daemon/follow/child-blocks "$d/t.$cpid.memscope.json" 10 size=2222
         fi
     fi
+done
+
+# ---- fdreuse ---------------------------------------------------------------------
+for m in rlim rawclose; do
+    record plain fdreuse.$m.plain - -- "$PROGS/fdreuse" $m
+    MEMSCOPE_FOLLOW_FORK=1 record preload fdreuse.$m "$TMP/fdreuse.$m.%p.memscope" -- "$PROGS/fdreuse" $m
+    check $T/fdreuse/$m/exit-status 0 "$RC"
+    check $T/fdreuse/$m/output "$(cat "$TMP/fdreuse.$m.plain.out")" "$(cat "$TMP/fdreuse.$m.out")"
 done
