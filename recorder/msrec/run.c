@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -372,7 +373,8 @@ static void note_unrecorded(const char *manifest, long self)
             strcat(names, more);
         }
         fprintf(stderr, "msrec: note: %zu child process%s of the command %s not recorded (%s); "
-                "msrec run --follow-children records them\n",
+                "msrec run --follow-children records the programs they exec, "
+                "MEMSCOPE_FOLLOW_FORK=1 msrec run ... the forked copies that exec nothing\n",
                 np, np == 1 ? "" : "es", np == 1 ? "was" : "were", names);
         free(c);
     }
@@ -644,10 +646,16 @@ int msrec_run(int argc, char **argv)
     if (!quiet && !follow && rc != 127 && rc != 126) {
         char path[PATH_MAX];
         struct stat st;
+        struct rlimit rl;
         if (expand_pid(path, sizeof path, tmpl, (long)pid) == 0 && !strchr(path, '%') &&
-            stat(path, &st) != 0)
-            fprintf(stderr, "msrec: warning: no trace was written to %s "
-                    "(statically linked or setuid command?)\n", path);
+            stat(path, &st) != 0) {
+            if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 64)
+                fprintf(stderr, "msrec: warning: no trace was written to %s (the open-file limit "
+                        "is %llu; the recorder needs 64)\n", path, (unsigned long long)rl.rlim_cur);
+            else
+                fprintf(stderr, "msrec: warning: no trace was written to %s "
+                        "(statically linked or setuid command?)\n", path);
+        }
     }
     if (manifest[0]) {
         if (!quiet && !follow) note_unrecorded(manifest, (long)pid);

@@ -81,6 +81,8 @@ grep -q 'not recording: the open-file limit (RLIMIT_NOFILE, ulimit -n) is 16: ra
 (ulimit -n 16 && "$MSREC" run -o "$TMP/nf.msrec/t.memscope" -- bash -c "$script" x "$TMP/nf.msrec") \
     > "$TMP/nf.msrec.out" 2> "$TMP/nf.msrec.err"
 check $T/nofile/msrec/output "$(cat "$TMP/nf.plain.out")" "$(cat "$TMP/nf.msrec.out")"
+grep -q 'msrec: warning: no trace was written to .* (the open-file limit is 16; the recorder needs 64)' "$TMP/nf.msrec.err" &&
+    pass $T/nofile/msrec/says-why || fail $T/nofile/msrec/says-why "stderr: $(head -c 300 "$TMP/nf.msrec.err")"
 
 # ---- stack: ulimit -s 256 and 128 --------------------------------------------
 for s in 256 128; do
