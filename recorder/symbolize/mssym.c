@@ -258,6 +258,24 @@ long mssym_module_index(const mssym *s, uint64_t ip, size_t nvisible)
     return -1;
 }
 
+/* The open session of pool for m's file: the same device and inode, else
+ * (m has a build id) the same path: a file replaced since it was warmed,
+ * e.g. rebuilt while the program ran, whose warm session still holds the
+ * old build (the build id check accepts or refuses it). -1: none. */
+static long warm_of(const mssym *pool, const mod *m, const struct stat *st)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < pool->nmods; i++) {
+            const mod *w = &pool->mods[i];
+            if (w->state != M_OK || !w->dwfl) continue;
+            if (pass == 0 ? w->dev == st->st_dev && w->ino == st->st_ino
+                          : m->bidlen && !strcmp(w->path, m->path))
+                return (long)i;
+        }
+    }
+    return -1;
+}
+
 /* Open the module's file and check its build id (once). */
 static void mod_open(mssym *s, mod *m)
 {
@@ -272,10 +290,9 @@ static void mod_open(mssym *s, mod *m)
         /* the same file, opened ahead (prewarm.c) or by the trace of another
          * process (given back by mssym_free): take it over; at another load
          * base its addresses are shifted by delta */
-        for (size_t i = 0; i < s->warm->nmods; i++) {
-            mod *w = &s->warm->mods[i];
-            if (w->state != M_OK || !w->dwfl || w->dev != st.st_dev || w->ino != st.st_ino)
-                continue;
+        long wi = warm_of(s->warm, m, &st);
+        if (wi >= 0) {
+            mod *w = &s->warm->mods[wi];
             d = w->dwfl;
             dm = w->dm;
             m->delta = w->base - m->base;
@@ -291,7 +308,6 @@ static void mod_open(mssym *s, mod *m)
             w->cus = NULL; w->ncus = 0;
             w->cur = NULL; w->curdie = NULL; w->cur_built = 0;
             w->state = M_UNOPENED;
-            break;
         }
     }
     if (!d) {

@@ -21,6 +21,8 @@
 #   pool      msrec run --follow-children of three runs of the inline
 #             program: each trace's chain right (modules reused across
 #             processes at other load bases)
+#   replaced  a program whose file is rebuilt while it runs under msrec
+#             run: its frames named from the build that ran
 #   rust      a Rust program built with symbol-mangling-version v0 and
 #             legacy: its function and std's named, nothing left mangled
 #   separate  python3.11 (stripped, debug info by build id under
@@ -227,6 +229,28 @@ for f in "$TMP"/pool/t.*.memscope; do
     check symbols/pool/chain-$np "inl_inner:$l1 inl_middle:$l2 outer_fn:$l3" "$c"
 done
 check symbols/pool/traces 3 "$np"
+
+# ---- replaced: the program's file rebuilt while it runs ---------------------
+# msrec run opened it while it ran; the symbols come from that build (the
+# file on disk, a new build, is refused by its build id)
+cat > "$TMP/rep_a.c" <<'EOF2'
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+__attribute__((noinline)) void *first_build_alloc(int n) { return malloc((size_t)n); }
+int main(void) { void *p = first_build_alloc(1234); usleep(900000); printf("%p\n", p); return 0; }
+EOF2
+sed 's/first_build_alloc/second_build_alloc/g' "$TMP/rep_a.c" > "$TMP/rep_b.c"
+if cc -g -O1 -o "$TMP/rep" "$TMP/rep_a.c" && cc -g -O1 -o "$TMP/rep_b" "$TMP/rep_b.c"; then
+    (sleep 0.4; cp "$TMP/rep_b" "$TMP/rep.new" && mv "$TMP/rep.new" "$TMP/rep") &
+    "$MSREC" run -q -o "$TMP/rep.memscope" -- "$TMP/rep" > /dev/null 2> "$TMP/rep.err"
+    wait
+    check symbols/replaced/first-build-named yes \
+        "$("$MSCONV" "$TMP/rep.memscope" --text --lang en 2>/dev/null | grep -q 'first_build_alloc' && echo yes || echo no)"
+    check symbols/replaced/no-second-build "" "$("$MSCONV" "$TMP/rep.memscope" --dump 2>/dev/null | grep -o second_build_alloc | head -1)"
+else
+    fail symbols/replaced/build "cc failed"
+fi
 
 # ---- rust: names of both mangling schemes demangled -------------------------
 RUSTC=$(command -v rustc || true)
