@@ -762,10 +762,10 @@ static void fork_child(void)
      * take a low number (msr_early_init's rule) */
     int room = msr_fdguard_room();
     if (msr_cfg.follow_fork && !room)
-        msr_say("not recording the fork child: the open-file limit (RLIMIT_NOFILE) is below 64", "", "");
+        msr_say("not recording the fork child: the open-file limit (RLIMIT_NOFILE) is below 64",
+                "", ": raise it to 64 or more to record it");
     if (!msr_cfg.follow_fork || !room) {
-        msr_fdguard_drop_all();     /* (libunwind's pipe: not needed here) */
-        msr_statm_forget();
+        msr_fdguard_drop_all();     /* (libunwind's pipe, statm: not needed here) */
         atomic_store(&msr_mode, MSR_OFF);
         msr_fast_set_child();
         msr_drain_atfork_child(0);

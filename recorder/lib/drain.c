@@ -216,8 +216,6 @@ void msr_statm_open(void)
     statm_fd = fd;
 }
 
-void msr_statm_forget(void) { statm_fd = -1; }
-
 static uint64_t read_rss(void)
 {
     char buf[128];

@@ -250,6 +250,22 @@ int pipe2(int fds[2], int flags)
     return unwind_pipe(fds, flags);     /* libunwind, inside the recorder */
 }
 
+/* For the program's close/dup2/dup3: 1 when fd is one of ours and still
+ * the file we protected. 0 in another process sharing our memory or a copy
+ * of it (a vfork or raw clone child: the descriptor is its own copy; the
+ * slot stays for the recording process), and for a number closed behind
+ * the guard (raw close, close_range system calls), which is given up so
+ * the program can use it again (the trace's slot stays for
+ * msr_fdguard_check_trace). */
+static int guarded(int fd)
+{
+    int i = slot_of(fd);
+    if (i < 0 || getpid() != msr_pid) return 0;
+    if (same_at(i, fd)) return 1;
+    if (!msr_tls.guard && fd != msr_out_fd) release(i);
+    return 0;
+}
+
 int close(int fd)
 {
     if (MSR_LIKELY(atomic_load_explicit(&fdg_count, memory_order_relaxed) == 0))
@@ -257,16 +273,7 @@ int close(int fd)
     int i = slot_of(fd);
     if (i < 0) return __close(fd);
     if (!msr_tls.guard) {
-        /* another process sharing our memory or a copy of it (a vfork or
-         * raw clone child): the descriptor is its own copy; the slot stays
-         * for the recording process */
-        if (getpid() != msr_pid) return __close(fd);
-        /* closed behind the guard and the number reused by the program:
-         * its own descriptor now */
-        if (!same_at(i, fd)) {
-            if (fd != msr_out_fd) release(i);   /* (the trace: msr_fdguard_check_trace) */
-            return __close(fd);
-        }
+        if (!guarded(fd)) return __close(fd);
         errno = EBADF;
         return -1;
     }
@@ -277,18 +284,6 @@ int close(int fd)
         return -1;
     }
     return __close(fd);
-}
-
-/* 1 when fd is one of ours and still the file we protected; a number
- * closed behind the guard (raw close, close_range system calls) is given
- * up, so the program can use it again. */
-static int guarded(int fd)
-{
-    int i = slot_of(fd);
-    if (i < 0) return 0;
-    if (same_at(i, fd)) return 1;
-    if (!msr_tls.guard && fd != msr_out_fd) release(i);   /* (the trace: msr_fdguard_check_trace) */
-    return 0;
 }
 
 int dup2(int oldfd, int newfd)

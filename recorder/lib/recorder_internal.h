@@ -473,7 +473,6 @@ void msr_export_reports(void);    /* MEMSCOPE_EXPORT_FORMAT after close     */
 void msr_say(const char *a, const char *b, const char *c); /* stderr line */
 void msr_meta_prefetch(void);        /* cmdline, boot id: before the program runs */
 void msr_statm_open(void);           /* the SAMPLE records' statm, kept open (drain.c) */
-void msr_statm_forget(void);         /* its descriptor closed by msr_fdguard_drop_all */
 void msr_thread_renamed(const char *name);   /* the calling thread's new name */
 
 #endif

@@ -60,19 +60,15 @@ typedef struct fsym {
 typedef struct scope_ix { Dwarf_Addr lo, hi; Dwarf_Off off; } scope_ix;
 typedef struct cu_ix { const Dwarf_CU *cu; scope_ix *v; size_t n, cap; } cu_ix;
 
-typedef struct mod {
-    uint64_t id, base, lo, hi;
-    char *path;
-    unsigned char *bid;
-    size_t bidlen;
-    int state;
+/* What an open module holds: its Dwfl session and what is cached of it
+ * (all addresses are the session's: its load base). It moves whole from a
+ * pool to a trace's module and back (mssym_take_warm, mssym_free). */
+typedef struct session {
     Dwfl *dwfl;
     Dwfl_Module *dm;
     fsym *syms;                  /* sorted by lo; built on first use       */
     size_t nsyms;
     int syms_built;
-    dev_t dev;                   /* the file opened (warm modules)         */
-    ino_t ino;
     cu_ix *cus;                  /* CUs met so far, built on first use     */
     size_t ncus, capcus, last_cu;
     scope_ix *cur;               /* every CU's ranges (off: into curdie),  */
@@ -80,6 +76,17 @@ typedef struct mod {
     Dwarf_Die *curdie;           /* address (no .debug_aranges: clang)     */
     size_t ncurdie, capcurdie;
     int cur_built;
+} session;
+
+typedef struct mod {
+    uint64_t id, base, lo, hi;
+    char *path;
+    unsigned char *bid;
+    size_t bidlen;
+    int state;
+    session ses;
+    dev_t dev;                   /* the file opened (warm modules)         */
+    ino_t ino;
     uint64_t delta;              /* its session's base minus its own       */
     int returned;                /* in a pool: given back by a trace's     */
 } mod;
@@ -157,19 +164,16 @@ static int grow(void *p, size_t n, size_t *cap, size_t size, size_t first)
     return 0;
 }
 
-/* What a module caches of its Dwfl session (freed with it). */
-static void mod_caches_free(mod *m)
+/* Close a session and free what it cached. */
+static void session_end(session *x)
 {
-    for (size_t k = 0; k < m->ncus; k++) free(m->cus[k].v);
-    free(m->cus);
-    free(m->cur);
-    free(m->curdie);
-    free(m->syms);
-    m->cus = NULL; m->ncus = m->capcus = 0;
-    m->cur = NULL; m->ncur = m->capcur = 0;
-    m->curdie = NULL; m->ncurdie = m->capcurdie = 0;
-    m->cur_built = 0;
-    m->syms = NULL; m->nsyms = 0; m->syms_built = 0;
+    if (x->dwfl) dwfl_end(x->dwfl);
+    for (size_t k = 0; k < x->ncus; k++) free(x->cus[k].v);
+    free(x->cus);
+    free(x->cur);
+    free(x->curdie);
+    free(x->syms);
+    memset(x, 0, sizeof *x);
 }
 
 /* Hand m's open session to the pool (mssym_take_warm), so the trace of
@@ -178,24 +182,20 @@ static void mod_caches_free(mod *m)
  * opening libc's debug info 800 times. 0 when taken. */
 static int give_back(mssym *pool, mod *m)
 {
-    if (!pool || m->state != M_OK || !m->dwfl || !m->dev) return -1;
+    if (!pool || m->state != M_OK || !m->ses.dwfl || !m->dev) return -1;
     if (grow(&pool->mods, pool->nmods, &pool->capmods, sizeof *pool->mods, 32)) return -1;
-    mod *w = &pool->mods[pool->nmods];
-    *w = *m;
+    char *path = strdup(m->path);
+    if (!path) return -1;
+    mod *w = &pool->mods[pool->nmods++];
+    memset(w, 0, sizeof *w);
+    w->path = path;
     w->base = m->base + m->delta;       /* where its session has it */
-    w->delta = 0;
+    w->state = M_OK;
+    w->dev = m->dev;
+    w->ino = m->ino;
     w->returned = 1;
-    w->id = 0;
-    w->lo = w->hi = 0;                  /* (never an answer of the pool) */
-    w->path = strdup(m->path);
-    w->bid = NULL;
-    w->bidlen = 0;
-    if (!w->path) return -1;
-    pool->nmods++;
-    m->dwfl = NULL;
-    m->cus = NULL; m->ncus = 0;
-    m->cur = NULL; m->curdie = NULL;
-    m->syms = NULL;
+    w->ses = m->ses;
+    memset(&m->ses, 0, sizeof m->ses);
     return 0;
 }
 
@@ -203,13 +203,7 @@ void mssym_free(mssym *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->nmods; i++) {
-        if (s->warm && give_back(s->warm, &s->mods[i]) == 0) {
-            free(s->mods[i].path);
-            free(s->mods[i].bid);
-            continue;
-        }
-        if (s->mods[i].dwfl) dwfl_end(s->mods[i].dwfl);
-        mod_caches_free(&s->mods[i]);
+        if (!s->warm || give_back(s->warm, &s->mods[i]) != 0) session_end(&s->mods[i].ses);
         free(s->mods[i].path);
         free(s->mods[i].bid);
     }
@@ -267,7 +261,7 @@ static long warm_of(const mssym *pool, const mod *m, const struct stat *st)
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < pool->nmods; i++) {
             const mod *w = &pool->mods[i];
-            if (w->state != M_OK || !w->dwfl) continue;
+            if (w->state != M_OK || !w->ses.dwfl) continue;
             if (pass == 0 ? w->dev == st->st_dev && w->ino == st->st_ino
                           : m->bidlen && !strcmp(w->path, m->path))
                 return (long)i;
@@ -281,9 +275,8 @@ static void mod_open(mssym *s, mod *m)
 {
     m->state = M_MISSING;
     if (access(m->path, R_OK) != 0) return;
-    Dwfl *d = NULL;
-    Dwfl_Module *dm = NULL;
     struct stat st;
+    m->delta = 0;
     if (s->warm && stat(m->path, &st) == 0) {
         m->dev = st.st_dev;
         m->ino = st.st_ino;
@@ -293,44 +286,32 @@ static void mod_open(mssym *s, mod *m)
         long wi = warm_of(s->warm, m, &st);
         if (wi >= 0) {
             mod *w = &s->warm->mods[wi];
-            d = w->dwfl;
-            dm = w->dm;
+            m->ses = w->ses;
             m->delta = w->base - m->base;
-            m->syms = w->syms;
-            m->nsyms = w->nsyms;
-            m->syms_built = w->syms_built;
-            m->cus = w->cus; m->ncus = w->ncus; m->capcus = w->capcus;
-            m->cur = w->cur; m->ncur = w->ncur; m->capcur = w->capcur;
-            m->curdie = w->curdie; m->ncurdie = w->ncurdie; m->capcurdie = w->capcurdie;
-            m->cur_built = w->cur_built;
-            w->dwfl = NULL;
-            w->syms = NULL;
-            w->cus = NULL; w->ncus = 0;
-            w->cur = NULL; w->curdie = NULL; w->cur_built = 0;
+            memset(&w->ses, 0, sizeof w->ses);
             w->state = M_UNOPENED;
         }
     }
-    if (!d) {
-        m->delta = 0;
-        if (!(d = dwfl_begin(&offline_cb))) return;
+    if (!m->ses.dwfl) {
+        Dwfl *d = dwfl_begin(&offline_cb);
+        if (!d) return;
         dwfl_report_begin(d);
-        dm = dwfl_report_elf(d, m->path, m->path, -1, m->base, true);
+        Dwfl_Module *dm = dwfl_report_elf(d, m->path, m->path, -1, m->base, true);
         dwfl_report_end(d, NULL, NULL);
         if (!dm) { dwfl_end(d); return; }
+        m->ses.dwfl = d;
+        m->ses.dm = dm;
     }
     if (m->bidlen) {
         const unsigned char *bits = NULL;
         GElf_Addr vaddr = 0;
-        int n = dwfl_module_build_id(dm, &bits, &vaddr);
+        int n = dwfl_module_build_id(m->ses.dm, &bits, &vaddr);
         if (n <= 0 || (size_t)n != m->bidlen || memcmp(bits, m->bid, m->bidlen) != 0) {
-            dwfl_end(d);
-            mod_caches_free(m);
+            session_end(&m->ses);
             m->state = M_MISMATCH;
             return;
         }
     }
-    m->dwfl = d;
-    m->dm = dm;
     m->state = M_OK;
 }
 
@@ -413,47 +394,47 @@ static int cmp_fsym(const void *a, const void *b)
 
 static void syms_build(mod *m)
 {
-    m->syms_built = 1;
-    int n = dwfl_module_getsymtab(m->dm);
+    m->ses.syms_built = 1;
+    int n = dwfl_module_getsymtab(m->ses.dm);
     if (n <= 1) return;
-    m->syms = malloc((size_t)n * sizeof *m->syms);
-    if (!m->syms) return;
+    m->ses.syms = malloc((size_t)n * sizeof *m->ses.syms);
+    if (!m->ses.syms) return;
     size_t k = 0;
     for (int i = 1; i < n; i++) {
         GElf_Sym sym;
         GElf_Addr addr = 0;
         GElf_Word shndx = 0;
-        const char *name = dwfl_module_getsym_info(m->dm, i, &sym, &addr, &shndx, NULL, NULL);
+        const char *name = dwfl_module_getsym_info(m->ses.dm, i, &sym, &addr, &shndx, NULL, NULL);
         int type = GELF_ST_TYPE(sym.st_info);
         if (!name || !name[0] || shndx == SHN_UNDEF ||
             (type != STT_FUNC && type != STT_GNU_IFUNC && !(type == STT_NOTYPE && sym.st_size)))
             continue;
         int bind = GELF_ST_BIND(sym.st_info);
-        m->syms[k].lo = addr;
-        m->syms[k].hi = addr + sym.st_size;
-        m->syms[k].name = name;
-        m->syms[k].rank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+        m->ses.syms[k].lo = addr;
+        m->ses.syms[k].hi = addr + sym.st_size;
+        m->ses.syms[k].name = name;
+        m->ses.syms[k].rank = bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
         k++;
     }
-    m->nsyms = k;
-    qsort(m->syms, k, sizeof *m->syms, cmp_fsym);
+    m->ses.nsyms = k;
+    qsort(m->ses.syms, k, sizeof *m->ses.syms, cmp_fsym);
 }
 
 static const char *syms_find(mod *m, uint64_t addr)
 {
-    if (!m->syms_built) syms_build(m);
-    size_t lo = 0, hi = m->nsyms;
+    if (!m->ses.syms_built) syms_build(m);
+    size_t lo = 0, hi = m->ses.nsyms;
     while (lo < hi) {                       /* first symbol with lo > addr */
         size_t mid = lo + (hi - lo) / 2;
-        if (m->syms[mid].lo <= addr) lo = mid + 1;
+        if (m->ses.syms[mid].lo <= addr) lo = mid + 1;
         else hi = mid;
     }
     if (lo == 0) return NULL;
     size_t i = lo - 1;
-    uint64_t at = m->syms[i].lo;
-    while (i > 0 && m->syms[i - 1].lo == at) i--;   /* best rank at that address */
-    const fsym *f = &m->syms[i];
-    uint64_t end = f->hi > f->lo ? f->hi : lo < m->nsyms ? m->syms[lo].lo : UINT64_MAX;
+    uint64_t at = m->ses.syms[i].lo;
+    while (i > 0 && m->ses.syms[i - 1].lo == at) i--;   /* best rank at that address */
+    const fsym *f = &m->ses.syms[i];
+    uint64_t end = f->hi > f->lo ? f->hi : lo < m->ses.nsyms ? m->ses.syms[lo].lo : UINT64_MAX;
     return addr < end ? f->name : NULL;
 }
 
@@ -506,21 +487,37 @@ static int cmp_scope(const void *a, const void *b)
     return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
+/* The range of v (n, sorted by lo) holding pc, or NULL: the last one
+ * starting at or before pc, or one of the 16 before it (ranges of one
+ * function may interleave with another's). */
+static const scope_ix *range_of(const scope_ix *v, size_t n, Dwarf_Addr pc)
+{
+    size_t lo = 0, hi = n;                 /* first entry with lo > pc */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid].lo <= pc) lo = mid + 1;
+        else hi = mid;
+    }
+    for (size_t i = lo; i-- > 0 && lo - i <= 16;)
+        if (pc < v[i].hi) return &v[i];
+    return NULL;
+}
+
 /* The index of the CU cudie of module m, built the first time; NULL when
  * out of memory. */
 static const cu_ix *cu_index(mod *m, Dwarf_Die *cudie)
 {
     const Dwarf_CU *cu = cudie->cu;   /* (offsets repeat across .dwo files) */
-    if (m->last_cu < m->ncus && m->cus[m->last_cu].cu == cu) return &m->cus[m->last_cu];
-    for (size_t i = 0; i < m->ncus; i++)
-        if (m->cus[i].cu == cu) return &m->cus[m->last_cu = i];
-    if (grow(&m->cus, m->ncus, &m->capcus, sizeof *m->cus, 16)) return NULL;
-    cu_ix *c = &m->cus[m->ncus];
+    if (m->ses.last_cu < m->ses.ncus && m->ses.cus[m->ses.last_cu].cu == cu) return &m->ses.cus[m->ses.last_cu];
+    for (size_t i = 0; i < m->ses.ncus; i++)
+        if (m->ses.cus[i].cu == cu) return &m->ses.cus[m->ses.last_cu = i];
+    if (grow(&m->ses.cus, m->ses.ncus, &m->ses.capcus, sizeof *m->ses.cus, 16)) return NULL;
+    cu_ix *c = &m->ses.cus[m->ses.ncus];
     memset(c, 0, sizeof *c);
     c->cu = cu;
     if (ix_walk(c, cudie, 0)) { free(c->v); return NULL; }
     if (c->n) qsort(c->v, c->n, sizeof *c->v, cmp_scope);
-    m->last_cu = m->ncus++;
+    m->ses.last_cu = m->ses.ncus++;
     return c;
 }
 
@@ -533,21 +530,9 @@ static const cu_ix *cu_index(mod *m, Dwarf_Die *cudie)
 static int scopes_of(mod *m, Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die *out, int max)
 {
     const cu_ix *c = cu_index(m, cudie);
-    if (!c || !c->n) return 0;
-    size_t lo = 0, hi = c->n;              /* first entry with lo > pc */
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->v[mid].lo <= pc) lo = mid + 1;
-        else hi = mid;
-    }
-    Dwarf *dw = dwarf_cu_getdwarf(cudie->cu);
+    const scope_ix *r = c ? range_of(c->v, c->n, pc) : NULL;
     Dwarf_Die chain[MAX_FRAMES * 2];
-    int n = 0;
-    for (size_t i = lo; i-- > 0 && lo - i <= 16;) {
-        if (pc >= c->v[i].hi || !dwarf_offdie(dw, c->v[i].off, &chain[0])) continue;
-        n = 1;
-        break;
-    }
+    int n = r && dwarf_offdie(dwarf_cu_getdwarf(cudie->cu), r->off, &chain[0]) ? 1 : 0;
     while (n > 0 && n < (int)(sizeof chain / sizeof chain[0])) {
         Dwarf_Die d;
         int found = 0;
@@ -569,37 +554,30 @@ static int scopes_of(mod *m, Dwarf_Die *cudie, Dwarf_Addr pc, Dwarf_Die *out, in
  * none (before, a clang -g program had no file:line at all). */
 static Dwarf_Die *cu_of(mod *m, Dwarf_Addr pc)
 {
-    if (!m->cur_built) {
-        m->cur_built = 1;
+    if (!m->ses.cur_built) {
+        m->ses.cur_built = 1;
         Dwarf_Addr bias;
-        Dwarf *dw = dwfl_module_getdwarf(m->dm, &bias);
+        Dwarf *dw = dwfl_module_getdwarf(m->ses.dm, &bias);
         Dwarf_CU *cu = NULL;
         Dwarf_Die d;
         uint8_t ut;
         while (dw && dwarf_get_units(dw, cu, &cu, NULL, &ut, &d, NULL) == 0) {
             if (ut == DW_UT_type || ut == DW_UT_split_type) continue;
-            if (grow(&m->curdie, m->ncurdie, &m->capcurdie, sizeof *m->curdie, 64)) break;
-            m->curdie[m->ncurdie] = d;
+            if (grow(&m->ses.curdie, m->ses.ncurdie, &m->ses.capcurdie, sizeof *m->ses.curdie, 64)) break;
+            m->ses.curdie[m->ses.ncurdie] = d;
             Dwarf_Addr base, lo, hi;
             ptrdiff_t o = 0;
             while ((o = dwarf_ranges(&d, o, &base, &lo, &hi)) > 0) {
                 if (hi <= lo) continue;
-                if (grow(&m->cur, m->ncur, &m->capcur, sizeof *m->cur, 64)) break;
-                m->cur[m->ncur++] = (scope_ix){ lo, hi, m->ncurdie };
+                if (grow(&m->ses.cur, m->ses.ncur, &m->ses.capcur, sizeof *m->ses.cur, 64)) break;
+                m->ses.cur[m->ses.ncur++] = (scope_ix){ lo, hi, m->ses.ncurdie };
             }
-            m->ncurdie++;
+            m->ses.ncurdie++;
         }
-        if (m->ncur) qsort(m->cur, m->ncur, sizeof *m->cur, cmp_scope);
+        if (m->ses.ncur) qsort(m->ses.cur, m->ses.ncur, sizeof *m->ses.cur, cmp_scope);
     }
-    size_t lo = 0, hi = m->ncur;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->cur[mid].lo <= pc) lo = mid + 1;
-        else hi = mid;
-    }
-    for (size_t i = lo; i-- > 0 && lo - i <= 16;)
-        if (pc < m->cur[i].hi) return &m->curdie[m->cur[i].off];
-    return NULL;
+    const scope_ix *r = range_of(m->ses.cur, m->ses.ncur, pc);
+    return r ? &m->ses.curdie[r->off] : NULL;
 }
 
 /* Frames of addr in module m; returns their count. */
@@ -608,13 +586,13 @@ static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
     ms_frame *fr = s->frames;
     size_t nf = 0;
     Dwarf_Addr bias = 0;
-    Dwarf_Die *cudie = dwfl_module_addrdie(m->dm, addr, &bias);
+    Dwarf_Die *cudie = dwfl_module_addrdie(m->ses.dm, addr, &bias);
     const char *file = NULL;
     int line = 0, col = 0;
-    Dwfl_Line *ln = cudie ? dwfl_module_getsrc(m->dm, addr) : NULL;
+    Dwfl_Line *ln = cudie ? dwfl_module_getsrc(m->ses.dm, addr) : NULL;
     if (ln) {
         file = dwfl_lineinfo(ln, NULL, &line, &col, NULL, NULL);
-    } else if (!cudie && dwfl_module_getdwarf(m->dm, &bias) && (cudie = cu_of(m, addr - bias))) {
+    } else if (!cudie && dwfl_module_getdwarf(m->ses.dm, &bias) && (cudie = cu_of(m, addr - bias))) {
         Dwarf_Line *dl = dwarf_getsrc_die(cudie, addr - bias);
         if (dl) {
             file = dwarf_linesrc(dl, NULL, NULL);
@@ -726,9 +704,9 @@ int mssym_warm(mssym *s, const char *path, uint64_t base)
     /* what the first lookup would do: find and decompress the debug
      * info, index its compile units, sort the symbol table */
     Dwarf_Addr bias = 0, lo = 0;
-    dwfl_module_getdwarf(m->dm, &bias);
-    dwfl_module_info(m->dm, NULL, &lo, NULL, NULL, NULL, NULL, NULL);
-    dwfl_module_addrdie(m->dm, lo, &bias);
+    dwfl_module_getdwarf(m->ses.dm, &bias);
+    dwfl_module_info(m->ses.dm, NULL, &lo, NULL, NULL, NULL, NULL, NULL);
+    dwfl_module_addrdie(m->ses.dm, lo, &bias);
     syms_build(m);
     return 1;
 }
@@ -742,7 +720,7 @@ size_t mssym_warm_left(const mssym *warm)
 {
     size_t n = 0;
     for (size_t i = 0; warm && i < warm->nmods; i++)
-        n += warm->mods[i].dwfl != NULL && !warm->mods[i].returned;
+        n += warm->mods[i].ses.dwfl != NULL && !warm->mods[i].returned;
     return n;
 }
 
@@ -806,12 +784,11 @@ int mssym_main(int (*fn)(int, char **), int argc, char **argv)
         main_call c = { fn, argc, argv, 1 };
         pthread_attr_t a;
         pthread_t t;
-        /* every thread of the tool (msrec's prewarm thread too) would get
-         * the limit as its stack size */
-        if (pthread_attr_init(&a) == 0 && pthread_attr_setstacksize(&a, 16u << 20) == 0)
-            pthread_setattr_default_np(&a);
         if (pthread_attr_init(&a) == 0) {
+            /* (the default too: every thread of the tool, msrec's prewarm
+             * thread among them, would get the limit as its stack size) */
             int ok = pthread_attr_setstacksize(&a, 16u << 20) == 0 &&
+                     pthread_setattr_default_np(&a) == 0 &&
                      pthread_create(&t, &a, main_thread, &c) == 0;
             pthread_attr_destroy(&a);
             if (ok) {

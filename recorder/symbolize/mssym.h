@@ -72,7 +72,8 @@ int mssym_resolve_in(mssym *s, long module_index, uint64_t ip, uint64_t *module_
 int mssym_warm(mssym *s, const char *path, uint64_t base);
 
 /* Let s take over modules of warm (mssym_warm) instead of opening them
- * again: a MODULE of s whose file (same device and inode) is open in warm
+ * again: a MODULE of s whose file is open in warm (the same device and
+ * inode; else, with a build id, the same path: a file replaced since)
  * gets warm's session, at whatever base (addresses are shifted), build id
  * still checked. mssym_free(s) gives the sessions s opened back to warm,
  * for the next trace of the same run. warm must outlive s and is used by
@@ -121,8 +122,7 @@ int mssym_file_warm(const char *path, const char *out, unsigned flags, mssym *wa
 /* main(argc, argv) of a tool that symbolizes: run on a thread with a 16 MiB
  * stack when RLIMIT_STACK is below 8 MiB (libdw's line-table and DIE
  * readers need more than `ulimit -s 256` gives), as every later thread,
- * else on this one. Returns
- * its status. The limit itself is left as it is (a command msrec starts
- * inherits it). */
+ * else on this one. Returns its status. The limit itself is left as it is
+ * (a command msrec starts inherits it). */
 int mssym_main(int (*fn)(int, char **), int argc, char **argv);
 #endif

@@ -347,7 +347,7 @@ int mssym_file_warm(const char *path, const char *out, unsigned flags, mssym *wa
     if ((flags & MSSYM_FINISHED) && !integ.has_end) {
         say(err, errlen, "%s has no END record (its process was killed, still runs, or left by a raw "
             "exit system call as Go's runtime does: the trace ends at the writer's last write): "
-            "not symbolized", path);
+            "not symbolized; msconv names its frames when it reads it on this machine", path);
         rc = MS_ESTATE;
         goto done;
     }
