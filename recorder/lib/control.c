@@ -175,6 +175,8 @@ static uint64_t zero_width;       /* clock_zero's bracket (msr_clock_hz) */
 
 static void clock_zero(void)
 {
+    atomic_store_explicit(&msr_clk.floor, 0, memory_order_relaxed);
+    atomic_fetch_add_explicit(&msr_clk.gen, 1, memory_order_relaxed);
     uint64_t m;
     msr_tsc0 = msr_use_tsc ? tsc_at(&m, &zero_width) : 0;
     if (!msr_use_tsc) m = msr_mono_ns();
@@ -185,6 +187,59 @@ static void clock_zero(void)
 }
 
 void msr_clock_restart(void) { clock_zero(); }
+
+/* ---- reused readings (spec 8.2) ----
+ * A thread allocating in a burst takes its last reading for its next 3
+ * events while the kernel says it ran on undisturbed: its rseq area's
+ * rseq_cs word (glibc registers the area: __rseq_offset/__rseq_size since
+ * 2.35) is pointed at msr_rseq_mark at the reading, and the kernel clears
+ * the word whenever it preempts or deschedules the thread or delivers a
+ * signal outside the descriptor's range. The range is empty (nothing ever
+ * aborts), the abort address sits after the rseq signature the kernel
+ * checks (glibc registers RSEQ_SIG), and the descriptor is in the
+ * library's own read-only data (libmemscope is never unloaded). */
+__asm__(".pushsection .data.rel.ro, \"aw\"\n"
+        ".balign 32\n"
+        ".globl msr_rseq_mark\n"
+        ".hidden msr_rseq_mark\n"
+        "msr_rseq_mark:\n"
+        ".long 0, 0\n"                      /* version, flags             */
+        ".quad msr_rseq_abort\n"            /* start_ip                   */
+        ".quad 0\n"                         /* post_commit_offset: empty  */
+        ".quad msr_rseq_abort\n"            /* abort_ip                   */
+        ".long 0x53053053\n"                /* RSEQ_SIG (x86)             */
+        "msr_rseq_abort:\n"
+        ".long 0\n"
+        ".popsection\n");
+extern const long __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_size __attribute__((weak));
+struct msr_clk_shared msr_clk;
+unsigned msr_clk_reuse;
+uint64_t msr_clk_burst;
+long msr_rseq_off;
+int msr_clk_check;
+
+static void clock_reuse_init(void)
+{
+    unsigned k = 3;
+    const char *v = secure_getenv("MEMSCOPE_CLOCK_REUSE");
+    if (v && *v) {
+        char *end;
+        unsigned long n = strtoul(v, &end, 10);
+        if (*end || n > 8) bad_value("MEMSCOPE_CLOCK_REUSE", v);
+        else k = (unsigned)n;
+    }
+    /* glibc's registration: both symbols and a size covering rseq_cs */
+    if (!&__rseq_offset || !&__rseq_size || __rseq_size < 16) k = 0;
+    msr_rseq_off = k ? __rseq_offset : 0;
+    msr_clk_reuse = k;
+    /* 20 us in ticks: the TSC's rate is not calibrated yet; 4 GHz is an
+     * upper bound for it (a slower TSC makes the window longer, <= 80 us
+     * at 1 GHz); CLOCK_MONOTONIC ticks are 2^shift ns */
+    msr_clk_burst = msr_use_tsc ? (20000ull * 4) >> msr_tick_shift : 20000ull >> msr_tick_shift;
+    const char *d = secure_getenv("MEMSCOPE_DEBUG");
+    msr_clk_check = k && d && *d == '1';
+}
 
 static uint64_t kernel_tsc_hz(void);
 static uint64_t kernel_hz;            /* kernel_tsc_hz() at start, 0: none */
@@ -215,6 +270,7 @@ void msr_clock_init(void)
     msr_tick_shift = tsc ? 10 : 9;
     const char *sh = secure_getenv("MEMSCOPE_TICK_SHIFT");
     if (sh && *sh) msr_tick_shift = (unsigned)atoi(sh) & 31;
+    clock_reuse_init();
     clock_zero();
 }
 
@@ -719,6 +775,7 @@ static __thread void *daemon_frame;
 
 static void fork_parent(void)
 {
+    msr_clk_forget();
     if (!fork_locked) return;
     fork_locked = 0;
     msr_arena_atfork_parent();

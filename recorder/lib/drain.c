@@ -370,7 +370,7 @@ static inline unsigned slot_event(const msr_thread *t, uint64_t i, ms_event *e)
 }
 
 /* Merge heap for replay in time order across threads. */
-struct cur { msr_thread *t; uint64_t i, end; };
+struct cur { msr_thread *t; uint64_t i, end, raised; };
 
 static inline uint64_t cur_time(const struct cur *c)
 {
@@ -457,6 +457,72 @@ static inline void lt_prefetch(const msr_thread *t, uint64_t j, uint64_t lo, uin
     msr_lt_prefetch(a);
 }
 
+/* ---- reused readings across threads (spec 8.2) ----
+ * A reused reading is a lower bound of its event's time, so in the merge a
+ * thread's event can come before another thread's event on the same
+ * address that truly preceded it (B's malloc returning p, stamped with a
+ * reading taken before a stretch of computation, ahead of A's free(p)).
+ * Such an event does not fit the live table. When its slot says its time
+ * was reused, it waits: its time (and its thread's later times below it)
+ * moves up to the next other thread's time in the window, which orders
+ * the pair or makes it a tie that spec 8.3's rule orders; when no other
+ * thread has events left in the window it moves, with the rest of its
+ * thread's batch, into the next epoch (time T: the free it waits for was
+ * stamped after T), once. Events with their own reading keep today's
+ * order (a free of a block allocated before recording, say). Only where
+ * more than one thread records (reuse_check). */
+static int reuse_check;
+static uint64_t epoch_T;
+
+static inline msr_slot *ring_w(const msr_thread *t, uint64_t i)
+{
+    return (msr_slot *)RING(t, i);
+}
+
+static inline void set_time(const msr_thread *t, uint64_t i, uint64_t v)
+{
+    msr_slot *s = ring_w(t, i);
+    s->time = v;
+    if (msr_op_ext(s->op)) ring_w(t, i + 1)->time = v;
+}
+
+/* Would the event at i leave the live table consistent? (a cancelling
+ * pair: when its address is not live) */
+static inline int fits_at(const msr_thread *t, uint64_t i, uint64_t end)
+{
+    const msr_slot *s = RING(t, i);
+    if (pair_at(t, i, end)) return !msr_lt_has(s->addr);
+    return fits(s, RING(t, i + 1));
+}
+
+static inline int must_wait(const struct cur *c)
+{
+    const msr_slot *s = RING(c->t, c->i);
+    return reuse_check && s->reused && !fits_at(c->t, c->i, c->end);
+}
+
+/* Move the cursor's events from i on into the next epoch (once an event). */
+static int defer(struct cur *c)
+{
+    msr_slot *s = ring_w(c->t, c->i);
+    if (epoch_T == UINT64_MAX || s->deferred) return 0;
+    s->deferred = 1;
+    for (uint64_t j = c->i; j < c->end; j++)
+        if (RING(c->t, j)->time < epoch_T) ring_w(c->t, j)->time = epoch_T;
+    c->t->batch_end = c->i;
+    c->end = c->i;
+    return 1;
+}
+
+/* After the cursor advanced past a raised event: keep the thread's times
+ * non-decreasing. */
+static inline void keep_order(struct cur *c)
+{
+    if (MSR_LIKELY(!c->raised)) return;
+    if (RING(c->t, c->i)->time < c->raised) set_time(c->t, c->i, c->raised);
+    else c->raised = 0;
+}
+
 static void replay_merged(size_t n)
 {
     struct pairs pc = {0, 0};
@@ -474,6 +540,10 @@ static void replay_cursors(size_t n, struct pairs *pc)
         uint64_t i = curs[0].i, end = curs[0].end, lo = i;
         for (uint64_t j = i; j < i + 8; j++) lt_prefetch(t, j, lo, end);
         while (i < end) {
+            if (MSR_UNLIKELY(reuse_check) && RING(t, i)->reused && !fits_at(t, i, end)) {
+                curs[0].i = i;
+                if (defer(&curs[0])) return;
+            }
             unsigned k = replay_at(t, i, end, pc);
             for (unsigned x = 0; x < k; x++) lt_prefetch(t, i + 8 + x, lo, end);
             i += k;
@@ -507,8 +577,18 @@ static void replay_cursors(size_t n, struct pairs *pc)
         uint64_t lim = n > 1 ? cur_time(&curs[1]) : UINT64_MAX;
         if (n > 2 && cur_time(&curs[2]) < lim) lim = cur_time(&curs[2]);
         for (;;) {
+            if (MSR_UNLIKELY(reuse_check) && must_wait(c)) {
+                uint64_t tw = cur_time(c);
+                if (n > 1 && lim > tw) {          /* after the next other event */
+                    set_time(c->t, c->i, lim);
+                    c->raised = lim;
+                    break;
+                }
+                if (n == 1 && defer(c)) break;
+            }
             c->i += replay_at(c->t, c->i, c->end, pc);
             if (c->i >= c->end) break;
+            keep_order(c);
             uint64_t tc = cur_time(c);
             if (tc < lim) continue;
             if (tc > lim) break;
@@ -658,6 +738,9 @@ static void epoch(int kind, int timer)
     uint64_t T = msr_now();
     if (kind != EP_NORMAL) T = UINT64_MAX;
     if (timer && kind == EP_NORMAL) hold_idle(me);
+    /* reused readings stay >= T from here on (spec 8.2): set before the
+     * barrier, like a reading taken after T */
+    if (kind == EP_NORMAL) atomic_store_explicit(&msr_clk.floor, T, memory_order_relaxed);
     if (msr_use_membarrier)
         syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0);
     else
@@ -715,6 +798,7 @@ static void epoch(int kind, int timer)
             curs[ncur].t = t;
             curs[ncur].i = c;
             curs[ncur].end = e;
+            curs[ncur].raised = 0;
             ncur++;
         }
     }
@@ -779,6 +863,8 @@ static void epoch(int kind, int timer)
     /* replay first: then the batch is only needed until write_events has
      * copied it out, and each copied piece goes back to its thread at once
      * (the thread keeps running while the piece is compressed) */
+    reuse_check = msr_clk_reuse && nthreads > 1;
+    epoch_T = T;
     replay_merged(ncur);
     for (msr_thread *t = head; t; t = t->next) {
         uint64_t c = atomic_load_explicit(&t->consumed, memory_order_relaxed);
@@ -1213,6 +1299,27 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
                      (unsigned long long)t->cfi_walks,
                      (unsigned long long)t->cache_misses, (unsigned long long)t->n_dropped);
             msr_say("debug: ", line, "");
+            if (msr_clk_check) {
+                /* reused times against a reading at the event, in log2
+                 * buckets of ticks counted by their upper bound (so the
+                 * counts overestimate) */
+                double tick_ms = 1e3 / (double)msr_clock_hz();
+                uint64_t l01 = 0, l1 = 0;
+                int top = -1;
+                for (int b = 0; b < 32; b++) {
+                    if (!t->clk_late[b]) continue;
+                    double hi = (double)(2ull << b) * tick_ms;
+                    top = b;
+                    if (hi > 0.1) l01 += t->clk_late[b];
+                    if (hi > 1.0) l1 += t->clk_late[b];
+                }
+                snprintf(line, sizeof line, "tid %llu: clock: %llu readings, %llu reused, late by more than 0.1 ms: %llu, "
+                         "more than 1 ms: %llu (max < %.3f ms)",
+                         (unsigned long long)t->tid, (unsigned long long)t->clk_reads,
+                         (unsigned long long)t->clk_reused, (unsigned long long)l01, (unsigned long long)l1,
+                         top < 0 ? 0.0 : (double)(2ull << top) * tick_ms);
+                msr_say("debug: ", line, "");
+            }
 #ifdef MSR_PROF
             { extern uint64_t msr_prof[8];
               snprintf(line, sizeof line, "prof: unwind %.0f ms (%llu, %.1f frames avg), intern %.0f ms, fill %.0f ms, scanned %llu words, %llu full stacks, capture misses %.0f ms",

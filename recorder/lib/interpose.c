@@ -260,6 +260,10 @@ static msr_thread *thread_attach(void)
         t->wake_sent = 0;
         t->n_dropped = 0;
         t->memo_hits = t->memo_misses = t->cache_misses = t->cfi_walks = 0;
+        t->clk_last = 0;
+        t->clk_left = t->clk_gen = 0;
+        t->clk_reads = t->clk_reused = 0;
+        memset(t->clk_late, 0, sizeof t->clk_late);
         t->set_name_seen = atomic_load_explicit(&t->set_name_seq, memory_order_relaxed);
         t->announced = t->dead = 0;
         t->batch_end = atomic_load_explicit(&t->n, memory_order_relaxed);
@@ -424,6 +428,32 @@ static void wait_space(msr_thread *t, unsigned k)
     atomic_store_explicit(&t->waiting, 0, memory_order_relaxed);
 }
 
+/* A clock reading: does it start a run of reused readings (spec 8.2)? */
+static inline void clk_read(msr_thread *t, uint64_t now)
+{
+    if (!msr_clk_reuse) return;
+    uint32_t gen = atomic_load_explicit(&msr_clk.gen, memory_order_relaxed);
+    if (now - t->clk_last < msr_clk_burst && t->clk_gen == gen) {
+        t->clk_left = msr_clk_reuse;
+        *msr_rseq_cs_word() = (uintptr_t)msr_rseq_mark;
+    }
+    t->clk_last = now;
+    t->clk_gen = gen;
+    t->clk_reads++;
+}
+
+/* MEMSCOPE_DEBUG=1: how late a reused time is against a reading now */
+__attribute__((noinline, cold))
+static void clk_check(msr_thread *t, uint64_t used)
+{
+    uint64_t real = msr_now();
+    t->clk_reused++;
+    if (real > used) {
+        unsigned b = 63 - (unsigned)__builtin_clzll(real - used);
+        t->clk_late[b < 31 ? b : 31]++;
+    }
+}
+
 __attribute__((always_inline))
 static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
                         uint64_t old, uint64_t stack, uint32_t align, int after)
@@ -460,12 +490,26 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
     /* own the cache line a few events ahead (the writer thread read it
      * last): without this each new line stalls the store buffer */
     __builtin_prefetch(&ring[(n + 16) & mask], 1, 3);
-    uint64_t now = after ? msr_now_after() : msr_now();
+    uint64_t now;
+    uint8_t reused = 0;
+    if (t->clk_left && *msr_rseq_cs_word() == (uintptr_t)msr_rseq_mark &&
+        t->clk_gen == atomic_load_explicit(&msr_clk.gen, memory_order_relaxed)) {
+        t->clk_left--;
+        uint64_t f = atomic_load_explicit(&msr_clk.floor, memory_order_relaxed);
+        now = t->clk_last > f ? t->clk_last : f;
+        reused = 1;
+        if (MSR_UNLIKELY(msr_clk_check)) clk_check(t, now);
+    } else {
+        now = after ? msr_now_after() : msr_now();
+        clk_read(t, now);
+    }
     e->time = now;
     e->addr = addr;
     e->size = size;
     e->stack = (uint32_t)stack;
     e->op = op;
+    e->reused = reused;
+    e->deferred = 0;
     if (MSR_UNLIKELY(k == 2)) {
         msr_slot *x = &ring[(n + 1) & mask];
         x->time = now;

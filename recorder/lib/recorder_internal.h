@@ -151,6 +151,34 @@ static inline uint64_t msr_now(void)
     return (msr_mono_ns() - msr_mono0_ns) >> msr_tick_shift;
 }
 #define msr_now_after msr_now
+/* Reused readings (spec 8.2): after a reading taken in a burst (< 20 us
+ * after the one before) the next msr_clk_reuse events of the thread take
+ * it again instead of reading the clock, while the thread's rseq_cs word
+ * still points at msr_rseq_mark (the kernel clears it when the thread
+ * blocks, is descheduled, migrates or takes a signal). Never below floor:
+ * the time of the writer's last barrier (set before its membarrier, so an
+ * event stamped without seeing it is waited for like one read before T).
+ * gen changes with the clock's zero (a new session's trace). */
+struct msr_clk_shared { _Atomic uint64_t floor; _Atomic uint32_t gen; };
+extern struct msr_clk_shared msr_clk;
+extern unsigned msr_clk_reuse;    /* events a reading may serve after it; 0: off */
+extern uint64_t msr_clk_burst;    /* ticks: a reading this close to the last
+                                     one starts a reuse run                */
+extern long msr_rseq_off;         /* the rseq area's offset from the thread
+                                     pointer (glibc's __rseq_offset)       */
+extern int msr_clk_check;         /* MEMSCOPE_DEBUG=1: measure every reused
+                                     time against a reading               */
+extern const char msr_rseq_mark[]; /* our struct rseq_cs                    */
+static inline volatile uint64_t *msr_rseq_cs_word(void)
+{
+    return (volatile uint64_t *)((char *)__builtin_thread_pointer() + msr_rseq_off + 8);
+}
+/* The calling thread's next event takes a reading: after a system call
+ * that may run long without descheduling it (fork copies the page tables) */
+static inline void msr_clk_forget(void)
+{
+    if (msr_clk_reuse) *msr_rseq_cs_word() = 0;
+}
 void msr_clock_init(void);
 void msr_clock_restart(void);     /* tick 0 = now (a new session's trace)  */
 uint64_t msr_clock_hz(void);      /* calibrates once (1-10 ms after start) */
@@ -227,7 +255,9 @@ typedef struct msr_slot {
     uint64_t size;
     uint32_t stack;
     uint8_t op;
-    uint8_t pad[3];
+    uint8_t reused;               /* time is a reused reading (spec 8.2)    */
+    uint8_t deferred;             /* writer: moved to the next epoch once   */
+    uint8_t pad;
 } msr_slot;
 #define MSR_SLOT_EXT 0xFFu
 static inline int msr_op_ext(unsigned op) { return MS_OP_IS_REALLOC(op) || MS_OP_HAS_ALIGN(op); }
@@ -264,6 +294,10 @@ typedef struct msr_thread {
     struct msr_memo *memo;        /* libunwind mode: validated stack memo   */
     _Atomic uint32_t waiting;     /* blocked on a full ring (space_seq)     */
     uint64_t n_dropped;
+    uint64_t clk_last;            /* last clock reading (spec 8.2 reuse)    */
+    uint32_t clk_left, clk_gen;   /* events it may still serve; msr_clk.gen */
+    uint64_t clk_reads, clk_reused; /* MEMSCOPE_DEBUG=1 stats              */
+    uint32_t clk_late[32];        /* reused times late by [2^i, 2^(i+1)) ticks */
     uint64_t memo_hits, memo_misses, cache_misses; /* MEMSCOPE_DEBUG=1 stats */
     uint64_t cfi_walks;           /* misses unwound by cached rules (cfi.c)  */
     _Atomic uint32_t set_name_seq; /* bumped after set_name is written      */
