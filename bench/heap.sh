@@ -3,7 +3,8 @@
 #
 # Builds the workloads of bench/heap/ (-O2, frame pointers) and runs each,
 # side by side in one run, uninstrumented, under memscope (fp and libunwind
-# unwinding, LD_PRELOAD), heaptrack (`heaptrack -o FILE`) and valgrind massif
+# unwinding, LD_PRELOAD; "mono": libunwind reading CLOCK_MONOTONIC instead
+# of the TSC, the path of a machine without an invariant TSC), heaptrack (`heaptrack -o FILE`) and valgrind massif
 # (at 1/20 of the work; its ratio is extrapolated x20 and marked so).
 # Prints one table row per (workload, tool): wall seconds, ratio to the
 # uninstrumented run, trace bytes per heap event (memscope: file size;
@@ -18,7 +19,7 @@
 # numbers.
 #
 # Environment: BENCH_SCALE (default 1; e.g. 0.1 while developing),
-# BENCH_TOOLS (default "none fp libunwind heaptrack massif"),
+# BENCH_TOOLS (default "none fp libunwind mono heaptrack massif"),
 # BENCH_ATTRIB=0 (no MEMSCOPE_DEBUG=1 memory run),
 # BENCH_WORKLOADS (default "pairs1 pairs2 live grow churn"), BENCH_REPEAT (memscope
 # runs: best of N, default 1; the uninstrumented run is always best of 3),
@@ -35,7 +36,7 @@ LIB=$BUILD/lib/libmemscope.so
 BIN=$BUILD/bench
 SCALE=${BENCH_SCALE:-1}
 REPEAT=${BENCH_REPEAT:-1}
-TOOLS=${BENCH_TOOLS:-none fp libunwind heaptrack massif}
+TOOLS=${BENCH_TOOLS:-none fp libunwind mono heaptrack massif}
 WORKLOADS=${BENCH_WORKLOADS:-pairs1 pairs2 live grow churn}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/msbench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
@@ -126,7 +127,8 @@ fsize() { [ -f "$1" ] && stat -c %s "$1" || echo 0; }
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg); DATE0=$(date -u +%Y-%m-%dT%H:%MZ)
 BEGIN_MARK="<!-- heap.sh tables: begin (rewritten by BENCH_RESULTS=bench/RESULTS.md sh bench/heap.sh) -->"
 END_MARK="<!-- heap.sh tables: end -->"
-echo "heap recorder benchmark: $(nproc) cores, $(uname -r), scale $SCALE, best of $REPEAT, load $LOAD0, $DATE0"
+CLOCKSRC=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown)
+echo "heap recorder benchmark: $(nproc) cores, $(uname -r), clocksource $CLOCKSRC, scale $SCALE, best of $REPEAT, load $LOAD0, $DATE0"
 printf '%-8s %-20s %8s %9s %9s %10s  %s\n' workload tool "wall s" ratio "B/event" "xRSS MiB" note
 for w in $WORKLOADS; do
     cmd=$(cmd_of "$w" "$SCALE")
@@ -140,15 +142,17 @@ for w in $WORKLOADS; do
         case $tool in
         none)
             row "$w" uninstrumented "$base" 1.0x - 0.0 "cpu ${CPU} s; $ev events, max RSS $((baserss / 1024)) MiB" ;;
-        fp|libunwind)
-            if [ ! -f "$LIB" ]; then row "$w" "memscope $tool" - - - - "not built ($LIB)"; continue; fi
+        fp|libunwind|mono)
+            unw=$tool clk=; label="memscope $tool"
+            [ $tool = mono ] && unw=libunwind clk=mono label="memscope libunwind, no TSC"
+            if [ ! -f "$LIB" ]; then row "$w" "$label" - - - - "not built ($LIB)"; continue; fi
             f=$TMP/$w.$tool.memscope
             bw=""; brss=""; allok=1; k=0
             while [ $k -lt "$REPEAT" ]; do          # best of BENCH_REPEAT runs
                 rm -f "$f"
                 # shellcheck disable=SC2086
                 run "$w.$tool" env LD_PRELOAD="$LIB" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_QUIET=1 \
-                    MEMSCOPE_UNWIND=$tool MEMSCOPE_EXPORT_PATH="$f" $cmd
+                    MEMSCOPE_UNWIND=$unw ${clk:+MEMSCOPE_CLOCK=$clk} MEMSCOPE_EXPORT_PATH="$f" $cmd
                 [ "$OK" = 1 ] || allok=0
                 if [ -z "$bw" ] || awk -v a="$WALL" -v b="$bw" 'BEGIN { exit !(a < b) }'; then bw=$WALL; bcpu=$CPU; fi
                 if [ -z "$brss" ] || [ "${RSS:-0}" -lt "$brss" ]; then brss=$RSS; fi
@@ -158,7 +162,7 @@ for w in $WORKLOADS; do
             note="cpu ${CPU} s"; [ "$OK" = 1 ] || note="FAILED: $(head -c 200 "$TMP/$w.$tool.err" | tr '\n' ' ')"
             [ -s "$f" ] || note="$note no trace file"
             b=$(bpe "$(fsize "$f")" "$ev"); r=$(ratio "$WALL" "$base"); x=$(mib "$RSS" "$baserss")
-            row "$w" "memscope $tool" "$WALL" "$r" "$b" "$x" "$note"
+            row "$w" "$label" "$WALL" "$r" "$b" "$x" "$note"
             eval "W_${w}_$tool=$WALL; B_${w}_$tool=$b; X_${w}_$tool=$x"
             # shellcheck disable=SC2086
             [ "${BENCH_ATTRIB:-1}" = 0 ] || [ "$tool" != libunwind ] || attrib "$w" "$tool" $cmd ;;
@@ -203,11 +207,14 @@ target() { # name ok(1/0/"") text
 cmp_le() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || a == "-") exit 2; exit !(a + 0 <= b + 0) }'; r=$?; [ $r = 2 ] && echo "" || { [ $r = 0 ] && echo 1 || echo 0; }; }
 for spec in "pairs1 4" "pairs2 5"; do
     set -- $spec
-    wf=$(val "W_$1_fp"); b=$(val "BASE_$1")
-    if [ -n "$wf" ]; then
-        rr=$(awk -v a="$wf" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
-        target "fp <= ${2}x uninstrumented ($1)" "$(cmp_le "$rr" "$2")" "${rr}x (${wf} s vs ${b} s)"
-    else target "fp <= ${2}x uninstrumented ($1)" "" "not measured"; fi
+    for t in fp libunwind mono; do
+        wf=$(val "W_$1_$t"); b=$(val "BASE_$1")
+        nm=$t; [ $t = mono ] && nm="libunwind, no TSC"
+        if [ -n "$wf" ]; then
+            rr=$(awk -v a="$wf" -v b="$b" 'BEGIN { printf "%.2f", a / b }')
+            target "$nm <= ${2}x uninstrumented ($1)" "$(cmp_le "$rr" "$2")" "${rr}x (${wf} s vs ${b} s)"
+        else target "$nm <= ${2}x uninstrumented ($1)" "" "not measured"; fi
+    done
 done
 for w in $WORKLOADS; do
     wl=$(val "W_${w}_libunwind"); wh=$(val "W_${w}_heaptrack")
@@ -240,7 +247,7 @@ done
 if [ -n "${BENCH_RESULTS:-}" ]; then
     {
         echo "$BEGIN_MARK"
-        echo "Run: $(nproc) cores, $(uname -r), scale $SCALE, best of $REPEAT, load $LOAD0, $DATE0"
+        echo "Run: $(nproc) cores, $(uname -r), clocksource $CLOCKSRC, scale $SCALE, best of $REPEAT, load $LOAD0, $DATE0"
         echo
         echo "| workload | tool | wall s | vs uninstrumented | trace bytes/event | extra RSS MiB | note |"
         echo "|---|---|---:|---:|---:|---:|---|"

@@ -433,9 +433,12 @@ static inline void clk_read(msr_thread *t, uint64_t now)
 {
     if (!msr_clk_reuse) return;
     uint32_t gen = atomic_load_explicit(&msr_clk.gen, memory_order_relaxed);
-    if (now - t->clk_last < msr_clk_burst && t->clk_gen == gen) {
+    volatile uint64_t *cs = msr_rseq_cs_word();
+    /* cpu_id (the word before): negative when this thread's area is not
+     * registered with the kernel (nobody would clear rseq_cs) */
+    if (now - t->clk_last < msr_clk_burst && t->clk_gen == gen && (int32_t)((volatile uint32_t *)cs)[-1] >= 0) {
         t->clk_left = msr_clk_reuse;
-        *msr_rseq_cs_word() = (uintptr_t)msr_rseq_mark;
+        *cs = (uintptr_t)msr_rseq_mark;
     }
     t->clk_last = now;
     t->clk_gen = gen;

@@ -117,6 +117,10 @@ long msr_session_begin(int fd, const char *path, uint64_t sample_rate, char *err
     saved_quiet = msr_cfg.quiet;
     msr_cfg.quiet = 2;
     msr_cfg.scope = MS_SCOPE_WINDOW;
+    /* a window trace has frees of blocks from before it that fit nowhere,
+     * which the writer could not tell from a reused reading's misorder
+     * (spec 8.2): every event gets its own reading */
+    msr_clk_reuse = 0;
     msr_cfg.session = sessions + 1;
     msr_sample_start(sample_rate);      /* (0: every allocation) */
     snprintf(msr_cfg.path, sizeof msr_cfg.path, "%s", path);
