@@ -553,7 +553,7 @@ static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_
     ms_reader *r;
     int e = ms_reader_open(&r, path);
     if (e) { free(v); return e; }
-    ms_heap_opts ho = { on_block, v, range };
+    ms_heap_opts ho = { lean == 2 ? NULL : on_block, v, range };
     if ((e = ms_heap_new(&v->heap, &ho))) { ms_reader_close(r); ms_hview_free(v); return e; }
     v->hinfo = ms_heap_get_info(v->heap);
     /* the pump reads on this thread (and reports ms_heap_progress per
@@ -583,6 +583,11 @@ int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *ran
 int ms_hview_load_lean(ms_hview **out, const char *path, const ms_range_req *range)
 {
     return load(out, path, range, NULL, NULL, 1);
+}
+
+int ms_hview_load_sites(ms_hview **out, const char *path, const ms_range_req *range)
+{
+    return load(out, path, range, NULL, NULL, 2);
 }
 
 void ms_hview_free(ms_hview *v)

@@ -115,7 +115,8 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
 int hv_load(ms_hview **v, const msconv_args *a, int lean)
 {
     errno = 0;
-    int e = lean ? ms_hview_load_lean(v, a->input, a->range) : ms_hview_load_range(v, a->input, a->range);
+    int e = lean == 2 ? ms_hview_load_sites(v, a->input, a->range)
+          : lean ? ms_hview_load_lean(v, a->input, a->range) : ms_hview_load_range(v, a->input, a->range);
     if (e) {
         msconv_error(a->input, "%s", msconv_reader_error(e));
         return 1;
@@ -230,7 +231,8 @@ int msconv_heap_text(const msconv_args *a)
     int rc = hv_parse_opts(&o, a);
     if (rc) return rc;
     ms_hview *v;
-    if ((rc = hv_load(&v, a, 1))) return rc;
+    /* the sites' tree and the summary need no per-block model; sections do */
+    if ((rc = hv_load(&v, a, o.sections ? 1 : 2))) return rc;
     ms_outfile out;
     if (hv_open(&out, a->input, a->output, MS_TERM_TEXT)) { ms_hview_free(v); return 1; }
     char title[600], type[1800], est[300], rng[600];
