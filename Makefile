@@ -129,9 +129,11 @@ $(LIBSYM): $(SYM_OBJS)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# -z nodelete: never unmapped by a dlclose (its writer thread runs on, and
+# threads' rseq areas point at its descriptor: spec 8.2, control.c)
 $(LIBSO): $(LIB_OBJS) $(FORMAT_OBJS) recorder/exports.map
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libmemscope.so -Wl,--version-script=recorder/exports.map $(LDSAN) -o $@ $(filter %.o,$^) $(LIBS_FORMAT) $(LIBS_RECORDER)
+	$(CC) -shared -Wl,-soname,libmemscope.so -Wl,-z,nodelete -Wl,--version-script=recorder/exports.map $(LDSAN) -o $@ $(filter %.o,$^) $(LIBS_FORMAT) $(LIBS_RECORDER)
 
 $(LIBA): $(LIB_OBJS) $(FORMAT_OBJS)
 	@mkdir -p $(dir $@)
