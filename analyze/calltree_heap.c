@@ -10,6 +10,7 @@
 #include <string.h>
 #include "memscope.h"
 #include "calltree_heap.h"
+#include "blockpipe.h"
 #include "pump.h"
 #include "symtab.h"
 
@@ -554,12 +555,22 @@ static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_
     int e = ms_reader_open(&r, path);
     if (e) { free(v); return e; }
     ms_heap_opts ho = { lean == 2 ? NULL : on_block, v, range };
-    if ((e = ms_heap_new(&v->heap, &ho))) { ms_reader_close(r); ms_hview_free(v); return e; }
+    /* the per-block models on a third thread (blockpipe.h) */
+    ms_blockpipe *pipe = NULL;
+    if (ho.on_block && (e = ms_blockpipe_start(&pipe, r, on_block, v))) { ms_reader_close(r); free(v); return e; }
+    if (pipe) { ho.on_block = ms_blockpipe_push; ho.ctx = pipe; }
+    if ((e = ms_heap_new(&v->heap, &ho))) {
+        ms_blockpipe_finish(pipe);
+        ms_reader_close(r);
+        ms_hview_free(v);
+        return e;
+    }
     v->hinfo = ms_heap_get_info(v->heap);
     /* the pump reads on this thread (and reports ms_heap_progress per
      * record) while the replay below runs on a second one */
     e = ms_pump_run(r, pump_record, pump_events, v);
     if (e == 0) e = ms_heap_finish(v->heap);
+    ms_blockpipe_finish(pipe);
     ms_heap_progress_done(r);
     if (e == 0) {                                   /* cover the whole trace */
         bucket_add(v, ms_heap_get_summary(v->heap)->end_time, 0);

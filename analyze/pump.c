@@ -334,7 +334,7 @@ static int add_copy(pbatch *b, const ms_record *rec)
     return 1;
 }
 
-static int use_threads(const ms_reader *r)
+int ms_pump_threads(const ms_reader *r)
 {
     const char *env = getenv("MEMSCOPE_THREADS");
     if (env && !strcmp(env, "0")) return 0;
@@ -355,7 +355,7 @@ int ms_pump_run_stats(ms_pump_stats *st, ms_reader *r, ms_pump_record_fn on_reco
     pump *p = calloc(1, sizeof *p);
     if (!p) return MS_ENOMEM;
     p->on_record = on_record; p->on_events = on_events; p->ctx = ctx;
-    p->threaded = use_threads(r);
+    p->threaded = ms_pump_threads(r);
     p->depth = PB_DEPTH;
     pbatch *cur = batch_new();
     if (!cur) { free(p); return MS_ENOMEM; }

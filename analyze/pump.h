@@ -52,4 +52,7 @@ typedef struct ms_pump_stats {
 } ms_pump_stats;
 int ms_pump_run_stats(ms_pump_stats *st, ms_reader *r, ms_pump_record_fn on_record,
                       ms_pump_events_fn on_events, void *ctx);
+/* Whether the pump reads r on a second thread (the rule above: file size,
+ * MEMSCOPE_THREADS). */
+int ms_pump_threads(const ms_reader *r);
 #endif

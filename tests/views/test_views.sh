@@ -163,9 +163,11 @@ if cc -std=c11 -D_GNU_SOURCE -O2 -o "$TMP/wl" "$MS_ROOT/bench/convert/workload.c
     && "$MSREC" run -o "$W" -- "$TMP/wl" 100000 >/dev/null 2>&1; then
     # conv TAG MODE [env...]: report of MODE into $TMP/TAG$MODE (stdout for --text)
     conv() { t=$1; m=$2; shift 2
-        if [ "$m" = --text ]; then env "$@" "$MSCONV" "$W" $m > "$TMP/$t$m"
+        if [ "$m" = --text ] || [ "$m" = --leaks ]; then env "$@" "$MSCONV" "$W" $m > "$TMP/$t$m"
         else env "$@" "$MSCONV" "$W" $m -o "$TMP/$t$m" > /dev/null; fi; }
-    for m in --text --html --json; do
+    # (--html and --leaks make their per-block models on a third thread
+    # with two: blockpipe.h)
+    for m in --text --html --json --leaks; do
         conv p1 $m MEMSCOPE_PROGRESS=1 2> "$TMP/p1$m.err"
         if grep -q 'msconv: reading .*%' "$TMP/p1$m.err" && grep -q 'msconv: reading 100%' "$TMP/p1$m.err"; then
             pass "progress forced $m"
