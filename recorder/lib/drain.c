@@ -472,7 +472,7 @@ static inline void lt_prefetch(const msr_thread *t, uint64_t j, uint64_t lo, uin
  * order (a free of a block allocated before recording, say). Only where
  * more than one thread records (reuse_check). */
 static int reuse_check;
-static uint64_t epoch_T;
+static uint64_t epoch_T, epoch_no;
 
 static inline msr_slot *ring_w(const msr_thread *t, uint64_t i)
 {
@@ -501,12 +501,16 @@ static inline int must_wait(const struct cur *c)
     return reuse_check && s->reused && !fits_at(c->t, c->i, c->end);
 }
 
-/* Move the cursor's events from i on into the next epoch (once an event). */
+/* Move the cursor's events from i on into the next epoch: once an event,
+ * and not in the epoch right after the thread's last deferral (events that
+ * fit nowhere, one after the other, would otherwise move the thread on by
+ * one event an epoch). */
 static int defer(struct cur *c)
 {
     msr_slot *s = ring_w(c->t, c->i);
-    if (epoch_T == UINT64_MAX || s->deferred) return 0;
+    if (epoch_T == UINT64_MAX || s->deferred || c->t->deferred_at == epoch_no) return 0;
     s->deferred = 1;
+    c->t->deferred_at = epoch_no + 1;
     for (uint64_t j = c->i; j < c->end; j++)
         if (RING(c->t, j)->time < epoch_T) ring_w(c->t, j)->time = epoch_T;
     c->t->batch_end = c->i;
@@ -865,6 +869,7 @@ static void epoch(int kind, int timer)
      * (the thread keeps running while the piece is compressed) */
     reuse_check = msr_clk_reuse && nthreads > 1;
     epoch_T = T;
+    epoch_no++;
     replay_merged(ncur);
     for (msr_thread *t = head; t; t = t->next) {
         uint64_t c = atomic_load_explicit(&t->consumed, memory_order_relaxed);

@@ -312,6 +312,7 @@ typedef struct msr_thread {
     const msr_slot *wring;        /* the ring as of the epoch's cut         */
     uint64_t wmask;
     uint64_t idle_n;              /* n at the last timer epoch (drain.c)    */
+    uint64_t deferred_at;         /* epoch number of its last deferral + 1 */
     uint32_t idle_epochs;         /* timer epochs since n last moved        */
     uint32_t ring_released;       /* idle ring's pages given back           */
     struct msr_thread *next;      /* global list                            */
