@@ -11,10 +11,14 @@
 #   full, memo off                    MEMSCOPE_STACK_MEMO=0: every stack unwound
 #   full, clock_gettime               MEMSCOPE_CLOCK=mono: the path of a CPU
 #                                     without an invariant TSC
+#   full, a reading per event         MEMSCOPE_CLOCK_REUSE=0 (by default a
+#                                     reading serves up to 3 events of a
+#                                     burst: spec 8.2)
 # every memscope run with MEMSCOPE_DEBUG=1, whose exit lines give the
 # writer thread's CPU and its time compressing, and the memo's hits and
-# misses. From these it prints the budget in CPU ns: per event, the clock
-# read (bench/budget/clockcost.c; and what a ticker thread publishing a
+# misses (and the clock readings per event). From these it prints the
+# budget in CPU ns: per event, the clock reads (bench/budget/clockcost.c,
+# times the readings per event; and what a ticker thread publishing a
 # coarse time instead would cost: bench/budget/tickcost.c), the rest of
 # recording an event on the application's thread (entry points, ring slot
 # store), the writer thread (compression and the rest: slot conversion,
@@ -61,7 +65,7 @@ echo "one clock read: rdtsc $RDTSC ns, clock_gettime(CLOCK_MONOTONIC) $MONO ns, 
 # (bench/budget/tickcost.c); its CPU and its worst lateness (= staleness)
 "$BUILD/bench/tickcost" 100 1000 | awk '{ printf "a ticker thread publishing the time every %d us instead: %.0f ms of CPU per second (%.1f us a wake-up), worst wake-up %.0f us late\n", $1, $3, $3 * 1000 / $2, $4 }'
 
-VARIANTS="none nostack full nomemo mono"
+VARIANTS="none nostack full nomemo mono exact"
 label() {
     case $1 in
     none)    echo "uninstrumented" ;;
@@ -69,10 +73,11 @@ label() {
     full)    echo "full (default: memo + cached rules)" ;;
     nomemo)  echo "full, memo off (MEMSCOPE_STACK_MEMO=0)" ;;
     mono)    echo "full, clock_gettime (MEMSCOPE_CLOCK=mono)" ;;
+    exact)   echo "full, a reading per event (MEMSCOPE_CLOCK_REUSE=0)" ;;
     esac
 }
 
-# one WORKLOAD-VARIANT run: appends "wall cpu writer_cpu_ms compress_ms events hits misses" to $TMP/W.V
+# one WORKLOAD-VARIANT run: appends "wall cpu writer_cpu_ms compress_ms events hits misses readings" to $TMP/W.V
 run1() {
     w=$1; v=$2; shift 2
     rm -f "$TMP/t.memscope"
@@ -82,6 +87,7 @@ run1() {
     full)    envs="" ;;
     nomemo)  envs="MEMSCOPE_STACK_MEMO=0" ;;
     mono)    envs="MEMSCOPE_CLOCK=mono" ;;
+    exact)   envs="MEMSCOPE_CLOCK_REUSE=0" ;;
     esac
     if [ "$v" = none ]; then
         (cd "$TMP" && "$TIME" -f '%e %U %S' -o "$TMP/time" "$@") > /dev/null 2> "$TMP/err" < /dev/null
@@ -92,12 +98,13 @@ run1() {
     t=$(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+$' "$TMP/time" | tail -1)
     wr=$(sed -n 's/.*writer: thread CPU \([0-9.]*\) ms.*compressing \([0-9.]*\) ms.*, \([0-9]*\) events$/\1 \2 \3/p' "$TMP/err" | tail -1)
     hm=$(sed -n 's/.*memo \([0-9]*\) hits \([0-9]*\) misses.*/\1 \2/p' "$TMP/err" | awk '{ h += $1; m += $2 } END { print h + 0, m + 0 }')
-    echo "$t" "${wr:-0 0 0}" "$hm" | awk '{ printf "%s %.3f %s %s %s %s %s\n", $1, $2 + $3, $4, $5, $6, $7, $8 }' >> "$TMP/$w.$v"
+    rd=$(sed -n 's/.*clock: \([0-9]*\) readings for.*/\1/p' "$TMP/err" | awk '{ r += $1 } END { print r + 0 }')
+    echo "$t" "${wr:-0 0 0}" "$hm" "$rd" | awk '{ printf "%s %.3f %s %s %s %s %s %s\n", $1, $2 + $3, $4, $5, $6, $7, $8, $9 }' >> "$TMP/$w.$v"
 }
 
 # best WORKLOAD VARIANT FIELD: the minimum of a field over the runs (1 wall, 2 cpu, 3 writer ms, 4 compress ms)
 best() { awk -v f="$3" 'NR == 1 || $f < b { b = $f } END { print b + 0 }' "$TMP/$1.$2"; }
-# last WORKLOAD VARIANT FIELD: a count from the runs (5 events, 6 memo hits, 7 misses)
+# last WORKLOAD VARIANT FIELD: a count from the runs (5 events, 6 memo hits, 7 misses, 8 readings)
 last() { awk -v f="$3" '{ v = $f } END { print v + 0 }' "$TMP/$1.$2"; }
 
 workload() {
@@ -123,7 +130,8 @@ workload() {
     # CPU ns per event / per allocation from the best CPU of each run
     awk -v ev="$ev" -v al="$allocs" -v rdtsc="$RDTSC" -v mono="$MONO" \
         -v c0="$(best "$w" none 2)" -v cn="$(best "$w" nostack 2)" -v cf="$(best "$w" full 2)" \
-        -v cm="$(best "$w" nomemo 2)" -v cg="$(best "$w" mono 2)" \
+        -v cm="$(best "$w" nomemo 2)" -v cg="$(best "$w" mono 2)" -v cx="$(best "$w" exact 2)" \
+        -v rd="$(last "$w" full 8)" \
         -v wn="$(best "$w" nostack 3)" -v wf="$(best "$w" full 3)" -v zf="$(best "$w" full 4)" \
         -v hits="$(last "$w" full 6)" -v miss="$(last "$w" full 7)" '
     BEGIN {
@@ -132,10 +140,12 @@ workload() {
         wr = wf / 1000 * ns / ev; z = zf / 1000 * ns / ev
         st = (cf - cn) * ns / al; stm = (cm - cn) * ns / al
         printf "where the CPU goes (ns; CPU of the best runs, %d events, %d stacks: %d memo hits, %d misses):\n", ev, al, hits, miss
-        printf "  per event, application thread: %6.1f  (clock read %.1f, entry points + ring slot store %.1f)\n", app_ev, rdtsc, app_ev - rdtsc
+        rpe = rd > 0 ? rd / ev : 1                            # readings per event
+        printf "  per event, application thread: %6.1f  (clock reads %.1f: %.2f readings an event, entry points + ring slot store %.1f)\n", app_ev, rdtsc * rpe, rpe, app_ev - rdtsc * rpe
         printf "  per event, writer thread:      %6.1f  (zstd %.1f, slot conversion + column encoding + epochs %.1f)\n", wr, z, wr - z
         printf "  per stack, memo + cached rules: %5.1f  (unwinding every stack, memo off: %.1f)\n", st, stm
-        printf "  per event, clock_gettime instead of rdtsc: %+.1f  (clockcost: %+.1f)\n", (cg - cf) * ns / ev, mono - rdtsc
+        printf "  per event, clock_gettime instead of rdtsc: %+.1f  (clockcost: %+.1f, times %.2f readings an event)\n", (cg - cf) * ns / ev, (mono - rdtsc) * rpe, rpe
+        printf "  per event, a reading for every event:      %+.1f\n", (cx - cf) * ns / ev
         printf "  total recorder CPU per event:  %6.1f  (uninstrumented program: %.1f)\n", (cf - c0) * ns / ev, c0 * ns / ev
     }'
 }

@@ -237,7 +237,7 @@ static void clock_reuse_init(void)
      * upper bound for it (a slower TSC makes the window longer, <= 80 us
      * at 1 GHz); CLOCK_MONOTONIC ticks are 2^shift ns */
     msr_clk_burst = msr_use_tsc ? (20000ull * 4) >> msr_tick_shift : 20000ull >> msr_tick_shift;
-    const char *d = secure_getenv("MEMSCOPE_DEBUG");
+    const char *d = secure_getenv("MEMSCOPE_CLOCK_CHECK");
     msr_clk_check = k && d && *d == '1';
 }
 

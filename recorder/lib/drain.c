@@ -1304,7 +1304,12 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
                      (unsigned long long)t->cfi_walks,
                      (unsigned long long)t->cache_misses, (unsigned long long)t->n_dropped);
             msr_say("debug: ", line, "");
-            if (msr_clk_check) {
+            if (msr_clk_reuse && !msr_clk_check) {
+                snprintf(line, sizeof line, "tid %llu: clock: %llu readings for %llu events",
+                         (unsigned long long)t->tid, (unsigned long long)t->clk_reads,
+                         (unsigned long long)atomic_load(&t->n));
+                msr_say("debug: ", line, "");
+            } else if (msr_clk_check) {
                 /* reused times against a reading at the event, in log2
                  * buckets of ticks counted by their upper bound (so the
                  * counts overestimate) */

@@ -445,7 +445,7 @@ static inline void clk_read(msr_thread *t, uint64_t now)
     t->clk_reads++;
 }
 
-/* MEMSCOPE_DEBUG=1: how late a reused time is against a reading now */
+/* MEMSCOPE_CLOCK_CHECK=1: how late a reused time is against a reading now */
 __attribute__((noinline, cold))
 static void clk_check(msr_thread *t, uint64_t used)
 {

@@ -166,8 +166,8 @@ extern uint64_t msr_clk_burst;    /* ticks: a reading this close to the last
                                      one starts a reuse run                */
 extern long msr_rseq_off;         /* the rseq area's offset from the thread
                                      pointer (glibc's __rseq_offset)       */
-extern int msr_clk_check;         /* MEMSCOPE_DEBUG=1: measure every reused
-                                     time against a reading               */
+extern int msr_clk_check;         /* MEMSCOPE_CLOCK_CHECK=1: measure every
+                                     reused time against a reading        */
 extern const char msr_rseq_mark[]; /* our struct rseq_cs                    */
 static inline volatile uint64_t *msr_rseq_cs_word(void)
 {
@@ -296,7 +296,7 @@ typedef struct msr_thread {
     uint64_t n_dropped;
     uint64_t clk_last;            /* last clock reading (spec 8.2 reuse)    */
     uint32_t clk_left, clk_gen;   /* events it may still serve; msr_clk.gen */
-    uint64_t clk_reads, clk_reused; /* MEMSCOPE_DEBUG=1 stats              */
+    uint64_t clk_reads, clk_reused; /* readings; reused (MEMSCOPE_CLOCK_CHECK) */
     uint32_t clk_late[32];        /* reused times late by [2^i, 2^(i+1)) ticks */
     uint64_t memo_hits, memo_misses, cache_misses; /* MEMSCOPE_DEBUG=1 stats */
     uint64_t cfi_walks;           /* misses unwound by cached rules (cfi.c)  */

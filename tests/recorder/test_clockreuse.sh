@@ -5,8 +5,8 @@
 # - sleeps between a burst and its frees are seen (the kernel clears the
 #   rseq word when the thread blocks): every block allocated before a 2 ms
 #   sleep and freed after it lives >= 1.8 ms (the 97 µs grid aside), and no
-#   reused time is late by more than 1 ms (MEMSCOPE_DEBUG=1 measures each
-#   reused time against a reading); a fork (long in the kernel, no
+#   reused time is late by more than 1 ms (MEMSCOPE_CLOCK_CHECK=1 measures
+#   each reused time against a reading); a fork (long in the kernel, no
 #   descheduling) is handled by the fork handler;
 # - readings are reused at all (else the rest proves nothing);
 # - a stretch of computation the kernel does not report makes at most the
@@ -39,7 +39,7 @@ PY
 }
 
 # sleeps and forks
-export MEMSCOPE_DEBUG=1
+export MEMSCOPE_DEBUG=1 MEMSCOPE_CLOCK_CHECK=1
 record preload gap "$TMP/gap.memscope" -- "$PROGS/clockgap" sleep 150 2000
 check_trace $T/sleep "$OUTFILE" && {
     check $T/sleep-allocs "$(sed -n 's/.* allocs=\([0-9]*\).*/\1/p' "$TMP/gap.out")" "$(sumval "$OUTFILE.json" total_allocations)"
@@ -82,5 +82,5 @@ check_trace $T/norseq "$OUTFILE" && check $T/norseq-allocs 180 "$(sumval "$OUTFI
 MEMSCOPE_CLOCK_REUSE=9 record preload bad "$TMP/bad.memscope" -- "$PROGS/clockgap" sleep 5 100
 check $T/bad-value-warned yes "$(grep -q 'bad MEMSCOPE_CLOCK_REUSE=9' "$TMP/bad.err" && echo yes || echo "no ($(head -c 200 "$TMP/bad.err"))")"
 check $T/bad-value-status 0 "$RC"
-unset MEMSCOPE_DEBUG
+unset MEMSCOPE_DEBUG MEMSCOPE_CLOCK_CHECK
 rm -rf "$TMP"
