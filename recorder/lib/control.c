@@ -215,6 +215,7 @@ extern const long __rseq_offset __attribute__((weak));
 extern const unsigned int __rseq_size __attribute__((weak));
 struct msr_clk_shared msr_clk;
 unsigned msr_clk_reuse;
+_Atomic int msr_clk_multi;
 uint64_t msr_clk_burst;
 long msr_rseq_off;
 int msr_clk_check;
@@ -788,6 +789,27 @@ static void fork_parent(void)
         daemon_frame = NULL;
         msr_uexit(0, f);
     }
+}
+
+/* pthread_exit on the main thread: glibc ends the process (exit(0)) when
+ * its last thread ends, and the writer thread would stay that last
+ * thread for ever (the program's process never ended, and with all
+ * signals blocked on the writer not even SIGTERM ended it). Noted here;
+ * the writer ends itself once it is alone (drain.c). */
+_Atomic int msr_main_exited;
+
+void pthread_exit(void *retval)
+{
+    typedef void (*exit_fn)(void *) __attribute__((noreturn));
+    static exit_fn real;
+    if (!real) real = (exit_fn)dlsym(RTLD_NEXT, "pthread_exit");
+    if (msr_gettid() == getpid()) {
+        atomic_store(&msr_main_exited, 1);
+        msr_wake_writer();
+    }
+    if (real) real(retval);
+    syscall(SYS_exit, 0);             /* (no libc pthread_exit: unreachable) */
+    __builtin_unreachable();
 }
 
 int daemon(int nochdir, int noclose)

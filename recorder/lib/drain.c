@@ -370,7 +370,7 @@ static inline unsigned slot_event(const msr_thread *t, uint64_t i, ms_event *e)
 }
 
 /* Merge heap for replay in time order across threads. */
-struct cur { msr_thread *t; uint64_t i, end, raised; };
+struct cur { msr_thread *t; uint64_t i, end; };
 
 static inline uint64_t cur_time(const struct cur *c)
 {
@@ -457,76 +457,6 @@ static inline void lt_prefetch(const msr_thread *t, uint64_t j, uint64_t lo, uin
     msr_lt_prefetch(a);
 }
 
-/* ---- reused readings across threads (spec 8.2) ----
- * A reused reading is a lower bound of its event's time, so in the merge a
- * thread's event can come before another thread's event on the same
- * address that truly preceded it (B's malloc returning p, stamped with a
- * reading taken before a stretch of computation, ahead of A's free(p)).
- * Such an event does not fit the live table. When its slot says its time
- * was reused, it waits: its time (and its thread's later times below it)
- * moves up to the next other thread's time in the window, which orders
- * the pair or makes it a tie that spec 8.3's rule orders; when no other
- * thread has events left in the window it moves, with the rest of its
- * thread's batch, into the next epoch (time T: the free it waits for was
- * stamped after T), once. Events with their own reading keep today's
- * order (a free of a block allocated before recording, say). Only where
- * more than one thread records (reuse_check). */
-static int reuse_check;
-static uint64_t epoch_T, epoch_no;
-
-static inline msr_slot *ring_w(const msr_thread *t, uint64_t i)
-{
-    return (msr_slot *)RING(t, i);
-}
-
-static inline void set_time(const msr_thread *t, uint64_t i, uint64_t v)
-{
-    msr_slot *s = ring_w(t, i);
-    s->time = v;
-    if (msr_op_ext(s->op)) ring_w(t, i + 1)->time = v;
-}
-
-/* Would the event at i leave the live table consistent? (a cancelling
- * pair: when its address is not live) */
-static inline int fits_at(const msr_thread *t, uint64_t i, uint64_t end)
-{
-    const msr_slot *s = RING(t, i);
-    if (pair_at(t, i, end)) return !msr_lt_has(s->addr);
-    return fits(s, RING(t, i + 1));
-}
-
-static inline int must_wait(const struct cur *c)
-{
-    const msr_slot *s = RING(c->t, c->i);
-    return reuse_check && s->reused && !fits_at(c->t, c->i, c->end);
-}
-
-/* Move the cursor's events from i on into the next epoch: once an event,
- * and not in the epoch right after the thread's last deferral (events that
- * fit nowhere, one after the other, would otherwise move the thread on by
- * one event an epoch). */
-static int defer(struct cur *c)
-{
-    msr_slot *s = ring_w(c->t, c->i);
-    if (epoch_T == UINT64_MAX || s->deferred || c->t->deferred_at == epoch_no) return 0;
-    s->deferred = 1;
-    c->t->deferred_at = epoch_no + 1;
-    for (uint64_t j = c->i; j < c->end; j++)
-        if (RING(c->t, j)->time < epoch_T) ring_w(c->t, j)->time = epoch_T;
-    c->t->batch_end = c->i;
-    c->end = c->i;
-    return 1;
-}
-
-/* After the cursor advanced past a raised event: keep the thread's times
- * non-decreasing. */
-static inline void keep_order(struct cur *c)
-{
-    if (MSR_LIKELY(!c->raised)) return;
-    if (RING(c->t, c->i)->time < c->raised) set_time(c->t, c->i, c->raised);
-    else c->raised = 0;
-}
-
 static void replay_merged(size_t n)
 {
     struct pairs pc = {0, 0};
@@ -544,10 +474,6 @@ static void replay_cursors(size_t n, struct pairs *pc)
         uint64_t i = curs[0].i, end = curs[0].end, lo = i;
         for (uint64_t j = i; j < i + 8; j++) lt_prefetch(t, j, lo, end);
         while (i < end) {
-            if (MSR_UNLIKELY(reuse_check) && RING(t, i)->reused && !fits_at(t, i, end)) {
-                curs[0].i = i;
-                if (defer(&curs[0])) return;
-            }
             unsigned k = replay_at(t, i, end, pc);
             for (unsigned x = 0; x < k; x++) lt_prefetch(t, i + 8 + x, lo, end);
             i += k;
@@ -581,18 +507,8 @@ static void replay_cursors(size_t n, struct pairs *pc)
         uint64_t lim = n > 1 ? cur_time(&curs[1]) : UINT64_MAX;
         if (n > 2 && cur_time(&curs[2]) < lim) lim = cur_time(&curs[2]);
         for (;;) {
-            if (MSR_UNLIKELY(reuse_check) && must_wait(c)) {
-                uint64_t tw = cur_time(c);
-                if (n > 1 && lim > tw) {          /* after the next other event */
-                    set_time(c->t, c->i, lim);
-                    c->raised = lim;
-                    break;
-                }
-                if (n == 1 && defer(c)) break;
-            }
             c->i += replay_at(c->t, c->i, c->end, pc);
             if (c->i >= c->end) break;
-            keep_order(c);
             uint64_t tc = cur_time(c);
             if (tc < lim) continue;
             if (tc > lim) break;
@@ -802,7 +718,6 @@ static void epoch(int kind, int timer)
             curs[ncur].t = t;
             curs[ncur].i = c;
             curs[ncur].end = e;
-            curs[ncur].raised = 0;
             ncur++;
         }
     }
@@ -867,9 +782,6 @@ static void epoch(int kind, int timer)
     /* replay first: then the batch is only needed until write_events has
      * copied it out, and each copied piece goes back to its thread at once
      * (the thread keeps running while the piece is compressed) */
-    reuse_check = msr_clk_reuse && nthreads > 1;
-    epoch_T = T;
-    epoch_no++;
     replay_merged(ncur);
     for (msr_thread *t = head; t; t = t->next) {
         uint64_t c = atomic_load_explicit(&t->consumed, memory_order_relaxed);
@@ -929,6 +841,31 @@ void msr_ensure_meta(void)
 /* ------------------------------------------------------------------------ */
 /* Writer thread                                                            */
 /* ------------------------------------------------------------------------ */
+/* After the main thread's pthread_exit: is this (the writer) the last
+ * thread? /proc/self/stat: the leader a zombie ('Z') and 2 threads (it
+ * and this one). Read with a transient open only when no thread the
+ * recorder knows is alive, so no thread of the program opens files
+ * meanwhile (the open takes the lowest free number). */
+static int writer_alone(void)
+{
+    pid_t pid = getpid();
+    for (msr_thread *t = atomic_load_explicit(&msr_threads, memory_order_acquire); t; t = t->next)
+        if (!t->dead && (pid_t)t->tid != pid) return 0;
+    char buf[1024];
+    ssize_t n = read_small("/proc/self/stat", buf, sizeof buf - 1);
+    if (n <= 0) return 0;
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ' || p[2] != 'Z') return 0;
+    p += 2;                                /* field 3, the state */
+    for (int f = 3; f < 20; f++) {         /* to field 20, num_threads */
+        p = strchr(p, ' ');
+        if (!p) return 0;
+        p++;
+    }
+    return atol(p) <= 2;
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
@@ -946,12 +883,19 @@ static void *writer_main(void *arg)
         syscall(SYS_futex, &msr_wake_word, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
         if (atomic_load(&writer_stop)) break;
         msr_lock_take(&msr_writer_lock);
+        int timer = 0;
         if (atomic_load(&msr_mode) == MSR_REC && msr_writer) {
-            int timer = msr_mono_ns() - last_sync_ns >= 50000000ull;
+            timer = msr_mono_ns() - last_sync_ns >= 50000000ull;
             msr_fdguard_check_trace();
             epoch(EP_NORMAL, timer);
         }
         msr_lock_release(&msr_writer_lock);
+        /* alone after main's pthread_exit: end, so that glibc's exit(0)
+         * of the last thread runs (here: exit handlers, then msr_finish) */
+        if (timer && atomic_load(&msr_main_exited) && writer_alone()) {
+            atomic_store(&msr_writer_alive, 0);
+            break;
+        }
     }
     return NULL;
 }

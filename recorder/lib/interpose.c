@@ -291,6 +291,13 @@ static msr_thread *thread_attach(void)
                                                     memory_order_release,
                                                     memory_order_acquire));
     msr_tls.t = t;
+    /* a second thread records: no reused clock readings from now on (spec
+     * 8.2); the new gen ends the runs under way */
+    static _Atomic uint32_t attached;
+    if (atomic_fetch_add(&attached, 1) == 1) {
+        atomic_store(&msr_clk_multi, 1);
+        atomic_fetch_add(&msr_clk.gen, 1);
+    }
     return t;
 }
 
@@ -431,7 +438,7 @@ static void wait_space(msr_thread *t, unsigned k)
 /* A clock reading: does it start a run of reused readings (spec 8.2)? */
 static inline void clk_read(msr_thread *t, uint64_t now)
 {
-    if (!msr_clk_reuse) return;
+    if (!msr_clk_reuse || atomic_load_explicit(&msr_clk_multi, memory_order_relaxed)) return;
     uint32_t gen = atomic_load_explicit(&msr_clk.gen, memory_order_relaxed);
     volatile uint64_t *cs = msr_rseq_cs_word();
     /* cpu_id (the word before): negative when this thread's area is not
@@ -494,13 +501,11 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
      * last): without this each new line stalls the store buffer */
     __builtin_prefetch(&ring[(n + 16) & mask], 1, 3);
     uint64_t now;
-    uint8_t reused = 0;
     if (t->clk_left && *msr_rseq_cs_word() == (uintptr_t)msr_rseq_mark &&
         t->clk_gen == atomic_load_explicit(&msr_clk.gen, memory_order_relaxed)) {
         t->clk_left--;
         uint64_t f = atomic_load_explicit(&msr_clk.floor, memory_order_relaxed);
         now = t->clk_last > f ? t->clk_last : f;
-        reused = 1;
         if (MSR_UNLIKELY(msr_clk_check)) clk_check(t, now);
     } else {
         now = after ? msr_now_after() : msr_now();
@@ -511,8 +516,6 @@ static inline void emit(msr_thread *t, uint8_t op, uint64_t addr, uint64_t size,
     e->size = size;
     e->stack = (uint32_t)stack;
     e->op = op;
-    e->reused = reused;
-    e->deferred = 0;
     if (MSR_UNLIKELY(k == 2)) {
         msr_slot *x = &ring[(n + 1) & mask];
         x->time = now;

@@ -107,6 +107,10 @@ extern _Atomic int msr_paused;    /* ms_pause()                             */
 extern _Atomic int msr_init_state; /* 2 once msr_early_init has run         */
 void msr_early_init(void);
 extern _Atomic int msr_writer_alive; /* the writer thread runs              */
+/* The main thread left by pthread_exit (control.c): the process ends when
+ * its last thread does, and the writer thread must not be that thread
+ * (drain.c writer_main) */
+extern _Atomic int msr_main_exited;
 
 /* ---- settings ---------------------------------------------------------- */
 enum { MSR_UNW_LIBUNWIND = 0, MSR_UNW_FP = 1, MSR_UNW_NONE = 2 };
@@ -162,6 +166,7 @@ static inline uint64_t msr_now(void)
 struct msr_clk_shared { _Atomic uint64_t floor; _Atomic uint32_t gen; };
 extern struct msr_clk_shared msr_clk;
 extern unsigned msr_clk_reuse;    /* events a reading may serve after it; 0: off */
+extern _Atomic int msr_clk_multi;  /* a second thread recorded: reuse ends    */
 extern uint64_t msr_clk_burst;    /* ticks: a reading this close to the last
                                      one starts a reuse run                */
 extern long msr_rseq_off;         /* the rseq area's offset from the thread
@@ -255,9 +260,7 @@ typedef struct msr_slot {
     uint64_t size;
     uint32_t stack;
     uint8_t op;
-    uint8_t reused;               /* time is a reused reading (spec 8.2)    */
-    uint8_t deferred;             /* writer: moved to the next epoch once   */
-    uint8_t pad;
+    uint8_t pad[3];
 } msr_slot;
 #define MSR_SLOT_EXT 0xFFu
 static inline int msr_op_ext(unsigned op) { return MS_OP_IS_REALLOC(op) || MS_OP_HAS_ALIGN(op); }
@@ -312,7 +315,6 @@ typedef struct msr_thread {
     const msr_slot *wring;        /* the ring as of the epoch's cut         */
     uint64_t wmask;
     uint64_t idle_n;              /* n at the last timer epoch (drain.c)    */
-    uint64_t deferred_at;         /* epoch number of its last deferral + 1 */
     uint32_t idle_epochs;         /* timer epochs since n last moved        */
     uint32_t ring_released;       /* idle ring's pages given back           */
     struct msr_thread *next;      /* global list                            */

@@ -88,4 +88,32 @@ for d in coarse_ties_a coarse_ties_b; do
         fail threads/$d "msconv failed: $(head -c 200 "$TMP/$d.err")"
     fi
 done
+
+# pthread_exit on the main thread (tests/progs/pexit.c): the process ends
+# with status 0 when its last thread, a worker, ends; under the recorder it
+# never did (the writer thread stayed the last thread, all signals blocked:
+# even SIGTERM could not end it), now the writer ends itself once alone and
+# glibc's exit(0) finishes the trace. preload and msrec run, 20 s at most.
+if [ -x "$PROGS/pexit" ]; then
+    for mode in preload msrec; do
+        n=threads/pexit-$mode
+        rm -f "$TMP/pexit.$mode.memscope"
+        case $mode in
+        preload) timeout -k 2 20 env LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 \
+                     MEMSCOPE_EXPORT_PATH="$TMP/pexit.$mode.memscope" "$PROGS/pexit" 100000 \
+                     > "$TMP/pexit.$mode.out" 2> "$TMP/pexit.$mode.err" < /dev/null ;;
+        msrec)   timeout -k 2 20 "$MSREC" run -q -o "$TMP/pexit.$mode.memscope" -- "$PROGS/pexit" 100000 \
+                     > "$TMP/pexit.$mode.out" 2> "$TMP/pexit.$mode.err" < /dev/null ;;
+        esac
+        check $n/exit-status 0 "$?"
+        check $n/worker-ran "TRUTH pexit allocs=100000 frees=100000" "$(cat "$TMP/pexit.$mode.out")"
+        if check_trace $n "$TMP/pexit.$mode.memscope"; then
+            check $n/complete complete \
+                "$("$MSCONV" "$TMP/pexit.$mode.memscope" --info --lang en 2>/dev/null | sed -n 's/^integrity: *//p')"
+            check_count $n/worker-blocks "$TMP/pexit.$mode.memscope.json" 1000 size=50
+        fi
+    done
+else
+    fail threads/pexit "missing $PROGS/pexit (make tests)"
+fi
 rm -rf "$TMP"
