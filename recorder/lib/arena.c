@@ -88,8 +88,11 @@ void msr_lock_release(msr_lock *l)
 /* Under an address-space limit (RLIMIT_AS, `ulimit -v`: fuzzers and batch
  * systems set one) every byte of the region counts against the program's
  * own mappings, reserved or not: a 256 MiB region and a node table beside
- * it made a program that ran in 600 MiB fail its malloc. There the region
- * is 1/AS_SHARE of the limit and nothing is mapped beside it but small
+ * it made a program that ran in 600 MiB fail its malloc. The data limit
+ * (RLIMIT_DATA, `ulimit -d`) counts every private writable mapping the
+ * same way since Linux 4.7 (the 64 GiB region made a program's 40 MiB
+ * malloc fail under `ulimit -d 300000`). Under the smaller of the two the
+ * region is 1/AS_SHARE of it and nothing is mapped beside it but small
  * blocks (direct_alloc); what does not fit is not recorded (END counts it),
  * and a limit under AS_SHARE * AS_MIN leaves the recorder off. */
 #define AS_SHARE 8
@@ -100,8 +103,10 @@ static int as_starved;                  /* a limit too small to record under */
 
 static int reserve(void)
 {
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    struct rlimit rl, rd;
+    if (getrlimit(RLIMIT_AS, &rl) != 0) rl.rlim_cur = RLIM_INFINITY;
+    if (getrlimit(RLIMIT_DATA, &rd) == 0 && rd.rlim_cur < rl.rlim_cur) rl.rlim_cur = rd.rlim_cur;
+    if (rl.rlim_cur != RLIM_INFINITY) {
         size_t b = (size_t)(rl.rlim_cur / AS_SHARE) & ~(((size_t)2 << 20) - 1);
         if (b > ((size_t)64 << 30)) b = (size_t)64 << 30;
         if (b < AS_MIN) {

@@ -1071,7 +1071,8 @@ void msr_early_init(void)
      * and no descriptor of libunwind's) */
     if (rec && msr_stacks_init() != 0) {
         if (msr_arena_starved())
-            msr_say("not recording: the address-space limit (RLIMIT_AS, ulimit -v) is too small",
+            msr_say("not recording: the address-space or data limit (RLIMIT_AS, ulimit -v; RLIMIT_DATA,"
+                    " ulimit -d) is too small",
                     " (the recorder keeps to 1/8 of it and needs 16 MiB there)",
                     ": raise it to 128 MiB or more to record");
         else
