@@ -71,7 +71,16 @@ static void stderr_remember(void)
 {
     struct stat st;
     int saved = errno;
-    if (fstat(2, &st) == 0) {
+    /* under msrec run: msrec's stderr (MEMSCOPE_STDERR=dev:ino), so a
+     * descendant whose fd 2 is a file of its own (`cc -c t.c 2>err`) and
+     * an image the command exec'd with its stderr redirected stay silent */
+    const char *id = secure_getenv("MEMSCOPE_STDERR");
+    unsigned long long d, i;
+    if (id && sscanf(id, "%llu:%llu", &d, &i) == 2) {
+        err_dev = (dev_t)d;
+        err_ino = (ino_t)i;
+        err_state = 1;
+    } else if (fstat(2, &st) == 0) {
         err_dev = st.st_dev;
         err_ino = st.st_ino;
         err_state = 1;
@@ -1063,6 +1072,10 @@ void msr_early_init(void)
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
     read_settings();
+    /* a descendant msrec run --follow-children records: msrec names its
+     * trace; a line of ours would go to the descendant's own stderr (an
+     * autoconf check's `2>conftest.err`, ninja's captured output) */
+    if (exec_child && secure_getenv("MEMSCOPE_MANIFEST")) msr_cfg.quiet = 2;
     msr_clock_init();
     msr_proc_start_ns = msr_wall0_ns;
     msr_use_membarrier =

@@ -1003,6 +1003,9 @@ void msr_drain_atfork_child(int follow)
     atomic_store(&msr_threads, me);
     q_head = q_tail = NULL;
     if (follow) trace_reset();
+    /* a followed fork child under msrec run: msrec names its trace (a line
+     * of ours would land in the child's own stderr, control.c) */
+    if (follow && secure_getenv("MEMSCOPE_MANIFEST")) msr_cfg.quiet = 2;
 }
 
 /* ------------------------------------------------------------------------ */

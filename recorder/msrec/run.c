@@ -583,6 +583,17 @@ int msrec_run(int argc, char **argv)
         setenv("MEMSCOPE_AUTO_EXPORT", "1", 1);
         setenv("MEMSCOPE_EXPORT_PATH", path, 1);
         setenv("MEMSCOPE_ACTIVE_PID", num, 1);
+        /* the library's lines go only where msrec's own go: never into a
+         * descendant's redirected stderr (control.c stderr_remember) */
+        struct stat est;
+        if (fstat(2, &est) == 0) {
+            char id[64];
+            snprintf(id, sizeof id, "%llu:%llu", (unsigned long long)est.st_dev,
+                     (unsigned long long)est.st_ino);
+            setenv("MEMSCOPE_STDERR", id, 1);
+        } else {
+            unsetenv("MEMSCOPE_STDERR");
+        }
         if (follow)
             setenv("MEMSCOPE_FOLLOW_EXEC", "1", 1);
         else

@@ -176,4 +176,18 @@ record plain kids.ex - -- "$MSREC" run -q -o "$d/j.memscope" -- /bin/sh -c 'exec
 check exec/children/exec-env-no-libmemscope "0 1" "$(grep -c libmemscope "$TMP/kids.ex.out") $(grep -c '^PATH=' "$TMP/kids.ex.out")"
 record plain kids.fe - -- "$MSREC" run -q --follow-children -o "$d/k.%p.memscope" -- /bin/sh -c 'env; true'
 check exec/children/follow-keeps-libmemscope 1 "$(grep -c '^LD_PRELOAD=.*libmemscope' "$TMP/kids.fe.out")"
+# a followed child's stderr stays its own (autoconf's `cc -c t.c 2>err;
+# test -s err` took "memscope: wrote ..." for a compiler warning), with and
+# without -q; msrec names every trace itself. A followed fork child too.
+for q in "" -q; do
+    rm -f "$d"/q*.memscope "$d/q.err" "$d/q2.err"
+    record plain kids.q$q - -- env -u MEMSCOPE_QUIET "$MSREC" run $q --follow-children -o "$d/q.memscope" -- \
+        /bin/sh -c "/bin/true 2> '$d/q.err'; /bin/echo hi 2> '$d/q2.err' > /dev/null"
+    check exec/children/follow-stderr-untouched$q "0 0" "$(wc -c < "$d/q.err") $(wc -c < "$d/q2.err")"
+    check exec/children/follow-traces-named$q yes "$([ "$(ls "$d"/q*.memscope 2>/dev/null | wc -l)" -ge 3 ] && echo yes || echo "no: $(ls "$d")")"
+done
+rm -f "$d/qf.err" "$d"/qf*.memscope
+MEMSCOPE_FOLLOW_FORK=1 record plain kids.qf - -- env -u MEMSCOPE_QUIET "$MSREC" run --follow-children -o "$d/qf.memscope" -- \
+    /bin/sh -c "( /bin/true ) 2> '$d/qf.err'"
+check exec/children/follow-fork-stderr-untouched 0 "$(wc -c < "$d/qf.err")"
 rm -rf "$TMP"
