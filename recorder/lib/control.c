@@ -837,9 +837,13 @@ int daemon(int nochdir, int noclose)
 
 extern void msr_modules_reset(void) __attribute__((weak));
 
+#define MSR_NPROC_MIN 256             /* RLIMIT_NPROC to record under (msr_early_init) */
+static _Atomic int exit_tid;     /* the thread in exit() (exit below), 0 */
+
 static void fork_child(void)
 {
     daemon_frame = NULL;
+    atomic_store(&exit_tid, 0);      /* a copy made while a thread exits */
     if (!fork_locked) return;
     fork_locked = 0;
     msr_arena_atfork_child();
@@ -887,6 +891,52 @@ static void on_exit_cb(int status, void *arg)
     msr_leak_entry_frame(__builtin_frame_address(0));
     if (atomic_load(&msr_mode) == MSR_REC && getpid() == msr_pid)
         msr_finish(MS_END_EXIT, status, 0);
+}
+
+/* quick_exit: its at_quick_exit handlers run, no atexit/on_exit handler,
+ * then glibc's internal _exit (which is not ours): the trace had no END.
+ * The status is noted here; at_quick_exit(quick_cb), registered before
+ * any of the program's, runs after them and finishes the trace. */
+static int quick_status;
+
+static void quick_cb(void)
+{
+    msr_leak_entry_frame(__builtin_frame_address(0));
+    if (atomic_load(&msr_mode) == MSR_REC && getpid() == msr_pid)
+        msr_finish(MS_END_EXIT, quick_status, 0);
+}
+
+void quick_exit(int status)
+{
+    typedef void (*qexit_fn)(int) __attribute__((noreturn));
+    static qexit_fn real;
+    if (!real) real = (qexit_fn)dlsym(RTLD_NEXT, "quick_exit");
+    quick_status = status;
+    if (real) real(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+/* exit: glibc 2.36 lets two threads run it at once; the second one,
+ * finding the exit handlers taken, reached glibc's internal _exit while the
+ * first was still finishing the trace in the last handler (no END, 5 of 5).
+ * A second caller waits here for the first to end the process (as later
+ * glibc versions make it wait). Calls from an exit handler of the same
+ * thread (undefined behaviour) go through. The exit at the end of main is
+ * glibc's internal call, not this one, and takes the flag first only when
+ * no thread did. */
+void exit(int status)
+{
+    typedef void (*exit_fn)(int) __attribute__((noreturn));
+    static exit_fn real;
+    if (!real) real = (exit_fn)dlsym(RTLD_NEXT, "exit");
+    int me = msr_gettid(), none = 0, m = atomic_load(&msr_mode);
+    if (!atomic_compare_exchange_strong(&exit_tid, &none, me) && none != me && m != MSR_OFF &&
+        m != MSR_PENDING)
+        for (;;) pause();
+    if (real) real(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
 }
 
 /* _exit, _Exit and syscall(SYS_exit_group) (sandbox.c): the process goes
@@ -1069,6 +1119,17 @@ void msr_early_init(void)
                 ": raise it to 64 or more to record");
         goto out;
     }
+    /* the writer thread counts against the user's process limit: under a
+     * small one (ulimit -u 4) it took the thread the program's last
+     * pthread_create wanted (root's limit is not enforced) */
+    struct rlimit np;
+    if (getrlimit(RLIMIT_NPROC, &np) == 0 && np.rlim_cur < MSR_NPROC_MIN && geteuid() != 0) {
+        char lim[64];
+        snprintf(lim, sizeof lim, " is %llu", (unsigned long long)np.rlim_cur);
+        msr_say("not recording: the process limit (RLIMIT_NPROC, ulimit -u)", lim,
+                ": the recorder's thread would take one of the program's; raise it to 256 or more to record");
+        goto out;
+    }
     ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
     read_settings();
@@ -1142,6 +1203,7 @@ __attribute__((constructor)) static void msr_init(void)
      * after these in the child) */
     pthread_atfork(fork_prepare, fork_parent, fork_child);
     on_exit(on_exit_cb, NULL);
+    at_quick_exit(quick_cb);
     if (rec && msr_drain_start() != 0) {
         atomic_store(&msr_mode, MSR_OFF);
         msr_fast_set(0);

@@ -33,7 +33,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=procfds
-require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/rawclone" "$PROGS/forkfds" "$PROGS/lowfd" "$PROGS/daemonize" "$PROGS/fdreuse"
+require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/rawclone" "$PROGS/forkfds" "$PROGS/lowfd" "$PROGS/daemonize" "$PROGS/fdreuse" "$PROGS/nproc"
 
 # ---- rawclone ----------------------------------------------------------------
 record plain rawclone.plain - -- "$PROGS/rawclone"
@@ -166,3 +166,22 @@ for m in rlim rawclose; do
     check $T/fdreuse/$m/exit-status 0 "$RC"
     check $T/fdreuse/$m/output "$(cat "$TMP/fdreuse.$m.plain.out")" "$(cat "$TMP/fdreuse.$m.out")"
 done
+
+# ---- nproc ------------------------------------------------------------------------
+# under a process limit of a few (ulimit -u 4, as a user the limit applies
+# to), the writer thread took the thread the program's third pthread_create
+# wanted ("created 2" instead of 3): below 256 the recorder stays off and
+# says why, and the program creates what it does alone
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+    d=$(mktemp -d /tmp/msnproc.XXXXXX); chmod 755 "$d"
+    cp "$PROGS/nproc" "$LIBMS" "$d/"
+    asuser() { setpriv --reuid=65534 --regid=65534 --clear-groups bash -c "ulimit -u 4; cd '$d' && exec \"\$@\"" bash "$@"; }
+    plain=$(asuser ./nproc 3 2>&1)
+    rec=$(asuser env LD_PRELOAD="$d/libmemscope.so" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$d/t.memscope" ./nproc 3 2>&1)
+    check $T/nproc/plain "created 3" "$plain"
+    check $T/nproc/created-as-alone "created 3" "$(printf '%s\n' "$rec" | grep -v '^memscope:')"
+    check $T/nproc/says-why yes "$(printf '%s\n' "$rec" | grep -q 'not recording: the process limit (RLIMIT_NPROC' && echo yes || echo "no: $rec")"
+    rm -rf "$d"
+else
+    echo "SKIP: $T/nproc (needs root and setpriv to run as another user)"
+fi
