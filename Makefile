@@ -130,10 +130,12 @@ $(LIBSYM): $(SYM_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
 # -z nodelete: never unmapped by a dlclose (its writer thread runs on, and
-# threads' rseq areas point at its descriptor: spec 8.2, control.c)
+# threads' rseq areas point at its descriptor: spec 8.2, control.c).
+# -z now: no lazy binding inside a hook (the resolver saves the vector
+# state and looks the symbol up: KiBs of a 16 KiB thread's stack)
 $(LIBSO): $(LIB_OBJS) $(FORMAT_OBJS) recorder/exports.map
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libmemscope.so -Wl,-z,nodelete -Wl,--version-script=recorder/exports.map $(LDSAN) -o $@ $(filter %.o,$^) $(LIBS_FORMAT) $(LIBS_RECORDER)
+	$(CC) -shared -Wl,-soname,libmemscope.so -Wl,-z,nodelete -Wl,-z,now -Wl,--version-script=recorder/exports.map $(LDSAN) -o $@ $(filter %.o,$^) $(LIBS_FORMAT) $(LIBS_RECORDER)
 
 $(LIBA): $(LIB_OBJS) $(FORMAT_OBJS)
 	@mkdir -p $(dir $@)

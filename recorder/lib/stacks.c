@@ -23,6 +23,7 @@
  * exit (where a miss's time goes; off in every normal build).
  */
 #include "recorder_internal.h"
+#include <signal.h>
 #include "fdguard.h"
 
 #define UNW_LOCAL_ONLY
@@ -730,7 +731,7 @@ void msr_stacks_release_pages(msr_thread *t)
 
 static int unw_walk(void *ret, uint64_t *ips, int max)
 {
-    void *buf[MAX_FRAMES + 8];
+    void *buf[max + 8];
     int n = unw_backtrace(buf, max + 6);
     int skip = -1;
     for (int i = 0; i < n && i < 6; i++) {
@@ -769,6 +770,30 @@ static void unw_check(void *ret, const uint64_t *ips, int d, int max)
 }
 #endif
 
+/* Off the thread's own stack (a signal stack, a coroutine's, a thread of
+ * unknown bounds) only libunwind can unwind, and it needs ~11 KiB of stack
+ * below the entry point: a handler on an 8 KiB sigaltstack or a coroutine
+ * on a 16 KiB one had the bytes below its stack overwritten (a heap block's
+ * header: "munmap_chunk(): invalid pointer", or SIGSEGV). Only a signal
+ * stack tells its bounds (sigaltstack): libunwind runs there when UNW_ROOM
+ * or more lies below the frame; anywhere else the stack is the caller's
+ * return address alone. */
+static uintptr_t foreign_room(uintptr_t frame)
+{
+    stack_t ss;
+    if (sigaltstack(NULL, &ss) != 0 || !(ss.ss_flags & SS_ONSTACK)) return 0;
+    uintptr_t lo = (uintptr_t)ss.ss_sp;
+    return frame > lo && frame <= lo + ss.ss_size ? frame - lo : 0;
+}
+
+/* On the thread's own stack the room below the entry point is known: a
+ * thread of 16 KiB (PTHREAD_STACK_MIN) deep in its calls took a SIGSEGV in
+ * the unwinder. Below SLOW_ROOM the stack is the caller's return address
+ * alone; below UNW_ROOM the cached rules unwind it (~3 KiB with the frame
+ * arrays at the default depth) but libunwind (~11 KiB) does not. */
+#define SLOW_ROOM ((uintptr_t)6 << 10)
+#define UNW_ROOM ((uintptr_t)24 << 10)
+
 #ifdef MSR_PROF
 static inline uint64_t tsc_(void) { unsigned lo, hi; __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi)); return ((uint64_t)hi << 32) | lo; }
 #define P0(x) uint64_t x = tsc_()
@@ -777,12 +802,90 @@ static inline uint64_t tsc_(void) { unsigned lo, hi; __asm__ __volatile__("rdtsc
 #define P0(x)
 #define P1(i, x)
 #endif
-uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
+/* The stack id of ips[0..d) through the thread's stack cache (the global
+ * table, under its lock, on a miss). */
+static uint64_t stack_id_of(msr_thread *t, const uint64_t *ips, int d)
 {
-    uint64_t ips[MAX_FRAMES], slots[MAX_FRAMES];
+    uint64_t h = XXH3_64bits(ips, (size_t)d * sizeof ips[0]);
+    /* no cache after the thread's exit hint (interpose.c) */
+    struct msr_cache_ent none = {0, 0};
+    struct msr_cache_ent *e = t->cache ? &t->cache[h & (MSR_CACHE_SIZE - 1)] : &none;
+    uint64_t id;
+    if (MSR_LIKELY(e->hash == h && e->id)) {
+        id = e->id;
+    } else {
+        int saved = errno;
+        t->cache_misses++;
+        P0(b);
+        msr_lock_take(&msr_stack_lock);
+        id = intern_locked(ips, d, h);
+        P1(1, b);
+        msr_lock_release(&msr_stack_lock);
+        errno = saved;
+        e->hash = h;
+        e->id = id;
+    }
+    return id;
+}
+
+/* A stack the memo did not have: unwound (fp, cached rules, or
+ * libunwind), named, memoised (fill). Its own frame holds the 4 KiB of
+ * frame arrays, so the memo's hits (msr_capture_stack) and the one-frame
+ * stacks of foreign stacks do not take that much of a small stack. */
+__attribute__((noinline))
+static uint64_t capture_slow(msr_thread *t, void *ret, void *frame, int on_stack, int fill, uintptr_t room)
+{
+    int max = msr_cfg.max_depth;
+    uint64_t ips[max], slots[max];
     const uint64_t *known = NULL;
     int d;
-    int max = msr_cfg.max_depth;
+    uintptr_t slot0 = (uintptr_t)frame + 8;
+    /* without its validation pipe (fdguard.c) libunwind must not run: its
+     * address checks fail and every backtrace takes its slow path */
+    P0(w);
+    if (msr_cfg.unwind == MSR_UNW_FP &&
+        (msr_unw_nopipe || (on_stack && !caller_nofp((uint64_t)(uintptr_t)ret)))) {
+        d = fp_walk(t, ret, frame, ips, slots, max);
+        known = slots;
+    } else if (on_stack &&
+               (d = msr_cfi_walk(t, (uint64_t)(uintptr_t)ret, (uintptr_t)frame, ips, slots,
+                                 max)) > 0) {
+        known = slots;
+        t->cfi_walks++;
+#ifdef MSR_PROF
+        msr_prof[5] += d; msr_prof[6]++;
+#endif
+#ifdef MSR_UNWCHECK
+        unw_check(ret, ips, d, max);
+#endif
+    } else if (room < UNW_ROOM) {
+        ips[0] = (uint64_t)(uintptr_t)ret;      /* no room for libunwind */
+        d = 1;
+    } else {
+        int saved = errno;   /* libunwind may probe memory with syscalls */
+        P0(a);
+        atomic_fetch_add(&dyn_inflight, 1);
+        d = unw_walk(ret, ips, max);
+        atomic_fetch_sub(&dyn_inflight, 1);
+        P1(0, a);
+#ifdef MSR_PROF
+        msr_prof[5] += d; msr_prof[6]++;
+#endif
+        errno = saved;
+    }
+    P1(7, w);
+    if (d <= 0) return 0;
+    uint64_t id = stack_id_of(t, ips, d);
+    P0(c);
+    if (fill && id)
+        memo_fill(t, (uint64_t)(uintptr_t)ret, slot0, ips, known, d, id,
+                  (size_t)(t->memo_misses & (MSR_MEMO_WAYS - 1)));
+    P1(2, c);
+    return id;
+}
+
+uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
+{
     int fill = 0;
     uintptr_t slot0 = (uintptr_t)frame + 8;
     /* a thread attached inside pthread_getattr_np reads its bounds at its
@@ -818,61 +921,14 @@ uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
         fill = 1;
         t->memo_misses++;
     }
-    /* without its validation pipe (fdguard.c) libunwind must not run: its
-     * address checks fail and every backtrace takes its slow path */
-    P0(w);
-    if (msr_cfg.unwind == MSR_UNW_FP &&
-        (msr_unw_nopipe || (on_stack && !caller_nofp((uint64_t)(uintptr_t)ret)))) {
-        d = fp_walk(t, ret, frame, ips, slots, max);
-        known = slots;
-    } else if (on_stack &&
-               (d = msr_cfi_walk(t, (uint64_t)(uintptr_t)ret, (uintptr_t)frame, ips, slots,
-                                 max)) > 0) {
-        known = slots;
-        t->cfi_walks++;
-#ifdef MSR_PROF
-        msr_prof[5] += d; msr_prof[6]++;
-#endif
-#ifdef MSR_UNWCHECK
-        unw_check(ret, ips, d, max);
-#endif
-    } else {
-        int saved = errno;   /* libunwind may probe memory with syscalls */
-        P0(a);
-        atomic_fetch_add(&dyn_inflight, 1);
-        d = unw_walk(ret, ips, max);
-        atomic_fetch_sub(&dyn_inflight, 1);
-        P1(0, a);
-#ifdef MSR_PROF
-        msr_prof[5] += d; msr_prof[6]++;
-#endif
-        errno = saved;
+    /* off the thread's stack only libunwind could unwind, and its ~11 KiB
+     * may not be there; on it, the room below is known */
+    uintptr_t room = on_stack ? slot0 - t->stack_lo
+                   : msr_cfg.unwind == MSR_UNW_FP && msr_unw_nopipe ? UNW_ROOM
+                   : foreign_room((uintptr_t)frame);
+    if (room < SLOW_ROOM) {
+        uint64_t ip = (uint64_t)(uintptr_t)ret;
+        return stack_id_of(t, &ip, 1);
     }
-    P1(7, w);
-    if (d <= 0) return 0;
-    uint64_t h = XXH3_64bits(ips, (size_t)d * sizeof ips[0]);
-    /* no cache after the thread's exit hint (interpose.c) */
-    struct msr_cache_ent none = {0, 0};
-    struct msr_cache_ent *e = t->cache ? &t->cache[h & (MSR_CACHE_SIZE - 1)] : &none;
-    uint64_t id;
-    if (MSR_LIKELY(e->hash == h && e->id)) {
-        id = e->id;
-    } else {
-        int saved = errno;
-        t->cache_misses++;
-        P0(b);
-        msr_lock_take(&msr_stack_lock);
-        id = intern_locked(ips, d, h);
-        P1(1, b);
-        msr_lock_release(&msr_stack_lock);
-        errno = saved;
-        e->hash = h;
-        e->id = id;
-    }
-    P0(c);
-    if (fill && id)
-        memo_fill(t, (uint64_t)(uintptr_t)ret, slot0, ips, known, d, id,
-                  (size_t)(t->memo_misses & (MSR_MEMO_WAYS - 1)));
-    P1(2, c);
-    return id;
+    return capture_slow(t, ret, frame, on_stack, fill, room);
 }
