@@ -16,7 +16,10 @@
 #   stops when the second thread records (with reused readings there the
 #   trace had 5 000-8 800 unmatched frees and duplicate allocations in
 #   15 000 rounds; test_threads.sh's two consumers too), so the trace has
-#   none and every handed-off block is freed;
+#   none and every handed-off block is freed, and the producer reuses
+#   readings only until the consumer's first event (< 1 000 of its ~105 000
+#   events: at most until the 64-entry queue fills, however late the
+#   consumer thread starts);
 # - MEMSCOPE_CLOCK_REUSE=0 and a process without glibc's rseq area
 #   (GLIBC_TUNABLES=glibc.pthread.rseq=0) take a reading per event; a bad
 #   value is refused with a warning.
@@ -69,7 +72,7 @@ for run in 1 2; do
     check $T/handoff$run-duplicate-allocations 0 "$(sumval "$J" duplicate_allocations)"
     check_count $T/handoff$run-handed-off "$J" 45000 size=48
     check_count $T/handoff$run-handed-off-freed "$J" 0 size=48 is_leaked=true
-    check $T/handoff$run-reuse-ends yes "$([ "$(dbg "$TMP/handoff$run.err" 2)" -lt 100 ] && echo yes || echo "no ($(grep 'clock:' "$TMP/handoff$run.err" | head -2))")"
+    check $T/handoff$run-reuse-ends yes "$([ "$(dbg "$TMP/handoff$run.err" 2)" -lt 1000 ] && echo yes || echo "no ($(grep 'clock:' "$TMP/handoff$run.err" | head -2))")"
 done
 
 # off: by setting, without glibc's rseq area; a bad value
