@@ -226,27 +226,45 @@ static int preload_without_us(const char *e, char *buf, size_t cap)
     return !took ? 0 : kept ? 1 : 2;
 }
 
-/* envp with libmemscope out of LD_PRELOAD, in out (cap pointers, the
- * last NULL) and buf; envp itself when there is nothing to take out or
- * the copy does not fit. Stack memory only: a vfork child runs this. */
+/* msrec run set PYTHONMALLOC=malloc for the command (MEMSCOPE_PYTHONMALLOC
+ * =1 says so; a user's own value stays): a program that does not record
+ * gets its environment without it, so a python3 it runs keeps pymalloc. */
+static int py_marked(char *const *envp)
+{
+    for (size_t i = 0; envp && envp[i]; i++)
+        if (is_var(envp[i], "MEMSCOPE_PYTHONMALLOC")) return 1;
+    return 0;
+}
+
+/* envp with libmemscope out of LD_PRELOAD (and msrec's PYTHONMALLOC), in
+ * out (cap pointers, the last NULL) and buf; envp itself when there is
+ * nothing to take out or the copy does not fit. Stack memory only: a
+ * vfork child runs this. */
 static char *const *envp_without_us(char *const *envp, char **out, size_t cap, char *buf, size_t bcap)
 {
     if (!envp) return envp;
     size_t n = 0, k = 0;
-    int found = 0;
+    int found = 0, py = py_marked(envp), dropped = 0;
     while (envp[n]) n++;
     if (n + 1 > cap) return envp;
     for (size_t i = 0; i < n; i++) {
         if (!found && is_var(envp[i], "LD_PRELOAD")) {
             int r = preload_without_us(envp[i], buf, bcap);
-            if (r == 0) return envp;
+            if (r == 0) {
+                out[k++] = envp[i];
+                continue;
+            }
             found = 1;
             if (r == 1) out[k++] = buf;
             continue;
         }
+        if (py && (is_var(envp[i], "PYTHONMALLOC") || is_var(envp[i], "MEMSCOPE_PYTHONMALLOC"))) {
+            dropped = 1;
+            continue;
+        }
         out[k++] = envp[i];
     }
-    if (!found) return envp;
+    if (!found && !dropped) return envp;
     out[k] = NULL;
     return out;
 }
@@ -260,10 +278,12 @@ static char **new_env(char *const *envp, int follow)
     char **out = msr_alloc((n + 4) * sizeof *out);
     if (!out) return NULL;
     size_t k = 0;
-    int strip = strip_wanted(follow);
+    int strip = strip_wanted(follow), py = strip && py_marked(envp);
     for (size_t i = 0; i < n; i++) {
         if (is_var(envp[i], "MEMSCOPE_ACTIVE_PID") || is_var(envp[i], "MEMSCOPE_EXEC_GEN") ||
             is_var(envp[i], "MEMSCOPE_EXEC_SUFFIX"))
+            continue;
+        if (py && (is_var(envp[i], "PYTHONMALLOC") || is_var(envp[i], "MEMSCOPE_PYTHONMALLOC")))
             continue;
         if (strip && is_var(envp[i], "LD_PRELOAD")) {
             int r = preload_without_us(envp[i], env_preload, sizeof env_preload);

@@ -603,7 +603,14 @@ int msrec_run(int argc, char **argv)
             setenv("MEMSCOPE_MANIFEST", manifest, 1);
         else
             unsetenv("MEMSCOPE_MANIFEST");
-        setenv("PYTHONMALLOC", "malloc", 0);   /* pymalloc arenas would hide objects; the user's value wins */
+        /* pymalloc arenas would hide objects; the user's value wins. The
+         * mark lets programs that do not record drop ours (exec.c) */
+        if (!getenv("PYTHONMALLOC")) {
+            setenv("PYTHONMALLOC", "malloc", 1);
+            setenv("MEMSCOPE_PYTHONMALLOC", "1", 1);
+        } else {
+            unsetenv("MEMSCOPE_PYTHONMALLOC");
+        }
         if (unwind)
             setenv("MEMSCOPE_UNWIND", unwind, 1);
         if (export_fmt)

@@ -176,6 +176,14 @@ record plain kids.ex - -- "$MSREC" run -q -o "$d/j.memscope" -- /bin/sh -c 'exec
 check exec/children/exec-env-no-libmemscope "0 1" "$(grep -c libmemscope "$TMP/kids.ex.out") $(grep -c '^PATH=' "$TMP/kids.ex.out")"
 record plain kids.fe - -- "$MSREC" run -q --follow-children -o "$d/k.%p.memscope" -- /bin/sh -c 'env; true'
 check exec/children/follow-keeps-libmemscope 1 "$(grep -c '^LD_PRELOAD=.*libmemscope' "$TMP/kids.fe.out")"
+# msrec's PYTHONMALLOC=malloc is for the recorded command: a program that
+# does not record gets it out of its environment (a python3 it runs kept
+# msrec's allocator choice), a recorded one keeps it, and the user's own
+# value stays everywhere
+check exec/children/pythonmalloc-dropped-unrecorded 0 "$(grep -c 'PYTHONMALLOC' "$TMP/kids.ex.out")"
+check exec/children/pythonmalloc-follow-kept 1 "$(grep -c '^PYTHONMALLOC=malloc' "$TMP/kids.fe.out")"
+PYTHONMALLOC=debug record plain kids.pu - -- "$MSREC" run -q -o "$d/u.memscope" -- /bin/sh -c 'exec env'
+check exec/children/pythonmalloc-user-kept 1 "$(grep -c '^PYTHONMALLOC=debug' "$TMP/kids.pu.out")"
 # a followed child's stderr stays its own (autoconf's `cc -c t.c 2>err;
 # test -s err` took "memscope: wrote ..." for a compiler warning), with and
 # without -q; msrec names every trace itself. A followed fork child too.
