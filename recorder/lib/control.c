@@ -922,9 +922,9 @@ void quick_exit(int status)
  * first was still finishing the trace in the last handler (no END, 5 of 5).
  * A second caller waits here for the first to end the process (as later
  * glibc versions make it wait). Calls from an exit handler of the same
- * thread (undefined behaviour) go through. The exit at the end of main is
- * glibc's internal call, not this one, and takes the flag first only when
- * no thread did. */
+ * thread (undefined behaviour) go through. The exit after main returns is
+ * glibc's internal call, not this one: a thread's exit() racing main's
+ * return is not serialized. */
 void exit(int status)
 {
     typedef void (*exit_fn)(int) __attribute__((noreturn));
