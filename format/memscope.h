@@ -609,6 +609,8 @@ typedef struct ms_integrity {
     /* From END (1.2): what the writer could not write (0 = no loss known) */
     uint64_t end_n_events, end_events_lost, end_write_errors;
     int64_t end_first_errno;
+    uint64_t end_n_dropped;      /* END n_dropped: events the recorder saw and
+                                    did not record                             */
 } ms_integrity;
 
 /* Open PATH for streaming. Fails with MS_EIO (errno set), MS_EEMPTY,

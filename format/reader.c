@@ -573,6 +573,7 @@ int ms_reader_next(ms_reader *r, const ms_record **rec)
                 r->integ.has_end = 1;
                 r->integ.end_n_events = r->rec.u.end.n_events;
                 r->integ.end_events_lost = r->rec.u.end.events_lost;
+                r->integ.end_n_dropped = r->rec.u.end.n_dropped;
                 r->integ.end_write_errors = r->rec.u.end.write_errors;
                 r->integ.end_first_errno = r->rec.u.end.first_errno;
             }

@@ -119,6 +119,9 @@ int msconv_verdict_lang(char *buf, size_t n, const char **word, const ms_integri
                   "incomplete: %s, %llu of %llu events written (%llu write errors)"},
         M_DISK = {"磁盘已满", "disk full"}, M_FBIG = {"达到文件大小上限", "file size limit reached"},
         M_NOMEM = {"内存不足", "out of memory"}, M_WERR = {"写入错误", "write errors"},
+        M_DROP = {"不完整：记录器看到但未记录 %llu 个事件（信号处理函数在记录器记录时分配或释放，或某线程的事件缓冲区一直满）",
+                  "incomplete: %llu events seen but not recorded (a signal handler allocated or freed"
+                  " while it interrupted the recorder, or a thread's event buffer stayed full)"},
         M_OK = {"完整", "complete"};
     const char *w;
     if (in->verdict == MS_ECORRUPT) {
@@ -148,6 +151,9 @@ int msconv_verdict_lang(char *buf, size_t n, const char **word, const ms_integri
         else
             snprintf(buf, n, M_LOST.zh, why, (unsigned long long)in->end_n_events, (unsigned long long)got,
                      (unsigned long long)in->end_write_errors);
+    } else if (in->end_n_dropped) {
+        w = "incomplete";
+        snprintf(buf, n, MS_T(l, M_DROP), (unsigned long long)in->end_n_dropped);
     } else {
         w = "complete";
         snprintf(buf, n, "%s", MS_T(l, M_OK));

@@ -1329,6 +1329,9 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
     st.n_events += unrec;
     if (unrec) rec_alloc_errors++;
     r.u.end.n_events = st.n_events;
+    /* (and the allocations and frees of signal handlers that interrupted a
+     * hook: interpose.c guarded) */
+    st.n_dropped += atomic_exchange(&msr_missed, 0);
     r.u.end.n_dropped = st.n_dropped;
     /* END must reach the file: it says what the file holds. After a failed
      * write or allocation the pending chunk is dropped (room for END); when

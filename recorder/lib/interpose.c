@@ -237,6 +237,9 @@ void msr_thread_bounds(msr_thread *t)
 {
     t->bounds_pending = 0;
     pthread_attr_t a;
+    /* (its allocations and frees are glibc's, not a signal handler's) */
+    int g = msr_tls.guard;
+    msr_tls.guard = 1;
     if (pthread_getattr_np(pthread_self(), &a) == 0) {
         void *addr = NULL;
         size_t sz = 0;
@@ -246,6 +249,7 @@ void msr_thread_bounds(msr_thread *t)
         }
         pthread_attr_destroy(&a);
     }
+    msr_tls.guard = g;
 }
 
 static msr_thread *thread_attach(void)
@@ -545,15 +549,28 @@ static inline int mode_rec(void)
     return m == MSR_REC;
 }
 
+_Atomic uint64_t msr_missed;
+
+/* Inside the recorder: not recorded. When the recorder was in a hook's
+ * stack capture or slot store, the call comes from a signal handler that
+ * interrupted it (its slot would be the interrupted one's): counted, so
+ * END says events are missing instead of "complete". */
+static inline int guarded(void)
+{
+    if (MSR_LIKELY(!msr_tls.guard)) return 0;
+    if (MSR_UNLIKELY(msr_tls.guard == MSR_GUARD_HOOK)) atomic_fetch_add_explicit(&msr_missed, 1, memory_order_relaxed);
+    return 1;
+}
+
 static inline int rec_alloc_on(void)
 {
-    return MSR_LIKELY(mode_rec()) && !msr_tls.guard &&
+    return MSR_LIKELY(mode_rec()) && !guarded() &&
            !atomic_load_explicit(&msr_paused, memory_order_relaxed);
 }
 
 static inline int rec_free_on(void)
 {
-    return mode_rec() && !msr_tls.guard;
+    return mode_rec() && !guarded();
 }
 
 /* Sampled traces (sample.c): an allocation is recorded when it holds a
@@ -594,7 +611,7 @@ __attribute__((noinline))
 static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64_t old,
                       void *ret, void *frame)
 {
-    msr_tls.guard = 1;
+    msr_tls.guard = MSR_GUARD_HOOK;
     msr_thread *t = self_thread();
     /* a sampled block is known as such before the app can free it */
     if (t && (!p || !sampling() || msr_sample_remember(p) == 0)) {
@@ -607,7 +624,7 @@ static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64
 __attribute__((noinline))
 static void rec_free(uint8_t op, void *p)
 {
-    msr_tls.guard = 1;
+    msr_tls.guard = MSR_GUARD_HOOK;
     msr_thread *t = self_thread();
     if (t) emit(t, op, (uint64_t)(uintptr_t)p, 0, 0, 0, 0, 0);
     msr_tls.guard = 0;
@@ -697,8 +714,10 @@ static void sampled_moved(uint8_t op, void *old, int old_s, void *q, size_t n, i
         if (old_s) msr_sample_remember(old);
         return;
     }
-    if (!rec_free_on() || atomic_load_explicit(&msr_paused, memory_order_relaxed)) {
-        if (old_s && rec_free_on()) rec_free(MS_OP_FREE, old);
+    if (!old_s && !new_s) return;
+    int on = rec_free_on();     /* (once: a handler's event counts once) */
+    if (!on || atomic_load_explicit(&msr_paused, memory_order_relaxed)) {
+        if (old_s && on) rec_free(MS_OP_FREE, old);
         return;
     }
     if (new_s) rec_alloc(op, q, n, 0, old_s ? (uint64_t)(uintptr_t)old : 0, ret, frame);

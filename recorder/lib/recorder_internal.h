@@ -323,10 +323,19 @@ typedef struct msr_thread {
 
 struct msr_tls {
     msr_thread *t;
-    int guard;                    /* inside the recorder                    */
+    int guard;                    /* inside the recorder: 1, or
+                                     MSR_GUARD_HOOK in a recording hook (an
+                                     allocation or free seen then comes from
+                                     a signal handler that interrupted it:
+                                     not recorded, counted in msr_missed ->
+                                     END n_dropped). Recorder code a hook
+                                     calls that allocates through libc sets
+                                     1 and restores.                        */
     int no_thread;                /* thread state could not be created      */
     int in_getattr;               /* inside pthread_getattr_np (interpose.c) */
 };
+#define MSR_GUARD_HOOK 2
+extern _Atomic uint64_t msr_missed;   /* such events (interpose.c)          */
 extern MSR_TLS struct msr_tls msr_tls;
 
 extern _Atomic(msr_thread *) msr_threads;   /* list head                    */

@@ -117,12 +117,16 @@ check "cli/unknown option one line" 1 "$(wc -l <"$TMP/err" | tr -d ' ')"
 "$MSCONV" --lang zh --info "$GOLD" >/dev/null 2>&1; check "cli/input after options" 0 $?
 
 # ---- valid input ----
-"$MSCONV" "$GOLD" --info >"$TMP/info" 2>"$TMP/err"; check "cli/info golden exit" 0 $?
-check "cli/info golden quiet stderr" "" "$(cat "$TMP/err")"
-grep -q "integrity: *complete" "$TMP/info" && pass "cli/info golden complete" || fail "cli/info golden complete" "$(cat "$TMP/info")"
+# (the v1.0 golden's END has n_dropped 2: incomplete, spec 8.5; v1.1's is complete)
+"$MSCONV" "$GOLD" --info --lang en >"$TMP/info" 2>"$TMP/err"; check "cli/info golden exit" 0 $?
+check "cli/info golden warns once" "msconv: $GOLD: incomplete: 2 events seen but not recorded" "$(cut -d'(' -f1 "$TMP/err" | sed 's/ *$//')"
+grep -q "integrity: *incomplete: 2 events seen but not recorded" "$TMP/info" && pass "cli/info golden dropped" || fail "cli/info golden dropped" "$(cat "$TMP/info")"
+"$MSCONV" "$MS_ROOT/tests/golden/v1.1-heap.memscope" --info --lang en >"$TMP/info" 2>"$TMP/err"; check "cli/info v1.1 golden exit" 0 $?
+check "cli/info v1.1 golden quiet stderr" "" "$(cat "$TMP/err")"
+grep -q "^integrity: *complete$" "$TMP/info" && pass "cli/info v1.1 golden complete" || fail "cli/info v1.1 golden complete" "$(cat "$TMP/info")"
 "$MSCONV" "$GOLD" --json -o "$TMP/o/g.json" 2>"$TMP/err"; check "cli/json golden exit" 0 $?
 ls -A "$TMP/o" | grep -q tmp && fail "cli/json no temp file left" "$(ls -A "$TMP/o")" || pass "cli/json no temp file left"
-if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["total_allocations"] > 0 and d["integrity"]["verdict"] == "complete"' "$TMP/o/g.json" 2>"$TMP/err"; then
+if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["summary"]["total_allocations"] > 0 and d["integrity"]["verdict"] == "incomplete"' "$TMP/o/g.json" 2>"$TMP/err"; then
     pass "cli/json golden parses"; else fail "cli/json golden parses" "$(tail -1 "$TMP/err")"; fi
 "$MSCONV" "$GOLD" --json --events -o "$TMP/o/e.json" 2>/dev/null; check "cli/json --events exit" 0 $?
 if python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["allocations"]) == d["summary"]["total_allocations"]' "$TMP/o/e.json" 2>"$TMP/err"; then

@@ -1,0 +1,43 @@
+/* A signal handler that allocates while the main thread allocates in a
+ * loop: SIGALRM every 200 µs for N malloc/free pairs of the main thread,
+ * each handler run a malloc/free pair. Handlers that interrupt the
+ * recorder's hook cannot be recorded (their slot would be the interrupted
+ * one's); the trace must count them (END n_dropped) instead of saying it
+ * is complete. Usage: sigalloc N. Prints TRUTH sigalloc allocs=A (the
+ * program's own, handler's included) and handlers=H. */
+#include "progs.h"
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/time.h>
+
+static volatile long handlers;
+
+static void h(int s)
+{
+    (void)s;
+    void *volatile p = malloc(48);
+    free(p);
+    handlers++;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) return 2;
+    long n = atol(argv[1]);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 200}, {0, 200}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    for (long i = 0; i < n; i++) {
+        void *volatile p = malloc(32);
+        free(p);
+    }
+    struct itimerval z = {{0, 0}, {0, 0}};
+    setitimer(ITIMER_REAL, &z, NULL);
+    signal(SIGALRM, SIG_IGN);
+    out("TRUTH sigalloc allocs=%ld handlers=%ld\n", n + handlers, (long)handlers);
+    return 0;
+}
