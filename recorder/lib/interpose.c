@@ -263,6 +263,7 @@ static msr_thread *thread_attach(void)
         atomic_store_explicit(&t->waiting, 0, memory_order_relaxed);
         t->wake_sent = 0;
         t->n_dropped = 0;
+        atomic_store_explicit(&t->pend_n, 0, memory_order_relaxed);
         t->memo_hits = t->memo_misses = t->cache_misses = t->cfi_walks = 0;
         t->clk_last = 0;
         t->clk_left = t->clk_gen = 0;
@@ -551,14 +552,18 @@ static inline int mode_rec(void)
 
 _Atomic uint64_t msr_missed;
 
-/* Inside the recorder: not recorded. When the recorder was in a hook's
- * stack capture or slot store, the call comes from a signal handler that
- * interrupted it (its slot would be the interrupted one's): counted, so
- * END says events are missing instead of "complete". */
+/* Inside the recorder: not recorded. Inside a hook's stack capture or slot
+ * store the call comes from a signal handler that interrupted it: its
+ * event is deferred (rec_alloc/rec_free), except in a sampled trace, whose
+ * sampling state the hook may be updating: counted, so END says events are
+ * missing instead of "complete". */
 static inline int guarded(void)
 {
     if (MSR_LIKELY(!msr_tls.guard)) return 0;
-    if (MSR_UNLIKELY(msr_tls.guard == MSR_GUARD_HOOK)) atomic_fetch_add_explicit(&msr_missed, 1, memory_order_relaxed);
+    if (MSR_UNLIKELY(msr_tls.guard == MSR_GUARD_HOOK)) {
+        if (!atomic_load_explicit(&msr_sampling, memory_order_relaxed)) return 0;
+        atomic_fetch_add_explicit(&msr_missed, 1, memory_order_relaxed);
+    }
     return 1;
 }
 
@@ -605,12 +610,73 @@ static inline msr_thread *self_thread(void)
     return t;
 }
 
+/* Signal handlers. A handler that allocates or frees while it interrupts
+ * a hook of its thread cannot take a slot (the hook may be half-way
+ * through its own) nor walk the stack (the thread's stack cache and memo
+ * may be half-updated): its event waits in the thread's pend[] with the
+ * one frame it has (the handler's call site) and the interrupted hook
+ * records it after its own event, before it returns. That order is the
+ * real one: an allocation's hook runs after the allocator returned, a
+ * free's before the block is released, so no handler event can concern
+ * the interrupted event's block. A handler interrupted by another handler
+ * takes its own entry (fetch_add). No room, or no thread state: counted
+ * (END n_dropped). */
+static void defer(uint8_t op, uint64_t addr, uint64_t size, uint32_t align, uint64_t old,
+                  void *ret, int after)
+{
+    msr_thread *t = msr_tls.t;
+    uint32_t i = t ? atomic_fetch_add_explicit(&t->pend_n, 1, memory_order_relaxed) : MSR_PEND;
+    if (i >= MSR_PEND) {
+        atomic_fetch_add_explicit(&msr_missed, 1, memory_order_relaxed);
+        return;
+    }
+    t->pend[i] = (struct msr_pend){addr, size, old, (uint64_t)(uintptr_t)ret, align, op, (uint8_t)after};
+    atomic_signal_fence(memory_order_seq_cst);
+}
+
+/* Records the deferred events (guard MSR_GUARD_HOOK: a handler that
+ * interrupts this appends; it is recorded in this loop). */
+__attribute__((noinline))
+static void record_deferred(msr_thread *t)
+{
+    uint32_t done = 0;
+    for (;;) {
+        uint32_t n = atomic_load_explicit(&t->pend_n, memory_order_relaxed);
+        if (done >= n || done >= MSR_PEND) {
+            /* (events past MSR_PEND were counted by defer) */
+            if (atomic_compare_exchange_strong(&t->pend_n, &n, 0)) return;
+            continue;
+        }
+        atomic_signal_fence(memory_order_seq_cst);
+        struct msr_pend e = t->pend[done++];
+        emit(t, e.op, e.addr, e.size, e.old, msr_stack_of_ip(t, e.ret), e.align, e.after);
+    }
+}
+
+/* A hook's end: guard 0 once no handler event waits. A handler that comes
+ * after the guard is down records its event itself. */
+static inline void hook_end(msr_thread *t)
+{
+    for (;;) {
+        if (MSR_UNLIKELY(t && atomic_load_explicit(&t->pend_n, memory_order_relaxed)))
+            record_deferred(t);
+        msr_tls.guard = 0;
+        atomic_signal_fence(memory_order_seq_cst);
+        if (MSR_LIKELY(!t || !atomic_load_explicit(&t->pend_n, memory_order_relaxed))) return;
+        msr_tls.guard = MSR_GUARD_HOOK;
+    }
+}
+
 /* errno: the fast path makes no system call; the slow paths (thread attach,
  * writer wake-up and waits, stack interning) preserve errno themselves. */
 __attribute__((noinline))
 static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64_t old,
                       void *ret, void *frame)
 {
+    if (MSR_UNLIKELY(msr_tls.guard)) {
+        defer(op, (uint64_t)(uintptr_t)p, size, align, old, ret, p != NULL);
+        return;
+    }
     msr_tls.guard = MSR_GUARD_HOOK;
     msr_thread *t = self_thread();
     /* a sampled block is known as such before the app can free it */
@@ -618,16 +684,20 @@ static void rec_alloc(uint8_t op, void *p, uint64_t size, uint32_t align, uint64
         uint64_t stack = msr_capture_stack(t, ret, frame);
         emit(t, op, (uint64_t)(uintptr_t)p, size, old, stack, align, p != NULL);
     }
-    msr_tls.guard = 0;
+    hook_end(t);
 }
 
 __attribute__((noinline))
 static void rec_free(uint8_t op, void *p)
 {
+    if (MSR_UNLIKELY(msr_tls.guard)) {
+        defer(op, (uint64_t)(uintptr_t)p, 0, 0, 0, NULL, 0);
+        return;
+    }
     msr_tls.guard = MSR_GUARD_HOOK;
     msr_thread *t = self_thread();
     if (t) emit(t, op, (uint64_t)(uintptr_t)p, 0, 0, 0, 0, 0);
-    msr_tls.guard = 0;
+    hook_end(t);
 }
 
 /* Keep the entry point's frame alive across the recorder call (no tail

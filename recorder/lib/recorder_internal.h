@@ -277,6 +277,7 @@ struct msr_memo;
 #define MSR_MEMO_WAYS 16          /* memo set associativity */
 #endif
 size_t msr_memo_bytes(void);
+#define MSR_PEND 64               /* deferred signal-handler events/thread  */
 
 typedef struct msr_thread {
     /* written by the owning thread */
@@ -305,6 +306,10 @@ typedef struct msr_thread {
     uint64_t cfi_walks;           /* misses unwound by cached rules (cfi.c)  */
     _Atomic uint32_t set_name_seq; /* bumped after set_name is written      */
     char set_name[16];            /* pthread_setname_np on itself           */
+    /* events of signal handlers that interrupted a hook of this thread,
+     * written by the handler, recorded by the hook (interpose.c defer) */
+    _Atomic uint32_t pend_n;
+    struct msr_pend { uint64_t addr, size, old, ret; uint32_t align; uint8_t op, after; } pend[MSR_PEND];
     /* written by the writer */
     _Atomic uint64_t consumed __attribute__((aligned(64)));
     _Atomic uint32_t space_seq;   /* futex word: bumped to wake `waiting`   */
@@ -327,15 +332,15 @@ struct msr_tls {
                                      MSR_GUARD_HOOK in a recording hook (an
                                      allocation or free seen then comes from
                                      a signal handler that interrupted it:
-                                     not recorded, counted in msr_missed ->
-                                     END n_dropped). Recorder code a hook
-                                     calls that allocates through libc sets
-                                     1 and restores.                        */
+                                     deferred, interpose.c). Recorder code a
+                                     hook calls that allocates through libc
+                                     sets 1 and restores.                   */
     int no_thread;                /* thread state could not be created      */
     int in_getattr;               /* inside pthread_getattr_np (interpose.c) */
 };
 #define MSR_GUARD_HOOK 2
-extern _Atomic uint64_t msr_missed;   /* such events (interpose.c)          */
+extern _Atomic uint64_t msr_missed;   /* such events not recorded (no room,
+                                         sampled traces): END n_dropped    */
 extern MSR_TLS struct msr_tls msr_tls;
 
 extern _Atomic(msr_thread *) msr_threads;   /* list head                    */
@@ -473,6 +478,8 @@ void msr_cfi_atfork_child(void);
 /* Capture the caller's stack: ret = return address of the public entry
  * point, frame = its frame address. Returns the interned stack id. */
 uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame);
+/* The one-frame stack [ip] (a signal handler's deferred event). */
+uint64_t msr_stack_of_ip(msr_thread *t, uint64_t ip);
 extern _Atomic uint64_t msr_nodes_count;  /* nodes published (ids 1..count) */
 extern ms_stack_node *msr_nodes;          /* msr_nodes[id-1]                */
 extern msr_lock msr_stack_lock;

@@ -884,6 +884,11 @@ static uint64_t capture_slow(msr_thread *t, void *ret, void *frame, int on_stack
     return id;
 }
 
+uint64_t msr_stack_of_ip(msr_thread *t, uint64_t ip)
+{
+    return msr_cfg.unwind == MSR_UNW_NONE || !ip ? 0 : stack_id_of(t, &ip, 1);
+}
+
 uint64_t msr_capture_stack(msr_thread *t, void *ret, void *frame)
 {
     int fill = 0;

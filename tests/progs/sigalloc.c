@@ -1,10 +1,10 @@
 /* A signal handler that allocates while the main thread allocates in a
  * loop: SIGALRM every 200 µs for N malloc/free pairs of the main thread,
- * each handler run a malloc/free pair. Handlers that interrupt the
- * recorder's hook cannot be recorded (their slot would be the interrupted
- * one's); the trace must count them (END n_dropped) instead of saying it
- * is complete. Usage: sigalloc N. Prints TRUTH sigalloc allocs=A (the
- * program's own, handler's included) and handlers=H. */
+ * each handler run a malloc(48)/free pair. Most handler runs interrupt the
+ * recorder's hook; their events must still be recorded (deferred to the
+ * interrupted hook), with the handler in their stacks. Usage: sigalloc N.
+ * Prints TRUTH sigalloc allocs=A (the program's own, the handler's
+ * included) and handlers=H. */
 #include "progs.h"
 #include <signal.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 static volatile long handlers;
 
-static void h(int s)
+static void on_alarm(int s)
 {
     (void)s;
     void *volatile p = malloc(48);
@@ -26,7 +26,7 @@ int main(int argc, char **argv)
     long n = atol(argv[1]);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = h;
+    sa.sa_handler = on_alarm;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGALRM, &sa, NULL);
     struct itimerval it = {{0, 200}, {0, 200}};
