@@ -10,6 +10,7 @@
 #include "heap_diff.h"
 #include "outfile.h"
 #include "progress.h"
+#include "verdict.h"
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -36,19 +37,21 @@ int msdiff_heap_shown(const ms_hd_entry *e, uint64_t threshold)
     return m >= threshold;
 }
 
-static int load(const char *path, ms_heap **h)
+/* A file that is not complete (spec 8.5) is diffed as far as it goes, with
+ * one warning line saying why; the reports say it too (input rows). */
+static int load(const char *path, ms_heap **h, ms_integrity *in)
 {
-    ms_integrity in;
     errno = 0;
-    int e = ms_heap_load(h, &in, path, NULL);
+    int e = ms_heap_load(h, in, path, NULL);
     if (e) {
         const char *d = ms_reader_open_error();
         fprintf(stderr, "msdiff: %s: %s\n", path,
                 e == MS_EIO && errno ? ms_cli_strerror(errno) : d && d[0] && ms_cli() == MS_LANG_EN ? d : ms_cli_mserror(e));
         return -1;
     }
-    if (in.verdict != MS_OK)
-        fprintf(stderr, MS_CM("msdiff: %s: 警告：文件已损坏（%s），使用能读出的部分\n", "msdiff: %s: warning: damaged file (%s), using what could be read\n"), path, ms_cli_mserror(in.verdict));
+    char v[256];
+    if (ms_verdict_text(v, sizeof v, NULL, in, ms_cli()))
+        fprintf(stderr, MS_CM("msdiff: %s: 警告：%s，使用能读出的部分\n", "msdiff: %s: warning: %s; using what could be read\n"), path, v);
     return 0;
 }
 
@@ -63,16 +66,17 @@ int msdiff_heap(const msdiff_args *args)
     if (!args->threshold_given) ha_args.threshold = 0;
     const msdiff_args *a = &ha_args;
     ms_heap *ha = NULL, *hb = NULL;
+    ms_integrity ia, ib;
     ms_progress_install("msdiff");
-    if (load(a->a, &ha)) return 1;
-    if (load(a->b, &hb)) { ms_heap_free(ha); return 1; }
+    if (load(a->a, &ha, &ia)) return 1;
+    if (load(a->b, &hb, &ib)) { ms_heap_free(ha); return 1; }
     ms_heapdiff d;
     if (ms_heapdiff_build(ha, hb, &d)) {
         fprintf(stderr, "msdiff: %s: %s\n", a->b, ms_cli_mserror(MS_ENOMEM));
         ms_heap_free(ha); ms_heap_free(hb);
         return 1;
     }
-    msdiff_heap_ctx c = { a, ha, hb, &d };
+    msdiff_heap_ctx c = { a, ha, hb, &d, ia, ib };
     int status = msdiff_write_reports(a, render_md, render_json, &c);
     ms_heapdiff_free(&d);
     ms_heap_free(ha);

@@ -11,6 +11,7 @@ typedef struct msdiff_heap_ctx {
     const msdiff_args *args;
     const ms_heap *ha, *hb;
     const ms_heapdiff *d;
+    ms_integrity ia, ib;          /* what the reader found in A and B       */
 } msdiff_heap_ctx;
 
 int msdiff_heap_md(FILE *f, const msdiff_heap_ctx *c);

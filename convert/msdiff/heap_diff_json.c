@@ -12,6 +12,7 @@
  * version 1 every site carried its own frame list).
  */
 #include "heap_diff.h"
+#include "verdict.h"
 #include "fmt.h"
 #include <cjson/cJSON.h>
 #include <stdlib.h>
@@ -41,7 +42,7 @@ static cJSON *change(uint64_t a, uint64_t b)
     return o;
 }
 
-static cJSON *input(const char *file, const ms_heap *h, ms_lang lang)
+static cJSON *input(const char *file, const ms_heap *h, const ms_integrity *integ, ms_lang lang)
 {
     cJSON *o = cJSON_CreateObject();
     if (!o) return NULL;
@@ -60,6 +61,12 @@ static cJSON *input(const char *file, const ms_heap *h, ms_lang lang)
     U(o, "sample_rate", ms_heap_sampled(h));
     cJSON_AddBoolToObject(o, "estimated", ms_heap_sampled(h) != 0);
     cJSON_AddItemToObject(o, "estimate_note", jstr(note));
+    /* spec 8.5: "complete", "incomplete", "truncated" or "corrupt", and why */
+    const char *word;
+    char why[256];
+    ms_verdict_text(why, sizeof why, &word, integ, MS_LANG_EN);
+    cJSON_AddItemToObject(o, "integrity", jstr(word));
+    cJSON_AddItemToObject(o, "integrity_message", jstr(why));
     return o;
 }
 
@@ -128,8 +135,8 @@ int msdiff_heap_json(FILE *f, const msdiff_heap_ctx *c)
     if (!r) return -1;
     cJSON_AddStringToObject(r, "format", "memscope-heap-diff");
     U(r, "version", 2);
-    cJSON_AddItemToObject(r, "before", input(c->args->a, c->ha, c->args->lang));
-    cJSON_AddItemToObject(r, "after", input(c->args->b, c->hb, c->args->lang));
+    cJSON_AddItemToObject(r, "before", input(c->args->a, c->ha, &c->ia, c->args->lang));
+    cJSON_AddItemToObject(r, "after", input(c->args->b, c->hb, &c->ib, c->args->lang));
     cJSON_AddStringToObject(r, "matching", "symbolized stack: function, file, line per frame (module + offset when unsymbolized); addresses ignored");
     U(r, "threshold", c->args->threshold);
     cJSON *s = cJSON_AddObjectToObject(r, "summary");

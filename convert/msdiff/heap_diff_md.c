@@ -10,6 +10,7 @@
  * `--lang en` prints the same report in English.
  */
 #include "heap_diff.h"
+#include "verdict.h"
 #include "fmt.h"
 #include "md.h"
 #include <stdlib.h>
@@ -31,6 +32,10 @@ static const ms_msg
     M_FILE = {"文件", "File"}, M_PROG = {"程序", "Program"}, M_START = {"开始时间", "Started"},
     M_DUR = {"时长", "Duration"}, M_EVENTS = {"事件数", "Events"},
     M_MODE = {"记录方式", "Recording"}, M_FULL = {"全部分配", "every allocation"},
+    M_INTEG = {"文件完整性", "Integrity"},
+    M_PARTIAL = {"注意：%s文件：%s。差异只包含文件中记录下来的事件。",
+                 "Note: %s file: %s. The diff covers only the events the file holds."},
+    M_WHICH_A = {"之前的", "the before"}, M_WHICH_B = {"之后的", "the after"},
     M_SUMMARY = {"摘要", "Summary"},
     M_SUM_FMT = {"分配点：新增 %zu 个，消失 %zu 个，增长 %zu 个，减少 %zu 个；峰值内存净变化 %s（%s），泄漏内存净变化 %s（%s）。",
                  "Sites: %zu new, %zu vanished, %zu grew, %zu shrank; net change in peak memory %s (%s), in leaked memory %s (%s)."},
@@ -168,8 +173,29 @@ static void input_rows(FILE *f, const msdiff_heap_ctx *c)
     fprintf(f, "| %s | %s | %s |\n", MS_T(L, M_EVENTS), CNT(c->d->ta.events), CNT(c->d->tb.events));
     char sa[200], sb[200];
     uint64_t ra = ms_heap_sampled(c->ha), rb = ms_heap_sampled(c->hb);
-    fprintf(f, "| %s | %s | %s |\n\n", MS_T(L, M_MODE), ra ? ms_i18n_sampled(L, ra, sa, sizeof sa) : MS_T(L, M_FULL),
+    fprintf(f, "| %s | %s | %s |\n", MS_T(L, M_MODE), ra ? ms_i18n_sampled(L, ra, sa, sizeof sa) : MS_T(L, M_FULL),
             rb ? ms_i18n_sampled(L, rb, sb, sizeof sb) : MS_T(L, M_FULL));
+    char va[256], vb[256];
+    ms_verdict_text(va, sizeof va, NULL, &c->ia, L);
+    ms_verdict_text(vb, sizeof vb, NULL, &c->ib, L);
+    fprintf(f, "| %s | ", MS_T(L, M_INTEG)); ms_md_str(f, va); fputs(" | ", f); ms_md_str(f, vb); fputs(" |\n\n", f);
+}
+
+/* a file that is not complete: said before any number (spec 8.5) */
+static void partial_notes(FILE *f, const msdiff_heap_ctx *c)
+{
+    ms_lang L = c->args->lang;
+    const ms_integrity *in[2] = {&c->ia, &c->ib};
+    const ms_msg *which[2] = {&M_WHICH_A, &M_WHICH_B};
+    for (int k = 0; k < 2; k++) {
+        char v[256];
+        if (!ms_verdict_text(v, sizeof v, NULL, in[k], L)) continue;
+        fputs("> ", f);
+        char line[600];
+        snprintf(line, sizeof line, MS_T(L, M_PARTIAL), MS_T(L, *which[k]), v);
+        ms_md_str(f, line);
+        fputs("\n\n", f);
+    }
 }
 
 int msdiff_heap_md(FILE *f, const msdiff_heap_ctx *c)
@@ -182,6 +208,7 @@ int msdiff_heap_md(FILE *f, const msdiff_heap_ctx *c)
     uint64_t rate = ms_heap_sampled(c->ha) ? ms_heap_sampled(c->ha) : ms_heap_sampled(c->hb);
     char est[400];
     if (rate) fprintf(f, "> %s\n\n", ms_i18n_sampled_long(L, rate, est, sizeof est));
+    partial_notes(f, c);
     fprintf(f, L == MS_LANG_EN ? "**%s**: " : "**%s**：", MS_T(L, M_SUMMARY));
     fprintf(f, MS_T(L, M_SUM_FMT), d->n_new, d->n_vanished, d->n_grew, d->n_shrank,
             SB((int64_t)(b->peak_memory - a->peak_memory)), PC(a->peak_memory, b->peak_memory),

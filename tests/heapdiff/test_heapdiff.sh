@@ -239,6 +239,36 @@ else
     fail damaged_input_warns "rc=$rc $(cat cut.err)"
 fi
 
+# integrity of each input (spec 8.5): the goldens v1.2 (disk full: 6 of 8
+# events written) and v1.1 (complete); the complete pair above says so
+G="$MS_ROOT/tests/golden"
+"$MSDIFF" "$G/v1.2-heap.memscope" "$G/v1.1-heap.memscope" --json g.json --md g.md 2> g.err
+check integ_exit 0 $?
+check integ_warns_once "msdiff: $G/v1.2-heap.memscope: warning: incomplete: disk full, 6 of 8 events written (1 write errors); using what could be read" \
+    "$(grep -v 'wrote' g.err)"
+grep -qF '| 文件完整性 | 不完整：磁盘已满，共 8 个事件，写入 6 个（1 次写入错误） | 完整 |' g.md \
+    && pass integ_md_row || fail integ_md_row "$(grep 完整性 g.md)"
+grep -qF '> 注意：之前的文件：不完整：磁盘已满' g.md && pass integ_md_note || fail integ_md_note "$(sed -n 1,5p g.md)"
+grep -q '注意：之后的文件' g.md && fail integ_md_note_only_before "$(sed -n 1,7p g.md)" || pass integ_md_note_only_before
+python3 -c '
+import json, sys
+d = json.load(open("g.json"))
+b, a = d["before"], d["after"]
+assert (b["integrity"], a["integrity"]) == ("incomplete", "complete"), (b["integrity"], a["integrity"])
+assert b["integrity_message"] == "incomplete: disk full, 6 of 8 events written (1 write errors)", b["integrity_message"]
+' 2> g.py.err && pass integ_json || fail integ_json "$(tail -1 g.py.err)"
+grep -qF '| 文件完整性 | 完整 | 完整 |' d.md && pass integ_md_complete || fail integ_md_complete "$(grep 完整性 d.md)"
+grep -q '注意：' d.md && fail integ_md_no_note "$(grep 注意 d.md)" || pass integ_md_no_note
+check integ_complete_quiet "" "$(grep -v 'wrote' diff.err)"
+python3 -c '
+import json
+d = json.load(open("d.json"))
+assert d["before"]["integrity"] == d["after"]["integrity"] == "complete"
+' && pass integ_json_complete || fail integ_json_complete "not complete"
+"$MSDIFF" "$G/v1.2-heap.memscope" "$G/v1.1-heap.memscope" --md - --lang en 2>/dev/null > ge.md
+grep -qF '| Integrity | incomplete: disk full, 6 of 8 events written (1 write errors) | complete |' ge.md \
+    && pass integ_md_en || fail integ_md_en "$(grep Integrity ge.md)"
+
 # progress bar (convert/common/progress.c): forced with MEMSCOPE_PROGRESS=1
 # on a trace of > 64 Ki records; never on a non-terminal stderr by default
 cc -std=c11 -D_GNU_SOURCE -O2 -g -o wl "$MS_ROOT/bench/convert/workload.c" || fail progress_build "cc failed"
