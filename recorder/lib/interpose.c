@@ -62,7 +62,12 @@ static msr_thread *thread_attach(void);
 msr_thread *msr_thread_attach(void)
 {
     int saved = errno;
+    /* glibc allocates for it (pthread_setspecific past 32 keys,
+     * pthread_getattr_np): the recorder's, not a signal handler's */
+    int g = msr_tls.guard;
+    msr_tls.guard = 1;
     msr_thread *t = thread_attach();
+    msr_tls.guard = g;
     errno = saved;
     return t;
 }

@@ -11,10 +11,14 @@
  *   fork           fork a child that waits in pause() (prints its pid)
  *   exit N         exit(N) at once
  *   crash          a null-pointer write (SIGSEGV)
+ * SERVICE_KEYS=N in the environment: N pthread keys made at the start
+ * (a recorder attached later gets a key past glibc's first 32, whose
+ * pthread_setspecific allocates: glibc's, not the program's).
  * At the end of stdin it prints "done" and exits 0. Output through
  * write(2) only and input through read(2) (progs.h): no stdio buffers, so
  * the program allocates exactly what the commands say.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -69,6 +73,11 @@ int main(void)
 {
     char line[256];
     unsigned long k = 0;
+    const char *keys = getenv("SERVICE_KEYS");
+    for (long n = keys ? atol(keys) : 0; n > 0; n--) {
+        pthread_key_t key;
+        if (pthread_key_create(&key, NULL)) break;
+    }
     while (read_line(line, sizeof line)) {
         char cmd[32] = "";
         unsigned long a = 0, b = 0;
