@@ -1431,6 +1431,9 @@ void msr_finish(uint32_t reason, int64_t detail, int crash)
                  (double)ws.compress_ns / 1e6, (double)ws.compress_ns / (double)nev,
                  (double)ws.raw_bytes / 1e6, (double)ws.stored_bytes / 1e6, (unsigned long long)st.n_events);
         msr_say("debug: ", line, "");
+        snprintf(line, sizeof line, "signal handlers: %llu events recorded after the hook they interrupted",
+                 (unsigned long long)atomic_load(&msr_deferred));
+        msr_say("debug: ", line, "");
     }
     atomic_store(&msr_mode, MSR_DONE);
     msr_lock_release(&msr_writer_lock);

@@ -555,7 +555,7 @@ static inline int mode_rec(void)
     return m == MSR_REC;
 }
 
-_Atomic uint64_t msr_missed;
+_Atomic uint64_t msr_missed, msr_deferred;
 
 /* Inside the recorder: not recorded. Inside a hook's stack capture or slot
  * store the call comes from a signal handler that interrupted it: its
@@ -654,6 +654,7 @@ static void record_deferred(msr_thread *t)
         }
         atomic_signal_fence(memory_order_seq_cst);
         struct msr_pend e = t->pend[done++];
+        atomic_fetch_add_explicit(&msr_deferred, 1, memory_order_relaxed);
         emit(t, e.op, e.addr, e.size, e.old, msr_stack_of_ip(t, e.ret), e.align, e.after);
     }
 }

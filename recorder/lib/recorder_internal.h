@@ -339,6 +339,8 @@ struct msr_tls {
     int in_getattr;               /* inside pthread_getattr_np (interpose.c) */
 };
 #define MSR_GUARD_HOOK 2
+extern _Atomic uint64_t msr_deferred; /* signal handlers' events recorded
+                                         by the hook they interrupted      */
 extern _Atomic uint64_t msr_missed;   /* such events not recorded (no room,
                                          sampled traces): END n_dropped    */
 extern MSR_TLS struct msr_tls msr_tls;
