@@ -63,6 +63,13 @@ void msr_lock_take(msr_lock *l)
     }
 }
 
+int msr_lock_take_unless_mine(msr_lock *l)
+{
+    if (atomic_load_explicit(&l->owner, memory_order_relaxed) == (uintptr_t)&lock_self) return 0;
+    msr_lock_take(l);
+    return 1;
+}
+
 int msr_lock_try_for(msr_lock *l, uint64_t ms)
 {
     uintptr_t me = (uintptr_t)&lock_self, zero = 0;
@@ -350,6 +357,9 @@ void msr_arena_range(uint64_t *start, uint64_t *end)
     *end = (uint64_t)(uintptr_t)region_end;
 }
 
-void msr_arena_atfork_prepare(void) { msr_lock_take(&arena_lock); }
-void msr_arena_atfork_parent(void) { msr_lock_release(&arena_lock); }
-void msr_arena_atfork_child(void) { atomic_store(&arena_lock.owner, 0); }
+/* took: prepare took the lock (0: a fork from a signal handler that
+ * interrupted this thread while it held it; the interrupted code releases
+ * it, in the parent and in the child) */
+int msr_arena_atfork_prepare(void) { return msr_lock_take_unless_mine(&arena_lock); }
+void msr_arena_atfork_parent(int took) { if (took) msr_lock_release(&arena_lock); }
+void msr_arena_atfork_child(int took) { if (took) atomic_store(&arena_lock.owner, 0); }

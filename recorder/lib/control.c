@@ -761,18 +761,23 @@ sighandler_t signal(int sig, sighandler_t h)
 /* ------------------------------------------------------------------------ */
 /* fork, exit, _exit, dlclose                                               */
 /* ------------------------------------------------------------------------ */
-static int fork_locked, fork_saved_guard;
+static int fork_locked, fork_saved_guard, fork_took_writer, fork_took_stack, fork_took_arena;
 
+/* A fork from a signal handler that interrupted this thread inside the
+ * recorder may find it holding a lock (the stack table's, while it named a
+ * new stack): taking it again would wait for ever. Such a lock is left to
+ * the interrupted code, which releases it in the parent and in the child
+ * (the child is a copy of this thread) when the handler returns. */
 static void fork_prepare(void)
 {
     if (atomic_load(&msr_mode) != MSR_REC) return;
     if (atomic_load(&msr_exec_forking)) return;   /* exec.c's own fork */
     fork_saved_guard = msr_tls.guard;
     msr_tls.guard = 1;
-    msr_lock_take(&msr_writer_lock);
-    msr_lock_take(&msr_stack_lock);
+    fork_took_writer = msr_lock_take_unless_mine(&msr_writer_lock);
+    fork_took_stack = msr_lock_take_unless_mine(&msr_stack_lock);
     msr_sample_atfork_prepare();
-    msr_arena_atfork_prepare();
+    fork_took_arena = msr_arena_atfork_prepare();
     fork_locked = 1;
 }
 
@@ -788,10 +793,10 @@ static void fork_parent(void)
     msr_clk_forget();
     if (!fork_locked) return;
     fork_locked = 0;
-    msr_arena_atfork_parent();
+    msr_arena_atfork_parent(fork_took_arena);
     msr_sample_atfork_parent();
-    msr_lock_release(&msr_stack_lock);
-    msr_lock_release(&msr_writer_lock);
+    if (fork_took_stack) msr_lock_release(&msr_stack_lock);
+    if (fork_took_writer) msr_lock_release(&msr_writer_lock);
     msr_tls.guard = fork_saved_guard;
     if (daemon_frame) {
         void *f = daemon_frame;
@@ -846,9 +851,9 @@ static void fork_child(void)
     atomic_store(&exit_tid, 0);      /* a copy made while a thread exits */
     if (!fork_locked) return;
     fork_locked = 0;
-    msr_arena_atfork_child();
+    msr_arena_atfork_child(fork_took_arena);
     msr_sample_atfork_child(msr_cfg.follow_fork);
-    msr_stacks_atfork_child();
+    msr_stacks_atfork_child(fork_took_stack);
     msr_fdguard_atfork_child();     /* the parent's trace is not ours */
     /* a limit lowered since the start (setrlimit): the child's trace would
      * take a low number (msr_early_init's rule) */

@@ -359,8 +359,8 @@ static const char *unfollowed_target;
 /* Child side: finish the copy of the trace, report on fd, exit. */
 static void finish_child(int fd)
 {
-    msr_arena_atfork_child();
-    msr_stacks_atfork_child();
+    msr_arena_atfork_child(1);
+    msr_stacks_atfork_child(1);
     msr_drain_atfork_child(0);   /* writer lock, thread list, no writer thread */
     atomic_store(&msr_exec_forking, 0);
     msr_finish(MS_END_EXEC, 0, 0);
@@ -392,13 +392,13 @@ static int finish_for_exec(uint64_t *off)
     if (msr_out_fd >= 0 && pipe2(p, O_CLOEXEC) == 0) {
         atomic_store(&msr_exec_forking, 1);
         msr_lock_take(&msr_stack_lock);
-        msr_arena_atfork_prepare();
+        int took = msr_arena_atfork_prepare();
         pid = fork();
         if (pid == 0) {
             close(p[0]);
             finish_child(p[1]);
         }
-        msr_arena_atfork_parent();
+        msr_arena_atfork_parent(took);
         msr_lock_release(&msr_stack_lock);
         atomic_store(&msr_exec_forking, 0);
         close(p[1]);

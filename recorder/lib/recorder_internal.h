@@ -227,9 +227,9 @@ void msr_lt_reset(void);
 size_t msr_lt_table_bytes(void);  /* slots and side map allocated now      */
 /* calls each(arg, addr, size) for every live block, freeing the table */
 size_t msr_lt_drain(void (*each)(void *arg, uint64_t addr, uint64_t size), void *arg);
-void msr_arena_atfork_prepare(void);
-void msr_arena_atfork_parent(void);
-void msr_arena_atfork_child(void);
+int msr_arena_atfork_prepare(void);        /* 1: took the lock           */
+void msr_arena_atfork_parent(int took);
+void msr_arena_atfork_child(int took);
 
 /* ---- a small lock with owner (usable from signal handlers) ------------- */
 /* owner: 0 = free, else the address of a thread-local marker of the owning
@@ -239,6 +239,9 @@ typedef struct { _Atomic uintptr_t owner; } msr_lock;
 int msr_gettid(void);
 void msr_lock_take(msr_lock *l);
 int msr_lock_try_for(msr_lock *l, uint64_t ms); /* 1 taken, 0 timeout, -1 self */
+/* 1 taken; 0 when this thread holds it already (a signal handler that
+ * interrupted it: the atfork handlers) */
+int msr_lock_take_unless_mine(msr_lock *l);
 void msr_lock_release(msr_lock *l);
 
 /* ---- per-thread state -------------------------------------------------- */
@@ -485,7 +488,7 @@ uint64_t msr_stack_of_ip(msr_thread *t, uint64_t ip);
 extern _Atomic uint64_t msr_nodes_count;  /* nodes published (ids 1..count) */
 extern ms_stack_node *msr_nodes;          /* msr_nodes[id-1]                */
 extern msr_lock msr_stack_lock;
-void msr_stacks_atfork_child(void);
+void msr_stacks_atfork_child(int reset_lock);
 
 /* ---- drain / writer ---------------------------------------------------- */
 extern ms_writer *msr_writer;

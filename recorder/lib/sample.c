@@ -135,7 +135,7 @@ int msr_sample_due(uint64_t n)
 /* ---- the set of live sampled blocks --------------------------------------- */
 #define NSTRIPES 64
 struct stripe {
-    _Atomic int lock;
+    _Atomic uintptr_t lock;             /* owner: its thread's lock_me, 0 */
     uint32_t cap, n;                    /* cap: 0 or a power of two           */
     uint64_t *key;                      /* 0 = empty slot                    */
 } __attribute__((aligned(64)));
@@ -147,11 +147,23 @@ static inline uint64_t mix(uint64_t a)
     return a;
 }
 
+/* A stripe's lock names its owner thread (the address of its lock_me). A
+ * signal handler that interrupted this thread while it held one must not
+ * wait for it: the handler's free is counted instead of recorded
+ * (msr_sample_forget), a fork leaves it to the interrupted code (atfork
+ * below). */
+static MSR_TLS char lock_me;
+
+static inline int stripe_mine(struct stripe *st)
+{
+    return atomic_load_explicit(&st->lock, memory_order_relaxed) == (uintptr_t)&lock_me;
+}
+
 static void stripe_lock(struct stripe *st)
 {
-    int zero = 0;
-    while (!atomic_compare_exchange_weak_explicit(&st->lock, &zero, 1, memory_order_acquire,
-                                                  memory_order_relaxed)) {
+    uintptr_t zero = 0;
+    while (!atomic_compare_exchange_weak_explicit(&st->lock, &zero, (uintptr_t)&lock_me,
+                                                  memory_order_acquire, memory_order_relaxed)) {
         zero = 0;
         __builtin_ia32_pause();
     }
@@ -212,6 +224,10 @@ int msr_sample_forget(const void *p)
 {
     uint64_t a = (uint64_t)(uintptr_t)p, h = mix(a);
     struct stripe *st = &stripes[h & (NSTRIPES - 1)];
+    if (MSR_UNLIKELY(stripe_mine(st))) {     /* a handler: see lock_me */
+        atomic_fetch_add_explicit(&msr_missed, 1, memory_order_relaxed);
+        return 0;
+    }
     stripe_lock(st);
     int found = 0;
     if (st->n) {
@@ -337,16 +353,23 @@ void msr_sample_stop(void)
     atomic_store(&rate_now, 0);
 }
 
+static struct stripe *fork_mine;      /* held by the interrupted code   */
+
 void msr_sample_atfork_prepare(void)
 {
     if (!atomic_load(&msr_sampling)) return;
-    for (int i = 0; i < NSTRIPES; i++) stripe_lock(&stripes[i]);
+    fork_mine = NULL;
+    for (int i = 0; i < NSTRIPES; i++) {
+        if (stripe_mine(&stripes[i])) fork_mine = &stripes[i];
+        else stripe_lock(&stripes[i]);
+    }
 }
 
 void msr_sample_atfork_parent(void)
 {
     if (!atomic_load(&msr_sampling)) return;
-    for (int i = 0; i < NSTRIPES; i++) stripe_unlock(&stripes[i]);
+    for (int i = 0; i < NSTRIPES; i++)
+        if (&stripes[i] != fork_mine) stripe_unlock(&stripes[i]);
 }
 
 /* keep = the child records on (MEMSCOPE_FOLLOW_FORK): the parent's sampled
@@ -355,7 +378,8 @@ void msr_sample_atfork_parent(void)
 void msr_sample_atfork_child(int keep)
 {
     if (!atomic_load(&msr_sampling)) return;
-    for (int i = 0; i < NSTRIPES; i++) stripe_unlock(&stripes[i]);
+    for (int i = 0; i < NSTRIPES; i++)
+        if (&stripes[i] != fork_mine) stripe_unlock(&stripes[i]);
     if (!keep) {
         msr_sample_stop();
         return;

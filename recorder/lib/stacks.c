@@ -94,9 +94,9 @@ int msr_stacks_init(void)
     return (msr_nodes && edges && fulls) ? 0 : -1;
 }
 
-void msr_stacks_atfork_child(void)
+void msr_stacks_atfork_child(int reset_lock)
 {
-    atomic_store(&msr_stack_lock.owner, 0);
+    if (reset_lock) atomic_store(&msr_stack_lock.owner, 0);
     msr_cfi_atfork_child();
 }
 
