@@ -352,7 +352,13 @@ static int start_listener(void)
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, 256 * 1024);
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    /* born with every signal blocked (the program's handlers never run on
+     * it, not even before ctl_main blocks them) */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     int r = pthread_create(&thr, &a, ctl_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&a);
     if (r != 0) {
         drop(&lfd);

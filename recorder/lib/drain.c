@@ -907,7 +907,13 @@ int msr_drain_start(void)
     pthread_attr_t a;
     pthread_attr_init(&a);
     pthread_attr_setstacksize(&a, 256 * 1024);
+    /* born with every signal blocked: the program's handlers never run on
+     * the recorder's thread, not even before writer_main blocks them */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     int r = pthread_create(&writer_thr, &a, writer_main, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     pthread_attr_destroy(&a);
     writer_running = r == 0;
     atomic_store(&msr_writer_alive, r == 0);

@@ -29,6 +29,12 @@ int main(int argc, char **argv)
     sa.sa_handler = on_alarm;
     sa.sa_flags = SA_RESTART;
     sigaction(SIGALRM, &sa, NULL);
+    /* a thread's first recorded allocation attaches it to the recorder
+     * (its stack bounds: /proc/self/maps for the main thread); a handler
+     * that allocates during that is neither recorded nor counted, and is
+     * not what this test is about */
+    void *volatile first = malloc(32);
+    free(first);
     struct itimerval it = {{0, 200}, {0, 200}};
     setitimer(ITIMER_REAL, &it, NULL);
     for (long i = 0; i < n; i++) {
@@ -38,6 +44,6 @@ int main(int argc, char **argv)
     struct itimerval z = {{0, 0}, {0, 0}};
     setitimer(ITIMER_REAL, &z, NULL);
     signal(SIGALRM, SIG_IGN);
-    out("TRUTH sigalloc allocs=%ld handlers=%ld\n", n + handlers, (long)handlers);
+    out("TRUTH sigalloc allocs=%ld handlers=%ld\n", n + 1 + handlers, (long)handlers);
     return 0;
 }
