@@ -44,11 +44,11 @@ static msr_lock arena_lock;
 
 int msr_gettid(void) { return (int)syscall(SYS_gettid); }
 
-static MSR_TLS char lock_self;
+MSR_TLS char msr_lock_self;
 
 void msr_lock_take(msr_lock *l)
 {
-    uintptr_t me = (uintptr_t)&lock_self, zero = 0;
+    uintptr_t me = msr_lock_me(), zero = 0;
     int spins = 0;
     while (!atomic_compare_exchange_weak_explicit(&l->owner, &zero, me,
                                                    memory_order_acquire,
@@ -65,14 +65,14 @@ void msr_lock_take(msr_lock *l)
 
 int msr_lock_take_unless_mine(msr_lock *l)
 {
-    if (atomic_load_explicit(&l->owner, memory_order_relaxed) == (uintptr_t)&lock_self) return 0;
+    if (msr_lock_mine(l)) return 0;
     msr_lock_take(l);
     return 1;
 }
 
 int msr_lock_try_for(msr_lock *l, uint64_t ms)
 {
-    uintptr_t me = (uintptr_t)&lock_self, zero = 0;
+    uintptr_t me = msr_lock_me(), zero = 0;
     uint64_t deadline = msr_mono_ns() + ms * 1000000ull;
     for (;;) {
         if (atomic_compare_exchange_strong_explicit(&l->owner, &zero, me,

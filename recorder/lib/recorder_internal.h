@@ -236,6 +236,13 @@ void msr_arena_atfork_child(int took);
  * thread (no gettid system call per lock: the stack lock is taken for every
  * new stack) */
 typedef struct { _Atomic uintptr_t owner; } msr_lock;
+extern MSR_TLS char msr_lock_self;     /* the marker (arena.c)             */
+static inline uintptr_t msr_lock_me(void) { return (uintptr_t)&msr_lock_self; }
+/* this thread holds l (a signal handler that interrupted it, asking) */
+static inline int msr_lock_mine(const msr_lock *l)
+{
+    return atomic_load_explicit(&l->owner, memory_order_relaxed) == msr_lock_me();
+}
 int msr_gettid(void);
 void msr_lock_take(msr_lock *l);
 int msr_lock_try_for(msr_lock *l, uint64_t ms); /* 1 taken, 0 timeout, -1 self */

@@ -135,7 +135,7 @@ int msr_sample_due(uint64_t n)
 /* ---- the set of live sampled blocks --------------------------------------- */
 #define NSTRIPES 64
 struct stripe {
-    _Atomic uintptr_t lock;             /* owner: its thread's lock_me, 0 */
+    msr_lock lock;                      /* (spun on: held for a few lookups) */
     uint32_t cap, n;                    /* cap: 0 or a power of two           */
     uint64_t *key;                      /* 0 = empty slot                    */
 } __attribute__((aligned(64)));
@@ -147,29 +147,23 @@ static inline uint64_t mix(uint64_t a)
     return a;
 }
 
-/* A stripe's lock names its owner thread (the address of its lock_me). A
- * signal handler that interrupted this thread while it held one must not
- * wait for it: the handler's free is counted instead of recorded
- * (msr_sample_forget), a fork leaves it to the interrupted code (atfork
- * below). */
-static MSR_TLS char lock_me;
-
-static inline int stripe_mine(struct stripe *st)
-{
-    return atomic_load_explicit(&st->lock, memory_order_relaxed) == (uintptr_t)&lock_me;
-}
+/* A stripe's lock names its owner thread (msr_lock). A signal handler that
+ * interrupted this thread while it held one must not wait for it: the
+ * handler's free is counted instead of recorded (msr_sample_forget), a fork
+ * leaves it to the interrupted code (atfork below). */
+static inline int stripe_mine(struct stripe *st) { return msr_lock_mine(&st->lock); }
 
 static void stripe_lock(struct stripe *st)
 {
     uintptr_t zero = 0;
-    while (!atomic_compare_exchange_weak_explicit(&st->lock, &zero, (uintptr_t)&lock_me,
+    while (!atomic_compare_exchange_weak_explicit(&st->lock.owner, &zero, msr_lock_me(),
                                                   memory_order_acquire, memory_order_relaxed)) {
         zero = 0;
         __builtin_ia32_pause();
     }
 }
 
-static void stripe_unlock(struct stripe *st) { atomic_store_explicit(&st->lock, 0, memory_order_release); }
+static void stripe_unlock(struct stripe *st) { atomic_store_explicit(&st->lock.owner, 0, memory_order_release); }
 
 static void filter_add(uint64_t a, int d)
 {
@@ -224,7 +218,7 @@ int msr_sample_forget(const void *p)
 {
     uint64_t a = (uint64_t)(uintptr_t)p, h = mix(a);
     struct stripe *st = &stripes[h & (NSTRIPES - 1)];
-    if (MSR_UNLIKELY(stripe_mine(st))) {     /* a handler: see lock_me */
+    if (MSR_UNLIKELY(stripe_mine(st))) {     /* a handler: see stripe_mine */
         atomic_fetch_add_explicit(&msr_missed, 1, memory_order_relaxed);
         return 0;
     }
