@@ -4,7 +4,9 @@
 # Builds the workloads of bench/heap/ (-O2, frame pointers) and runs each,
 # side by side in one run, uninstrumented, under memscope (fp and libunwind
 # unwinding, LD_PRELOAD; "mono": libunwind reading CLOCK_MONOTONIC instead
-# of the TSC, the path of a machine without an invariant TSC), heaptrack (`heaptrack -o FILE`) and valgrind massif
+# of the TSC, the path of a machine without an invariant TSC; "noflush":
+# libunwind with MEMSCOPE_RING_FLUSH=0, the writer leaving the ring lines it
+# read in its cache, drain.c), heaptrack (`heaptrack -o FILE`) and valgrind massif
 # (at 1/20 of the work; its ratio is extrapolated x20 and marked so).
 # Prints one table row per (workload, tool): wall seconds, ratio to the
 # uninstrumented run, trace bytes per heap event (memscope: file size;
@@ -19,7 +21,7 @@
 # numbers.
 #
 # Environment: BENCH_SCALE (default 1; e.g. 0.1 while developing),
-# BENCH_TOOLS (default "none fp libunwind mono heaptrack massif"),
+# BENCH_TOOLS (default "none fp libunwind mono noflush heaptrack massif"),
 # BENCH_ATTRIB=0 (no MEMSCOPE_DEBUG=1 memory run),
 # BENCH_WORKLOADS (default "pairs1 pairs2 live grow churn"), BENCH_REPEAT (memscope
 # runs: best of N, default 1; the uninstrumented run is always best of 3),
@@ -36,7 +38,7 @@ LIB=$BUILD/lib/libmemscope.so
 BIN=$BUILD/bench
 SCALE=${BENCH_SCALE:-1}
 REPEAT=${BENCH_REPEAT:-1}
-TOOLS=${BENCH_TOOLS:-none fp libunwind mono heaptrack massif}
+TOOLS=${BENCH_TOOLS:-none fp libunwind mono noflush heaptrack massif}
 WORKLOADS=${BENCH_WORKLOADS:-pairs1 pairs2 live grow churn}
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/msbench.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT INT TERM
@@ -142,9 +144,10 @@ for w in $WORKLOADS; do
         case $tool in
         none)
             row "$w" uninstrumented "$base" 1.0x - 0.0 "cpu ${CPU} s; $ev events, max RSS $((baserss / 1024)) MiB" ;;
-        fp|libunwind|mono)
-            unw=$tool clk=; label="memscope $tool"
+        fp|libunwind|mono|noflush)
+            unw=$tool clk=; flush=; label="memscope $tool"
             [ $tool = mono ] && unw=libunwind clk=mono label="memscope libunwind, no TSC"
+            [ $tool = noflush ] && unw=libunwind flush=0 label="memscope libunwind, ring flush off"
             if [ ! -f "$LIB" ]; then row "$w" "$label" - - - - "not built ($LIB)"; continue; fi
             f=$TMP/$w.$tool.memscope
             bw=""; brss=""; allok=1; k=0
@@ -152,7 +155,8 @@ for w in $WORKLOADS; do
                 rm -f "$f"
                 # shellcheck disable=SC2086
                 run "$w.$tool" env LD_PRELOAD="$LIB" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_QUIET=1 \
-                    MEMSCOPE_UNWIND=$unw ${clk:+MEMSCOPE_CLOCK=$clk} MEMSCOPE_EXPORT_PATH="$f" $cmd
+                    MEMSCOPE_UNWIND=$unw ${clk:+MEMSCOPE_CLOCK=$clk} ${flush:+MEMSCOPE_RING_FLUSH=$flush} \
+                    MEMSCOPE_EXPORT_PATH="$f" $cmd
                 [ "$OK" = 1 ] || allok=0
                 if [ -z "$bw" ] || awk -v a="$WALL" -v b="$bw" 'BEGIN { exit !(a < b) }'; then bw=$WALL; bcpu=$CPU; fi
                 if [ -z "$brss" ] || [ "${RSS:-0}" -lt "$brss" ]; then brss=$RSS; fi

@@ -11,7 +11,11 @@
  * stack outside the region, so a table that grows by steps (the live
  * table's 64 segments, zstd's workspace) leaves no resident page behind:
  * in-block free-list links kept one page per freed block (1 M live blocks:
- * 1.8 MiB of 4 KiB pages). A full spare stack falls back to the link. When the lock is held by the
+ * 1.8 MiB of 4 KiB pages). A full spare stack falls back to the link.
+ * The exception: the trace writer's buffers and zstd's workspace, freed and
+ * taken again all the time while a trace is written, keep their pages
+ * (msr_free_keep, a few per size class) until the trace is closed
+ * (msr_arena_trim). When the lock is held by the
  * calling thread itself (a signal interrupted the arena), requests fall back
  * to a direct mmap so the crash path never deadlocks.
  */
@@ -32,6 +36,7 @@
 #define DIRECT_CLASS 0xFFu
 #define PAGE_SHIFT 12             /* freed blocks this big give their pages back */
 #define SPARES 128                /* per class, blocks held outside the region */
+#define WARM 4                    /* per class, msr_free_keep's blocks */
 
 struct hdr { uint32_t cls; uint32_t magic; uint64_t size; };
 #define MAGIC 0x6d73726fu
@@ -40,6 +45,8 @@ static char *region, *bump, *region_end;
 static void *free_lists[MAX_SHIFT + 1];
 static void *spare[MAX_SHIFT + 1 - PAGE_SHIFT][SPARES]; /* all pages dropped */
 static unsigned n_spare[MAX_SHIFT + 1 - PAGE_SHIFT];
+static void *warm[MAX_SHIFT + 1][WARM];  /* pages kept: for msr_alloc_raw */
+static unsigned n_warm[MAX_SHIFT + 1];
 static msr_lock arena_lock;
 
 int msr_gettid(void) { return (int)syscall(SYS_gettid); }
@@ -190,7 +197,9 @@ static void *arena_alloc(size_t n, int zero)
     }
     char *p = NULL;
     int fresh = 0;
-    if (c >= PAGE_SHIFT && n_spare[c - PAGE_SHIFT]) {
+    if (!zero && n_warm[c]) {
+        p = warm[c][--n_warm[c]];
+    } else if (c >= PAGE_SHIFT && n_spare[c - PAGE_SHIFT]) {
         p = spare[c - PAGE_SHIFT][--n_spare[c - PAGE_SHIFT]];
         fresh = 1;                    /* all zero pages */
     } else if ((p = free_lists[c])) {
@@ -251,6 +260,59 @@ void msr_free(void *ptr)
         free_lists[c] = p;
     }
     msr_lock_release(&arena_lock);
+}
+
+/* The format writer's buffers and zstd's workspace (control.c): zstd
+ * frees its ~1 MiB workspace and takes it again when a chunk's parameters
+ * change (small RECORDS chunks, EVENTS chunks), and msr_free gave every
+ * page back each time: on pairs (20 M events) 49 MADV_DONTNEED of 1 MiB
+ * and ~4 000 page faults, each madvise a TLB shootdown of the
+ * application's CPU (an IPI: ~9 us of the application's time on a 2-vCPU
+ * VM, 18 us of ours). Up to WARM blocks per size class wait with their
+ * pages for the next msr_alloc_raw of that class; more go the usual way. */
+void msr_free_keep(void *ptr)
+{
+    if (!ptr) return;
+    struct hdr *h = (struct hdr *)((char *)ptr - HDR);
+    if (h->magic != MAGIC || h->cls == DIRECT_CLASS ||
+        atomic_load_explicit(&ending, memory_order_relaxed)) {
+        msr_free(ptr);
+        return;
+    }
+    unsigned c = h->cls;
+    if (msr_lock_try_for(&arena_lock, 5000) != 1) return; /* leak rather than deadlock */
+    if (n_warm[c] < WARM) {
+        warm[c][n_warm[c]++] = (char *)h;
+        msr_lock_release(&arena_lock);
+        return;
+    }
+    msr_lock_release(&arena_lock);
+    msr_free(ptr);
+}
+
+int msr_arena_fork_wipe(int on)
+{
+#if defined(MADV_WIPEONFORK) && defined(MADV_KEEPONFORK)
+    if (!region) return -1;
+    return madvise(region, (size_t)(region_end - region), on ? MADV_WIPEONFORK : MADV_KEEPONFORK);
+#else
+    (void)on;
+    return -1;
+#endif
+}
+
+void msr_arena_trim(void)
+{
+    for (unsigned c = 0; c <= MAX_SHIFT; c++) {
+        for (;;) {
+            void *p = NULL;
+            if (msr_lock_try_for(&arena_lock, 5000) != 1) return;
+            if (n_warm[c]) p = warm[c][--n_warm[c]];
+            msr_lock_release(&arena_lock);
+            if (!p) break;
+            msr_free((char *)p + HDR);
+        }
+    }
 }
 
 /* Map [p, p+n) now, writable. For a table that is probed before it is

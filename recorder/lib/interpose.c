@@ -72,21 +72,25 @@ msr_thread *msr_thread_attach(void)
     return t;
 }
 
-/* A ring is RING_HDR bytes (its slot count, for the writer's snapshot)
- * followed by the slots; t->ring points at the slots. */
-#define RING_HDR sizeof(msr_slot)
+/* A ring's slots start on a cache line (two slots a line: a slot store
+ * never straddles two lines, and the writer gives whole lines back,
+ * drain.c ring_flush); the two words before them hold the slot count (for
+ * the writer's snapshot) and the block to free. */
+#define RING_HDR 64u
 static msr_slot *ring_new(uint64_t cap)
 {
-    char *m = msr_alloc_raw(RING_HDR + cap * sizeof(msr_slot));
+    char *m = msr_alloc_raw(RING_HDR + 64 + cap * sizeof(msr_slot));
     if (!m) return NULL;
-    *(uint64_t *)m = cap;
-    return (msr_slot *)(m + RING_HDR);
+    uint64_t *r = (uint64_t *)(((uintptr_t)m + RING_HDR + 63) & ~(uintptr_t)63);
+    r[-1] = cap;
+    r[-2] = (uint64_t)(uintptr_t)m;
+    return (msr_slot *)r;
 }
 static void ring_free(msr_slot *r)
 {
-    if (r) msr_free((char *)r - RING_HDR);
+    if (r) msr_free((void *)(uintptr_t)((const uint64_t *)r)[-2]);
 }
-static inline uint64_t ring_cap(const msr_slot *r) { return *(const uint64_t *)((const char *)r - RING_HDR); }
+static inline uint64_t ring_cap(const msr_slot *r) { return ((const uint64_t *)r)[-1]; }
 
 /* Thread states of exited threads, drained by the writer, wait here for
  * the next new thread: ring, stack cache and memo included (the cache maps

@@ -192,6 +192,15 @@ uint64_t msr_clock_hz(void);      /* calibrates once (1-10 ms after start) */
 void *msr_alloc(size_t n);        /* 16-aligned, zeroed; NULL on failure    */
 void *msr_alloc_raw(size_t n);    /* same, not zeroed (the format writer)   */
 void msr_free(void *p);
+/* Free a block msr_alloc_raw will likely want again soon: keep its pages. */
+void msr_free_keep(void *p);
+/* The trace is closed: msr_free_keep's blocks give their pages back. */
+void msr_arena_trim(void);
+/* A fork whose child will not record (control.c): on = the child gets the
+ * region as zero pages (MADV_WIPEONFORK), so the fork neither copies its
+ * page tables nor leaves its pages write-protected in the parent; off =
+ * copied again. 0 on success. */
+int msr_arena_fork_wipe(int on);
 /* The process is about to end (exit, _exit): from now on msr_free keeps
  * the pages of blocks of a page or more (no madvise per free at exit). */
 void msr_arena_ending(void);

@@ -146,6 +146,7 @@ long msr_session_begin(int fd, const char *path, uint64_t sample_rate, char *err
         msr_lock_take(&msr_writer_lock);
         ms_writer_close(msr_writer);
         msr_writer = NULL;
+        msr_arena_trim();
         msr_out_fd = -1;
         msr_cfg.quiet = saved_quiet;
         msr_lock_release(&msr_writer_lock);

@@ -4,11 +4,15 @@
 # 2222); without MEMSCOPE_FOLLOW_FORK the child writes nothing; with it the
 # child writes its own valid file holding its 5 allocations of 2222 bytes.
 # Also: msrec run does not trace exec'd grandchildren unless
-# --follow-children.
+# --follow-children; a fork whose child does not record leaves the parent
+# no more page faults than without the recorder (tests/progs/forkfaults.c:
+# 20 forks, each followed by 4 096 allocations; the recorder's memory used
+# to be copied into the child, so the parent faulted on every recorder page
+# it wrote after each fork: 4 352 faults against 84).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=fork
-require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/forker" "$PROGS/leaks"
+require "$LIBMS" "$MSREC" "$MSCONV" "$PROGS/forker" "$PROGS/leaks" "$PROGS/forkfaults"
 P=$PROGS/forker
 
 record plain forker.plain - -- "$P"
@@ -75,4 +79,12 @@ check fork/preload-exec-child-passive 1 "$(ls "$d" | grep -c 'memscope$')"
 d=$TMP/nest; mkdir -p "$d"
 MEMSCOPE_ACTIVE_PID=1 "$MSREC" run -q -o "$d/n.memscope" -- "$PROGS/leaks" > /dev/null 2>&1
 check fork/msrec-overrides-inherited-active-pid yes "$([ -s "$d/n.memscope" ] && echo yes || echo no)"
+# page faults after a fork: at most 64 a fork more than the plain run
+record plain ff.plain - -- "$PROGS/forkfaults" 20
+fp=$(sed -n 's/^TRUTH forkfaults forks=20 faults=\([0-9]*\)$/\1/p' "$TMP/ff.plain.out")
+record preload ff.rec "$TMP/ff.memscope" -- "$PROGS/forkfaults" 20
+check fork/faults-status 0 "$RC"
+fr=$(sed -n 's/^TRUTH forkfaults forks=20 faults=\([0-9]*\)$/\1/p' "$TMP/ff.rec.out")
+check fork/faults-after-fork yes "$([ -n "$fp" ] && [ -n "$fr" ] && [ "$fr" -le $((fp + 64 * 20)) ] && echo yes || echo "no (plain ${fp:-?}, recorded ${fr:-?})")"
+check_trace fork/faults-trace "$TMP/ff.memscope" && check_totals fork/faults "$TMP/ff.memscope.json" 101920 101920 4428720 0 0
 rm -rf "$TMP"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Recorder: fork() from a signal handler (tests/progs/sigfork.c: a SIGALRM
-# every 5 ms forks while the main thread allocates from ever new call
+# every SIGFORK_US µs forks while the main thread allocates from ever new call
 # chains, so the recorder often holds its stack table's lock, or in a
 # sampled trace a stripe lock, when the handler forks). The atfork handlers
 # took those locks again on the thread that held them: the program hung
@@ -8,6 +8,12 @@
 # the interrupted code. Full and sampled traces, each under a 90 s
 # watchdog: the program ends with status 0 and its own output, its children
 # ran, and the trace is complete (the full one: every allocation).
+# A fork every 100 ms (SIGFORK_US): a fork that interrupts the recorder
+# copies its memory (40 MiB of stack tables here: 2^20 call chains), and
+# the parent then takes a write fault on each of those pages it writes
+# again, ~3 300 a fork; on a 2-vCPU VM whose faults cost ~20 us a fork
+# every 5 or 20 ms took all of the program's time (never-ending, like the
+# hang). The old library still hangs at 100 ms (3 runs of 3); now ~1-2 s.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/common.sh"
 T=sigfork
@@ -18,7 +24,7 @@ N=200000
 run() {
     _n=$1; _o=$2; shift 2
     rm -f "$_o"
-    env LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$_o" "$@" \
+    env LD_PRELOAD="$LIBMS" MEMSCOPE_AUTO_EXPORT=1 MEMSCOPE_EXPORT_PATH="$_o" SIGFORK_US=100000 "$@" \
         "$PROGS/sigfork" $N > "$TMP/$_n.out" 2> "$TMP/$_n.err" < /dev/null &
     _p=$!
     _i=0
