@@ -9,6 +9,7 @@
  */
 #include "blockpipe.h"
 #include "pump.h"
+#include "cacheline.h"
 #include <pthread.h>
 #include <stdlib.h>
 
@@ -46,6 +47,7 @@ static void *consumer(void *arg)
         pthread_mutex_unlock(&p->mu);
         bp_batch *b = p->ring[c];
         for (size_t i = 0; i < b->n; i++) p->fn(p->ctx, &b->b[i]);
+        ms_cacheline_release(b->b, b->n * sizeof b->b[0]);   /* refilled next */
         pthread_mutex_lock(&p->mu);
         p->full--;
         pthread_cond_signal(&p->cv_free);

@@ -17,6 +17,7 @@
  * deliver identical calls in identical order.
  */
 #include "pump.h"
+#include "cacheline.h"
 #include "heap.h"
 #include <pthread.h>
 #include <stdint.h>
@@ -106,6 +107,9 @@ static void *consumer(void *arg)
         pthread_mutex_unlock(&p->mu);
         int e = skip ? 0 : consume(p, b);
         int end = b->end;
+        /* the reader fills this batch again: let it have the lines */
+        ms_cacheline_release(b->ev, b->nev * sizeof b->ev[0]);
+        ms_cacheline_release(b->side, b->nside * sizeof b->side[0]);
         pthread_mutex_lock(&p->mu);
         if (e && !p->stop) { p->stop = 1; p->err = e; }
         p->freeb[p->nfree++] = b;
