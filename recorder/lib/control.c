@@ -185,6 +185,7 @@ static uint64_t zero_width;       /* clock_zero's bracket (msr_clock_hz) */
 static void clock_zero(void)
 {
     atomic_store_explicit(&msr_clk.floor, 0, memory_order_relaxed);
+    atomic_store_explicit(&msr_clk.pub, 0, memory_order_relaxed);
     atomic_fetch_add_explicit(&msr_clk.gen, 1, memory_order_relaxed);
     uint64_t m;
     msr_tsc0 = msr_use_tsc ? tsc_at(&m, &zero_width) : 0;

@@ -162,11 +162,26 @@ static inline uint64_t msr_now(void)
  * blocks, is descheduled, migrates or takes a signal). Never below floor:
  * the time of the writer's last barrier (set before its membarrier, so an
  * event stamped without seeing it is waited for like one read before T).
- * gen changes with the clock's zero (a new session's trace). */
-struct msr_clk_shared { _Atomic uint64_t floor; _Atomic uint32_t gen; };
+ * gen changes with the clock's zero (a new session's trace) and when a
+ * second thread records. From then on (multi) readings are reused only
+ * where the clock is CLOCK_MONOTONIC (no invariant TSC), and every reading
+ * is published
+ * into pub, the process-wide latest reading (a maximum: compare-and-swap),
+ * before the event's allocation or free can reach another thread, and a
+ * reused time is raised to pub: an event that happens after another
+ * thread's event (a free of X, then the malloc that returns X) never gets
+ * an earlier time (spec 8.2, 8.3). pub has a cache line of its own: with
+ * two threads it is written at most once a reading; floor and gen are
+ * read-mostly. */
+struct msr_clk_shared {
+    _Atomic uint64_t floor;
+    _Atomic uint32_t gen;
+    _Alignas(64) _Atomic uint64_t pub;
+    char pad_[56];
+};
 extern struct msr_clk_shared msr_clk;
 extern unsigned msr_clk_reuse;    /* events a reading may serve after it; 0: off */
-extern _Atomic int msr_clk_multi;  /* a second thread recorded: reuse ends    */
+extern _Atomic int msr_clk_multi;  /* a second thread recorded: publish readings */
 extern uint64_t msr_clk_burst;    /* ticks: a reading this close to the last
                                      one starts a reuse run                */
 extern long msr_rseq_off;         /* the rseq area's offset from the thread
