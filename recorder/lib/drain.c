@@ -377,20 +377,19 @@ static void ring_flush_init(void)
     msr_ring_flush = f;
 }
 
-/* slots [from, to) of t's ring, as of the cut */
+/* slots [from, to) of t's ring, as of the cut: two slots a line, the
+ * first of each pair on a line's start (interpose.c ring_new) */
+_Static_assert(sizeof(msr_slot) == 32, "ring_flush pairs two slots a cache line");
 static void ring_flush(const msr_thread *t, uint64_t from, uint64_t to)
 {
 #if defined(__x86_64__)
     if (!msr_ring_flush) return;
-    uintptr_t last = 0;
-    for (uint64_t i = from; i < to; i++) {
-        uintptr_t l = (uintptr_t)&t->wring[i & t->wmask] & ~(uintptr_t)63;
-        if (l == last) continue;
-        last = l;
+    for (uint64_t i = from & ~(uint64_t)1; i < to; i += 2) {
+        const char *l = (const char *)&t->wring[i & t->wmask];
         if (msr_ring_flush == 2)
-            __asm__ __volatile__("clflushopt %0" : : "m"(*(const char *)l));
+            __asm__ __volatile__("clflushopt %0" : : "m"(*l));
         else
-            __asm__ __volatile__("clflush %0" : : "m"(*(const char *)l));
+            __asm__ __volatile__("clflush %0" : : "m"(*l));
     }
 #else
     (void)t, (void)from, (void)to;
