@@ -96,6 +96,10 @@ static void on_block_collect(void *ctx, const ms_heap_block *b)
     collect *c = ctx;
     c->total++;
     if (c->oom) return;
+    /* a full top-N heap: most blocks lose to its smallest (worse()) */
+    if (c->topmode && c->n == c->top && c->top &&
+        (b->size < c->v[0].size || (b->size == c->v[0].size && b->seq > c->v[0].seq)))
+        return;
     arec r;
     to_arec(&r, b);
     if (c->topmode) {
