@@ -10,6 +10,7 @@
  * --lang zh or a zh locale; reports stay Chinese by default.
  */
 #include "msconv.h"
+#include "hugeheap.h"
 #include "views.h"
 #include "heap_views.h"
 #include "pprof_proto.h"
@@ -385,5 +386,6 @@ static int msconv_run(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    ms_cli_hugeheap(argc, argv);
     return mssym_main(msconv_run, argc, argv);   /* (libdw: symbols on the fly) */
 }

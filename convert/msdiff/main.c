@@ -8,6 +8,7 @@
  * current directory when the second input is a file.
  */
 #include "msdiff.h"
+#include "hugeheap.h"
 #include "i18n.h"
 #include "term.h"
 #include "memscope.h"
@@ -131,6 +132,7 @@ static const struct { uint32_t kind; diff_fn fn; } diffs[] = {
 
 int main(int argc, char **argv)
 {
+    ms_cli_hugeheap(argc, argv);
     msdiff_args a;
     ms_term_guard_stderr();         /* names from the trace: no raw controls */
     ms_cli_lang(argc, argv);
