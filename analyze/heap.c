@@ -165,7 +165,7 @@ static int tab_grow(ms_heap *h)
     /* the replay hint pays only once the table outgrows the caches: on a
      * table of 16 384 slots (~310 KiB with its blocks, in L2) it was ~6 %
      * of the replay thread for nothing */
-    if (h->rp) ms_replay_set_prefetch(h->rp, cap >= PF_MIN_CAP ? prefetch : NULL);
+    ms_replay_set_prefetch(h->rp, cap >= PF_MIN_CAP ? prefetch : NULL);
     return 0;
 }
 

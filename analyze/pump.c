@@ -31,7 +31,6 @@
 #define PB_ARENA 65536                 /* bytes of an arena piece, at least  */
 #define PB_SLOTS 256                   /* batches in flight, at most         */
 #define PB_DEPTH 32                    /* ... while SYNC windows are short   */
-#define PUMP_MIN_BYTES (1u << 20)      /* smaller files: one thread          */
 
 typedef struct pitem {
     uint32_t at;                       /* events of the batch before it      */
@@ -345,7 +344,7 @@ int ms_pump_threads(const ms_reader *r)
     if (env && !strcmp(env, "1")) return 1;
     ms_integrity in;
     ms_reader_integrity(r, &in);
-    return in.file_size >= PUMP_MIN_BYTES;
+    return in.file_size >= MS_PUMP_MIN_BYTES;
 }
 
 int ms_pump_run(ms_reader *r, ms_pump_record_fn on_record, ms_pump_events_fn on_events, void *ctx)

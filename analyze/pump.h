@@ -52,6 +52,9 @@ typedef struct ms_pump_stats {
 } ms_pump_stats;
 int ms_pump_run_stats(ms_pump_stats *st, ms_reader *r, ms_pump_record_fn on_record,
                       ms_pump_events_fn on_events, void *ctx);
+/* Files smaller than this are read and replayed on one thread. */
+#define MS_PUMP_MIN_BYTES (1u << 20)
+
 /* Whether the pump reads r on a second thread (the rule above: file size,
  * MEMSCOPE_THREADS). */
 int ms_pump_threads(const ms_reader *r);

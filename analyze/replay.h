@@ -62,8 +62,6 @@ typedef struct ms_replay_packed {
     uint8_t op, full;
 } ms_replay_packed;
 
-/* Pack ev; 1 if it fits, 0 if it must be kept whole (p->full = 1, p->size
- * to be set by the caller to its side index). */
 /* A field of an event the reader has just stored: one 8-byte load each.
  * (The compiler otherwise loads two fields with one 16-byte load, which
  * cannot take its bytes from the two 8-byte stores still in flight: a
@@ -75,6 +73,8 @@ static inline uint64_t ms_replay_ld(const uint64_t *f)
     return v;
 }
 
+/* Pack ev; 1 if it fits, 0 if it must be kept whole (p->full = 1, p->size
+ * to be set by the caller to its side index). */
 static inline int ms_replay_pack(ms_replay_packed *p, const ms_event *ev)
 {
     p->time = ms_replay_ld(&ev->time); p->addr = ms_replay_ld(&ev->addr); p->op = ev->op;

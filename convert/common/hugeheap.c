@@ -7,8 +7,8 @@
  * took 18 700 faults (about a third of its 0.37 s), python3's 29 000.
  * glibc's malloc asks the kernel for transparent huge pages only when the
  * tunable glibc.malloc.hugetlb=1 is set when the process starts, so a
- * converter given a large input (a regular file of PUMP_MIN_BYTES or
- * more) re-executes itself once with the tunable added, where the kernel
+ * converter given a large input (a regular file of MS_PUMP_MIN_BYTES
+ * or more: the pump's two-thread rule) re-executes itself once with the tunable added, where the kernel
  * gives huge pages on request only ("[madvise]" in
  * /sys/kernel/mm/transparent_hugepage/enabled; with "[always]" the heap
  * has them already, with "[never]" nothing can). The new image puts
@@ -18,6 +18,7 @@
  * tunable the user set already is left as it is.
  */
 #include "hugeheap.h"
+#include "pump.h"
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,7 +29,6 @@
 
 #define ORIG "MEMSCOPE_HUGEHEAP_ORIG"  /* "-" unset, else "=" + the value */
 #define TUNABLE "glibc.malloc.hugetlb=1"
-#define MIN_INPUT (1u << 20)           /* as analyze/pump.c's one-thread limit */
 
 static int thp_on_request(void)
 {
@@ -47,19 +47,25 @@ static int large_input(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         struct stat st;
         if (argv[i][0] != '-' && stat(argv[i], &st) == 0 && S_ISREG(st.st_mode) &&
-            st.st_size >= (off_t)MIN_INPUT)
+            st.st_size >= (off_t)MS_PUMP_MIN_BYTES)
             return 1;
     }
     return 0;
+}
+
+/* GLIBC_TUNABLES as keep ("-" or "=" + value) says the user had it */
+static void restore(const char *keep)
+{
+    if (keep[0] == '=') setenv("GLIBC_TUNABLES", keep + 1, 1);
+    else unsetenv("GLIBC_TUNABLES");
+    unsetenv(ORIG);
 }
 
 void ms_cli_hugeheap(int argc, char **argv)
 {
     const char *orig = getenv(ORIG);
     if (orig) {                        /* the second image: undo the first's */
-        if (orig[0] == '=') setenv("GLIBC_TUNABLES", orig + 1, 1);
-        else unsetenv("GLIBC_TUNABLES");
-        unsetenv(ORIG);
+        restore(orig);
         return;
     }
     const char *off = getenv("MEMSCOPE_HUGEPAGES");
@@ -82,10 +88,7 @@ void ms_cli_hugeheap(int argc, char **argv)
         fflush(NULL);
         execv(exe, argv);
     }
-    /* no exec: on as before */
-    if (keep[0] == '=') setenv("GLIBC_TUNABLES", keep + 1, 1);
-    else unsetenv("GLIBC_TUNABLES");
-    unsetenv(ORIG);
+    restore(keep);                     /* no exec: on as before */
     free(keep);
     free(nt);
 }

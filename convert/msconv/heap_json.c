@@ -53,10 +53,12 @@ typedef struct collect {
 } collect;
 
 /* "worse" for the top-N min-heap: smaller, or as large but later */
-static int worse(const arec *a, const arec *b)
+static int worse_than(uint64_t size_a, uint64_t seq_a, uint64_t size_b, uint64_t seq_b)
 {
-    return a->size < b->size || (a->size == b->size && a->seq > b->seq);
+    return size_a < size_b || (size_a == size_b && seq_a > seq_b);
 }
+
+static int worse(const arec *a, const arec *b) { return worse_than(a->size, a->seq, b->size, b->seq); }
 
 static void sift_down(arec *v, size_t n, size_t i)
 {
@@ -96,9 +98,8 @@ static void on_block_collect(void *ctx, const ms_heap_block *b)
     collect *c = ctx;
     c->total++;
     if (c->oom) return;
-    /* a full top-N heap: most blocks lose to its smallest (worse()) */
-    if (c->topmode && c->n == c->top && c->top &&
-        (b->size < c->v[0].size || (b->size == c->v[0].size && b->seq > c->v[0].seq)))
+    /* a full top-N heap: most blocks lose to its smallest; not copied */
+    if (c->topmode && c->top && c->n == c->top && !worse_than(c->v[0].size, c->v[0].seq, b->size, b->seq))
         return;
     arec r;
     to_arec(&r, b);
