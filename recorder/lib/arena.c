@@ -229,6 +229,13 @@ static void *arena_alloc(size_t n, int zero)
 void *msr_alloc(size_t n) { return arena_alloc(n, 1); }
 void *msr_alloc_raw(size_t n) { return arena_alloc(n, 0); }
 
+size_t msr_alloc_usable(const void *ptr)
+{
+    const struct hdr *h = (const struct hdr *)((const char *)ptr - HDR);
+    if (h->magic != MAGIC) return 0;
+    return (h->cls == DIRECT_CLASS ? h->size : (size_t)1 << h->cls) - HDR;
+}
+
 static _Atomic int ending;
 
 void msr_arena_ending(void) { atomic_store(&ending, 1); }

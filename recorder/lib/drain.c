@@ -1217,13 +1217,14 @@ static void debug_memory(void)
 {
     static msr_arena_use u;
     msr_arena_usage(&u);
-    char line[160];
+    char line[200];
     size_t fr = 0;
     for (int c = 0; c < 41; c++) fr += u.free_resident[c];
     snprintf(line, sizeof line, "memory: arena resident %.2f MiB: live table %.2f MiB "
-             "(%zu blocks, max %.2f MiB), free lists %.2f MiB",
+             "(%zu blocks, max %.2f MiB, grown %zu times, %zu in place), free lists %.2f MiB",
              u.region_resident / 1048576.0, msr_lt_table_bytes() / 1048576.0, msr_lt_used,
-             msr_lt_slots_max * 8 / 1048576.0, fr / 1048576.0);
+             msr_lt_slots_max * 8 / 1048576.0, msr_lt_grown[0] + msr_lt_grown[1], msr_lt_grown[1],
+             fr / 1048576.0);
     msr_say("debug: ", line, "");
     for (int c = 0; c < 41; c++) {
         if (u.used_resident[c] + u.free_resident[c] < 65536) continue;

@@ -207,6 +207,8 @@ uint64_t msr_clock_hz(void);      /* calibrates once (1-10 ms after start) */
 void *msr_alloc(size_t n);        /* 16-aligned, zeroed; NULL on failure    */
 void *msr_alloc_raw(size_t n);    /* same, not zeroed (the format writer)   */
 void msr_free(void *p);
+/* Bytes a block of msr_alloc/msr_alloc_raw can hold (its size class). */
+size_t msr_alloc_usable(const void *p);
 /* Free a block msr_alloc_raw will likely want again soon: keep its pages. */
 void msr_free_keep(void *p);
 /* The trace is closed: msr_free_keep's blocks give their pages back. */
@@ -243,6 +245,7 @@ void msr_arena_usage(msr_arena_use *u);
 extern uint64_t msr_lt_bytes;
 extern size_t msr_lt_used;
 extern size_t msr_lt_slots_max;
+extern size_t msr_lt_grown[2];     /* segment growths: new block, in place   */
 void msr_lt_insert(uint64_t a, uint64_t size);
 void msr_lt_remove(uint64_t a);
 int msr_lt_has(uint64_t a);

@@ -7,8 +7,9 @@
  * (heap-like addresses, sizes below 1 MiB) take at least N * 8 bytes of
  * slots and at most N * 8 * 1.25 / 0.88 plus the 64 first segments (the
  * growth policy of livetab.c; the recorder's extra RSS on 1 M live blocks
- * is mostly this table). The table's source is compiled in here with the
- * arena replaced by calloc/free.
+ * is mostly this table, with the scratch copy segments grow through). The
+ * table's source is compiled in here with the arena replaced by calloc/free
+ * in the arena's power-of-two size classes.
  */
 #include "../../recorder/lib/livetab.c"
 
@@ -16,8 +17,25 @@
 
 #include <stdlib.h>
 
-void *msr_alloc(size_t n) { return calloc(1, n); }
-void msr_free(void *p) { free(p); }
+/* the arena's size classes: a block holds the next power of two minus its
+ * 16-byte header, so segments grow inside their block two times in three */
+static size_t class_bytes(size_t n)
+{
+    size_t c = 32;
+    while (c < n + 16) c *= 2;
+    return c;
+}
+void *msr_alloc(size_t n)
+{
+    size_t c = class_bytes(n);
+    char *p = calloc(1, c);
+    if (!p) return NULL;
+    *(size_t *)p = c - 16;
+    return p + 16;
+}
+void *msr_alloc_raw(size_t n) { return msr_alloc(n); }
+size_t msr_alloc_usable(const void *p) { return *(const size_t *)((const char *)p - 16); }
+void msr_free(void *p) { if (p) free((char *)p - 16); }
 void msr_prefault(void *p, size_t n) { (void)p; (void)n; }
 
 #define N_ADDR 200000
@@ -141,6 +159,9 @@ int main(void)
     }
     CHECK_EQ_U64("livetab/size/blocks", 1000000, msr_lt_used);
     CHECK_EQ_U64("livetab/size/within-bound", 0, size_bad);
+    /* 256 -> ~20 000 slots a segment: 19 growths each, 7 of them to a new
+     * size class; the other 12 inside the block they had */
+    CHECK("livetab/size/grown-in-place", msr_lt_grown[1] >= SEGS * 10 && msr_lt_grown[0] >= SEGS * 6);
     CHECK("livetab/size/1M-blocks-le-10.5MiB", lo <= (size_t)21 << 19 && lo <= hi);
     msr_lt_reset();
     return ms_test_failures != 0;
