@@ -347,6 +347,11 @@ static int ring_grow(msr_thread *t)
     uint64_t ncap = cap * 4 > MSR_RING_CAP ? MSR_RING_CAP : cap * 4;
     int saved = errno;
     msr_slot *nr = ring_new(ncap);
+    /* a ring grows when its thread outruns the writer, so every slot of
+     * the new one is written soon: map it in one MADV_POPULATE_WRITE, not
+     * a page fault at a time on the program's own thread (~17 us each on
+     * a PVM guest: 1 MiB was ~4 ms) */
+    if (nr) msr_prefault(nr, ncap * sizeof *nr);
     errno = saved;
     if (!nr) return 0;
     msr_slot *r = atomic_load_explicit(&t->ring, memory_order_relaxed);
