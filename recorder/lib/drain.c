@@ -1172,6 +1172,7 @@ static void write_live_blocks(uint64_t time)
     size_t n = msr_lt_used;
     ms_live_block *b = msr_alloc((n ? n : 1) * sizeof *b);
     if (!b) return;
+    msr_prefault(b, n * sizeof *b);     /* filled right below */
     /* the table gives its pages back segment by segment as it is copied */
     struct lb_fill f = {b, 0, n};
     msr_lt_drain(lb_add, &f);

@@ -89,6 +89,7 @@ static int memo_fit(uint64_t id)
     uint16_t *n = msr_alloc(ncap * sizeof *n);
     if (!n)
         return 0;
+    msr_prefault(n, ncap * sizeof *n);   /* read and written all over */
     if (memo)
         memcpy(n, memo, memo_cap * sizeof *n);
     msr_free(memo);
@@ -147,6 +148,7 @@ static int set_grow(void)
     uint64_t *n = msr_alloc(ncap * sizeof *n);
     if (!n)
         return -1;
+    msr_prefault(n, ncap * sizeof *n);   /* probed before written */
     for (size_t i = 0; i < set_cap; i++) {
         if (!set[i])
             continue;
