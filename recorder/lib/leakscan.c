@@ -148,7 +148,6 @@ struct scan {
     size_t n;
     uint64_t min_addr, max_end;
     struct pg { uint64_t key; uint32_t first, cnt; } *pg; /* page index (pg_build) */
-    struct pg *pg_last;         /* the entry pg_build made last            */
     unsigned pg_bits;           /* 2^pg_bits entries                       */
     uint32_t *big;              /* blocks over PG_SPAN pages, in order     */
     size_t nbig, pg_bytes;
@@ -656,14 +655,14 @@ static inline uint64_t block_last_page(const ms_live_block *b)
     return (end < b->addr ? UINT64_MAX : end) >> PG_SHIFT;
 }
 
-static void pg_put(struct scan *s, uint64_t page, size_t i)
+static struct pg *pg_put(struct scan *s, uint64_t page, size_t i)
 {
     size_t m = ((size_t)1 << s->pg_bits) - 1, h = pg_slot(s, page);
     while (s->pg[h].key) h = (h + 1) & m;
     s->pg[h].key = page + 1;
     s->pg[h].first = (uint32_t)i;
     s->pg[h].cnt = 1;
-    s->pg_last = &s->pg[h];
+    return &s->pg[h];
 }
 
 /* Build the page index (none when out of memory or over 2^32 blocks:
@@ -687,12 +686,13 @@ static void pg_build(struct scan *s)
     s->pg_bits = bits;
     s->big = (uint32_t *)(s->pg + ((size_t)1 << bits));
     lastp = UINT64_MAX;
+    struct pg *last = NULL;             /* the entry of page lastp */
     for (size_t i = 0; i < s->n; i++) {
         uint64_t f = s->b[i].addr >> PG_SHIFT, l = block_last_page(&s->b[i]);
         if (l - f >= PG_SPAN) { s->big[s->nbig++] = (uint32_t)i; continue; }
         uint64_t p = f;
-        if (f == lastp) { s->pg_last->cnt++; p++; }
-        for (; p <= l; p++) pg_put(s, p, i);
+        if (f == lastp) { last->cnt++; p++; }
+        for (; p <= l; p++) last = pg_put(s, p, i);
         lastp = l;
     }
 }
@@ -703,31 +703,30 @@ static inline int holds(const ms_live_block *bl, uint64_t a)
 }
 
 /* Index of the block containing a (start or interior), or -1. */
+/* The block of blocks[lo, hi) (sorted) holding a, or -1. */
+static inline long search_blocks(const struct scan *s, size_t lo, size_t hi, uint64_t a)
+{
+    size_t l = lo, e = hi;              /* first block above a */
+    while (l < e) {
+        size_t mid = (l + e) / 2;
+        if (s->b[mid].addr <= a) l = mid + 1;
+        else e = mid;
+    }
+    return l > lo && holds(&s->b[l - 1], a) ? (long)(l - 1) : -1;
+}
+
 static inline long find_block(const struct scan *s, uint64_t a)
 {
     if (a < s->min_addr || a >= s->max_end)
         return -1;
-    if (!s->pg) {
-        size_t l = 0, h = s->n;         /* first block with addr > a */
-        while (l < h) {
-            size_t mid = (l + h) / 2;
-            if (s->b[mid].addr <= a) l = mid + 1;
-            else h = mid;
-        }
-        return l && holds(&s->b[l - 1], a) ? (long)(l - 1) : -1;
-    }
+    if (!s->pg)
+        return search_blocks(s, 0, s->n, a);
     uint64_t key = (a >> PG_SHIFT) + 1;
     size_t m = ((size_t)1 << s->pg_bits) - 1;
     for (size_t h = pg_slot(s, key - 1); s->pg[h].key; h = (h + 1) & m) {
         if (s->pg[h].key != key) continue;
-        size_t l = s->pg[h].first, e = l + s->pg[h].cnt;
-        while (l < e) {                 /* first of the page's blocks above a */
-            size_t mid = (l + e) / 2;
-            if (s->b[mid].addr <= a) l = mid + 1;
-            else e = mid;
-        }
-        if (l > s->pg[h].first && holds(&s->b[l - 1], a))
-            return (long)(l - 1);
+        long j = search_blocks(s, s->pg[h].first, (size_t)s->pg[h].first + s->pg[h].cnt, a);
+        if (j >= 0) return j;
         break;
     }
     size_t l = 0, e = s->nbig;          /* a big block, then */
