@@ -52,7 +52,14 @@ struct ms_calltree {
     ms_ct_node *nodes;
     size_t nnodes, capnodes;
     uint32_t *node_edge;         /* per node: edge from its parent        */
-    ms_u64map children;          /* (parent << 32 | func) -> node         */
+    uint32_t *node_self;         /* per node: its row of nself, MS_CT_NONE
+                                    when no stack ends there (settle)     */
+    uint64_t (*nself)[MS_CT_NMETRICS];     /* values of stacks ending at a node */
+    size_t capnself;
+    uint32_t *nhash;             /* node hash table: slot -> node + 1, keyed
+                                    by (parent, func) read from the node
+                                    (4 bytes a slot, not a 12-byte map)   */
+    size_t ncap;
     ms_ct_edge *edges;
     size_t nedges, capedges;
     ms_u64map edgemap;           /* (caller << 32 | callee) -> edge       */
@@ -135,12 +142,15 @@ static int new_node(ms_calltree *t, uint32_t func, uint32_t parent, uint32_t *id
     if (t->nnodes >= MS_CT_NONE - 1) return MS_ENOMEM;
     if (t->nnodes == t->capnodes) {
         size_t nc = t->capnodes ? t->capnodes * 2 : 256;
-        ms_ct_node *nn = realloc(t->nodes, nc * sizeof *nn);
-        if (!nn) return MS_ENOMEM;
-        t->nodes = nn;
         uint32_t *ne = realloc(t->node_edge, nc * sizeof *ne);
         if (!ne) return MS_ENOMEM;
         t->node_edge = ne;
+        uint32_t *ns = realloc(t->node_self, nc * sizeof *ns);
+        if (!ns) return MS_ENOMEM;
+        t->node_self = ns;
+        ms_ct_node *nn = realloc(t->nodes, nc * sizeof *nn);
+        if (!nn) return MS_ENOMEM;
+        t->nodes = nn;
         t->capnodes = nc;
     }
     uint32_t e = MS_CT_NONE;
@@ -154,6 +164,7 @@ static int new_node(ms_calltree *t, uint32_t func, uint32_t parent, uint32_t *id
     n->func = func; n->parent = parent;
     n->first_child = n->next_sibling = MS_CT_NONE;
     t->node_edge[i] = e;
+    t->node_self[i] = MS_CT_NONE;
     if (parent != MS_CT_NONE) {
         ms_ct_node *p = &t->nodes[parent];
         n->depth = p->depth + 1;
@@ -164,20 +175,42 @@ static int new_node(ms_calltree *t, uint32_t func, uint32_t parent, uint32_t *id
     return 0;
 }
 
+static uint64_t node_hash(uint32_t parent, uint32_t func)
+{
+    return mix64((uint64_t)parent << 32 | func);
+}
+
+static int nhash_grow(ms_calltree *t)
+{
+    size_t ncap = t->ncap ? t->ncap * 2 : 1024;
+    uint32_t *nh = malloc(ncap * sizeof *nh);
+    if (!nh) return MS_ENOMEM;
+    __asm__ volatile("" : : "r"(nh) : "memory");   /* written before read (see heap.c tab_grow) */
+    memset(nh, 0, ncap * sizeof *nh);
+    for (size_t i = 1; i < t->nnodes; i++) {
+        size_t s = node_hash(t->nodes[i].parent, t->nodes[i].func) & (ncap - 1);
+        while (nh[s]) s = (s + 1) & (ncap - 1);
+        nh[s] = (uint32_t)i + 1;
+    }
+    free(t->nhash);
+    t->nhash = nh; t->ncap = ncap;
+    return 0;
+}
+
 /* Tree node of func under parent, created when missing. */
 static int child_node(ms_calltree *t, uint32_t parent, uint32_t func, uint32_t *out)
 {
-    uint64_t key = (uint64_t)parent << 32 | func;
-    size_t s = 0;
-    uint32_t next;
-    int f = ms_u64map_find(&t->children, key, &next, &s);
-    if (f < 0) return f;
-    if (!f) {
-        int rc = new_node(t, func, parent, &next);   /* (edgemap only: s stays) */
-        if (rc) return rc;
-        ms_u64map_fill(&t->children, s, key, next);
+    if ((t->nnodes + 1) * 2 > t->ncap && nhash_grow(t)) return MS_ENOMEM;
+    size_t s = node_hash(parent, func) & (t->ncap - 1);
+    for (; t->nhash[s]; s = (s + 1) & (t->ncap - 1)) {
+        const ms_ct_node *n = &t->nodes[t->nhash[s] - 1];
+        if (n->parent == parent && n->func == func) { *out = t->nhash[s] - 1; return 0; }
     }
-    *out = next;
+    uint32_t id;
+    int rc = new_node(t, func, parent, &id);
+    if (rc) return rc;
+    t->nhash[s] = id + 1;
+    *out = id;
     return 0;
 }
 
@@ -275,9 +308,10 @@ void ms_calltree_free(ms_calltree *t)
 {
     if (!t) return;
     for (size_t i = 0; i < t->nfuncs; i++) free(t->funcs[i].key);
-    free(t->funcs); free(t->fhash); free(t->nodes); free(t->node_edge); free(t->edges);
+    free(t->funcs); free(t->fhash); free(t->nodes); free(t->node_edge); free(t->node_self); free(t->nself);
+    free(t->nhash); free(t->edges);
     free(t->lines_v); free(t->paths); free(t->stacks); free(t->phash);
-    ms_u64map_free(&t->children); ms_u64map_free(&t->edgemap); ms_u64map_free(&t->linemap);
+    ms_u64map_free(&t->edgemap); ms_u64map_free(&t->linemap);
     free(t);
 }
 
@@ -354,9 +388,11 @@ static int reserve(void **p, size_t *cap, size_t need, size_t size)
 int ms_calltree_reserve(ms_calltree *t, size_t n)
 {
     if (n > MS_CT_NONE - 2 - t->npaths || n > MS_CT_NONE - 2 - t->nnodes) return MS_ENOMEM;
-    size_t capn = t->capnodes;        /* node_edge first: never smaller than capnodes says */
+    size_t cape = t->capnodes, caps = t->capnodes;   /* per-node arrays first: never
+                                                         smaller than capnodes says */
     if (reserve((void **)&t->paths, &t->cappaths, t->npaths + n, sizeof *t->paths)
-        || reserve((void **)&t->node_edge, &capn, t->nnodes + n, sizeof *t->node_edge)
+        || reserve((void **)&t->node_edge, &cape, t->nnodes + n, sizeof *t->node_edge)
+        || reserve((void **)&t->node_self, &caps, t->nnodes + n, sizeof *t->node_self)
         || reserve((void **)&t->nodes, &t->capnodes, t->nnodes + n, sizeof *t->nodes))
         return MS_ENOMEM;
     return 0;
@@ -455,10 +491,18 @@ static int settle(ms_calltree *t)
     uint32_t *lact = calloc(t->nlines ? t->nlines : 1, sizeof *lact);
     uint64_t (*ptot)[MS_CT_NMETRICS] = malloc(t->npaths * sizeof *ptot);
     if (!fact || !eact || !lact || !ptot) { free(fact); free(eact); free(lact); free(ptot); return MS_ENOMEM; }
+    /* a row of nself per node where some stack ends: at most nstacks */
+    if (t->nstacks > t->capnself) {
+        uint64_t (*ns)[MS_CT_NMETRICS] = realloc(t->nself, t->nstacks * sizeof *ns);
+        if (!ns) { free(fact); free(eact); free(lact); free(ptot); return MS_ENOMEM; }
+        t->nself = ns; t->capnself = t->nstacks;
+    }
+    size_t nself = 0;
     for (size_t i = 0; i < t->nnodes; i++) {
         ms_ct_node *n = &t->nodes[i];
-        memset(n->total, 0, sizeof n->total); memset(n->self, 0, sizeof n->self);
+        memset(n->total, 0, sizeof n->total);
         n->is_stack = 0;
+        t->node_self[i] = MS_CT_NONE;
     }
     for (size_t i = 0; i < t->nfuncs; i++) {
         memset(t->funcs[i].f.flat, 0, sizeof t->funcs[i].f.flat);
@@ -472,18 +516,28 @@ static int settle(ms_calltree *t)
         const pnode *p = &t->paths[i];
         if (p->stack == MS_CT_NONE) { memset(ptot[i], 0, sizeof ptot[i]); continue; }
         ms_ct_node *n = &t->nodes[p->node];
+        uint32_t *row = &t->node_self[p->node];
+        if (*row == MS_CT_NONE) {
+            *row = (uint32_t)nself;
+            memset(t->nself[nself++], 0, sizeof t->nself[0]);
+        }
         const uint64_t *self = t->stacks[p->stack];
-        for (int m = 0; m < MS_CT_NMETRICS; m++) { n->self[m] += self[m]; ptot[i][m] = self[m]; }
+        for (int m = 0; m < MS_CT_NMETRICS; m++) {
+            t->nself[*row][m] += self[m];
+            n->total[m] += self[m];
+            ptot[i][m] = self[m];
+        }
         if (p->node != MS_CT_ROOT) n->is_stack = 1;
     }
     for (size_t i = t->npaths; i-- > 1;)
         for (int m = 0; m < MS_CT_NMETRICS; m++) ptot[t->paths[i].parent][m] += ptot[i][m];
-    for (size_t i = 0; i < t->nnodes; i++) memcpy(t->nodes[i].total, t->nodes[i].self, sizeof t->nodes[i].self);
     for (size_t i = t->nnodes; i-- > 1;)
         for (int m = 0; m < MS_CT_NMETRICS; m++) t->nodes[t->nodes[i].parent].total[m] += t->nodes[i].total[m];
     /* flat: stacks ending in the function */
-    for (size_t i = 1; i < t->nnodes; i++)
-        for (int m = 0; m < MS_CT_NMETRICS; m++) t->funcs[t->nodes[i].func].f.flat[m] += t->nodes[i].self[m];
+    for (size_t i = 1; i < t->nnodes; i++) {
+        if (t->node_self[i] == MS_CT_NONE) continue;
+        for (int m = 0; m < MS_CT_NMETRICS; m++) t->funcs[t->nodes[i].func].f.flat[m] += t->nself[t->node_self[i]][m];
+    }
     /* cum and edges once per stack: the topmost occurrence on each path */
 #define NFC(i) (t->nodes[i].first_child)
 #define NNS(i) (t->nodes[i].next_sibling)
@@ -583,6 +637,12 @@ const ms_ct_node *ms_calltree_node(const ms_calltree *t, uint32_t id)
     t = ready(t);
     return id < t->nnodes ? &t->nodes[id] : NULL;
 }
+uint64_t ms_calltree_node_self(const ms_calltree *t, uint32_t id, int m)
+{
+    t = ready(t);
+    if (id >= t->nnodes || m < 0 || m >= MS_CT_NMETRICS || t->node_self[id] == MS_CT_NONE) return 0;
+    return t->nself[t->node_self[id]][m];
+}
 size_t ms_calltree_edge_count(const ms_calltree *t) { return t->nedges; }
 const ms_ct_edge *ms_calltree_edge(const ms_calltree *t, size_t i)
 {
@@ -681,7 +741,8 @@ int ms_calltree_folded(const ms_calltree *t, int metric, ms_ct_folded_fn fn, voi
     while (cur != MS_CT_NONE && rc == 0) {
         const ms_ct_node *nd = &t->nodes[cur];
         names[nd->depth - 1] = t->funcs[nd->func].f.name;
-        if (nd->self[metric]) rc = fn(ctx, names, nd->depth, nd->self[metric]);
+        uint64_t self = ms_calltree_node_self(t, cur, metric);
+        if (self) rc = fn(ctx, names, nd->depth, self);
         if (nd->first_child != MS_CT_NONE) { cur = nd->first_child; continue; }
         while (cur != MS_CT_ROOT && t->nodes[cur].next_sibling == MS_CT_NONE) cur = t->nodes[cur].parent;
         cur = cur == MS_CT_ROOT ? MS_CT_NONE : t->nodes[cur].next_sibling;

@@ -136,5 +136,32 @@ int main(void)
     CHECK_EQ_U64("many funcs", 3503, ms_calltree_func_count(t));
     CHECK_EQ_U64("many nodes", 1 + 1 + 500 + 3000, ms_calltree_node_count(t));
     ms_calltree_free(t);
+
+    /* function mode: paths that differ only in lines end at one node,
+     * whose own values are their sum (kept apart from the node) */
+    CHECK("calltree functions", ms_calltree_new(&t, 0) == 0);
+    M = fid(t, "main"); A = fid(t, "a"); L = fid(t, "leaf");
+    uint64_t v7[MS_CT_NMETRICS] = { 7, 0, 14, 1, 0 }, v5[MS_CT_NMETRICS] = { 5, 0, 10, 1, 0 };
+    CHECK("add line 10", ms_calltree_add_lines(t, (uint32_t[]){ M, A, L }, (uint32_t[]){ 1, 10, 4 }, 3, v7) == 0);
+    CHECK("add line 20", ms_calltree_add_lines(t, (uint32_t[]){ M, A, L }, (uint32_t[]){ 1, 20, 4 }, 3, v5) == 0);
+    CHECK("add at a", ms_calltree_add_lines(t, (uint32_t[]){ M, A }, (uint32_t[]){ 1, 30 }, 2, v5) == 0);
+    CHECK_EQ_U64("one node a path", 4, ms_calltree_node_count(t));
+    uint32_t leaf_node = MS_CT_NONE, a_node = MS_CT_NONE;
+    for (uint32_t i = 1; i < ms_calltree_node_count(t); i++) {
+        if (ms_calltree_node(t, i)->func == L) leaf_node = i;
+        if (ms_calltree_node(t, i)->func == A) a_node = i;
+    }
+    CHECK_EQ_U64("leaf self: both lines", 12, ms_calltree_node_self(t, leaf_node, MS_CT_PEAK));
+    CHECK_EQ_U64("leaf self count", 2, ms_calltree_node_self(t, leaf_node, MS_CT_COUNT));
+    CHECK_EQ_U64("a self", 5, ms_calltree_node_self(t, a_node, MS_CT_PEAK));
+    CHECK_EQ_U64("a total", 17, ms_calltree_node(t, a_node)->total[MS_CT_PEAK]);
+    CHECK_EQ_U64("main self: none", 0, ms_calltree_node_self(t, ms_calltree_node(t, a_node)->parent, MS_CT_PEAK));
+    CHECK_EQ_U64("stacks: two nodes", 2, ms_calltree_stack_count(t));
+    CHECK_EQ_U64("leaf flat", 12, ms_calltree_func(t, L)->flat[MS_CT_PEAK]);
+    CHECK_EQ_U64("a line of most peak", 10, ms_calltree_func_line(t, A, MS_CT_PEAK));
+    folded[0] = 0;
+    CHECK("folded walk (functions)", ms_calltree_folded(t, MS_CT_PEAK, collect, NULL) == 0);
+    CHECK_STR("folded: one row a node", "main;a 5\nmain;a;leaf 12\n", folded);
+    ms_calltree_free(t);
     return ms_test_failures != 0;
 }

@@ -94,6 +94,22 @@ int main(void)
     CHECK("memo: stack k has k frames", all_ok);
     CHECK_EQ_U64("memo: one step a node", N, steps);
     CHECK("memo: undefined id is the root", ms_stack_memo_get(m, s, N + 7, 42, extend, NULL, &v) == 0 && v == 42);
+    /* ids the symtab keeps sparse (far beyond the others) and ids defined
+     * after the memo sized its array: values from the memo's map, each
+     * node still resolved once, on top of the dense chain */
+    ms_stack_node far[3] = { { N, 1 }, { 50000000, 1 }, { 50000001, 1 } };
+    r.u.stack = (ms_stack){ .first_id = 50000000, .count = 3, .nodes = far };
+    CHECK("sparse stack nodes", ms_symtab_add(s, &r) == 0);
+    ms_stack_node late[2] = { { N, 1 }, { N + 100, 1 } };
+    r.u.stack = (ms_stack){ .first_id = N + 100, .count = 2, .nodes = late };
+    CHECK("late stack nodes", ms_symtab_add(s, &r) == 0);
+    steps = 0;
+    int far_ok = ms_stack_memo_get(m, s, 50000002, 0, extend, NULL, &v) == 0 && v == N + 3;
+    far_ok &= ms_stack_memo_get(m, s, N + 101, 0, extend, NULL, &v) == 0 && v == N + 2;
+    far_ok &= ms_stack_memo_get(m, s, 50000001, 0, extend, NULL, &v) == 0 && v == N + 2;
+    far_ok &= ms_stack_memo_get(m, s, N + 100, 0, extend, NULL, &v) == 0 && v == N + 1;
+    CHECK("memo: sparse and late ids extend the dense chain", far_ok);
+    CHECK_EQ_U64("memo: one step a new node", 5, steps);
     ms_stack_memo_free(m);
     ms_symtab_free(s);
     free(nodes);
