@@ -56,6 +56,7 @@ struct ms_calltree {
                                     when no stack ends there (settle)     */
     uint64_t (*nself)[MS_CT_NMETRICS];     /* values of stacks ending at a node */
     size_t capnself;
+    uint32_t maxdepth;           /* of any node (and so of any path)      */
     uint32_t *nhash;             /* node hash table: slot -> node + 1, keyed
                                     by (parent, func) read from the node
                                     (4 bytes a slot, not a 12-byte map)   */
@@ -168,6 +169,7 @@ static int new_node(ms_calltree *t, uint32_t func, uint32_t parent, uint32_t *id
     if (parent != MS_CT_NONE) {
         ms_ct_node *p = &t->nodes[parent];
         n->depth = p->depth + 1;
+        if (n->depth > t->maxdepth) t->maxdepth = n->depth;
         n->next_sibling = p->first_child;
         p->first_child = i;
     }
@@ -480,6 +482,31 @@ int ms_calltree_add_lines(ms_calltree *t, const uint32_t *frames, const uint32_t
     } \
 } while (0)
 
+/* Per (function, line) cum of settle(): lact is zeroed, a counter per
+ * line entry; open has a row per depth (maxdepth + 1). */
+static void line_sums(ms_calltree *t, uint32_t *lact, uint64_t (*open)[MS_CT_NMETRICS])
+{
+    uint64_t run[MS_CT_NMETRICS] = { 0 };
+    size_t depth = 0;
+#define PFC(i) (t->paths[i].first_child)
+#define PNS(i) (t->paths[i].next_sibling)
+#define PPA(i) (t->paths[i].parent)
+#define PENTER(i) do { \
+        memcpy(open[depth++], run, sizeof run); \
+        const pnode *p_ = &t->paths[i]; \
+        if (p_->stack != MS_CT_NONE) \
+            for (int m = 0; m < MS_CT_NMETRICS; m++) run[m] += t->stacks[p_->stack][m]; \
+        if (p_->lent != MS_CT_NONE) lact[p_->lent]++; \
+    } while (0)
+#define PLEAVE(i) do { \
+        uint32_t l_ = t->paths[i].lent; \
+        depth--; \
+        if (l_ != MS_CT_NONE && !--lact[l_]) \
+            for (int m = 0; m < MS_CT_NMETRICS; m++) t->lines_v[l_].cum[m] += run[m] - open[depth][m]; \
+    } while (0)
+    WALK(PFC, PNS, PPA, MS_CT_ROOT_PATH, PENTER, PLEAVE);
+}
+
 /* Derive every total of the tree from the values at the paths' ends (see
  * the top of the file). Returns 0 or MS_ENOMEM (the tree keeps its old
  * totals and stays dirty). */
@@ -489,12 +516,12 @@ static int settle(ms_calltree *t)
     uint32_t *fact = calloc(t->nfuncs ? t->nfuncs : 1, sizeof *fact);
     uint32_t *eact = calloc(t->nedges ? t->nedges : 1, sizeof *eact);
     uint32_t *lact = calloc(t->nlines ? t->nlines : 1, sizeof *lact);
-    uint64_t (*ptot)[MS_CT_NMETRICS] = malloc(t->npaths * sizeof *ptot);
-    if (!fact || !eact || !lact || !ptot) { free(fact); free(eact); free(lact); free(ptot); return MS_ENOMEM; }
+    uint64_t (*open)[MS_CT_NMETRICS] = malloc(((size_t)t->maxdepth + 1) * sizeof *open);
+    if (!fact || !eact || !lact || !open) { free(fact); free(eact); free(lact); free(open); return MS_ENOMEM; }
     /* a row of nself per node where some stack ends: at most nstacks */
     if (t->nstacks > t->capnself) {
         uint64_t (*ns)[MS_CT_NMETRICS] = realloc(t->nself, t->nstacks * sizeof *ns);
-        if (!ns) { free(fact); free(eact); free(lact); free(ptot); return MS_ENOMEM; }
+        if (!ns) { free(fact); free(eact); free(lact); free(open); return MS_ENOMEM; }
         t->nself = ns; t->capnself = t->nstacks;
     }
     size_t nself = 0;
@@ -514,7 +541,7 @@ static int settle(ms_calltree *t)
      * smaller indices, for paths and for nodes) */
     for (size_t i = 0; i < t->npaths; i++) {
         const pnode *p = &t->paths[i];
-        if (p->stack == MS_CT_NONE) { memset(ptot[i], 0, sizeof ptot[i]); continue; }
+        if (p->stack == MS_CT_NONE) continue;
         ms_ct_node *n = &t->nodes[p->node];
         uint32_t *row = &t->node_self[p->node];
         if (*row == MS_CT_NONE) {
@@ -525,12 +552,9 @@ static int settle(ms_calltree *t)
         for (int m = 0; m < MS_CT_NMETRICS; m++) {
             t->nself[*row][m] += self[m];
             n->total[m] += self[m];
-            ptot[i][m] = self[m];
         }
         if (p->node != MS_CT_ROOT) n->is_stack = 1;
     }
-    for (size_t i = t->npaths; i-- > 1;)
-        for (int m = 0; m < MS_CT_NMETRICS; m++) ptot[t->paths[i].parent][m] += ptot[i][m];
     for (size_t i = t->nnodes; i-- > 1;)
         for (int m = 0; m < MS_CT_NMETRICS; m++) t->nodes[t->nodes[i].parent].total[m] += t->nodes[i].total[m];
     /* flat: stacks ending in the function */
@@ -555,18 +579,12 @@ static int settle(ms_calltree *t)
         if (t->node_edge[i] != MS_CT_NONE) eact[t->node_edge[i]]--; \
     } while (0)
     WALK(NFC, NNS, NPA, MS_CT_ROOT, NENTER, NLEAVE);
-    /* (function, line) sums once per stack, over the paths */
-#define PFC(i) (t->paths[i].first_child)
-#define PNS(i) (t->paths[i].next_sibling)
-#define PPA(i) (t->paths[i].parent)
-#define PENTER(i) do { \
-        uint32_t l_ = t->paths[i].lent; \
-        if (l_ != MS_CT_NONE && !lact[l_]++) \
-            for (int m = 0; m < MS_CT_NMETRICS; m++) t->lines_v[l_].cum[m] += ptot[i][m]; \
-    } while (0)
-#define PLEAVE(i) do { if (t->paths[i].lent != MS_CT_NONE) lact[t->paths[i].lent]--; } while (0)
-    if (t->nlines) WALK(PFC, PNS, PPA, MS_CT_ROOT_PATH, PENTER, PLEAVE);
-    free(fact); free(eact); free(lact); free(ptot);
+    /* (function, line) sums once per stack, over the paths: the topmost
+     * occurrence of a (function, line) on a path adds its subtree's values,
+     * the running sum of the values met in the walk since it was entered
+     * (kept for the open paths only: O(depth) memory, not a row a path) */
+    if (t->nlines) line_sums(t, lact, open);
+    free(fact); free(eact); free(lact); free(open);
     t->dirty = 0;
     return 0;
 }
