@@ -57,6 +57,10 @@ struct ms_calltree {
     uint64_t (*nself)[MS_CT_NMETRICS];     /* values of stacks ending at a node */
     size_t capnself;
     uint32_t maxdepth;           /* of any node (and so of any path)      */
+    uint64_t (*ntotal)[MS_CT_NMETRICS];    /* per node: it and below, made when a
+                                              view asks (ms_calltree_node_total) */
+    size_t capntotal;
+    int totals_ok;               /* ntotal is up to date                  */
     uint32_t *nhash;             /* node hash table: slot -> node + 1, keyed
                                     by (parent, func) read from the node
                                     (4 bytes a slot, not a 12-byte map)   */
@@ -310,7 +314,7 @@ void ms_calltree_free(ms_calltree *t)
 {
     if (!t) return;
     for (size_t i = 0; i < t->nfuncs; i++) free(t->funcs[i].key);
-    free(t->funcs); free(t->fhash); free(t->nodes); free(t->node_edge); free(t->node_self); free(t->nself);
+    free(t->funcs); free(t->fhash); free(t->nodes); free(t->node_edge); free(t->node_self); free(t->nself); free(t->ntotal);
     free(t->nhash); free(t->edges);
     free(t->lines_v); free(t->paths); free(t->stacks); free(t->phash);
     ms_u64map_free(&t->edgemap); ms_u64map_free(&t->linemap);
@@ -526,9 +530,7 @@ static int settle(ms_calltree *t)
     }
     size_t nself = 0;
     for (size_t i = 0; i < t->nnodes; i++) {
-        ms_ct_node *n = &t->nodes[i];
-        memset(n->total, 0, sizeof n->total);
-        n->is_stack = 0;
+        t->nodes[i].is_stack = 0;
         t->node_self[i] = MS_CT_NONE;
     }
     for (size_t i = 0; i < t->nfuncs; i++) {
@@ -537,54 +539,54 @@ static int settle(ms_calltree *t)
     }
     for (size_t i = 0; i < t->nedges; i++) memset(t->edges[i].value, 0, sizeof t->edges[i].value);
     for (size_t i = 0; i < t->nlines; i++) memset(t->lines_v[i].cum, 0, sizeof t->lines_v[i].cum);
-    /* self: paths -> nodes; totals: children before parents (parents have
-     * smaller indices, for paths and for nodes) */
+    /* self: paths -> nodes */
     for (size_t i = 0; i < t->npaths; i++) {
         const pnode *p = &t->paths[i];
         if (p->stack == MS_CT_NONE) continue;
-        ms_ct_node *n = &t->nodes[p->node];
         uint32_t *row = &t->node_self[p->node];
         if (*row == MS_CT_NONE) {
             *row = (uint32_t)nself;
             memset(t->nself[nself++], 0, sizeof t->nself[0]);
         }
         const uint64_t *self = t->stacks[p->stack];
-        for (int m = 0; m < MS_CT_NMETRICS; m++) {
-            t->nself[*row][m] += self[m];
-            n->total[m] += self[m];
-        }
-        if (p->node != MS_CT_ROOT) n->is_stack = 1;
+        for (int m = 0; m < MS_CT_NMETRICS; m++) t->nself[*row][m] += self[m];
+        if (p->node != MS_CT_ROOT) t->nodes[p->node].is_stack = 1;
     }
-    for (size_t i = t->nnodes; i-- > 1;)
-        for (int m = 0; m < MS_CT_NMETRICS; m++) t->nodes[t->nodes[i].parent].total[m] += t->nodes[i].total[m];
     /* flat: stacks ending in the function */
     for (size_t i = 1; i < t->nnodes; i++) {
         if (t->node_self[i] == MS_CT_NONE) continue;
         for (int m = 0; m < MS_CT_NMETRICS; m++) t->funcs[t->nodes[i].func].f.flat[m] += t->nself[t->node_self[i]][m];
     }
-    /* cum and edges once per stack: the topmost occurrence on each path */
+    /* cum and edges once per stack: the topmost occurrence of a function
+     * (an edge) on a path adds its node's subtree, the running sum of the
+     * stacks' values met in the walk since the node was entered (a row per
+     * open depth: the tree keeps no total a node unless a view asks,
+     * ms_calltree_node_total) */
+    uint64_t run[MS_CT_NMETRICS] = { 0 };
+    size_t depth = 0;
 #define NFC(i) (t->nodes[i].first_child)
 #define NNS(i) (t->nodes[i].next_sibling)
 #define NPA(i) (t->nodes[i].parent)
 #define NENTER(i) do { \
-        const ms_ct_node *n_ = &t->nodes[i]; \
-        if (!fact[n_->func]++) \
-            for (int m = 0; m < MS_CT_NMETRICS; m++) t->funcs[n_->func].f.cum[m] += n_->total[m]; \
-        uint32_t e_ = t->node_edge[i]; \
-        if (e_ != MS_CT_NONE && !eact[e_]++) \
-            for (int m = 0; m < MS_CT_NMETRICS; m++) t->edges[e_].value[m] += n_->total[m]; \
+        memcpy(open[depth++], run, sizeof run); \
+        if (t->node_self[i] != MS_CT_NONE) \
+            for (int m = 0; m < MS_CT_NMETRICS; m++) run[m] += t->nself[t->node_self[i]][m]; \
+        fact[t->nodes[i].func]++; \
+        if (t->node_edge[i] != MS_CT_NONE) eact[t->node_edge[i]]++; \
     } while (0)
 #define NLEAVE(i) do { \
-        fact[t->nodes[i].func]--; \
-        if (t->node_edge[i] != MS_CT_NONE) eact[t->node_edge[i]]--; \
+        const uint64_t *o_ = open[--depth]; \
+        uint32_t f_ = t->nodes[i].func, e_ = t->node_edge[i]; \
+        if (!--fact[f_]) \
+            for (int m = 0; m < MS_CT_NMETRICS; m++) t->funcs[f_].f.cum[m] += run[m] - o_[m]; \
+        if (e_ != MS_CT_NONE && !--eact[e_]) \
+            for (int m = 0; m < MS_CT_NMETRICS; m++) t->edges[e_].value[m] += run[m] - o_[m]; \
     } while (0)
     WALK(NFC, NNS, NPA, MS_CT_ROOT, NENTER, NLEAVE);
-    /* (function, line) sums once per stack, over the paths: the topmost
-     * occurrence of a (function, line) on a path adds its subtree's values,
-     * the running sum of the values met in the walk since it was entered
-     * (kept for the open paths only: O(depth) memory, not a row a path) */
+    /* (function, line) sums the same way, over the paths */
     if (t->nlines) line_sums(t, lact, open);
     free(fact); free(eact); free(lact); free(open);
+    t->totals_ok = 0;
     t->dirty = 0;
     return 0;
 }
@@ -655,6 +657,43 @@ const ms_ct_node *ms_calltree_node(const ms_calltree *t, uint32_t id)
     t = ready(t);
     return id < t->nnodes ? &t->nodes[id] : NULL;
 }
+/* Node totals: a node's own values plus its children's (children have
+ * larger ids than their parent). On ENOMEM a total is summed over the
+ * node's subtree at each call instead. */
+static int make_totals(ms_calltree *t)
+{
+    if (t->totals_ok) return 0;
+    if (t->nnodes > t->capntotal) {
+        uint64_t (*nt)[MS_CT_NMETRICS] = realloc(t->ntotal, t->nnodes * sizeof *nt);
+        if (!nt) return MS_ENOMEM;
+        t->ntotal = nt; t->capntotal = t->nnodes;
+    }
+    for (size_t i = 0; i < t->nnodes; i++) {
+        if (t->node_self[i] == MS_CT_NONE) memset(t->ntotal[i], 0, sizeof t->ntotal[i]);
+        else memcpy(t->ntotal[i], t->nself[t->node_self[i]], sizeof t->ntotal[i]);
+    }
+    for (size_t i = t->nnodes; i-- > 1;)
+        for (int m = 0; m < MS_CT_NMETRICS; m++) t->ntotal[t->nodes[i].parent][m] += t->ntotal[i][m];
+    t->totals_ok = 1;
+    return 0;
+}
+
+uint64_t ms_calltree_node_total(const ms_calltree *t, uint32_t id, int m)
+{
+    t = ready(t);
+    if (id >= t->nnodes || m < 0 || m >= MS_CT_NMETRICS) return 0;
+    if (t->totals_ok || make_totals((ms_calltree *)t) == 0) return t->ntotal[id][m];
+    uint64_t sum = 0;
+    uint32_t cur = id;
+    do {                                /* pre-order over id's subtree */
+        if (t->node_self[cur] != MS_CT_NONE) sum += t->nself[t->node_self[cur]][m];
+        if (t->nodes[cur].first_child != MS_CT_NONE) { cur = t->nodes[cur].first_child; continue; }
+        while (cur != id && t->nodes[cur].next_sibling == MS_CT_NONE) cur = t->nodes[cur].parent;
+        cur = cur == id ? MS_CT_NONE : t->nodes[cur].next_sibling;
+    } while (cur != MS_CT_NONE);
+    return sum;
+}
+
 uint64_t ms_calltree_node_self(const ms_calltree *t, uint32_t id, int m)
 {
     t = ready(t);

@@ -58,11 +58,8 @@ typedef struct ms_ct_node {
     uint32_t first_child, next_sibling;   /* MS_CT_NONE when none          */
     uint32_t depth;       /* root 0                                        */
     uint32_t is_stack;    /* 1 if some added stack ends here               */
-    uint64_t total[MS_CT_NMETRICS];       /* this node and below (64 bytes a
-                                             node: the values of the stacks
-                                             ending here are kept apart,
-                                             ms_calltree_node_self)        */
-} ms_ct_node;
+} ms_ct_node;             /* (24 bytes: values are kept apart, read with
+                             ms_calltree_node_self and _node_total)        */
 
 typedef struct ms_ct_edge {
     uint32_t caller, callee;              /* function ids                  */
@@ -140,6 +137,10 @@ size_t ms_calltree_node_count(const ms_calltree *t);
 const ms_ct_node *ms_calltree_node(const ms_calltree *t, uint32_t id);
 /* Metric m of the stacks that end at node id (0 when none ends there). */
 uint64_t ms_calltree_node_self(const ms_calltree *t, uint32_t id, int m);
+/* Metric m of the stacks through node id (it and below). The first call
+ * after an add makes every node's totals (40 bytes a node, only for the
+ * views that draw the tree). */
+uint64_t ms_calltree_node_total(const ms_calltree *t, uint32_t id, int m);
 
 /* Order every node's children by function name (then file, line), for
  * deterministic drawing and folded output. Idempotent. */

@@ -124,7 +124,7 @@ int ms_flame_svg(FILE *fp, const ms_calltree *t, const ms_flame_opts *o)
     int m = o->metric, en = o->lang_en;
     unsigned W = o->width ? o->width : 1200;
     double pct = o->min_pct > 0 ? o->min_pct : o->min_pct < 0 ? 0 : 0.1;
-    uint64_t total = ms_calltree_node(t, MS_CT_ROOT)->total[m];
+    uint64_t total = ms_calltree_node_total(t, MS_CT_ROOT, m);
     double scale = total ? (W - 2.0 * XPAD) / (double)total : 0;
     /* frames below minv are folded: per parent into one "[N folded]"
      * frame when those add up to minv, else left out */
@@ -145,7 +145,7 @@ int ms_flame_svg(FILE *fp, const ms_calltree *t, const ms_flame_opts *o)
         if (nd->depth > maxd) maxd = nd->depth;
         uint64_t agg = 0;
         for (uint32_t c = nd->first_child; c != MS_CT_NONE; c = ms_calltree_node(t, c)->next_sibling) {
-            uint64_t v = ms_calltree_node(t, c)->total[m];
+            uint64_t v = ms_calltree_node_total(t, c, m);
             if (!v) continue;
             if (v < minv) { folded++; folded_v += v; agg += v; continue; }
             st[sp++] = (walk){ c, 0 };
@@ -207,14 +207,15 @@ int ms_flame_svg(FILE *fp, const ms_calltree *t, const ms_flame_opts *o)
     while (sp) {
         walk w = st[--sp];
         const ms_ct_node *nd = ms_calltree_node(t, w.node);
+        uint64_t ntot = ms_calltree_node_total(t, w.node, m);
         const char *name = w.node == MS_CT_ROOT ? (en ? "all" : "全部") : ms_calltree_func(t, nd->func)->name;
-        double fx = (double)w.x / (double)total, fw = (double)nd->total[m] / (double)total;
-        double px = XPAD + w.x * scale, pw = nd->total[m] * scale;
+        double fx = (double)w.x / (double)total, fw = (double)ntot / (double)total;
+        double px = XPAD + w.x * scale, pw = ntot * scale;
         unsigned y = o->icicle ? ytop + nd->depth * FRAME_H : H - YPAD_BOTTOM - (nd->depth + 1) * FRAME_H;
         uint32_t h = name_hash(name);
         unsigned v1 = (h & 0xffff) * 210 / 0xffff, v2 = ((h >> 16) & 0xffff) * 50 / 0xffff;
         char num[MS_FBUF_LEN], pct[32];
-        ms_fmt_count(num, nd->total[m]);
+        ms_fmt_count(num, ntot);
         snprintf(pct, sizeof pct, "%.2f%%", 100.0 * fw);
         fprintf(fp, "<g class=\"f\" data-x=\"%.9f\" data-w=\"%.9f\" data-d=\"%u\"><title>", fx, fw, nd->depth);
         ms_xml_escape(fp, name);
@@ -239,7 +240,7 @@ int ms_flame_svg(FILE *fp, const ms_calltree *t, const ms_flame_opts *o)
         walk *base = st + sp;
         size_t pushed = 0;
         for (size_t i = 0; i < k; i++) {
-            uint64_t v = ms_calltree_node(t, kids[i])->total[m];
+            uint64_t v = ms_calltree_node_total(t, kids[i], m);
             if (!v) continue;
             if (v < minv) { agg += v; nagg++; continue; }
             base[pushed++] = (walk){ kids[i], x };

@@ -229,7 +229,7 @@ static int write_tree(FILE *fp, const ms_hview *v, int32_t **node_out)
         const ms_ct_node *nd = ms_calltree_node(t, cur);
         int keep = cur == MS_CT_ROOT;
         for (int m = 0; m < MS_CT_NMETRICS && !keep; m++)
-            keep = tot[m] && nd->total[m] && nd->total[m] * 10000 >= tot[m];
+            keep = tot[m] && ms_calltree_node_total(t, cur, m) && ms_calltree_node_total(t, cur, m) * 10000 >= tot[m];
         if (keep) {
             out_idx[cur] = (int32_t)no;
             order[no++] = cur;
@@ -253,7 +253,7 @@ static int write_tree(FILE *fp, const ms_hview *v, int32_t **node_out)
         const ms_ct_node *nd = ms_calltree_node(t, order[i]);
         ms_fput_i64(fp, i ? ",[" : "[", order[i] == MS_CT_ROOT ? -1 : fmap[nd->func]);
         ms_fput_i64(fp, ",", nd->parent == MS_CT_NONE ? -1 : out_idx[nd->parent]);
-        for (int m = 0; m < MS_CT_NMETRICS; m++) ms_fput_u64(fp, ",", nd->total[m]);
+        for (int m = 0; m < MS_CT_NMETRICS; m++) ms_fput_u64(fp, ",", ms_calltree_node_total(t, order[i], m));
         fputc(']', fp);
     }
     fputs("]", fp);

@@ -154,7 +154,9 @@ int main(void)
     CHECK_EQ_U64("leaf self: both lines", 12, ms_calltree_node_self(t, leaf_node, MS_CT_PEAK));
     CHECK_EQ_U64("leaf self count", 2, ms_calltree_node_self(t, leaf_node, MS_CT_COUNT));
     CHECK_EQ_U64("a self", 5, ms_calltree_node_self(t, a_node, MS_CT_PEAK));
-    CHECK_EQ_U64("a total", 17, ms_calltree_node(t, a_node)->total[MS_CT_PEAK]);
+    CHECK_EQ_U64("a total", 17, ms_calltree_node_total(t, a_node, MS_CT_PEAK));
+    CHECK_EQ_U64("root total", 17, ms_calltree_node_total(t, MS_CT_ROOT, MS_CT_PEAK));
+    CHECK_EQ_U64("leaf total count", 2, ms_calltree_node_total(t, leaf_node, MS_CT_COUNT));
     CHECK_EQ_U64("main self: none", 0, ms_calltree_node_self(t, ms_calltree_node(t, a_node)->parent, MS_CT_PEAK));
     CHECK_EQ_U64("stacks: two nodes", 2, ms_calltree_stack_count(t));
     CHECK_EQ_U64("leaf flat", 12, ms_calltree_func(t, L)->flat[MS_CT_PEAK]);
