@@ -1,19 +1,23 @@
 /* Weighted call tree (calltree.h): interned functions, a prefix tree of
- * root-first stacks with per-node totals, per-function flat/cum and
+ * root-first stacks with per-node values, per-function flat/cum and
  * caller->callee edges, each counted once per stack. All views that show
  * "who allocated what" (pprof text, DOT, flame graphs, folded stacks, the
  * dashboard) read this one model so their numbers agree.
  *
  * Stacks are paths in a trie of (function, line) frames (ms_ct_path); in
  * function mode a tree node merges the paths that differ only in lines.
- * Adding a stack only adds its values where its path ends; totals, flat,
- * cum, edges and the per-line sums are derived in one depth-first pass
- * the first time they are read after an add (settle()), counting a
- * function, an edge or a (function, line) once per stack by keeping a
- * count of how often each is on the current path. So a stack that extends
- * another one costs O(its new frames), and a 20,000-deep chain of 20,000
- * stacks costs O(20,000) instead of O(20,000^2). Lookups use
- * open-addressing hash tables of 32-bit indices. */
+ * Adding a stack only adds its values where its path ends; flat, cum,
+ * edges and the per-line sums are derived in one depth-first pass the
+ * first time they are read after an add (settle()), counting a function,
+ * an edge or a (function, line) once per stack by keeping a count of how
+ * often each is on the current path, and taking a subtree's values as the
+ * running sum of the walk between its entry and its exit. So a stack that
+ * extends another one costs O(its new frames), and a 20,000-deep chain of
+ * 20,000 stacks costs O(20,000) instead of O(20,000^2). A node is 24 bytes
+ * (values live in side arrays: a row per node where a stack ends, subtree
+ * totals only once a view asks for them), since real traces have several
+ * times more nodes than stacks (cc1: 167 k nodes, 26 k stacks). Lookups
+ * use open-addressing hash tables of 32-bit indices. */
 #include <stdlib.h>
 #include <string.h>
 #include "memscope.h"

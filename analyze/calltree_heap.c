@@ -554,7 +554,7 @@ static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_
     ms_reader *r;
     int e = ms_reader_open(&r, path);
     if (e) { free(v); return e; }
-    ms_heap_opts ho = { lean == 2 ? NULL : on_block, v, range };
+    ms_heap_opts ho = { lean >= 2 ? NULL : on_block, v, range };
     /* the per-block models on a third thread (blockpipe.h) */
     ms_blockpipe *pipe = NULL;
     if (ho.on_block && (e = ms_blockpipe_start(&pipe, r, on_block, v))) { ms_reader_close(r); free(v); return e; }
@@ -579,7 +579,7 @@ static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_
     ms_reader_integrity(r, &v->integ);
     ms_reader_close(r);
     if (e == 0 && v->oom) e = MS_ENOMEM;
-    if (e == 0 && !lean) e = build_tree(v);
+    if (e == 0 && (!lean || lean == 3)) e = build_tree(v);
     if (e) { ms_hview_free(v); return e; }
     *out = v;
     return 0;
@@ -599,6 +599,11 @@ int ms_hview_load_lean(ms_hview **out, const char *path, const ms_range_req *ran
 int ms_hview_load_sites(ms_hview **out, const char *path, const ms_range_req *range)
 {
     return load(out, path, range, NULL, NULL, 2);
+}
+
+int ms_hview_load_tree(ms_hview **out, const char *path, const ms_range_req *range)
+{
+    return load(out, path, range, NULL, NULL, 3);
 }
 
 void ms_hview_free(ms_hview *v)

@@ -115,7 +115,8 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a)
 int hv_load(ms_hview **v, const msconv_args *a, int lean)
 {
     errno = 0;
-    int e = lean == 2 ? ms_hview_load_sites(v, a->input, a->range)
+    int e = lean == 3 ? ms_hview_load_tree(v, a->input, a->range)
+          : lean == 2 ? ms_hview_load_sites(v, a->input, a->range)
           : lean ? ms_hview_load_lean(v, a->input, a->range) : ms_hview_load_range(v, a->input, a->range);
     if (e) {
         msconv_error(a->input, "%s", msconv_reader_error(e));
@@ -431,7 +432,7 @@ static int tree_view(const msconv_args *a, const char *mode, tree_render_fn rend
     int rc = hv_parse_opts(&o, a);
     if (rc || (rc = need_output(a, mode))) return rc;
     ms_hview *v;
-    if ((rc = hv_load(&v, a, 0))) return rc;
+    if ((rc = hv_load(&v, a, 3))) return rc;
     ms_calltree *inv;
     const ms_calltree *t;
     if (tree_for(&inv, &t, v, o.inverted)) { msconv_error(a->input, "%s", ms_cli_strerror(ENOMEM)); ms_hview_free(v); return 1; }
@@ -493,7 +494,7 @@ int msconv_heap_svg(const msconv_args *a)
     int rc = hv_parse_opts(&o, a);
     if (rc || (rc = need_output(a, "--svg"))) return rc;
     ms_hview *v;
-    if ((rc = hv_load(&v, a, 0))) return rc;
+    if ((rc = hv_load(&v, a, 3))) return rc;
     char *dot = NULL;
     size_t len = 0;
     FILE *mf = open_memstream(&dot, &len);

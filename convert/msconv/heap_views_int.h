@@ -34,7 +34,8 @@ int hv_parse_opts(hv_opts *o, const msconv_args *a);
 /* 0, or the exit status after printing "msconv: FILE: reason" (1; 2 for
  * a --phase the trace lacks or a --from past its end). lean 1: without the
  * views' tree and moments (ms_hview_load_lean); 2: without any per-block
- * model either (ms_hview_load_sites); 0: everything. */
+ * model either (ms_hview_load_sites); 3: the sites and the views' tree,
+ * no per-block model (ms_hview_load_tree); 0: everything. */
 int hv_load(ms_hview **v, const msconv_args *a, int lean);
 /* escape: 0 (SVG, HTML, binary), MS_TERM_TEXT or MS_TERM_JSON (term.h). */
 int hv_open(ms_outfile *o, const char *input, const char *path, int escape);

@@ -10,7 +10,8 @@
 #   - 50,000 threads: <= 1 KiB a thread (merge buffers are given back)
 #   - 2 M libraries in one snapshot record: --info within one chunk
 #   - 262,144 unique stacks: --json <= 64 MiB (interned stacks, --top),
-#     flame graph <= 4 MiB with the folded frames said, HTML blob bounded
+#     flame graph <= 4 MiB with the folded frames said, HTML blob bounded;
+#     <= 512 bytes a stack for the flame graph, <= 448 for --text
 #   - control characters from names escaped in --text/--leaks/--info,
 #     --json/--dump, msdiff and stderr
 #   - outputs 0666 & ~umask, a replaced file keeps its mode, another user's
@@ -148,6 +149,13 @@ print("PASS: hostile/stacks-json-content (1000 of 262144 sites, 16-frame stacks)
 EOF
 measure stflame "$MSCONV" stacks.memscope --flamegraph st.svg --lang en
 check hostile/stacks-flame-exit 0 "$RC"
+# memory a stack: the sites and the call tree, no per-block model (905
+# bytes a stack when the tree views built the dashboard's models too, 535
+# for --text when a tree node carried 80 bytes of totals)
+le hostile/stacks-flame-bytes-per-stack "$(( (KB - BASE_KB) * 1024 / 262144 ))" 512 "bytes a stack"
+measure sttext "$MSCONV" stacks.memscope --text -o /dev/null
+check hostile/stacks-text-exit 0 "$RC"
+le hostile/stacks-text-bytes-per-stack "$(( (KB - BASE_KB) * 1024 / 262144 ))" 448 "bytes a stack"
 le hostile/stacks-flame-size "$(wc -c < st.svg)" 4194304 "bytes"
 grep -q '<text id="folded"[^>]*>[0-9,]* frames under 0.1% of the total folded' st.svg \
     && pass hostile/stacks-flame-says-folded || fail hostile/stacks-flame-says-folded "no folded line"
