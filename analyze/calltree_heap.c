@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "memscope.h"
+#include "timebins.h"
 #include "calltree_heap.h"
 #include "blockpipe.h"
 #include "pump.h"
@@ -121,6 +122,42 @@ static inline void moment_add(ms_hview *v, size_t site, uint64_t t, int64_t d)
     else moment_add_slow(v, site, t, d);
 }
 
+/* Moment widths only (ms_hview_load_bins: the rows come from the bins). */
+static inline void moment_cover(ms_hview *v, uint64_t t)
+{
+    if ((t >> v->moment_shift) >= MS_HV_MOMENTS) moment_add_slow(v, SIZE_MAX, t, 0);
+}
+
+/* Site r's live bytes at the end of each moment (prefix sums of its
+ * deltas row[0..nm)) into the top-topn lists. */
+static void moments_top(size_t r, const int64_t *row, size_t nm, size_t topn, uint32_t *sites, uint64_t *bytes,
+                        size_t *n)
+{
+    int64_t run = 0;
+    for (size_t k = 0; k < nm; k++) {
+        run = wadd(run, row[k]);
+        if (run <= 0) continue;
+        uint64_t b = (uint64_t)run;
+        uint32_t *ss = sites + k * topn;
+        uint64_t *bb = bytes + k * topn;
+        if (n[k] == topn && b <= bb[topn - 1]) continue;
+        size_t pos = n[k] < topn ? n[k]++ : topn - 1;
+        while (pos > 0 && bb[pos - 1] < b) { ss[pos] = ss[pos - 1]; bb[pos] = bb[pos - 1]; pos--; }
+        ss[pos] = (uint32_t)r;
+        bb[pos] = b;
+    }
+}
+
+/* The moment of time bin b: bins and moments are both powers of two
+ * wide from tick 0 and cover the same times (every block's and the end),
+ * and 512 bins are finer than 48 moments, so a moment is a run of bins. */
+static inline size_t bin_moment(const ms_hview *v, uint32_t b)
+{
+    unsigned bs = v->bins->shift, ms = v->moment_shift;
+    size_t k = ms >= bs ? (size_t)(b >> (ms - bs)) : (size_t)b << (bs - ms);
+    return k < MS_HV_MOMENTS ? k : MS_HV_MOMENTS - 1;
+}
+
 size_t ms_hview_moments(const ms_hview *v, size_t topn, uint32_t *sites, uint64_t *bytes, size_t *n)
 {
     uint64_t end = ms_heap_get_summary(v->heap)->end_time;
@@ -128,21 +165,31 @@ size_t ms_hview_moments(const ms_hview *v, size_t topn, uint32_t *sites, uint64_
     if (nm > MS_HV_MOMENTS) nm = MS_HV_MOMENTS;
     for (size_t k = 0; k < nm; k++) n[k] = 0;
     if (topn == 0) return nm;
-    for (size_t r = 0; r < v->moment_used; r++) {
-        const int64_t *row = v->site_moments + r * MS_HV_MOMENTS;
-        int64_t run = 0;
-        for (size_t k = 0; k < nm; k++) {
-            run = wadd(run, row[k]);
-            if (run <= 0) continue;
-            uint64_t b = (uint64_t)run;
-            uint32_t *ss = sites + k * topn;
-            uint64_t *bb = bytes + k * topn;
-            if (n[k] == topn && b <= bb[topn - 1]) continue;
-            size_t pos = n[k] < topn ? n[k]++ : topn - 1;
-            while (pos > 0 && bb[pos - 1] < b) { ss[pos] = ss[pos - 1]; bb[pos] = bb[pos - 1]; pos--; }
-            ss[pos] = (uint32_t)r;
-            bb[pos] = b;
+    if (!v->bins) {
+        for (size_t r = 0; r < v->moment_used; r++)
+            moments_top(r, v->site_moments + r * MS_HV_MOMENTS, nm, topn, sites, bytes, n);
+        return nm;
+    }
+    /* a site's row from its cells (allocation bin i, free bin j), which
+     * ms_tb_sort groups by site */
+    ms_tb_table *t = &v->bins->sites;
+    for (size_t c = 1; c < t->n; c++)
+        if (t->cells[c].row < t->cells[c - 1].row) { ms_tb_sort(t); break; }
+    int64_t row[MS_HV_MOMENTS];
+    for (size_t c = 0; c < t->n;) {
+        uint32_t r = t->cells[c].row;
+        memset(row, 0, sizeof row);
+        for (; c < t->n && t->cells[c].row == r; c++) {
+            const ms_tb_cell *x = &t->cells[c];
+            int64_t w = x->bytes > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)x->bytes;
+            size_t ka = bin_moment(v, x->i);
+            row[ka] = wadd(row[ka], w);
+            if (x->j != MS_TB_LIVE) {
+                size_t kf = bin_moment(v, x->j);
+                row[kf] = wadd(row[kf], -w);
+            }
         }
+        moments_top(r, row, nm, topn, sites, bytes, n);
     }
     return nm;
 }
@@ -226,7 +273,8 @@ static void on_block(void *ctx, const ms_heap_block *b)
     v->size_bytes[k] += b->wsize;
     size_t lk = MS_HV_LIFE_BUCKETS;
     bucket_add(v, b->t_alloc, (int64_t)b->wsize);
-    if (!v->lean) moment_add(v, b->site, b->t_alloc, (int64_t)b->wsize);
+    if (v->bins) moment_cover(v, b->t_alloc);
+    else if (!v->lean) moment_add(v, b->site, b->t_alloc, (int64_t)b->wsize);
     if (b->freed) {
         /* one branch for everything a freed block adds (hot: most blocks) */
         uint64_t life = b->t_free >= b->t_alloc ? b->t_free - b->t_alloc : 0;
@@ -240,7 +288,8 @@ static void on_block(void *ctx, const ms_heap_block *b)
         lk = 0;
         while (lk + 1 < v->life_lim && life >= v->life_min_ticks[lk + 1]) lk++;
         bucket_add(v, b->t_free, (int64_t)(0 - b->wsize));
-        if (!v->lean) moment_add(v, b->site, b->t_free, (int64_t)(0 - b->wsize));
+        if (v->bins) moment_cover(v, b->t_free);
+        else if (!v->lean) moment_add(v, b->site, b->t_free, (int64_t)(0 - b->wsize));
     } else {
         uint32_t c = b->leak_class < 6 ? b->leak_class : MS_LEAK_UNKNOWN;
         sx->leak_blocks[c] += b->wcount;
@@ -548,6 +597,7 @@ static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_
     if (!v) return MS_ENOMEM;
     v->also = fn;
     v->also_ctx = ctx;
+    if (fn == ms_tb_block) v->bins = ctx;
     v->lean = lean;
     v->bucket_ticks = 1;
     v->moment_ticks = 1;
@@ -589,6 +639,11 @@ int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *ran
                        ms_heap_block_fn fn, void *ctx)
 {
     return load(out, path, range, fn, ctx, 0);
+}
+
+int ms_hview_load_bins(ms_hview **out, const char *path, ms_tbins *bins)
+{
+    return load(out, path, NULL, ms_tb_block, bins, 0);
 }
 
 int ms_hview_load_lean(ms_hview **out, const char *path, const ms_range_req *range)

@@ -84,6 +84,8 @@ typedef struct ms_hview {
     int64_t *site_moments;
     size_t moment_rows, moment_used;       /* rows allocated, rows used      */
     int moments_capped;                    /* sites beyond the cap ignored  */
+    struct ms_tbins *bins;                 /* ms_hview_load_bins: the moments
+                                              come from its site cells     */
     /* internal */
     unsigned bucket_shift, moment_shift;   /* log2 of bucket/moment_ticks   */
     uint64_t life_min_ticks[MS_HV_LIFE_BUCKETS];   /* per lifetime floor    */
@@ -110,6 +112,12 @@ int ms_hview_load_range(ms_hview **out, const char *path, const ms_range_req *ra
 /* The same, also handing every block's life to fn(ctx, block) (e.g. the
  * time-binned model of timebins.h), in the replay's order. */
 int ms_hview_load_with(ms_hview **out, const char *path, ms_heap_block_fn fn, void *ctx);
+/* ms_hview_load_with(ms_tb_block, bins) keeping no per-site moment rows
+ * (384 bytes a site; 11 MB on cc1): ms_hview_moments then reads the
+ * same live bytes from the bins' site cells, after ms_tb_finish. bins
+ * must outlive *out. */
+struct ms_tbins;
+int ms_hview_load_bins(ms_hview **out, const char *path, struct ms_tbins *bins);
 /* Both: a range (or NULL) and a block callback (or NULL). */
 int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *range,
                        ms_heap_block_fn fn, void *ctx);

@@ -524,7 +524,7 @@ int msconv_heap_html(const msconv_args *a)
     ms_tbins tb;
     ms_tb_init(&tb);
     errno = 0;
-    int e = ms_hview_load_with(&v, a->input, ms_tb_block, &tb);
+    int e = ms_hview_load_bins(&v, a->input, &tb);
     if (!e && tb.oom) { ms_hview_free(v); e = MS_ENOMEM; }
     if (e) {
         msconv_error(a->input, "%s", msconv_reader_error(e));

@@ -2,11 +2,16 @@
  * written here with known numbers: the call tree's totals from the sites,
  * the live-heap timeline and per-site moments, size and lifetime
  * histograms, the largest blocks, labels per site, RSS samples, marks,
- * maps and process memory at exit. */
+ * maps and process memory at exit; and on a random trace of 300 sites,
+ * the moments read from the time bins' cells (ms_hview_load_bins) equal
+ * the per-site rows. */
 #include <stdlib.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 #include "memscope.h"
 #include "calltree_heap.h"
+#include "timebins.h"
 #include "mstest.h"
 
 #define S(lit) ((ms_str){ (lit), sizeof(lit) - 1 })
@@ -20,6 +25,81 @@ static void add(uint32_t type, const void *body, size_t size)
     if (ms_writer_add(w, &r) != 0) { printf("FAIL: writer add\n"); exit(1); }
 }
 #define ADD(type, ...) do { __typeof__(__VA_ARGS__) b_ = __VA_ARGS__; add(type, &b_, sizeof b_); } while (0)
+
+/* Moments of path through per-site rows and through time-bin cells:
+ * the same counts, sites and bytes. */
+static void same_moments(const char *what, const char *path, size_t topn)
+{
+    ms_hview *v = NULL, *vb = NULL;
+    ms_tbins tb;
+    ms_tb_init(&tb);
+    int ok = ms_hview_load(&v, path) == 0 && ms_hview_load_bins(&vb, path, &tb) == 0 && !tb.oom;
+    char name[200];
+    snprintf(name, sizeof name, "%s: both load", what);
+    CHECK(name, ok);
+    if (!ok) { ms_hview_free(v); ms_hview_free(vb); ms_tb_free(&tb); return; }
+    ms_tb_finish(&tb, ms_heap_get_summary(vb->heap)->end_time);
+    ms_tb_sort(&tb.sites);
+    uint32_t *s1 = calloc(MS_HV_MOMENTS * topn, sizeof *s1), *s2 = calloc(MS_HV_MOMENTS * topn, sizeof *s2);
+    uint64_t *b1 = calloc(MS_HV_MOMENTS * topn, sizeof *b1), *b2 = calloc(MS_HV_MOMENTS * topn, sizeof *b2);
+    size_t c1[MS_HV_MOMENTS], c2[MS_HV_MOMENTS];
+    size_t n1 = ms_hview_moments(v, topn, s1, b1, c1), n2 = ms_hview_moments(vb, topn, s2, b2, c2);
+    int same = n1 == n2 && n1 > 1 && v->moment_ticks == vb->moment_ticks && !vb->site_moments, nonempty = 0;
+    for (size_t k = 0; same && k < n1; k++) {
+        same = c1[k] == c2[k];
+        nonempty += c1[k] == topn;
+        for (size_t i = 0; same && i < c1[k]; i++)
+            same = s1[k * topn + i] == s2[k * topn + i] && b1[k * topn + i] == b2[k * topn + i];
+    }
+    snprintf(name, sizeof name, "%s: moments from the bins equal the rows (%zu moments, %d full)", what, n1, nonempty);
+    CHECK(name, same && nonempty > 0);
+    free(s1); free(s2); free(b1); free(b2);
+    ms_hview_free(v); ms_hview_free(vb); ms_tb_free(&tb);
+}
+
+static uint64_t rnd(uint64_t *x)
+{
+    *x ^= *x << 13; *x ^= *x >> 7; *x ^= *x << 17;
+    return *x;
+}
+
+/* 300 sites, 40 000 allocations at random times over ~3 s, 5 in 8
+ * followed by the free of a random live block (the live set grows to
+ * ~15 000), through several writer chunks. */
+static void random_trace(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_TRUNC);
+    ms_writer_opts o = { .kind = MS_KIND_HEAP };
+    if (fd < 0 || ms_writer_fdopen(&w, fd, 1, &o) != 0) { printf("FAIL: writer\n"); exit(1); }
+    ADD(MS_REC_META, (ms_meta){ .recorder_version = S("t"), .pid = 2, .exe = S("/bin/r"), .clock_hz = 1000000000,
+        .page_size = 4096, .unwinder = S("fp") });
+    ADD(MS_REC_THREAD, (ms_thread){ .tid = 1, .name = S("main") });
+    enum { NS = 300, NA = 40000 };
+    static ms_stack_node nodes[NS];
+    for (int i = 0; i < NS; i++) nodes[i] = (ms_stack_node){ 0, 0x1000 + 16 * (uint64_t)i };
+    ADD(MS_REC_STACK, (ms_stack){ .first_id = 1, .count = NS, .nodes = nodes });
+    static ms_event ev[2 * NA];
+    static uint64_t live[NA];
+    size_t ne = 0, nlive = 0;
+    uint64_t x = 88172645463325252ull, t = 1000;
+    for (int i = 0; i < NA; i++) {
+        t += rnd(&x) % 150000;
+        uint64_t addr = 0x100000 + 64 * (uint64_t)i;
+        ev[ne++] = (ms_event){ .time = t, .addr = addr, .size = 1 + rnd(&x) % 5000, .stack = 1 + rnd(&x) % NS,
+                               .op = MS_OP_MALLOC };
+        live[nlive++] = addr;
+        if (nlive && rnd(&x) % 8 < 5) {                /* free a random live block */
+            size_t j = rnd(&x) % nlive;
+            t += rnd(&x) % 20000;
+            ev[ne++] = (ms_event){ .time = t, .addr = live[j], .op = MS_OP_FREE };
+            live[j] = live[--nlive];
+        }
+    }
+    for (size_t i = 0; i < ne; i += 4096)
+        if (ms_writer_events(w, 1, ev + i, ne - i < 4096 ? ne - i : 4096) != 0) { printf("FAIL: events\n"); exit(1); }
+    ADD(MS_REC_END, (ms_end){ .time = t + 5000, .n_events = ne });
+    if (ms_writer_close(w) != 0) { printf("FAIL: close\n"); exit(1); }
+}
 
 int main(void)
 {
@@ -97,6 +177,7 @@ int main(void)
     k = nm - 1;
     CHECK("moment at the end", cnt[k] == 2 && bytes[2 * k] == (1 << 20) && bytes[2 * k + 1] == 10);
     CHECK("moment sites", ms_heap_site_at(v->heap, sites[2 * k])->stack_id == 2);
+    same_moments("known trace", path, 2);
     /* histograms */
     CHECK_EQ_U64("size 0 bucket", 1, v->size_count[0]);
     CHECK_EQ_U64("size 10 in [8,16)", 1, v->size_count[4]);
@@ -128,5 +209,12 @@ int main(void)
     ms_hview_free(v);
     unlink(path);
     CHECK("missing file fails", ms_hview_load(&v, "/nonexistent/x.memscope") != 0 && v == NULL);
+    char rpath[] = "/tmp/msctrandXXXXXX";
+    int rfd = mkstemp(rpath);
+    if (rfd < 0) { printf("FAIL: mkstemp\n"); return 1; }
+    close(rfd);
+    random_trace(rpath);
+    same_moments("random trace", rpath, 10);
+    unlink(rpath);
     return ms_test_failures != 0;
 }
