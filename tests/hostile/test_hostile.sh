@@ -11,7 +11,8 @@
 #   - 2 M libraries in one snapshot record: --info within one chunk
 #   - 262,144 unique stacks: --json <= 64 MiB (interned stacks, --top),
 #     flame graph <= 4 MiB with the folded frames said, HTML blob bounded;
-#     <= 512 bytes a stack for the flame graph, <= 448 for --text
+#     <= 512 bytes a stack for the flame graph, <= 448 for --text, msdiff
+#     --json <= 1 KiB a site
 #   - control characters from names escaped in --text/--leaks/--info,
 #     --json/--dump, msdiff and stderr
 #   - outputs 0666 & ~umask, a replaced file keeps its mode, another user's
@@ -159,6 +160,14 @@ le hostile/stacks-text-bytes-per-stack "$(( (KB - BASE_KB) * 1024 / 262144 ))" 4
 le hostile/stacks-flame-size "$(wc -c < st.svg)" 4194304 "bytes"
 grep -q '<text id="folded"[^>]*>[0-9,]* frames under 0.1% of the total folded' st.svg \
     && pass hostile/stacks-flame-says-folded || fail hostile/stacks-flame-says-folded "no folded line"
+# msdiff's JSON is written as it goes: 262 144 sites against themselves
+# (a 160 MB document) took 1.3 GB as a cJSON tree, ~4.9 KB a site
+measure stdiff "$MSDIFF" stacks.memscope stacks.memscope --json st-diff.json --md st-diff.md
+check hostile/stacks-msdiff-exit 0 "$RC"
+le hostile/stacks-msdiff-bytes-per-site "$(( (KB - BASE_KB) * 1024 / 262144 ))" 1024 "bytes a site"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); sys.exit(not (len(d["sites"]) == 262144 and d["summary"]["sites_unchanged"] == 262144))' st-diff.json \
+    && pass hostile/stacks-msdiff-json || fail hostile/stacks-msdiff-json "not 262144 unchanged sites"
+rm -f st-diff.json st-diff.md
 measure sthtml "$MSCONV" stacks.memscope --html st.html
 check hostile/stacks-html-exit 0 "$RC"
 blob=$(python3 -c '
