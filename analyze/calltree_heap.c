@@ -590,14 +590,14 @@ int ms_hview_load_with(ms_hview **out, const char *path, ms_heap_block_fn fn, vo
 }
 
 static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_heap_block_fn fn, void *ctx,
-                int lean)
+                int lean, ms_tbins *bins)
 {
     *out = NULL;
     ms_hview *v = calloc(1, sizeof *v);
     if (!v) return MS_ENOMEM;
     v->also = fn;
     v->also_ctx = ctx;
-    if (fn == ms_tb_block) v->bins = ctx;
+    v->bins = bins;
     v->lean = lean;
     v->bucket_ticks = 1;
     v->moment_ticks = 1;
@@ -638,27 +638,27 @@ static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_
 int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *range,
                        ms_heap_block_fn fn, void *ctx)
 {
-    return load(out, path, range, fn, ctx, 0);
+    return load(out, path, range, fn, ctx, 0, NULL);
 }
 
 int ms_hview_load_bins(ms_hview **out, const char *path, ms_tbins *bins)
 {
-    return load(out, path, NULL, ms_tb_block, bins, 0);
+    return load(out, path, NULL, ms_tb_block, bins, 0, bins);
 }
 
 int ms_hview_load_lean(ms_hview **out, const char *path, const ms_range_req *range)
 {
-    return load(out, path, range, NULL, NULL, 1);
+    return load(out, path, range, NULL, NULL, 1, NULL);
 }
 
 int ms_hview_load_sites(ms_hview **out, const char *path, const ms_range_req *range)
 {
-    return load(out, path, range, NULL, NULL, 2);
+    return load(out, path, range, NULL, NULL, 2, NULL);
 }
 
 int ms_hview_load_tree(ms_hview **out, const char *path, const ms_range_req *range)
 {
-    return load(out, path, range, NULL, NULL, 3);
+    return load(out, path, range, NULL, NULL, 3, NULL);
 }
 
 void ms_hview_free(ms_hview *v)
