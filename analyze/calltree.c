@@ -490,6 +490,21 @@ int ms_calltree_add_lines(ms_calltree *t, const uint32_t *frames, const uint32_t
     } \
 } while (0)
 
+/* Running sums of a walk (settle): entering a node or path saves the sum
+ * of the stacks' values met so far and adds its own (self, or NULL); on
+ * leaving, its subtree's values are the sum now minus the one saved. */
+static inline void run_enter(uint64_t *run, uint64_t (*open)[MS_CT_NMETRICS], size_t *depth, const uint64_t *self)
+{
+    memcpy(open[(*depth)++], run, MS_CT_NMETRICS * sizeof *run);
+    if (self)
+        for (int m = 0; m < MS_CT_NMETRICS; m++) run[m] += self[m];
+}
+
+static inline void add_subtree(uint64_t *dst, const uint64_t *run, const uint64_t *opened)
+{
+    for (int m = 0; m < MS_CT_NMETRICS; m++) dst[m] += run[m] - opened[m];
+}
+
 /* Per (function, line) cum of settle(): lact is zeroed, a counter per
  * line entry; open has a row per depth (maxdepth + 1). */
 static void line_sums(ms_calltree *t, uint32_t *lact, uint64_t (*open)[MS_CT_NMETRICS])
@@ -500,17 +515,14 @@ static void line_sums(ms_calltree *t, uint32_t *lact, uint64_t (*open)[MS_CT_NME
 #define PNS(i) (t->paths[i].next_sibling)
 #define PPA(i) (t->paths[i].parent)
 #define PENTER(i) do { \
-        memcpy(open[depth++], run, sizeof run); \
         const pnode *p_ = &t->paths[i]; \
-        if (p_->stack != MS_CT_NONE) \
-            for (int m = 0; m < MS_CT_NMETRICS; m++) run[m] += t->stacks[p_->stack][m]; \
+        run_enter(run, open, &depth, p_->stack != MS_CT_NONE ? t->stacks[p_->stack] : NULL); \
         if (p_->lent != MS_CT_NONE) lact[p_->lent]++; \
     } while (0)
 #define PLEAVE(i) do { \
         uint32_t l_ = t->paths[i].lent; \
         depth--; \
-        if (l_ != MS_CT_NONE && !--lact[l_]) \
-            for (int m = 0; m < MS_CT_NMETRICS; m++) t->lines_v[l_].cum[m] += run[m] - open[depth][m]; \
+        if (l_ != MS_CT_NONE && !--lact[l_]) add_subtree(t->lines_v[l_].cum, run, open[depth]); \
     } while (0)
     WALK(PFC, PNS, PPA, MS_CT_ROOT_PATH, PENTER, PLEAVE);
 }
@@ -572,19 +584,15 @@ static int settle(ms_calltree *t)
 #define NNS(i) (t->nodes[i].next_sibling)
 #define NPA(i) (t->nodes[i].parent)
 #define NENTER(i) do { \
-        memcpy(open[depth++], run, sizeof run); \
-        if (t->node_self[i] != MS_CT_NONE) \
-            for (int m = 0; m < MS_CT_NMETRICS; m++) run[m] += t->nself[t->node_self[i]][m]; \
+        run_enter(run, open, &depth, t->node_self[i] != MS_CT_NONE ? t->nself[t->node_self[i]] : NULL); \
         fact[t->nodes[i].func]++; \
         if (t->node_edge[i] != MS_CT_NONE) eact[t->node_edge[i]]++; \
     } while (0)
 #define NLEAVE(i) do { \
         const uint64_t *o_ = open[--depth]; \
         uint32_t f_ = t->nodes[i].func, e_ = t->node_edge[i]; \
-        if (!--fact[f_]) \
-            for (int m = 0; m < MS_CT_NMETRICS; m++) t->funcs[f_].f.cum[m] += run[m] - o_[m]; \
-        if (e_ != MS_CT_NONE && !--eact[e_]) \
-            for (int m = 0; m < MS_CT_NMETRICS; m++) t->edges[e_].value[m] += run[m] - o_[m]; \
+        if (!--fact[f_]) add_subtree(t->funcs[f_].f.cum, run, o_); \
+        if (e_ != MS_CT_NONE && !--eact[e_]) add_subtree(t->edges[e_].value, run, o_); \
     } while (0)
     WALK(NFC, NNS, NPA, MS_CT_ROOT, NENTER, NLEAVE);
     /* (function, line) sums the same way, over the paths */

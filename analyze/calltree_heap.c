@@ -584,11 +584,6 @@ int ms_hview_load_range(ms_hview **out, const char *path, const ms_range_req *ra
     return ms_hview_load_opts(out, path, range, NULL, NULL);
 }
 
-int ms_hview_load_with(ms_hview **out, const char *path, ms_heap_block_fn fn, void *ctx)
-{
-    return ms_hview_load_opts(out, path, NULL, fn, ctx);
-}
-
 static int load(ms_hview **out, const char *path, const ms_range_req *range, ms_heap_block_fn fn, void *ctx,
                 int lean, ms_tbins *bins)
 {

@@ -95,7 +95,7 @@ typedef struct ms_hview {
     int life_ready;
     size_t cap_samples, cap_marks;
     int oom;
-    ms_heap_block_fn also;                 /* ms_hview_load_with's callback */
+    ms_heap_block_fn also;                 /* ms_hview_load_opts's callback */
     void *also_ctx;
     int lean;                              /* 1: ms_hview_load_lean, 2: _sites,
                                               3: _tree                      */
@@ -109,16 +109,16 @@ int ms_hview_load(ms_hview **out, const char *path);
 /* The same for a time range or phase (range.h; NULL = the whole trace):
  * every model above counts only what the range selects. */
 int ms_hview_load_range(ms_hview **out, const char *path, const ms_range_req *range);
-/* The same, also handing every block's life to fn(ctx, block) (e.g. the
- * time-binned model of timebins.h), in the replay's order. */
-int ms_hview_load_with(ms_hview **out, const char *path, ms_heap_block_fn fn, void *ctx);
-/* ms_hview_load_with(ms_tb_block, bins) keeping no per-site moment rows
- * (384 bytes a site; 11 MB on cc1): ms_hview_moments then reads the
+/* ms_hview_load_range (whole trace) that also hands every block's life to
+ * the time-binned model bins (timebins.h), in the replay's order, and keeps
+ * no per-site moment rows (384 bytes a site; 11 MB on cc1): ms_hview_moments
+ * then reads the
  * same live bytes from the bins' site cells, after ms_tb_finish. bins
  * must outlive *out. */
 struct ms_tbins;
 int ms_hview_load_bins(ms_hview **out, const char *path, struct ms_tbins *bins);
-/* Both: a range (or NULL) and a block callback (or NULL). */
+/* A range (or NULL) and a callback handed every block's life, in the
+ * replay's order (or NULL). */
 int ms_hview_load_opts(ms_hview **out, const char *path, const ms_range_req *range,
                        ms_heap_block_fn fn, void *ctx);
 /* ms_hview_load_range without what only the dashboard reads: the views'
