@@ -112,9 +112,8 @@ int ms_hview_load_range(ms_hview **out, const char *path, const ms_range_req *ra
 /* ms_hview_load_range (whole trace) that also hands every block's life to
  * the time-binned model bins (timebins.h), in the replay's order, and keeps
  * no per-site moment rows (384 bytes a site; 11 MB on cc1): ms_hview_moments
- * then reads the
- * same live bytes from the bins' site cells, after ms_tb_finish. bins
- * must outlive *out. */
+ * then reads the same live bytes from the bins' site cells, after
+ * ms_tb_finish. bins must outlive *out. */
 struct ms_tbins;
 int ms_hview_load_bins(ms_hview **out, const char *path, struct ms_tbins *bins);
 /* A range (or NULL) and a callback handed every block's life, in the
