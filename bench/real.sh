@@ -7,6 +7,10 @@
 #           preprocessed, ~2700 lines)
 #   sqlite  sqlite3 :memory: with 20000 inserts in a transaction + queries
 #   perl    a 200000-entry hash of array refs
+# memscope runs with its symbol cache filled by an untimed run before (the
+# usual case: the same program recorded again; the cache lives in a
+# temporary directory, never in ~/.cache), "memscope-cold" without it
+# (MEMSCOPE_SYMBOL_CACHE=0: every run opens the debug info anew).
 # For each: wall time and its ratio to the uninstrumented run, the trace size
 # and the extra RSS (max RSS, /usr/bin/time %M = VmHWM of the largest process
 # incl. the tool's helpers, minus the uninstrumented one). Prints the
@@ -32,6 +36,7 @@ for t in gcc sqlite3 perl; do
 done
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/msbench-real.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
+export MEMSCOPE_SYMBOL_CACHE="$TMP/symcache"
 
 echo "clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown)"
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg), cpus: $(nproc), $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -70,7 +75,7 @@ size_of() { # total bytes of files matching in a directory
 }
 hsize() { awk -v b="$1" 'BEGIN { if (b == 0) print "-"; else if (b < 1048576) printf "%.1f KiB", b / 1024; else printf "%.1f MiB", b / 1048576 }'; }
 
-printf '\n%-8s %-10s %10s %8s %12s %12s  %s\n' workload tool "wall s" ratio "trace" "extra RSS" note
+printf '\n%-8s %-13s %10s %8s %12s %12s  %s\n' workload tool "wall s" ratio "trace" "extra RSS" note
 for w in cc1 sqlite perl; do
     case $w in
     cc1)    set -- "$CC1" -quiet -O2 "$TMP/mid.i" -o out.s ;;
@@ -79,16 +84,21 @@ for w in cc1 sqlite perl; do
     esac
     timed $w.none "$@"
     base=$WALL; base_rss=$RSS
-    printf '%-8s %-10s %10s %8s %12s %12s  %s\n' $w none "$base" 1.00x - - "max RSS $(( ${base_rss:-0} / 1024 )) MiB"
-    for tool in ${BENCH_TOOLS:-memscope heaptrack memcheck}; do
+    printf '%-8s %-13s %10s %8s %12s %12s  %s\n' $w none "$base" 1.00x - - "max RSS $(( ${base_rss:-0} / 1024 )) MiB"
+    for tool in ${BENCH_TOOLS:-memscope-cold memscope heaptrack memcheck}; do
         note=""
         case $tool in
         memscope)
+            rm -rf "$TMP/warmup"; mkdir -p "$TMP/warmup"
+            (cd "$TMP/warmup" && "$MSREC" run -q -o x.memscope -- "$@") > /dev/null 2>&1 < /dev/null
             timed $w.ms "$MSREC" run -q -o "$TMP/out.$w.ms/x.memscope" -- "$@"
             sz=$(size_of "$TMP/out.$w.ms" '*.memscope') ;;
+        memscope-cold)
+            timed $w.msc env MEMSCOPE_SYMBOL_CACHE=0 "$MSREC" run -q -o "$TMP/out.$w.msc/x.memscope" -- "$@"
+            sz=$(size_of "$TMP/out.$w.msc" '*.memscope') ;;
         heaptrack)
             if ! command -v heaptrack > /dev/null; then
-                printf '%-8s %-10s %10s\n' $w heaptrack "not installed"; continue
+                printf '%-8s %-13s %10s\n' $w heaptrack "not installed"; continue
             fi
             timed $w.ht sh -c 'ulimit -v '"$VMEM"'; exec heaptrack -o "$0/ht" "$@"' "$TMP/out.$w.ht" "$@"
             sz=$(size_of "$TMP/out.$w.ht" 'ht*')
@@ -97,11 +107,11 @@ for w in cc1 sqlite perl; do
             timed $w.vg valgrind --run-libc-freeres=no --run-cxx-freeres=no "$@"
             sz=0 ;;
         esac
-        eval "W_${w}_$tool=$WALL"
+        eval "W_${w}_$(echo "$tool" | tr - _)=$WALL"
         ratio=$(awk -v a="$WALL" -v b="$base" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }')
         extra=$(( (${RSS:-0} - ${base_rss:-0}) / 1024 ))
         [ "$OK" = 1 ] || note="FAILED (exit status or timeout ${TMO}s) $note"
-        printf '%-8s %-10s %10s %8s %12s %12s  %s\n' $w $tool "$WALL" "$ratio" "$(hsize "$sz")" "+$extra MiB" "$note"
+        printf '%-8s %-13s %10s %8s %12s %12s  %s\n' $w $tool "$WALL" "$ratio" "$(hsize "$sz")" "+$extra MiB" "$note"
     done
 done
 

@@ -4,6 +4,8 @@
 : "${MS_BUILD:=$MS_ROOT/build}"
 MSREC="$MS_BUILD/bin/msrec"; MSCONV="$MS_BUILD/bin/msconv"; MSDIFF="$MS_BUILD/bin/msdiff"
 LIBMS="$MS_BUILD/lib/libmemscope.so"
+# (as tests/run.sh: no symbol cache unless a test sets one)
+export MEMSCOPE_SYMBOL_CACHE="${MEMSCOPE_SYMBOL_CACHE:-0}"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mstest.XXXXXX")
 pass() { echo "PASS: $1"; }
 fail() { echo "FAIL: $1: $2"; }

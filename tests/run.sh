@@ -11,6 +11,10 @@
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 2
 export MS_ROOT="$ROOT" MS_BUILD="$ROOT/build"
+# no symbol cache unless a test sets one (tests/recorder/test_symcache.sh):
+# answers cached by one test would name the ips another test expects
+# unnamed (a module file missing or rebuilt), and ~/.cache stays untouched
+export MEMSCOPE_SYMBOL_CACHE=0
 LOG=$(mktemp -d "${TMPDIR:-/tmp}/memscope-test.XXXXXX")
 pass=0; fail=0
 

@@ -18,6 +18,7 @@
 #include "heap.h"
 #include "mssym.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct {
@@ -106,8 +107,16 @@ static void resolve(void *ctx, ms_symtab *tab, const uint64_t *ips, size_t n)
     }
 }
 
+/* At exit: the resolver's new answers go to the symbol cache. */
+static void finish(void)
+{
+    mssym_free(st.sym);
+    st.sym = NULL;
+}
+
 void msconv_symbolize_install(unsigned flags)
 {
     st.flags = flags;
     ms_heap_set_resolver(resolve, NULL);
+    atexit(finish);
 }

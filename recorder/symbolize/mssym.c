@@ -29,10 +29,12 @@
  * default of rustc's std, as "_RNvNtCs..._5alloc5alloc5alloc").
  */
 #include "mssym.h"
+#include "symcache.h"
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <elfutils/libdwelf.h>
 #include <libiberty/demangle.h>
 #include <errno.h>
 #include <pthread.h>
@@ -89,6 +91,8 @@ typedef struct mod {
     ino_t ino;
     uint64_t delta;              /* its session's base minus its own       */
     int returned;                /* in a pool: given back by a trace's     */
+    symcache *cache;             /* answers kept on disk (symcache.h)      */
+    int cache_tried, cache_src;
 } mod;
 
 struct mssym {
@@ -204,6 +208,7 @@ void mssym_free(mssym *s)
     if (!s) return;
     for (size_t i = 0; i < s->nmods; i++) {
         if (!s->warm || give_back(s->warm, &s->mods[i]) != 0) session_end(&s->mods[i].ses);
+        symcache_close(s->mods[i].cache);
         free(s->mods[i].path);
         free(s->mods[i].bid);
     }
@@ -657,6 +662,20 @@ static size_t frames_of(mssym *s, mod *m, Dwarf_Addr addr)
     return nf;
 }
 
+/* Tell c which files the answers of dm (the file at path) come from
+ * (after a lookup: libdwfl names the debug file once it has looked for
+ * the DWARF). */
+static void cache_source(symcache *c, Dwfl_Module *dm, const char *path)
+{
+    const char *mainfile = NULL, *debugfile = NULL, *link = NULL;
+    dwfl_module_info(dm, NULL, NULL, NULL, NULL, NULL, &mainfile, &debugfile);
+    GElf_Addr bias = 0;
+    Elf *elf = dwfl_module_getelf(dm, &bias);
+    GElf_Word crc;
+    if (elf) link = dwelf_elf_gnu_debuglink(elf, &crc);
+    symcache_source(c, mainfile ? mainfile : path, debugfile, link);
+}
+
 int mssym_resolve_in(mssym *s, long idx, uint64_t ip, uint64_t *module_id, uint64_t *offset,
                      const ms_frame **frames, size_t *nframes)
 {
@@ -669,6 +688,11 @@ int mssym_resolve_in(mssym *s, long idx, uint64_t ip, uint64_t *module_id, uint6
     mod *m = &s->mods[idx];
     *module_id = m->id;
     *offset = ip - m->base;
+    if (!m->cache_tried) {
+        m->cache_tried = 1;
+        m->cache = symcache_open(m->bid, m->bidlen, !!(s->flags & MSSYM_DEBUGINFOD));
+    }
+    if (m->cache && symcache_lookup(m->cache, *offset, s->frames, MAX_FRAMES, nframes)) return 1;
     if (m->state == M_UNOPENED) mod_open(s, m);
     if (m->state != M_OK) return 0;
     if (!s->strbuf) {
@@ -678,6 +702,13 @@ int mssym_resolve_in(mssym *s, long idx, uint64_t ip, uint64_t *module_id, uint6
     }
     s->strused = 0;
     *nframes = frames_of(s, m, (ip ? ip - 1 : 0) + m->delta);
+    if (m->cache) {
+        if (!m->cache_src) {
+            m->cache_src = 1;
+            cache_source(m->cache, m->ses.dm, m->path);
+        }
+        symcache_add(m->cache, *offset, s->frames, *nframes);
+    }
     return 1;
 }
 
@@ -701,6 +732,16 @@ int mssym_warm(mssym *s, const char *path, uint64_t base)
     m->ino = st.st_ino;
     mod_open(s, m);
     if (m->state != M_OK) return 0;
+    /* a file whose answers are cached (symcache.h) needs no debug info
+     * until an ip the cache lacks */
+    const unsigned char *bits = NULL;
+    GElf_Addr bva = 0;
+    int bn = dwfl_module_build_id(m->ses.dm, &bits, &bva);
+    symcache *c = bn > 0 ? symcache_open(bits, (size_t)bn, !!(s->flags & MSSYM_DEBUGINFOD)) : NULL;
+    if (symcache_valid(c)) {
+        symcache_close(c);
+        return 1;
+    }
     /* what the first lookup would do: find and decompress the debug
      * info, index its compile units, sort the symbol table */
     Dwarf_Addr bias = 0, lo = 0;
@@ -708,6 +749,13 @@ int mssym_warm(mssym *s, const char *path, uint64_t base)
     dwfl_module_info(m->ses.dm, NULL, &lo, NULL, NULL, NULL, NULL, NULL);
     dwfl_module_addrdie(m->ses.dm, lo, &bias);
     syms_build(m);
+    /* a file even when no ip of it is ever named: the next run then
+     * skips this */
+    if (c) {
+        cache_source(c, m->ses.dm, m->path);
+        symcache_want_file(c);
+        symcache_close(c);
+    }
     return 1;
 }
 

@@ -66,7 +66,7 @@ fi
 
 if build dlib $CC -std=c11 -g -O2 -fPIC -shared -o "$TMP/libinspect_dl.so" tests/inspect/dlib.c &&
    build inspectprog $CC $CF -o "$TMP/inspectprog" tests/inspect/inspectprog.c \
-       recorder/lib/modules.c recorder/symbolize/mssym.c recorder/symbolize/mssym_file.c \
+       recorder/lib/modules.c recorder/symbolize/mssym.c recorder/symbolize/mssym_file.c recorder/symbolize/symcache.c \
        recorder/lib/procmaps.c $FMT $LIBS; then
     "$TMP/inspectprog" "$TMP/inspect.memscope" "$TMP/libinspect_dl.so" 2> "$TMP/inspect.err"
     rc=$?
