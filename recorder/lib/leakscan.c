@@ -149,8 +149,13 @@ struct scan {
     uint64_t min_addr, max_end;
     struct pg { uint64_t key; uint32_t first, cnt; } *pg; /* page index (pg_build) */
     unsigned pg_bits;           /* 2^pg_bits entries                       */
+    struct rg { uint64_t key; uint32_t first, cnt; } *rg; /* region index  */
+    unsigned rg_bits;
+    struct dpg { uint32_t first, cnt; } *dense; /* pages dbase.. of the    */
+    uint64_t dbase, dn;         /* densest cluster of small blocks         */
     uint32_t *big;              /* blocks over PG_SPAN pages, in order     */
-    size_t nbig, pg_bytes;
+    uint32_t *huge;             /* ... of them, those over RG_HUGE regions */
+    size_t nbig, nhuge, pg_bytes;
     struct span *ex;            /* not roots; sorted and merged by merge_ex */
     size_t nex, excap;
     struct mrange *maps;
@@ -635,13 +640,33 @@ static int readable(const struct scan *s, uint64_t a, uint64_t len)
  * sorted and disjoint), in an open-addressed table keyed by page. A word
  * is then found with one probe of a table that stays in the caches and a
  * search among the few blocks of its page; a page with no entry proves at
- * once that no small block holds the word (most words of a big root: a GC
- * heap's pointers into its own pages). Blocks over more than PG_SPAN pages
- * are kept apart, in address order, so a big block costs one entry. An
- * earlier static search tree cost ~35 ns a word, 10 % of a perl run whose
- * exit scan follows ~3 M pointers. */
+ * once that no small block holds the word. Blocks over more than PG_SPAN
+ * pages are kept apart, in address order, so a big block costs one entry.
+ * An earlier static search tree cost ~35 ns a word, 10 % of a perl run
+ * whose exit scan follows ~3 M pointers.
+ *
+ * In front of it, the region index: for every 1 MiB region a block
+ * touches, whether small blocks lie there (then the page index is asked)
+ * and the run of big blocks overlapping it (in big[]). Most words that
+ * look like heap pointers point elsewhere: cc1's exit scan reads 4.8 M
+ * words of its GC heap, 2.1 M of them between the lowest and the highest
+ * block, 98 % into GC pages; each cost a page probe and a binary search
+ * of the big blocks (~20 ns), now one probe of a table of a few dozen
+ * entries, none at all for the next word in the same empty region.
+ * Blocks over RG_HUGE regions are tried first, one by one (normally none).
+ *
+ * The pages of the cluster of small blocks with the most pages (clusters
+ * split at gaps over DENSE_GAP pages: glibc's [heap]) are indexed by an
+ * array instead of the page table when the span is at most DENSE_FILL
+ * times its pages with blocks: perl's exit scan follows 2.2 M pointers
+ * into its 13 k SV arenas, each a probe of a 512 KiB table, now a read of
+ * 8 bytes of a 120 KiB array. */
 #define PG_SHIFT 12
 #define PG_SPAN  16
+#define RG_SHIFT 20
+#define RG_HUGE  4096
+#define DENSE_GAP  ((uint64_t)1 << 14)
+#define DENSE_FILL 16
 
 static inline size_t pg_slot(const struct scan *s, uint64_t page)
 {
@@ -665,31 +690,106 @@ static struct pg *pg_put(struct scan *s, uint64_t page, size_t i)
     return &s->pg[h];
 }
 
-/* Build the page index (none when out of memory or over 2^32 blocks:
- * find_block then searches all blocks). */
+static inline size_t rg_slot(const struct scan *s, uint64_t region)
+{
+    return (size_t)((region * 0x9E3779B97F4A7C15u) >> (64 - s->rg_bits));
+}
+
+/* The entry of region (made, empty, when new). */
+static struct rg *rg_get(struct scan *s, uint64_t region)
+{
+    size_t m = ((size_t)1 << s->rg_bits) - 1, h = rg_slot(s, region);
+    while (s->rg[h].key && s->rg[h].key != region + 1) h = (h + 1) & m;
+    if (!s->rg[h].key) {
+        s->rg[h].key = region + 1;
+        s->rg[h].first = s->rg[h].cnt = 0;
+    }
+    return &s->rg[h];
+}
+
+static inline const struct rg *rg_find(const struct scan *s, uint64_t region)
+{
+    size_t m = ((size_t)1 << s->rg_bits) - 1;
+    for (size_t h = rg_slot(s, region); s->rg[h].key; h = (h + 1) & m)
+        if (s->rg[h].key == region + 1) return &s->rg[h];
+    return NULL;
+}
+
+/* entry cnt of a region holding small blocks (page index) besides its big run */
+#define RG_SMALL 0x80000000u
+
+static size_t bits_for(size_t n)
+{
+    unsigned bits = 4;
+    while (((size_t)1 << bits) < n + n / 2 + 1) bits++;
+    return bits;
+}
+
+/* Build the page and region indexes (none when out of memory or over
+ * 2^31 blocks: find_block then searches all blocks). */
 static void pg_build(struct scan *s)
 {
-    size_t pages = 0, nbig = 0;
-    uint64_t lastp = UINT64_MAX;
-    if (s->n >= UINT32_MAX) return;
+    size_t pages = 0, nbig = 0, regions = 0;
+    uint64_t lastp = UINT64_MAX, lastr = UINT64_MAX;
+    uint64_t c0 = 0, cpages = 0, best0 = 0, bestend = 0, bestpages = 0;   /* clusters */
+    if (s->n >= RG_SMALL) return;
     for (size_t i = 0; i < s->n; i++) {
         uint64_t f = s->b[i].addr >> PG_SHIFT, l = block_last_page(&s->b[i]);
+        uint64_t fr = f >> (RG_SHIFT - PG_SHIFT), lr = l >> (RG_SHIFT - PG_SHIFT);
+        if (lr - fr < RG_HUGE) {
+            regions += lr - fr + 1 - (fr == lastr);
+            lastr = lr;
+        }
         if (l - f >= PG_SPAN) { nbig++; continue; }
+        if (lastp == UINT64_MAX || f - lastp > DENSE_GAP) { c0 = f; cpages = 0; }
+        cpages += l - f + 1 - (f == lastp);
+        if (cpages > bestpages) { bestpages = cpages; best0 = c0; bestend = l + 1; }
         pages += l - f + 1 - (f == lastp);
         lastp = l;
     }
-    unsigned bits = 4;
-    while (((size_t)1 << bits) < pages + pages / 2 + 1) bits++;
-    s->pg_bytes = ((size_t)1 << bits) * sizeof *s->pg + (nbig ? nbig : 1) * sizeof *s->big;
+    uint64_t dn = bestpages && bestend - best0 <= DENSE_FILL * bestpages ? bestend - best0 : 0;
+    unsigned bits = (unsigned)bits_for(pages - (dn ? bestpages : 0)), rbits = (unsigned)bits_for(regions);
+    s->pg_bytes = ((size_t)1 << bits) * sizeof *s->pg + ((size_t)1 << rbits) * sizeof *s->rg +
+                  dn * sizeof *s->dense + 2 * (nbig ? nbig : 1) * sizeof *s->big;
     s->pg = map_anon(s->pg_bytes);
     if (!s->pg) return;
     s->pg_bits = bits;
-    s->big = (uint32_t *)(s->pg + ((size_t)1 << bits));
+    s->rg_bits = rbits;
+    s->rg = (struct rg *)(s->pg + ((size_t)1 << bits));
+    s->dense = (struct dpg *)(s->rg + ((size_t)1 << rbits));
+    s->dbase = best0;
+    s->dn = dn;
+    s->big = (uint32_t *)(s->dense + dn);
+    s->huge = s->big + (nbig ? nbig : 1);
     lastp = UINT64_MAX;
     struct pg *last = NULL;             /* the entry of page lastp */
     for (size_t i = 0; i < s->n; i++) {
         uint64_t f = s->b[i].addr >> PG_SHIFT, l = block_last_page(&s->b[i]);
-        if (l - f >= PG_SPAN) { s->big[s->nbig++] = (uint32_t)i; continue; }
+        uint64_t fr = f >> (RG_SHIFT - PG_SHIFT), lr = l >> (RG_SHIFT - PG_SHIFT);
+        if (l - f >= PG_SPAN) {
+            if (lr - fr >= RG_HUGE) {
+                s->huge[s->nhuge++] = (uint32_t)i;
+                continue;
+            }
+            /* big blocks are sorted and disjoint: those of a region are a run */
+            uint32_t k = (uint32_t)s->nbig++;
+            s->big[k] = (uint32_t)i;
+            for (uint64_t r = fr; r <= lr; r++) {
+                struct rg *e = rg_get(s, r);
+                if (!(e->cnt & ~RG_SMALL)) e->first = k;
+                e->cnt = (e->cnt & RG_SMALL) | (k - e->first + 1);
+            }
+            continue;
+        }
+        for (uint64_t r = fr; r <= lr; r++) rg_get(s, r)->cnt |= RG_SMALL;
+        if (f - s->dbase < s->dn) {     /* (a cluster holds whole blocks) */
+            for (uint64_t p = f; p <= l; p++) {
+                struct dpg *d = &s->dense[p - s->dbase];
+                if (!d->cnt) d->first = (uint32_t)i;
+                d->cnt++;
+            }
+            continue;
+        }
         uint64_t p = f;
         if (f == lastp) { last->cnt++; p++; }
         for (; p <= l; p++) last = pg_put(s, p, i);
@@ -715,27 +815,39 @@ static inline long search_blocks(const struct scan *s, size_t lo, size_t hi, uin
     return l > lo && holds(&s->b[l - 1], a) ? (long)(l - 1) : -1;
 }
 
+/* The block holding a, or -1; -2 when no block lies in a's region at all
+ * (so none holds another address of that region). */
 static inline long find_block(const struct scan *s, uint64_t a)
 {
     if (a < s->min_addr || a >= s->max_end)
         return -1;
     if (!s->pg)
         return search_blocks(s, 0, s->n, a);
-    uint64_t key = (a >> PG_SHIFT) + 1;
-    size_t m = ((size_t)1 << s->pg_bits) - 1;
-    for (size_t h = pg_slot(s, key - 1); s->pg[h].key; h = (h + 1) & m) {
-        if (s->pg[h].key != key) continue;
-        long j = search_blocks(s, s->pg[h].first, (size_t)s->pg[h].first + s->pg[h].cnt, a);
+    for (size_t i = 0; i < s->nhuge; i++)
+        if (holds(&s->b[s->huge[i]], a)) return (long)s->huge[i];
+    uint64_t pgno = a >> PG_SHIFT;
+    int in_dense = pgno - s->dbase < s->dn;
+    if (in_dense && s->dense[pgno - s->dbase].cnt) {
+        const struct dpg *d = &s->dense[pgno - s->dbase];
+        long j = search_blocks(s, d->first, (size_t)d->first + d->cnt, a);
         if (j >= 0) return j;
-        break;
     }
-    size_t l = 0, e = s->nbig;          /* a big block, then */
-    while (l < e) {
-        size_t mid = (l + e) / 2;
-        if (s->b[s->big[mid]].addr <= a) l = mid + 1;
-        else e = mid;
+    const struct rg *r = rg_find(s, a >> RG_SHIFT);
+    if (!r)
+        return s->nhuge ? -1 : -2;
+    if ((r->cnt & RG_SMALL) && !in_dense) {
+        uint64_t key = (a >> PG_SHIFT) + 1;
+        size_t m = ((size_t)1 << s->pg_bits) - 1;
+        for (size_t h = pg_slot(s, key - 1); s->pg[h].key; h = (h + 1) & m) {
+            if (s->pg[h].key != key) continue;
+            long j = search_blocks(s, s->pg[h].first, (size_t)s->pg[h].first + s->pg[h].cnt, a);
+            if (j >= 0) return j;
+            break;
+        }
     }
-    return l && holds(&s->b[s->big[l - 1]], a) ? (long)s->big[l - 1] : -1;
+    for (uint32_t k = r->first, e = r->first + (r->cnt & ~RG_SMALL); k < e; k++)
+        if (holds(&s->b[s->big[k]], a)) return (long)s->big[k];
+    return -1;
 }
 
 /* Index of the first block ending above a. */
@@ -779,14 +891,17 @@ NO_SANITIZE static void scan_words(struct scan *s, uint64_t lo, uint64_t hi, int
 {
     lo = (lo + 7) & ~(uint64_t)7;
     long last = -1;                     /* the block the last hit fell in */
+    uint64_t empty = UINT64_MAX;        /* a region find_block said is empty */
     for (uint64_t a = lo; a + 8 <= hi; a += 8) {
         uint64_t w = *(const volatile uint64_t *)(uintptr_t)a;
-        if (w < s->min_addr || w >= s->max_end)
+        if (w < s->min_addr || w >= s->max_end || w >> RG_SHIFT == empty)
             continue;
         long j = last;
         if (j < 0 || !holds(&s->b[j], w)) {
-            if ((j = find_block(s, w)) < 0)
+            if ((j = find_block(s, w)) < 0) {
+                if (j == -2) empty = w >> RG_SHIFT;
                 continue;
+            }
             last = j;
         }
         ms_live_block *bl = &s->b[j];

@@ -5,7 +5,14 @@
  *
  *   leakprog            run the checks (PASS:/FAIL: lines)
  *   leakprog --bench N  time a scan of N live blocks (a linked list held
- *                       from a global, plus N/10 lost ones) */
+ *                       from a global, plus N/10 lost ones)
+ *
+ * Then blocks of every size the scanner indexes apart (leakscan.c): small
+ * blocks in glibc's heap and in a second cluster far from it (an mmap),
+ * big blocks (over 16 pages) reached from their start, through an
+ * interior pointer only, or not at all, a huge block (over 4 GiB of
+ * address space, reserved, untouched) reached only 4.5 GiB into it, and
+ * the small blocks each of them holds the only pointer to. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -16,6 +23,7 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
+#include <errno.h>
 
 #include "memscope.h"
 #include "inspect.h"
@@ -176,6 +184,95 @@ static void expect(enum role r, uint32_t want)
     }
 }
 
+/* ---- blocks of every size ------------------------------------------------ */
+
+static void *volatile g_big, *volatile g_big2_in, *volatile g_huge_in, *volatile g_c2;
+static void *volatile g_empty;          /* a region with no block at all */
+
+enum { S_HEAP_KEEP, S_HEAP_LOST, S_C2_KEEP, S_C2_LOST, S_C2_CHILD, S_BIG, S_BIG_CHILD,
+       S_BIG2, S_BIG2_CHILD, S_BIG3, S_BIG3_CHILD, S_HUGE, S_HUGE_CHILD, S_N };
+static const char *sname[S_N] = { "heap_reachable", "heap_definite", "cluster2_reachable",
+    "cluster2_definite", "cluster2_child_of_reachable", "big_reachable", "big_child",
+    "big_interior_only", "big_interior_child", "big_lost", "big_lost_child",
+    "huge_interior_only", "huge_interior_child" };
+
+/* Blocks and pointers; their addresses are kept only in the excluded page
+ * (addr_of + 256, + 256 + S_N): no local of a live frame holds them. */
+static NI int sizes_setup(void)
+{
+    uint64_t *at = addr_of + 256, *size = addr_of + 256 + S_N;
+    const size_t big = 256 << 10;
+    const uint64_t huge = (4096ull + 2) << 20;
+    char *c2 = xmap(1 << 20), *bigs = xmap(4 * big);
+    char *h = mmap(NULL, huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    if (h == MAP_FAILED) return -1;
+    at[S_HEAP_KEEP] = (uint64_t)(uintptr_t)calloc(1, sizeof(struct node));
+    at[S_HEAP_LOST] = (uint64_t)(uintptr_t)calloc(1, sizeof(struct node));
+    for (int i = S_C2_KEEP; i <= S_C2_CHILD; i++) at[i] = (uint64_t)(uintptr_t)(c2 + 4096 * (i - S_C2_KEEP + 1));
+    for (int i = 0; i < 3; i++) at[S_BIG + 2 * i] = (uint64_t)(uintptr_t)(bigs + big * (size_t)i);
+    for (int i = 0; i < 3; i++) at[S_BIG_CHILD + 2 * i] = (uint64_t)(uintptr_t)(c2 + 65536 + 128 * i);
+    at[S_HUGE] = (uint64_t)(uintptr_t)h;
+    at[S_HUGE_CHILD] = (uint64_t)(uintptr_t)(c2 + 65536 + 1024);
+    for (int i = 0; i < S_N; i++) size[i] = sizeof(struct node);
+    size[S_BIG] = size[S_BIG2] = size[S_BIG3] = big;
+    size[S_HUGE] = huge;
+    /* the pointers: from globals, and from inside the blocks */
+    g_keep = (struct node *)(uintptr_t)at[S_HEAP_KEEP];
+    g_c2 = (void *)(uintptr_t)at[S_C2_KEEP];
+    *(uint64_t *)(uintptr_t)at[S_C2_KEEP] = at[S_C2_CHILD];
+    g_big = (void *)(uintptr_t)at[S_BIG];
+    *(uint64_t *)(uintptr_t)(at[S_BIG] + big - 64) = at[S_BIG_CHILD];
+    g_big2_in = (void *)(uintptr_t)(at[S_BIG2] + 1000);
+    *(uint64_t *)(uintptr_t)(at[S_BIG2] + 8) = at[S_BIG2_CHILD];
+    *(uint64_t *)(uintptr_t)(at[S_BIG3] + 8) = at[S_BIG3_CHILD];
+    g_huge_in = h + (huge - (512ull << 20));
+    *(uint64_t *)(uintptr_t)(at[S_HUGE] + 4096) = at[S_HUGE_CHILD];
+    /* between the blocks, in a 1 MiB region none of them touches */
+    uint64_t e = at[S_HEAP_KEEP] / 2 + at[S_HUGE] / 2;
+    for (int again = 1; again;) {
+        again = 0;
+        for (int i = 0; i < S_N; i++)
+            if (e >> 20 >= at[i] >> 20 && e >> 20 <= (at[i] + size[i]) >> 20) { e += 8ull << 20; again = 1; }
+    }
+    g_empty = (void *)(uintptr_t)e;
+    blocks = xmap(S_N * sizeof *blocks);
+    nblocks = 0;
+    for (int i = 0; i < S_N; i++) {
+        blocks[nblocks].addr = at[i];
+        blocks[nblocks++].size = size[i];
+    }
+    qsort(blocks, nblocks, sizeof *blocks, cmp_block);
+    return 0;
+}
+
+static NI int sizes_test(void)
+{
+    if (sizes_setup() != 0) {
+        printf("PASS: leak/sizes/skipped (no 4 GiB reservation: %s)\n", strerror(errno));
+        return 0;
+    }
+    int rc = classify();
+    static const uint32_t want[S_N] = { MS_LEAK_REACHABLE, MS_LEAK_DEFINITE, MS_LEAK_REACHABLE,
+        MS_LEAK_DEFINITE, MS_LEAK_REACHABLE, MS_LEAK_REACHABLE, MS_LEAK_REACHABLE,
+        MS_LEAK_POSSIBLE, MS_LEAK_POSSIBLE, MS_LEAK_DEFINITE, MS_LEAK_INDIRECT,
+        MS_LEAK_POSSIBLE, MS_LEAK_POSSIBLE };
+    const uint64_t *at = addr_of + 256, *size = addr_of + 256 + S_N;
+    int bad = rc != 0;
+    if (rc) printf("FAIL: leak/sizes/classify_rc: %d\n", rc);
+    for (int i = 0; i < S_N; i++) {
+        uint32_t got = class_of(at[i]);
+        if (got == want[i]) printf("PASS: leak/sizes/%s\n", sname[i]);
+        else { printf("FAIL: leak/sizes/%s: expected %s, got %s\n", sname[i], cname(want[i]), cname(got)); bad++; }
+    }
+    g_keep = NULL;
+    g_big = g_big2_in = g_huge_in = g_c2 = NULL;
+    munmap((void *)(uintptr_t)at[S_HUGE], size[S_HUGE]);
+    free((void *)(uintptr_t)at[S_HEAP_KEEP]);
+    free((void *)(uintptr_t)at[S_HEAP_LOST]);
+    return bad;
+}
+
 static double now(void)
 {
     struct timespec ts;
@@ -278,6 +375,8 @@ int main(int argc, char **argv)
                class_of(addr_of[R_LOST]) == MS_LEAK_DEFINITE;
     printf(same ? "PASS: leak/second_scan\n" : "FAIL: leak/second_scan: differs\n");
     failures += !same;
+
+    failures += sizes_test();
 
     atomic_store(&done_flag, 1);
     pthread_join(th, NULL);
