@@ -13,7 +13,10 @@
  * its own (mssym_warm). When the child has exited the thread finishes the
  * module it is on and stops; the symbolizer then takes the sessions over
  * (mssym_take_warm: same file and load base, build id still checked), and
- * opens any module not warmed as before. The traced command is untouched:
+ * opens any module not warmed as before. A module whose answers the
+ * symbol cache holds (symcache.h) gets only its ELF file opened at first,
+ * and its debug info once the command has run CACHED_AFTER_MS (in case
+ * the trace has ips the cache lacks). The traced command is untouched:
  * the thread only reads /proc and files, at nice 10, and only runs while
  * msrec waits.
  */
@@ -36,6 +39,14 @@
 #include "mssym.h"
 
 #define SEEN_MAX 256
+#define CACHED_MAX 64
+/* Modules whose answers the symbol cache holds get their debug info opened
+ * only once the command has run this long: a short command has usually
+ * been recorded before (its ips are all cached) and should not share its
+ * cores with ~100 ms of libdw for libc; a longer one may be new and have
+ * ips the cache lacks, whose module would otherwise be opened after the
+ * exit. */
+#define CACHED_AFTER_MS 200
 
 struct msrec_prewarm {
     pthread_t th;
@@ -45,6 +56,8 @@ struct msrec_prewarm {
     mssym *warm;
     unsigned long long seen[SEEN_MAX];   /* inode ^ start of files looked at */
     int nseen;
+    struct { char *path; uint64_t base; } cached[CACHED_MAX];  /* mssym_warm 2 */
+    int ncached;
 };
 
 /* The load bias of the ELF file at path whose mapping of file offset off
@@ -187,8 +200,10 @@ static void warm_maps(struct msrec_prewarm *p, const char *exe)
     fclose(f);
     for (int rank = 0; rank < 3; rank++)
         for (size_t i = 0; i < nc && !atomic_load(&p->stop); i++)
-            if (c[i].rank == rank && c[i].base != UINT64_MAX)
-                mssym_warm(p->warm, c[i].path, c[i].base);
+            if (c[i].rank == rank && c[i].base != UINT64_MAX &&
+                mssym_warm(p->warm, c[i].path, c[i].base) == 2 && p->ncached < CACHED_MAX &&
+                (p->cached[p->ncached].path = strdup(c[i].path)))
+                p->cached[p->ncached++].base = c[i].base;
     free(c);
 }
 
@@ -216,9 +231,13 @@ static void *prewarm_main(void *arg)
         nap(p, 5);
     }
     nap(p, 10);                               /* ld.so maps the libraries */
+    int ran = 10, next = 0;
     while (!atomic_load(&p->stop)) {
         warm_maps(p, exe);
+        for (; ran >= CACHED_AFTER_MS && next < p->ncached && !atomic_load(&p->stop); next++)
+            mssym_warm_cached(p->warm, p->cached[next].path, p->cached[next].base);
         nap(p, 50);
+        ran += 50;
     }
     return NULL;
 }
@@ -247,6 +266,7 @@ mssym *msrec_prewarm_stop(msrec_prewarm *p)
     atomic_store(&p->stop, 1);
     pthread_join(p->th, NULL);
     mssym *w = p->warm;
+    for (int i = 0; i < p->ncached; i++) free(p->cached[i].path);
     free(p);
     return w;
 }

@@ -93,6 +93,7 @@ typedef struct mod {
     int returned;                /* in a pool: given back by a trace's     */
     symcache *cache;             /* answers kept on disk (symcache.h)      */
     int cache_tried, cache_src;
+    int debug_warm;              /* mssym_warm opened its debug info       */
 } mod;
 
 struct mssym {
@@ -712,6 +713,18 @@ int mssym_resolve_in(mssym *s, long idx, uint64_t ip, uint64_t *module_id, uint6
     return 1;
 }
 
+/* What the first lookup in m would do: find and decompress the debug
+ * info, index its compile units, sort the symbol table. */
+static void warm_debug(mod *m)
+{
+    Dwarf_Addr bias = 0, lo = 0;
+    m->debug_warm = 1;
+    dwfl_module_getdwarf(m->ses.dm, &bias);
+    dwfl_module_info(m->ses.dm, NULL, &lo, NULL, NULL, NULL, NULL, NULL);
+    dwfl_module_addrdie(m->ses.dm, lo, &bias);
+    syms_build(m);
+}
+
 int mssym_warm(mssym *s, const char *path, uint64_t base)
 {
     if (!s || !path || path[0] != '/') return MS_EINVAL;
@@ -733,22 +746,16 @@ int mssym_warm(mssym *s, const char *path, uint64_t base)
     mod_open(s, m);
     if (m->state != M_OK) return 0;
     /* a file whose answers are cached (symcache.h) needs no debug info
-     * until an ip the cache lacks */
+     * until an ip the cache lacks: later, if at all (mssym_warm_cached) */
     const unsigned char *bits = NULL;
     GElf_Addr bva = 0;
     int bn = dwfl_module_build_id(m->ses.dm, &bits, &bva);
     symcache *c = bn > 0 ? symcache_open(bits, (size_t)bn, !!(s->flags & MSSYM_DEBUGINFOD)) : NULL;
     if (symcache_valid(c)) {
         symcache_close(c);
-        return 1;
+        return 2;
     }
-    /* what the first lookup would do: find and decompress the debug
-     * info, index its compile units, sort the symbol table */
-    Dwarf_Addr bias = 0, lo = 0;
-    dwfl_module_getdwarf(m->ses.dm, &bias);
-    dwfl_module_info(m->ses.dm, NULL, &lo, NULL, NULL, NULL, NULL, NULL);
-    dwfl_module_addrdie(m->ses.dm, lo, &bias);
-    syms_build(m);
+    warm_debug(m);
     /* a file even when no ip of it is ever named: the next run then
      * skips this */
     if (c) {
@@ -757,6 +764,22 @@ int mssym_warm(mssym *s, const char *path, uint64_t base)
         symcache_close(c);
     }
     return 1;
+}
+
+int mssym_warm_cached(mssym *s, const char *path, uint64_t base)
+{
+    if (!s || !path) return MS_EINVAL;
+    struct stat st;
+    if (stat(path, &st) != 0) return 0;
+    for (size_t i = 0; i < s->nmods; i++) {
+        mod *m = &s->mods[i];
+        if (m->base == base && m->dev == st.st_dev && m->ino == st.st_ino && m->state == M_OK &&
+            m->ses.dwfl && !m->debug_warm) {
+            warm_debug(m);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void mssym_take_warm(mssym *s, mssym *warm)

@@ -67,9 +67,16 @@ int mssym_resolve_in(mssym *s, long module_index, uint64_t ip, uint64_t *module_
  * lookup: its Dwfl session, separate debug file (decompressed), compile
  * unit index and sorted symbol table. `msrec run` does this for its
  * child's modules while the child runs, in a thread of its own with its
- * own mssym. Returns 1 when opened, 0 when it cannot be (missing, not an
- * ELF file, opened before), or a negative MS_E* code. */
+ * own mssym. Returns 1 when opened, 2 when the symbol cache holds the
+ * file's answers (only its ELF file is opened: see mssym_warm_cached), 0
+ * when it cannot be (missing, not an ELF file, opened before), or a
+ * negative MS_E* code. */
 int mssym_warm(mssym *s, const char *path, uint64_t base);
+
+/* The rest of mssym_warm for a module it returned 2 for: its debug info,
+ * in case the trace has ips the cache lacks. 1 when done, 0 when there is
+ * nothing to do. */
+int mssym_warm_cached(mssym *s, const char *path, uint64_t base);
 
 /* Let s take over modules of warm (mssym_warm) instead of opening them
  * again: a MODULE of s whose file is open in warm (the same device and

@@ -16,7 +16,9 @@
 #             next to it after its ips were cached without debug info: the
 #             next symbolization has file:line (the cache noticed); a debug
 #             file rewritten (mtime): its cache file is rewritten
-#   run       msrec run twice (cold, warm): the same SYMBOL records
+#   run       msrec run twice (cold, warm): the same SYMBOL records; a new
+#             program run with libc's answers cached: the same records as
+#             with the cache off
 #   msconv    msconv resolving a preload trace writes the cache at exit
 #   places    MEMSCOPE_SYMBOL_CACHE=0 writes nothing; without it the files go
 #             to $XDG_CACHE_HOME/memscope/symbols, else ~/.cache/...; a
@@ -143,6 +145,16 @@ done
 check symcache/run/cold-named 1 "$(syms "$TMP/run1.memscope" | grep -c '"function":"outer_fn"' | sed 's/^[1-9][0-9]*$/1/')"
 syms "$TMP/run1.memscope" > "$TMP/run1.syms"
 check symcache/run/warm-same "" "$(syms "$TMP/run2.memscope" | diff "$TMP/run1.syms" - | head -3)"
+
+# a program recorded for the first time, libc's answers cached from inl:
+# its libc ips the cache lacks are named as without the cache
+if [ -x "$PROGS/leaks" ]; then
+    MEMSCOPE_SYMBOL_CACHE=$R "$MSREC" run -q -o "$TMP/lk1.memscope" -- "$PROGS/leaks" > /dev/null 2>&1 < /dev/null
+    MEMSCOPE_SYMBOL_CACHE=0 "$MSREC" run -q -o "$TMP/lk0.memscope" -- "$PROGS/leaks" > /dev/null 2>&1 < /dev/null
+    syms "$TMP/lk0.memscope" > "$TMP/lk0.syms"
+    check symcache/run/new-program-libc-cached "" "$(syms "$TMP/lk1.memscope" | diff "$TMP/lk0.syms" - | head -3)"
+    check symcache/run/new-program-named 1 "$(grep -c '"function":"leak_three"' "$TMP/lk0.syms" | sed 's/^[1-9][0-9]*$/1/')"
+fi
 
 # ---- msconv -----------------------------------------------------------------------
 M=$TMP/mcache
