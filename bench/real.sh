@@ -16,7 +16,9 @@
 # incl. the tool's helpers, minus the uninstrumented one). Prints the
 # clocksource (timing is only comparable on the same one). Target of issue
 # 9: cc1 -O2 under the default recorder takes at most half of heaptrack's
-# wall time. BENCH_REPEAT=N takes the best of N (default 1);
+# wall time; of issue 11: heaptrack's overhead (wall minus the
+# uninstrumented run) at least 8x memscope's. BENCH_REPEAT=N takes the
+# best of N (default 1);
 # BENCH_TOOLS="memscope heaptrack" skips memcheck;
 # BENCH_TIMEOUT=S stops a tool run after S seconds (default 600) and
 # BENCH_VMEM_KB caps heaptrack's address space (default 8 GiB: its
@@ -84,6 +86,7 @@ for w in cc1 sqlite perl; do
     esac
     timed $w.none "$@"
     base=$WALL; base_rss=$RSS
+    eval "W_${w}_none=$WALL"
     printf '%-8s %-13s %10s %8s %12s %12s  %s\n' $w none "$base" 1.00x - - "max RSS $(( ${base_rss:-0} / 1024 )) MiB"
     for tool in ${BENCH_TOOLS:-memscope-cold memscope heaptrack memcheck}; do
         note=""
@@ -122,3 +125,12 @@ if awk -v m="$ms" -v h="$ht" 'BEGIN { exit !(m > 0 && h > 0 && m <= h / 2) }'; t
 else
     echo "target MISSED: cc1 -O2 under memscope ${ms}s, heaptrack ${ht}s (want memscope <= half of heaptrack)"
 fi
+# issue 11: heaptrack's overhead (wall minus the uninstrumented run) at
+# least 8x memscope's on every real program
+for w in cc1 sqlite perl; do
+    eval "b=\${W_${w}_none:-0} m=\${W_${w}_memscope:-0} h=\${W_${w}_heaptrack:-0}"
+    [ "$m" != 0 ] && [ "$h" != 0 ] || continue
+    awk -v w="$w" -v b="$b" -v m="$m" -v h="$h" 'BEGIN {
+        om = m - b; oh = h - b; r = om > 0 ? oh / om : 0
+        printf "target (issue 11) %s: heaptrack adds %.3fs, memscope %.3fs: %.1fx, want >= 8x: %s\n", w, oh, om, r, (r >= 8 ? "MET" : "MISSED") }'
+done
