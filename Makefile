@@ -93,6 +93,12 @@ $(BUILD)/obj/%.o: %.c $(HEADER)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# The symbol cache's files name the symbolizer that made their answers:
+# a change of mssym.c (how ips are named) makes the cached ones stale.
+$(BUILD)/obj/recorder/symbolize/symcache.o: recorder/symbolize/mssym.c
+$(BUILD)/obj/recorder/symbolize/symcache.o: ALL_CFLAGS += \
+	-DMSSYM_SRC_ID=\"$(shell cksum recorder/symbolize/mssym.c 2>/dev/null | cut -d' ' -f1)\"
+
 $(GEN_HTML): templates/report.html
 	@mkdir -p $(dir $@)
 	{ echo '/* generated from templates/report.html: do not edit */'; \

@@ -145,14 +145,19 @@ static void file_name(const unsigned char *bid, size_t bidlen, char *out, size_t
 static char tool_buf[128];
 static pthread_once_t tool_once = PTHREAD_ONCE_INIT;
 
+#ifndef MSSYM_SRC_ID                   /* (the Makefile: a checksum of mssym.c) */
+#define MSSYM_SRC_ID "dev"
+#endif
+
 static void tool_init(void)
 {
     const char *v = dwfl_version(NULL);
-    snprintf(tool_buf, sizeof tool_buf, "memscope " MS_VERSION_STRING " cache %u libdw %s", VERSION,
-             v ? v : "?");
+    snprintf(tool_buf, sizeof tool_buf, "memscope " MS_VERSION_STRING " cache %u mssym %s libdw %s",
+             VERSION, MSSYM_SRC_ID, v ? v : "?");
 }
 
-/* Who wrote a file: answers of another symbolizer build are not used. */
+/* Who wrote a file: answers of another symbolizer (another mssym.c, libdw)
+ * are not used. */
 static const char *tool_id(void)
 {
     pthread_once(&tool_once, tool_init);
