@@ -18,7 +18,8 @@
 #             file rewritten (mtime): its cache file is rewritten
 #   run       msrec run twice (cold, warm): the same SYMBOL records; a new
 #             program run with libc's answers cached: the same records as
-#             with the cache off
+#             with the cache off; --follow-children: each child's trace
+#             names inl's frames
 #   msconv    msconv resolving a preload trace writes the cache at exit
 #   places    MEMSCOPE_SYMBOL_CACHE=0 writes nothing; without it the files go
 #             to $XDG_CACHE_HOME/memscope/symbols, else ~/.cache/...; a
@@ -155,6 +156,19 @@ if [ -x "$PROGS/leaks" ]; then
     check symcache/run/new-program-libc-cached "" "$(syms "$TMP/lk1.memscope" | diff "$TMP/lk0.syms" - | head -3)"
     check symcache/run/new-program-named 1 "$(grep -c '"function":"leak_three"' "$TMP/lk0.syms" | sed 's/^[1-9][0-9]*$/1/')"
 fi
+
+# msrec run --follow-children: the traces of the children, symbolized from
+# the pool of opened modules and the cache together, name what the
+# reference names
+rm -rf "$TMP/fc"; mkdir -p "$TMP/fc"
+(cd "$TMP/fc" && MEMSCOPE_SYMBOL_CACHE=$R "$MSREC" run -q --follow-children -o 'c.%p.memscope' -- \
+    sh -c "'$TMP/bin/inl' > /dev/null; '$TMP/bin/inl' > /dev/null" > /dev/null 2>&1 < /dev/null)
+nfc=0
+for f in "$TMP"/fc/c.*.memscope; do
+    [ -f "$f" ] && syms "$f" | grep -q "\"function\":\"inl_inner\",\"file\":\"[^\"]*inlined.c\",\"line\":$l1," &&
+        nfc=$((nfc + 1))
+done
+check symcache/run/follow-children-named 2 "$nfc"
 
 # ---- msconv -----------------------------------------------------------------------
 M=$TMP/mcache
