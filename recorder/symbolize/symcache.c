@@ -399,7 +399,7 @@ int symcache_lookup(const symcache *c, uint64_t offset, ms_frame *out, size_t ma
 static void add_absent(src *s, const char *dir, const char *name)
 {
     if (s->nabsent >= MAX_ABSENT || !name || !*name) return;
-    char p[4400];
+    char p[8800];
     snprintf(p, sizeof p, "%s%s%s", dir, *dir ? "/" : "", name);
     struct stat st;
     if (stat(p, &st) == 0) return;
@@ -431,18 +431,29 @@ void symcache_source(symcache *c, const char *mainfile, const char *debugfile,
             o += (size_t)snprintf(hex + o, sizeof hex - o, "%02x", c->bid[i]);
         snprintf(hex + o, sizeof hex - o, ".debug");
         add_absent(s, "/usr/lib/debug", hex);
-        if (debuglink && mainfile) {
-            char dir[4096], sub[4200];
-            char *rp = realpath(mainfile, NULL);
-            snprintf(dir, sizeof dir, "%s", rp ? rp : mainfile);
-            free(rp);
-            char *slash = strrchr(dir, '/');
-            if (slash) *slash = 0;
-            add_absent(s, dir, debuglink);
-            snprintf(sub, sizeof sub, "%s/.debug", dir);
-            add_absent(s, sub, debuglink);
-            snprintf(sub, sizeof sub, "/usr/lib/debug%s", dir);
-            add_absent(s, sub, debuglink);
+        /* the .gnu_debuglink name, else the file's name + ".debug", next
+         * to the file, in .debug/ there and under /usr/lib/debug, for
+         * the path as given and for the file it links to */
+        char name[512], dirs[2][4096];
+        const char *base = mainfile ? strrchr(mainfile, '/') : NULL;
+        if (debuglink) snprintf(name, sizeof name, "%s", debuglink);
+        else if (base) snprintf(name, sizeof name, "%s.debug", base + 1);
+        else name[0] = 0;
+        char *rp = mainfile ? realpath(mainfile, NULL) : NULL;
+        snprintf(dirs[0], sizeof dirs[0], "%s", mainfile ? mainfile : "");
+        snprintf(dirs[1], sizeof dirs[1], "%s", rp ? rp : "");
+        free(rp);
+        int same = !strcmp(dirs[0], dirs[1]);
+        for (int k = 0; k < 2 && name[0]; k++) {
+            char *slash = strrchr(dirs[k], '/');
+            if (!slash || (k == 1 && same)) continue;
+            *slash = 0;
+            char sub[sizeof dirs + 64];
+            add_absent(s, dirs[k], name);
+            snprintf(sub, sizeof sub, "%s/.debug", dirs[k]);
+            add_absent(s, sub, name);
+            snprintf(sub, sizeof sub, "/usr/lib/debug%s", dirs[k]);
+            add_absent(s, sub, name);
         }
     }
     /* answers from another debug file are not mixed with these */

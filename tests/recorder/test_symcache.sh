@@ -14,7 +14,8 @@
 #             the file is written anew
 #   debuglink a stripped program whose debug file (.gnu_debuglink) appears
 #             next to it after its ips were cached without debug info: the
-#             next symbolization has file:line (the cache noticed); a debug
+#             next symbolization has file:line (the cache noticed); the same
+#             without a .gnu_debuglink (NAME.debug next to it); a debug
 #             file rewritten (mtime): its cache file is rewritten
 #   run       msrec run twice (cold, warm): the same SYMBOL records; a new
 #             program run with libc's answers cached: the same records as
@@ -136,6 +137,27 @@ if cmp -s "$C/$dbid.sym" "$TMP/dl.before.sym"; then
     fail symcache/debuglink/debug-file-changed-rewritten "cache file not rewritten after the debug file changed"
 else
     pass symcache/debuglink/debug-file-changed-rewritten
+fi
+
+# without a .gnu_debuglink libdwfl looks for NAME.debug next to the file:
+# its appearance invalidates too
+mkdir -p "$TMP/nl"
+cc -O2 -g -Wl,--build-id=0x5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e00000002 -o "$TMP/nl/prog2" \
+    "$MS_ROOT/tests/recorder/inlined.c" &&
+    objcopy --only-keep-debug "$TMP/nl/prog2" "$TMP/prog2.debug.away" &&
+    strip --strip-debug "$TMP/nl/prog2"
+record preload sc.nl "$TMP/nl.memscope" -- "$TMP/nl/prog2"
+cp "$TMP/nl.memscope" "$TMP/nl1.memscope"
+cp "$TMP/nl.memscope" "$TMP/nl2.memscope"
+symz "$TMP/nl1.memscope" "$C"
+check symcache/debuglink/no-link-without-debug-file-no-line 0 \
+    "$(syms "$TMP/nl1.memscope" | grep -c "\"file\":\"[^\"]*inlined.c\"")"
+mv "$TMP/prog2.debug.away" "$TMP/nl/prog2.debug"
+symz "$TMP/nl2.memscope" "$C"
+if syms "$TMP/nl2.memscope" | grep -q "\"function\":\"inl_inner\",\"file\":\"[^\"]*inlined.c\",\"line\":$l1,"; then
+    pass symcache/debuglink/no-link-name-debug-appeared
+else
+    fail symcache/debuglink/no-link-name-debug-appeared "no inl_inner at inlined.c:$l1 after prog2.debug came"
 fi
 
 # ---- run -----------------------------------------------------------------------
