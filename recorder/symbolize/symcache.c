@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -547,7 +548,8 @@ static int cmp_mt(const void *a, const void *b)
     return (x->t > y->t) - (x->t < y->t);
 }
 
-/* Above MAX_FILES cache files, remove the least recently written quarter. */
+/* Above MAX_FILES cache files, remove the least recently written quarter;
+ * temporary files an hour old (their writer died) go too. */
 static void prune(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -555,8 +557,16 @@ static void prune(const char *dir)
     mt *v = NULL;
     size_t n = 0, cap = 0;
     struct dirent *e;
+    time_t now = time(NULL);
     while ((e = readdir(d))) {
         size_t k = strlen(e->d_name);
+        if (!strncmp(e->d_name, ".tmp.", 5)) {   /* a writer that died: after an hour */
+            struct stat st;
+            char p[4400];
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) && st.st_mtime < now - 3600) unlink(p);
+            continue;
+        }
         if (k < 5 || strcmp(e->d_name + k - 4, ".sym")) continue;
         if (n == cap) {
             mt *t = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof *t);

@@ -13,7 +13,8 @@
  *   source     a debug file rewritten, a debug file appearing where none
  *              was: the file is no longer valid; with debuginfod allowed,
  *              answers made without debug info are not served
- *   prune      above 2048 files, a new one removes the oldest quarter
+ *   prune      above 2048 files, a new one removes the oldest quarter, and
+ *              temporary files of a dead writer (an hour old)
  */
 #include "../../recorder/symbolize/symcache.c"
 
@@ -245,9 +246,17 @@ int main(void)
         old[0].tv_sec = old[1].tv_sec = 1000000 + i;
         utimes(p, old);
     }
+    char tmpold[400], tmpnew[400];
+    snprintf(tmpold, sizeof tmpold, "%s/.tmp.dead01", cdir);
+    snprintf(tmpnew, sizeof tmpnew, "%s/.tmp.busy01", cdir);
+    spill(tmpold, (const unsigned char *)"x", 1);
+    spill(tmpnew, (const unsigned char *)"x", 1);
+    utimes(tmpold, old);
     unsigned char bid5[20];
     bid_of(bid5, 5);
     write_answers(bid5, one, 1, NULL, "/nonexistent/prog", NULL);
+    CHECK("symcache/prune/dead-writer-temp-gone", access(tmpold, F_OK) != 0);
+    CHECK("symcache/prune/fresh-temp-kept", access(tmpnew, F_OK) == 0);
     size_t left = 0, oldest = 0;
     DIR *d = opendir(cdir);
     struct dirent *e;
