@@ -136,10 +136,17 @@ static int make_dirs(const char *dir)
     return dir_ok(dir) ? 0 : -1;
 }
 
+/* out[o..]: the build id's bytes from..bidlen as lowercase hex; the new o. */
+static size_t put_hex(char *out, size_t n, size_t o, const unsigned char *bid, size_t from,
+                      size_t bidlen)
+{
+    for (size_t i = from; i < bidlen && o + 3 < n; i++) o += (size_t)snprintf(out + o, n - o, "%02x", bid[i]);
+    return o;
+}
+
 static void file_name(const unsigned char *bid, size_t bidlen, char *out, size_t n)
 {
-    size_t o = (size_t)snprintf(out, n, "%s/", dir_path());
-    for (size_t i = 0; i < bidlen && o + 3 < n; i++) o += (size_t)snprintf(out + o, n - o, "%02x", bid[i]);
+    size_t o = put_hex(out, n, (size_t)snprintf(out, n, "%s/", dir_path()), bid, 0, bidlen);
     snprintf(out + o, n - o, ".sym");
 }
 
@@ -427,9 +434,8 @@ void symcache_source(symcache *c, const char *mainfile, const char *debugfile,
          * find one: by build id, then by .gnu_debuglink next to the file */
         s->kind = K_NONE;
         char hex[140];
-        size_t o = (size_t)snprintf(hex, sizeof hex, ".build-id/%02x/", c->bid[0]);
-        for (size_t i = 1; i < c->bidlen && o + 3 < sizeof hex; i++)
-            o += (size_t)snprintf(hex + o, sizeof hex - o, "%02x", c->bid[i]);
+        size_t o = put_hex(hex, sizeof hex, (size_t)snprintf(hex, sizeof hex, ".build-id/%02x/", c->bid[0]),
+                           c->bid, 1, c->bidlen);
         snprintf(hex + o, sizeof hex - o, ".debug");
         add_absent(s, "/usr/lib/debug", hex);
         /* the .gnu_debuglink name, else the file's name + ".debug", next
